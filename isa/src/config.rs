@@ -1,0 +1,429 @@
+//! The hardware configuration: one chip's sizes and the multi-chip system around it.
+//!
+//! A [`HwConfig`] is only ever handed out validated: [`HwConfig::from_toml`],
+//! [`HwConfig::preset`] and [`HwConfig::validate`] are the ways in, and every field outside its
+//! range is reported as a [`ConfigError`] that names the field, the value and the allowed range.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Sizes of one chip. All memories are counted in words: an SRAM word is one int8 vector of
+/// `n` lanes, an accumulator word one int32 vector of `n` lanes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChipConfig {
+    /// Matrix-unit dimension: `n x n` processing elements, and the vector width in lanes.
+    pub n: u32,
+    /// Number of single-ported int8 SRAM banks.
+    pub sram_banks: u32,
+    /// Words per SRAM bank.
+    pub sram_depth: u32,
+    /// Number of accumulator banks (one read and one write port each).
+    pub acc_banks: u32,
+    /// Words per accumulator bank.
+    pub acc_depth: u32,
+    /// Number of 256-entry lookup tables used by `LUT`.
+    pub lut_tables: u32,
+    /// Number of requantization parameter entries used by `RQ`.
+    pub param_depth: u32,
+    /// Instructions the sequencer's instruction memory holds.
+    pub imem_depth: u32,
+}
+
+/// How the chips of a system are wired. Links are bidirectional pairs of directed links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Topology {
+    /// One chip, no links.
+    Single,
+    /// Chip `i` is linked to `i + 1` and `i - 1` (mod chips); routes take the shorter way,
+    /// increasing indices on a tie.
+    Ring,
+    /// `rows x cols` grid, chip id `row * cols + col`; dimension-order (X then Y) routing.
+    Mesh { rows: u32, cols: u32 },
+    /// `groups` groups of `group_size` chips; chips of a group are fully connected, and every
+    /// pair of groups has exactly one global link (see [`crate::topology`]).
+    Dragonfly { groups: u32, group_size: u32 },
+}
+
+/// The multi-chip system: all chips share clock and reset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemConfig {
+    /// Number of chips.
+    pub chips: u32,
+    /// How they are wired.
+    pub topology: Topology,
+    /// Cycles a row spends on one hop (a link); links are pipelined, one row per cycle.
+    pub link_latency: u32,
+}
+
+/// A complete, validated hardware configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HwConfig {
+    /// Optional human name (a preset's name, for instance). Not part of the hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub chip: ChipConfig,
+    #[serde(default = "SystemConfig::single")]
+    pub system: SystemConfig,
+}
+
+/// A field outside its allowed range, or a file that is not a configuration at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid config: `{field}` = {value}: {allowed}")]
+    Field {
+        field: &'static str,
+        value: String,
+        allowed: String,
+    },
+    #[error("invalid config TOML: {0}")]
+    Parse(String),
+    #[error("unknown preset `{0}`: choose one of tiny, small, medium, large")]
+    UnknownPreset(String),
+}
+
+/// The preset names, smallest first.
+pub const PRESETS: [&str; 4] = ["tiny", "small", "medium", "large"];
+
+impl SystemConfig {
+    /// A single chip with no links.
+    pub fn single() -> Self {
+        SystemConfig {
+            chips: 1,
+            topology: Topology::Single,
+            link_latency: 1,
+        }
+    }
+}
+
+impl HwConfig {
+    /// A named preset: `tiny` (N=4, fits an iCE40 UP5K), `small` (N=8, the default),
+    /// `medium` (N=16), `large` (N=32). All are single-chip; see [`HwConfig::with_system`].
+    pub fn preset(name: &str) -> Result<Self, ConfigError> {
+        let chip = match name {
+            "tiny" => ChipConfig {
+                n: 4,
+                sram_banks: 4,
+                sram_depth: 256,
+                acc_banks: 2,
+                acc_depth: 64,
+                lut_tables: 2,
+                param_depth: 16,
+                imem_depth: 256,
+            },
+            "small" => ChipConfig {
+                n: 8,
+                sram_banks: 8,
+                sram_depth: 512,
+                acc_banks: 2,
+                acc_depth: 256,
+                lut_tables: 4,
+                param_depth: 64,
+                imem_depth: 1024,
+            },
+            "medium" => ChipConfig {
+                n: 16,
+                sram_banks: 8,
+                sram_depth: 1024,
+                acc_banks: 2,
+                acc_depth: 512,
+                lut_tables: 4,
+                param_depth: 128,
+                imem_depth: 2048,
+            },
+            "large" => ChipConfig {
+                n: 32,
+                sram_banks: 16,
+                sram_depth: 2048,
+                acc_banks: 4,
+                acc_depth: 1024,
+                lut_tables: 8,
+                param_depth: 256,
+                imem_depth: 4096,
+            },
+            other => return Err(ConfigError::UnknownPreset(other.to_string())),
+        };
+        let config = HwConfig {
+            name: Some(name.to_string()),
+            chip,
+            system: SystemConfig::single(),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The default configuration (`small`).
+    pub fn default_preset() -> Self {
+        Self::preset("small").expect("the small preset is valid")
+    }
+
+    /// This configuration with another system around it, validated.
+    pub fn with_system(mut self, system: SystemConfig) -> Result<Self, ConfigError> {
+        self.system = system;
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Parses and validates a TOML configuration.
+    ///
+    /// ```
+    /// let cfg = isa::HwConfig::from_toml(r#"
+    ///     [chip]
+    ///     n = 4
+    ///     sram_banks = 4
+    ///     sram_depth = 256
+    ///     acc_banks = 2
+    ///     acc_depth = 64
+    ///     lut_tables = 2
+    ///     param_depth = 16
+    ///     imem_depth = 256
+    ///     [system]
+    ///     chips = 2
+    ///     topology = { kind = "ring" }
+    ///     link_latency = 2
+    /// "#).unwrap();
+    /// assert_eq!(cfg.system.chips, 2);
+    /// ```
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: HwConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The configuration as TOML (round-trips through [`HwConfig::from_toml`]).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a config always serializes")
+    }
+
+    /// Checks every field; the first one out of range is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let c = &self.chip;
+        pow2_in("chip.n", c.n, 2, 64)?;
+        in_range("chip.sram_banks", c.sram_banks, 1, 64)?;
+        pow2_in("chip.sram_depth", c.sram_depth, 16, 65536)?;
+        in_range("chip.acc_banks", c.acc_banks, 1, 64)?;
+        pow2_in("chip.acc_depth", c.acc_depth, 16, 65536)?;
+        in_range("chip.lut_tables", c.lut_tables, 1, 64)?;
+        in_range("chip.param_depth", c.param_depth, 1, 4096)?;
+        in_range("chip.imem_depth", c.imem_depth, 16, 65536)?;
+        let s = &self.system;
+        in_range("system.chips", s.chips, 1, 64)?;
+        in_range("system.link_latency", s.link_latency, 1, 64)?;
+        let chips = s.chips;
+        let mismatch = |topology: &str, expected: u32| ConfigError::Field {
+            field: "system.chips",
+            value: chips.to_string(),
+            allowed: format!("must equal {expected} for topology {topology}"),
+        };
+        match s.topology {
+            Topology::Single if chips != 1 => return Err(mismatch("single", 1)),
+            Topology::Single => {}
+            Topology::Ring if chips < 2 => {
+                return Err(ConfigError::Field {
+                    field: "system.chips",
+                    value: chips.to_string(),
+                    allowed: "a ring needs at least 2 chips".into(),
+                })
+            }
+            Topology::Ring => {}
+            Topology::Mesh { rows, cols } => {
+                in_range("system.topology.rows", rows, 1, 64)?;
+                in_range("system.topology.cols", cols, 1, 64)?;
+                if rows * cols != chips {
+                    return Err(mismatch(&format!("mesh {rows}x{cols}"), rows * cols));
+                }
+                if chips < 2 {
+                    return Err(ConfigError::Field {
+                        field: "system.chips",
+                        value: chips.to_string(),
+                        allowed: "a mesh needs at least 2 chips".into(),
+                    });
+                }
+            }
+            Topology::Dragonfly { groups, group_size } => {
+                in_range("system.topology.groups", groups, 2, 16)?;
+                in_range("system.topology.group_size", group_size, 1, 16)?;
+                if groups * group_size != chips {
+                    return Err(mismatch(
+                        &format!("dragonfly {groups}x{group_size}"),
+                        groups * group_size,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Vector lanes (`n`).
+    pub fn lanes(&self) -> usize {
+        self.chip.n as usize
+    }
+
+    /// A stable 64-bit hash of everything that changes hardware or encoding (not the name).
+    /// Programs and memory images carry it so that one built for another config is refused.
+    pub fn hash(&self) -> ConfigHash {
+        let c = &self.chip;
+        let s = &self.system;
+        let topology = match s.topology {
+            Topology::Single => "single".to_string(),
+            Topology::Ring => "ring".to_string(),
+            Topology::Mesh { rows, cols } => format!("mesh:{rows}x{cols}"),
+            Topology::Dragonfly { groups, group_size } => {
+                format!("dragonfly:{groups}x{group_size}")
+            }
+        };
+        let canonical = format!(
+            "metronome-config-v1;n={};sram={}x{};acc={}x{};lut={};param={};imem={};\
+             chips={};topology={};link_latency={}",
+            c.n,
+            c.sram_banks,
+            c.sram_depth,
+            c.acc_banks,
+            c.acc_depth,
+            c.lut_tables,
+            c.param_depth,
+            c.imem_depth,
+            s.chips,
+            topology,
+            s.link_latency
+        );
+        let digest = Sha256::digest(canonical.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        ConfigHash(u64::from_be_bytes(first))
+    }
+}
+
+/// The 64-bit configuration hash, shown as 16 hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConfigHash(pub u64);
+
+impl fmt::Display for ConfigHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+fn in_range(field: &'static str, value: u32, min: u32, max: u32) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::Field {
+            field,
+            value: value.to_string(),
+            allowed: format!("must be in {min}..={max}"),
+        })
+    }
+}
+
+fn pow2_in(field: &'static str, value: u32, min: u32, max: u32) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) && value.is_power_of_two() {
+        Ok(())
+    } else {
+        Err(ConfigError::Field {
+            field,
+            value: value.to_string(),
+            allowed: format!("must be a power of two in {min}..={max}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_valid_and_distinct() {
+        let hashes: Vec<_> = PRESETS
+            .iter()
+            .map(|p| HwConfig::preset(p).unwrap().hash())
+            .collect();
+        for (i, a) in hashes.iter().enumerate() {
+            for b in &hashes[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(HwConfig::default_preset().chip.n, 8);
+        assert_eq!(HwConfig::preset("tiny").unwrap().chip.n, 4);
+    }
+
+    #[test]
+    fn toml_round_trips() {
+        for p in PRESETS {
+            let cfg = HwConfig::preset(p).unwrap();
+            let back = HwConfig::from_toml(&cfg.to_toml()).unwrap();
+            assert_eq!(cfg, back);
+        }
+    }
+
+    #[test]
+    fn hash_ignores_name_but_not_sizes() {
+        let mut a = HwConfig::default_preset();
+        let h = a.hash();
+        a.name = Some("other".into());
+        assert_eq!(a.hash(), h);
+        a.chip.sram_depth *= 2;
+        assert_ne!(a.hash(), h);
+    }
+
+    fn field_error(text: &str) -> (String, String) {
+        match HwConfig::from_toml(text) {
+            Err(ConfigError::Field { field, value, .. }) => (field.to_string(), value),
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    fn chip_toml(n: u32, depth: u32) -> String {
+        format!(
+            "[chip]\nn = {n}\nsram_banks = 4\nsram_depth = {depth}\nacc_banks = 2\n\
+             acc_depth = 64\nlut_tables = 2\nparam_depth = 16\nimem_depth = 256\n"
+        )
+    }
+
+    #[test]
+    fn out_of_range_fields_are_named() {
+        assert_eq!(
+            field_error(&chip_toml(3, 256)),
+            ("chip.n".into(), "3".into())
+        );
+        assert_eq!(
+            field_error(&chip_toml(4, 100)),
+            ("chip.sram_depth".into(), "100".into())
+        );
+        let ring1 = chip_toml(4, 256)
+            + "[system]\nchips = 1\ntopology = { kind = \"ring\" }\nlink_latency = 1\n";
+        assert_eq!(field_error(&ring1), ("system.chips".into(), "1".into()));
+        let mesh = chip_toml(4, 256)
+            + "[system]\nchips = 4\ntopology = { kind = \"mesh\", rows = 2, cols = 3 }\n\
+               link_latency = 1\n";
+        assert_eq!(field_error(&mesh), ("system.chips".into(), "4".into()));
+        let lat = chip_toml(4, 256)
+            + "[system]\nchips = 2\ntopology = { kind = \"ring\" }\nlink_latency = 0\n";
+        assert_eq!(
+            field_error(&lat),
+            ("system.link_latency".into(), "0".into())
+        );
+    }
+
+    #[test]
+    fn malformed_toml_is_a_parse_error() {
+        assert!(matches!(
+            HwConfig::from_toml("[chip]\nn = \"eight\""),
+            Err(ConfigError::Parse(_))
+        ));
+        assert!(matches!(
+            HwConfig::from_toml(&(chip_toml(4, 256) + "bogus = 1\n")),
+            Err(ConfigError::Parse(_))
+        ));
+        assert!(matches!(
+            HwConfig::preset("huge"),
+            Err(ConfigError::UnknownPreset(_))
+        ));
+    }
+}

@@ -1,0 +1,373 @@
+//! When every op touches what: the fixed occupancy and the cycle of every memory access and
+//! link use, as a function of the op's fields and its issue cycle `t`. The golden timeline, the
+//! verifier and the RTL all follow this one description.
+//!
+//! Conventions: SRAM reads are synchronous (address in cycle `c`, data in `c + 1`); a write in
+//! cycle `c` is visible to a read in any later cycle. A unit is busy from its issue cycle for
+//! [`occupancy`] cycles. Rows are numbered `i = 0..count`.
+//!
+//! | op | unit busy | reads | writes |
+//! |---|---|---|---|
+//! | `LDW` | `N` | SRAM row `k` at `t + k` | shadow row `k` at `t + k + 1` |
+//! | `MMA` | `count` | SRAM row `i` at `t + i`; with `swap`, shadow row `k` at `t + 1 + k` .. `t + k + N` (the swap wavefront, one column a cycle); with `accumulate`, acc row `i` at `t + i + 2N - 1` | acc row `i` at `t + i + 2N` |
+//! | `RQ` `VOP` `LUT` `RED` | `count` | row `i` at `t + i` | row `i` at `t + i + 4` |
+//! | `PERM` rotate/shift | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
+//! | `PERM` transpose | `count * N + N + 1` | tile `c` row `k` at `t + c*N + k` | tile `c` row `j` at `t + c*N + N + 1 + j` |
+//! | `MOV` | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
+//! | `XFER` | `count` | row `i` at `t + i` | remote row `i` at `t + i + 1 + H*L`; hop `h` link at `t + i + 1 + h*L` |
+//! | `CTL` | 1 (`sync`: `1 + D*L`) | | |
+//!
+//! `H` is the route's hop count, `L` the link latency, `D` the system's diameter.
+
+use crate::config::HwConfig;
+use crate::ops::{Addr, CtlFunc, Op, PermFunc, Space, Unit};
+use crate::topology::Link;
+
+/// Cycles from a vector unit op's read to its write.
+pub const VECTOR_LATENCY: u64 = 4;
+/// Cycles from a `MOV` or `PERM` rotate/shift read to its write.
+pub const COPY_LATENCY: u64 = 2;
+
+/// Cycles from an `MMA` input row's read to its accumulator write.
+pub fn mma_latency(n: u32) -> u64 {
+    2 * n as u64
+}
+
+/// A memory the verifier tracks word by word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mem {
+    Sram,
+    Acc,
+    /// The matrix unit's shadow weight buffer; `row` is the weight row `k`.
+    Shadow,
+}
+
+/// One word of one chip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Word {
+    pub chip: u32,
+    pub mem: Mem,
+    pub bank: u32,
+    pub row: u64,
+}
+
+impl std::fmt::Display for Word {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.mem {
+            Mem::Sram => write!(f, "chip {} sram{}[{}]", self.chip, self.bank, self.row),
+            Mem::Acc => write!(f, "chip {} acc{}[{}]", self.chip, self.bank, self.row),
+            Mem::Shadow => write!(f, "chip {} shadow weight row {}", self.chip, self.row),
+        }
+    }
+}
+
+/// A port that serves one access per cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Port {
+    /// An SRAM bank's single read/write port.
+    Sram { chip: u32, bank: u32 },
+    /// An accumulator bank's read port.
+    AccRead { chip: u32, bank: u32 },
+    /// An accumulator bank's write port.
+    AccWrite { chip: u32, bank: u32 },
+}
+
+impl std::fmt::Display for Port {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Port::Sram { chip, bank } => write!(f, "chip {chip} sram bank {bank} port"),
+            Port::AccRead { chip, bank } => write!(f, "chip {chip} acc bank {bank} read port"),
+            Port::AccWrite { chip, bank } => write!(f, "chip {chip} acc bank {bank} write port"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dir {
+    Read,
+    Write,
+}
+
+/// One word access at one cycle. `order` is the access's place in the op's sequential
+/// semantics (rows in order, each read before its write): the hardware must agree with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub cycle: u64,
+    pub order: u32,
+    pub dir: Dir,
+    pub word: Word,
+}
+
+impl Access {
+    /// The port this access occupies (the shadow buffer has none to contend for).
+    pub fn port(&self) -> Option<Port> {
+        let Word { chip, bank, .. } = self.word;
+        match (self.word.mem, self.dir) {
+            (Mem::Sram, _) => Some(Port::Sram { chip, bank }),
+            (Mem::Acc, Dir::Read) => Some(Port::AccRead { chip, bank }),
+            (Mem::Acc, Dir::Write) => Some(Port::AccWrite { chip, bank }),
+            (Mem::Shadow, _) => None,
+        }
+    }
+}
+
+/// A row crossing a link, entering it at `cycle`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkUse {
+    pub cycle: u64,
+    pub link: Link,
+}
+
+/// Everything an issued instruction does, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub unit: Unit,
+    pub issue: u64,
+    /// Cycles the unit stays busy from `issue`.
+    pub occupancy: u64,
+    pub accesses: Vec<Access>,
+    pub links: Vec<LinkUse>,
+}
+
+impl Plan {
+    /// The last cycle the instruction uses anything, its unit included.
+    pub fn completion(&self) -> u64 {
+        let accesses = self.accesses.iter().map(|a| a.cycle);
+        let links = self.links.iter().map(|l| l.cycle);
+        let unit_free = self.issue + self.occupancy.max(1) - 1;
+        accesses.chain(links).fold(unit_free, u64::max)
+    }
+}
+
+/// How long `op` keeps its unit busy.
+pub fn occupancy(op: &Op, cfg: &HwConfig) -> u64 {
+    let n = cfg.chip.n as u64;
+    match op {
+        Op::Ldw(_) => n,
+        Op::Mma(x) => x.count as u64,
+        Op::Rq(x) => x.count as u64,
+        Op::Vop(x) => x.count as u64,
+        Op::Lut(x) => x.count as u64,
+        Op::Red(x) => x.count as u64,
+        Op::Perm(x) => match x.func {
+            PermFunc::Transpose => x.count as u64 * n + n + 1,
+            PermFunc::Rotate | PermFunc::ShiftDown | PermFunc::ShiftUp => x.count as u64,
+        },
+        Op::Mov(x) => x.count as u64,
+        Op::Xfer(x) => x.count as u64,
+        Op::Ctl(x) => match x.func {
+            CtlFunc::Nop | CtlFunc::Halt => 1,
+            CtlFunc::Sync => sync_cycles(cfg),
+        },
+    }
+}
+
+/// Cycles a `ctl.sync` holds the sequencer: one barrier token across the system's diameter.
+pub fn sync_cycles(cfg: &HwConfig) -> u64 {
+    1 + cfg.system.diameter() as u64 * cfg.system.link_latency as u64
+}
+
+/// Builds the list of accesses; `order` counts up in sequential-semantics order.
+struct Builder {
+    chip: u32,
+    accesses: Vec<Access>,
+}
+
+impl Builder {
+    fn push(&mut self, cycle: u64, order: u32, dir: Dir, addr: Addr, row: u64) {
+        let mem = match addr.space {
+            Space::Sram => Mem::Sram,
+            Space::Acc => Mem::Acc,
+            Space::Imm => return,
+        };
+        self.push_word(
+            cycle,
+            order,
+            dir,
+            Word {
+                chip: self.chip,
+                mem,
+                bank: addr.bank,
+                row,
+            },
+        );
+    }
+    fn push_word(&mut self, cycle: u64, order: u32, dir: Dir, word: Word) {
+        self.accesses.push(Access {
+            cycle,
+            order,
+            dir,
+            word,
+        });
+    }
+    /// A row stream: row `i` read from `src` at `t + i`, written to `dst` at `t + i + latency`.
+    fn stream(&mut self, t: u64, count: u32, latency: u64, srcs: &[(Addr, u32)], dst: (Addr, u32)) {
+        for i in 0..count as u64 {
+            let order = 2 * i as u32;
+            for &(src, step) in srcs {
+                self.push(t + i, order, Dir::Read, src, src.nth(step, i));
+            }
+            self.push(
+                t + i + latency,
+                order + 1,
+                Dir::Write,
+                dst.0,
+                dst.0.nth(dst.1, i),
+            );
+        }
+    }
+}
+
+/// The plan of `op` issued at cycle `issue` on chip `chip`. Field ranges must have been
+/// checked (a transfer's `chip` in particular must exist and differ from `chip`).
+pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
+    let n = cfg.chip.n;
+    let t = issue;
+    let mut b = Builder {
+        chip,
+        accesses: Vec::new(),
+    };
+    let mut links = Vec::new();
+    match op {
+        Op::Ldw(x) => {
+            for k in 0..n as u64 {
+                b.push(
+                    t + k,
+                    2 * k as u32,
+                    Dir::Read,
+                    x.src,
+                    x.src.nth(x.src_step, k),
+                );
+                let shadow = Word {
+                    chip,
+                    mem: Mem::Shadow,
+                    bank: 0,
+                    row: k,
+                };
+                b.push_word(t + k + 1, 2 * k as u32 + 1, Dir::Write, shadow);
+            }
+        }
+        Op::Mma(x) => {
+            let n64 = n as u64;
+            if x.swap {
+                // The swap happens before row 0 in the sequential semantics (order 0), but the
+                // hardware moves it across the array with the first vector.
+                for k in 0..n64 {
+                    let shadow = Word {
+                        chip,
+                        mem: Mem::Shadow,
+                        bank: 0,
+                        row: k,
+                    };
+                    b.push_word(t + 1 + k, 0, Dir::Read, shadow);
+                    b.push_word(t + k + n64, 0, Dir::Read, shadow);
+                }
+            }
+            let lat = mma_latency(n);
+            for i in 0..x.count as u64 {
+                let order = 1 + 3 * i as u32;
+                b.push(t + i, order, Dir::Read, x.src, x.src.nth(x.src_step, i));
+                let dst_row = x.dst.nth(x.dst_step, i);
+                if x.accumulate {
+                    b.push(t + i + lat - 1, order + 1, Dir::Read, x.dst, dst_row);
+                }
+                b.push(t + i + lat, order + 2, Dir::Write, x.dst, dst_row);
+            }
+        }
+        Op::Rq(x) => b.stream(
+            t,
+            x.count,
+            VECTOR_LATENCY,
+            &[(x.src, x.src_step)],
+            (x.dst, x.dst_step),
+        ),
+        Op::Vop(x) => b.stream(
+            t,
+            x.count,
+            VECTOR_LATENCY,
+            &[(x.a, x.a_step), (x.b, x.b_step)],
+            (x.dst, x.dst_step),
+        ),
+        Op::Lut(x) => b.stream(
+            t,
+            x.count,
+            VECTOR_LATENCY,
+            &[(x.src, x.src_step)],
+            (x.dst, x.dst_step),
+        ),
+        Op::Red(x) => b.stream(
+            t,
+            x.count,
+            VECTOR_LATENCY,
+            &[(x.src, x.src_step)],
+            (x.dst, x.dst_step),
+        ),
+        Op::Perm(x) => match x.func {
+            PermFunc::Transpose => {
+                let n64 = n as u64;
+                for c in 0..x.count as u64 {
+                    let base = c * n64;
+                    let order = 2 * c as u32 * n;
+                    for k in 0..n64 {
+                        let row = x.src.nth(x.src_step, base + k);
+                        b.push(t + base + k, order + k as u32, Dir::Read, x.src, row);
+                    }
+                    for j in 0..n64 {
+                        let row = x.dst.nth(x.dst_step, base + j);
+                        b.push(
+                            t + base + n64 + 1 + j,
+                            order + n + j as u32,
+                            Dir::Write,
+                            x.dst,
+                            row,
+                        );
+                    }
+                }
+            }
+            PermFunc::Rotate | PermFunc::ShiftDown | PermFunc::ShiftUp => b.stream(
+                t,
+                x.count,
+                COPY_LATENCY,
+                &[(x.src, x.src_step)],
+                (x.dst, x.dst_step),
+            ),
+        },
+        Op::Mov(x) => b.stream(
+            t,
+            x.count,
+            COPY_LATENCY,
+            &[(x.src, x.src_step)],
+            (x.dst, x.dst_step),
+        ),
+        Op::Xfer(x) => {
+            let route = cfg.system.route(chip, x.chip);
+            let latency = cfg.system.link_latency as u64;
+            let hops = route.len() as u64;
+            for i in 0..x.count as u64 {
+                let order = 2 * i as u32;
+                b.push(t + i, order, Dir::Read, x.src, x.src.nth(x.src_step, i));
+                for (h, link) in route.iter().enumerate() {
+                    links.push(LinkUse {
+                        cycle: t + i + 1 + h as u64 * latency,
+                        link: *link,
+                    });
+                }
+                let remote = Word {
+                    chip: x.chip,
+                    mem: Mem::Sram,
+                    bank: x.dst.bank,
+                    row: x.dst.nth(x.dst_step, i),
+                };
+                b.push_word(t + i + 1 + hops * latency, order + 1, Dir::Write, remote);
+            }
+        }
+        Op::Ctl(_) => {}
+    }
+    Plan {
+        unit: op.unit(),
+        issue,
+        occupancy: occupancy(op, cfg),
+        accesses: b.accesses,
+        links,
+    }
+}
