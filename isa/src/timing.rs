@@ -10,7 +10,7 @@
 //! |---|---|---|---|
 //! | `LDW` | `N` | SRAM row `k` at `t + k` | shadow row `k` at `t + k + 1` |
 //! | `MMA` | `count` | SRAM row `i` at `t + i`; with `swap`, shadow row `k` at `t + 1 + k` .. `t + k + N` (the swap wavefront, one column a cycle); with `accumulate`, acc row `i` at `t + i + 2N - 1` | acc row `i` at `t + i + 2N` |
-//! | `RQ` `VOP` `LUT` `RED` | `count` | row `i` at `t + i` | row `i` at `t + i + 4` |
+//! | `RQ` `VOP` `LUT` `RED` | `count` | row `i` at `t + i` (`VOP`: `a` and `b`, once if they are the same stream) | row `i` at `t + i + 4` |
 //! | `PERM` rotate/shift | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
 //! | `PERM` transpose | `count * N + N + 1` | tile `c` row `k` at `t + c*N + k` | tile `c` row `j` at `t + c*N + N + 1 + j` |
 //! | `MOV` | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
@@ -201,10 +201,14 @@ impl Builder {
         });
     }
     /// A row stream: row `i` read from `src` at `t + i`, written to `dst` at `t + i + latency`.
+    /// Two identical sources (`vop.mul` squaring a row) are one read.
     fn stream(&mut self, t: u64, count: u32, latency: u64, srcs: &[(Addr, u32)], dst: (Addr, u32)) {
         for i in 0..count as u64 {
             let order = 2 * i as u32;
-            for &(src, step) in srcs {
+            for (s, &(src, step)) in srcs.iter().enumerate() {
+                if srcs[..s].contains(&(src, step)) {
+                    continue;
+                }
                 self.push(t + i, order, Dir::Read, src, src.nth(step, i));
             }
             self.push(
