@@ -4,8 +4,8 @@ mod common;
 
 use common::{naive_requant, naive_round_div_pow2, naive_rq_lane};
 use golden::numerics::{
-    multiply_by_quantized_multiplier, quantize_multiplier, requantize_lane,
-    rounding_divide_by_pot, saturating_rounding_doubling_high_mul,
+    multiply_by_quantized_multiplier, quantize_multiplier, requantize_lane, rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul,
 };
 
 /// Inputs dense around zero (every small tie), powers of two and their neighbours, extremes.
@@ -15,7 +15,12 @@ fn inputs() -> Vec<i32> {
         let p = 1i32 << k;
         xs.extend([p - 1, p, p + 1, -p - 1, -p, -p + 1]);
         // Odd multiples of half a power of two: exact .5 after a right shift by k + 1.
-        xs.extend([p.wrapping_mul(3), -p.wrapping_mul(3), p.wrapping_mul(5), -p.wrapping_mul(5)]);
+        xs.extend([
+            p.wrapping_mul(3),
+            -p.wrapping_mul(3),
+            p.wrapping_mul(5),
+            -p.wrapping_mul(5),
+        ]);
     }
     xs.extend([i32::MIN, i32::MIN + 1, i32::MAX, i32::MAX - 1]);
     xs
@@ -41,16 +46,36 @@ fn rounding_divide_by_pot_rounds_half_away_from_zero() {
 
 #[test]
 fn high_mul_saturates_the_one_overflow() {
-    assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
-    assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MAX), -i32::MAX);
+    assert_eq!(
+        saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
+        i32::MAX
+    );
+    assert_eq!(
+        saturating_rounding_doubling_high_mul(i32::MIN, i32::MAX),
+        -i32::MAX
+    );
     // Exact ties: x * 2^30 / 2^31 = x / 2 rounds half up.
     assert_eq!(saturating_rounding_doubling_high_mul(3, 1 << 30), 2);
     assert_eq!(saturating_rounding_doubling_high_mul(-3, 1 << 30), -1);
-    let ms = [1 << 30, (1 << 30) + 1, i32::MAX, 3 << 29, 1_518_500_250, i32::MIN, 0, -7];
+    let ms = [
+        1 << 30,
+        (1 << 30) + 1,
+        i32::MAX,
+        3 << 29,
+        1_518_500_250,
+        i32::MIN,
+        0,
+        -7,
+    ];
     for m in ms {
         for x in inputs() {
-            let naive = ((x as i128 * m as i128 + (1 << 30)) >> 31).clamp(i32::MIN as i128, i32::MAX as i128);
-            assert_eq!(saturating_rounding_doubling_high_mul(x, m) as i128, naive, "x={x} m={m}");
+            let naive = ((x as i128 * m as i128 + (1 << 30)) >> 31)
+                .clamp(i32::MIN as i128, i32::MAX as i128);
+            assert_eq!(
+                saturating_rounding_doubling_high_mul(x, m) as i128,
+                naive,
+                "x={x} m={m}"
+            );
         }
     }
 }
@@ -58,7 +83,14 @@ fn high_mul_saturates_the_one_overflow() {
 #[test]
 fn multiply_by_quantized_multiplier_matches_formula_on_every_shift() {
     // Power-of-two multipliers (2^30 = 0.5) make exact ties at every right shift.
-    let ms = [1 << 30, (1 << 30) + 1, 3 << 29, i32::MAX, 1_073_741_825, 1_518_500_250];
+    let ms = [
+        1 << 30,
+        (1 << 30) + 1,
+        3 << 29,
+        i32::MAX,
+        1_073_741_825,
+        1_518_500_250,
+    ];
     let xs = inputs();
     for shift in -31..=30 {
         for &m in &ms {
@@ -79,7 +111,7 @@ fn requantize_lane_adds_bias_zero_point_and_clamps() {
     let cases = [
         (0, 1 << 30, -1, 0, -128, 127),
         (17, 1_518_500_250, -7, -3, -128, 127),
-        (-1000, 1 << 30, 0, 5, 5, 127),  // ReLU: act_min = zero point
+        (-1000, 1 << 30, 0, 5, 5, 127), // ReLU: act_min = zero point
         (i32::MAX, 1 << 30, 2, 0, i32::MIN, i32::MAX), // bias wraps
         (0, 1 << 30, -31, 100, -128, 127),
         (3, 1 << 30, 30, 0, i32::MIN, i32::MAX),
@@ -105,6 +137,9 @@ fn quantize_multiplier_reconstructs_the_scale_and_rounds_ties_away() {
         let (m, e) = quantize_multiplier(real);
         assert!(((1 << 30)..=i32::MAX).contains(&m), "{real}: {m}");
         let back = m as f64 * 2f64.powi(e - 31);
-        assert!((back - real).abs() <= real * 2f64.powi(-30), "{real}: {m} {e}");
+        assert!(
+            (back - real).abs() <= real * 2f64.powi(-30),
+            "{real}: {m} {e}"
+        );
     }
 }

@@ -32,7 +32,14 @@ fn ldw_and_mma_double_buffer_weights_and_accumulate() {
         +3 mma src=sram1[3] dst=acc0[4] count=2 swap       # 9: W2; writes 17..18
         +10 ctl.halt                                       # 19
     ";
-    let r = run_text(&cfg, program, vec![sram_chunk(0, 0, 0, &[w1.clone(), w2.clone()].concat()), sram_chunk(0, 1, 0, &x)]);
+    let r = run_text(
+        &cfg,
+        program,
+        vec![
+            sram_chunk(0, 0, 0, &[w1.clone(), w2.clone()].concat()),
+            sram_chunk(0, 1, 0, &x),
+        ],
+    );
     let y1 = naive_matmul(&x[..3], &w1);
     for i in 0..3 {
         let twice: Vec<i64> = y1[i].iter().map(|v| 2 * v).collect();
@@ -54,14 +61,23 @@ fn mma_accumulates_with_int32_wraparound() {
     let r = run_text(
         &cfg,
         "+0 ldw src=sram0[0]\n+1 mma src=sram1[0] dst=acc0[0] swap accumulate\n+10 ctl.halt\n",
-        vec![sram_chunk(0, 0, 0, &w), sram_chunk(0, 1, 0, &x), acc_chunk(0, 0, 0, &start)],
+        vec![
+            sram_chunk(0, 0, 0, &w),
+            sram_chunk(0, 1, 0, &x),
+            acc_chunk(0, 0, 0, &start),
+        ],
     );
     let expected = wrap32(i32::MAX as i64 - 10 + 65536);
     assert_eq!(acc_row(&r, 0, 0, 0), vec![expected; 4]);
 }
 
 fn params_chunk(start: u32, entries: Vec<ParamEntry>) -> Chunk {
-    Chunk { chip: 0, region: Region::Params, start, rows: Rows::Params(entries) }
+    Chunk {
+        chip: 0,
+        region: Region::Params,
+        start,
+        rows: Rows::Params(entries),
+    }
 }
 
 #[test]
@@ -89,7 +105,11 @@ fn rq_requantizes_per_lane_to_int8_and_int32() {
         act_max: 100_000,
     };
     // Full int32 clamp range written to SRAM: the store saturates.
-    let wide_to_sram = ParamEntry { act_min: i32::MIN, act_max: i32::MAX, ..to_int32.clone() };
+    let wide_to_sram = ParamEntry {
+        act_min: i32::MIN,
+        act_max: i32::MAX,
+        ..to_int32.clone()
+    };
     let program = "
         +0 rq src=acc0[0] dst=sram0[0] count=3 param=1   # reads 0..2, writes 4..6
         +3 rq src=acc0[0] dst=acc1[0] count=3 param=2    # reads 3..5, writes 7..9
@@ -99,15 +119,28 @@ fn rq_requantizes_per_lane_to_int8_and_int32() {
     let r = run_text(
         &cfg,
         program,
-        vec![acc_chunk(0, 0, 0, &acc), params_chunk(1, vec![to_int8.clone(), to_int32.clone(), wide_to_sram])],
+        vec![
+            acc_chunk(0, 0, 0, &acc),
+            params_chunk(1, vec![to_int8.clone(), to_int32.clone(), wide_to_sram]),
+        ],
     );
     for (i, row) in acc.iter().enumerate() {
         let lane = |p: &ParamEntry, l: usize| {
-            naive_rq_lane(row[l], p.bias[l], p.multiplier[l], p.shift[l] as i32, p.zero_point, p.act_min, p.act_max)
+            naive_rq_lane(
+                row[l],
+                p.bias[l],
+                p.multiplier[l],
+                p.shift[l] as i32,
+                p.zero_point,
+                p.act_min,
+                p.act_max,
+            )
         };
         let int8: Vec<i64> = (0..4).map(|l| lane(&to_int8, l)).collect();
         let int32: Vec<i64> = (0..4).map(|l| lane(&to_int32, l)).collect();
-        let saturated: Vec<i64> = (0..4).map(|l| sat8(naive_requant(row[l], 0, 1 << 30, to_int32.shift[l] as i32) + 7)).collect();
+        let saturated: Vec<i64> = (0..4)
+            .map(|l| sat8(naive_requant(row[l], 0, 1 << 30, to_int32.shift[l] as i32) + 7))
+            .collect();
         assert_eq!(sram_row(&r, 0, 0, i), int8, "int8 row {i}");
         assert_eq!(acc_row(&r, 0, 1, i), int32, "int32 row {i}");
         assert_eq!(sram_row(&r, 0, 1, i), saturated, "saturated row {i}");
@@ -119,7 +152,10 @@ fn rq_requantizes_per_lane_to_int8_and_int32() {
 #[test]
 fn vop_functions_on_int32_and_widened_int8_rows() {
     let cfg = tiny();
-    let a = vec![vec![i32::MAX, -5, 7, i32::MIN], vec![100, -100, 0, 123_456_789]];
+    let a = vec![
+        vec![i32::MAX, -5, 7, i32::MIN],
+        vec![100, -100, 0, 123_456_789],
+    ];
     let b = vec![vec![1, 3, 0, -1], vec![33, 0, -2, 31]];
     let s = vec![vec![100i8, -100, 27, -128], vec![127, 0, -1, 50]];
     // Each vop: reads at t, t+1; writes at t+4, t+5; issued every 2 cycles.
@@ -127,12 +163,23 @@ fn vop_functions_on_int32_and_widened_int8_rows() {
     let mut program = String::new();
     for (f, name) in funcs.iter().enumerate() {
         let delay = if f == 0 { 0 } else { 2 };
-        program += &format!("+{delay} vop.{name} a=acc0[0] b=acc1[0] dst=acc1[{}] count=2 imm=-77\n", 10 + 2 * f);
+        program += &format!(
+            "+{delay} vop.{name} a=acc0[0] b=acc1[0] dst=acc1[{}] count=2 imm=-77\n",
+            10 + 2 * f
+        );
     }
     program += "+2 vop.add a=sram0[0] b=imm imm=100 dst=sram1[0] count=2\n"; // 16
     program += "+2 vop.mul a=sram0[0] b=sram0[0] dst=acc1[26] count=2\n"; // 18: one read a cycle
     program += "+6 ctl.halt\n"; // 24
-    let r = run_text(&cfg, &program, vec![acc_chunk(0, 0, 0, &a), acc_chunk(0, 1, 0, &b), sram_chunk(0, 0, 0, &s)]);
+    let r = run_text(
+        &cfg,
+        &program,
+        vec![
+            acc_chunk(0, 0, 0, &a),
+            acc_chunk(0, 1, 0, &b),
+            sram_chunk(0, 0, 0, &s),
+        ],
+    );
     for i in 0..2 {
         for l in 0..4 {
             let (x, y) = (a[i][l] as i64, b[i][l] as i64);
@@ -148,7 +195,12 @@ fn vop_functions_on_int32_and_widened_int8_rows() {
                 x >> sh,
             ];
             for (f, e) in expected.iter().enumerate() {
-                assert_eq!(acc_row(&r, 0, 1, 10 + 2 * f + i)[l], *e, "{} row {i} lane {l}", funcs[f]);
+                assert_eq!(
+                    acc_row(&r, 0, 1, 10 + 2 * f + i)[l],
+                    *e,
+                    "{} row {i} lane {l}",
+                    funcs[f]
+                );
             }
             let v = s[i][l] as i64;
             assert_eq!(sram_row(&r, 0, 1, i)[l], sat8(v + 100));
@@ -170,7 +222,15 @@ fn lut_looks_up_int8_inputs() {
     let r = run_text(
         &cfg,
         program,
-        vec![sram_chunk(0, 0, 0, &input), Chunk { chip: 0, region: Region::Lut { table: 1 }, start: 0, rows: Rows::I32(table) }],
+        vec![
+            sram_chunk(0, 0, 0, &input),
+            Chunk {
+                chip: 0,
+                region: Region::Lut { table: 1 },
+                start: 0,
+                rows: Rows::I32(table),
+            },
+        ],
     );
     for i in 0..2 {
         for l in 0..4 {
@@ -193,7 +253,11 @@ fn red_sums_with_wraparound_and_takes_max() {
         +1 red.sum src=sram0[0] dst=acc1[4]
         +5 ctl.halt
     ";
-    let r = run_text(&cfg, program, vec![acc_chunk(0, 0, 0, &acc), sram_chunk(0, 0, 0, &s)]);
+    let r = run_text(
+        &cfg,
+        program,
+        vec![acc_chunk(0, 0, 0, &acc), sram_chunk(0, 0, 0, &s)],
+    );
     assert_eq!(acc_row(&r, 0, 1, 0), vec![wrap32(i32::MAX as i64 + 1); 4]);
     assert_eq!(acc_row(&r, 0, 1, 1), vec![-20; 4]);
     assert_eq!(acc_row(&r, 0, 1, 2), vec![i32::MAX as i64; 4]);
@@ -232,7 +296,12 @@ fn perm_transposes_tiles_and_moves_lanes() {
 #[test]
 fn mov_widens_saturates_and_strides() {
     let cfg = tiny();
-    let s = vec![vec![-128i8, 127, 5, -5], vec![1, 2, 3, 4], vec![9, 9, 9, 9], vec![-1, -2, -3, -4]];
+    let s = vec![
+        vec![-128i8, 127, 5, -5],
+        vec![1, 2, 3, 4],
+        vec![9, 9, 9, 9],
+        vec![-1, -2, -3, -4],
+    ];
     let acc = vec![vec![300, -300, 127, -129]];
     let program = "
         +0 mov src=sram0[0] src_step=2 dst=acc0[1] dst_step=3 count=2   # rows 0,2 -> acc 1,4
@@ -240,7 +309,11 @@ fn mov_widens_saturates_and_strides() {
         +1 mov src=sram0[3] src_step=0 dst=sram2[0] count=3             # broadcast one row
         +5 ctl.halt
     ";
-    let r = run_text(&cfg, program, vec![sram_chunk(0, 0, 0, &s), acc_chunk(0, 1, 0, &acc)]);
+    let r = run_text(
+        &cfg,
+        program,
+        vec![sram_chunk(0, 0, 0, &s), acc_chunk(0, 1, 0, &acc)],
+    );
     let widen = |row: &Vec<i8>| row.iter().map(|v| *v as i64).collect::<Vec<_>>();
     assert_eq!(acc_row(&r, 0, 0, 1), widen(&s[0]));
     assert_eq!(acc_row(&r, 0, 0, 4), widen(&s[2]));
@@ -252,7 +325,12 @@ fn mov_widens_saturates_and_strides() {
 }
 
 fn system(cfg: HwConfig, chips: u32, topology: Topology, link_latency: u32) -> HwConfig {
-    cfg.with_system(SystemConfig { chips, topology, link_latency }).unwrap()
+    cfg.with_system(SystemConfig {
+        chips,
+        topology,
+        link_latency,
+    })
+    .unwrap()
 }
 
 #[test]
@@ -291,9 +369,16 @@ fn xfer_crosses_a_ring_and_a_mesh() {
         +5 ctl.halt
     ";
     let r = run_text(&cfg, program, vec![sram_chunk(0, 0, 0, &rows[..2])]);
-    assert_eq!(sram_row(&r, 3, 1, 1), rows[1].iter().map(|v| *v as i64).collect::<Vec<_>>());
-    let links: Vec<(u64, u32, u32)> =
-        r.timeline.chips[0][0].plan.links.iter().map(|l| (l.cycle, l.link.from, l.link.to)).collect();
+    assert_eq!(
+        sram_row(&r, 3, 1, 1),
+        rows[1].iter().map(|v| *v as i64).collect::<Vec<_>>()
+    );
+    let links: Vec<(u64, u32, u32)> = r.timeline.chips[0][0]
+        .plan
+        .links
+        .iter()
+        .map(|l| (l.cycle, l.link.from, l.link.to))
+        .collect();
     assert_eq!(links, vec![(1, 0, 1), (2, 1, 3), (2, 0, 1), (3, 1, 3)]);
 }
 
@@ -306,7 +391,9 @@ fn ctl_sync_holds_the_sequencer_for_the_barrier() {
     let r = run_text(&cfg, &text, vec![]);
     assert_eq!(r.cycles(), 9);
     assert_eq!(r.timeline.chips[2][0].completion(), 6);
-    let early: String = (0..4).map(|c| format!(".chip {c}\n+0 ctl.sync\n+6 ctl.halt\n")).collect();
+    let early: String = (0..4)
+        .map(|c| format!(".chip {c}\n+0 ctl.sync\n+6 ctl.halt\n"))
+        .collect();
     let program = isa::assemble(&early).unwrap();
     let v = golden::verify(&program, &cfg).unwrap_err();
     for chip in 0..4 {

@@ -16,7 +16,11 @@ fn expect(v: &[Violation], rule: Rule, chip: u32, index: usize, cycle: u64, reso
     let found: Vec<&Violation> = v.iter().filter(|x| x.rule == rule).collect();
     assert_eq!(found.len(), 1, "expected one {rule:?} in {v:#?}");
     let x = found[0];
-    assert_eq!((x.chip, x.index, x.cycle, x.resource.as_str()), (chip, index, cycle, resource), "{x}");
+    assert_eq!(
+        (x.chip, x.index, x.cycle, x.resource.as_str()),
+        (chip, index, cycle, resource),
+        "{x}"
+    );
 }
 
 #[test]
@@ -28,7 +32,10 @@ fn a_well_scheduled_program_passes_with_a_hand_counted_timeline() {
         +12 ctl.halt                                      # issue 22; rq's last write is 10+7+4 = 21
     ";
     let t = verify(&assemble(text).unwrap(), &tiny()).unwrap();
-    let issue_completion: Vec<(u64, u64)> = t.chips[0].iter().map(|x| (x.issue(), x.completion())).collect();
+    let issue_completion: Vec<(u64, u64)> = t.chips[0]
+        .iter()
+        .map(|x| (x.issue(), x.completion()))
+        .collect();
     // ldw: last shadow write 0+3+1; mma: last acc write 1+7+8; rq: 10+7+4.
     assert_eq!(issue_completion, vec![(0, 4), (1, 16), (10, 21), (22, 22)]);
     assert_eq!(t.cycles(), 23);
@@ -40,18 +47,26 @@ fn a_well_scheduled_program_passes_with_a_hand_counted_timeline() {
 #[test]
 fn read_before_write_completes() {
     // As above, with rq one cycle early: row i read at 9+i, written at 9+i.
-    let v = violations(&tiny(), "+0 ldw src=sram0[0]\n+1 mma src=sram1[0] dst=acc0[0] count=8 swap\n\
-                                 +8 rq src=acc0[0] dst=sram2[0] count=8 param=0\n+13 ctl.halt\n");
+    let v = violations(
+        &tiny(),
+        "+0 ldw src=sram0[0]\n+1 mma src=sram1[0] dst=acc0[0] count=8 swap\n\
+                                 +8 rq src=acc0[0] dst=sram2[0] count=8 param=0\n+13 ctl.halt\n",
+    );
     assert_eq!(v.len(), 8, "one per row: {v:#?}");
-    assert!(v.iter().all(|x| x.rule == Rule::ReadAfterWrite && x.index == 2));
+    assert!(v
+        .iter()
+        .all(|x| x.rule == Rule::ReadAfterWrite && x.index == 2));
     assert_eq!((v[0].cycle, v[0].resource.as_str()), (9, "chip 0 acc0[0]"));
 }
 
 #[test]
 fn unit_busy() {
     // vop count=4 keeps the vector unit busy in cycles 0..3; the second issues at 1.
-    let v = violations(&tiny(), "+0 vop.add a=acc0[0] b=imm dst=acc1[0] count=4\n\
-                                 +1 vop.add a=acc0[8] b=imm dst=acc1[8]\n+8 ctl.halt\n");
+    let v = violations(
+        &tiny(),
+        "+0 vop.add a=acc0[0] b=imm dst=acc1[0] count=4\n\
+                                 +1 vop.add a=acc0[8] b=imm dst=acc1[8]\n+8 ctl.halt\n",
+    );
     expect(&v, Rule::UnitBusy, 0, 1, 1, "vector");
 }
 
@@ -64,31 +79,43 @@ fn two_instructions_in_one_cycle() {
 #[test]
 fn bank_port_conflict() {
     // mov reads sram0 in cycles 0 and 1; the vop (issued at 1) reads sram0 in cycle 1.
-    let v = violations(&tiny(), "+0 mov src=sram0[0] dst=sram1[0] count=2\n\
-                                 +1 vop.add a=sram0[5] b=imm dst=acc0[0]\n+8 ctl.halt\n");
+    let v = violations(
+        &tiny(),
+        "+0 mov src=sram0[0] dst=sram1[0] count=2\n\
+                                 +1 vop.add a=sram0[5] b=imm dst=acc0[0]\n+8 ctl.halt\n",
+    );
     expect(&v, Rule::PortConflict, 0, 1, 1, "chip 0 sram bank 0 port");
 }
 
 #[test]
 fn write_after_read() {
     // vop reads acc0[3] in cycle 3; the later mov (issued 1) writes it in cycle 1+2 = 3.
-    let v = violations(&tiny(), "+0 vop.add a=acc0[0] b=imm dst=acc1[0] count=4\n\
-                                 +1 mov src=sram0[0] dst=acc0[3]\n+8 ctl.halt\n");
+    let v = violations(
+        &tiny(),
+        "+0 vop.add a=acc0[0] b=imm dst=acc1[0] count=4\n\
+                                 +1 mov src=sram0[0] dst=acc0[3]\n+8 ctl.halt\n",
+    );
     expect(&v, Rule::WriteAfterRead, 0, 1, 3, "chip 0 acc0[3]");
 }
 
 #[test]
 fn write_after_write() {
     // vop writes acc0[0] in cycle 4; the later mov (issued 1) writes it first, in cycle 3.
-    let v = violations(&tiny(), "+0 vop.add a=acc1[0] b=imm dst=acc0[0]\n\
-                                 +1 mov src=sram0[0] dst=acc0[0]\n+8 ctl.halt\n");
+    let v = violations(
+        &tiny(),
+        "+0 vop.add a=acc1[0] b=imm dst=acc0[0]\n\
+                                 +1 mov src=sram0[0] dst=acc0[0]\n+8 ctl.halt\n",
+    );
     expect(&v, Rule::WriteAfterWrite, 0, 1, 3, "chip 0 acc0[0]");
 }
 
 #[test]
 fn same_instruction_overlapping_rows() {
     // Row i+1 is read in cycle i+1, before row i's result lands on it in cycle i+4.
-    let v = violations(&tiny(), "+0 vop.add a=acc0[0] b=imm imm=1 dst=acc0[1] count=2\n+8 ctl.halt\n");
+    let v = violations(
+        &tiny(),
+        "+0 vop.add a=acc0[0] b=imm imm=1 dst=acc0[1] count=2\n+8 ctl.halt\n",
+    );
     expect(&v, Rule::ReadAfterWrite, 0, 0, 1, "chip 0 acc0[1]");
 }
 
@@ -96,25 +123,46 @@ fn same_instruction_overlapping_rows() {
 fn shadow_weights_overwritten_before_the_swap_reaches_them() {
     // mma's swap reads shadow row 0 until cycle 1+0+4 = 5; the second ldw (issued 4) writes
     // it in cycle 5.
-    let v = violations(&tiny(), "+0 ldw src=sram0[0]\n+1 mma src=sram1[0] dst=acc0[0] swap\n\
-                                 +3 ldw src=sram0[4]\n+12 ctl.halt\n");
-    let war: Vec<&Violation> = v.iter().filter(|x| x.rule == Rule::WriteAfterRead).collect();
-    assert_eq!((war[0].index, war[0].cycle, war[0].resource.as_str()), (2, 5, "chip 0 shadow weight row 0"));
+    let v = violations(
+        &tiny(),
+        "+0 ldw src=sram0[0]\n+1 mma src=sram1[0] dst=acc0[0] swap\n\
+                                 +3 ldw src=sram0[4]\n+12 ctl.halt\n",
+    );
+    let war: Vec<&Violation> = v
+        .iter()
+        .filter(|x| x.rule == Rule::WriteAfterRead)
+        .collect();
+    assert_eq!(
+        (war[0].index, war[0].cycle, war[0].resource.as_str()),
+        (2, 5, "chip 0 shadow weight row 0")
+    );
 }
 
 #[test]
 fn out_of_range_address_table_param_and_lanes() {
     // tiny: 4 SRAM banks of 256 rows, 2 tables, 16 parameter entries, 4 lanes.
-    let v = violations(&tiny(), "+0 mov src=sram0[255] dst=acc0[0] count=2\n\
+    let v = violations(
+        &tiny(),
+        "+0 mov src=sram0[255] dst=acc0[0] count=2\n\
                                  +2 lut src=sram0[0] dst=acc0[4] table=2\n\
                                  +1 rq src=acc1[0] dst=acc1[1] param=16\n\
                                  +1 perm.rotate src=sram1[0] dst=sram2[0] amount=4\n\
-                                 +1 mov src=sram5[0] dst=acc0[8]\n+8 ctl.halt\n");
-    let oor: Vec<(usize, u64, &str)> =
-        v.iter().filter(|x| x.rule == Rule::OutOfRange).map(|x| (x.index, x.cycle, x.resource.as_str())).collect();
+                                 +1 mov src=sram5[0] dst=acc0[8]\n+8 ctl.halt\n",
+    );
+    let oor: Vec<(usize, u64, &str)> = v
+        .iter()
+        .filter(|x| x.rule == Rule::OutOfRange)
+        .map(|x| (x.index, x.cycle, x.resource.as_str()))
+        .collect();
     assert_eq!(
         oor,
-        vec![(0, 1, "chip 0 sram0[256]"), (1, 2, "table"), (2, 3, "param"), (3, 4, "amount"), (4, 5, "chip 0 sram5[0]")]
+        vec![
+            (0, 1, "chip 0 sram0[256]"),
+            (1, 2, "table"),
+            (2, 3, "param"),
+            (3, 4, "amount"),
+            (4, 5, "chip 0 sram5[0]")
+        ]
     );
 }
 
@@ -137,29 +185,47 @@ fn unfinished_at_halt() {
 }
 
 fn ring(chips: u32) -> HwConfig {
-    tiny().with_system(SystemConfig { chips, topology: Topology::Ring, link_latency: 1 }).unwrap()
+    tiny()
+        .with_system(SystemConfig {
+            chips,
+            topology: Topology::Ring,
+            link_latency: 1,
+        })
+        .unwrap()
 }
 
 #[test]
 fn link_conflict() {
     // 4-chip ring: chip 0 -> 2 goes 0->1->2, using link 1->2 in cycle 0+1+1 = 2.
     // Chip 1 -> 2 issued at 1 uses link 1->2 in cycle 1+1 = 2 as well.
-    let v = violations(&ring(4), ".chip 0\n+0 xfer chip=2 src=sram0[0] dst=sram1[0]\n+9 ctl.halt\n\
+    let v = violations(
+        &ring(4),
+        ".chip 0\n+0 xfer chip=2 src=sram0[0] dst=sram1[0]\n+9 ctl.halt\n\
                                   .chip 1\n+1 xfer chip=2 src=sram0[0] dst=sram2[0]\n+9 ctl.halt\n\
-                                  .chip 2\n+10 ctl.halt\n.chip 3\n+0 ctl.halt\n");
+                                  .chip 2\n+10 ctl.halt\n.chip 3\n+0 ctl.halt\n",
+    );
     expect(&v, Rule::LinkConflict, 1, 0, 2, "link 1->2");
 }
 
 #[test]
 fn cross_chip_read_before_arrival_and_xfer_to_a_halted_chip() {
     // 2-chip ring: a row read at 0 arrives at chip 1 in cycle 2; chip 1 reads it in cycle 1.
-    let v = violations(&ring(2), ".chip 0\n+0 xfer chip=1 src=sram0[0] dst=sram1[0]\n+3 ctl.halt\n\
-                                  .chip 1\n+1 mov src=sram1[0] dst=acc0[0]\n+4 ctl.halt\n");
+    let v = violations(
+        &ring(2),
+        ".chip 0\n+0 xfer chip=1 src=sram0[0] dst=sram1[0]\n+3 ctl.halt\n\
+                                  .chip 1\n+1 mov src=sram1[0] dst=acc0[0]\n+4 ctl.halt\n",
+    );
     expect(&v, Rule::ReadAfterWrite, 1, 0, 1, "chip 1 sram1[0]");
-    let v = violations(&ring(2), ".chip 0\n+0 xfer chip=1 src=sram0[0] dst=sram1[0]\n+3 ctl.halt\n\
-                                  .chip 1\n+2 ctl.halt\n");
+    let v = violations(
+        &ring(2),
+        ".chip 0\n+0 xfer chip=1 src=sram0[0] dst=sram1[0]\n+3 ctl.halt\n\
+                                  .chip 1\n+2 ctl.halt\n",
+    );
     expect(&v, Rule::UnfinishedAtHalt, 0, 0, 2, "chip 1 sram1[0]");
-    let v = violations(&ring(2), ".chip 0\n+0 xfer chip=0 src=sram0[0] dst=sram1[0]\n+3 ctl.halt\n.chip 1\n+0 ctl.halt\n");
+    let v = violations(
+        &ring(2),
+        ".chip 0\n+0 xfer chip=0 src=sram0[0] dst=sram1[0]\n+3 ctl.halt\n.chip 1\n+0 ctl.halt\n",
+    );
     expect(&v, Rule::OutOfRange, 0, 0, 0, "chip");
 }
 
@@ -171,9 +237,12 @@ fn chip_count_must_match_the_system() {
 
 #[test]
 fn every_violation_is_reported() {
-    let v = violations(&tiny(), "+0 vop.add a=acc0[0] b=imm dst=acc1[0] count=4\n\
+    let v = violations(
+        &tiny(),
+        "+0 vop.add a=acc0[0] b=imm dst=acc1[0] count=4\n\
                                  +1 vop.add a=acc0[8] b=imm dst=acc1[8]\n\
-                                 +0 mov src=sram9[0] dst=acc0[0]\n");
+                                 +0 mov src=sram9[0] dst=acc0[0]\n",
+    );
     let rules: Vec<Rule> = v.iter().map(|x| x.rule).collect();
     for rule in [Rule::UnitBusy, Rule::OutOfRange, Rule::MissingHalt] {
         assert!(rules.contains(&rule), "{rule:?} missing from {rules:?}");

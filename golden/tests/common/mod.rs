@@ -50,11 +50,21 @@ pub fn tiny() -> HwConfig {
 }
 
 pub fn sram_chunk(chip: u32, bank: u32, start: u32, rows: &[Vec<i8>]) -> Chunk {
-    Chunk { chip, region: Region::Sram { bank }, start, rows: Rows::I8(rows.concat()) }
+    Chunk {
+        chip,
+        region: Region::Sram { bank },
+        start,
+        rows: Rows::I8(rows.concat()),
+    }
 }
 
 pub fn acc_chunk(chip: u32, bank: u32, start: u32, rows: &[Vec<i32>]) -> Chunk {
-    Chunk { chip, region: Region::Acc { bank }, start, rows: Rows::I32(rows.concat()) }
+    Chunk {
+        chip,
+        region: Region::Acc { bank },
+        start,
+        rows: Rows::I32(rows.concat()),
+    }
 }
 
 /// Assembles and runs `text`, panicking with every violation if the verifier refuses it.
@@ -73,12 +83,22 @@ pub fn run_text(cfg: &HwConfig, text: &str, chunks: Vec<Chunk>) -> Run {
 
 /// Lanes of an SRAM row as i64.
 pub fn sram_row(r: &Run, chip: usize, bank: usize, row: usize) -> Vec<i64> {
-    r.state.chips[chip].sram.slice(ndarray::s![bank, row, ..]).iter().map(|x| *x as i64).collect()
+    r.state.chips[chip]
+        .sram
+        .slice(ndarray::s![bank, row, ..])
+        .iter()
+        .map(|x| *x as i64)
+        .collect()
 }
 
 /// Lanes of an accumulator row as i64.
 pub fn acc_row(r: &Run, chip: usize, bank: usize, row: usize) -> Vec<i64> {
-    r.state.chips[chip].acc.slice(ndarray::s![bank, row, ..]).iter().map(|x| *x as i64).collect()
+    r.state.chips[chip]
+        .acc
+        .slice(ndarray::s![bank, row, ..])
+        .iter()
+        .map(|x| *x as i64)
+        .collect()
 }
 
 /// A deterministic pseudo-random stream (xorshift) for test data.
@@ -98,6 +118,8 @@ impl Rng {
         lo + (self.next() % (hi as i64 - lo as i64 + 1) as u64) as i32
     }
     pub fn rows_i8(&mut self, rows: usize, lanes: usize) -> Vec<Vec<i8>> {
-        (0..rows).map(|_| (0..lanes).map(|_| self.i8()).collect()).collect()
+        (0..rows)
+            .map(|_| (0..lanes).map(|_| self.i8()).collect())
+            .collect()
     }
 }
