@@ -1,1 +1,60 @@
-fn main() {}
+//! `metronome`: generate, program, verify and run deterministic inference accelerators.
+
+mod demo;
+mod inputs;
+mod mem_cmds;
+mod program_cmds;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "metronome",
+    version,
+    about = "Compiler-scheduled int8 inference accelerators: ISA tools and golden model",
+    long_about = "Metronome generates compiler-scheduled int8 accelerators and proves them against \
+                  a bit-exact, cycle-exact golden model.\n\n\
+                  Programs are assembler text (.s) or program files (.mtp); memory images are \
+                  .mtm files (see `isa::image` for the format). Every command takes --preset \
+                  (tiny, small, medium, large; default small) or --config FILE."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The main job: run the built-in example on the golden model.
+    Run(demo::RunArgs),
+    /// Check or print hardware configurations.
+    #[command(subcommand)]
+    Config(mem_cmds::ConfigCmd),
+    /// Assemble text into a program file.
+    Asm(program_cmds::AsmArgs),
+    /// Print a program file as assembler text.
+    Disasm(program_cmds::DisasmArgs),
+    /// Check a program against the static-schedule contract and report every violation.
+    Verify(program_cmds::VerifyArgs),
+    /// Run a program on the golden model and report cycles and unit use.
+    Exec(program_cmds::ExecArgs),
+    /// Inspect or create memory images.
+    Mem(mem_cmds::MemArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Run(args) => demo::run(args),
+        Command::Config(cmd) => mem_cmds::config(cmd),
+        Command::Asm(args) => program_cmds::asm(args),
+        Command::Disasm(args) => program_cmds::disasm(args),
+        Command::Verify(args) => program_cmds::verify_cmd(args),
+        Command::Exec(args) => program_cmds::exec(args),
+        Command::Mem(args) => mem_cmds::mem(&args.cmd),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,264 @@
+//! `config` and `mem` subcommands: inspect configurations and memory images.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use isa::image::{ParamEntry, LUT_ENTRIES};
+use isa::{Chunk, HwConfig, MemImage, Region, Rows};
+use serde_json::json;
+
+use crate::inputs::{load_config, load_image, write_file, ConfigArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// Validate a TOML config and print its summary and hash.
+    Check {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a config (a preset by default) as TOML, a starting point for your own.
+    Show {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+pub fn config(cmd: &ConfigCmd) -> Result<()> {
+    match cmd {
+        ConfigCmd::Check { file, json } => {
+            let cfg = load_config(file)?;
+            let c = &cfg.chip;
+            if *json {
+                println!(
+                    "{}",
+                    json!({"ok": true, "hash": cfg.hash().to_string(), "n": c.n, "chips": cfg.system.chips,
+                           "sram_bytes": sram_bytes(&cfg), "word_bits": isa::Layout::new(&cfg).word_bits})
+                );
+            } else {
+                println!("{}: valid (config {})", file.display(), cfg.hash());
+                println!(
+                    "  matrix unit {n}x{n}, {} SRAM banks x {} rows ({} KiB), {} acc banks x {} rows",
+                    c.sram_banks,
+                    c.sram_depth,
+                    sram_bytes(&cfg) / 1024,
+                    c.acc_banks,
+                    c.acc_depth,
+                    n = c.n
+                );
+                println!(
+                    "  {} lookup tables, {} parameter entries, {} instructions of {} bits",
+                    c.lut_tables,
+                    c.param_depth,
+                    c.imem_depth,
+                    isa::Layout::new(&cfg).word_bits
+                );
+                println!(
+                    "  system: {} chip(s), {:?}, link latency {}",
+                    cfg.system.chips, cfg.system.topology, cfg.system.link_latency
+                );
+            }
+            Ok(())
+        }
+        ConfigCmd::Show { config } => {
+            print!("{}", config.load()?.to_toml());
+            Ok(())
+        }
+    }
+}
+
+fn sram_bytes(cfg: &HwConfig) -> u64 {
+    let c = &cfg.chip;
+    c.sram_banks as u64 * c.sram_depth as u64 * c.n as u64
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MemCmd {
+    /// Print the rows of a memory image (all-zero rows are skipped unless --all).
+    Show {
+        image: PathBuf,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Also print rows that are all zero.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Write an image of seeded random data (SRAM, accumulators, tables, valid parameters).
+    Random {
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct MemArgs {
+    #[command(subcommand)]
+    pub cmd: MemCmd,
+}
+
+pub fn mem(cmd: &MemCmd) -> Result<()> {
+    match cmd {
+        MemCmd::Show { image, config, all } => {
+            let cfg = config.load()?;
+            let image = load_image(image, &cfg)?;
+            print!("{}", render(&image, cfg.lanes(), *all));
+            Ok(())
+        }
+        MemCmd::Random {
+            output,
+            seed,
+            config,
+        } => {
+            let cfg = config.load()?;
+            let image = random_image(&cfg, *seed);
+            write_file(output, &image.to_bytes(&cfg))?;
+            eprintln!(
+                "wrote {} (config {}, seed {seed})",
+                output.display(),
+                cfg.hash()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn render(image: &MemImage, lanes: usize, all: bool) -> String {
+    let mut out = String::new();
+    let list = |v: &[i32]| {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for chunk in &image.chunks {
+        let c = chunk.chip;
+        let row_lines: Vec<(String, Vec<i32>)> = match (&chunk.rows, chunk.region) {
+            (Rows::I8(v), Region::Sram { bank }) => v
+                .chunks(lanes)
+                .enumerate()
+                .map(|(i, r)| {
+                    (
+                        format!("chip {c} sram{bank}[{}]", chunk.start as usize + i),
+                        r.iter().map(|x| *x as i32).collect(),
+                    )
+                })
+                .collect(),
+            (Rows::I32(v), Region::Acc { bank }) => v
+                .chunks(lanes)
+                .enumerate()
+                .map(|(i, r)| {
+                    (
+                        format!("chip {c} acc{bank}[{}]", chunk.start as usize + i),
+                        r.to_vec(),
+                    )
+                })
+                .collect(),
+            (Rows::I32(v), Region::Lut { table }) => v
+                .chunks(16)
+                .enumerate()
+                .map(|(i, r)| {
+                    (
+                        format!("chip {c} lut{table}[{}..]", chunk.start as usize + 16 * i),
+                        r.to_vec(),
+                    )
+                })
+                .collect(),
+            (Rows::Params(p), _) => {
+                for (i, e) in p.iter().enumerate() {
+                    if all || *e != ParamEntry::unit(lanes) && e.multiplier.iter().any(|m| *m != 0)
+                    {
+                        out.push_str(&format!(
+                            "chip {c} param[{}]: bias {} | mult {} | shift {} | zp {} clamp [{}, {}]\n",
+                            chunk.start as usize + i,
+                            list(&e.bias),
+                            list(&e.multiplier),
+                            list(&e.shift.iter().map(|s| *s as i32).collect::<Vec<_>>()),
+                            e.zero_point,
+                            e.act_min,
+                            e.act_max
+                        ));
+                    }
+                }
+                continue;
+            }
+            _ => unreachable!("images are validated on load"),
+        };
+        for (name, lanes) in row_lines {
+            if all || lanes.iter().any(|x| *x != 0) {
+                out.push_str(&format!("{name}: {}\n", list(&lanes)));
+            }
+        }
+    }
+    out
+}
+
+/// Seeded random contents for every memory of every chip (xorshift; reproducible).
+pub fn random_image(cfg: &HwConfig, seed: u64) -> MemImage {
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let c = &cfg.chip;
+    let n = c.n as usize;
+    let mut chunks = Vec::new();
+    for chip in 0..cfg.system.chips {
+        for bank in 0..c.sram_banks {
+            let rows = (0..c.sram_depth as usize * n)
+                .map(|_| next() as i8)
+                .collect();
+            chunks.push(Chunk {
+                chip,
+                region: Region::Sram { bank },
+                start: 0,
+                rows: Rows::I8(rows),
+            });
+        }
+        for bank in 0..c.acc_banks {
+            let rows = (0..c.acc_depth as usize * n)
+                .map(|_| (next() as i32) >> 8)
+                .collect();
+            chunks.push(Chunk {
+                chip,
+                region: Region::Acc { bank },
+                start: 0,
+                rows: Rows::I32(rows),
+            });
+        }
+        for table in 0..c.lut_tables {
+            let rows = (0..LUT_ENTRIES).map(|_| (next() as i32) >> 16).collect();
+            chunks.push(Chunk {
+                chip,
+                region: Region::Lut { table },
+                start: 0,
+                rows: Rows::I32(rows),
+            });
+        }
+        let params = (0..c.param_depth)
+            .map(|_| ParamEntry {
+                bias: (0..n).map(|_| (next() as i32) >> 20).collect(),
+                multiplier: (0..n)
+                    .map(|_| (1 << 30) + (next() % (1 << 30)) as i32)
+                    .collect(),
+                shift: (0..n).map(|_| -((next() % 12) as i8)).collect(),
+                zero_point: (next() % 21) as i32 - 10,
+                act_min: -128,
+                act_max: 127,
+            })
+            .collect();
+        chunks.push(Chunk {
+            chip,
+            region: Region::Params,
+            start: 0,
+            rows: Rows::Params(params),
+        });
+    }
+    MemImage { chunks }
+}

@@ -1,0 +1,204 @@
+//! The `metronome` binary end to end: files in, files and messages out.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn metronome() -> Command {
+    Command::cargo_bin("metronome").unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn stdout(cmd: &mut Command) -> String {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+fn stderr_of_failure(cmd: &mut Command) -> String {
+    let out = cmd.assert().failure().get_output().stderr.clone();
+    String::from_utf8(out).unwrap()
+}
+
+const PROGRAM: &str = "\
+# one tile: LDW, MMA, RQ (tiny: N = 4)
++0  ldw src=sram0[0]
++1  mma src=sram1[0] dst=acc0[0] count=8 swap
++9  rq src=acc0[0] dst=sram2[0] count=8 param=0
++12 ctl.halt
+";
+
+#[test]
+fn asm_disasm_round_trip_through_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(dir.path(), "p.s", PROGRAM);
+    let bin = dir.path().join("p.mtp").display().to_string();
+    metronome()
+        .args(["asm", &src, "-o", &bin, "--preset", "tiny"])
+        .assert()
+        .success();
+    let text = stdout(metronome().args(["disasm", &bin, "--preset", "tiny"]));
+    assert!(
+        text.starts_with("+0 ldw src=sram0[0]\n+1 mma src=sram1[0] dst=acc0[0] count=8 swap\n"),
+        "{text}"
+    );
+    // A program file for another config is refused with both hashes named.
+    let err = stderr_of_failure(metronome().args(["disasm", &bin, "--preset", "small"]));
+    assert!(err.contains("was built for config"), "{err}");
+}
+
+#[test]
+fn verify_reports_violations_with_source_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = PROGRAM.replace("+9  rq", "+8  rq");
+    let src = write(dir.path(), "bad.s", &bad);
+    let err = stderr_of_failure(metronome().args(["verify", &src, "--preset", "tiny"]));
+    assert!(
+        err.contains("chip 0 instruction 2 (line 4) cycle 9: read-after-write [chip 0 acc0[0]]"),
+        "{err}"
+    );
+    let out = metronome()
+        .args(["verify", &src, "--preset", "tiny", "--json"])
+        .assert()
+        .failure()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["violations"][0]["line"], 4);
+    assert_eq!(json["violations"][0]["rule"], "read-after-write");
+    let good = write(dir.path(), "good.s", PROGRAM);
+    let out = stdout(metronome().args(["verify", &good, "--preset", "tiny", "--timeline"]));
+    assert!(
+        out.contains("OK: 4 instructions on 1 chip(s), 23 cycles"),
+        "{out}"
+    );
+}
+
+#[test]
+fn exec_reads_and_writes_memory_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(
+        dir.path(),
+        "p.s",
+        "+0 vop.add a=sram0[0] b=imm imm=1 dst=sram1[3]\n+5 ctl.halt\n",
+    );
+    let img = dir.path().join("in.mtm").display().to_string();
+    let out_img = dir.path().join("out.mtm").display().to_string();
+    metronome()
+        .args([
+            "mem", "random", "-o", &img, "--seed", "5", "--preset", "tiny",
+        ])
+        .assert()
+        .success();
+    let shown = stdout(metronome().args(["mem", "show", &img, "--preset", "tiny"]));
+    let first: Vec<i64> = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("chip 0 sram0[0]: "))
+        .unwrap()
+        .split(' ')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let json = stdout(metronome().args([
+        "exec", &src, "--mem", &img, "-o", &out_img, "--preset", "tiny", "--json",
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["cycles"], 6);
+    assert_eq!(json["chips"][0]["units"]["vector"], 1);
+    let after = stdout(metronome().args(["mem", "show", &out_img, "--preset", "tiny"]));
+    let row: Vec<i64> = after
+        .lines()
+        .find_map(|l| l.strip_prefix("chip 0 sram1[3]: "))
+        .unwrap()
+        .split(' ')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let expected: Vec<i64> = first.iter().map(|v| (v + 1).min(127)).collect();
+    assert_eq!(row, expected);
+    // An image for another config is refused.
+    let err = stderr_of_failure(metronome().args(["exec", &src, "--mem", &img]));
+    assert!(err.contains("memory image was made for config"), "{err}");
+}
+
+#[test]
+fn cycle_budget_and_bad_inputs_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(dir.path(), "p.s", PROGRAM);
+    let err = stderr_of_failure(metronome().args([
+        "exec",
+        &src,
+        "--preset",
+        "tiny",
+        "--max-cycles",
+        "20",
+    ]));
+    assert!(
+        err.contains("needs 23 cycles, over the budget of 20"),
+        "{err}"
+    );
+    let typo = write(
+        dir.path(),
+        "typo.s",
+        "ctl.nop\nmma src=sram0[0] dst=acc0[0] cont=2\n",
+    );
+    let err = stderr_of_failure(metronome().args(["exec", &typo]));
+    assert!(
+        err.contains("line 2, column 30: `mma` has no field `cont`"),
+        "{err}"
+    );
+    let junk = dir.path().join("junk.mtm");
+    std::fs::write(&junk, b"MTNM\x01").unwrap();
+    let err = stderr_of_failure(metronome().args([
+        "exec",
+        &src,
+        "--preset",
+        "tiny",
+        "--mem",
+        junk.to_str().unwrap(),
+    ]));
+    assert!(err.contains("truncated"), "{err}");
+    let err = stderr_of_failure(metronome().args(["exec", "/nonexistent.s"]));
+    assert!(err.contains("cannot read program /nonexistent.s"), "{err}");
+    let err = stderr_of_failure(metronome().args(["run", "--preset", "huge"]));
+    assert!(err.contains("unknown preset `huge`"), "{err}");
+}
+
+#[test]
+fn config_check_names_the_bad_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = stdout(metronome().args(["config", "show", "--preset", "tiny"]));
+    let path = write(dir.path(), "good.toml", &good);
+    let out = stdout(metronome().args(["config", "check", &path]));
+    assert!(out.contains("valid"), "{out}");
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        &good.replace("sram_banks = 4", "sram_banks = 0"),
+    );
+    let err = stderr_of_failure(metronome().args(["config", "check", &bad]));
+    assert!(
+        err.contains("`chip.sram_banks` = 0: must be in 1..=64"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_main_job_runs_on_every_preset() {
+    for preset in ["tiny", "small", "medium", "large"] {
+        let out = stdout(metronome().args(["run", "--preset", preset, "--json"]));
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let n = json["n"].as_u64().unwrap();
+        // ldw at 0, mma at 1, rq at 2N + 2 for 4N rows, halt after its last write.
+        assert_eq!(
+            json["cycles"].as_u64().unwrap(),
+            (2 * n + 2) + (4 * n - 1) + 4 + 2,
+            "{preset}"
+        );
+        assert_eq!(json["outputs"].as_array().unwrap().len() as u64, 4 * n);
+    }
+}
