@@ -2,6 +2,9 @@
 //! i64 in this file, never from the code under test. Schedules are worked out by hand in the
 //! comments (tiny preset: N = 4, MMA latency 2N = 8, vector latency 4, copy latency 2).
 
+// Plain index loops are the point here: the reference is deliberately naive.
+#![allow(clippy::needless_range_loop)]
+
 mod common;
 
 use common::*;

@@ -516,7 +516,7 @@ pub fn reference_table() -> String {
             .fields
             .iter()
             .map(|f| match f.kind {
-                FieldKind::Func(names) => format!(".{{{}}}", names.join("|")),
+                FieldKind::Func(names) => format!(".{{{}}}", names.join(", ")),
                 _ => f.name.to_string(),
             })
             .collect();

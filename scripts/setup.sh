@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what Metronome needs on a Debian/Ubuntu machine that already has Rust.
+# Idempotent: installs only what is missing. Needs root (or sudo) for system packages.
+set -euo pipefail
+
+# System packages the build and tests use: command -> Debian package.
+declare -A PACKAGES=(
+  [verilator]=verilator
+)
+
+die() { echo "setup: $*" >&2; exit 1; }
+
+command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust first (https://rustup.rs), then rerun."
+
+missing=()
+for cmd in "${!PACKAGES[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${PACKAGES[$cmd]}")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo="sudo"
+  else
+    die "missing system packages: ${missing[*]}. Install them with:
+  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+for cmd in "${!PACKAGES[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || die "$cmd is still missing after installing ${PACKAGES[$cmd]}"
+done
+echo "setup: ok ($(verilator --version))" >&2
