@@ -170,8 +170,7 @@ fn render(image: &MemImage, lanes: usize, all: bool) -> String {
                 .collect(),
             (Rows::Params(p), _) => {
                 for (i, e) in p.iter().enumerate() {
-                    if all || *e != ParamEntry::unit(lanes) && e.multiplier.iter().any(|m| *m != 0)
-                    {
+                    if all || *e != ParamEntry::zero(lanes) {
                         out.push_str(&format!(
                             "chip {c} param[{}]: bias {} | mult {} | shift {} | zp {} clamp [{}, {}]\n",
                             chunk.start as usize + i,

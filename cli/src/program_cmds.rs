@@ -262,8 +262,9 @@ pub fn exec(args: &ExecArgs) -> Result<()> {
         print_timeline(&loaded, &run.timeline);
     }
     print_summary(&cfg, &loaded, &run.timeline);
-    if let Some(path) = &args.output {
-        println!("final memory image: {}", path.display());
+    match &args.output {
+        Some(path) => println!("final memory image: {}", path.display()),
+        None => println!("(pass -o FILE to write the final memory image)"),
     }
     Ok(())
 }

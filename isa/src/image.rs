@@ -59,7 +59,8 @@ impl ParamEntry {
         }
     }
 
-    fn zero(lanes: usize) -> Self {
+    /// The entry a parameter memory holds before anything is loaded.
+    pub fn zero(lanes: usize) -> Self {
         ParamEntry {
             bias: vec![0; lanes],
             multiplier: vec![0; lanes],
