@@ -158,12 +158,36 @@ impl Timeline {
     }
 }
 
+/// The most unit-busy cycles (summed over all instructions) a program may have. The verifier
+/// keeps every access in memory (a few per busy cycle); this bounds it to about a gigabyte.
+pub const MAX_BUSY_CYCLES: u64 = 4 << 20;
+
 /// Checks `program` against `cfg`; on success returns its timeline.
 pub fn verify(program: &Program, cfg: &HwConfig) -> Result<Timeline, Vec<Violation>> {
     let mut v = Verifier {
         cfg,
         violations: Vec::new(),
     };
+    let busy: u64 = program
+        .chips
+        .iter()
+        .flatten()
+        .map(|i| timing::occupancy(&i.op, cfg))
+        .sum();
+    if busy > MAX_BUSY_CYCLES {
+        v.report(
+            Rule::ProgramTooLong,
+            0,
+            0,
+            0,
+            "verifier".into(),
+            format!(
+                "the program keeps units busy for {busy} cycles in all; the verifier handles up \
+                 to {MAX_BUSY_CYCLES}: split it into smaller programs"
+            ),
+        );
+        return Err(v.violations);
+    }
     if program.chips.len() != cfg.system.chips as usize {
         v.report(
             Rule::ChipCount,

@@ -248,3 +248,17 @@ fn every_violation_is_reported() {
         assert!(rules.contains(&rule), "{rule:?} missing from {rules:?}");
     }
 }
+
+#[test]
+fn programs_too_big_to_verify_are_refused_up_front() {
+    // 128 copies of a 65535-row mov: over 8M busy cycles.
+    let text = "+1 mov src=sram0[0] src_step=0 dst=sram1[0] dst_step=0 count=65535\n".repeat(128)
+        + "ctl.halt\n";
+    let program = assemble(&text).unwrap();
+    let v = verify(&program, &HwConfig::preset("small").unwrap()).unwrap_err();
+    assert_eq!(v.len(), 1);
+    assert_eq!(
+        (v[0].rule, v[0].resource.as_str()),
+        (Rule::ProgramTooLong, "verifier")
+    );
+}
