@@ -103,16 +103,23 @@ pub fn run(args: &RunArgs) -> Result<()> {
         lines: Some(lines),
     };
     let state = SystemState::from_image(&cfg, &example_image(&cfg, args.seed))?;
-    let run = golden::run(&loaded.program, &cfg, state, None)?;
     let n = cfg.lanes();
-    let outputs: Vec<Vec<i32>> = (0..4 * n as u64)
-        .map(|r| run.state.chips[0].read_row(Addr::sram(2, 0), r))
-        .collect();
+    let rows = |state: &SystemState, bank: u32, count: usize| -> Vec<Vec<i32>> {
+        (0..count as u64)
+            .map(|r| state.chips[0].read_row(Addr::sram(bank, 0), r))
+            .collect()
+    };
+    let (weights, inputs) = (rows(&state, 0, n), rows(&state, 1, 4 * n));
+    let param = state.chips[0].params[0].clone();
+    let run = golden::run(&loaded.program, &cfg, state, None)?;
+    let outputs = rows(&run.state, 2, 4 * n);
     if args.json {
         println!(
             "{}",
             json!({"config": cfg.hash().to_string(), "n": n, "cycles": run.cycles(),
-                   "instructions": loaded.program.len(), "outputs": outputs})
+                   "instructions": loaded.program.len(), "outputs": outputs,
+                   "inputs": inputs, "weights": weights, "multiplier": param.multiplier[0],
+                   "shift": param.shift[0], "zero_point": param.zero_point})
         );
         return Ok(());
     }

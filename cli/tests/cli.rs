@@ -199,6 +199,32 @@ fn the_main_job_runs_on_every_preset() {
             (2 * n + 2) + (4 * n - 1) + 4 + 2,
             "{preset}"
         );
-        assert_eq!(json["outputs"].as_array().unwrap().len() as u64, 4 * n);
+        let matrix =
+            |key: &str| -> Vec<Vec<i64>> { serde_json::from_value(json[key].clone()).unwrap() };
+        let (x, w, y) = (matrix("inputs"), matrix("weights"), matrix("outputs"));
+        assert_eq!(y.len() as u64, 4 * n);
+        let m = json["multiplier"].as_i64().unwrap();
+        let shift = json["shift"].as_i64().unwrap();
+        let zp = json["zero_point"].as_i64().unwrap();
+        let mut distinct = std::collections::BTreeSet::new();
+        for (i, row) in x.iter().enumerate() {
+            for j in 0..n as usize {
+                let acc: i64 = (0..n as usize).map(|k| row[k] * w[k][j]).sum();
+                let expected = (naive_requant(acc, m, shift) + zp).clamp(-128, 127);
+                assert_eq!(y[i][j], expected, "{preset} row {i} lane {j}");
+                distinct.insert(expected);
+            }
+        }
+        assert!(distinct.len() > 8, "{preset}: outputs should not all clamp");
     }
+}
+
+/// The numerics.md formula in wide integers: (x * 2^left * M + 2^30) >> 31, then divide by
+/// 2^right rounding half away from zero. (The example's accumulators are far from int32 limits.)
+fn naive_requant(acc: i64, m: i64, shift: i64) -> i64 {
+    let x = acc << shift.max(0);
+    let high = (x as i128 * m as i128 + (1 << 30)) >> 31;
+    let d = 1i128 << (-shift).max(0);
+    let q = (high.abs() + d / 2) / d;
+    (if high < 0 { -q } else { q }) as i64
 }

@@ -64,6 +64,19 @@ pub enum GoldenError {
     OverBudget { cycles: u64, budget: u64 },
 }
 
+/// Cycles `program` runs if it is valid: each chip stops in the cycle its `ctl.halt` issues
+/// (or its last instruction, if it has none).
+pub fn cycles_from_delays(program: &Program) -> u64 {
+    let chip_cycles = |instrs: &Vec<isa::Instr>| {
+        let end = instrs
+            .iter()
+            .position(|i| i.op.is_halt())
+            .map_or(instrs.len(), |h| h + 1);
+        instrs[..end].iter().map(|i| i.delay as u64).sum::<u64>() + 1
+    };
+    program.chips.iter().map(chip_cycles).max().unwrap_or(0)
+}
+
 /// Verifies `program`, then executes it on `state`. A program whose timeline exceeds
 /// `cycle_budget` is refused before anything runs.
 pub fn run(
@@ -72,15 +85,14 @@ pub fn run(
     mut state: SystemState,
     cycle_budget: Option<u64>,
 ) -> Result<Run, GoldenError> {
-    let timeline = verify(program, cfg).map_err(GoldenError::Rejected)?;
+    // The run's length follows from the delays alone: check it before the verifier's work.
     if let Some(budget) = cycle_budget {
-        if timeline.cycles() > budget {
-            return Err(GoldenError::OverBudget {
-                cycles: timeline.cycles(),
-                budget,
-            });
+        let cycles = cycles_from_delays(program);
+        if cycles > budget {
+            return Err(GoldenError::OverBudget { cycles, budget });
         }
     }
+    let timeline = verify(program, cfg).map_err(GoldenError::Rejected)?;
     let mut retired = Vec::with_capacity(program.len());
     for (chip, index) in timeline.sequential_order() {
         let t = &timeline.chips[chip as usize][index];

@@ -17,7 +17,8 @@ pub fn quantize_multiplier(real: f64) -> (i32, i32) {
     if shift < -31 {
         return (0, 0);
     }
-    // Like TFLite, exponents above 30 saturate the shift; the chip's field holds -31..=30.
+    // The chip's shift field holds -31..=30; larger scales saturate (TFLite's default build
+    // would shift further, but no int8 layer has a scale of 2^30 or more).
     if shift > 30 {
         return (i32::MAX, 30);
     }

@@ -2,8 +2,9 @@
 //!
 //! [`verify`] computes when every instruction of every chip issues and completes and which
 //! ports, words and links it uses on which cycles (from [`isa::timing`]), then checks the
-//! static-schedule contract and returns **all** violations, each naming the chip, instruction,
-//! cycle and resource.
+//! static-schedule contract and returns every violation, each naming the chip, instruction,
+//! cycle and resource (an instruction with a field or address out of range is reported once,
+//! for the first such problem, and its accesses are not checked further).
 //!
 //! Sequential order: the golden model executes instructions one at a time, ordered by issue
 //! cycle, then chip, then index (for one chip: program order). Within an instruction, rows go
@@ -16,7 +17,7 @@ use std::fmt;
 
 use isa::ops::{Op, Unit};
 use isa::timing::{self, Access, Dir, Mem, Plan, Word};
-use isa::{HwConfig, Link, Program};
+use isa::{HwConfig, Layout, Link, Program};
 
 /// What rule a violation breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -131,18 +132,17 @@ impl Timeline {
             .max()
             .unwrap_or(0)
     }
-    /// Cycles each unit of chip `c` is busy, in [`Unit::ALL`] order.
+    /// Cycles each unit of chip `c` is busy, in [`Unit::ALL`] order. The sequencer spends a
+    /// cycle issuing every instruction and runs `CTL` ops for their whole occupancy.
     pub fn unit_busy(&self, chip: usize) -> Vec<(Unit, u64)> {
+        let busy = |unit: Unit, t: &InstrTiming| match (unit, t.plan.unit) {
+            (u, v) if u == v => t.plan.occupancy,
+            (Unit::Sequencer, _) => 1,
+            _ => 0,
+        };
         Unit::ALL
             .iter()
-            .map(|u| {
-                let busy = self.chips[chip]
-                    .iter()
-                    .filter(|t| t.plan.unit == *u)
-                    .map(|t| t.plan.occupancy)
-                    .sum();
-                (*u, busy)
-            })
+            .map(|u| (*u, self.chips[chip].iter().map(|t| busy(*u, t)).sum()))
             .collect()
     }
     /// Instructions of all chips in sequential order (issue cycle, chip, index).
@@ -166,6 +166,7 @@ pub const MAX_BUSY_CYCLES: u64 = 4 << 20;
 pub fn verify(program: &Program, cfg: &HwConfig) -> Result<Timeline, Vec<Violation>> {
     let mut v = Verifier {
         cfg,
+        layout: Layout::new(cfg),
         violations: Vec::new(),
     };
     let busy: u64 = program
@@ -217,6 +218,7 @@ pub fn verify(program: &Program, cfg: &HwConfig) -> Result<Timeline, Vec<Violati
 
 struct Verifier<'a> {
     cfg: &'a HwConfig,
+    layout: Layout,
     violations: Vec<Violation>,
 }
 
@@ -319,6 +321,24 @@ impl Verifier<'_> {
                         }
                     }
                     busy_until.insert(u, (cycle + occupied, index));
+                }
+                // What the hardware cannot encode it cannot run (a count of 0, a step wider
+                // than its field, ...): refuse it here too, before planning its accesses.
+                if let Err(e) = self.layout.encode(instr) {
+                    self.report(
+                        Rule::OutOfRange,
+                        chip,
+                        index,
+                        cycle,
+                        e.field.into(),
+                        format!("{} cannot be encoded: {}", instr.op.mnemonic(), e.message),
+                    );
+                    timings.push(InstrTiming {
+                        index,
+                        op: instr.op,
+                        plan: empty_plan(&instr.op, cycle, self.cfg),
+                    });
+                    continue;
                 }
                 let plan = match self.check_fields(chip, index, cycle, &instr.op) {
                     true => {

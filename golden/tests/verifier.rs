@@ -41,7 +41,7 @@ fn a_well_scheduled_program_passes_with_a_hand_counted_timeline() {
     assert_eq!(t.cycles(), 23);
     let busy: Vec<u64> = t.unit_busy(0).iter().map(|(_, b)| *b).collect();
     // sequencer (halt), mxu.load, mxu.array, vector, permute, memory, router
-    assert_eq!(busy, vec![1, 4, 8, 8, 0, 0, 0]);
+    assert_eq!(busy, vec![4, 4, 8, 8, 0, 0, 0]);
 }
 
 #[test]
@@ -147,7 +147,8 @@ fn out_of_range_address_table_param_and_lanes() {
                                  +2 lut src=sram0[0] dst=acc0[4] table=2\n\
                                  +1 rq src=acc1[0] dst=acc1[1] param=16\n\
                                  +1 perm.rotate src=sram1[0] dst=sram2[0] amount=4\n\
-                                 +1 mov src=sram5[0] dst=acc0[8]\n+8 ctl.halt\n",
+                                 +1 mov src=sram5[0] dst=acc0[8]\n\
+                                 +1 mov src=acc3[0] dst=acc0[9]\n+8 ctl.halt\n",
     );
     let oor: Vec<(usize, u64, &str)> = v
         .iter()
@@ -161,9 +162,45 @@ fn out_of_range_address_table_param_and_lanes() {
             (1, 2, "table"),
             (2, 3, "param"),
             (3, 4, "amount"),
-            (4, 5, "chip 0 sram5[0]")
+            (4, 5, "src"),
+            (5, 6, "chip 0 acc3[0]")
         ]
     );
+    // tiny's table, param and lane fields are exactly as wide as their ranges, so those were
+    // caught as unencodable; a chip id that encodes but does not exist is a range error.
+    let three = tiny()
+        .with_system(SystemConfig {
+            chips: 3,
+            topology: Topology::Ring,
+            link_latency: 1,
+        })
+        .unwrap();
+    let v = violations(
+        &three,
+        ".chip 0\n+0 xfer chip=3 src=sram0[0] dst=sram1[0]\n+4 ctl.halt\n\
+         .chip 1\n+0 ctl.halt\n.chip 2\n+0 ctl.halt\n",
+    );
+    expect(&v, Rule::OutOfRange, 0, 0, 0, "chip");
+    assert!(
+        v[0].message.contains("there are 3 chips"),
+        "{}",
+        v[0].message
+    );
+}
+
+#[test]
+fn unencodable_fields_are_refused() {
+    // Assembles, but a count of 0 and a step wider than tiny's 8-bit row field cannot encode.
+    let v = violations(
+        &tiny(),
+        "+0 vop.add a=acc0[0] b=imm dst=acc0[0] count=0\n\
+         +1 mov src=sram0[0] src_step=999999 dst=sram1[0]\n+8 ctl.halt\n",
+    );
+    let found: Vec<(usize, &str)> = v.iter().map(|x| (x.index, x.resource.as_str())).collect();
+    assert_eq!(found, vec![(0, "count"), (1, "src_step")]);
+    assert!(v
+        .iter()
+        .all(|x| x.rule == Rule::OutOfRange && x.message.contains("cannot be encoded")));
 }
 
 #[test]

@@ -282,24 +282,25 @@ fn parse_addr(text: &str) -> Option<Addr> {
     })
 }
 
+/// Decimal or `0x` hex digits only: no signs, no spaces.
 fn parse_u32(text: &str) -> Option<u32> {
-    match text.strip_prefix("0x") {
-        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-        None if text.starts_with('+') => None,
-        None => text.parse().ok(),
+    let (digits, radix) = match text.strip_prefix("0x") {
+        Some(hex) => (hex, 16),
+        None => (text, 10),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
     }
+    u32::from_str_radix(digits, radix).ok()
 }
 
+/// An optional `-` and then what [`parse_u32`] accepts, within the int32 range.
 fn parse_i32(text: &str) -> Option<i32> {
     let (neg, body) = match text.strip_prefix('-') {
         Some(b) => (true, b),
         None => (false, text),
     };
-    let magnitude = match body.strip_prefix("0x") {
-        Some(hex) => i64::from_str_radix(hex, 16).ok()?,
-        None if body.starts_with('+') => return None,
-        None => body.parse::<i64>().ok()?,
-    };
+    let magnitude = parse_u32(body)? as i64;
     i32::try_from(if neg { -magnitude } else { magnitude }).ok()
 }
 
@@ -408,5 +409,9 @@ mod tests {
         assert_eq!(parse_i32("2147483648"), None);
         assert_eq!(parse_u32("0x10"), Some(16));
         assert_eq!(parse_u32("+1"), None);
+        assert_eq!(parse_u32("0x+3"), None);
+        assert_eq!(parse_i32("--5"), None);
+        assert_eq!(parse_i32("--9223372036854775808"), None);
+        assert_eq!(parse_i32("-0x80000001"), None);
     }
 }

@@ -87,6 +87,10 @@ pub enum ConfigError {
     UnknownPreset(String),
 }
 
+/// The most SRAM and accumulator bytes a whole system may have: the golden model and the
+/// simulators hold all of it in memory.
+pub const MAX_STATE_BYTES: u64 = 1 << 30;
+
 /// The preset names, smallest first.
 pub const PRESETS: [&str; 4] = ["tiny", "small", "medium", "large"];
 
@@ -214,6 +218,24 @@ impl HwConfig {
         in_range("chip.imem_depth", c.imem_depth, 16, 65536)?;
         let s = &self.system;
         in_range("system.chips", s.chips, 1, 64)?;
+        let lanes = c.n as u64;
+        let chip_bytes = c.sram_banks as u64 * c.sram_depth as u64 * lanes
+            + c.acc_banks as u64 * c.acc_depth as u64 * lanes * 4;
+        let total = chip_bytes * s.chips as u64;
+        if total > MAX_STATE_BYTES {
+            return Err(ConfigError::Field {
+                field: "chip",
+                value: format!(
+                    "{} MiB of SRAM and accumulators over {} chip(s)",
+                    total >> 20,
+                    s.chips
+                ),
+                allowed: format!(
+                    "all chips together may hold at most {} MiB: reduce banks, depths or chips",
+                    MAX_STATE_BYTES >> 20
+                ),
+            });
+        }
         in_range("system.link_latency", s.link_latency, 1, 64)?;
         let chips = s.chips;
         let mismatch = |topology: &str, expected: u32| ConfigError::Field {
@@ -409,6 +431,20 @@ mod tests {
             field_error(&lat),
             ("system.link_latency".into(), "0".into())
         );
+    }
+
+    #[test]
+    fn systems_too_big_to_simulate_are_refused() {
+        let huge = "[chip]\nn = 64\nsram_banks = 64\nsram_depth = 65536\nacc_banks = 1\n\
+                    acc_depth = 16\nlut_tables = 1\nparam_depth = 1\nimem_depth = 16\n\
+                    [system]\nchips = 64\ntopology = { kind = \"ring\" }\nlink_latency = 1\n";
+        let e = HwConfig::from_toml(huge).unwrap_err().to_string();
+        assert!(
+            e.contains("16384 MiB") && e.contains("at most 1024 MiB"),
+            "{e}"
+        );
+        // One such chip (256 MiB) is fine.
+        assert!(HwConfig::from_toml(&huge[..huge.find("[system]").unwrap()]).is_ok());
     }
 
     #[test]

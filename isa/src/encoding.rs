@@ -129,6 +129,9 @@ impl Layout {
                         .iter()
                         .position(|s| *s == a.space)
                         .ok_or_else(|| err(format!("{} is not allowed here", a.space.name())))?;
+                    if a.space == Space::Imm && (a.bank != 0 || a.row != 0) {
+                        return Err(err("the immediate has no bank or row".into()));
+                    }
                     w.put(idx as u64, space_bits(spaces));
                     w.put_checked(a.bank as u64, self.bank_bits)
                         .map_err(|_| err(format!("bank {} does not fit", a.bank)))?;
@@ -299,11 +302,7 @@ impl Program {
             for (index, instr) in instrs.iter().enumerate() {
                 let word = layout
                     .encode(instr)
-                    .map_err(|source| ProgramEncodeError::Instr {
-                        chip,
-                        index,
-                        source,
-                    })?;
+                    .map_err(|error| ProgramEncodeError::Instr { chip, index, error })?;
                 out.extend_from_slice(&word);
             }
         }
@@ -367,11 +366,11 @@ impl Program {
 pub enum ProgramEncodeError {
     #[error("program has {found} chips but the config has {expected}")]
     Chips { expected: u32, found: usize },
-    #[error("chip {chip} instruction {index}: {source}")]
+    #[error("chip {chip} instruction {index}: {error}")]
     Instr {
         chip: usize,
         index: usize,
-        source: EncodeError,
+        error: EncodeError,
     },
 }
 

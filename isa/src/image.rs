@@ -46,8 +46,8 @@ pub struct ParamEntry {
 }
 
 impl ParamEntry {
-    /// The identity-like entry: bias 0, multiplier 2^30 with shift 1 (x * 1), no offset, full
-    /// int32 range.
+    /// The identity-like entry: bias 0, multiplier 2^30 with shift 1, no offset, full int32
+    /// range. It maps `x` to `x` for `|x| < 2^30`; the int32 left shift wraps beyond that.
     pub fn unit(lanes: usize) -> Self {
         ParamEntry {
             bias: vec![0; lanes],
@@ -294,8 +294,10 @@ impl MemImage {
             let which = u16::from_le_bytes([head[4], head[5]]) as u32;
             let start = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
             let rows = u32::from_le_bytes(head[12..16].try_into().expect("4 bytes")) as usize;
-            if head[1] != 0 || head[6] != 0 || head[7] != 0 {
-                return Err(err("reserved header bytes are not zero".into()));
+            if head[1] != 0 || head[6] != 0 || head[7] != 0 || (kind == 3 && which != 0) {
+                return Err(err(
+                    "reserved header bytes (or a parameter chunk's bank field) are not zero".into(),
+                ));
             }
             // Refuse absurd sizes before allocating: no region is deeper than 65536 rows.
             if rows > 1 << 16 {

@@ -10,8 +10,9 @@
 //! Row streams: an operand `base` with step `s` touches rows `base.row + i * s` of one bank for
 //! `i in 0..count`. Data widths follow the memory: an SRAM row is `N` int8 lanes, an accumulator
 //! row `N` int32 lanes. Reading an SRAM row sign-extends each lane to int32; **writing a 32-bit
-//! lane value into SRAM saturates it to [-128, 127]**; all lane arithmetic is int32 with
-//! two's-complement wrap-around. Within one instruction rows are processed in order, each row
+//! lane value into SRAM saturates it to [-128, 127]**; lane arithmetic is int32 with
+//! two's-complement wrap-around, except `RQ`'s last step: the zero point is added exactly
+//! (33 bits) and the sum clamped to `[act_min, act_max]`, as TFLite does when nothing overflows. Within one instruction rows are processed in order, each row
 //! read before it is written; the verifier guarantees the hardware's overlapped timing gives the
 //! same result (see [`crate::timing`] for the cycle of every access).
 //!

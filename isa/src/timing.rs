@@ -3,8 +3,11 @@
 //! verifier and the RTL all follow this one description.
 //!
 //! Conventions: SRAM reads are synchronous (address in cycle `c`, data in `c + 1`); a write in
-//! cycle `c` is visible to a read in any later cycle. A unit is busy from its issue cycle for
-//! [`occupancy`] cycles. Rows are numbered `i = 0..count`.
+//! cycle `c` is visible to a read in any later cycle. A read and a write of one word never
+//! share a cycle (the verifier refuses it whatever their order), so the hardware never depends
+//! on a memory's read-during-write behaviour. A unit is busy from its issue cycle for
+//! [`occupancy`] cycles. Rows are numbered `i = 0..count`. `ctl.halt` stops a chip's
+//! sequencer only: its router keeps forwarding rows for other chips.
 //!
 //! | op | unit busy | reads | writes |
 //! |---|---|---|---|

@@ -89,13 +89,17 @@ impl SystemConfig {
 
     /// The largest hop count between any two chips (0 for a single chip).
     pub fn diameter(&self) -> u32 {
-        let mut d = 0;
-        for a in 0..self.chips {
-            for b in 0..self.chips {
-                d = d.max(self.route(a, b).len() as u32);
-            }
+        match self.topology {
+            Topology::Single => 0,
+            Topology::Ring => self.chips / 2,
+            Topology::Mesh { rows, cols } => rows - 1 + cols - 1,
+            // At most 64 chips: walking every route is cheap enough.
+            Topology::Dragonfly { .. } => (0..self.chips)
+                .flat_map(|a| (0..self.chips).map(move |b| (a, b)))
+                .map(|(a, b)| self.route(a, b).len() as u32)
+                .max()
+                .unwrap_or(0),
         }
-        d
     }
 }
 
@@ -129,6 +133,26 @@ mod tests {
                 }
                 assert_eq!(at, b);
             }
+        }
+    }
+
+    #[test]
+    fn closed_form_diameters_match_the_routes() {
+        let systems = [
+            system(2, Topology::Ring),
+            system(5, Topology::Ring),
+            system(8, Topology::Ring),
+            system(6, Topology::Mesh { rows: 2, cols: 3 }),
+            system(16, Topology::Mesh { rows: 4, cols: 4 }),
+            system(7, Topology::Mesh { rows: 1, cols: 7 }),
+        ];
+        for s in systems {
+            let walked = (0..s.chips)
+                .flat_map(|a| (0..s.chips).map(move |b| (a, b)))
+                .map(|(a, b)| s.route(a, b).len() as u32)
+                .max()
+                .unwrap();
+            assert_eq!(s.diameter(), walked, "{:?}", s.topology);
         }
     }
 
