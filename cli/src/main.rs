@@ -35,7 +35,7 @@ enum Command {
     /// Print a program file as assembler text.
     Disasm(program_cmds::DisasmArgs),
     /// Check a program against the static-schedule contract and report every violation.
-    Verify(program_cmds::VerifyArgs),
+    Verify(program_cmds::ProgramArgs),
     /// Run a program on the golden model and report cycles and unit use.
     Exec(program_cmds::ExecArgs),
     /// Inspect or create memory images.

@@ -29,8 +29,9 @@ pub struct DisasmArgs {
     pub config: ConfigArgs,
 }
 
+/// What `verify` and `exec` both take.
 #[derive(Args, Debug)]
-pub struct VerifyArgs {
+pub struct ProgramArgs {
     /// Program file or assembler text.
     pub program: PathBuf,
     #[command(flatten)]
@@ -45,8 +46,8 @@ pub struct VerifyArgs {
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
-    /// Program file or assembler text.
-    pub program: PathBuf,
+    #[command(flatten)]
+    pub common: ProgramArgs,
     /// Initial memory image (default: all zeros).
     #[arg(long, value_name = "IMAGE")]
     pub mem: Option<PathBuf>,
@@ -56,14 +57,6 @@ pub struct ExecArgs {
     /// Refuse programs that run longer than this many cycles.
     #[arg(long, value_name = "CYCLES")]
     pub max_cycles: Option<u64>,
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Print the per-instruction timeline.
-    #[arg(long)]
-    pub timeline: bool,
-    /// Machine-readable output.
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn asm(args: &AsmArgs) -> Result<()> {
@@ -176,7 +169,7 @@ fn print_units(timeline: &Timeline, chip: usize) {
     }
 }
 
-pub fn verify_cmd(args: &VerifyArgs) -> Result<()> {
+pub fn verify_cmd(args: &ProgramArgs) -> Result<()> {
     let cfg = args.config.load()?;
     let loaded = load_program(&args.program, &cfg)?;
     match verify(&loaded.program, &cfg) {
@@ -216,8 +209,8 @@ pub fn verify_cmd(args: &VerifyArgs) -> Result<()> {
 }
 
 pub fn exec(args: &ExecArgs) -> Result<()> {
-    let cfg = args.config.load()?;
-    let loaded = load_program(&args.program, &cfg)?;
+    let cfg = args.common.config.load()?;
+    let loaded = load_program(&args.common.program, &cfg)?;
     let state = match &args.mem {
         Some(path) => SystemState::from_image(&cfg, &load_image(path, &cfg)?)?,
         None => SystemState::new(&cfg),
@@ -225,7 +218,7 @@ pub fn exec(args: &ExecArgs) -> Result<()> {
     let run = match golden::run(&loaded.program, &cfg, state, args.max_cycles) {
         Ok(run) => run,
         Err(golden::GoldenError::Rejected(v)) => {
-            if args.json {
+            if args.common.json {
                 println!(
                     "{}",
                     json!({"ok": false, "violations": violations_json(&loaded, &v)})
@@ -235,7 +228,7 @@ pub fn exec(args: &ExecArgs) -> Result<()> {
             }
             bail!(
                 "{} is not a valid static schedule; nothing was run",
-                args.program.display()
+                args.common.program.display()
             );
         }
         Err(e) => return Err(e.into()),
@@ -243,7 +236,7 @@ pub fn exec(args: &ExecArgs) -> Result<()> {
     if let Some(path) = &args.output {
         write_file(path, &run.state.to_image().to_bytes(&cfg))?;
     }
-    if args.json {
+    if args.common.json {
         let chips: Vec<serde_json::Value> = (0..run.timeline.chips.len())
             .map(|c| json!({"chip": c, "cycles": run.timeline.chip_cycles(c), "units": units_json(&run.timeline, c)}))
             .collect();
@@ -252,13 +245,13 @@ pub fn exec(args: &ExecArgs) -> Result<()> {
             "instructions": loaded.program.len(), "chips": chips,
             "output": args.output.as_ref().map(|p| p.display().to_string()),
         });
-        if args.timeline {
+        if args.common.timeline {
             out["timeline"] = timeline_json(&run.timeline);
         }
         println!("{out}");
         return Ok(());
     }
-    if args.timeline {
+    if args.common.timeline {
         print_timeline(&loaded, &run.timeline);
     }
     print_summary(&cfg, &loaded, &run.timeline);

@@ -16,6 +16,7 @@
 //! | 16 | 4 | number of chips `C` |
 //! | 20 | ... | `C` times: instruction count `n` (4 bytes), then `n` words |
 
+use crate::bytes::{ByteReader, Truncated};
 use crate::config::HwConfig;
 use crate::ops::{FieldKind, Instr, Op, Opcode, Space, Value, MAX_COUNT, MAX_DELAY};
 use crate::Addr;
@@ -312,16 +313,16 @@ impl Program {
     /// Reads a program file, refusing one built for another config.
     pub fn from_bytes(bytes: &[u8], cfg: &HwConfig) -> Result<Program, DecodeError> {
         let layout = Layout::new(cfg);
-        let mut r = ByteReader { bytes, pos: 0 };
+        let mut r = ByteReader::new(bytes);
         if r.take(4)? != MAGIC {
             return Err(DecodeError::Magic);
         }
-        let version = u16::from_le_bytes(r.take(2)?.try_into().expect("2 bytes"));
+        let version = r.u16()?;
         if version != FORMAT_VERSION {
             return Err(DecodeError::Version(version));
         }
-        let word_bytes = u16::from_le_bytes(r.take(2)?.try_into().expect("2 bytes")) as usize;
-        let found = u64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
+        let word_bytes = r.u16()? as usize;
+        let found = r.u64()?;
         if found != cfg.hash().0 {
             return Err(DecodeError::ConfigMismatch {
                 expected: cfg.hash().0,
@@ -352,12 +353,18 @@ impl Program {
             }
             program.chips.push(instrs);
         }
-        if r.pos != bytes.len() {
+        if r.remaining() > 0 {
             return Err(DecodeError::Trailing {
-                extra: bytes.len() - r.pos,
+                extra: r.remaining(),
             });
         }
         Ok(program)
+    }
+}
+
+impl From<Truncated> for DecodeError {
+    fn from(t: Truncated) -> Self {
+        DecodeError::Truncated { offset: t.offset }
     }
 }
 
@@ -428,31 +435,6 @@ impl BitReader<'_> {
     }
     fn rest_nonzero(&mut self, total: u32) -> bool {
         (self.pos..total).any(|p| self.bytes[(p / 8) as usize] >> (p % 8) & 1 == 1)
-    }
-}
-
-struct ByteReader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> ByteReader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|e| *e <= self.bytes.len())
-            .ok_or(DecodeError::Truncated {
-                offset: self.bytes.len(),
-            })?;
-        let s = &self.bytes[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-    fn u32(&mut self) -> Result<u32, DecodeError> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
     }
 }
 

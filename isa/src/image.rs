@@ -24,6 +24,7 @@
 //! - parameters: one entry per row: bias `N x int32`, multiplier `N x int32`, shift `N x int8`,
 //!   zero point, act_min, act_max (int32 each): `9N + 12` bytes.
 
+use crate::bytes::{ByteReader, Truncated};
 use crate::config::HwConfig;
 
 const MAGIC: &[u8; 4] = b"MTNM";
@@ -164,6 +165,12 @@ pub enum ImageError {
     Chunk { index: usize, message: String },
 }
 
+impl From<Truncated> for ImageError {
+    fn from(t: Truncated) -> Self {
+        ImageError::Truncated { offset: t.offset }
+    }
+}
+
 impl MemImage {
     /// Checks every chunk against `cfg`: chip, bank or table, row range, data shape and
     /// parameter values.
@@ -268,7 +275,7 @@ impl MemImage {
     /// Reads and validates an image for `cfg`.
     pub fn from_bytes(bytes: &[u8], cfg: &HwConfig) -> Result<MemImage, ImageError> {
         let lanes = cfg.lanes();
-        let mut r = Reader { bytes, pos: 0 };
+        let mut r = ByteReader::new(bytes);
         if r.take(4)? != MAGIC {
             return Err(ImageError::Magic);
         }
@@ -277,7 +284,7 @@ impl MemImage {
             return Err(ImageError::Version(version));
         }
         let file_lanes = r.u16()? as usize;
-        let found = u64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
+        let found = r.u64()?;
         if found != cfg.hash().0 || file_lanes != lanes {
             return Err(ImageError::ConfigMismatch {
                 expected: cfg.hash().0,
@@ -340,9 +347,9 @@ impl MemImage {
                 rows: data,
             });
         }
-        if r.pos != bytes.len() {
+        if r.remaining() > 0 {
             return Err(ImageError::Trailing {
-                extra: bytes.len() - r.pos,
+                extra: r.remaining(),
             });
         }
         image.validate(cfg)?;
@@ -353,46 +360,6 @@ impl MemImage {
 /// The all-zero contents of a parameter memory of `depth` entries.
 pub fn zero_params(lanes: usize, depth: usize) -> Vec<ParamEntry> {
     vec![ParamEntry::zero(lanes); depth]
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], ImageError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|e| *e <= self.bytes.len())
-            .ok_or(ImageError::Truncated {
-                offset: self.bytes.len(),
-            })?;
-        let s = &self.bytes[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-    fn u16(&mut self) -> Result<u16, ImageError> {
-        Ok(u16::from_le_bytes(
-            self.take(2)?.try_into().expect("2 bytes"),
-        ))
-    }
-    fn u32(&mut self) -> Result<u32, ImageError> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
-    }
-    fn i32s(&mut self, n: usize) -> Result<Vec<i32>, ImageError> {
-        let bytes = self.take(
-            n.checked_mul(4)
-                .ok_or(ImageError::Truncated { offset: self.pos })?,
-        )?;
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|c| i32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect())
-    }
 }
 
 #[cfg(test)]

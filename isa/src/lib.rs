@@ -17,6 +17,7 @@
 //! ```
 
 pub mod asm;
+mod bytes;
 pub mod config;
 pub mod encoding;
 pub mod image;
