@@ -17,7 +17,7 @@ use std::fmt;
 
 use isa::ops::{Op, Unit};
 use isa::timing::{self, Access, Dir, Mem, Plan, Word};
-use isa::{HwConfig, Layout, Link, Program};
+use isa::{HwConfig, Instr, Layout, Link, Program};
 
 /// What rule a violation breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -322,30 +322,13 @@ impl Verifier<'_> {
                     }
                     busy_until.insert(u, (cycle + occupied, index));
                 }
-                // What the hardware cannot encode it cannot run (a count of 0, a step wider
-                // than its field, ...): refuse it here too, before planning its accesses.
-                if let Err(e) = self.layout.encode(instr) {
-                    self.report(
-                        Rule::OutOfRange,
-                        chip,
-                        index,
-                        cycle,
-                        e.field.into(),
-                        format!("{} cannot be encoded: {}", instr.op.mnemonic(), e.message),
-                    );
-                    timings.push(InstrTiming {
-                        index,
-                        op: instr.op,
-                        plan: empty_plan(&instr.op, cycle, self.cfg),
-                    });
-                    continue;
-                }
-                let plan = match self.check_fields(chip, index, cycle, &instr.op) {
-                    true => {
-                        let plan = timing::plan(&instr.op, chip, cycle, self.cfg);
-                        self.check_addresses(chip, index, plan)
-                    }
-                    false => empty_plan(&instr.op, cycle, self.cfg),
+                let in_range = self.check_encodable(chip, index, cycle, instr)
+                    && self.check_fields(chip, index, cycle, &instr.op);
+                let plan = if in_range {
+                    let plan = timing::plan(&instr.op, chip, cycle, self.cfg);
+                    self.check_addresses(chip, index, plan)
+                } else {
+                    empty_plan(&instr.op, cycle, self.cfg)
                 };
                 timings.push(InstrTiming {
                     index,
@@ -356,6 +339,24 @@ impl Verifier<'_> {
             chips.push(timings);
         }
         Timeline { chips }
+    }
+
+    /// What the hardware cannot encode it cannot run (a count of 0, a step wider than its
+    /// field, ...); false if the instruction does not encode.
+    fn check_encodable(&mut self, chip: u32, index: usize, cycle: u64, instr: &Instr) -> bool {
+        let Err(e) = self.layout.encode(instr) else {
+            return true;
+        };
+        let message = format!("{} cannot be encoded: {}", instr.op.mnemonic(), e.message);
+        self.report(
+            Rule::OutOfRange,
+            chip,
+            index,
+            cycle,
+            e.field.into(),
+            message,
+        );
+        false
     }
 
     /// Range checks on fields that are not addresses; false if any fails.
