@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::inputs::{ConfigArgs, LoadedProgram};
 use crate::program_cmds::print_summary;
+use crate::rng::xorshift;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -46,13 +47,8 @@ pub fn example_program(cfg: &HwConfig) -> String {
 
 fn example_image(cfg: &HwConfig, seed: u64) -> MemImage {
     let n = cfg.lanes();
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 32) as i32
-    };
+    let mut stream = xorshift(seed);
+    let mut next = move || (stream() >> 32) as i32;
     let weights = (0..n * n).map(|_| (next() % 128) as i8).collect();
     let inputs = (0..4 * n * n).map(|_| (next() % 128) as i8).collect();
     // Output scale: a dot product of N random int8 pairs has a spread of about

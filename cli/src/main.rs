@@ -4,6 +4,7 @@ mod demo;
 mod inputs;
 mod mem_cmds;
 mod program_cmds;
+mod rng;
 
 use clap::{Parser, Subcommand};
 

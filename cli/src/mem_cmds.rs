@@ -9,6 +9,7 @@ use isa::{Chunk, HwConfig, MemImage, Region, Rows};
 use serde_json::json;
 
 use crate::inputs::{load_config, load_image, write_file, ConfigArgs};
+use crate::rng::xorshift;
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigCmd {
@@ -198,13 +199,7 @@ fn render(image: &MemImage, lanes: usize, all: bool) -> String {
 
 /// Seeded random contents for every memory of every chip (xorshift; reproducible).
 pub fn random_image(cfg: &HwConfig, seed: u64) -> MemImage {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let mut next = xorshift(seed);
     let c = &cfg.chip;
     let n = c.n as usize;
     let mut chunks = Vec::new();
