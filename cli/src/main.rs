@@ -1,6 +1,7 @@
 //! `metronome`: generate, program, verify and run deterministic inference accelerators.
 
 mod demo;
+mod gen_cmd;
 mod inputs;
 mod mem_cmds;
 mod program_cmds;
@@ -28,6 +29,8 @@ struct Cli {
 enum Command {
     /// The main job: run the built-in example on the golden model.
     Run(demo::RunArgs),
+    /// Generate the chip's (or system's) Verilog and its descriptor.
+    Gen(gen_cmd::GenArgs),
     /// Check or print hardware configurations.
     #[command(subcommand)]
     Config(mem_cmds::ConfigCmd),
@@ -47,6 +50,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run(args) => demo::run(args),
+        Command::Gen(args) => gen_cmd::gen(args),
         Command::Config(cmd) => mem_cmds::config(cmd),
         Command::Asm(args) => program_cmds::asm(args),
         Command::Disasm(args) => program_cmds::disasm(args),

@@ -18,11 +18,13 @@
 
 use crate::bytes::{ByteReader, Truncated};
 use crate::config::HwConfig;
-use crate::ops::{FieldKind, Instr, Op, Opcode, Space, Value, MAX_COUNT, MAX_DELAY};
+use crate::ops::{FieldKind, FieldSpec, Instr, Op, Opcode, Space, Value, MAX_COUNT, MAX_DELAY};
 use crate::Addr;
 
-const OPCODE_BITS: u32 = 4;
-const DELAY_BITS: u32 = 16;
+/// Bits of the opcode, the word's lowest field.
+pub const OPCODE_BITS: u32 = 4;
+/// Bits of the issue delay, right above the opcode.
+pub const DELAY_BITS: u32 = 16;
 const COUNT_BITS: u32 = 16;
 const IMM_BITS: u32 = 32;
 const MAGIC: &[u8; 4] = b"MTNP";
@@ -43,11 +45,12 @@ pub struct Layout {
 }
 
 /// Bits needed to hold every value in `0..n` (at least 1).
-fn bits_for(n: u32) -> u32 {
+pub fn bits_for(n: u32) -> u32 {
     (32 - n.saturating_sub(1).leading_zeros()).max(1)
 }
 
-fn space_bits(spaces: &[Space]) -> u32 {
+/// Bits of an address field's space index: 0 when the field allows one space.
+pub fn space_bits(spaces: &[Space]) -> u32 {
     if spaces.len() == 1 {
         0
     } else {
@@ -101,6 +104,22 @@ impl Layout {
                 .iter()
                 .map(|f| self.field_bits(f.kind))
                 .sum::<u32>()
+    }
+
+    /// Where each field of `op` sits in the word: the field, its lowest bit and its width.
+    /// An address field packs space (lowest), bank, then row.
+    pub fn field_positions(&self, op: Opcode) -> Vec<(FieldSpec, u32, u32)> {
+        let mut at = OPCODE_BITS + DELAY_BITS;
+        op.spec()
+            .fields
+            .iter()
+            .map(|f| {
+                let bits = self.field_bits(f.kind);
+                let pos = (*f, at, bits);
+                at += bits;
+                pos
+            })
+            .collect()
     }
 
     pub fn word_bytes(&self) -> usize {

@@ -1,0 +1,269 @@
+//! The host port: 32-bit registers and a staging row that moves whole rows between the host
+//! and any memory of the chip. See [`crate::host_map`] for the register map.
+
+use isa::encoding::bits_for;
+
+use super::bus::{Bundle, MemPort, Reach};
+use super::tables::host_tables_bundle;
+use crate::ast::*;
+use crate::ctx::{param_entry_bits, Ctx, HOST_REGS, PARAM_SHIFT_BITS};
+use crate::host_map::{Reg, Region, CMD_BANK_LO, CMD_REGION_LO, CMD_WRITE_BIT};
+
+pub const HOST_READ: MemPort = MemPort::read("host", Reach::Any, 32);
+pub const HOST_WRITE: MemPort = MemPort::write("host", Reach::Any, 32);
+
+/// The host's access to the instruction memory (the host is the producer).
+pub fn imem_bundle(ctx: &Ctx) -> Bundle {
+    Bundle::default()
+        .fwd("imem_we", 1)
+        .fwd("imem_addr", ctx.pc_bits)
+        .fwd("imem_wdata", ctx.word_bits)
+}
+
+/// The host port pins.
+pub fn pins_bundle(ctx: &Ctx) -> Bundle {
+    Bundle::default()
+        .fwd("host_req", 1)
+        .fwd("host_we", 1)
+        .fwd("host_addr", ctx.host_addr_bits)
+        .fwd("host_wdata", 32)
+        .back("host_rdata", 32)
+}
+
+/// `mtn_host`.
+pub fn host(ctx: &Ctx) -> Module {
+    let n = ctx.n;
+    let s = ctx.stage_words;
+    let ab = ctx.host_addr_bits;
+    let idx_bits = ab - 1;
+    let mut m = Module::clocked(
+        "mtn_host",
+        &[
+            "Host port: 32-bit registers (control, status, cycle count, config hash, row",
+            "command) and a staging row. A row command copies one row between the staging row",
+            "and a memory; the host writes rows into and reads rows from the staging row one",
+            "32-bit word at a time. Row commands and memory writes are ignored while running.",
+        ],
+    );
+    pins_bundle(ctx).ports(&mut m, false);
+    m.input("running_i", 1);
+    m.input("halted_i", 1);
+    m.input("cycle_i", 64);
+    m.output("start_o", 1);
+    HOST_READ.bundle(ctx).ports(&mut m, true);
+    HOST_WRITE.bundle(ctx).ports(&mut m, true);
+    host_tables_bundle(ctx).ports(&mut m, true);
+    imem_bundle(ctx).ports(&mut m, true);
+
+    let req = id("host_req_i");
+    let we = id("host_we_i");
+    let addr = id("host_addr_i");
+    let is_stage = addr.clone().bit(ab - 1);
+    let reg_sel = addr.clone().bits(bits_for(HOST_REGS) - 1, 0);
+    let stage_idx = addr.clone().bits(idx_bits - 1, 0);
+    let reg_is = |r: Reg| {
+        is_stage
+            .clone()
+            .lnot()
+            .land(reg_sel.clone().eq(lit(bits_for(HOST_REGS), r as u64)))
+    };
+    let write = req.clone().land(we.clone());
+    let running = id("running_i");
+
+    m.comment("Control: start, and the row command (registered, then carried out).");
+    m.assign(
+        id("start_o"),
+        write
+            .clone()
+            .land(reg_is(Reg::Control))
+            .land(id("host_wdata_i").bit(0)),
+    );
+    let (cmd_d, cmd_q) = m.flop("cmd", 32, true);
+    let (cv_d, cv_q) = m.flop("cmd_valid", 1, true);
+    let take = write
+        .clone()
+        .land(reg_is(Reg::RowCommand))
+        .land(running.clone().lnot());
+    m.assign(cv_d, take.clone());
+    m.assign(cmd_d, mux(take, id("host_wdata_i"), cmd_q.clone()));
+    let cmd_write = cmd_q.clone().bit(CMD_WRITE_BIT).land(cv_q.clone());
+    let cmd_read = cmd_q.clone().bit(CMD_WRITE_BIT).lnot().land(cv_q.clone());
+    let region = m.wire("region", 3);
+    m.assign(region.clone(), cmd_q.clone().bits(CMD_REGION_LO + 2, CMD_REGION_LO));
+    let bank = cmd_q.clone().bits(CMD_BANK_LO + 7, CMD_BANK_LO);
+    let row = cmd_q.clone().bits(15, 0);
+    let region_is = |r: Region| region.clone().eq(lit(3, r as u64));
+    let mem_region = region_is(Region::Sram) | region_is(Region::Acc);
+
+    m.comment("The staging row, 32-bit words.");
+    let sb = 32 * s;
+    let (stage_d, stage_q) = m.flop("stage", sb, false);
+    let (rdp_d, rdp_q) = m.flop("read_pending", 1, true);
+    let (rdr_d, rdr_q) = m.flop("read_region", 3, true);
+    m.assign(rdp_d, cmd_read.clone());
+    m.assign(rdr_d, mux(cmd_read.clone(), region.clone(), rdr_q.clone()));
+    let rdr_is = |r: Region| rdr_q.clone().eq(lit(3, r as u64));
+
+    // What a finished read puts in the staging row, by region.
+    let pb = param_entry_bits(n);
+    let pdata = id("param_host_rdata_i");
+    let mut param_words = Vec::new();
+    for l in 0..n {
+        param_words.push(pdata.clone().part(int((32 * l) as i64), 32));
+    }
+    for l in 0..n {
+        param_words.push(pdata.clone().part(int((32 * (n + l)) as i64), 32));
+    }
+    for l in 0..n {
+        let shift = pdata
+            .clone()
+            .part(int((64 * n + PARAM_SHIFT_BITS * l) as i64), PARAM_SHIFT_BITS);
+        param_words.push(super::mxu::sext(shift, PARAM_SHIFT_BITS, 32));
+    }
+    for k in 0..3 {
+        param_words.push(pdata.clone().part(int((pb - 96 + 32 * k) as i64), 32));
+    }
+    let staged = |words: Vec<Expr>| -> Expr {
+        let used = words.len() as u32;
+        let mut parts: Vec<Expr> = words.into_iter().rev().collect();
+        if used < s {
+            parts.insert(0, zero(32 * (s - used)));
+        }
+        cat(parts)
+    };
+    let captured = m.wire("captured", sb);
+    m.assign(
+        captured.clone(),
+        mux(
+            rdr_is(Region::Param),
+            staged(param_words),
+            mux(
+                rdr_is(Region::Lut),
+                staged(vec![id("lut_host_rdata_i")]),
+                staged(
+                    (0..n)
+                        .map(|l| id("host_rd_data_i").part(int((32 * l) as i64), 32))
+                        .collect(),
+                ),
+            ),
+        ),
+    );
+    let stage_write = write.clone().land(is_stage.clone());
+    m.comb(vec![
+        set(stage_d.clone(), stage_q.clone()),
+        if_(rdp_q.clone(), vec![set(stage_d.clone(), captured)]),
+        if_(
+            stage_write,
+            vec![set(
+                stage_d.part(cat(vec![stage_idx.clone(), lit(5, 0)]), 32),
+                id("host_wdata_i"),
+            )],
+        ),
+    ]);
+
+    m.comment("Row commands: one access to the addressed memory the cycle after the command.");
+    let rb = ctx.row_bits;
+    let bbits = ctx.bank_bits;
+    m.assign(id("host_rd_en_o"), cmd_read.clone().land(mem_region.clone()));
+    m.assign(id("host_wr_en_o"), cmd_write.clone().land(mem_region));
+    for p in ["host_rd", "host_wr"] {
+        m.assign(id(format!("{p}_acc_o")), region_is(Region::Acc));
+        m.assign(id(format!("{p}_bank_o")), bank.clone().bits(bbits - 1, 0));
+        m.assign(id(format!("{p}_row_o")), row.clone().bits(rb - 1, 0));
+    }
+    m.assign(id("host_wr_data_o"), stage_q.clone().bits(32 * n - 1, 0));
+
+    let tb = ctx.layout.table_bits;
+    m.assign(id("lut_host_we_o"), cmd_write.clone().land(region_is(Region::Lut)));
+    m.assign(id("lut_host_re_o"), cmd_read.clone().land(region_is(Region::Lut)));
+    m.assign(
+        id("lut_host_addr_o"),
+        cat(vec![bank.clone().bits(tb - 1, 0), row.clone().bits(7, 0)]),
+    );
+    m.assign(id("lut_host_wdata_o"), stage_q.clone().bits(31, 0));
+    m.assign(id("param_host_we_o"), cmd_write.clone().land(region_is(Region::Param)));
+    m.assign(id("param_host_re_o"), cmd_read.land(region_is(Region::Param)));
+    m.assign(
+        id("param_host_addr_o"),
+        row.clone().bits(ctx.param_addr_bits - 1, 0),
+    );
+    // The entry packs bias, multiplier, 6-bit shifts, then zero point, act_min, act_max.
+    let word = |w: u32| stage_q.clone().part(int((32 * w) as i64), 32);
+    let mut packed: Vec<Expr> = (0..3).rev().map(|k| word(3 * n + k)).collect();
+    for l in (0..n).rev() {
+        packed.push(
+            stage_q
+                .clone()
+                .part(int((32 * (2 * n + l)) as i64), PARAM_SHIFT_BITS),
+        );
+    }
+    packed.push(stage_q.clone().part(int((32 * n) as i64), 64 * n));
+    m.assign(id("param_host_wdata_o"), cat(packed));
+    m.assign(id("imem_we_o"), cmd_write.land(region_is(Region::Imem)));
+    m.assign(id("imem_addr_o"), row.clone().bits(ctx.pc_bits - 1, 0));
+    m.assign(
+        id("imem_wdata_o"),
+        stage_q.clone().bits(ctx.word_bits - 1, 0),
+    );
+
+    m.comment("Register reads, registered: the data is there the cycle after the request.");
+    let hash = ctx.cfg.hash().0;
+    let status = cat(vec![
+        zero(29),
+        cv_q.clone() | rdp_q.clone(),
+        id("halted_i"),
+        running,
+    ]);
+    let stage_word = m.wire("stage_word", 32);
+    let word_at = stage_q.clone().part(cat(vec![stage_idx.clone(), lit(5, 0)]), 32);
+    if s == 1 << idx_bits {
+        m.assign(stage_word.clone(), word_at);
+    } else {
+        m.assign(
+            stage_word.clone(),
+            mux(
+                stage_idx.lt(lit(idx_bits, s as u64)),
+                word_at,
+                lit(32, 0),
+            ),
+        );
+    }
+    let reg_value = |r: Reg| -> Expr {
+        match r {
+            Reg::Control => status.clone(),
+            Reg::CycleLow => id("cycle_i").bits(31, 0),
+            Reg::CycleHigh => id("cycle_i").bits(63, 32),
+            Reg::RowCommand => cmd_q.clone(),
+            Reg::HashLow => lit(32, hash & 0xffff_ffff),
+            Reg::HashHigh => lit(32, hash >> 32),
+            Reg::Shape => lit(
+                32,
+                (n as u64) | (ctx.cfg.chip.sram_banks as u64) << 8 | (s as u64) << 16,
+            ),
+        }
+    };
+    let (rd_d, rd_q) = m.flop("rdata", 32, false);
+    let arms = Reg::ALL
+        .iter()
+        .map(|r| {
+            (
+                vec![lit(bits_for(HOST_REGS), *r as u64)],
+                vec![set(rd_d.clone(), reg_value(*r))],
+            )
+        })
+        .collect();
+    m.comb(vec![
+        set(rd_d.clone(), rd_q.clone()),
+        if_(
+            req.land(we.lnot()),
+            vec![if_else(
+                is_stage,
+                vec![set(rd_d.clone(), stage_word)],
+                vec![Stmt::Case(reg_sel, arms, vec![set(rd_d.clone(), lit(32, 0))])],
+            )],
+        ),
+    ]);
+    m.assign(id("host_rdata_o"), rd_q);
+
+    m
+}

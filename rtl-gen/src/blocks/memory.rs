@@ -1,0 +1,250 @@
+//! The SRAM and accumulator banks and the crossbar in front of them.
+//!
+//! The schedule guarantees at most one access per SRAM bank and per accumulator read or write
+//! port in any cycle, so each bank's port is a plain multiplexer of the requests addressed to
+//! it: no arbitration. A read's data comes back the next cycle to the port that asked.
+
+use super::bus::{sink, MemPort, Reach};
+use super::mxu::sext;
+use crate::ast::*;
+use crate::ctx::Ctx;
+
+/// The requests one bank could serve.
+fn reaches(port: &MemPort, acc: bool) -> bool {
+    match port.reach {
+        Reach::Sram => !acc,
+        Reach::Acc => acc,
+        Reach::Any => true,
+    }
+}
+
+/// `en && (acc bit says this memory) && bank == b` for a port.
+fn selects(port: &MemPort, acc: bool, bank: u32, ctx: &Ctx) -> Expr {
+    let p = port.prefix();
+    let mut cond = id(format!("{p}_en_i"));
+    if port.reach == Reach::Any {
+        let bit = id(format!("{p}_acc_i"));
+        cond = cond.land(if acc { bit } else { bit.lnot() });
+    }
+    cond.land(id(format!("{p}_bank_i")).eq(lit(ctx.bank_bits, bank as u64)))
+}
+
+/// The low `bits` of a port's row.
+fn row_of(port: &MemPort, bits: u32, ctx: &Ctx) -> Expr {
+    let row = id(format!("{}_row_i", port.prefix()));
+    if bits == ctx.row_bits {
+        row
+    } else {
+        row.bits(bits - 1, 0)
+    }
+}
+
+/// `mtn_memory`: every bank and the crossbar, for the given ports.
+pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
+    let c = &ctx.cfg.chip;
+    let n = ctx.n;
+    let mut m = Module::new(
+        "mtn_memory",
+        &[
+            "SRAM banks (single port, int8 rows) and accumulator banks (one read and one write",
+            "port, int32 rows) behind a crossbar. The schedule never sends two requests to one",
+            "port in a cycle, so each port takes whichever request addresses it. 32-bit lanes",
+            "written to SRAM saturate to int8; SRAM rows read by 32-bit ports are sign-extended.",
+        ],
+    );
+    m.input("clk_i", 1);
+    for port in ports {
+        port.bundle(ctx).ports(&mut m, false);
+    }
+    let (sab, aab) = (ctx.sram_addr_bits, ctx.acc_addr_bits);
+
+    // Saturated copies of 32-bit data written to SRAM.
+    for port in ports.iter().filter(|p| p.write && p.lane_bits == 32 && reaches(p, false)) {
+        let p = port.prefix();
+        let sat = m.wire(&format!("{p}_sat"), 8 * n);
+        let v = || id("v");
+        m.items.push(Item::Generate {
+            genvar: "l".into(),
+            count: int(n as i64),
+            label: format!("g_{p}_sat"),
+            items: vec![
+                Item::Decl {
+                    kind: NetKind::Wire,
+                    name: "v".into(),
+                    width: int(32),
+                    depth: None,
+                },
+                Item::Assign(v(), id(format!("{p}_data_i")).lane(id("l"), 32)),
+                Item::Assign(
+                    sat.clone().lane(id("l"), 8),
+                    mux(
+                        lit(32, 127).signed().lt(v().signed()),
+                        lit(8, 127),
+                        mux(
+                            v().signed().lt(lit(32, 0xffff_ff80).signed()),
+                            lit(8, 0x80),
+                            v().bits(7, 0),
+                        ),
+                    ),
+                ),
+            ],
+        });
+    }
+
+    m.comment("SRAM banks: one port each.");
+    let sram_rdata = m.wire("sram_rdata", 8 * n * c.sram_banks);
+    for b in 0..c.sram_banks {
+        let en = m.reg(&format!("sram{b}_en"), 1);
+        let we = m.reg(&format!("sram{b}_we"), 1);
+        let addr = m.reg(&format!("sram{b}_addr"), sab);
+        let wdata = m.reg(&format!("sram{b}_wdata"), 8 * n);
+        let mut body = vec![
+            set(en.clone(), lit(1, 0)),
+            set(we.clone(), lit(1, 0)),
+            set(addr.clone(), zero(sab)),
+            set(wdata.clone(), zero(8 * n)),
+        ];
+        for port in ports.iter().filter(|p| reaches(p, false)) {
+            let mut then = vec![
+                set(en.clone(), lit(1, 1)),
+                set(addr.clone(), row_of(port, sab, ctx)),
+            ];
+            if port.write {
+                then.push(set(we.clone(), lit(1, 1)));
+                let data = if port.lane_bits == 32 {
+                    id(format!("{}_sat", port.prefix()))
+                } else {
+                    id(format!("{}_data_i", port.prefix()))
+                };
+                then.push(set(wdata.clone(), data));
+            }
+            body.push(if_(selects(port, false, b, ctx), then));
+        }
+        m.comb(body);
+        m.instance(
+            Instance::new("mtn_ram_sp", &format!("u_sram{b}"))
+                .param("Width", int(8 * n as i64))
+                .param("Depth", int(c.sram_depth as i64))
+                .param("AddrBits", int(sab as i64))
+                .conn("clk_i", id("clk_i"))
+                .conn("en_i", en)
+                .conn("we_i", we)
+                .conn("addr_i", addr)
+                .conn("wdata_i", wdata)
+                .conn("rdata_o", sram_rdata.clone().part(int((8 * n * b) as i64), 8 * n)),
+        );
+    }
+
+    m.comment("Accumulator banks: a read port and a write port each.");
+    let acc_rdata = m.wire("acc_rdata", 32 * n * c.acc_banks);
+    for b in 0..c.acc_banks {
+        let re = m.reg(&format!("acc{b}_re"), 1);
+        let raddr = m.reg(&format!("acc{b}_raddr"), aab);
+        let we = m.reg(&format!("acc{b}_we"), 1);
+        let waddr = m.reg(&format!("acc{b}_waddr"), aab);
+        let wdata = m.reg(&format!("acc{b}_wdata"), 32 * n);
+        let mut body = vec![
+            set(re.clone(), lit(1, 0)),
+            set(raddr.clone(), zero(aab)),
+            set(we.clone(), lit(1, 0)),
+            set(waddr.clone(), zero(aab)),
+            set(wdata.clone(), zero(32 * n)),
+        ];
+        for port in ports.iter().filter(|p| reaches(p, true)) {
+            let then = if port.write {
+                vec![
+                    set(we.clone(), lit(1, 1)),
+                    set(waddr.clone(), row_of(port, aab, ctx)),
+                    set(wdata.clone(), id(format!("{}_data_i", port.prefix()))),
+                ]
+            } else {
+                vec![
+                    set(re.clone(), lit(1, 1)),
+                    set(raddr.clone(), row_of(port, aab, ctx)),
+                ]
+            };
+            body.push(if_(selects(port, true, b, ctx), then));
+        }
+        m.comb(body);
+        m.instance(
+            Instance::new("mtn_ram_1r1w", &format!("u_acc{b}"))
+                .param("Width", int(32 * n as i64))
+                .param("Depth", int(c.acc_depth as i64))
+                .param("AddrBits", int(aab as i64))
+                .conn("clk_i", id("clk_i"))
+                .conn("re_i", re)
+                .conn("raddr_i", raddr)
+                .conn("rdata_o", acc_rdata.clone().part(int((32 * n * b) as i64), 32 * n))
+                .conn("we_i", we)
+                .conn("waddr_i", waddr)
+                .conn("wdata_i", wdata),
+        );
+    }
+
+    m.comment("Read data returns to the port that asked, by the bank it asked last cycle.");
+    let bb = ctx.bank_bits;
+    for port in ports.iter().filter(|p| !p.write) {
+        let p = port.prefix();
+        let any = port.reach == Reach::Any;
+        let sel_bits = bb + u32::from(any);
+        let sel_d = if any {
+            cat(vec![id(format!("{p}_acc_i")), id(format!("{p}_bank_i"))])
+        } else {
+            id(format!("{p}_bank_i"))
+        };
+        let sel_q = m.reg(&format!("{p}_sel_q"), sel_bits);
+        m.clocked_block(vec![set(sel_q.clone(), sel_d)]);
+        let bank = if any {
+            sel_q.clone().bits(bb - 1, 0)
+        } else {
+            sel_q.clone()
+        };
+        let width = port.lane_bits * n;
+        let acc_row = || {
+            acc_rdata
+                .clone()
+                .part(bank.clone().mul(int(32 * n as i64)), width)
+        };
+        let data = if reaches(port, false) {
+            let sram_row = m.wire(&format!("{p}_sram"), 8 * n);
+            m.assign(
+                sram_row.clone(),
+                sram_rdata
+                    .clone()
+                    .part(bank.clone().mul(int(8 * n as i64)), 8 * n),
+            );
+            let widened = if port.lane_bits == 32 {
+                cat((0..n)
+                    .rev()
+                    .map(|l| sext(sram_row.clone().part(int((8 * l) as i64), 8), 8, 32))
+                    .collect())
+            } else {
+                sram_row
+            };
+            if port.reach == Reach::Any {
+                mux(sel_q.clone().bit(bb), acc_row(), widened)
+            } else {
+                widened
+            }
+        } else {
+            acc_row()
+        };
+        m.assign(id(format!("{p}_data_o")), data);
+    }
+
+    m.comment("Row bits above a memory's depth: the schedule keeps them zero.");
+    let mut unused = Vec::new();
+    for port in ports {
+        let p = port.prefix();
+        let used = match port.reach {
+            Reach::Sram => sab,
+            Reach::Acc => aab,
+            Reach::Any => sab.max(aab),
+        };
+        if used < ctx.row_bits {
+            unused.push(id(format!("{p}_row_i")).bits(ctx.row_bits - 1, used));
+        }
+    }
+    sink(&mut m, "rows", unused);
+    m
+}

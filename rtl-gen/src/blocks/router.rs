@@ -1,0 +1,189 @@
+//! The router: `XFER` injects rows into the chip-to-chip network, which forwards them along
+//! the topology's fixed routes, one hop per `link_latency` cycles, with no flow control (the
+//! schedule guarantees every link carries one row a cycle at most).
+//!
+//! Row `i` is read at `t + i`, enters its first link at `t + i + 1`, enters hop `h` at
+//! `t + i + 1 + h * L` (forwarding through a router takes no cycle) and is written to the
+//! destination's SRAM as it arrives, at `t + i + 1 + H * L`.
+
+use isa::encoding::bits_for;
+use isa::ops::Opcode;
+
+use super::bus::{Bundle, MemPort, Reach};
+use super::mxu::stream_inst;
+use super::seq::{issue_bundle, op_bundle};
+use crate::ast::*;
+use crate::ctx::Ctx;
+
+pub const XFER_READ: MemPort = MemPort::read("xfer", Reach::Sram, 8);
+/// Rows arriving for this chip.
+pub const NET_WRITE: MemPort = MemPort::write("net", Reach::Sram, 8);
+
+/// A packet: {valid, last, destination chip, source chip, pc, bank, row, data}.
+pub fn packet_bits(ctx: &Ctx) -> u32 {
+    2 + 2 * ctx.chip_bits + ctx.pc_bits + ctx.bank_bits + ctx.row_bits + 8 * ctx.n
+}
+
+/// Bits of one route-table entry: a link port, or `link_ports` for this chip.
+pub fn route_entry_bits(ctx: &Ctx) -> u32 {
+    bits_for(ctx.link_ports + 1)
+}
+
+/// Completion of transfers into this chip: with the source chip, since the instruction ran
+/// there.
+pub fn xfer_retire_bundle(ctx: &Ctx) -> Bundle {
+    super::bus::retire_bundle("xfer", ctx).fwd("xfer_retire_chip", ctx.chip_bits)
+}
+
+/// The chip's position in the system, tied to constants by `mtn_system`.
+pub fn strap_bundle(ctx: &Ctx) -> Bundle {
+    Bundle::default()
+        .fwd("chip_id", ctx.chip_bits)
+        .fwd("route", ctx.cfg.system.chips * route_entry_bits(ctx))
+}
+
+/// The chip's links: one input and one output port per neighbour.
+pub fn link_bundle(ctx: &Ctx) -> Bundle {
+    let w = ctx.link_ports * packet_bits(ctx);
+    Bundle::default().fwd("link_out", w).back("link_in", w)
+}
+
+/// `mtn_router`.
+pub fn router(ctx: &Ctx) -> Module {
+    let (rb, bb, pcb, cb) = (ctx.row_bits, ctx.bank_bits, ctx.pc_bits, ctx.chip_bits);
+    let ports = ctx.link_ports;
+    let pkb = packet_bits(ctx);
+    let reb = route_entry_bits(ctx);
+    let mut m = Module::clocked(
+        "mtn_router",
+        &[
+            "Router: injects XFER rows, forwards packets by the route table (entry d: the link",
+            "port toward chip d, or the port count for this chip) and delivers arrivals to SRAM.",
+            "Each outgoing link is a pipeline of link_latency registers; nothing is flow-controlled.",
+        ],
+    );
+    strap_bundle(ctx).ports(&mut m, false);
+    issue_bundle(ctx).ports(&mut m, false);
+    op_bundle(ctx, Opcode::Xfer).ports(&mut m, false);
+    XFER_READ.bundle(ctx).ports(&mut m, true);
+    NET_WRITE.bundle(ctx).ports(&mut m, true);
+    xfer_retire_bundle(ctx).ports(&mut m, true);
+    link_bundle(ctx).ports(&mut m, true);
+
+    let f = |name: &str| id(format!("xfer_{name}_i"));
+    let src_last = m.wire("src_last", 1);
+    m.instance(stream_inst(
+        "u_src_stream",
+        rb,
+        bb,
+        id("xfer_issue_i"),
+        f("src_row"),
+        f("src_step"),
+        f("count"),
+        f("src_bank"),
+        (
+            id("xfer_rd_en_o"),
+            id("xfer_rd_row_o"),
+            id("xfer_rd_bank_o"),
+            src_last.clone(),
+        ),
+    ));
+    super::bus::sink(&mut m, "src_last", vec![src_last]);
+    let tag_bits = cb + pcb + bb;
+    let tag = m.wire("dst_tag", tag_bits);
+    let valid = m.wire("dst_valid", 1);
+    let row = m.wire("dst_row", rb);
+    let last = m.wire("dst_last", 1);
+    m.instance(stream_inst(
+        "u_dst_stream",
+        rb,
+        tag_bits,
+        id("xfer_issue_i"),
+        f("dst_row"),
+        f("dst_step"),
+        f("count"),
+        cat(vec![f("chip"), id("issue_pc_i"), f("dst_bank")]),
+        (valid.clone(), row.clone(), tag.clone(), last.clone()),
+    ));
+    let s1_bits = 2 + tag_bits + rb;
+    let (s1d, s1) = m.flop("s1", s1_bits, true);
+    m.assign(s1d, cat(vec![valid, last, tag, row]));
+    m.comment("The row read last cycle enters the network with its destination.");
+    let inject = m.wire("inject", pkb);
+    m.assign(
+        inject.clone(),
+        cat(vec![
+            s1.clone().bits(s1_bits - 1, s1_bits - 2),
+            s1.clone().bits(s1_bits - 3, s1_bits - 2 - cb),
+            id("chip_id_i"),
+            s1.bits(pcb + bb + rb - 1, 0),
+            id("xfer_rd_data_i"),
+        ]),
+    );
+
+    // Inputs: the injection, then each incoming link.
+    let inputs: Vec<Expr> = std::iter::once(inject)
+        .chain((0..ports).map(|p| id("link_in_i").part(int((p * pkb) as i64), pkb)))
+        .collect();
+    m.comment("Each input's next hop from the route table.");
+    let mut targets = Vec::new();
+    for (i, pkt) in inputs.iter().enumerate() {
+        let pw = m.wire(&format!("in{i}"), pkb);
+        m.assign(pw.clone(), pkt.clone());
+        let t = m.wire(&format!("in{i}_port"), reb);
+        let dst = pw.clone().bits(pkb - 3, pkb - 2 - cb);
+        m.assign(
+            t.clone(),
+            id("route_i").part(dst.mul(int(reb as i64)), reb),
+        );
+        targets.push((pw, t));
+    }
+    let steer = |out: u32| -> Expr {
+        let mut terms = targets.iter().map(|(pw, t)| {
+            repeat(
+                pkb,
+                pw.clone().bit(pkb - 1).land(t.clone().eq(lit(reb, out as u64))),
+            ) & pw.clone()
+        });
+        let first = terms.next().expect("the injection is always an input");
+        terms.fold(first, |acc, t| acc | t)
+    };
+    m.comment("Outgoing links: at most one input heads for each in any cycle.");
+    let latency = ctx.cfg.system.link_latency;
+    for p in 0..ports {
+        let out = m.wire(&format!("out{p}"), pkb);
+        m.assign(out.clone(), steer(p));
+        m.instance(
+            Instance::new("mtn_delay", &format!("u_link{p}"))
+                .param("Width", int(pkb as i64))
+                .param("Depth", int(latency as i64))
+                .clocked()
+                .conn("d_i", out)
+                .conn("q_o", id("link_out_o").part(int((p * pkb) as i64), pkb)),
+        );
+    }
+    m.comment("Arrivals for this chip are written to SRAM as they arrive.");
+    let local = m.wire("arrival", pkb);
+    m.assign(local.clone(), steer(ports));
+    m.assign(id("net_wr_en_o"), local.clone().bit(pkb - 1));
+    m.assign(
+        id("xfer_retire_o"),
+        local.clone().bit(pkb - 1).land(local.clone().bit(pkb - 2)),
+    );
+    m.assign(
+        cat(vec![
+            id("xfer_retire_chip_o"),
+            id("xfer_retire_pc_o"),
+            id("net_wr_bank_o"),
+            id("net_wr_row_o"),
+            id("net_wr_data_o"),
+        ]),
+        local.clone().bits(pkb - 3 - cb, 0),
+    );
+    super::bus::sink(
+        &mut m,
+        "arrival_chip",
+        vec![local.bits(pkb - 3, pkb - 2 - cb)],
+    );
+    m
+}

@@ -1,0 +1,89 @@
+//! Lookup tables and requantization parameters: the memories the vector unit reads beside
+//! the banks, loaded by the host.
+
+use super::bus::Bundle;
+use super::vector::tables_bundle;
+use crate::ast::*;
+use crate::ctx::{param_entry_bits, Ctx, LUT_ENTRIES};
+
+/// The host's access to the tables (the host is the producer).
+pub fn host_tables_bundle(ctx: &Ctx) -> Bundle {
+    let pb = param_entry_bits(ctx.n);
+    Bundle::default()
+        .fwd("lut_host_we", 1)
+        .fwd("lut_host_re", 1)
+        .fwd("lut_host_addr", ctx.lut_addr_bits)
+        .fwd("lut_host_wdata", 32)
+        .back("lut_host_rdata", 32)
+        .fwd("param_host_we", 1)
+        .fwd("param_host_re", 1)
+        .fwd("param_host_addr", ctx.param_addr_bits)
+        .fwd("param_host_wdata", pb)
+        .back("param_host_rdata", pb)
+}
+
+/// `mtn_tables`: the parameter memory and one copy of the lookup tables per lane, so every
+/// lane looks up its own entry in the same cycle. The host writes every copy at once and
+/// reads copy 0; it only does so while the chip is idle.
+pub fn tables(ctx: &Ctx) -> Module {
+    let c = &ctx.cfg.chip;
+    let n = ctx.n;
+    let pb = param_entry_bits(n);
+    let mut m = Module::new(
+        "mtn_tables",
+        &[
+            "Requantization parameters and lookup tables. Each lane has its own copy of the",
+            "tables (one lookup per lane per cycle); the host writes all copies, reads copy 0.",
+        ],
+    );
+    m.input("clk_i", 1);
+    tables_bundle(ctx).ports(&mut m, true);
+    host_tables_bundle(ctx).ports(&mut m, false);
+
+    let host_param = id("param_host_we_i") | id("param_host_re_i");
+    m.instance(
+        Instance::new("mtn_ram_sp", "u_params")
+            .param("Width", int(pb as i64))
+            .param("Depth", int(c.param_depth as i64))
+            .param("AddrBits", int(ctx.param_addr_bits as i64))
+            .conn("clk_i", id("clk_i"))
+            .conn("en_i", id("param_rd_en_i") | host_param.clone())
+            .conn("we_i", id("param_host_we_i"))
+            .conn(
+                "addr_i",
+                mux(host_param, id("param_host_addr_i"), id("param_rd_addr_i")),
+            )
+            .conn("wdata_i", id("param_host_wdata_i"))
+            .conn("rdata_o", id("param_rd_data_o")),
+    );
+    m.assign(id("param_host_rdata_o"), id("param_rd_data_o"));
+
+    let ab = ctx.lut_addr_bits;
+    let l = || id("l");
+    let host_lut = id("lut_host_we_i") | id("lut_host_re_i").land(l().eq(int(0)));
+    let lut = Instance::new("mtn_ram_sp", "u_lut")
+        .param("Width", int(32))
+        .param("Depth", int((c.lut_tables * LUT_ENTRIES) as i64))
+        .param("AddrBits", int(ab as i64))
+        .conn("clk_i", id("clk_i"))
+        .conn("en_i", id("lut_rd_en_i") | host_lut.clone())
+        .conn("we_i", id("lut_host_we_i"))
+        .conn(
+            "addr_i",
+            mux(
+                host_lut,
+                id("lut_host_addr_i"),
+                id("lut_rd_addr_i").lane(l(), ab),
+            ),
+        )
+        .conn("wdata_i", id("lut_host_wdata_i"))
+        .conn("rdata_o", id("lut_rd_data_o").lane(l(), 32));
+    m.items.push(Item::Generate {
+        genvar: "l".into(),
+        count: int(n as i64),
+        label: "g_lane".into(),
+        items: vec![Item::Instance(lut)],
+    });
+    m.assign(id("lut_host_rdata_o"), id("lut_rd_data_o").bits(31, 0));
+    m
+}

@@ -1,0 +1,85 @@
+//! Structural checks between elaboration and emission: every instance names a module of the
+//! design, connects each of its ports exactly once and sets only parameters it has; no
+//! module declares a name twice. Every problem is reported, not just the first.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ast::{Instance, Item, Module};
+
+/// Every structural problem of `modules`, each naming the module and the instance.
+pub fn check(modules: &[Module]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut by_name: HashMap<&str, &Module> = HashMap::new();
+    for m in modules {
+        if by_name.insert(&m.name, m).is_some() {
+            problems.push(format!("module `{}` is defined twice", m.name));
+        }
+    }
+    for m in modules {
+        let mut names = HashSet::new();
+        for p in &m.ports {
+            if !names.insert(p.name.as_str()) {
+                problems.push(format!("{}: port `{}` declared twice", m.name, p.name));
+            }
+        }
+        check_items(m, &m.items, &by_name, &mut names, &mut problems);
+    }
+    problems
+}
+
+fn check_items<'a>(
+    m: &Module,
+    items: &'a [Item],
+    modules: &HashMap<&str, &Module>,
+    names: &mut HashSet<&'a str>,
+    problems: &mut Vec<String>,
+) {
+    for item in items {
+        match item {
+            Item::Decl { name, .. } | Item::Integer(name) | Item::LocalParam(name, _) => {
+                if !names.insert(name.as_str()) {
+                    problems.push(format!("{}: `{name}` declared twice", m.name));
+                }
+            }
+            Item::Instance(inst) => check_instance(m, inst, modules, problems),
+            Item::Generate { items, .. } => {
+                // A generate block is a scope of its own.
+                let mut inner = HashSet::new();
+                check_items(m, items, modules, &mut inner, problems);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check_instance(
+    m: &Module,
+    inst: &Instance,
+    modules: &HashMap<&str, &Module>,
+    problems: &mut Vec<String>,
+) {
+    let at = format!("{}.{}", m.name, inst.name);
+    let Some(target) = modules.get(inst.module.as_str()) else {
+        problems.push(format!("{at}: no module `{}`", inst.module));
+        return;
+    };
+    for (param, _) in &inst.params {
+        if !target.params.iter().any(|p| &p.name == param) {
+            problems.push(format!("{at}: `{}` has no parameter `{param}`", target.name));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (port, _) in &inst.conns {
+        if !seen.insert(port.as_str()) {
+            problems.push(format!("{at}: port `{port}` connected twice"));
+        }
+        if !target.ports.iter().any(|p| &p.name == port) {
+            problems.push(format!("{at}: `{}` has no port `{port}`", target.name));
+        }
+    }
+    for p in &target.ports {
+        if !seen.contains(p.name.as_str()) {
+            problems.push(format!("{at}: port `{}` is not connected", p.name));
+        }
+    }
+}

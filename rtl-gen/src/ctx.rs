@@ -1,0 +1,93 @@
+//! Widths and sizes every block derives from one [`HwConfig`], computed once.
+
+use isa::encoding::bits_for;
+use isa::{HwConfig, Layout};
+
+/// The elaboration context: the config and every width derived from it.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub cfg: HwConfig,
+    pub layout: Layout,
+    /// Lanes and array dimension.
+    pub n: u32,
+    /// Instruction row and bank fields.
+    pub row_bits: u32,
+    pub bank_bits: u32,
+    /// Address bits of one SRAM and one accumulator bank.
+    pub sram_addr_bits: u32,
+    pub acc_addr_bits: u32,
+    /// Instruction memory address (program counter) bits.
+    pub pc_bits: u32,
+    pub word_bits: u32,
+    pub chip_bits: u32,
+    /// Lookup-table memory address: table index above the 8-bit entry.
+    pub lut_addr_bits: u32,
+    pub param_addr_bits: u32,
+    /// 32-bit words of the host port's staging row: the widest row any region moves.
+    pub stage_words: u32,
+    /// Host word-address bits: the top bit selects the staging row.
+    pub host_addr_bits: u32,
+    /// Link ports of every chip (the most links any chip of the system has).
+    pub link_ports: u32,
+}
+
+/// Bits of one requantization parameter entry in the parameter memory: per lane bias (32),
+/// multiplier (32) and shift (6), then zero point, act_min and act_max (32 each).
+pub fn param_entry_bits(n: u32) -> u32 {
+    n * (32 + 32 + PARAM_SHIFT_BITS) + 3 * 32
+}
+
+/// A parameter shift (`-31..=30`) is stored in 6 bits.
+pub const PARAM_SHIFT_BITS: u32 = 6;
+
+/// Entries of one lookup table.
+pub const LUT_ENTRIES: u32 = isa::image::LUT_ENTRIES;
+
+/// The host port's register words below the staging row.
+pub const HOST_REGS: u32 = 8;
+
+impl Ctx {
+    pub fn new(cfg: &HwConfig) -> Self {
+        let c = &cfg.chip;
+        let layout = Layout::new(cfg);
+        let n = c.n;
+        let word_words = layout.word_bits / 32;
+        let stage_words = n.max(3 * n + 3).max(word_words);
+        let stage_index_bits = bits_for(stage_words).max(bits_for(HOST_REGS));
+        let link_ports = (0..cfg.system.chips)
+            .map(|chip| cfg.system.links().iter().filter(|l| l.from == chip).count() as u32)
+            .max()
+            .unwrap_or(0);
+        Ctx {
+            cfg: cfg.clone(),
+            n,
+            row_bits: layout.row_bits,
+            bank_bits: layout.bank_bits,
+            sram_addr_bits: bits_for(c.sram_depth),
+            acc_addr_bits: bits_for(c.acc_depth),
+            pc_bits: bits_for(c.imem_depth),
+            word_bits: layout.word_bits,
+            chip_bits: layout.chip_bits,
+            lut_addr_bits: layout.table_bits + 8,
+            param_addr_bits: bits_for(c.param_depth),
+            stage_words,
+            host_addr_bits: stage_index_bits + 1,
+            link_ports,
+            layout,
+        }
+    }
+
+    /// Bits of an int8 vector (an SRAM row).
+    pub fn row8(&self) -> u32 {
+        8 * self.n
+    }
+
+    /// Bits of an int32 vector (an accumulator row).
+    pub fn row32(&self) -> u32 {
+        32 * self.n
+    }
+
+    pub fn multi_chip(&self) -> bool {
+        self.cfg.system.chips > 1
+    }
+}
