@@ -42,6 +42,8 @@ pub fn module(m: &Module, header: &[String]) -> String {
                 Dir::Output => "output",
             };
             format!("{dir} wire {}", range_prefix(&port.width))
+                .trim_end()
+                .to_string()
         })
         .collect();
     let pad = decls.iter().map(String::len).max().unwrap_or(0);
@@ -55,7 +57,10 @@ pub fn module(m: &Module, header: &[String]) -> String {
     }
     p.indent -= 1;
     p.line(");");
+    p.line("");
+    p.indent += 1;
     p.items(&m.items);
+    p.indent -= 1;
     p.line("");
     p.line("endmodule");
     p.out
@@ -275,7 +280,9 @@ pub fn expr(e: &Expr) -> String {
     match e {
         Expr::Id(name) => s.push_str(name),
         Expr::Lit { width, value } => {
-            if *width > 32 {
+            if *width == 1 {
+                write!(s, "1'b{value}").unwrap();
+            } else if *width > 32 {
                 write!(s, "{width}'h{value:x}").unwrap();
             } else {
                 write!(s, "{width}'d{value}").unwrap();
@@ -306,7 +313,12 @@ pub fn expr(e: &Expr) -> String {
                 UnOp::ReduceAnd => "&",
                 UnOp::ReduceXor => "^",
             };
-            write!(s, "{sym}{}", expr(a)).unwrap();
+            match op {
+                UnOp::ReduceOr | UnOp::ReduceAnd | UnOp::ReduceXor => {
+                    write!(s, "({sym}{})", expr(a)).unwrap()
+                }
+                _ => write!(s, "{sym}{}", expr(a)).unwrap(),
+            }
         }
         Expr::Binary(..) | Expr::Cond(..) => write!(s, "({})", top(e)).unwrap(),
         Expr::Signed(a) => write!(s, "$signed({})", top(a)).unwrap(),
@@ -325,7 +337,7 @@ mod tests {
         assert_eq!(top(&e), "(a + b) * c");
         assert_eq!(expr(&lit(40, 255)), "40'hff");
         assert_eq!(expr(&id("x").lane(id("g"), 8)), "x[g * 8 +: 8]");
-        assert_eq!(expr(&zero(100)), "{100{1'd0}}");
+        assert_eq!(expr(&zero(100)), "{100{1'b0}}");
         let _ = BinOp::Ashr;
     }
 
@@ -339,8 +351,8 @@ mod tests {
         m.assign(id("q_o"), q);
         let text = module(&m, &["header".into()]);
         assert!(text.starts_with("// header\n\n// A demo.\nmodule mtn_demo (\n"));
-        assert!(text.contains("  input  wire [3:0] d_i,\n"));
-        assert!(text.contains("    if (!rst_ni) begin\n      x_q <= 4'd0;\n"));
+        assert!(text.contains("  input  wire [3:0] d_i,\n"), "{text}");
+        assert!(text.contains("    if (!rst_ni) begin\n      x_q <= 4'd0;\n"), "{text}");
         assert!(text.ends_with("endmodule\n"));
     }
 }

@@ -24,6 +24,10 @@ pub mod ctx;
 pub mod descriptor;
 pub mod emit;
 pub mod host_map;
+mod hier;
+pub mod yosys;
+
+pub use hier::{instance_counts, memory_bits};
 
 use std::path::Path;
 

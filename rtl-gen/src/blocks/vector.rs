@@ -454,7 +454,13 @@ pub fn vector(ctx: &Ctx) -> Module {
         32,
         s2p.clone().part(l().mul(int(32)) + int(s2_mult_at as i64), 32),
     );
-    let prod = w2("prod", 64, sext(x2.clone(), 32, 64).mul(sext(m2.clone(), 32, 64)));
+    let prod = w2(
+        "prod",
+        64,
+        sext(x2.clone(), 32, 64)
+            .signed()
+            .mul(sext(m2.clone(), 32, 64).signed()),
+    );
     let rounded = w2("rounded", 64, prod + lit(64, 1 << 30));
     let overflow = x2.clone().eq(lit(32, 1 << 31)).land(m2.eq(lit(32, 1 << 31)));
     w2(

@@ -1,0 +1,122 @@
+//! The generated RTL under the tools a user runs it through: Verilator's linter (zero
+//! warnings under -Wall, no waivers), Icarus Verilog and Yosys (no latches, `check -assert`).
+//! A missing tool fails the test with the command that installs it.
+
+use std::path::Path;
+use std::process::Command;
+
+use isa::{HwConfig, SystemConfig, Topology};
+use rtl_gen::yosys::{self, Flow};
+use rtl_gen::Design;
+
+fn config(name: &str) -> HwConfig {
+    let tiny = || HwConfig::preset("tiny").unwrap();
+    match name {
+        "ring2" => tiny()
+            .with_system(SystemConfig {
+                chips: 2,
+                topology: Topology::Ring,
+                link_latency: 2,
+            })
+            .unwrap(),
+        "mesh4" => tiny()
+            .with_system(SystemConfig {
+                chips: 4,
+                topology: Topology::Mesh { rows: 2, cols: 2 },
+                link_latency: 1,
+            })
+            .unwrap(),
+        preset => HwConfig::preset(preset).unwrap(),
+    }
+}
+
+/// Runs `tool` in `dir`, failing the test (with the install command) if it is missing.
+fn run(tool: &str, args: &[String], dir: &Path) -> (bool, String) {
+    let out = Command::new(tool)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {tool} ({e}): install it with ./scripts/setup.sh \
+                 (or `sudo apt-get install -y {tool}`)"
+            )
+        });
+    let text = String::from_utf8_lossy(&out.stdout).into_owned()
+        + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+fn generated(name: &str) -> (Design, tempfile::TempDir, Vec<String>) {
+    let design = rtl_gen::generate(&config(name)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    design.write_to(dir.path()).unwrap();
+    let files = design.verilog_files().map(|f| f.name.clone()).collect();
+    (design, dir, files)
+}
+
+fn lint(name: &str) {
+    let (design, dir, files) = generated(name);
+    for f in design.verilog_files() {
+        assert!(!f.text.contains("lint_off"), "{}: a lint waiver", f.name);
+    }
+    let mut args: Vec<String> = ["--lint-only", "-Wall", "--top-module", design.top]
+        .map(String::from)
+        .into();
+    args.extend(files);
+    let (ok, text) = run("verilator", &args, dir.path());
+    assert!(ok && text.trim().is_empty(), "verilator -Wall on {name}:\n{text}");
+}
+
+fn icarus(name: &str) {
+    let (design, dir, files) = generated(name);
+    let mut args: Vec<String> = ["-g2005", "-Wall", "-s", design.top, "-o", "model.vvp"]
+        .map(String::from)
+        .into();
+    args.extend(files);
+    let (ok, text) = run("iverilog", &args, dir.path());
+    assert!(ok && text.trim().is_empty(), "iverilog on {name}:\n{text}");
+}
+
+fn synth(name: &str) {
+    let (design, dir, _) = generated(name);
+    if let Err(e) = yosys::synthesize(&design, dir.path(), Flow::Check) {
+        panic!("yosys on {name}: {e}");
+    }
+}
+
+macro_rules! per_config {
+    ($($name:ident),+) => {
+        mod verilator_lint { $(#[test] fn $name() { super::lint(stringify!($name)); })+ }
+        mod icarus_compiles { $(#[test] fn $name() { super::icarus(stringify!($name)); })+ }
+        mod yosys_synthesizes { $(#[test] fn $name() { super::synth(stringify!($name)); })+ }
+    };
+}
+
+per_config!(tiny, small, medium, ring2, mesh4);
+
+/// The full report flow (LUT mapping included) on the smallest chip: every block has cells,
+/// the blocks add up to the chip, and the PE count and memory bits follow from the config.
+#[test]
+fn yosys_area_report_of_tiny() {
+    let (design, dir, _) = generated("tiny");
+    let (_, rows) = yosys::synthesize(&design, dir.path(), Flow::Report)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let row = |m: &str| rows.iter().find(|r| r.module == m).unwrap().clone();
+    let chip = row("mtn_chip");
+    assert_eq!(rows[0].module, "mtn_chip");
+    assert_eq!(row("mtn_pe").instances, 16);
+    // N x N int8 multipliers, plus the vector unit's N 32-bit ones.
+    assert_eq!(row("mtn_pe").multipliers, 16);
+    assert_eq!(row("mtn_vector").multipliers, 4);
+    let c = &design.config.chip;
+    let banks = (c.sram_banks * c.sram_depth * 8 * c.n + c.acc_banks * c.acc_depth * 32 * c.n) as u64;
+    assert_eq!(row("mtn_memory").memory_bits, banks);
+    let top_level: Vec<_> = rows.iter().filter(|r| r.depth == 1).collect();
+    for r in &top_level {
+        assert!(r.luts + r.flip_flops + r.memory_bits > 0, "{r:?}");
+    }
+    assert_eq!(top_level.iter().map(|r| r.flip_flops).sum::<u64>(), chip.flip_flops);
+    assert_eq!(top_level.iter().map(|r| r.memory_bits).sum::<u64>(), chip.memory_bits);
+    assert!(top_level.iter().map(|r| r.luts).sum::<u64>() <= chip.luts);
+}
