@@ -6,6 +6,8 @@ set -euo pipefail
 # System packages the build and tests use: command -> Debian package.
 declare -A PACKAGES=(
   [verilator]=verilator
+  [yosys]=yosys
+  [iverilog]=iverilog
 )
 
 die() { echo "setup: $*" >&2; exit 1; }
@@ -35,4 +37,4 @@ fi
 for cmd in "${!PACKAGES[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || die "$cmd is still missing after installing ${PACKAGES[$cmd]}"
 done
-echo "setup: ok ($(verilator --version))" >&2
+echo "setup: ok ($(verilator --version); $(yosys -V); $(iverilog -V 2>/dev/null | head -n 1))" >&2

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use rtl_gen::yosys::{self, Flow};
 use serde_json::json;
 
 use crate::inputs::ConfigArgs;
@@ -15,6 +16,10 @@ pub struct GenArgs {
     /// Directory to write the Verilog (one module per file) and metronome.json into.
     #[arg(short, long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Also synthesize with Yosys and print each block's LUTs, flip-flops, multipliers and
+    /// memory bits (takes from under a minute for tiny to several for medium).
+    #[arg(long)]
+    pub report: bool,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -28,6 +33,16 @@ pub fn gen(args: &GenArgs) -> Result<()> {
         .write_to(&args.out)
         .with_context(|| format!("writing the design to {}", args.out.display()))?;
     let lines: usize = design.verilog_files().map(|f| f.text.lines().count()).sum();
+    let area = if args.report {
+        if !args.json {
+            eprintln!("synthesizing {} with yosys ...", design.top);
+        }
+        let work = tempfile::tempdir().context("creating a directory for yosys")?;
+        let (_, rows) = yosys::synthesize(&design, work.path(), Flow::Report)?;
+        rows
+    } else {
+        Vec::new()
+    };
     if args.json {
         let files: Vec<&str> = design.files.iter().map(|f| f.name.as_str()).collect();
         let out = json!({
@@ -36,6 +51,15 @@ pub fn gen(args: &GenArgs) -> Result<()> {
             "config_hash": cfg.hash().to_string(),
             "files": files,
             "verilog_lines": lines,
+            "report": area.iter().map(|r| json!({
+                "module": r.module,
+                "depth": r.depth,
+                "instances": r.instances,
+                "lut4": r.luts,
+                "flip_flops": r.flip_flops,
+                "multipliers": r.multipliers,
+                "memory_bits": r.memory_bits,
+            })).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -46,6 +70,12 @@ pub fn gen(args: &GenArgs) -> Result<()> {
             args.out.display(),
             design.top
         );
+        if !area.is_empty() {
+            println!(
+                "\nYosys generic synthesis (LUT4 after abc; memories kept as memories):\n{}",
+                yosys::format_report(&area)
+            );
+        }
     }
     Ok(())
 }

@@ -1,6 +1,10 @@
-//! Metronome co-simulation: builds the generated Verilog with Verilator, binds it through `cxx`
-//! and compares every retired instruction against the golden model.
+//! Metronome co-simulation: runs the generated RTL and compares it with the golden model.
 //!
-//! Not built yet: this crate holds the workspace's place for the co-simulation issue. The
-//! golden side of the comparison exists: `golden::run` returns every retired instruction with
-//! its issue and completion cycle and the rows it wrote.
+//! What exists so far: the host-port protocol ([`host`]) and the Icarus Verilog runner
+//! ([`icarus`]), which loads a program and memory image through the host port, runs to
+//! `HALT` within a cycle budget and reads every memory and each chip's cycle count back.
+//! The Verilator build (build script, `cxx`, content-hash cache) and the lock-step,
+//! op-by-op comparison are still to come (the co-simulation issue).
+
+pub mod host;
+pub mod icarus;

@@ -7,13 +7,20 @@
 
 use std::ops;
 
+// The operator traits, so that `use crate::ast::*` also brings `.mul()`, `.shl()`, `.shr()`
+// and `.neg()` into scope for method-call style.
+pub use std::ops::{Mul, Neg, Shl, Shr};
+
 /// A Verilog expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expr {
     /// A signal, port, parameter or genvar.
     Id(String),
     /// A sized literal, printed in decimal (`8'd3`) or, for widths over 32, hex.
-    Lit { width: u32, value: u64 },
+    Lit {
+        width: u32,
+        value: u64,
+    },
     /// An unsized integer (parameter and genvar arithmetic).
     Int(i64),
     /// `e[i]`.
@@ -97,7 +104,10 @@ pub fn id(name: impl Into<String>) -> Expr {
 
 /// A `width`-bit literal; `value` must fit.
 pub fn lit(width: u32, value: u64) -> Expr {
-    debug_assert!(width >= 64 || value >> width == 0, "{value} does not fit {width} bits");
+    debug_assert!(
+        width >= 64 || value >> width == 0,
+        "{value} does not fit {width} bits"
+    );
     Expr::Lit { width, value }
 }
 
@@ -139,9 +149,6 @@ impl Expr {
     fn bin(self, op: BinOp, rhs: Expr) -> Expr {
         Expr::Binary(op, Box::new(self), Box::new(rhs))
     }
-    pub fn mul(self, rhs: Expr) -> Expr {
-        self.bin(BinOp::Mul, rhs)
-    }
     pub fn land(self, rhs: Expr) -> Expr {
         self.bin(BinOp::LogicAnd, rhs)
     }
@@ -160,12 +167,6 @@ impl Expr {
     pub fn gt(self, rhs: Expr) -> Expr {
         self.bin(BinOp::Gt, rhs)
     }
-    pub fn shl(self, rhs: Expr) -> Expr {
-        self.bin(BinOp::Shl, rhs)
-    }
-    pub fn shr(self, rhs: Expr) -> Expr {
-        self.bin(BinOp::Shr, rhs)
-    }
     pub fn ashr(self, rhs: Expr) -> Expr {
         self.bin(BinOp::Ashr, rhs)
     }
@@ -177,9 +178,6 @@ impl Expr {
     }
     pub fn reduce_xor(self) -> Expr {
         Expr::Unary(UnOp::ReduceXor, Box::new(self))
-    }
-    pub fn neg(self) -> Expr {
-        Expr::Unary(UnOp::Neg, Box::new(self))
     }
     /// Logical `!`.
     pub fn lnot(self) -> Expr {
@@ -244,6 +242,16 @@ overload!(Sub, sub, Sub);
 overload!(BitAnd, bitand, And);
 overload!(BitOr, bitor, Or);
 overload!(BitXor, bitxor, Xor);
+overload!(Mul, mul, Mul);
+overload!(Shl, shl, Shl);
+overload!(Shr, shr, Shr);
+
+impl ops::Neg for Expr {
+    type Output = Expr;
+    fn neg(self) -> Expr {
+        Expr::Unary(UnOp::Neg, Box::new(self))
+    }
+}
 
 impl ops::Not for Expr {
     type Output = Expr;

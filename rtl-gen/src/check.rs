@@ -36,10 +36,10 @@ fn check_items<'a>(
 ) {
     for item in items {
         match item {
-            Item::Decl { name, .. } | Item::Integer(name) | Item::LocalParam(name, _) => {
-                if !names.insert(name.as_str()) {
-                    problems.push(format!("{}: `{name}` declared twice", m.name));
-                }
+            Item::Decl { name, .. } | Item::Integer(name) | Item::LocalParam(name, _)
+                if !names.insert(name.as_str()) =>
+            {
+                problems.push(format!("{}: `{name}` declared twice", m.name));
             }
             Item::Instance(inst) => check_instance(m, inst, modules, problems),
             Item::Generate { items, .. } => {
@@ -65,7 +65,10 @@ fn check_instance(
     };
     for (param, _) in &inst.params {
         if !target.params.iter().any(|p| &p.name == param) {
-            problems.push(format!("{at}: `{}` has no parameter `{param}`", target.name));
+            problems.push(format!(
+                "{at}: `{}` has no parameter `{param}`",
+                target.name
+            ));
         }
     }
     let mut seen = HashSet::new();

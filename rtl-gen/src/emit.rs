@@ -13,7 +13,7 @@ pub fn module(m: &Module, header: &[String]) -> String {
     }
     p.line("");
     for line in &m.doc {
-        p.line(&format!("// {line}").trim_end().to_string());
+        p.line(format!("// {line}").trim_end());
     }
     if m.params.is_empty() {
         p.line(&format!("module {} (", m.name));
@@ -296,9 +296,7 @@ pub fn expr(e: &Expr) -> String {
         }
         Expr::Index(base, i) => write!(s, "{}[{}]", expr(base), top(i)).unwrap(),
         Expr::Range(base, hi, lo) => write!(s, "{}[{hi}:{lo}]", expr(base)).unwrap(),
-        Expr::Part(base, at, w) => {
-            write!(s, "{}[{} +: {}]", expr(base), top(at), expr(w)).unwrap()
-        }
+        Expr::Part(base, at, w) => write!(s, "{}[{} +: {}]", expr(base), top(at), expr(w)).unwrap(),
         Expr::Concat(parts) => {
             let parts: Vec<String> = parts.iter().map(top).collect();
             write!(s, "{{{}}}", parts.join(", ")).unwrap();
@@ -352,7 +350,10 @@ mod tests {
         let text = module(&m, &["header".into()]);
         assert!(text.starts_with("// header\n\n// A demo.\nmodule mtn_demo (\n"));
         assert!(text.contains("  input  wire [3:0] d_i,\n"), "{text}");
-        assert!(text.contains("    if (!rst_ni) begin\n      x_q <= 4'd0;\n"), "{text}");
+        assert!(
+            text.contains("    if (!rst_ni) begin\n      x_q <= 4'd0;\n"),
+            "{text}"
+        );
         assert!(text.ends_with("endmodule\n"));
     }
 }

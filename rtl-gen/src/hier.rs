@@ -86,6 +86,9 @@ mod tests {
         assert_eq!(counts["mtn_pe"], 16);
         assert_eq!(counts["mtn_chip"], 1);
         // 4 SRAM banks of 256 x 32 bits, 2 accumulator banks of 64 x 128 bits.
-        assert_eq!(memory_bits(&modules, "mtn_memory"), 4 * 256 * 32 + 2 * 64 * 128);
+        assert_eq!(
+            memory_bits(&modules, "mtn_memory"),
+            4 * 256 * 32 + 2 * 64 * 128
+        );
     }
 }

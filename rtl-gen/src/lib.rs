@@ -23,8 +23,8 @@ mod check;
 pub mod ctx;
 pub mod descriptor;
 pub mod emit;
-pub mod host_map;
 mod hier;
+pub mod host_map;
 pub mod yosys;
 
 pub use hier::{instance_counts, memory_bits};

@@ -23,9 +23,7 @@ pub enum Flow {
 /// Why Yosys did not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum YosysError {
-    #[error(
-        "yosys is not installed: run ./scripts/setup.sh (or `sudo apt-get install -y yosys`)"
-    )]
+    #[error("yosys is not installed: run ./scripts/setup.sh (or `sudo apt-get install -y yosys`)")]
     Missing,
     #[error("yosys failed on {top}:\n{log}")]
     Failed { top: String, log: String },
@@ -81,7 +79,13 @@ pub fn synthesize(
         .collect();
     let mut script = format!("read_verilog {}\n", files.join(" "));
     writeln!(script, "hierarchy -check -top {}", design.top).unwrap();
-    writeln!(script, "synth -top {} -run begin:fine", design.top).unwrap();
+    // No alumacc: multipliers stay \$mul cells, so the report can count them.
+    writeln!(
+        script,
+        "synth -top {} -noalumacc -run begin:fine",
+        design.top
+    )
+    .unwrap();
     script.push_str("select -assert-none t:$dlatch t:$adlatch t:$dlatchsr t:$sr\n");
     script.push_str("check -assert\n");
     if flow == Flow::Report {
@@ -127,7 +131,10 @@ pub fn synthesize(
         let mapped = hierarchy_totals(&mapped);
         let count = instances.get(m).copied().unwrap_or(0);
         let sum = |cells: &[(String, u64)], pick: &dyn Fn(&str) -> Option<u64>| -> u64 {
-            cells.iter().filter_map(|(t, n)| pick(t).map(|w| w * n)).sum()
+            cells
+                .iter()
+                .filter_map(|(t, n)| pick(t).map(|w| w * n))
+                .sum()
         };
         rows.push(BlockArea {
             module: m.to_string(),

@@ -34,8 +34,16 @@ fn every_file_names_the_generator_and_config_but_no_date() {
             "{}: one module per file",
             f.name
         );
-        assert!(f.text.contains(&format!("\nmodule {module} ")), "{}", f.name);
-        assert!(!f.text.contains("2026") && !f.text.contains("date"), "{}", f.name);
+        assert!(
+            f.text.contains(&format!("\nmodule {module} ")),
+            "{}",
+            f.name
+        );
+        assert!(
+            !f.text.contains("2026") && !f.text.contains("date"),
+            "{}",
+            f.name
+        );
     }
 }
 
@@ -76,7 +84,10 @@ fn the_descriptor_matches_the_config() {
         .find(|f| f["name"] == "count")
         .unwrap();
     assert_eq!(
-        bits(count["lo"].as_u64().unwrap(), count["bits"].as_u64().unwrap()),
+        bits(
+            count["lo"].as_u64().unwrap(),
+            count["bits"].as_u64().unwrap()
+        ),
         3
     );
 }
@@ -86,7 +97,10 @@ fn an_invalid_config_is_refused_before_anything_is_written() {
     let mut cfg = tiny();
     cfg.chip.n = 3;
     let err = rtl_gen::generate(&cfg).unwrap_err().to_string();
-    assert!(err.contains("chip.n") && err.contains("power of two"), "{err}");
+    assert!(
+        err.contains("chip.n") && err.contains("power of two"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -102,9 +116,17 @@ fn systems_have_a_system_top_and_a_router() {
     assert_eq!(design.top, "mtn_system");
     let names: Vec<&str> = design.files.iter().map(|f| f.name.as_str()).collect();
     assert!(names.contains(&"mtn_router.v") && names.contains(&"mtn_system.v"));
-    let system = &design.files.iter().find(|f| f.name == "mtn_system.v").unwrap().text;
+    let system = &design
+        .files
+        .iter()
+        .find(|f| f.name == "mtn_system.v")
+        .unwrap()
+        .text;
     for c in 0..4 {
-        assert!(system.contains(&format!("mtn_chip u_chip{c} (")), "chip {c}");
+        assert!(
+            system.contains(&format!("mtn_chip u_chip{c} (")),
+            "chip {c}"
+        );
     }
 }
 

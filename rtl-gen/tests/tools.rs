@@ -42,8 +42,8 @@ fn run(tool: &str, args: &[String], dir: &Path) -> (bool, String) {
                  (or `sudo apt-get install -y {tool}`)"
             )
         });
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -65,7 +65,10 @@ fn lint(name: &str) {
         .into();
     args.extend(files);
     let (ok, text) = run("verilator", &args, dir.path());
-    assert!(ok && text.trim().is_empty(), "verilator -Wall on {name}:\n{text}");
+    assert!(
+        ok && text.trim().is_empty(),
+        "verilator -Wall on {name}:\n{text}"
+    );
 }
 
 fn icarus(name: &str) {
@@ -100,23 +103,30 @@ per_config!(tiny, small, medium, ring2, mesh4);
 #[test]
 fn yosys_area_report_of_tiny() {
     let (design, dir, _) = generated("tiny");
-    let (_, rows) = yosys::synthesize(&design, dir.path(), Flow::Report)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, rows) =
+        yosys::synthesize(&design, dir.path(), Flow::Report).unwrap_or_else(|e| panic!("{e}"));
     let row = |m: &str| rows.iter().find(|r| r.module == m).unwrap().clone();
     let chip = row("mtn_chip");
     assert_eq!(rows[0].module, "mtn_chip");
     assert_eq!(row("mtn_pe").instances, 16);
-    // N x N int8 multipliers, plus the vector unit's N 32-bit ones.
+    // N x N int8 multipliers; per vector lane, VOP mul and the RQ multiply.
     assert_eq!(row("mtn_pe").multipliers, 16);
-    assert_eq!(row("mtn_vector").multipliers, 4);
+    assert_eq!(row("mtn_vector").multipliers, 8);
     let c = &design.config.chip;
-    let banks = (c.sram_banks * c.sram_depth * 8 * c.n + c.acc_banks * c.acc_depth * 32 * c.n) as u64;
+    let banks =
+        (c.sram_banks * c.sram_depth * 8 * c.n + c.acc_banks * c.acc_depth * 32 * c.n) as u64;
     assert_eq!(row("mtn_memory").memory_bits, banks);
     let top_level: Vec<_> = rows.iter().filter(|r| r.depth == 1).collect();
     for r in &top_level {
         assert!(r.luts + r.flip_flops + r.memory_bits > 0, "{r:?}");
     }
-    assert_eq!(top_level.iter().map(|r| r.flip_flops).sum::<u64>(), chip.flip_flops);
-    assert_eq!(top_level.iter().map(|r| r.memory_bits).sum::<u64>(), chip.memory_bits);
+    assert_eq!(
+        top_level.iter().map(|r| r.flip_flops).sum::<u64>(),
+        chip.flip_flops
+    );
+    assert_eq!(
+        top_level.iter().map(|r| r.memory_bits).sum::<u64>(),
+        chip.memory_bits
+    );
     assert!(top_level.iter().map(|r| r.luts).sum::<u64>() <= chip.luts);
 }

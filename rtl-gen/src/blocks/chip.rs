@@ -79,7 +79,13 @@ pub fn chip(ctx: &Ctx) -> Module {
     }
 
     m.comment("Wires between the blocks, named after the bundles they carry.");
-    for w in [("running", 1), ("halted", 1), ("cycle", 64), ("start", 1), ("issue", 1)] {
+    for w in [
+        ("running", 1),
+        ("halted", 1),
+        ("cycle", 64),
+        ("start", 1),
+        ("issue", 1),
+    ] {
         m.wire(w.0, w.1);
     }
     let ports = mem_ports(ctx);
@@ -106,7 +112,9 @@ pub fn chip(ctx: &Ctx) -> Module {
             .fold(inst, |i, op| op_bundle(ctx, *op).connect(i, false))
     };
     let with_ports = |inst: Instance, which: &[MemPort]| {
-        which.iter().fold(inst, |i, p| p.bundle(ctx).connect(i, true))
+        which
+            .iter()
+            .fold(inst, |i, p| p.bundle(ctx).connect(i, true))
     };
     let issue = issue_bundle(ctx);
 
@@ -173,10 +181,8 @@ pub fn chip(ctx: &Ctx) -> Module {
     tables = tables_bundle(ctx).connect(tables, true);
     m.instance(host_tables_bundle(ctx).connect(tables, false));
 
-    let mut host = pins_bundle(ctx).pass_through(
-        Instance::new("mtn_host", "u_host").clocked(),
-        false,
-    );
+    let mut host =
+        pins_bundle(ctx).pass_through(Instance::new("mtn_host", "u_host").clocked(), false);
     host = host
         .conn("running_i", id("running"))
         .conn("halted_i", id("halted"))
@@ -262,7 +268,10 @@ pub fn system(ctx: &Ctx, chip: &Module) -> Module {
     }
 
     let near = neighbours(ctx);
-    let is_ctrl = id("host_addr_i").eq(lit(ctx.host_addr_bits, crate::host_map::Reg::Control as u64));
+    let is_ctrl = id("host_addr_i").eq(lit(
+        ctx.host_addr_bits,
+        crate::host_map::Reg::Control as u64,
+    ));
     let broadcast = m.wire("broadcast", 1);
     m.assign(broadcast.clone(), id("host_we_i").land(is_ctrl));
     let (sel_d, sel_q) = m.flop("read_chip", cb, true);
@@ -280,11 +289,7 @@ pub fn system(ctx: &Ctx, chip: &Module) -> Module {
             .eq(lit(cb, c as u64))
             .lor(broadcast.clone());
         let table = route_table(ctx, c);
-        let route = cat(table
-            .iter()
-            .rev()
-            .map(|p| lit(reb, *p as u64))
-            .collect());
+        let route = cat(table.iter().rev().map(|p| lit(reb, *p as u64)).collect());
         let mut inst = Instance::new("mtn_chip", &format!("u_chip{c}"))
             .clocked()
             .conn("host_req_i", id("host_req_i").land(selected))
@@ -319,10 +324,7 @@ pub fn system(ctx: &Ctx, chip: &Module) -> Module {
         }
         m.assign(link_in, cat(parts));
     }
-    m.assign(
-        id("host_rdata_o"),
-        rdata.part(sel_q.mul(int(32)), 32),
-    );
+    m.assign(id("host_rdata_o"), rdata.part(sel_q.mul(int(32)), 32));
     m.assign(id("running_o"), id("chip_running").reduce_or());
     m.assign(id("halted_o"), id("chip_halted").reduce_and());
     let unused_ports: Vec<Expr> = (0..chips)

@@ -89,7 +89,10 @@ pub fn host(ctx: &Ctx) -> Module {
     let cmd_write = cmd_q.clone().bit(CMD_WRITE_BIT).land(cv_q.clone());
     let cmd_read = cmd_q.clone().bit(CMD_WRITE_BIT).lnot().land(cv_q.clone());
     let region = m.wire("region", 3);
-    m.assign(region.clone(), cmd_q.clone().bits(CMD_REGION_LO + 2, CMD_REGION_LO));
+    m.assign(
+        region.clone(),
+        cmd_q.clone().bits(CMD_REGION_LO + 2, CMD_REGION_LO),
+    );
     let bank = cmd_q.clone().bits(CMD_BANK_LO + 7, CMD_BANK_LO);
     let row = cmd_q.clone().bits(15, 0);
     let region_is = |r: Region| region.clone().eq(lit(3, r as u64));
@@ -115,9 +118,10 @@ pub fn host(ctx: &Ctx) -> Module {
         param_words.push(pdata.clone().part(int((32 * (n + l)) as i64), 32));
     }
     for l in 0..n {
-        let shift = pdata
-            .clone()
-            .part(int((64 * n + PARAM_SHIFT_BITS * l) as i64), PARAM_SHIFT_BITS);
+        let shift = pdata.clone().part(
+            int((64 * n + PARAM_SHIFT_BITS * l) as i64),
+            PARAM_SHIFT_BITS,
+        );
         param_words.push(super::mxu::sext(shift, PARAM_SHIFT_BITS, 32));
     }
     for k in 0..3 {
@@ -164,7 +168,10 @@ pub fn host(ctx: &Ctx) -> Module {
     m.comment("Row commands: one access to the addressed memory the cycle after the command.");
     let rb = ctx.row_bits;
     let bbits = ctx.bank_bits;
-    m.assign(id("host_rd_en_o"), cmd_read.clone().land(mem_region.clone()));
+    m.assign(
+        id("host_rd_en_o"),
+        cmd_read.clone().land(mem_region.clone()),
+    );
     m.assign(id("host_wr_en_o"), cmd_write.clone().land(mem_region));
     for p in ["host_rd", "host_wr"] {
         m.assign(id(format!("{p}_acc_o")), region_is(Region::Acc));
@@ -174,15 +181,27 @@ pub fn host(ctx: &Ctx) -> Module {
     m.assign(id("host_wr_data_o"), stage_q.clone().bits(32 * n - 1, 0));
 
     let tb = ctx.layout.table_bits;
-    m.assign(id("lut_host_we_o"), cmd_write.clone().land(region_is(Region::Lut)));
-    m.assign(id("lut_host_re_o"), cmd_read.clone().land(region_is(Region::Lut)));
+    m.assign(
+        id("lut_host_we_o"),
+        cmd_write.clone().land(region_is(Region::Lut)),
+    );
+    m.assign(
+        id("lut_host_re_o"),
+        cmd_read.clone().land(region_is(Region::Lut)),
+    );
     m.assign(
         id("lut_host_addr_o"),
         cat(vec![bank.clone().bits(tb - 1, 0), row.clone().bits(7, 0)]),
     );
     m.assign(id("lut_host_wdata_o"), stage_q.clone().bits(31, 0));
-    m.assign(id("param_host_we_o"), cmd_write.clone().land(region_is(Region::Param)));
-    m.assign(id("param_host_re_o"), cmd_read.land(region_is(Region::Param)));
+    m.assign(
+        id("param_host_we_o"),
+        cmd_write.clone().land(region_is(Region::Param)),
+    );
+    m.assign(
+        id("param_host_re_o"),
+        cmd_read.land(region_is(Region::Param)),
+    );
     m.assign(
         id("param_host_addr_o"),
         row.clone().bits(ctx.param_addr_bits - 1, 0),
@@ -197,7 +216,7 @@ pub fn host(ctx: &Ctx) -> Module {
                 .part(int((32 * (2 * n + l)) as i64), PARAM_SHIFT_BITS),
         );
     }
-    packed.push(stage_q.clone().part(int((32 * n) as i64), 64 * n));
+    packed.push(stage_q.clone().bits(64 * n - 1, 0));
     m.assign(id("param_host_wdata_o"), cat(packed));
     m.assign(id("imem_we_o"), cmd_write.land(region_is(Region::Imem)));
     m.assign(id("imem_addr_o"), row.clone().bits(ctx.pc_bits - 1, 0));
@@ -215,17 +234,15 @@ pub fn host(ctx: &Ctx) -> Module {
         running,
     ]);
     let stage_word = m.wire("stage_word", 32);
-    let word_at = stage_q.clone().part(cat(vec![stage_idx.clone(), lit(5, 0)]), 32);
+    let word_at = stage_q
+        .clone()
+        .part(cat(vec![stage_idx.clone(), lit(5, 0)]), 32);
     if s == 1 << idx_bits {
         m.assign(stage_word.clone(), word_at);
     } else {
         m.assign(
             stage_word.clone(),
-            mux(
-                stage_idx.lt(lit(idx_bits, s as u64)),
-                word_at,
-                lit(32, 0),
-            ),
+            mux(stage_idx.lt(lit(idx_bits, s as u64)), word_at, lit(32, 0)),
         );
     }
     let reg_value = |r: Reg| -> Expr {
@@ -259,7 +276,11 @@ pub fn host(ctx: &Ctx) -> Module {
             vec![if_else(
                 is_stage,
                 vec![set(rd_d.clone(), stage_word)],
-                vec![Stmt::Case(reg_sel, arms, vec![set(rd_d.clone(), lit(32, 0))])],
+                vec![Stmt::Case(
+                    reg_sel,
+                    arms,
+                    vec![set(rd_d.clone(), lit(32, 0))],
+                )],
             )],
         ),
     ]);

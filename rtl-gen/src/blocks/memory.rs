@@ -59,7 +59,10 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
     let (sab, aab) = (ctx.sram_addr_bits, ctx.acc_addr_bits);
 
     // Saturated copies of 32-bit data written to SRAM.
-    for port in ports.iter().filter(|p| p.write && p.lane_bits == 32 && reaches(p, false)) {
+    for port in ports
+        .iter()
+        .filter(|p| p.write && p.lane_bits == 32 && reaches(p, false))
+    {
         let p = port.prefix();
         let sat = m.wire(&format!("{p}_sat"), 8 * n);
         let v = || id("v");
@@ -131,7 +134,10 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
                 .conn("we_i", we)
                 .conn("addr_i", addr)
                 .conn("wdata_i", wdata)
-                .conn("rdata_o", sram_rdata.clone().part(int((8 * n * b) as i64), 8 * n)),
+                .conn(
+                    "rdata_o",
+                    sram_rdata.clone().part(int((8 * n * b) as i64), 8 * n),
+                ),
         );
     }
 
@@ -174,7 +180,10 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
                 .conn("clk_i", id("clk_i"))
                 .conn("re_i", re)
                 .conn("raddr_i", raddr)
-                .conn("rdata_o", acc_rdata.clone().part(int((32 * n * b) as i64), 32 * n))
+                .conn(
+                    "rdata_o",
+                    acc_rdata.clone().part(int((32 * n * b) as i64), 32 * n),
+                )
                 .conn("we_i", we)
                 .conn("waddr_i", waddr)
                 .conn("wdata_i", wdata),

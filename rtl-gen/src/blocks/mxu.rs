@@ -154,9 +154,7 @@ pub fn array(ctx: &Ctx) -> Module {
 
     m.comment("Output de-skew: column j waits N-1-j cycles.");
     for col in 0..n {
-        let bottom = pv
-            .clone()
-            .part(int((32 * (n * n + col)) as i64), 32);
+        let bottom = pv.clone().part(int((32 * (n * n + col)) as i64), 32);
         let out = id("y_o").part(int((32 * col) as i64), 32);
         let wait = n - 1 - col;
         if wait == 0 {
@@ -223,7 +221,12 @@ pub fn mxu(ctx: &Ctx) -> Module {
         id("ldw_src_step_i"),
         lit(16, n as u64),
         cat(vec![id("issue_pc_i"), id("ldw_src_bank_i")]),
-        (ldw_valid.clone(), id("ldw_rd_row_o"), ldw_tag.clone(), ldw_last.clone()),
+        (
+            ldw_valid.clone(),
+            id("ldw_rd_row_o"),
+            ldw_tag.clone(),
+            ldw_last.clone(),
+        ),
     ));
     m.assign(id("ldw_rd_en_o"), ldw_valid.clone());
     m.assign(id("ldw_rd_bank_o"), ldw_tag.clone().bits(bb - 1, 0));
@@ -255,11 +258,7 @@ pub fn mxu(ctx: &Ctx) -> Module {
     let shadow_we = m.wire("shadow_we", n);
     m.assign(
         shadow_we.clone(),
-        mux(
-            s1_valid.clone(),
-            lit(n, 1).shl(s1_k),
-            zero(n),
-        ),
+        mux(s1_valid.clone(), lit(n, 1).shl(s1_k), zero(n)),
     );
     m.assign(id("ldw_retire_o"), s1_valid.land(s1_last));
     m.assign(id("ldw_retire_pc_o"), s1q.bits(pcb - 1, 0));
@@ -277,7 +276,12 @@ pub fn mxu(ctx: &Ctx) -> Module {
         id("mma_src_step_i"),
         id("mma_count_i"),
         id("mma_src_bank_i"),
-        (id("mma_rd_en_o"), id("mma_rd_row_o"), src_tag.clone(), src_last.clone()),
+        (
+            id("mma_rd_en_o"),
+            id("mma_rd_row_o"),
+            src_tag.clone(),
+            src_last.clone(),
+        ),
     ));
     m.assign(id("mma_rd_bank_o"), src_tag);
     let dst_tag = m.wire("mma_dst_tag", 1 + pcb + bb);
@@ -297,7 +301,12 @@ pub fn mxu(ctx: &Ctx) -> Module {
             id("issue_pc_i"),
             id("mma_dst_bank_i"),
         ]),
-        (dst_valid.clone(), dst_row.clone(), dst_tag.clone(), dst_last.clone()),
+        (
+            dst_valid.clone(),
+            dst_row.clone(),
+            dst_tag.clone(),
+            dst_last.clone(),
+        ),
     ));
     let cb = mma_ctl_bits(ctx);
     // {valid, last, accumulate, pc, bank, row}

@@ -21,9 +21,7 @@ pub const MOV_READ: MemPort = MemPort::read("mov", Reach::Any, 32);
 pub const MOV_WRITE: MemPort = MemPort::write("mov", Reach::Any, 32);
 
 fn func_lit(ctx: &Ctx, f: PermFunc) -> Expr {
-    let bits = ctx
-        .layout
-        .field_bits(Opcode::Perm.spec().fields[0].kind);
+    let bits = ctx.layout.field_bits(Opcode::Perm.spec().fields[0].kind);
     lit(bits, f as u64)
 }
 
@@ -80,9 +78,7 @@ pub fn permute(ctx: &Ctx) -> Module {
         .param("CountBits", int(cb as i64)),
     );
     // Destination tag: {transpose, func, amount, bank, pc}.
-    let fbits = ctx
-        .layout
-        .field_bits(Opcode::Perm.spec().fields[0].kind);
+    let fbits = ctx.layout.field_bits(Opcode::Perm.spec().fields[0].kind);
     let tag_bits = 1 + fbits + lb + bb + pcb;
     let tag = m.wire("dst_tag", tag_bits);
     let valid = m.wire("dst_valid", 1);
@@ -149,7 +145,9 @@ pub fn permute(ctx: &Ctx) -> Module {
     m.assign(
         rotated.clone(),
         data.clone().shr(sh.clone())
-            | data.clone().shl(lit(lb + 4, 8 * n as u64) - cat(vec![lit(1, 0), sh.clone()])),
+            | data
+                .clone()
+                .shl(lit(lb + 4, 8 * n as u64) - cat(vec![lit(1, 0), sh.clone()])),
     );
     let permuted = m.wire("permuted", 8 * n);
     m.assign(
@@ -182,9 +180,7 @@ pub fn permute(ctx: &Ctx) -> Module {
     let tile = 8 * n * n;
     for b in 0..2u32 {
         let (bd, bq) = m.flop(&format!("tile{b}"), tile, false);
-        let load = t1_valid
-            .clone()
-            .land(t1_buf.clone().eq(lit(1, b as u64)));
+        let load = t1_valid.clone().land(t1_buf.clone().eq(lit(1, b as u64)));
         m.comb(vec![
             set(bd.clone(), bq),
             if_(
@@ -207,14 +203,7 @@ pub fn permute(ctx: &Ctx) -> Module {
             .clocked()
             .conn(
                 "d_i",
-                cat(vec![
-                    valid.land(is_transpose),
-                    last,
-                    pos,
-                    bank,
-                    row,
-                    pc,
-                ]),
+                cat(vec![valid.land(is_transpose), last, pos, bank, row, pc]),
             )
             .conn("q_o", tw.clone()),
     );

@@ -132,17 +132,16 @@ pub fn router(ctx: &Ctx) -> Module {
         m.assign(pw.clone(), pkt.clone());
         let t = m.wire(&format!("in{i}_port"), reb);
         let dst = pw.clone().bits(pkb - 3, pkb - 2 - cb);
-        m.assign(
-            t.clone(),
-            id("route_i").part(dst.mul(int(reb as i64)), reb),
-        );
+        m.assign(t.clone(), id("route_i").part(dst.mul(int(reb as i64)), reb));
         targets.push((pw, t));
     }
     let steer = |out: u32| -> Expr {
         let mut terms = targets.iter().map(|(pw, t)| {
             repeat(
                 pkb,
-                pw.clone().bit(pkb - 1).land(t.clone().eq(lit(reb, out as u64))),
+                pw.clone()
+                    .bit(pkb - 1)
+                    .land(t.clone().eq(lit(reb, out as u64))),
             ) & pw.clone()
         });
         let first = terms.next().expect("the injection is always an input");

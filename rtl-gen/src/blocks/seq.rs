@@ -109,9 +109,7 @@ pub fn decode(ctx: &Ctx) -> Module {
         .map(|op| ctx.layout.op_bits(*op))
         .max()
         .unwrap_or(0);
-    let mut unused = vec![word
-        .clone()
-        .bits(OPCODE_BITS + DELAY_BITS - 1, OPCODE_BITS)];
+    let mut unused = vec![word.clone().bits(OPCODE_BITS + DELAY_BITS - 1, OPCODE_BITS)];
     if widest < ctx.word_bits {
         unused.push(word.bits(ctx.word_bits - 1, widest));
     }
@@ -164,7 +162,10 @@ pub fn seq(ctx: &Ctx) -> Module {
     let issue = m.wire("issue", 1);
     let pc_next = m.wire("pc_next", pcb);
     let ctl_issue = m.wire("ctl_issue", 1);
-    let ctl_func = m.wire("ctl_func", ctx.layout.field_bits(Opcode::Ctl.spec().fields[0].kind));
+    let ctl_func = m.wire(
+        "ctl_func",
+        ctx.layout.field_bits(Opcode::Ctl.spec().fields[0].kind),
+    );
     let halt = m.wire("halt", 1);
 
     m.comment("Instruction memory: the host writes it while idle; running, it reads the next pc.");
@@ -193,25 +194,36 @@ pub fn seq(ctx: &Ctx) -> Module {
     m.assign(start.clone(), id("start_i").land(run_q.clone().lnot()));
     let delay = cat(vec![
         lit(1, 0),
-        word.clone()
-            .bits(OPCODE_BITS + DELAY_BITS - 1, OPCODE_BITS),
+        word.clone().bits(OPCODE_BITS + DELAY_BITS - 1, OPCODE_BITS),
     ]);
-    m.assign(issue.clone(), run_q.clone().land(elapsed_q.clone().eq(delay)));
+    m.assign(
+        issue.clone(),
+        run_q.clone().land(elapsed_q.clone().eq(delay)),
+    );
     m.assign(
         pc_next.clone(),
         mux(issue.clone(), pc_q.clone() + lit(pcb, 1), pc_q.clone()),
     );
     m.assign(
         halt.clone(),
-        ctl_issue
-            .clone()
-            .land(ctl_func.clone().eq(lit(ctl_func_bits(ctx), CtlFunc::Halt as u64))),
+        ctl_issue.clone().land(
+            ctl_func
+                .clone()
+                .eq(lit(ctl_func_bits(ctx), CtlFunc::Halt as u64)),
+        ),
     );
     m.assign(
         run_d,
-        mux(start.clone(), lit(1, 1), run_q.clone().land(halt.clone().lnot())),
+        mux(
+            start.clone(),
+            lit(1, 1),
+            run_q.clone().land(halt.clone().lnot()),
+        ),
     );
-    m.assign(halted_d, mux(start.clone(), lit(1, 0), halted_q.clone() | halt));
+    m.assign(
+        halted_d,
+        mux(start.clone(), lit(1, 0), halted_q.clone() | halt),
+    );
     m.assign(pc_d, mux(start.clone(), zero(pcb), pc_next));
     m.assign(
         elapsed_d,
@@ -276,7 +288,11 @@ pub fn seq(ctx: &Ctx) -> Module {
             mux(
                 sync.clone(),
                 lit(hb, hold),
-                mux(counting.clone(), left_q.clone() - lit(hb, 1), left_q.clone()),
+                mux(
+                    counting.clone(),
+                    left_q.clone() - lit(hb, 1),
+                    left_q.clone(),
+                ),
             ),
         );
         m.assign(spc_d, mux(sync.clone(), pc_q.clone(), spc_q.clone()));

@@ -123,7 +123,11 @@ pub fn vector(ctx: &Ctx) -> Module {
         mux(
             issue("rq"),
             field("rq"),
-            mux(issue("vop"), field("vop"), mux(issue("lut"), field("lut"), field("red"))),
+            mux(
+                issue("vop"),
+                field("vop"),
+                mux(issue("lut"), field("lut"), field("red")),
+            ),
         )
     };
     let f = |op: &str, name: &str| id(format!("{op}_{name}_i"));
@@ -148,7 +152,10 @@ pub fn vector(ctx: &Ctx) -> Module {
         pick(&|op| f(op, &format!("{}_row", a_field(op)))),
         pick(&|op| f(op, &format!("{}_step", a_field(op)))),
         pick(&|op| f(op, "count")),
-        cat(vec![a_acc, pick(&|op| f(op, &format!("{}_bank", a_field(op))))]),
+        cat(vec![
+            a_acc,
+            pick(&|op| f(op, &format!("{}_bank", a_field(op)))),
+        ]),
         (
             id("vec_a_rd_en_o"),
             id("vec_a_rd_row_o"),
@@ -250,7 +257,12 @@ pub fn vector(ctx: &Ctx) -> Module {
             pick(&|op| f(op, "dst_bank")),
             id("issue_pc_i"),
         ]),
-        (d_valid.clone(), d_row.clone(), d_tag.clone(), d_last.clone()),
+        (
+            d_valid.clone(),
+            d_row.clone(),
+            d_tag.clone(),
+            d_last.clone(),
+        ),
     ));
     sink(&mut m, "stream_last", vec![a_last, b_last]);
 
@@ -399,11 +411,7 @@ pub fn vector(ctx: &Ctx) -> Module {
     w(
         "lut_index",
         ctx.lut_addr_bits,
-        cat(vec![
-            s1_table,
-            la.clone().bit(7).lnot(),
-            la.bits(6, 0),
-        ]),
+        cat(vec![s1_table, la.clone().bit(7).lnot(), la.bits(6, 0)]),
     );
     lane_items.push(Item::Assign(
         id("lut_rd_addr_o").lane(l(), ctx.lut_addr_bits),
@@ -452,7 +460,8 @@ pub fn vector(ctx: &Ctx) -> Module {
     let m2 = w2(
         "mult",
         32,
-        s2p.clone().part(l().mul(int(32)) + int(s2_mult_at as i64), 32),
+        s2p.clone()
+            .part(l().mul(int(32)) + int(s2_mult_at as i64), 32),
     );
     let prod = w2(
         "prod",
@@ -462,7 +471,10 @@ pub fn vector(ctx: &Ctx) -> Module {
             .mul(sext(m2.clone(), 32, 64).signed()),
     );
     let rounded = w2("rounded", 64, prod + lit(64, 1 << 30));
-    let overflow = x2.clone().eq(lit(32, 1 << 31)).land(m2.eq(lit(32, 1 << 31)));
+    let overflow = x2
+        .clone()
+        .eq(lit(32, 1 << 31))
+        .land(m2.eq(lit(32, 1 << 31)));
     w2(
         "unused_rounded",
         1,
@@ -479,11 +491,7 @@ pub fn vector(ctx: &Ctx) -> Module {
         mux(
             kind_is(&s2c, KIND_RQ),
             rq2,
-            mux(
-                kind_is(&s2c, KIND_LUT),
-                lane32(id("lut_rd_data_i")),
-                x2,
-            ),
+            mux(kind_is(&s2c, KIND_LUT), lane32(id("lut_rd_data_i")), x2),
         ),
     );
     items2.push(Item::Assign(lane32(id("s2_out_all")), id("s2_out")));
@@ -524,7 +532,8 @@ pub fn vector(ctx: &Ctx) -> Module {
     let shift3 = w3(
         "shift",
         shift_bits,
-        s3p.clone().part(l().mul(int(shift_bits as i64)), shift_bits),
+        s3p.clone()
+            .part(l().mul(int(shift_bits as i64)), shift_bits),
     );
     let negated = w3("negated", shift_bits, shift3.clone().neg());
     let right = w3(
@@ -553,23 +562,24 @@ pub fn vector(ctx: &Ctx) -> Module {
     let below = w3(
         "below",
         1,
-        with_zp.clone().signed().lt(sext(lo.clone(), 32, 33).signed()),
+        with_zp
+            .clone()
+            .signed()
+            .lt(sext(lo.clone(), 32, 33).signed()),
     );
     let above = w3(
         "above",
         1,
-        sext(hi.clone(), 32, 33).signed().lt(with_zp.clone().signed()),
+        sext(hi.clone(), 32, 33)
+            .signed()
+            .lt(with_zp.clone().signed()),
     );
     let rq3 = w3(
         "rq3",
         32,
         mux(below, lo, mux(above, hi, with_zp.bits(31, 0))),
     );
-    w3(
-        "s3_out",
-        32,
-        mux(kind_is(&s3c, KIND_RQ), rq3, x3),
-    );
+    w3("s3_out", 32, mux(kind_is(&s3c, KIND_RQ), rq3, x3));
     items3.push(Item::Assign(lane32(id("s3_out_all")), id("s3_out")));
     m.wire("s3_out_all", 32 * n);
     m.items.push(Item::Generate {

@@ -127,7 +127,7 @@ module mtn_host (
   assign param_host_we_o = (cmd_q[31] && cmd_valid_q) && (region == 3'd3);
   assign param_host_re_o = (!cmd_q[31] && cmd_valid_q) && (region == 3'd3);
   assign param_host_addr_o = cmd_q[3:0];
-  assign param_host_wdata_o = {stage_q[448 +: 32], stage_q[416 +: 32], stage_q[384 +: 32], stage_q[352 +: 6], stage_q[320 +: 6], stage_q[288 +: 6], stage_q[256 +: 6], stage_q[128 +: 256]};
+  assign param_host_wdata_o = {stage_q[448 +: 32], stage_q[416 +: 32], stage_q[384 +: 32], stage_q[352 +: 6], stage_q[320 +: 6], stage_q[288 +: 6], stage_q[256 +: 6], stage_q[255:0]};
   assign imem_we_o = (cmd_q[31] && cmd_valid_q) && (region == 3'd4);
   assign imem_addr_o = cmd_q[7:0];
   assign imem_wdata_o = stage_q[159:0];

@@ -1,0 +1,217 @@
+//! The host side of the chip's host port: the operations that load a program and a memory
+//! image, start the run and read the results back, for any simulator that can drive pins.
+//! The register map is [`rtl_gen::host_map`].
+
+use golden::SystemState;
+use isa::{HwConfig, Layout, MemImage, ParamEntry, Program, Rows};
+use rtl_gen::ctx::Ctx;
+use rtl_gen::host_map::{row_command, Reg, Region};
+
+/// One host-port operation (chip-addressed; a single chip ignores `chip`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostOp {
+    Write {
+        chip: u32,
+        addr: u32,
+        data: u32,
+    },
+    /// Reads a word; its value is one of the run's outputs, in order.
+    Read {
+        chip: u32,
+        addr: u32,
+    },
+    /// Waits until every chip has halted, at most `budget` cycles.
+    Run {
+        budget: u64,
+    },
+    Idle(u32),
+}
+
+/// Builds operation lists for one config.
+pub struct HostPort {
+    cfg: HwConfig,
+    layout: Layout,
+    stage_base: u32,
+    n: usize,
+}
+
+impl HostPort {
+    pub fn new(cfg: &HwConfig) -> Self {
+        let ctx = Ctx::new(cfg);
+        HostPort {
+            cfg: cfg.clone(),
+            layout: Layout::new(cfg),
+            stage_base: 1 << (ctx.host_addr_bits - 1),
+            n: cfg.lanes(),
+        }
+    }
+
+    fn row(&self, ops: &mut Vec<HostOp>, chip: u32, cmd: u32, words: &[u32]) {
+        for (w, data) in words.iter().enumerate() {
+            ops.push(HostOp::Write {
+                chip,
+                addr: self.stage_base + w as u32,
+                data: *data,
+            });
+        }
+        ops.push(HostOp::Write {
+            chip,
+            addr: Reg::RowCommand as u32,
+            data: cmd,
+        });
+    }
+
+    /// Loads `program` into every chip's instruction memory and the non-zero rows of `image`
+    /// (memories start at zero after reset), then starts every chip.
+    pub fn load_and_start(&self, program: &Program, image: &MemImage) -> Vec<HostOp> {
+        let mut ops = Vec::new();
+        for (chip, instrs) in program.chips.iter().enumerate() {
+            let chip = chip as u32;
+            for (i, instr) in instrs.iter().enumerate() {
+                let bytes = self.layout.encode(instr).expect("verified programs encode");
+                let words: Vec<u32> = bytes
+                    .chunks(4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
+                self.row(
+                    &mut ops,
+                    chip,
+                    row_command(Region::Imem, 0, i as u32, true),
+                    &words,
+                );
+            }
+        }
+        let n = self.n;
+        for chunk in &image.chunks {
+            let c = chunk.chip;
+            let put = |ops: &mut Vec<HostOp>, region, bank, row, words: Vec<u32>| {
+                if words.iter().any(|w| *w != 0) {
+                    self.row(ops, c, row_command(region, bank, row, true), &words);
+                }
+            };
+            match (&chunk.rows, chunk.region) {
+                (Rows::I8(v), isa::Region::Sram { bank }) => {
+                    for (r, lanes) in v.chunks(n).enumerate() {
+                        let words = lanes.iter().map(|x| *x as i32 as u32).collect();
+                        put(&mut ops, Region::Sram, bank, chunk.start + r as u32, words);
+                    }
+                }
+                (Rows::I32(v), isa::Region::Acc { bank }) => {
+                    for (r, lanes) in v.chunks(n).enumerate() {
+                        let words = lanes.iter().map(|x| *x as u32).collect();
+                        put(&mut ops, Region::Acc, bank, chunk.start + r as u32, words);
+                    }
+                }
+                (Rows::I32(v), isa::Region::Lut { table }) => {
+                    for (e, x) in v.iter().enumerate() {
+                        put(
+                            &mut ops,
+                            Region::Lut,
+                            table,
+                            chunk.start + e as u32,
+                            vec![*x as u32],
+                        );
+                    }
+                }
+                (Rows::Params(entries), isa::Region::Params) => {
+                    for (e, p) in entries.iter().enumerate() {
+                        let row = chunk.start + e as u32;
+                        // A zero entry is not all-zero words (its clamp is the full range).
+                        self.row(
+                            &mut ops,
+                            c,
+                            row_command(Region::Param, 0, row, true),
+                            &param_words(p),
+                        );
+                    }
+                }
+                _ => unreachable!("a validated image has no other chunk shapes"),
+            }
+        }
+        // A write of the control register reaches every chip of a system at once.
+        ops.push(HostOp::Write {
+            chip: 0,
+            addr: Reg::Control as u32,
+            data: 1,
+        });
+        ops
+    }
+
+    /// Reads each chip's cycle count, then every SRAM and accumulator row back; see
+    /// [`HostPort::parse_readback`].
+    pub fn read_back(&self) -> Vec<HostOp> {
+        let mut ops = Vec::new();
+        let c = &self.cfg.chip;
+        for chip in 0..self.cfg.system.chips {
+            for reg in [Reg::CycleLow, Reg::CycleHigh] {
+                ops.push(HostOp::Read {
+                    chip,
+                    addr: reg as u32,
+                });
+            }
+            let mut fetch = |region, bank, rows| {
+                for row in 0..rows {
+                    ops.push(HostOp::Write {
+                        chip,
+                        addr: Reg::RowCommand as u32,
+                        data: row_command(region, bank, row, false),
+                    });
+                    ops.push(HostOp::Idle(2));
+                    for w in 0..self.n as u32 {
+                        ops.push(HostOp::Read {
+                            chip,
+                            addr: self.stage_base + w,
+                        });
+                    }
+                }
+            };
+            for bank in 0..c.sram_banks {
+                fetch(Region::Sram, bank, c.sram_depth);
+            }
+            for bank in 0..c.acc_banks {
+                fetch(Region::Acc, bank, c.acc_depth);
+            }
+        }
+        ops
+    }
+
+    /// The cycle counts and memories from the words [`HostPort::read_back`] read, in order.
+    pub fn parse_readback(&self, words: &[u32]) -> (Vec<u64>, SystemState) {
+        let mut state = SystemState::new(&self.cfg);
+        let mut it = words.iter().copied();
+        let mut cycles = Vec::new();
+        let c = &self.cfg.chip;
+        for chip in state.chips.iter_mut() {
+            let lo = it.next().unwrap_or(0) as u64;
+            let hi = it.next().unwrap_or(0) as u64;
+            cycles.push(lo | hi << 32);
+            for bank in 0..c.sram_banks as usize {
+                for row in 0..c.sram_depth as usize {
+                    for lane in 0..self.n {
+                        chip.sram[[bank, row, lane]] = it.next().unwrap_or(0) as i32 as i8;
+                    }
+                }
+            }
+            for bank in 0..c.acc_banks as usize {
+                for row in 0..c.acc_depth as usize {
+                    for lane in 0..self.n {
+                        chip.acc[[bank, row, lane]] = it.next().unwrap_or(0) as i32;
+                    }
+                }
+            }
+        }
+        (cycles, state)
+    }
+}
+
+/// A parameter entry as staging words: bias, multiplier, shift per lane, then zero point,
+/// act_min, act_max.
+fn param_words(p: &ParamEntry) -> Vec<u32> {
+    p.bias
+        .iter()
+        .chain(&p.multiplier)
+        .map(|x| *x as u32)
+        .chain(p.shift.iter().map(|s| *s as i32 as u32))
+        .chain([p.zero_point, p.act_min, p.act_max].map(|x| x as u32))
+        .collect()
+}

@@ -1,0 +1,170 @@
+//! The second simulator: Icarus Verilog runs the generated RTL under `testbench/tb_host.v`,
+//! driven by host-port commands from a file, so a program's results can be checked against
+//! the golden model (and, with the Verilator harness, three ways).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use golden::SystemState;
+use isa::{HwConfig, MemImage, Program};
+use rtl_gen::ctx::Ctx;
+use rtl_gen::Design;
+
+use crate::host::{HostOp, HostPort};
+
+const TESTBENCH: &str = include_str!("../../testbench/tb_host.v");
+/// The test bench's command memory (its `MaxCmds`).
+const MAX_COMMANDS: usize = 1 << 20;
+
+/// Why an Icarus run did not produce results.
+#[derive(Debug, thiserror::Error)]
+pub enum IcarusError {
+    #[error(
+        "{tool} is not installed: run ./scripts/setup.sh (or `sudo apt-get install -y iverilog`)"
+    )]
+    Missing { tool: &'static str },
+    #[error("{tool} failed:\n{output}")]
+    Failed { tool: &'static str, output: String },
+    #[error("the program did not halt within {budget} cycles")]
+    OverBudget { budget: u64 },
+    #[error("the test bench's dump is malformed at line {line}: {text:?}")]
+    Dump { line: usize, text: String },
+    #[error(transparent)]
+    Gen(#[from] rtl_gen::GenError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A design compiled for Icarus, in its own directory.
+pub struct Icarus {
+    dir: tempfile::TempDir,
+    cfg: HwConfig,
+}
+
+/// What a program left behind on the RTL.
+#[derive(Clone, Debug)]
+pub struct RtlRun {
+    /// Each chip's cycle count (its halt cycle + 1).
+    pub cycles: Vec<u64>,
+    /// Every chip's SRAM and accumulators.
+    pub state: SystemState,
+}
+
+fn tool(name: &'static str, args: &[String], dir: &Path) -> Result<String, IcarusError> {
+    let out = Command::new(name)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => IcarusError::Missing { tool: name },
+            _ => IcarusError::Io(e),
+        })?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(IcarusError::Failed {
+            tool: name,
+            output: text,
+        })
+    }
+}
+
+impl Icarus {
+    /// Writes `design` and the test bench and compiles them.
+    pub fn compile(design: &Design) -> Result<Self, IcarusError> {
+        let dir = tempfile::tempdir()?;
+        design.write_to(dir.path())?;
+        std::fs::write(dir.path().join("tb_host.v"), TESTBENCH)?;
+        let ctx = Ctx::new(&design.config);
+        let mut args: Vec<String> = vec![
+            "-g2005".into(),
+            "-s".into(),
+            "tb_host".into(),
+            "-o".into(),
+            "model.vvp".into(),
+            format!("-Ptb_host.AddrBits={}", ctx.host_addr_bits),
+            format!("-Ptb_host.ChipBits={}", ctx.chip_bits),
+        ];
+        if ctx.multi_chip() {
+            args.push("-DSYSTEM".into());
+        }
+        args.extend(design.verilog_files().map(|f| f.name.clone()));
+        args.push("tb_host.v".into());
+        tool("iverilog", &args, dir.path())?;
+        Ok(Icarus {
+            dir,
+            cfg: design.config.clone(),
+        })
+    }
+
+    /// Runs host operations; returns the words read, in order.
+    pub fn drive(&self, ops: &[HostOp]) -> Result<Vec<u32>, IcarusError> {
+        if ops.len() >= MAX_COMMANDS {
+            return Err(IcarusError::Failed {
+                tool: "tb_host",
+                output: format!(
+                    "{} host operations exceed the test bench's {MAX_COMMANDS}",
+                    ops.len()
+                ),
+            });
+        }
+        let mut cmds = String::new();
+        for op in ops {
+            let (kind, chip, addr, data): (u64, u32, u32, u64) = match *op {
+                HostOp::Write { chip, addr, data } => (0, chip, addr, data as u64),
+                HostOp::Read { chip, addr } => (1, chip, addr, 0),
+                HostOp::Run { budget } => (2, 0, 0, budget.min(u32::MAX as u64)),
+                HostOp::Idle(n) => (3, 0, 0, n as u64),
+            };
+            let word = kind << 60 | (chip as u64) << 52 | (addr as u64) << 32 | data;
+            writeln!(cmds, "{word:016x}").unwrap();
+        }
+        writeln!(cmds, "{:016x}", 0xfu64 << 60).unwrap();
+        std::fs::write(self.dir.path().join("cmds.hex"), cmds)?;
+        tool("vvp", &["-n".into(), "model.vvp".into()], self.dir.path())?;
+        let dump = std::fs::read_to_string(self.dir.path().join("dump.txt"))?;
+        let mut words = Vec::new();
+        for (i, line) in dump.lines().enumerate() {
+            let bad = || IcarusError::Dump {
+                line: i + 1,
+                text: line.to_string(),
+            };
+            match line.split_once(' ') {
+                Some(("r", hex)) => words.push(u32::from_str_radix(hex, 16).map_err(|_| bad())?),
+                Some(("halted", _)) => {}
+                _ if line == "budget" => {
+                    let budget = ops
+                        .iter()
+                        .find_map(|op| match op {
+                            HostOp::Run { budget } => Some(*budget),
+                            _ => None,
+                        })
+                        .unwrap_or(0);
+                    return Err(IcarusError::OverBudget { budget });
+                }
+                _ => return Err(bad()),
+            }
+        }
+        Ok(words)
+    }
+
+    /// Loads `program` and `image`, runs to halt (at most `budget` cycles) and reads
+    /// everything back.
+    pub fn run(
+        &self,
+        program: &Program,
+        image: &MemImage,
+        budget: u64,
+    ) -> Result<RtlRun, IcarusError> {
+        let host = HostPort::new(&self.cfg);
+        let mut ops = host.load_and_start(program, image);
+        ops.push(HostOp::Run { budget });
+        ops.extend(host.read_back());
+        let words = self.drive(&ops)?;
+        let (cycles, state) = host.parse_readback(&words);
+        Ok(RtlRun { cycles, state })
+    }
+}

@@ -1,0 +1,299 @@
+//! Directed programs for every op on the generated RTL under Icarus Verilog: the memories the
+//! RTL ends with and its cycle count must equal the golden model's, bit for bit.
+
+use cosim::icarus::Icarus;
+use golden::SystemState;
+use isa::image::LUT_ENTRIES;
+use isa::{assemble, Chunk, HwConfig, MemImage, ParamEntry, Region, Rows, SystemConfig, Topology};
+
+/// xorshift test data.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+}
+
+/// Random contents for every memory of every chip: SRAM, accumulators (some near the int32
+/// limits), lookup tables and valid requantization parameters.
+fn random_image(cfg: &HwConfig, seed: u64) -> MemImage {
+    let mut rng = Rng(seed);
+    let c = &cfg.chip;
+    let n = c.n as usize;
+    let mut chunks = Vec::new();
+    for chip in 0..cfg.system.chips {
+        for bank in 0..c.sram_banks {
+            let rows = 16.min(c.sram_depth) as usize;
+            chunks.push(Chunk {
+                chip,
+                region: Region::Sram { bank },
+                start: 0,
+                rows: Rows::I8((0..rows * n).map(|_| rng.next() as i8).collect()),
+            });
+        }
+        for bank in 0..c.acc_banks {
+            let rows = 16.min(c.acc_depth) as usize;
+            let lanes = (0..rows * n)
+                .map(|i| match i % 7 {
+                    0 => rng.next() as i32,
+                    _ => rng.range(-40_000, 40_000) as i32,
+                })
+                .collect();
+            chunks.push(Chunk {
+                chip,
+                region: Region::Acc { bank },
+                start: 0,
+                rows: Rows::I32(lanes),
+            });
+        }
+        for table in 0..c.lut_tables {
+            chunks.push(Chunk {
+                chip,
+                region: Region::Lut { table },
+                start: 0,
+                rows: Rows::I32(
+                    (0..LUT_ENTRIES)
+                        .map(|_| rng.range(-1000, 1000) as i32)
+                        .collect(),
+                ),
+            });
+        }
+        let params = (0..c.param_depth)
+            .map(|e| ParamEntry {
+                bias: (0..n).map(|_| rng.range(-5000, 5000) as i32).collect(),
+                multiplier: (0..n)
+                    .map(|_| rng.range(1 << 30, (1 << 31) - 1) as i32)
+                    .collect(),
+                shift: (0..n).map(|_| rng.range(-12, 2) as i8).collect(),
+                zero_point: rng.range(-20, 20) as i32,
+                act_min: if e % 2 == 0 { -128 } else { i32::MIN },
+                act_max: if e % 2 == 0 { 127 } else { i32::MAX },
+            })
+            .collect();
+        chunks.push(Chunk {
+            chip,
+            region: Region::Params,
+            start: 0,
+            rows: Rows::Params(params),
+        });
+    }
+    MemImage { chunks }
+}
+
+fn tiny() -> HwConfig {
+    HwConfig::preset("tiny").unwrap()
+}
+
+fn system(chips: u32, topology: Topology, link_latency: u32) -> HwConfig {
+    tiny()
+        .with_system(SystemConfig {
+            chips,
+            topology,
+            link_latency,
+        })
+        .unwrap()
+}
+
+/// Runs `text` on the golden model and on the RTL and compares memories and cycles.
+fn check(cfg: &HwConfig, text: &str) {
+    let program = assemble(text).unwrap_or_else(|e| panic!("{e}"));
+    let image = random_image(cfg, 7);
+    let state = SystemState::from_image(cfg, &image).unwrap();
+    let golden = golden::run(&program, cfg, state, None).unwrap_or_else(|e| panic!("{e}"));
+    let design = rtl_gen::generate(cfg).unwrap();
+    let sim = Icarus::compile(&design).unwrap_or_else(|e| panic!("{e}"));
+    let rtl = sim
+        .run(&program, &image, 10_000)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut problems = Vec::new();
+    for (c, (g, r)) in golden.state.chips.iter().zip(&rtl.state.chips).enumerate() {
+        for ((idx, want), got) in g.sram.indexed_iter().zip(r.sram.iter()) {
+            if want != got {
+                problems.push(format!(
+                    "chip {c} sram{}[{}] lane {}: golden {want}, rtl {got}",
+                    idx.0, idx.1, idx.2
+                ));
+            }
+        }
+        for ((idx, want), got) in g.acc.indexed_iter().zip(r.acc.iter()) {
+            if want != got {
+                problems.push(format!(
+                    "chip {c} acc{}[{}] lane {}: golden {want}, rtl {got}",
+                    idx.0, idx.1, idx.2
+                ));
+            }
+        }
+    }
+    let halts: Vec<u64> = golden
+        .timeline
+        .chips
+        .iter()
+        .map(|t| t.last().map_or(0, |h| h.issue() + 1))
+        .collect();
+    if halts != rtl.cycles {
+        problems.push(format!(
+            "cycles per chip: golden {halts:?}, rtl {:?}",
+            rtl.cycles
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "{} mismatches, first ones:\n{}",
+        problems.len(),
+        problems[..problems.len().min(12)].join("\n")
+    );
+}
+
+#[test]
+fn ldw_and_mma_double_buffer_and_accumulate() {
+    check(
+        &tiny(),
+        "+0 ldw src=sram0[0]
+         +1 mma src=sram1[0] dst=acc0[0] count=3 swap
+         +4 ldw src=sram0[4]
+         +1 mma src=sram1[0] dst=acc0[0] count=3 accumulate
+         +3 mma src=sram1[3] dst=acc0[4] count=2 swap
+         +10 ctl.halt",
+    );
+}
+
+#[test]
+fn mma_streams_with_steps_into_both_banks() {
+    check(
+        &tiny(),
+        "+0 ldw src=sram2[1] src_step=2
+         +4 mma src=sram3[0] src_step=3 dst=acc1[2] dst_step=2 count=5 swap
+         +5 mma src=sram0[0] dst=acc0[0] count=4
+         +4 mma src=sram1[0] dst=acc0[0] count=4 accumulate
+         +12 ctl.halt",
+    );
+}
+
+#[test]
+fn rq_to_int8_and_int32() {
+    check(
+        &tiny(),
+        "+0 rq src=acc0[0] dst=sram0[0] count=3 param=2
+         +3 rq src=acc0[0] dst=acc1[0] count=3 param=1
+         +3 rq src=acc1[5] src_step=2 dst=sram1[3] count=4 param=5
+         +9 ctl.halt",
+    );
+}
+
+#[test]
+fn vop_every_function() {
+    let mut text = String::new();
+    for (f, name) in ["add", "sub", "mul", "max", "min", "sel", "shl", "sra"]
+        .iter()
+        .enumerate()
+    {
+        let delay = if f == 0 { 0 } else { 2 };
+        text += &format!(
+            "+{delay} vop.{name} a=acc0[0] b=acc1[0] dst=acc1[{}] count=2 imm=-77\n",
+            10 + 2 * f
+        );
+    }
+    text += "+2 vop.add a=sram0[0] b=imm imm=100 dst=sram1[0] count=2\n";
+    text += "+2 vop.mul a=sram0[0] b=sram0[0] dst=acc1[40] count=2\n";
+    text += "+2 vop.sel a=sram2[0] b=acc0[3] dst=sram3[4] count=2 imm=9\n";
+    text += "+6 ctl.halt\n";
+    check(&tiny(), &text);
+}
+
+#[test]
+fn lut_and_red() {
+    check(
+        &tiny(),
+        "+0 lut src=sram0[0] dst=sram1[0] count=2 table=1
+         +2 lut src=sram0[0] dst=acc0[20] count=2 table=0
+         +2 red.sum src=acc0[0] dst=acc1[0] count=2
+         +2 red.max src=acc0[0] dst=acc1[2] count=2
+         +2 red.sum src=sram0[0] dst=sram2[0]
+         +1 red.max src=sram3[0] dst=acc1[4]
+         +5 ctl.halt",
+    );
+}
+
+#[test]
+fn perm_transpose_rotate_and_shifts() {
+    check(
+        &tiny(),
+        "+0 perm.transpose src=sram0[0] dst=sram1[0] count=2
+         +13 perm.rotate src=sram0[0] dst=sram2[0] amount=1 count=2
+         +2 perm.shift_down src=sram0[0] dst=sram2[2] amount=2 count=2
+         +2 perm.shift_up src=sram0[0] dst=sram2[4] amount=3 count=2
+         +2 perm.transpose src=sram3[0] src_step=2 dst=sram0[8] count=1
+         +9 ctl.halt",
+    );
+}
+
+#[test]
+fn mov_widens_saturates_and_strides() {
+    check(
+        &tiny(),
+        "+0 mov src=sram0[0] src_step=2 dst=acc0[1] dst_step=3 count=2
+         +2 mov src=acc1[0] dst=sram1[0]
+         +1 mov src=sram0[3] src_step=0 dst=sram2[0] count=3
+         +3 mov src=acc0[5] dst=acc1[20] count=4
+         +6 ctl.halt",
+    );
+}
+
+#[test]
+fn xfer_on_a_two_chip_ring() {
+    check(
+        &system(2, Topology::Ring, 2),
+        ".chip 0
+         +0 xfer chip=1 src=sram0[0] dst=sram2[5] count=3
+         +6 ctl.halt
+         .chip 1
+         +6 mov src=sram2[5] dst=acc0[0] count=3
+         +5 ctl.halt",
+    );
+}
+
+#[test]
+fn xfer_across_a_mesh_in_both_directions() {
+    check(
+        &system(4, Topology::Mesh { rows: 2, cols: 2 }, 1),
+        ".chip 0
+         +0 xfer chip=3 src=sram0[0] dst=sram1[0] count=2
+         +6 ctl.halt
+         .chip 1
+         +0 ctl.halt
+         .chip 2
+         +0 ctl.halt
+         .chip 3
+         +0 xfer chip=0 src=sram2[0] dst=sram3[7] count=3
+         +6 ctl.halt",
+    );
+}
+
+#[test]
+fn ctl_sync_and_nop_on_a_ring() {
+    let chip = "+0 ctl.sync\n+7 ctl.nop\n+1 ctl.halt\n";
+    let text: String = (0..4).map(|c| format!(".chip {c}\n{chip}")).collect();
+    check(&system(4, Topology::Ring, 3), &text);
+}
+
+#[test]
+fn a_layer_on_small_uses_every_lane_of_the_wider_array() {
+    // The main job's layer: N x N weights, 4N inputs, requantized with ReLU-style clamp.
+    let cfg = HwConfig::preset("small").unwrap();
+    check(
+        &cfg,
+        "+0 ldw src=sram0[0]
+         +1 mma src=sram1[0] dst=acc0[0] count=16 swap
+         +17 rq src=acc0[0] dst=sram2[0] count=16 param=0
+         +1 perm.transpose src=sram3[0] dst=sram4[0] count=1
+         +16 vop.max a=acc1[0] b=acc0[0] dst=acc1[0] count=8
+         +9 red.sum src=sram5[0] dst=acc1[16] count=4
+         +20 ctl.halt",
+    );
+}
