@@ -228,3 +228,47 @@ fn naive_requant(acc: i64, m: i64, shift: i64) -> i64 {
     let q = (high.abs() + d / 2) / d;
     (if high < 0 { -q } else { q }) as i64
 }
+
+#[test]
+fn gen_writes_one_file_per_module_and_the_descriptor() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rtl");
+    let text = stdout(metronome().args(["gen", "--preset", "tiny", "-o", out.to_str().unwrap()]));
+    assert!(text.contains("top module mtn_chip"), "{text}");
+    for f in ["mtn_chip.v", "mtn_pe.v", "mtn_seq.v", "metronome.json"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let json = stdout(metronome().args([
+        "gen",
+        "--preset",
+        "tiny",
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["top"], "mtn_chip");
+    assert!(v["files"].as_array().unwrap().len() > 10);
+}
+
+#[test]
+fn gen_refuses_an_invalid_config_before_writing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "bad.toml",
+        "[chip]\nn = 6\nsram_banks = 4\nsram_depth = 256\nacc_banks = 2\nacc_depth = 64\n\
+         lut_tables = 2\nparam_depth = 16\nimem_depth = 256\n",
+    );
+    let out = dir.path().join("rtl");
+    let err =
+        stderr_of_failure(metronome().args(["gen", "--config", &cfg, "-o", out.to_str().unwrap()]));
+    assert!(
+        err.contains("chip.n") && err.contains("power of two"),
+        "{err}"
+    );
+    assert!(
+        !out.exists(),
+        "nothing may be written for an invalid config"
+    );
+}

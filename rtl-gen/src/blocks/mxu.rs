@@ -46,12 +46,10 @@ pub fn pe() -> Module {
     let weight = m.wire("weight", 8);
     let product = m.wire("product", 16);
     m.assign(weight.clone(), mux(id("swap_i"), shq.clone(), aq));
-    m.comment("int8 x int8 fits 16 bits: a signed 16-bit product of the sign-extended operands.");
+    m.comment("Signed operands are sign-extended to the 16-bit product's width.");
     m.assign(
         product.clone(),
-        sext(id("x_i"), 8, 16)
-            .signed()
-            .mul(sext(weight.clone(), 8, 16).signed()),
+        id("x_i").signed().mul(weight.clone().signed()),
     );
     m.assign(pd, id("psum_i") + sext(product, 16, 32));
     m.assign(xd, id("x_i"));

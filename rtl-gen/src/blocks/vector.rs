@@ -463,13 +463,8 @@ pub fn vector(ctx: &Ctx) -> Module {
         s2p.clone()
             .part(l().mul(int(32)) + int(s2_mult_at as i64), 32),
     );
-    let prod = w2(
-        "prod",
-        64,
-        sext(x2.clone(), 32, 64)
-            .signed()
-            .mul(sext(m2.clone(), 32, 64).signed()),
-    );
+    // Signed operands are sign-extended to the 64-bit product's width.
+    let prod = w2("prod", 64, x2.clone().signed().mul(m2.clone().signed()));
     let rounded = w2("rounded", 64, prod + lit(64, 1 << 30));
     let overflow = x2
         .clone()

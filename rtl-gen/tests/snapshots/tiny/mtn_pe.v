@@ -66,8 +66,8 @@ module mtn_pe (
   wire [15:0] product;
   assign weight = swap_i ? shadow_q : active_q;
 
-  // int8 x int8 fits 16 bits: a signed 16-bit product of the sign-extended operands.
-  assign product = $signed({{8{x_i[7]}}, x_i}) * $signed({{8{weight[7]}}, weight});
+  // Signed operands are sign-extended to the 16-bit product's width.
+  assign product = $signed(x_i) * $signed(weight);
   assign psum_d = psum_i + {{16{product[15]}}, product};
   assign x_d = x_i;
   assign swap_d = swap_i;

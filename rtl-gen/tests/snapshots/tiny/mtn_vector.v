@@ -294,7 +294,7 @@ module mtn_vector (
       wire [31:0] mult;
       assign mult = s2_param_q[(l * 32) + 0 +: 32];
       wire [63:0] prod;
-      assign prod = $signed({{32{x[31]}}, x}) * $signed({{32{mult[31]}}, mult});
+      assign prod = $signed(x) * $signed(mult);
       wire [63:0] rounded;
       assign rounded = prod + 64'h40000000;
       wire unused_rounded;
