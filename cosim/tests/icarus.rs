@@ -3,88 +3,7 @@
 
 use cosim::icarus::Icarus;
 use golden::SystemState;
-use isa::image::LUT_ENTRIES;
-use isa::{assemble, Chunk, HwConfig, MemImage, ParamEntry, Region, Rows, SystemConfig, Topology};
-
-/// xorshift test data.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-}
-
-/// Random contents for every memory of every chip: SRAM, accumulators (some near the int32
-/// limits), lookup tables and valid requantization parameters.
-fn random_image(cfg: &HwConfig, seed: u64) -> MemImage {
-    let mut rng = Rng(seed);
-    let c = &cfg.chip;
-    let n = c.n as usize;
-    let mut chunks = Vec::new();
-    for chip in 0..cfg.system.chips {
-        for bank in 0..c.sram_banks {
-            let rows = 16.min(c.sram_depth) as usize;
-            chunks.push(Chunk {
-                chip,
-                region: Region::Sram { bank },
-                start: 0,
-                rows: Rows::I8((0..rows * n).map(|_| rng.next() as i8).collect()),
-            });
-        }
-        for bank in 0..c.acc_banks {
-            let rows = 16.min(c.acc_depth) as usize;
-            let lanes = (0..rows * n)
-                .map(|i| match i % 7 {
-                    0 => rng.next() as i32,
-                    _ => rng.range(-40_000, 40_000) as i32,
-                })
-                .collect();
-            chunks.push(Chunk {
-                chip,
-                region: Region::Acc { bank },
-                start: 0,
-                rows: Rows::I32(lanes),
-            });
-        }
-        for table in 0..c.lut_tables {
-            chunks.push(Chunk {
-                chip,
-                region: Region::Lut { table },
-                start: 0,
-                rows: Rows::I32(
-                    (0..LUT_ENTRIES)
-                        .map(|_| rng.range(-1000, 1000) as i32)
-                        .collect(),
-                ),
-            });
-        }
-        let params = (0..c.param_depth)
-            .map(|e| ParamEntry {
-                bias: (0..n).map(|_| rng.range(-5000, 5000) as i32).collect(),
-                multiplier: (0..n)
-                    .map(|_| rng.range(1 << 30, (1 << 31) - 1) as i32)
-                    .collect(),
-                shift: (0..n).map(|_| rng.range(-12, 2) as i8).collect(),
-                zero_point: rng.range(-20, 20) as i32,
-                act_min: if e % 2 == 0 { -128 } else { i32::MIN },
-                act_max: if e % 2 == 0 { 127 } else { i32::MAX },
-            })
-            .collect();
-        chunks.push(Chunk {
-            chip,
-            region: Region::Params,
-            start: 0,
-            rows: Rows::Params(params),
-        });
-    }
-    MemImage { chunks }
-}
+use isa::{assemble, HwConfig, SystemConfig, Topology};
 
 fn tiny() -> HwConfig {
     HwConfig::preset("tiny").unwrap()
@@ -103,7 +22,7 @@ fn system(chips: u32, topology: Topology, link_latency: u32) -> HwConfig {
 /// Runs `text` on the golden model and on the RTL and compares memories and cycles.
 fn check(cfg: &HwConfig, text: &str) {
     let program = assemble(text).unwrap_or_else(|e| panic!("{e}"));
-    let image = random_image(cfg, 7);
+    let image = cosim::random::random_image(cfg, 7);
     let state = SystemState::from_image(cfg, &image).unwrap();
     let golden = golden::run(&program, cfg, state, None).unwrap_or_else(|e| panic!("{e}"));
     let design = rtl_gen::generate(cfg).unwrap();
@@ -111,37 +30,7 @@ fn check(cfg: &HwConfig, text: &str) {
     let rtl = sim
         .run(&program, &image, 10_000)
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut problems = Vec::new();
-    for (c, (g, r)) in golden.state.chips.iter().zip(&rtl.state.chips).enumerate() {
-        for ((idx, want), got) in g.sram.indexed_iter().zip(r.sram.iter()) {
-            if want != got {
-                problems.push(format!(
-                    "chip {c} sram{}[{}] lane {}: golden {want}, rtl {got}",
-                    idx.0, idx.1, idx.2
-                ));
-            }
-        }
-        for ((idx, want), got) in g.acc.indexed_iter().zip(r.acc.iter()) {
-            if want != got {
-                problems.push(format!(
-                    "chip {c} acc{}[{}] lane {}: golden {want}, rtl {got}",
-                    idx.0, idx.1, idx.2
-                ));
-            }
-        }
-    }
-    let halts: Vec<u64> = golden
-        .timeline
-        .chips
-        .iter()
-        .map(|t| t.last().map_or(0, |h| h.issue() + 1))
-        .collect();
-    if halts != rtl.cycles {
-        problems.push(format!(
-            "cycles per chip: golden {halts:?}, rtl {:?}",
-            rtl.cycles
-        ));
-    }
+    let problems = cosim::compare::mismatches(&golden, &rtl);
     assert!(
         problems.is_empty(),
         "{} mismatches, first ones:\n{}",

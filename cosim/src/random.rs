@@ -1,0 +1,381 @@
+//! Seeded random memory images and random programs that the golden verifier accepts: random ops with random operands
+//! over a small window of rows (so instructions read each other's results), each issued at the
+//! smallest delay that keeps the program valid, and each chip halted as early as it may.
+
+use golden::verify;
+use isa::image::LUT_ENTRIES;
+use isa::ops::*;
+use isa::{Addr, Chunk, HwConfig, Instr, MemImage, ParamEntry, Program, Region, Rows};
+
+/// xorshift64.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u32) -> u32 {
+        (self.next() % n.max(1) as u64) as u32
+    }
+    fn chance(&mut self, percent: u32) -> bool {
+        self.below(100) < percent
+    }
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+}
+
+/// Rows every stream stays in: the random images fill these.
+const WINDOW: u32 = 16;
+/// Delays tried before an instruction is given up as one no delay can make valid.
+const MAX_DELAY: u32 = 96;
+const HALT: Op = Op::Ctl(Ctl {
+    func: CtlFunc::Halt,
+});
+
+struct Gen<'a> {
+    cfg: &'a HwConfig,
+    rng: Rng,
+}
+
+impl Gen<'_> {
+    fn n(&self) -> u32 {
+        self.cfg.chip.n
+    }
+
+    /// A stream of `count` rows within the window: (first row, step).
+    fn rows(&mut self, count: u32, depth: u32) -> (u32, u32) {
+        let limit = WINDOW.min(depth);
+        let step = if count == 1 { 0 } else { self.rng.below(3) };
+        let span = (count - 1) * step;
+        let row = self.rng.below(limit.saturating_sub(span).max(1));
+        (row, step)
+    }
+
+    fn sram(&mut self, count: u32) -> (Addr, u32) {
+        let c = &self.cfg.chip;
+        let bank = self.rng.below(c.sram_banks);
+        let (row, step) = self.rows(count, c.sram_depth);
+        (Addr::sram(bank, row), step)
+    }
+
+    fn acc(&mut self, count: u32) -> (Addr, u32) {
+        let c = &self.cfg.chip;
+        let bank = self.rng.below(c.acc_banks);
+        let (row, step) = self.rows(count, c.acc_depth);
+        (Addr::acc(bank, row), step)
+    }
+
+    fn any(&mut self, count: u32) -> (Addr, u32) {
+        if self.rng.chance(50) {
+            self.sram(count)
+        } else {
+            self.acc(count)
+        }
+    }
+
+    fn count(&mut self) -> u32 {
+        1 + self.rng.below(2 * self.n())
+    }
+
+    fn op(&mut self, chip: u32) -> Op {
+        let c = self.cfg.chip.clone();
+        let chips = self.cfg.system.chips;
+        let kinds = if chips > 1 { 10 } else { 9 };
+        match self.rng.below(kinds) {
+            0 => {
+                let (src, src_step) = self.sram(self.n());
+                Op::Ldw(Ldw { src, src_step })
+            }
+            1 => {
+                let count = self.count();
+                let (src, src_step) = self.sram(count);
+                let (dst, dst_step) = self.acc(count);
+                Op::Mma(Mma {
+                    src,
+                    src_step,
+                    dst,
+                    dst_step,
+                    count,
+                    swap: self.rng.chance(60),
+                    accumulate: self.rng.chance(40),
+                })
+            }
+            2 => {
+                let count = self.count();
+                let (src, src_step) = self.acc(count);
+                let (dst, dst_step) = self.any(count);
+                Op::Rq(Rq {
+                    src,
+                    src_step,
+                    dst,
+                    dst_step,
+                    count,
+                    param: self.rng.below(c.param_depth),
+                })
+            }
+            3 => {
+                let count = self.count();
+                let (a, a_step) = self.any(count);
+                let (b, b_step) = match self.rng.below(3) {
+                    0 => (Addr::IMM, 0),
+                    1 => (a, a_step),
+                    _ => self.any(count),
+                };
+                let (dst, dst_step) = self.any(count);
+                Op::Vop(Vop {
+                    func: VopFunc::ALL[self.rng.below(VopFunc::ALL.len() as u32) as usize],
+                    a,
+                    a_step,
+                    b,
+                    b_step,
+                    dst,
+                    dst_step,
+                    count,
+                    imm: self.rng.next() as i32 >> self.rng.below(32),
+                })
+            }
+            4 => {
+                let count = self.count();
+                let (src, src_step) = self.sram(count);
+                let (dst, dst_step) = self.any(count);
+                Op::Lut(Lut {
+                    src,
+                    src_step,
+                    dst,
+                    dst_step,
+                    count,
+                    table: self.rng.below(c.lut_tables),
+                })
+            }
+            5 => {
+                let count = self.count();
+                let (src, src_step) = self.any(count);
+                let (dst, dst_step) = self.any(count);
+                Op::Red(Red {
+                    func: RedFunc::ALL[self.rng.below(2) as usize],
+                    src,
+                    src_step,
+                    dst,
+                    dst_step,
+                    count,
+                })
+            }
+            6 => {
+                let func = PermFunc::ALL[self.rng.below(4) as usize];
+                let (count, rows) = match func {
+                    PermFunc::Transpose => {
+                        let tiles = 1 + self.rng.below(2);
+                        (tiles, tiles * self.n())
+                    }
+                    _ => {
+                        let count = self.count();
+                        (count, count)
+                    }
+                };
+                let (src, src_step) = self.sram(rows);
+                let (dst, dst_step) = self.sram(rows);
+                Op::Perm(Perm {
+                    func,
+                    src,
+                    src_step,
+                    dst,
+                    dst_step,
+                    count,
+                    amount: self.rng.below(self.n()),
+                })
+            }
+            7 => {
+                let count = self.count();
+                let (src, src_step) = self.any(count);
+                let (dst, dst_step) = self.any(count);
+                Op::Mov(Mov {
+                    src,
+                    src_step,
+                    dst,
+                    dst_step,
+                    count,
+                })
+            }
+            8 => Op::Ctl(Ctl { func: CtlFunc::Nop }),
+            _ => {
+                let count = self.count();
+                let (src, src_step) = self.sram(count);
+                let (dst, dst_step) = self.sram(count);
+                let other = (chip + 1 + self.rng.below(chips - 1)) % chips;
+                Op::Xfer(Xfer {
+                    chip: other,
+                    src,
+                    src_step,
+                    dst,
+                    dst_step,
+                    count,
+                })
+            }
+        }
+    }
+}
+
+/// Whether `program` with every chip halted `slack` cycles after its last instruction is
+/// valid.
+fn valid_with_halts(cfg: &HwConfig, chips: &[Vec<Instr>], halts: &[u32]) -> bool {
+    let program = Program {
+        chips: chips
+            .iter()
+            .zip(halts)
+            .map(|(instrs, halt)| {
+                let mut p = instrs.clone();
+                p.push(Instr {
+                    delay: *halt,
+                    op: HALT,
+                });
+                p
+            })
+            .collect(),
+    };
+    verify(&program, cfg).is_ok()
+}
+
+/// A valid random program of about `len` instructions per chip (plus each chip's halt).
+pub fn random_program(cfg: &HwConfig, seed: u64, len: usize) -> Program {
+    let mut g = Gen {
+        cfg,
+        rng: Rng::new(seed),
+    };
+    let chips = cfg.system.chips as usize;
+    let mut program: Vec<Vec<Instr>> = vec![Vec::new(); chips];
+    // While building, halts wait long enough for anything to finish.
+    let far = vec![4 * MAX_DELAY + 8 * cfg.chip.n * cfg.chip.n; chips];
+    let attempts = len * chips * 4;
+    for _ in 0..attempts {
+        if program.iter().map(Vec::len).sum::<usize>() >= len * chips {
+            break;
+        }
+        let chip = g.rng.below(chips as u32) as usize;
+        let op = g.op(chip as u32);
+        let first = u32::from(!program[chip].is_empty());
+        for delay in first..=MAX_DELAY {
+            program[chip].push(Instr { delay, op });
+            if valid_with_halts(cfg, &program, &far) {
+                break;
+            }
+            program[chip].pop();
+        }
+    }
+    // Bring each halt as early as the program allows.
+    let mut halts = far;
+    for chip in 0..chips {
+        let mut lo = u32::from(!program[chip].is_empty());
+        let mut hi = halts[chip];
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            halts[chip] = mid;
+            if valid_with_halts(cfg, &program, &halts) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        halts[chip] = lo;
+    }
+    for (instrs, halt) in program.iter_mut().zip(&halts) {
+        instrs.push(Instr {
+            delay: *halt,
+            op: HALT,
+        });
+    }
+    Program { chips: program }
+}
+
+/// Random contents for every memory of every chip: SRAM, accumulators (some near the int32
+/// limits), lookup tables and valid requantization parameters.
+pub fn random_image(cfg: &HwConfig, seed: u64) -> MemImage {
+    let mut rng = Rng::new(seed);
+    let c = &cfg.chip;
+    let n = c.n as usize;
+    let mut chunks = Vec::new();
+    for chip in 0..cfg.system.chips {
+        for bank in 0..c.sram_banks {
+            let rows = 16.min(c.sram_depth) as usize;
+            chunks.push(Chunk {
+                chip,
+                region: Region::Sram { bank },
+                start: 0,
+                rows: Rows::I8((0..rows * n).map(|_| rng.next() as i8).collect()),
+            });
+        }
+        for bank in 0..c.acc_banks {
+            let rows = 16.min(c.acc_depth) as usize;
+            let lanes = (0..rows * n)
+                .map(|i| match i % 7 {
+                    0 => rng.next() as i32,
+                    _ => rng.range(-40_000, 40_000) as i32,
+                })
+                .collect();
+            chunks.push(Chunk {
+                chip,
+                region: Region::Acc { bank },
+                start: 0,
+                rows: Rows::I32(lanes),
+            });
+        }
+        for table in 0..c.lut_tables {
+            chunks.push(Chunk {
+                chip,
+                region: Region::Lut { table },
+                start: 0,
+                rows: Rows::I32(
+                    (0..LUT_ENTRIES)
+                        .map(|_| rng.range(-1000, 1000) as i32)
+                        .collect(),
+                ),
+            });
+        }
+        let params = (0..c.param_depth)
+            .map(|e| ParamEntry {
+                bias: (0..n).map(|_| rng.range(-5000, 5000) as i32).collect(),
+                multiplier: (0..n)
+                    .map(|_| rng.range(1 << 30, (1 << 31) - 1) as i32)
+                    .collect(),
+                shift: (0..n).map(|_| rng.range(-12, 2) as i8).collect(),
+                zero_point: rng.range(-20, 20) as i32,
+                act_min: if e % 2 == 0 { -128 } else { i32::MIN },
+                act_max: if e % 2 == 0 { 127 } else { i32::MAX },
+            })
+            .collect();
+        chunks.push(Chunk {
+            chip,
+            region: Region::Params,
+            start: 0,
+            rows: Rows::Params(params),
+        });
+    }
+    MemImage { chunks }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_programs_are_valid_use_many_ops_and_repeat_by_seed() {
+        let cfg = HwConfig::preset("tiny").unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for seed in 0..8 {
+            let p = random_program(&cfg, seed, 12);
+            assert!(verify(&p, &cfg).is_ok(), "seed {seed}");
+            assert_eq!(p, random_program(&cfg, seed, 12));
+            assert!(p.chips[0].len() > 6, "seed {seed}: {}", p.chips[0].len());
+            for i in &p.chips[0] {
+                seen.insert(i.op.opcode());
+            }
+        }
+        assert!(seen.len() >= 9, "{seen:?}");
+    }
+}
