@@ -7,6 +7,7 @@
 //   [51:32] host address
 //   [31:0]  data   (write: the word; run: the cycle budget; idle: cycles)
 // dump.txt gets one line per read ("r <hex>") and per run ("halted <cycles>" or "budget").
+// With `define TRACE, the generated trace_monitor.vh prints the retirement trace to trace.txt.
 `timescale 1ns / 1ps
 module tb_host;
   parameter integer AddrBits = 8;
@@ -39,6 +40,12 @@ module tb_host;
 `endif
 
   always #5 clk = ~clk;
+
+`ifdef TRACE
+  integer trace;
+  initial trace = $fopen("trace.txt", "w");
+`include "trace_monitor.vh"
+`endif
 
   reg [63:0] cmds [0:MaxCmds-1];
   integer out;

@@ -1,5 +1,5 @@
-//! End-state comparison of an RTL run with the golden model: every memory word and each chip's
-//! cycle count.
+//! Comparison of an RTL run with the golden model: every memory word at the end, each chip's
+//! cycle count, and the retirement trace op by op.
 
 use golden::Run;
 
@@ -27,12 +27,8 @@ pub fn mismatches(golden: &Run, rtl: &RtlRun) -> Vec<String> {
             }
         }
     }
-    // A chip stops counting in the cycle its halt issues.
-    let halts: Vec<u64> = golden
-        .timeline
-        .chips
-        .iter()
-        .map(|t| t.last().map_or(0, |h| h.issue() + 1))
+    let halts: Vec<u64> = (0..golden.timeline.chips.len())
+        .map(|c| golden.timeline.chip_cycles(c))
         .collect();
     if halts != rtl.cycles {
         out.push(format!(
@@ -40,5 +36,10 @@ pub fn mismatches(golden: &Run, rtl: &RtlRun) -> Vec<String> {
             rtl.cycles
         ));
     }
+    out.extend(
+        crate::trace::compare(golden, &rtl.trace)
+            .iter()
+            .map(|m| m.to_string()),
+    );
     out
 }

@@ -12,6 +12,7 @@ use rtl_gen::ctx::Ctx;
 use rtl_gen::Design;
 
 use crate::host::{HostOp, HostPort};
+use crate::trace::{self, TraceEvent};
 
 const TESTBENCH: &str = include_str!("../../testbench/tb_host.v");
 /// The test bench's command memory (its `MaxCmds`).
@@ -28,7 +29,7 @@ pub enum IcarusError {
     Failed { tool: &'static str, output: String },
     #[error("the program did not halt within {budget} cycles")]
     OverBudget { budget: u64 },
-    #[error("the test bench's dump is malformed at line {line}: {text:?}")]
+    #[error("the test bench's output is malformed at line {line}: {text:?}")]
     Dump { line: usize, text: String },
     #[error(transparent)]
     Gen(#[from] rtl_gen::GenError),
@@ -49,6 +50,8 @@ pub struct RtlRun {
     pub cycles: Vec<u64>,
     /// Every chip's SRAM and accumulators.
     pub state: SystemState,
+    /// The retirement trace, in cycle order.
+    pub trace: Vec<TraceEvent>,
 }
 
 fn tool(name: &'static str, args: &[String], dir: &Path) -> Result<String, IcarusError> {
@@ -78,6 +81,7 @@ impl Icarus {
         let dir = tempfile::tempdir()?;
         design.write_to(dir.path())?;
         std::fs::write(dir.path().join("tb_host.v"), TESTBENCH)?;
+        std::fs::write(dir.path().join("trace_monitor.vh"), trace::monitor(design))?;
         let ctx = Ctx::new(&design.config);
         let mut args: Vec<String> = vec![
             "-g2005".into(),
@@ -87,6 +91,8 @@ impl Icarus {
             "model.vvp".into(),
             format!("-Ptb_host.AddrBits={}", ctx.host_addr_bits),
             format!("-Ptb_host.ChipBits={}", ctx.chip_bits),
+            "-DTRACE".into(),
+            "-I.".into(),
         ];
         if ctx.multi_chip() {
             args.push("-DSYSTEM".into());
@@ -165,6 +171,15 @@ impl Icarus {
         ops.extend(host.read_back());
         let words = self.drive(&ops)?;
         let (cycles, state) = host.parse_readback(&words);
-        Ok(RtlRun { cycles, state })
+        let text = std::fs::read_to_string(self.dir.path().join("trace.txt"))?;
+        let trace = trace::parse(&text, self.cfg.lanes()).map_err(|line| IcarusError::Dump {
+            line,
+            text: text.lines().nth(line - 1).unwrap_or_default().to_string(),
+        })?;
+        Ok(RtlRun {
+            cycles,
+            state,
+            trace,
+        })
     }
 }

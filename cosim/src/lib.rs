@@ -12,3 +12,4 @@ pub mod compare;
 pub mod host;
 pub mod icarus;
 pub mod random;
+pub mod trace;

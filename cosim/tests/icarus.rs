@@ -30,6 +30,16 @@ fn check(cfg: &HwConfig, text: &str) {
     let rtl = sim
         .run(&program, &image, 10_000)
         .unwrap_or_else(|e| panic!("{e}"));
+    let issued = rtl
+        .trace
+        .iter()
+        .filter(|e| matches!(e, cosim::trace::TraceEvent::Issue { .. }))
+        .count();
+    assert_eq!(
+        issued,
+        golden.retired.len(),
+        "every instruction is in the trace"
+    );
     let problems = cosim::compare::mismatches(&golden, &rtl);
     assert!(
         problems.is_empty(),

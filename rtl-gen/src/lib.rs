@@ -27,6 +27,7 @@ mod hier;
 pub mod host_map;
 pub mod yosys;
 
+pub use blocks::bus::{MemPort, Reach};
 pub use hier::{instance_counts, memory_bits};
 
 use std::path::Path;
@@ -147,6 +148,12 @@ pub fn generate(cfg: &HwConfig) -> Result<Design, GenError> {
 }
 
 impl Design {
+    /// The write ports the retirement trace reports (`trace_<name>_wr_*`): every port a
+    /// program writes through.
+    pub fn traced_writes(&self) -> Vec<MemPort> {
+        chip::traced_writes(&Ctx::new(&self.config))
+    }
+
     /// The Verilog files, leaves first (the order a tool reads them in).
     pub fn verilog_files(&self) -> impl Iterator<Item = &File> {
         self.files.iter().filter(|f| f.name.ends_with(".v"))

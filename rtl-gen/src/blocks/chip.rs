@@ -32,14 +32,18 @@ pub fn mem_ports(ctx: &Ctx) -> Vec<MemPort> {
     ports
 }
 
+/// The ports programs write through: the trace reports each of them.
+pub fn traced_writes(ctx: &Ctx) -> Vec<MemPort> {
+    mem_ports(ctx)
+        .into_iter()
+        .filter(|p| p.write && *p != HOST_WRITE)
+        .collect()
+}
+
 /// What the retirement trace reports: every program write (address and data) and every
 /// instruction's completion, by unit.
 pub fn trace_bundles(ctx: &Ctx) -> Vec<Bundle> {
-    let mut out: Vec<Bundle> = mem_ports(ctx)
-        .iter()
-        .filter(|p| p.write && **p != HOST_WRITE)
-        .map(|p| p.bundle(ctx))
-        .collect();
+    let mut out: Vec<Bundle> = traced_writes(ctx).iter().map(|p| p.bundle(ctx)).collect();
     for unit in ["ctl", "ldw", "mma", "vec", "perm", "mov"] {
         out.push(retire_bundle(unit, ctx));
     }
