@@ -13,3 +13,4 @@ pub mod host;
 pub mod icarus;
 pub mod random;
 pub mod trace;
+pub mod verilator;

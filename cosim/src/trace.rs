@@ -85,8 +85,7 @@ fn parse_line(line: &str, lanes: usize) -> Option<TraceEvent> {
             }
             let digits = lane_bits / 4;
             let acc = acc == 1;
-            // Lanes are printed highest first; a 32-bit lane written to SRAM is stored
-            // saturated to int8.
+            // Lanes are printed highest first.
             let lanes = (0..lanes)
                 .map(|l| {
                     let at = (lanes - 1 - l) * digits;
@@ -115,6 +114,21 @@ fn parse_line(line: &str, lanes: usize) -> Option<TraceEvent> {
     }
 }
 
+/// A written lane as the memory stores it: int8 or int32 by the port, and a 32-bit lane
+/// written to SRAM saturated to int8.
+pub(crate) fn stored_lane(raw: u64, lane_bits: u32, acc: bool) -> i32 {
+    let v = if lane_bits == 8 {
+        raw as u8 as i8 as i32
+    } else {
+        raw as u32 as i32
+    };
+    if acc {
+        v
+    } else {
+        v.clamp(-128, 127)
+    }
+}
+
 /// The Verilog that prints the trace of `design` (included by `testbench/tb_host.v`): one
 /// `always` block sampling every trace port in the middle of each cycle.
 pub fn monitor(design: &rtl_gen::Design) -> String {
@@ -124,11 +138,7 @@ pub fn monitor(design: &rtl_gen::Design) -> String {
         .find(|m| m.name == "mtn_chip")
         .expect("every design has a chip");
     let has = |name: &str| chip.ports.iter().any(|p| p.name == name);
-    let units: Vec<&str> = chip
-        .ports
-        .iter()
-        .filter_map(|p| p.name.strip_prefix("trace_")?.strip_suffix("_retire_o"))
-        .collect();
+    let units = design.retire_units();
     let ports = design.traced_writes();
     let mut v = String::from("always @(negedge clk) begin\n");
     let chips = design.config.system.chips;

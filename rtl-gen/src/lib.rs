@@ -154,6 +154,12 @@ impl Design {
         chip::traced_writes(&Ctx::new(&self.config))
     }
 
+    /// The units whose completions the trace reports (`trace_<unit>_retire_o`; a transfer's
+    /// also names its source chip in `trace_xfer_retire_chip_o`).
+    pub fn retire_units(&self) -> Vec<&'static str> {
+        chip::retire_units(&Ctx::new(&self.config))
+    }
+
     /// The Verilog files, leaves first (the order a tool reads them in).
     pub fn verilog_files(&self) -> impl Iterator<Item = &File> {
         self.files.iter().filter(|f| f.name.ends_with(".v"))

@@ -40,15 +40,24 @@ pub fn traced_writes(ctx: &Ctx) -> Vec<MemPort> {
         .collect()
 }
 
+/// The units whose completions the trace reports (`trace_<unit>_retire_o`), in port order.
+pub fn retire_units(ctx: &Ctx) -> Vec<&'static str> {
+    let mut units = vec!["ctl", "ldw", "mma", "vec", "perm", "mov"];
+    if ctx.multi_chip() {
+        units.push("xfer");
+    }
+    units
+}
+
 /// What the retirement trace reports: every program write (address and data) and every
 /// instruction's completion, by unit.
 pub fn trace_bundles(ctx: &Ctx) -> Vec<Bundle> {
     let mut out: Vec<Bundle> = traced_writes(ctx).iter().map(|p| p.bundle(ctx)).collect();
-    for unit in ["ctl", "ldw", "mma", "vec", "perm", "mov"] {
-        out.push(retire_bundle(unit, ctx));
-    }
-    if ctx.multi_chip() {
-        out.push(xfer_retire_bundle(ctx));
+    for unit in retire_units(ctx) {
+        out.push(match unit {
+            "xfer" => xfer_retire_bundle(ctx),
+            unit => retire_bundle(unit, ctx),
+        });
     }
     out
 }

@@ -1,7 +1,9 @@
-//! Directed programs for every op on the generated RTL under Icarus Verilog: the memories the
-//! RTL ends with and its cycle count must equal the golden model's, bit for bit.
+//! Directed programs for every op on the generated RTL, under Verilator and under Icarus
+//! Verilog: the trace (every issue, completion and row written, with its cycle), the memories
+//! the RTL ends with and its cycle count must equal the golden model's, bit for bit.
 
 use cosim::icarus::Icarus;
+use cosim::verilator::Verilated;
 use golden::SystemState;
 use isa::{assemble, HwConfig, SystemConfig, Topology};
 
@@ -26,27 +28,33 @@ fn check(cfg: &HwConfig, text: &str) {
     let state = SystemState::from_image(cfg, &image).unwrap();
     let golden = golden::run(&program, cfg, state, None).unwrap_or_else(|e| panic!("{e}"));
     let design = rtl_gen::generate(cfg).unwrap();
-    let sim = Icarus::compile(&design).unwrap_or_else(|e| panic!("{e}"));
-    let rtl = sim
+    let icarus = Icarus::compile(&design)
+        .unwrap_or_else(|e| panic!("{e}"))
         .run(&program, &image, 10_000)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let issued = rtl
-        .trace
-        .iter()
-        .filter(|e| matches!(e, cosim::trace::TraceEvent::Issue { .. }))
-        .count();
-    assert_eq!(
-        issued,
-        golden.retired.len(),
-        "every instruction is in the trace"
-    );
-    let problems = cosim::compare::mismatches(&golden, &rtl);
-    assert!(
-        problems.is_empty(),
-        "{} mismatches, first ones:\n{}",
-        problems.len(),
-        problems[..problems.len().min(12)].join("\n")
-    );
+        .unwrap_or_else(|e| panic!("icarus: {e}"));
+    let verilator = Verilated::new(cfg)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .run(&program, &image, 10_000)
+        .unwrap_or_else(|e| panic!("verilator: {e}"));
+    for (sim, rtl) in [("verilator", &verilator), ("icarus", &icarus)] {
+        let issued = rtl
+            .trace
+            .iter()
+            .filter(|e| matches!(e, cosim::trace::TraceEvent::Issue { .. }))
+            .count();
+        assert_eq!(
+            issued,
+            golden.retired.len(),
+            "{sim}: every instruction is traced"
+        );
+        let problems = cosim::compare::mismatches(&golden, rtl);
+        assert!(
+            problems.is_empty(),
+            "{sim}: {} mismatches, first ones:\n{}",
+            problems.len(),
+            problems[..problems.len().min(12)].join("\n")
+        );
+    }
 }
 
 #[test]
@@ -175,10 +183,13 @@ fn xfer_across_a_mesh_in_both_directions() {
 }
 
 #[test]
-fn ctl_sync_and_nop_on_a_ring() {
-    let chip = "+0 ctl.sync\n+7 ctl.nop\n+1 ctl.halt\n";
-    let text: String = (0..4).map(|c| format!(".chip {c}\n{chip}")).collect();
-    check(&system(4, Topology::Ring, 3), &text);
+fn ctl_sync_and_nop_on_a_ring_and_a_mesh() {
+    // The barrier holds the sequencer for 1 + diameter * link_latency cycles: 3 on both.
+    let chip = "+0 ctl.sync\n+3 ctl.nop\n+1 ctl.halt\n";
+    let ring: String = (0..2).map(|c| format!(".chip {c}\n{chip}")).collect();
+    check(&system(2, Topology::Ring, 2), &ring);
+    let mesh: String = (0..4).map(|c| format!(".chip {c}\n{chip}")).collect();
+    check(&system(4, Topology::Mesh { rows: 2, cols: 2 }, 1), &mesh);
 }
 
 #[test]
