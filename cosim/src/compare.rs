@@ -3,7 +3,7 @@
 
 use golden::Run;
 
-use crate::icarus::RtlRun;
+use crate::RtlRun;
 
 /// Every difference between the golden run and the RTL's, SRAM first, then accumulators, then
 /// cycle counts.

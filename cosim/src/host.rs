@@ -5,7 +5,10 @@
 use golden::SystemState;
 use isa::{HwConfig, Layout, MemImage, ParamEntry, Program, Rows};
 use rtl_gen::ctx::Ctx;
-use rtl_gen::host_map::{row_command, Reg, Region};
+use rtl_gen::host_map::{row_command, Reg, Region, ROW_READ_LATENCY, START_LATENCY};
+
+use crate::trace::TraceEvent;
+use crate::{RtlRun, SimError};
 
 /// One host-port operation (chip-addressed; a single chip ignores `chip`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,14 +64,76 @@ impl HostPort {
         });
     }
 
+    /// Every operation of one run on a freshly powered-up chip (memories at zero): read the
+    /// config hash, load, start, run to halt within `budget` cycles, read everything back.
+    /// The program must pass the verifier and the image must fit the config.
+    pub fn session(
+        &self,
+        program: &Program,
+        image: &MemImage,
+        budget: u64,
+    ) -> Result<Vec<HostOp>, SimError> {
+        golden::verify(program, &self.cfg).map_err(SimError::Rejected)?;
+        image.validate(&self.cfg)?;
+        let mut ops = self.identify();
+        ops.extend(self.load_and_start(program, image));
+        ops.push(HostOp::Idle(START_LATENCY - 1));
+        ops.push(HostOp::Run { budget });
+        ops.extend(self.read_back());
+        Ok(ops)
+    }
+
+    /// The results of a [`HostPort::session`] from the words it read.
+    pub fn finish(&self, words: &[u32], trace: Vec<TraceEvent>) -> Result<RtlRun, SimError> {
+        let reads = |ops: Vec<HostOp>| {
+            ops.iter()
+                .filter(|op| matches!(op, HostOp::Read { .. }))
+                .count()
+        };
+        let expected = reads(self.identify()) + reads(self.read_back());
+        if words.len() != expected {
+            return Err(SimError::Output(format!(
+                "{} words read back, expected {expected}",
+                words.len()
+            )));
+        }
+        let found = format!("{:08x}{:08x}", words[1], words[0]);
+        let want = self.cfg.hash().to_string();
+        if found != want {
+            return Err(SimError::ConfigMismatch {
+                expected: want,
+                found,
+            });
+        }
+        let (cycles, state) = self.parse_readback(&words[2..]);
+        Ok(RtlRun {
+            cycles,
+            state,
+            trace,
+        })
+    }
+
+    /// Reads chip 0's config hash (low word, high word).
+    fn identify(&self) -> Vec<HostOp> {
+        [Reg::HashLow, Reg::HashHigh]
+            .map(|r| HostOp::Read {
+                chip: 0,
+                addr: r as u32,
+            })
+            .into()
+    }
+
     /// Loads `program` into every chip's instruction memory and the non-zero rows of `image`
-    /// (memories start at zero after reset), then starts every chip.
-    pub fn load_and_start(&self, program: &Program, image: &MemImage) -> Vec<HostOp> {
+    /// (the memories of a powered-up chip are zero), then starts every chip.
+    fn load_and_start(&self, program: &Program, image: &MemImage) -> Vec<HostOp> {
         let mut ops = Vec::new();
         for (chip, instrs) in program.chips.iter().enumerate() {
             let chip = chip as u32;
             for (i, instr) in instrs.iter().enumerate() {
-                let bytes = self.layout.encode(instr).expect("verified programs encode");
+                let bytes = self
+                    .layout
+                    .encode(instr)
+                    .expect("the verifier checked that every instruction encodes");
                 let words: Vec<u32> = bytes
                     .chunks(4)
                     .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -139,7 +204,7 @@ impl HostPort {
 
     /// Reads each chip's cycle count, then every SRAM and accumulator row back; see
     /// [`HostPort::parse_readback`].
-    pub fn read_back(&self) -> Vec<HostOp> {
+    fn read_back(&self) -> Vec<HostOp> {
         let mut ops = Vec::new();
         let c = &self.cfg.chip;
         for chip in 0..self.cfg.system.chips {
@@ -156,7 +221,7 @@ impl HostPort {
                         addr: Reg::RowCommand as u32,
                         data: row_command(region, bank, row, false),
                     });
-                    ops.push(HostOp::Idle(2));
+                    ops.push(HostOp::Idle(ROW_READ_LATENCY));
                     for w in 0..self.n as u32 {
                         ops.push(HostOp::Read {
                             chip,
@@ -175,27 +240,29 @@ impl HostPort {
         ops
     }
 
-    /// The cycle counts and memories from the words [`HostPort::read_back`] read, in order.
-    pub fn parse_readback(&self, words: &[u32]) -> (Vec<u64>, SystemState) {
+    /// The cycle counts and memories from the words [`HostPort::read_back`] read, in order
+    /// (the caller checked their number).
+    fn parse_readback(&self, words: &[u32]) -> (Vec<u64>, SystemState) {
         let mut state = SystemState::new(&self.cfg);
         let mut it = words.iter().copied();
+        let mut next = || it.next().expect("the caller checked the word count");
         let mut cycles = Vec::new();
         let c = &self.cfg.chip;
         for chip in state.chips.iter_mut() {
-            let lo = it.next().unwrap_or(0) as u64;
-            let hi = it.next().unwrap_or(0) as u64;
+            let lo = next() as u64;
+            let hi = next() as u64;
             cycles.push(lo | hi << 32);
             for bank in 0..c.sram_banks as usize {
                 for row in 0..c.sram_depth as usize {
                     for lane in 0..self.n {
-                        chip.sram[[bank, row, lane]] = it.next().unwrap_or(0) as i32 as i8;
+                        chip.sram[[bank, row, lane]] = next() as i32 as i8;
                     }
                 }
             }
             for bank in 0..c.acc_banks as usize {
                 for row in 0..c.acc_depth as usize {
                     for lane in 0..self.n {
-                        chip.acc[[bank, row, lane]] = it.next().unwrap_or(0) as i32;
+                        chip.acc[[bank, row, lane]] = next() as i32;
                     }
                 }
             }

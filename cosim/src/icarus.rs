@@ -6,36 +6,17 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use golden::SystemState;
 use isa::{HwConfig, MemImage, Program};
 use rtl_gen::ctx::Ctx;
 use rtl_gen::Design;
 
 use crate::host::{HostOp, HostPort};
-use crate::trace::{self, TraceEvent};
+use crate::trace;
+use crate::{RtlRun, SimError};
 
 const TESTBENCH: &str = include_str!("../../testbench/tb_host.v");
 /// The test bench's command memory (its `MaxCmds`).
 const MAX_COMMANDS: usize = 1 << 20;
-
-/// Why an Icarus run did not produce results.
-#[derive(Debug, thiserror::Error)]
-pub enum IcarusError {
-    #[error(
-        "{tool} is not installed: run ./scripts/setup.sh (or `sudo apt-get install -y iverilog`)"
-    )]
-    Missing { tool: &'static str },
-    #[error("{tool} failed:\n{output}")]
-    Failed { tool: &'static str, output: String },
-    #[error("the program did not halt within {budget} cycles")]
-    OverBudget { budget: u64 },
-    #[error("the test bench's output is malformed at line {line}: {text:?}")]
-    Dump { line: usize, text: String },
-    #[error(transparent)]
-    Gen(#[from] rtl_gen::GenError),
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-}
 
 /// A design compiled for Icarus, in its own directory.
 pub struct Icarus {
@@ -43,32 +24,24 @@ pub struct Icarus {
     cfg: HwConfig,
 }
 
-/// What a program left behind on the RTL.
-#[derive(Clone, Debug)]
-pub struct RtlRun {
-    /// Each chip's cycle count (its halt cycle + 1).
-    pub cycles: Vec<u64>,
-    /// Every chip's SRAM and accumulators.
-    pub state: SystemState,
-    /// The retirement trace, in cycle order.
-    pub trace: Vec<TraceEvent>,
-}
-
-fn tool(name: &'static str, args: &[String], dir: &Path) -> Result<String, IcarusError> {
+fn tool(name: &'static str, args: &[String], dir: &Path) -> Result<String, SimError> {
     let out = Command::new(name)
         .args(args)
         .current_dir(dir)
         .output()
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => IcarusError::Missing { tool: name },
-            _ => IcarusError::Io(e),
+            std::io::ErrorKind::NotFound => SimError::Missing {
+                tool: name,
+                package: "iverilog",
+            },
+            _ => SimError::Io(e),
         })?;
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     if out.status.success() {
         Ok(text)
     } else {
-        Err(IcarusError::Failed {
+        Err(SimError::Failed {
             tool: name,
             output: text,
         })
@@ -77,7 +50,7 @@ fn tool(name: &'static str, args: &[String], dir: &Path) -> Result<String, Icaru
 
 impl Icarus {
     /// Writes `design` and the test bench and compiles them.
-    pub fn compile(design: &Design) -> Result<Self, IcarusError> {
+    pub fn compile(design: &Design) -> Result<Self, SimError> {
         let dir = tempfile::tempdir()?;
         design.write_to(dir.path())?;
         std::fs::write(dir.path().join("tb_host.v"), TESTBENCH)?;
@@ -107,15 +80,12 @@ impl Icarus {
     }
 
     /// Runs host operations; returns the words read, in order.
-    pub fn drive(&self, ops: &[HostOp]) -> Result<Vec<u32>, IcarusError> {
+    pub fn drive(&self, ops: &[HostOp]) -> Result<Vec<u32>, SimError> {
         if ops.len() >= MAX_COMMANDS {
-            return Err(IcarusError::Failed {
-                tool: "tb_host",
-                output: format!(
-                    "{} host operations exceed the test bench's {MAX_COMMANDS}",
-                    ops.len()
-                ),
-            });
+            return Err(SimError::Output(format!(
+                "{} host operations exceed the test bench's {MAX_COMMANDS}",
+                ops.len()
+            )));
         }
         let mut cmds = String::new();
         for op in ops {
@@ -134,10 +104,7 @@ impl Icarus {
         let dump = std::fs::read_to_string(self.dir.path().join("dump.txt"))?;
         let mut words = Vec::new();
         for (i, line) in dump.lines().enumerate() {
-            let bad = || IcarusError::Dump {
-                line: i + 1,
-                text: line.to_string(),
-            };
+            let bad = || SimError::Output(format!("dump.txt line {}: {line:?}", i + 1));
             match line.split_once(' ') {
                 Some(("r", hex)) => words.push(u32::from_str_radix(hex, 16).map_err(|_| bad())?),
                 Some(("halted", _)) => {}
@@ -149,7 +116,7 @@ impl Icarus {
                             _ => None,
                         })
                         .unwrap_or(0);
-                    return Err(IcarusError::OverBudget { budget });
+                    return Err(SimError::OverBudget { budget });
                 }
                 _ => return Err(bad()),
             }
@@ -158,28 +125,22 @@ impl Icarus {
     }
 
     /// Loads `program` and `image`, runs to halt (at most `budget` cycles) and reads
-    /// everything back.
+    /// everything back, with the trace of the run.
     pub fn run(
         &self,
         program: &Program,
         image: &MemImage,
         budget: u64,
-    ) -> Result<RtlRun, IcarusError> {
+    ) -> Result<RtlRun, SimError> {
         let host = HostPort::new(&self.cfg);
-        let mut ops = host.load_and_start(program, image);
-        ops.push(HostOp::Run { budget });
-        ops.extend(host.read_back());
-        let words = self.drive(&ops)?;
-        let (cycles, state) = host.parse_readback(&words);
+        let words = self.drive(&host.session(program, image, budget)?)?;
         let text = std::fs::read_to_string(self.dir.path().join("trace.txt"))?;
-        let trace = trace::parse(&text, self.cfg.lanes()).map_err(|line| IcarusError::Dump {
-            line,
-            text: text.lines().nth(line - 1).unwrap_or_default().to_string(),
+        let trace = trace::parse(&text, self.cfg.lanes()).map_err(|line| {
+            SimError::Output(format!(
+                "trace.txt line {line}: {:?}",
+                text.lines().nth(line - 1).unwrap_or_default()
+            ))
         })?;
-        Ok(RtlRun {
-            cycles,
-            state,
-            trace,
-        })
+        host.finish(&words, trace)
     }
 }

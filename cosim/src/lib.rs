@@ -9,8 +9,24 @@
 //! op-by-op comparison are still to come (the co-simulation issue).
 
 pub mod compare;
+mod error;
 pub mod host;
 pub mod icarus;
 pub mod random;
 pub mod trace;
 pub mod verilator;
+
+pub use error::SimError;
+
+use golden::SystemState;
+
+/// What a program left behind on the RTL.
+#[derive(Clone, Debug)]
+pub struct RtlRun {
+    /// Each chip's cycle count (its halt cycle + 1).
+    pub cycles: Vec<u64>,
+    /// Every chip's SRAM and accumulators.
+    pub state: SystemState,
+    /// The retirement trace, in cycle order.
+    pub trace: Vec<trace::TraceEvent>,
+}

@@ -359,6 +359,38 @@ pub fn random_image(cfg: &HwConfig, seed: u64) -> MemImage {
     MemImage { chunks }
 }
 
+/// The smallest program still failing `fails`, found by deleting instructions one at a time.
+/// A deleted instruction's delay moves to the next one, so every other instruction keeps its
+/// issue cycle; a candidate is kept only if the verifier still accepts it.
+pub fn shrink(
+    cfg: &HwConfig,
+    program: &Program,
+    mut fails: impl FnMut(&Program) -> bool,
+) -> Program {
+    let mut best = program.clone();
+    loop {
+        let mut changed = false;
+        for chip in 0..best.chips.len() {
+            let mut i = 0;
+            // The last instruction is the halt.
+            while i + 1 < best.chips[chip].len() {
+                let mut candidate = best.clone();
+                let removed = candidate.chips[chip].remove(i);
+                candidate.chips[chip][i].delay += removed.delay;
+                if verify(&candidate, cfg).is_ok() && fails(&candidate) {
+                    best = candidate;
+                    changed = true;
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        if !changed {
+            return best;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,5 +409,18 @@ mod tests {
             }
         }
         assert!(seen.len() >= 9, "{seen:?}");
+    }
+
+    #[test]
+    fn shrinking_keeps_only_what_the_failure_needs() {
+        let cfg = HwConfig::preset("tiny").unwrap();
+        let program = random_program(&cfg, 3, 14);
+        // A "failure" that needs any mma: the shrunk program is one mma and the halt.
+        let has_mma = |p: &Program| p.chips[0].iter().any(|i| matches!(i.op, Op::Mma(_)));
+        assert!(has_mma(&program));
+        let small = shrink(&cfg, &program, has_mma);
+        assert_eq!(small.chips[0].len(), 2, "{}", isa::disassemble(&small));
+        assert!(has_mma(&small) && small.chips[0][1].op.is_halt());
+        assert!(verify(&small, &cfg).is_ok());
     }
 }

@@ -7,8 +7,8 @@ use isa::{HwConfig, MemImage, Program};
 use rtl_gen::Design;
 
 use crate::host::{HostOp, HostPort};
-use crate::icarus::RtlRun;
 use crate::trace::{stored_lane, TraceEvent};
+use crate::{RtlRun, SimError};
 
 #[cxx::bridge(namespace = "mtn")]
 mod ffi {
@@ -45,20 +45,6 @@ mod ffi {
 
 include!(concat!(env!("OUT_DIR"), "/models.rs"));
 
-/// Why a Verilator run did not produce results.
-#[derive(Debug, thiserror::Error)]
-pub enum VerilatorError {
-    #[error(
-        "no Verilator model of config {hash} is built into this binary; the built-in ones are \
-         {built}"
-    )]
-    NoModel { hash: String, built: String },
-    #[error("the program did not halt within {budget} cycles")]
-    OverBudget { budget: u64 },
-    #[error(transparent)]
-    Gen(#[from] rtl_gen::GenError),
-}
-
 /// A verilated model of one config.
 pub struct Verilated {
     model: cxx::UniquePtr<ffi::Model>,
@@ -74,10 +60,10 @@ impl Verilated {
     }
 
     /// A fresh model (after reset) of `cfg`, which must be one of the built-in configs.
-    pub fn new(cfg: &HwConfig) -> Result<Self, VerilatorError> {
+    pub fn new(cfg: &HwConfig) -> Result<Self, SimError> {
         let hash = cfg.hash().to_string();
         let Some((name, _)) = MODELS.iter().find(|(_, h)| *h == hash) else {
-            return Err(VerilatorError::NoModel {
+            return Err(SimError::NoModel {
                 hash,
                 built: MODELS
                     .iter()
@@ -97,7 +83,7 @@ impl Verilated {
     }
 
     /// Runs host operations; returns the words read, in order.
-    pub fn drive(&mut self, ops: &[HostOp]) -> Result<Vec<u32>, VerilatorError> {
+    pub fn drive(&mut self, ops: &[HostOp]) -> Result<Vec<u32>, SimError> {
         let mut words = Vec::new();
         for op in ops {
             let mut model = self.model.pin_mut();
@@ -119,7 +105,7 @@ impl Verilated {
                 HostOp::Run { budget } => {
                     model.as_mut().run(budget, true, &mut self.records);
                     if !model.halted() {
-                        return Err(VerilatorError::OverBudget { budget });
+                        return Err(SimError::OverBudget { budget });
                     }
                 }
             }
@@ -127,26 +113,20 @@ impl Verilated {
         Ok(words)
     }
 
-    /// Loads `program` and `image`, runs to halt (at most `budget` cycles) and reads
-    /// everything back, with the trace of the run.
+    /// Loads `program` and `image` into a freshly powered-up model (so memories start at
+    /// zero), runs to halt (at most `budget` cycles) and reads everything back, with the trace
+    /// of the run.
     pub fn run(
         &mut self,
         program: &Program,
         image: &MemImage,
         budget: u64,
-    ) -> Result<RtlRun, VerilatorError> {
+    ) -> Result<RtlRun, SimError> {
         let host = HostPort::new(&self.cfg);
-        let mut ops = host.load_and_start(program, image);
-        ops.push(HostOp::Run { budget });
-        ops.extend(host.read_back());
-        self.records.clear();
+        let ops = host.session(program, image, budget)?;
+        *self = Verilated::new(&self.cfg)?;
         let words = self.drive(&ops)?;
-        let (cycles, state) = host.parse_readback(&words);
-        Ok(RtlRun {
-            cycles,
-            state,
-            trace: self.trace(),
-        })
+        host.finish(&words, self.trace())
     }
 
     /// The recorded trace as events.

@@ -4,8 +4,9 @@
 
 use cosim::icarus::Icarus;
 use cosim::verilator::Verilated;
+use cosim::SimError;
 use golden::SystemState;
-use isa::{assemble, HwConfig, SystemConfig, Topology};
+use isa::{assemble, HwConfig, MemImage, SystemConfig, Topology};
 
 fn tiny() -> HwConfig {
     HwConfig::preset("tiny").unwrap()
@@ -23,8 +24,11 @@ fn system(chips: u32, topology: Topology, link_latency: u32) -> HwConfig {
 
 /// Runs `text` on the golden model and on the RTL and compares memories and cycles.
 fn check(cfg: &HwConfig, text: &str) {
+    check_on(cfg, text, cosim::random::random_image(cfg, 7));
+}
+
+fn check_on(cfg: &HwConfig, text: &str, image: MemImage) {
     let program = assemble(text).unwrap_or_else(|e| panic!("{e}"));
-    let image = cosim::random::random_image(cfg, 7);
     let state = SystemState::from_image(cfg, &image).unwrap();
     let golden = golden::run(&program, cfg, state, None).unwrap_or_else(|e| panic!("{e}"));
     let design = rtl_gen::generate(cfg).unwrap();
@@ -205,5 +209,45 @@ fn a_layer_on_small_uses_every_lane_of_the_wider_array() {
          +16 vop.max a=acc1[0] b=acc0[0] dst=acc1[0] count=8
          +9 red.sum src=sram5[0] dst=acc1[16] count=4
          +20 ctl.halt",
+    );
+}
+
+#[test]
+fn a_start_right_after_loading_the_program_runs_it() {
+    // With no data to load, the start comes right behind the last instruction write.
+    check_on(
+        &tiny(),
+        "+0 ctl.nop\n+3 ctl.nop\n+2 ctl.halt\n",
+        MemImage::default(),
+    );
+}
+
+#[test]
+fn bad_runs_are_clear_errors() {
+    let cfg = tiny();
+    let mut model = Verilated::new(&cfg).unwrap();
+    let image = MemImage::default();
+    // Rejected by the verifier: the rq reads acc0[0] before the mma writes it.
+    let racy = assemble("+0 ldw src=sram0[0]\n+1 mma src=sram1[0] dst=acc0[0] swap\n+1 rq src=acc0[0] dst=sram2[0] param=0\n+20 ctl.halt\n").unwrap();
+    let err = model.run(&racy, &image, 1000).unwrap_err();
+    assert!(matches!(err, SimError::Rejected(_)), "{err}");
+    // Over its cycle budget.
+    let long = assemble("+0 ctl.nop\n+500 ctl.halt\n").unwrap();
+    let err = model.run(&long, &image, 100).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the program did not halt within 100 cycles"
+    );
+    // An image for another config.
+    let small = HwConfig::preset("small").unwrap();
+    let other = cosim::random::random_image(&small, 1);
+    let err = model.run(&long, &other, 1000).unwrap_err();
+    assert!(matches!(err, SimError::Image(_)), "{err}");
+    // A config with no built-in model.
+    let medium = HwConfig::preset("medium").unwrap();
+    let err = Verilated::new(&medium).err().unwrap().to_string();
+    assert!(
+        err.contains("no Verilator model") && err.contains("tiny"),
+        "{err}"
     );
 }

@@ -14,7 +14,10 @@ use serde_json::{json, Value};
 use crate::ast::Module;
 use crate::blocks::chip::trace_bundles;
 use crate::ctx::Ctx;
-use crate::host_map::{Reg, Region, CMD_BANK_LO, CMD_REGION_LO, CMD_WRITE_BIT};
+use crate::host_map::{
+    Reg, Region, CMD_BANK_LO, CMD_REGION_LO, CMD_WRITE_BIT, READ_LATENCY, ROW_READ_LATENCY,
+    START_LATENCY,
+};
 
 pub const FILE_NAME: &str = "metronome.json";
 /// Bumped whenever the descriptor's shape changes.
@@ -82,8 +85,9 @@ pub fn descriptor(ctx: &Ctx, top: &str, modules: &[Module]) -> String {
                 "row_lo": 0, "bank_lo": CMD_BANK_LO, "region_lo": CMD_REGION_LO,
                 "write_bit": CMD_WRITE_BIT,
             },
-            "read_latency": 1,
-            "row_read_latency": 2,
+            "read_latency": READ_LATENCY,
+            "row_read_latency": ROW_READ_LATENCY,
+            "start_latency": START_LATENCY,
         },
         "latencies": {
             "vector": VECTOR_LATENCY,

@@ -12,10 +12,12 @@
 //! | 6 | shape | read: `N` (bits 0-7), SRAM banks (8-15), staging words (16-31) |
 //! | top address bit set | staging row word `addr mod 2^(bits - 1)` | read, write |
 //!
-//! A row command word is `row` (bits 0-15), `bank` or table (16-23), [`Region`] (24-26) and
-//! `write` (bit 31). A write command stores the staging row into the memory in the next cycle;
-//! a read command fills the staging row two cycles after the command (status bit 2 clears
-//! then). Staging words by region:
+//! A start or a row command takes effect the cycle after it is written, so commands act in the
+//! order they are written: the program's cycle 0 is [`START_LATENCY`] cycles after the start
+//! write. A row command word is `row` (bits 0-15), `bank` or table (16-23), [`Region`] (24-26)
+//! and `write` (bit 31). A write command stores the staging row into the memory in the next
+//! cycle; a read command's row is in the staging row [`ROW_READ_LATENCY`] cycles after the
+//! command (status bit 2 clears then). Staging words by region:
 //! - SRAM and accumulators: word `l` is lane `l` as int32 (SRAM writes saturate to int8).
 //! - Lookup table `bank`: word 0 is entry `row` (the output for input `row - 128`).
 //! - Parameters, entry `row`: words `0..N` bias, `N..2N` multiplier, `2N..3N` shift (-31..30),
@@ -61,6 +63,13 @@ pub enum Region {
 pub const STATUS_RUNNING: u32 = 1;
 pub const STATUS_HALTED: u32 = 2;
 pub const STATUS_BUSY: u32 = 4;
+
+/// Cycles from the start write to the program's cycle 0.
+pub const START_LATENCY: u32 = 2;
+/// Cycles to wait after a row read command before reading the staging row.
+pub const ROW_READ_LATENCY: u32 = 2;
+/// Cycles from a register read request to its data on `host_rdata_o`.
+pub const READ_LATENCY: u32 = 1;
 
 pub const CMD_BANK_LO: u32 = 16;
 pub const CMD_REGION_LO: u32 = 24;

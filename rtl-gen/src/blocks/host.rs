@@ -1,12 +1,10 @@
 //! The host port: 32-bit registers and a staging row that moves whole rows between the host
 //! and any memory of the chip. See [`crate::host_map`] for the register map.
 
-use isa::encoding::bits_for;
-
 use super::bus::{Bundle, MemPort, Reach};
 use super::tables::host_tables_bundle;
 use crate::ast::*;
-use crate::ctx::{param_entry_bits, Ctx, HOST_REGS, PARAM_SHIFT_BITS};
+use crate::ctx::{param_entry_bits, Ctx, PARAM_SHIFT_BITS};
 use crate::host_map::{Reg, Region, CMD_BANK_LO, CMD_REGION_LO, CMD_WRITE_BIT};
 
 pub const HOST_READ: MemPort = MemPort::read("host", Reach::Any, 32);
@@ -59,25 +57,28 @@ pub fn host(ctx: &Ctx) -> Module {
     let we = id("host_we_i");
     let addr = id("host_addr_i");
     let is_stage = addr.clone().bit(ab - 1);
-    let reg_sel = addr.clone().bits(bits_for(HOST_REGS) - 1, 0);
-    let stage_idx = addr.clone().bits(idx_bits - 1, 0);
+    // Registers are decoded on every address bit, so nothing aliases them.
+    let low = addr.clone().bits(idx_bits - 1, 0);
+    let stage_idx = low.clone();
     let reg_is = |r: Reg| {
         is_stage
             .clone()
             .lnot()
-            .land(reg_sel.clone().eq(lit(bits_for(HOST_REGS), r as u64)))
+            .land(low.clone().eq(lit(idx_bits, r as u64)))
     };
     let write = req.clone().land(we.clone());
     let running = id("running_i");
 
-    m.comment("Control: start, and the row command (registered, then carried out).");
+    m.comment("Start and row commands are registered, then carried out, in the order written.");
+    let (start_d, start_q) = m.flop("start", 1, true);
     m.assign(
-        id("start_o"),
+        start_d,
         write
             .clone()
             .land(reg_is(Reg::Control))
             .land(id("host_wdata_i").bit(0)),
     );
+    m.assign(id("start_o"), start_q);
     let (cmd_d, cmd_q) = m.flop("cmd", 32, true);
     let (cv_d, cv_q) = m.flop("cmd_valid", 1, true);
     let take = write
@@ -264,7 +265,7 @@ pub fn host(ctx: &Ctx) -> Module {
         .iter()
         .map(|r| {
             (
-                vec![lit(bits_for(HOST_REGS), *r as u64)],
+                vec![lit(idx_bits, *r as u64)],
                 vec![set(rd_d.clone(), reg_value(*r))],
             )
         })
@@ -276,11 +277,7 @@ pub fn host(ctx: &Ctx) -> Module {
             vec![if_else(
                 is_stage,
                 vec![set(rd_d.clone(), stage_word)],
-                vec![Stmt::Case(
-                    reg_sel,
-                    arms,
-                    vec![set(rd_d.clone(), lit(32, 0))],
-                )],
+                vec![Stmt::Case(low, arms, vec![set(rd_d.clone(), lit(32, 0))])],
             )],
         ),
     ]);

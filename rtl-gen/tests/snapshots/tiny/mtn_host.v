@@ -43,8 +43,18 @@ module mtn_host (
 );
 
 
-  // Control: start, and the row command (registered, then carried out).
-  assign start_o = ((host_req_i && host_we_i) && (!host_addr_i[4] && (host_addr_i[2:0] == 3'd0))) && host_wdata_i[0];
+  // Start and row commands are registered, then carried out, in the order written.
+  wire start_d;
+  reg  start_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      start_q <= 1'b0;
+    end else begin
+      start_q <= start_d;
+    end
+  end
+  assign start_d = ((host_req_i && host_we_i) && (!host_addr_i[4] && (host_addr_i[3:0] == 4'd0))) && host_wdata_i[0];
+  assign start_o = start_q;
   wire [31:0] cmd_d;
   reg  [31:0] cmd_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -63,8 +73,8 @@ module mtn_host (
       cmd_valid_q <= cmd_valid_d;
     end
   end
-  assign cmd_valid_d = ((host_req_i && host_we_i) && (!host_addr_i[4] && (host_addr_i[2:0] == 3'd3))) && !running_i;
-  assign cmd_d = (((host_req_i && host_we_i) && (!host_addr_i[4] && (host_addr_i[2:0] == 3'd3))) && !running_i) ? host_wdata_i : cmd_q;
+  assign cmd_valid_d = ((host_req_i && host_we_i) && (!host_addr_i[4] && (host_addr_i[3:0] == 4'd3))) && !running_i;
+  assign cmd_d = (((host_req_i && host_we_i) && (!host_addr_i[4] && (host_addr_i[3:0] == 4'd3))) && !running_i) ? host_wdata_i : cmd_q;
   wire [2:0] region;
   assign region = cmd_q[26:24];
 
@@ -150,26 +160,26 @@ module mtn_host (
       if (host_addr_i[4]) begin
         rdata_d = stage_word;
       end else begin
-        case (host_addr_i[2:0])
-          3'd0: begin
+        case (host_addr_i[3:0])
+          4'd0: begin
             rdata_d = {29'd0, cmd_valid_q | read_pending_q, halted_i, running_i};
           end
-          3'd1: begin
+          4'd1: begin
             rdata_d = cycle_i[31:0];
           end
-          3'd2: begin
+          4'd2: begin
             rdata_d = cycle_i[63:32];
           end
-          3'd3: begin
+          4'd3: begin
             rdata_d = cmd_q;
           end
-          3'd4: begin
+          4'd4: begin
             rdata_d = 32'd3342274608;
           end
-          3'd5: begin
+          4'd5: begin
             rdata_d = 32'd2746312596;
           end
-          3'd6: begin
+          4'd6: begin
             rdata_d = 32'd984068;
           end
           default: begin
