@@ -5,8 +5,8 @@ use golden::Run;
 
 use crate::RtlRun;
 
-/// Every difference between the golden run and the RTL's, SRAM first, then accumulators, then
-/// cycle counts.
+/// Every difference between the golden run and the RTL's: SRAM, accumulators, cycle counts,
+/// then the trace op by op ([`crate::trace::compare`]).
 pub fn mismatches(golden: &Run, rtl: &RtlRun) -> Vec<String> {
     let mut out = Vec::new();
     for (c, (g, r)) in golden.state.chips.iter().zip(&rtl.state.chips).enumerate() {

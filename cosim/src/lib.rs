@@ -1,12 +1,25 @@
-//! Metronome co-simulation: runs the generated RTL and compares it with the golden model.
+//! Metronome co-simulation: runs the generated RTL and compares it with the golden model,
+//! op by op and cycle by cycle.
 //!
-//! What exists so far: the host-port protocol ([`host`]); the Icarus Verilog runner
-//! ([`icarus`]), which loads a program and memory image through the host port, runs to
-//! `HALT` within a cycle budget and reads every memory and each chip's cycle count back;
-//! the end-state comparison with the golden model ([`compare`]); and seeded random programs
-//! the golden verifier accepts ([`random`]).
-//! The Verilator build (build script, `cxx`, content-hash cache) and the lock-step,
-//! op-by-op comparison are still to come (the co-simulation issue).
+//! - [`verilator`]: the verilated models of the standard configs (built and cached by this
+//!   crate's build script, bound through `cxx`), stepped from Rust with the retirement trace
+//!   sampled every cycle.
+//! - [`icarus`]: the second simulator, Icarus Verilog under `testbench/tb_host.v`.
+//! - [`host`]: the host-port protocol both use to load a program and image, start, run to
+//!   `HALT` within a cycle budget and read everything back.
+//! - [`trace`] and [`compare`]: every instruction's issue and completion cycle and every row it
+//!   wrote, then the final memories and cycle counts, against the golden model.
+//! - [`random`]: seeded random programs the verifier accepts, and a shrinker.
+//!
+//! ```no_run
+//! use cosim::verilator::Verilated;
+//! let cfg = isa::HwConfig::preset("tiny").unwrap();
+//! let program = isa::assemble("+0 ctl.nop\n+1 ctl.halt\n").unwrap();
+//! let image = isa::MemImage::default();
+//! let golden = golden::run(&program, &cfg, golden::SystemState::new(&cfg), None).unwrap();
+//! let rtl = Verilated::new(&cfg).unwrap().run(&program, &image, 1000).unwrap();
+//! assert!(cosim::compare::mismatches(&golden, &rtl).is_empty());
+//! ```
 
 pub mod compare;
 mod error;

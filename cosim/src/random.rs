@@ -31,7 +31,8 @@ impl Rng {
     }
 }
 
-/// Rows every stream stays in: the random images fill these.
+/// Where streams start: the random images fill these rows. (A transpose of two tiles on a
+/// wide array reaches past them, into rows that start at zero.)
 const WINDOW: u32 = 16;
 /// Delays tried before an instruction is given up as one no delay can make valid.
 const MAX_DELAY: u32 = 96;
@@ -203,7 +204,13 @@ impl Gen<'_> {
                     count,
                 })
             }
-            8 => Op::Ctl(Ctl { func: CtlFunc::Nop }),
+            8 => Op::Ctl(Ctl {
+                func: if self.rng.chance(30) {
+                    CtlFunc::Sync
+                } else {
+                    CtlFunc::Nop
+                },
+            }),
             _ => {
                 let count = self.count();
                 let (src, src_step) = self.sram(count);
@@ -222,8 +229,8 @@ impl Gen<'_> {
     }
 }
 
-/// Whether `program` with every chip halted `slack` cycles after its last instruction is
-/// valid.
+/// Whether `program` is valid with each chip's `ctl.halt` issued `halts[chip]` cycles after
+/// its last instruction.
 fn valid_with_halts(cfg: &HwConfig, chips: &[Vec<Instr>], halts: &[u32]) -> bool {
     let program = Program {
         chips: chips
@@ -343,7 +350,16 @@ pub fn random_image(cfg: &HwConfig, seed: u64) -> MemImage {
                 multiplier: (0..n)
                     .map(|_| rng.range(1 << 30, (1 << 31) - 1) as i32)
                     .collect(),
-                shift: (0..n).map(|_| rng.range(-12, 2) as i8).collect(),
+                // Mostly the shifts real layers use; sometimes the whole range.
+                shift: (0..n)
+                    .map(|_| {
+                        if rng.below(5) == 0 {
+                            rng.range(-31, 30) as i8
+                        } else {
+                            rng.range(-12, 2) as i8
+                        }
+                    })
+                    .collect(),
                 zero_point: rng.range(-20, 20) as i32,
                 act_min: if e % 2 == 0 { -128 } else { i32::MIN },
                 act_max: if e % 2 == 0 { 127 } else { i32::MAX },

@@ -13,7 +13,8 @@ use rtl_gen::Reach;
 pub enum TraceEvent {
     /// Instruction `pc` of `chip` issued.
     Issue { chip: u32, cycle: u64, pc: u32 },
-    /// Instruction `pc` of `chip` completed (a transfer reports on the chip it wrote to).
+    /// Instruction `pc` of `chip` completed. A transfer's completion is sampled on the chip it
+    /// wrote to, but names the chip that ran it.
     Retire {
         unit: String,
         chip: u32,
@@ -52,7 +53,8 @@ impl fmt::Display for Mismatch {
     }
 }
 
-/// Parses the trace lines the test bench prints; `None` names the first malformed line.
+/// Parses the trace lines the test bench prints; the error is the first malformed line's
+/// number.
 pub fn parse(text: &str, lanes: usize) -> Result<Vec<TraceEvent>, usize> {
     text.lines()
         .enumerate()
@@ -69,10 +71,10 @@ fn parse_line(line: &str, lanes: usize) -> Option<TraceEvent> {
             cycle: num(2)?,
             pc: num(3)? as u32,
         }),
-        // A transfer's completion names its source chip: the instruction ran there.
+        // `r <sampled on> <unit> <cycle> <pc> <ran on>`.
         "r" => Some(TraceEvent::Retire {
             unit: f.get(2)?.to_string(),
-            chip: if f.len() > 5 { num(5)? } else { num(1)? } as u32,
+            chip: num(5)? as u32,
             cycle: num(3)?,
             pc: num(4)? as u32,
         }),
@@ -132,12 +134,6 @@ pub(crate) fn stored_lane(raw: u64, lane_bits: u32, acc: bool) -> i32 {
 /// The Verilog that prints the trace of `design` (included by `testbench/tb_host.v`): one
 /// `always` block sampling every trace port in the middle of each cycle.
 pub fn monitor(design: &rtl_gen::Design) -> String {
-    let chip = design
-        .modules
-        .iter()
-        .find(|m| m.name == "mtn_chip")
-        .expect("every design has a chip");
-    let has = |name: &str| chip.ports.iter().any(|p| p.name == name);
     let units = design.retire_units();
     let ports = design.traced_writes();
     let mut v = String::from("always @(negedge clk) begin\n");
@@ -157,18 +153,17 @@ pub fn monitor(design: &rtl_gen::Design) -> String {
             t("issue_pc")
         );
         for u in &units {
-            let src = if has(&format!("trace_{u}_retire_chip_o")) {
-                format!(
-                    " %0d\", {cycle}, {}, {}",
-                    t(&format!("{u}_retire_pc")),
-                    t(&format!("{u}_retire_chip"))
-                )
+            // Every unit's completion names the chip that ran the instruction: the chip
+            // itself, or for a transfer the sender.
+            let ran_on = if *u == "xfer" {
+                t("xfer_retire_chip")
             } else {
-                format!("\", {cycle}, {}", t(&format!("{u}_retire_pc")))
+                c.to_string()
             };
             v += &format!(
-                "  if ({}) $fdisplay(trace, \"r {c} {u} %0d %0d{src});\n",
-                t(&format!("{u}_retire"))
+                "  if ({}) $fdisplay(trace, \"r {c} {u} %0d %0d %0d\", {cycle}, {}, {ran_on});\n",
+                t(&format!("{u}_retire")),
+                t(&format!("{u}_retire_pc"))
             );
         }
         for port in &ports {

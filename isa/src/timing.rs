@@ -31,6 +31,11 @@ pub const VECTOR_LATENCY: u64 = 4;
 /// Cycles from a `MOV` or `PERM` rotate/shift read to its write.
 pub const COPY_LATENCY: u64 = 2;
 
+/// Cycles from the read of a `PERM transpose` tile's row `k` to the write of its column `k`.
+pub fn transpose_latency(n: u32) -> u64 {
+    n as u64 + 1
+}
+
 /// Cycles from an `MMA` input row's read to its accumulator write.
 pub fn mma_latency(n: u32) -> u64 {
     2 * n as u64
@@ -153,7 +158,7 @@ pub fn occupancy(op: &Op, cfg: &HwConfig) -> u64 {
         Op::Lut(x) => x.count as u64,
         Op::Red(x) => x.count as u64,
         Op::Perm(x) => match x.func {
-            PermFunc::Transpose => x.count as u64 * n + n + 1,
+            PermFunc::Transpose => x.count as u64 * n + transpose_latency(cfg.chip.n),
             PermFunc::Rotate | PermFunc::ShiftDown | PermFunc::ShiftUp => x.count as u64,
         },
         Op::Mov(x) => x.count as u64,
@@ -322,7 +327,7 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
                     for j in 0..n64 {
                         let row = x.dst.nth(x.dst_step, base + j);
                         b.push(
-                            t + base + n64 + 1 + j,
+                            t + base + j + transpose_latency(n),
                             order + n + j as u32,
                             Dir::Write,
                             x.dst,

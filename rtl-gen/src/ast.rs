@@ -2,8 +2,10 @@
 //! assignments, clocked and combinational `always` blocks, named instances and `generate for`
 //! loops. [`crate::emit`] prints it; nothing here builds text.
 //!
-//! Expressions overload `+ - & | ^ !` and offer methods for the rest, so generator code
-//! reads close to the Verilog it produces: `id("a_q").add(id("step_i"))`.
+//! Expressions overload `+ - * & | ^ << >>` and unary `! -` (bitwise `~` and negation), and
+//! offer methods for the rest, so generator code reads close to the Verilog it produces:
+//! `id("a_q") + id("step_i")`. The operator traits are re-exported so that method-call style
+//! (`.mul()`, `.shl()`) also works after `use crate::ast::*`.
 
 use std::ops;
 
@@ -190,9 +192,8 @@ impl Expr {
     pub fn bit(self, i: u32) -> Expr {
         match self {
             Expr::Range(base, _, lo) => base.bit(lo + i),
-            Expr::Part(base, at, w) if matches!(*at, Expr::Int(_)) => {
+            Expr::Part(base, at, _) if matches!(*at, Expr::Int(_)) => {
                 let Expr::Int(lo) = *at else { unreachable!() };
-                let _ = w;
                 base.bit(lo as u32 + i)
             }
             e => Expr::Index(Box::new(e), Box::new(int(i as i64))),
@@ -325,6 +326,38 @@ pub enum Item {
         label: String,
         items: Vec<Item>,
     },
+}
+
+/// Items being collected for a generate block, with a shorthand for named wires.
+#[derive(Default)]
+pub struct Items(pub Vec<Item>);
+
+impl Items {
+    /// Declares `wire [width-1:0] name` assigned `value`, and returns it.
+    pub fn wire(&mut self, name: &str, width: u32, value: Expr) -> Expr {
+        self.0.push(Item::Decl {
+            kind: NetKind::Wire,
+            name: name.into(),
+            width: int(width as i64),
+            depth: None,
+        });
+        self.0.push(Item::Assign(id(name), value));
+        id(name)
+    }
+
+    pub fn push(&mut self, item: Item) {
+        self.0.push(item);
+    }
+
+    /// `for (genvar = 0; genvar < count; ...) begin : label` around the items.
+    pub fn generate(self, genvar: &str, count: u32, label: &str) -> Item {
+        Item::Generate {
+            genvar: genvar.into(),
+            count: int(count as i64),
+            label: label.into(),
+            items: self.0,
+        }
+    }
 }
 
 /// A named instance with every port connected by name.

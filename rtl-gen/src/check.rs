@@ -41,8 +41,16 @@ fn check_items<'a>(
             {
                 problems.push(format!("{}: `{name}` declared twice", m.name));
             }
-            Item::Instance(inst) => check_instance(m, inst, modules, problems),
-            Item::Generate { items, .. } => {
+            Item::Instance(inst) => {
+                if !names.insert(inst.name.as_str()) {
+                    problems.push(format!("{}: `{}` declared twice", m.name, inst.name));
+                }
+                check_instance(m, inst, modules, problems)
+            }
+            Item::Generate { items, label, .. } => {
+                if !names.insert(label.as_str()) {
+                    problems.push(format!("{}: `{label}` declared twice", m.name));
+                }
                 // A generate block is a scope of its own.
                 let mut inner = HashSet::new();
                 check_items(m, items, modules, &mut inner, problems);

@@ -1,6 +1,7 @@
 //! Widths and sizes every block derives from one [`HwConfig`], computed once.
 
 use isa::encoding::bits_for;
+use isa::ops::{FieldKind, Opcode};
 use isa::{HwConfig, Layout};
 
 /// The elaboration context: the config and every width derived from it.
@@ -85,6 +86,17 @@ impl Ctx {
     /// Bits of an int32 vector (an accumulator row).
     pub fn row32(&self) -> u32 {
         32 * self.n
+    }
+
+    /// Bits of `op`'s sub-function field.
+    pub fn func_bits(&self, op: Opcode) -> u32 {
+        let field = op
+            .spec()
+            .fields
+            .iter()
+            .find(|f| matches!(f.kind, FieldKind::Func(_)))
+            .expect("the op has a function field");
+        self.layout.field_bits(field.kind)
     }
 
     pub fn multi_chip(&self) -> bool {

@@ -46,9 +46,11 @@ pub struct BlockArea {
     pub memory_bits: u64,
 }
 
-/// The blocks the report breaks a chip into, with their nesting depth: every child of
-/// `mtn_chip`, and the array and its PEs inside the matrix unit.
-const REPORT_BLOCKS: [(&str, usize); 12] = [
+/// The blocks the report breaks a design into, with their nesting depth: the system (if any),
+/// the chip, every child of `mtn_chip`, and the array and its PEs inside the matrix unit.
+const REPORT_BLOCKS: [(&str, usize); 13] = [
+    ("mtn_system", 0),
+    ("mtn_chip", 0),
     ("mtn_seq", 1),
     ("mtn_mxu", 1),
     ("mtn_array", 2),
@@ -60,7 +62,6 @@ const REPORT_BLOCKS: [(&str, usize); 12] = [
     ("mtn_memory", 1),
     ("mtn_tables", 1),
     ("mtn_host", 1),
-    ("mtn_chip", 0),
 ];
 
 /// Runs Yosys on `design`'s files (written into `dir`) and returns the log; with
@@ -79,7 +80,7 @@ pub fn synthesize(
         .collect();
     let mut script = format!("read_verilog {}\n", files.join(" "));
     writeln!(script, "hierarchy -check -top {}", design.top).unwrap();
-    // No alumacc: multipliers stay \$mul cells, so the report can count them.
+    // No alumacc: multipliers stay $mul cells, so the report can count them.
     writeln!(
         script,
         "synth -top {} -noalumacc -run begin:fine",
@@ -146,8 +147,6 @@ pub fn synthesize(
             memory_bits: count * crate::memory_bits(&design.modules, m),
         });
     }
-    // The top first, then its blocks in order.
-    rows.rotate_right(1);
     Ok((log, rows))
 }
 

@@ -19,12 +19,8 @@ use crate::ctx::Ctx;
 pub fn mem_ports(ctx: &Ctx) -> Vec<MemPort> {
     let mut ports: Vec<MemPort> = mxu::mem_ports().into();
     ports.extend(vector::mem_ports());
-    ports.extend([
-        permute::PERM_READ,
-        permute::PERM_WRITE,
-        permute::MOV_READ,
-        permute::MOV_WRITE,
-    ]);
+    ports.extend(permute::perm_ports());
+    ports.extend(permute::move_ports());
     if ctx.multi_chip() {
         ports.extend([XFER_READ, NET_WRITE]);
     }
@@ -49,16 +45,22 @@ pub fn retire_units(ctx: &Ctx) -> Vec<&'static str> {
     units
 }
 
+/// The completion reports of every unit.
+fn retire_bundles(ctx: &Ctx) -> Vec<Bundle> {
+    retire_units(ctx)
+        .into_iter()
+        .map(|unit| match unit {
+            "xfer" => xfer_retire_bundle(ctx),
+            unit => retire_bundle(unit, ctx),
+        })
+        .collect()
+}
+
 /// What the retirement trace reports: every program write (address and data) and every
 /// instruction's completion, by unit.
 pub fn trace_bundles(ctx: &Ctx) -> Vec<Bundle> {
     let mut out: Vec<Bundle> = traced_writes(ctx).iter().map(|p| p.bundle(ctx)).collect();
-    for unit in retire_units(ctx) {
-        out.push(match unit {
-            "xfer" => xfer_retire_bundle(ctx),
-            unit => retire_bundle(unit, ctx),
-        });
-    }
+    out.extend(retire_bundles(ctx));
     out
 }
 
@@ -112,8 +114,7 @@ pub fn chip(ctx: &Ctx) -> Module {
             host_tables_bundle(ctx),
             imem_bundle(ctx),
         ])
-        .chain(["ctl", "ldw", "mma", "vec", "perm", "mov"].map(|u| retire_bundle(u, ctx)))
-        .chain(multi.then(|| xfer_retire_bundle(ctx)))
+        .chain(retire_bundles(ctx))
         .collect();
     for b in &internal {
         b.wires(&mut m);
@@ -164,12 +165,12 @@ pub fn chip(ctx: &Ctx) -> Module {
 
     let mut perm = issue.connect(Instance::new("mtn_permute", "u_permute").clocked(), false);
     perm = ops(perm, &[Opcode::Perm]);
-    perm = with_ports(perm, &[permute::PERM_READ, permute::PERM_WRITE]);
+    perm = with_ports(perm, &permute::perm_ports());
     m.instance(retire_bundle("perm", ctx).connect(perm, true));
 
     let mut mov = issue.connect(Instance::new("mtn_move", "u_move").clocked(), false);
     mov = ops(mov, &[Opcode::Mov]);
-    mov = with_ports(mov, &[permute::MOV_READ, permute::MOV_WRITE]);
+    mov = with_ports(mov, &permute::move_ports());
     m.instance(retire_bundle("mov", ctx).connect(mov, true));
 
     if multi {
@@ -259,7 +260,7 @@ pub fn system(ctx: &Ctx, chip: &Module) -> Module {
         &[
             "A system of chips on one clock and reset, linked by the topology. The host port",
             "reaches the chip host_chip_i selects; a write of the control register (start) goes",
-            "to every chip, so all start in the same cycle. cN_* are chip N's trace and status.",
+            "to every chip, so all start in the same cycle. cN_* are chip N's trace.",
         ],
     );
     m.input("host_chip_i", cb);

@@ -9,6 +9,7 @@
 //! weight row `k` at `t + k` and writes shadow row `k` at `t + k + 1`.
 
 use isa::ops::Opcode;
+use isa::timing::mma_latency;
 
 use super::bus::{retire_bundle, sink, MemPort, Reach};
 use super::seq::{issue_bundle, op_bundle};
@@ -199,7 +200,7 @@ pub fn mxu(ctx: &Ctx) -> Module {
     issue_bundle(ctx).ports(&mut m, false);
     op_bundle(ctx, Opcode::Ldw).ports(&mut m, false);
     op_bundle(ctx, Opcode::Mma).ports(&mut m, false);
-    for port in [LDW_READ, MMA_READ, MMA_ACC_READ, MMA_WRITE] {
+    for port in mem_ports() {
         port.bundle(ctx).ports(&mut m, true);
     }
     retire_bundle("ldw", ctx).ports(&mut m, true);
@@ -314,7 +315,7 @@ pub fn mxu(ctx: &Ctx) -> Module {
     m.instance(
         Instance::new("mtn_delay", "u_mma_ctl")
             .param("Width", int(cb as i64))
-            .param("Depth", int(2 * n as i64 - 1))
+            .param("Depth", int(mma_latency(n) as i64 - 1))
             .clocked()
             .conn("d_i", ctl0)
             .conn("q_o", ctl_read.clone()),

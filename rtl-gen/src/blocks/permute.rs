@@ -7,7 +7,7 @@
 
 use isa::encoding::bits_for;
 use isa::ops::{Opcode, PermFunc};
-use isa::timing::COPY_LATENCY;
+use isa::timing::{transpose_latency, COPY_LATENCY};
 
 use super::bus::{retire_bundle, sink, MemPort, Reach};
 use super::mxu::stream_inst;
@@ -20,9 +20,16 @@ pub const PERM_WRITE: MemPort = MemPort::write("perm", Reach::Sram, 8);
 pub const MOV_READ: MemPort = MemPort::read("mov", Reach::Any, 32);
 pub const MOV_WRITE: MemPort = MemPort::write("mov", Reach::Any, 32);
 
+pub fn perm_ports() -> [MemPort; 2] {
+    [PERM_READ, PERM_WRITE]
+}
+
+pub fn move_ports() -> [MemPort; 2] {
+    [MOV_READ, MOV_WRITE]
+}
+
 fn func_lit(ctx: &Ctx, f: PermFunc) -> Expr {
-    let bits = ctx.layout.field_bits(Opcode::Perm.spec().fields[0].kind);
-    lit(bits, f as u64)
+    lit(ctx.func_bits(Opcode::Perm), f as u64)
 }
 
 /// `mtn_permute`.
@@ -40,8 +47,9 @@ pub fn permute(ctx: &Ctx) -> Module {
     );
     issue_bundle(ctx).ports(&mut m, false);
     op_bundle(ctx, Opcode::Perm).ports(&mut m, false);
-    PERM_READ.bundle(ctx).ports(&mut m, true);
-    PERM_WRITE.bundle(ctx).ports(&mut m, true);
+    for port in perm_ports() {
+        port.bundle(ctx).ports(&mut m, true);
+    }
     retire_bundle("perm", ctx).ports(&mut m, true);
 
     let f = |name: &str| id(format!("perm_{name}_i"));
@@ -78,7 +86,7 @@ pub fn permute(ctx: &Ctx) -> Module {
         .param("CountBits", int(cb as i64)),
     );
     // Destination tag: {transpose, func, amount, bank, pc}.
-    let fbits = ctx.layout.field_bits(Opcode::Perm.spec().fields[0].kind);
+    let fbits = ctx.func_bits(Opcode::Perm);
     let tag_bits = 1 + fbits + lb + bb + pcb;
     let tag = m.wire("dst_tag", tag_bits);
     let valid = m.wire("dst_valid", 1);
@@ -199,7 +207,7 @@ pub fn permute(ctx: &Ctx) -> Module {
     m.instance(
         Instance::new("mtn_delay", "u_tr_write")
             .param("Width", int(tw_bits as i64))
-            .param("Depth", int(n as i64 + 1))
+            .param("Depth", int(transpose_latency(n) as i64))
             .clocked()
             .conn(
                 "d_i",
@@ -263,8 +271,9 @@ pub fn move_unit(ctx: &Ctx) -> Module {
     );
     issue_bundle(ctx).ports(&mut m, false);
     op_bundle(ctx, Opcode::Mov).ports(&mut m, false);
-    MOV_READ.bundle(ctx).ports(&mut m, true);
-    MOV_WRITE.bundle(ctx).ports(&mut m, true);
+    for port in move_ports() {
+        port.bundle(ctx).ports(&mut m, true);
+    }
     retire_bundle("mov", ctx).ports(&mut m, true);
     let f = |name: &str| id(format!("mov_{name}_i"));
     let src_last = m.wire("src_last", 1);

@@ -162,10 +162,7 @@ pub fn seq(ctx: &Ctx) -> Module {
     let issue = m.wire("issue", 1);
     let pc_next = m.wire("pc_next", pcb);
     let ctl_issue = m.wire("ctl_issue", 1);
-    let ctl_func = m.wire(
-        "ctl_func",
-        ctx.layout.field_bits(Opcode::Ctl.spec().fields[0].kind),
-    );
+    let ctl_func = m.wire("ctl_func", ctx.func_bits(Opcode::Ctl));
     let halt = m.wire("halt", 1);
 
     m.comment("Instruction memory: the host writes it while idle; running, it reads the next pc.");
@@ -209,7 +206,7 @@ pub fn seq(ctx: &Ctx) -> Module {
         ctl_issue.clone().land(
             ctl_func
                 .clone()
-                .eq(lit(ctl_func_bits(ctx), CtlFunc::Halt as u64)),
+                .eq(lit(ctx.func_bits(Opcode::Ctl), CtlFunc::Halt as u64)),
         ),
     );
     m.assign(
@@ -267,7 +264,7 @@ pub fn seq(ctx: &Ctx) -> Module {
 
     // ctl.sync holds the sequencer for 1 + diameter * link_latency cycles and completes in
     // the last of them; nop and halt complete as they issue.
-    let hold = ctx.cfg.system.diameter() as u64 * ctx.cfg.system.link_latency as u64;
+    let hold = isa::timing::sync_cycles(&ctx.cfg) - 1;
     if hold == 0 {
         m.assign(id("ctl_retire_o"), ctl_issue);
         m.assign(id("ctl_retire_pc_o"), pc_q);
@@ -280,7 +277,7 @@ pub fn seq(ctx: &Ctx) -> Module {
         let sync = ctl_issue.clone().land(
             ctl_func
                 .clone()
-                .eq(lit(ctl_func_bits(ctx), CtlFunc::Sync as u64)),
+                .eq(lit(ctx.func_bits(Opcode::Ctl), CtlFunc::Sync as u64)),
         );
         let counting = left_q.clone().ne(zero(hb));
         m.assign(
@@ -304,8 +301,4 @@ pub fn seq(ctx: &Ctx) -> Module {
         m.assign(id("ctl_retire_pc_o"), mux(done, spc_q, pc_q));
     }
     m
-}
-
-fn ctl_func_bits(ctx: &Ctx) -> u32 {
-    ctx.layout.field_bits(Opcode::Ctl.spec().fields[0].kind)
 }

@@ -222,7 +222,7 @@ pub fn vector(ctx: &Ctx) -> Module {
             },
         )
     });
-    let fb = func_bits();
+    let fb = ctx.func_bits(Opcode::Vop);
     let func = mux(
         issue("vop"),
         f("vop", "func"),
@@ -327,22 +327,12 @@ pub fn vector(ctx: &Ctx) -> Module {
     // Per-lane stage 1.
     let l = || id("l");
     let lane32 = |e: Expr| e.lane(l(), 32);
-    let mut lane_items = Vec::new();
-    let mut w = |name: &str, width: u32, value: Expr| {
-        lane_items.push(Item::Decl {
-            kind: NetKind::Wire,
-            name: name.into(),
-            width: int(width as i64),
-            depth: None,
-        });
-        lane_items.push(Item::Assign(id(name), value));
-        id(name)
-    };
-    let la = w("la", 32, lane32(a.clone()));
-    let lb = w("lb", 32, lane32(b.clone()));
-    let sh = w("sh", 5, lb.clone().bits(4, 0));
-    let signed_lt = w("lt", 1, la.clone().signed().lt(lb.clone().signed()));
-    let sra = w("sra", 32, la.clone().signed().ashr(sh.clone()));
+    let mut lane_items = Items::default();
+    let la = lane_items.wire("la", 32, lane32(a.clone()));
+    let lb = lane_items.wire("lb", 32, lane32(b.clone()));
+    let sh = lane_items.wire("sh", 5, lb.clone().bits(4, 0));
+    let signed_lt = lane_items.wire("lt", 1, la.clone().signed().lt(lb.clone().signed()));
+    let sra = lane_items.wire("sra", 32, la.clone().signed().ashr(sh.clone()));
     let vop_arms = [
         (VopFunc::Add, la.clone() + lb.clone()),
         (VopFunc::Sub, la.clone() - lb.clone()),
@@ -375,20 +365,10 @@ pub fn vector(ctx: &Ctx) -> Module {
             .collect(),
         vec![set(id("vop"), lit(32, 0))],
     )]));
-    let mut w = |name: &str, width: u32, value: Expr| {
-        lane_items.push(Item::Decl {
-            kind: NetKind::Wire,
-            name: name.into(),
-            width: int(width as i64),
-            depth: None,
-        });
-        lane_items.push(Item::Assign(id(name), value));
-        id(name)
-    };
     // RQ stage 1: bias, then the left shift (a positive shift).
-    let biased = w("biased", 32, la.clone() + lane_param(bias_at, 32));
-    let shift = w("shift", shift_bits, lane_param(shift_at, shift_bits));
-    let left = w(
+    let biased = lane_items.wire("biased", 32, la.clone() + lane_param(bias_at, 32));
+    let shift = lane_items.wire("shift", shift_bits, lane_param(shift_at, shift_bits));
+    let left = lane_items.wire(
         "left",
         5,
         mux(
@@ -397,8 +377,8 @@ pub fn vector(ctx: &Ctx) -> Module {
             shift.bits(4, 0),
         ),
     );
-    let rq1 = w("rq1", 32, biased.shl(left));
-    w(
+    let rq1 = lane_items.wire("rq1", 32, biased.shl(left));
+    lane_items.wire(
         "s1_out",
         32,
         mux(
@@ -408,7 +388,7 @@ pub fn vector(ctx: &Ctx) -> Module {
         ),
     );
     // The table entry index: the int8 input plus 128.
-    w(
+    lane_items.wire(
         "lut_index",
         ctx.lut_addr_bits,
         cat(vec![s1_table, la.clone().bit(7).lnot(), la.bits(6, 0)]),
@@ -419,12 +399,7 @@ pub fn vector(ctx: &Ctx) -> Module {
     ));
     lane_items.push(Item::Assign(lane32(id("s1_out_all")), id("s1_out")));
     m.wire("s1_out_all", 32 * n);
-    m.items.push(Item::Generate {
-        genvar: "l".into(),
-        count: int(n as i64),
-        label: "g_s1".into(),
-        items: lane_items,
-    });
+    m.items.push(lane_items.generate("l", n, "g_s1"));
     m.assign(
         id("lut_rd_en_o"),
         c.valid(&s1c).land(kind_is(&s1c, KIND_LUT)),
@@ -445,42 +420,32 @@ pub fn vector(ctx: &Ctx) -> Module {
     let s2_common_at = common_at - 32 * n;
 
     m.comment("Stage 2: the rounding doubling high multiply; LUT results arrive.");
-    let mut items2 = Vec::new();
-    let mut w2 = |name: &str, width: u32, value: Expr| {
-        items2.push(Item::Decl {
-            kind: NetKind::Wire,
-            name: name.into(),
-            width: int(width as i64),
-            depth: None,
-        });
-        items2.push(Item::Assign(id(name), value));
-        id(name)
-    };
-    let x2 = w2("x", 32, lane32(s2x.clone()));
-    let m2 = w2(
+    let mut items2 = Items::default();
+    let x2 = items2.wire("x", 32, lane32(s2x.clone()));
+    let m2 = items2.wire(
         "mult",
         32,
         s2p.clone()
             .part(l().mul(int(32)) + int(s2_mult_at as i64), 32),
     );
     // Signed operands are sign-extended to the 64-bit product's width.
-    let prod = w2("prod", 64, x2.clone().signed().mul(m2.clone().signed()));
-    let rounded = w2("rounded", 64, prod + lit(64, 1 << 30));
+    let prod = items2.wire("prod", 64, x2.clone().signed().mul(m2.clone().signed()));
+    let rounded = items2.wire("rounded", 64, prod + lit(64, 1 << 30));
     let overflow = x2
         .clone()
         .eq(lit(32, 1 << 31))
         .land(m2.eq(lit(32, 1 << 31)));
-    w2(
+    items2.wire(
         "unused_rounded",
         1,
         cat(vec![rounded.clone().bit(63), rounded.clone().bits(30, 0)]).reduce_xor(),
     );
-    let rq2 = w2(
+    let rq2 = items2.wire(
         "rq2",
         32,
         mux(overflow, lit(32, 0x7fff_ffff), rounded.clone().bits(62, 31)),
     );
-    w2(
+    items2.wire(
         "s2_out",
         32,
         mux(
@@ -491,12 +456,7 @@ pub fn vector(ctx: &Ctx) -> Module {
     );
     items2.push(Item::Assign(lane32(id("s2_out_all")), id("s2_out")));
     m.wire("s2_out_all", 32 * n);
-    m.items.push(Item::Generate {
-        genvar: "l".into(),
-        count: int(n as i64),
-        label: "g_s2".into(),
-        items: items2,
-    });
+    m.items.push(items2.generate("l", n, "g_s2"));
 
     // Stage 3 registers: the shift and the shared fields are still needed.
     let (s3c_d, s3c) = m.flop("s3_ctl", c.bits, true);
@@ -512,49 +472,39 @@ pub fn vector(ctx: &Ctx) -> Module {
     let hi = s3p.clone().bits(s3_common_at + 95, s3_common_at + 64);
 
     m.comment("Stage 3: rounding divide by a power of two, zero point, clamp.");
-    let mut items3 = Vec::new();
-    let mut w3 = |name: &str, width: u32, value: Expr| {
-        items3.push(Item::Decl {
-            kind: NetKind::Wire,
-            name: name.into(),
-            width: int(width as i64),
-            depth: None,
-        });
-        items3.push(Item::Assign(id(name), value));
-        id(name)
-    };
-    let x3 = w3("x", 32, lane32(s3x.clone()));
-    let shift3 = w3(
+    let mut items3 = Items::default();
+    let x3 = items3.wire("x", 32, lane32(s3x.clone()));
+    let shift3 = items3.wire(
         "shift",
         shift_bits,
         s3p.clone()
             .part(l().mul(int(shift_bits as i64)), shift_bits),
     );
-    let negated = w3("negated", shift_bits, shift3.clone().neg());
-    let right = w3(
+    let negated = items3.wire("negated", shift_bits, shift3.clone().neg());
+    let right = items3.wire(
         "right",
         shift_bits,
         mux(shift3.bit(shift_bits - 1), negated, zero(shift_bits)),
     );
-    let mask = w3("mask", 32, (lit(32, 1).shl(right.clone())) - lit(32, 1));
-    let remainder = w3("remainder", 32, x3.clone() & mask.clone());
-    let threshold = w3(
+    let mask = items3.wire("mask", 32, (lit(32, 1).shl(right.clone())) - lit(32, 1));
+    let remainder = items3.wire("remainder", 32, x3.clone() & mask.clone());
+    let threshold = items3.wire(
         "threshold",
         32,
         mask.shr(lit(32, 1)) + cat(vec![zero(31), x3.clone().bit(31)]),
     );
-    let shifted = w3("shifted", 32, x3.clone().signed().ashr(right));
-    let divided = w3(
+    let shifted = items3.wire("shifted", 32, x3.clone().signed().ashr(right));
+    let divided = items3.wire(
         "divided",
         32,
         shifted + cat(vec![zero(31), remainder.gt(threshold)]),
     );
-    let with_zp = w3(
+    let with_zp = items3.wire(
         "with_zp",
         33,
         sext(divided, 32, 33) + sext(zp.clone(), 32, 33),
     );
-    let below = w3(
+    let below = items3.wire(
         "below",
         1,
         with_zp
@@ -562,27 +512,22 @@ pub fn vector(ctx: &Ctx) -> Module {
             .signed()
             .lt(sext(lo.clone(), 32, 33).signed()),
     );
-    let above = w3(
+    let above = items3.wire(
         "above",
         1,
         sext(hi.clone(), 32, 33)
             .signed()
             .lt(with_zp.clone().signed()),
     );
-    let rq3 = w3(
+    let rq3 = items3.wire(
         "rq3",
         32,
         mux(below, lo, mux(above, hi, with_zp.bits(31, 0))),
     );
-    w3("s3_out", 32, mux(kind_is(&s3c, KIND_RQ), rq3, x3));
+    items3.wire("s3_out", 32, mux(kind_is(&s3c, KIND_RQ), rq3, x3));
     items3.push(Item::Assign(lane32(id("s3_out_all")), id("s3_out")));
     m.wire("s3_out_all", 32 * n);
-    m.items.push(Item::Generate {
-        genvar: "l".into(),
-        count: int(n as i64),
-        label: "g_s3".into(),
-        items: items3,
-    });
+    m.items.push(items3.generate("l", n, "g_s3"));
 
     // Stage 4: the write.
     let (s4c_d, s4c) = m.flop("s4_ctl", c.bits, true);
@@ -601,11 +546,6 @@ pub fn vector(ctx: &Ctx) -> Module {
     m.assign(id("vec_retire_pc_o"), c.pc(&s4c));
     sink(&mut m, "s4_kind", vec![c.kind(&s4c)]);
     m
-}
-
-/// Bits of the function field the pipeline carries (`VOP`'s; `RED`'s is narrower).
-fn func_bits() -> u32 {
-    isa::encoding::bits_for(VopFunc::NAMES.len() as u32)
 }
 
 /// `RED`: the wrapping sum or the signed maximum of stage 1's `a` lanes.
@@ -628,6 +568,9 @@ fn reduction(m: &mut Module, ctx: &Ctx, out: &Expr, func: &Expr) {
         );
         best = w;
     }
-    let is_max = func.clone().eq(lit(func_bits(), RedFunc::Max as u64));
+    // The pipeline carries the function field at `VOP`'s width; `RED`'s is zero-extended.
+    let is_max = func
+        .clone()
+        .eq(lit(ctx.func_bits(Opcode::Vop), RedFunc::Max as u64));
     m.assign(out.clone(), mux(is_max, best, sum_w));
 }
