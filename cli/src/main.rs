@@ -6,6 +6,7 @@ mod inputs;
 mod mem_cmds;
 mod program_cmds;
 mod rng;
+mod sim_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +32,10 @@ enum Command {
     Run(demo::RunArgs),
     /// Generate the chip's (or system's) Verilog and its descriptor.
     Gen(gen_cmd::GenArgs),
+    /// Run a program on the generated RTL (Verilator or Icarus) and check it against the golden
+    /// model: every instruction's issue and completion cycle, every row written, the final
+    /// memories and the cycle count.
+    Sim(sim_cmd::SimArgs),
     /// Check or print hardware configurations.
     #[command(subcommand)]
     Config(mem_cmds::ConfigCmd),
@@ -51,6 +56,7 @@ fn main() {
     let result = match &cli.command {
         Command::Run(args) => demo::run(args),
         Command::Gen(args) => gen_cmd::gen(args),
+        Command::Sim(args) => sim_cmd::sim(args),
         Command::Config(cmd) => mem_cmds::config(cmd),
         Command::Asm(args) => program_cmds::asm(args),
         Command::Disasm(args) => program_cmds::disasm(args),

@@ -272,3 +272,113 @@ fn gen_refuses_an_invalid_config_before_writing_anything() {
         "nothing may be written for an invalid config"
     );
 }
+
+const VOP_PROGRAM: &str = "\
++0 vop.add a=acc0[0] b=imm imm=5 dst=acc0[8] count=2
++5 mov src=acc0[8] dst=sram1[0] count=2
++4 ctl.halt
+";
+
+#[test]
+fn sim_passes_the_example_on_verilator() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("in.mtm").display().to_string();
+    metronome()
+        .args([
+            "mem", "random", "-o", &mem, "--preset", "tiny", "--seed", "5",
+        ])
+        .assert()
+        .success();
+    let text = stdout(
+        metronome()
+            .args([
+                "sim",
+                "examples/tile.s",
+                "--preset",
+                "tiny",
+                "--mem",
+                &mem,
+                "--json",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR").to_string() + "/.."),
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["result"], "pass", "{text}");
+    assert_eq!(v["cycles"]["predicted"], v["cycles"]["measured"]);
+    assert!(v["rows_written"].as_u64().unwrap() > 0);
+}
+
+/// The checker catches a planted bug and names the op, its source line and the cycle.
+#[test]
+fn sim_names_the_op_and_cycle_of_a_planted_bug() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(dir.path(), "v.s", VOP_PROGRAM);
+    let mem = dir.path().join("in.mtm").display().to_string();
+    metronome()
+        .args([
+            "mem", "random", "-o", &mem, "--preset", "tiny", "--seed", "3",
+        ])
+        .assert()
+        .success();
+    let out = metronome()
+        .args([
+            "sim",
+            &src,
+            "--preset",
+            "tiny",
+            "--mem",
+            &mem,
+            "--simulator",
+            "icarus",
+        ])
+        .args(["--inject-fault", "vop-add-bit-flip"])
+        .assert()
+        .failure()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("FAIL on icarus"), "{text}");
+    // Row 0 of the vop.add (line 1) is written at cycle 4, with lane 1 off by the bit.
+    assert!(text.contains("chip 0 instruction 0 (line 1)"), "{text}");
+    assert!(text.contains("+0 vop.add"), "{text}");
+    assert!(text.contains("cycle 4: chip 0 acc0[8]"), "{text}");
+    // Without the fault the same run passes.
+    metronome()
+        .args([
+            "sim",
+            &src,
+            "--preset",
+            "tiny",
+            "--mem",
+            &mem,
+            "--simulator",
+            "icarus",
+        ])
+        .assert()
+        .success();
+}
+
+#[test]
+fn sim_refuses_what_it_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(dir.path(), "v.s", VOP_PROGRAM);
+    // No built-in Verilator model of medium.
+    let err = stderr_of_failure(metronome().args(["sim", &src, "--preset", "medium"]));
+    assert!(
+        err.contains("no Verilator model") && err.contains("Icarus runs any config"),
+        "{err}"
+    );
+    // A memory image made for another config.
+    let mem = dir.path().join("small.mtm").display().to_string();
+    metronome()
+        .args(["mem", "random", "-o", &mem, "--preset", "small"])
+        .assert()
+        .success();
+    let err = stderr_of_failure(metronome().args(["sim", &src, "--preset", "tiny", "--mem", &mem]));
+    assert!(err.contains("was made for config"), "{err}");
+    // Over its cycle budget.
+    let err =
+        stderr_of_failure(metronome().args(["sim", &src, "--preset", "tiny", "--max-cycles", "5"]));
+    assert!(err.contains("over the budget of 5"), "{err}");
+}

@@ -8,6 +8,17 @@ use crate::RtlRun;
 /// Every difference between the golden run and the RTL's: SRAM, accumulators, cycle counts,
 /// then the trace op by op ([`crate::trace::compare`]).
 pub fn mismatches(golden: &Run, rtl: &RtlRun) -> Vec<String> {
+    let mut out = state_mismatches(golden, rtl);
+    out.extend(
+        crate::trace::compare(golden, &rtl.trace)
+            .iter()
+            .map(|m| m.to_string()),
+    );
+    out
+}
+
+/// The differences in the final memories and the cycle counts.
+pub fn state_mismatches(golden: &Run, rtl: &RtlRun) -> Vec<String> {
     let mut out = Vec::new();
     for (c, (g, r)) in golden.state.chips.iter().zip(&rtl.state.chips).enumerate() {
         for ((idx, want), got) in g.sram.indexed_iter().zip(r.sram.iter()) {
@@ -36,10 +47,5 @@ pub fn mismatches(golden: &Run, rtl: &RtlRun) -> Vec<String> {
             rtl.cycles
         ));
     }
-    out.extend(
-        crate::trace::compare(golden, &rtl.trace)
-            .iter()
-            .map(|m| m.to_string()),
-    );
     out
 }

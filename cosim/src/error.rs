@@ -26,8 +26,8 @@ pub enum SimError {
     #[error("the simulator's output is malformed: {0}")]
     Output(String),
     #[error(
-        "no Verilator model of config {hash} is built into this binary; the built-in ones are \
-         {built}"
+        "no Verilator model of config {hash} is built into this binary (the built-in ones are \
+         {built}); Icarus runs any config (`metronome sim --simulator icarus`)"
     )]
     NoModel { hash: String, built: String },
     #[error(transparent)]

@@ -84,7 +84,12 @@ impl HostPort {
     }
 
     /// The results of a [`HostPort::session`] from the words it read.
-    pub fn finish(&self, words: &[u32], trace: Vec<TraceEvent>) -> Result<RtlRun, SimError> {
+    pub fn finish(
+        &self,
+        words: &[u32],
+        trace: Vec<TraceEvent>,
+        simulated_cycles: u64,
+    ) -> Result<RtlRun, SimError> {
         let reads = |ops: Vec<HostOp>| {
             ops.iter()
                 .filter(|op| matches!(op, HostOp::Read { .. }))
@@ -110,6 +115,7 @@ impl HostPort {
             cycles,
             state,
             trace,
+            simulated_cycles,
         })
     }
 

@@ -79,8 +79,8 @@ impl Icarus {
         })
     }
 
-    /// Runs host operations; returns the words read, in order.
-    pub fn drive(&self, ops: &[HostOp]) -> Result<Vec<u32>, SimError> {
+    /// Runs host operations; returns the words read, in order, and the cycles simulated.
+    pub fn drive(&self, ops: &[HostOp]) -> Result<(Vec<u32>, u64), SimError> {
         if ops.len() >= MAX_COMMANDS {
             return Err(SimError::Output(format!(
                 "{} host operations exceed the test bench's {MAX_COMMANDS}",
@@ -103,11 +103,19 @@ impl Icarus {
         tool("vvp", &["-n".into(), "model.vvp".into()], self.dir.path())?;
         let dump = std::fs::read_to_string(self.dir.path().join("dump.txt"))?;
         let mut words = Vec::new();
+        let mut cycles: u64 = ops
+            .iter()
+            .map(|op| match op {
+                HostOp::Write { .. } | HostOp::Read { .. } => 1,
+                HostOp::Idle(n) => *n as u64,
+                HostOp::Run { .. } => 0,
+            })
+            .sum();
         for (i, line) in dump.lines().enumerate() {
             let bad = || SimError::Output(format!("dump.txt line {}: {line:?}", i + 1));
             match line.split_once(' ') {
                 Some(("r", hex)) => words.push(u32::from_str_radix(hex, 16).map_err(|_| bad())?),
-                Some(("halted", _)) => {}
+                Some(("halted", n)) => cycles += n.parse::<u64>().map_err(|_| bad())?,
                 _ if line == "budget" => {
                     let budget = ops
                         .iter()
@@ -121,7 +129,7 @@ impl Icarus {
                 _ => return Err(bad()),
             }
         }
-        Ok(words)
+        Ok((words, cycles))
     }
 
     /// Loads `program` and `image`, runs to halt (at most `budget` cycles) and reads
@@ -133,7 +141,7 @@ impl Icarus {
         budget: u64,
     ) -> Result<RtlRun, SimError> {
         let host = HostPort::new(&self.cfg);
-        let words = self.drive(&host.session(program, image, budget)?)?;
+        let (words, cycles) = self.drive(&host.session(program, image, budget)?)?;
         let text = std::fs::read_to_string(self.dir.path().join("trace.txt"))?;
         let trace = trace::parse(&text, self.cfg.lanes()).map_err(|line| {
             SimError::Output(format!(
@@ -141,6 +149,6 @@ impl Icarus {
                 text.lines().nth(line - 1).unwrap_or_default()
             ))
         })?;
-        host.finish(&words, trace)
+        host.finish(&words, trace, cycles)
     }
 }

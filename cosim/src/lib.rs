@@ -42,4 +42,6 @@ pub struct RtlRun {
     pub state: SystemState,
     /// The retirement trace, in cycle order.
     pub trace: Vec<trace::TraceEvent>,
+    /// Clock cycles simulated in all: loading, the program, reading back.
+    pub simulated_cycles: u64,
 }

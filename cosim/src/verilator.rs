@@ -51,6 +51,8 @@ pub struct Verilated {
     cfg: HwConfig,
     design: Design,
     records: Vec<ffi::TraceRecord>,
+    /// Clock cycles run since the model was made.
+    cycles: u64,
 }
 
 impl Verilated {
@@ -79,6 +81,7 @@ impl Verilated {
             cfg: cfg.clone(),
             design: rtl_gen::generate(cfg)?,
             records: Vec::new(),
+            cycles: 0,
         })
     }
 
@@ -90,20 +93,20 @@ impl Verilated {
             match *op {
                 HostOp::Write { chip, addr, data } => {
                     model.as_mut().host(true, true, chip, addr, data);
-                    model.as_mut().run(1, false, &mut self.records);
+                    self.cycles += model.as_mut().run(1, false, &mut self.records);
                     model.host(false, false, 0, 0, 0);
                 }
                 HostOp::Read { chip, addr } => {
                     model.as_mut().host(true, false, chip, addr, 0);
-                    model.as_mut().run(1, false, &mut self.records);
+                    self.cycles += model.as_mut().run(1, false, &mut self.records);
                     model.as_mut().host(false, false, 0, 0, 0);
                     words.push(model.host_rdata());
                 }
                 HostOp::Idle(n) => {
-                    model.run(n as u64, false, &mut self.records);
+                    self.cycles += model.run(n as u64, false, &mut self.records);
                 }
                 HostOp::Run { budget } => {
-                    model.as_mut().run(budget, true, &mut self.records);
+                    self.cycles += model.as_mut().run(budget, true, &mut self.records);
                     if !model.halted() {
                         return Err(SimError::OverBudget { budget });
                     }
@@ -126,7 +129,7 @@ impl Verilated {
         let ops = host.session(program, image, budget)?;
         *self = Verilated::new(&self.cfg)?;
         let words = self.drive(&ops)?;
-        host.finish(&words, self.trace())
+        host.finish(&words, self.trace(), self.cycles)
     }
 
     /// The recorded trace as events.

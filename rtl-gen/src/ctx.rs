@@ -30,6 +30,8 @@ pub struct Ctx {
     pub host_addr_bits: u32,
     /// Link ports of every chip (the most links any chip of the system has).
     pub link_ports: u32,
+    /// A bug to plant, to prove the co-simulation catches it.
+    pub fault: Option<crate::Fault>,
 }
 
 /// Bits of one requantization parameter entry in the parameter memory: per lane bias (32),
@@ -74,6 +76,7 @@ impl Ctx {
             stage_words,
             host_addr_bits: stage_index_bits + 1,
             link_ports,
+            fault: None,
             layout,
         }
     }

@@ -23,7 +23,7 @@ pub const FILE_NAME: &str = "metronome.json";
 /// Bumped whenever the descriptor's shape changes.
 pub const FORMAT_VERSION: u32 = 1;
 
-pub fn descriptor(ctx: &Ctx, top: &str, modules: &[Module]) -> String {
+pub fn descriptor(ctx: &Ctx, top: &str, modules: &[Module], fault: Option<crate::Fault>) -> String {
     let ops: Vec<Value> = Opcode::ALL
         .iter()
         .map(|op| {
@@ -67,6 +67,7 @@ pub fn descriptor(ctx: &Ctx, top: &str, modules: &[Module]) -> String {
         "config": serde_json::to_value(&ctx.cfg).expect("a config serializes"),
         "config_hash": ctx.cfg.hash().to_string(),
         "top": top,
+        "fault": fault.map(|f| f.name()),
         "modules": modules.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
         "isa": {
             "word_bits": ctx.word_bits,

@@ -334,7 +334,14 @@ pub fn vector(ctx: &Ctx) -> Module {
     let signed_lt = lane_items.wire("lt", 1, la.clone().signed().lt(lb.clone().signed()));
     let sra = lane_items.wire("sra", 32, la.clone().signed().ashr(sh.clone()));
     let vop_arms = [
-        (VopFunc::Add, la.clone() + lb.clone()),
+        (VopFunc::Add, {
+            let sum = la.clone() + lb.clone();
+            match ctx.fault {
+                // The planted bug: bit 0 of lane 1 flipped.
+                Some(crate::Fault::VopAddBitFlip) => sum ^ cat(vec![zero(31), id("l").eq(int(1))]),
+                None => sum,
+            }
+        }),
         (VopFunc::Sub, la.clone() - lb.clone()),
         (VopFunc::Mul, la.clone().mul(lb.clone())),
         (VopFunc::Max, mux(signed_lt.clone(), lb.clone(), la.clone())),

@@ -1,0 +1,184 @@
+//! `metronome sim`: run a program on the generated RTL and check it against the golden model,
+//! op by op and cycle by cycle.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use cosim::icarus::Icarus;
+use cosim::trace::TraceEvent;
+use cosim::verilator::Verilated;
+use cosim::RtlRun;
+use golden::SystemState;
+use isa::{format_instr, MemImage};
+use rtl_gen::Fault;
+use serde_json::json;
+
+use crate::inputs::{load_image, load_program, ConfigArgs};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Simulator {
+    /// The built-in Verilator models (configs tiny, small, and tiny as a 2-chip ring
+    /// with link latency 2 or a 2x2 mesh with latency 1).
+    Verilator,
+    /// Icarus Verilog: any config, generated and compiled on the spot (slower).
+    Icarus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FaultArg {
+    /// VOP add results get bit 0 of lane 1 flipped.
+    VopAddBitFlip,
+}
+
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    /// Program file or assembler text.
+    pub program: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Initial memory image (default: all zeros).
+    #[arg(long, value_name = "IMAGE")]
+    pub mem: Option<PathBuf>,
+    /// The simulator to run the RTL on.
+    #[arg(long, value_enum, default_value = "verilator")]
+    pub simulator: Simulator,
+    /// Stop with an error if the program runs longer than this many cycles.
+    #[arg(long, value_name = "CYCLES", default_value_t = 1_000_000)]
+    pub max_cycles: u64,
+    /// How many divergences to show.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub show: usize,
+    /// Plant a bug in the generated RTL (Icarus only), to see the checker catch it.
+    #[arg(long, value_enum, value_name = "FAULT")]
+    pub inject_fault: Option<FaultArg>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn sim(args: &SimArgs) -> Result<()> {
+    let cfg = args.config.load()?;
+    let loaded = load_program(&args.program, &cfg)?;
+    let program = &loaded.program;
+    let image = match &args.mem {
+        Some(path) => load_image(path, &cfg)?,
+        None => MemImage::default(),
+    };
+    let state = SystemState::from_image(&cfg, &image).context("the memory image")?;
+    let golden = golden::run(program, &cfg, state, Some(args.max_cycles))
+        .with_context(|| format!("{} on the golden model", args.program.display()))?;
+
+    let fault = args.inject_fault.map(|f| match f {
+        FaultArg::VopAddBitFlip => Fault::VopAddBitFlip,
+    });
+    let started = Instant::now();
+    let rtl: RtlRun = match args.simulator {
+        Simulator::Verilator => {
+            if fault.is_some() {
+                bail!(
+                    "faults are planted in RTL generated at run time: use --simulator icarus \
+                     with --inject-fault"
+                );
+            }
+            Verilated::new(&cfg)?.run(program, &image, args.max_cycles)?
+        }
+        Simulator::Icarus => {
+            let design = rtl_gen::generate_with_fault(&cfg, fault)?;
+            Icarus::compile(&design)?.run(program, &image, args.max_cycles)?
+        }
+    };
+    let wall = started.elapsed().as_secs_f64();
+
+    let trace = cosim::trace::compare(&golden, &rtl.trace);
+    let state = cosim::compare::state_mismatches(&golden, &rtl);
+    let pass = trace.is_empty() && state.is_empty();
+    let predicted = golden.cycles();
+    let measured = rtl.cycles.iter().copied().max().unwrap_or(0);
+    let rows = rtl
+        .trace
+        .iter()
+        .filter(|e| matches!(e, TraceEvent::Write { .. }))
+        .count();
+    let rate = rtl.simulated_cycles as f64 / wall.max(1e-9);
+    let sim_name = match args.simulator {
+        Simulator::Verilator => "verilator",
+        Simulator::Icarus => "icarus",
+    };
+    let instr_at = |chip: u32, index: usize| {
+        program.chips[chip as usize]
+            .get(index)
+            .map_or_else(String::new, |i| format_instr(i))
+    };
+    if args.json {
+        let divergences: Vec<_> = trace
+            .iter()
+            .take(args.show)
+            .map(|m| {
+                json!({
+                    "chip": m.chip,
+                    "index": m.index,
+                    "instruction": instr_at(m.chip, m.index),
+                    "line": loaded.line(m.chip, m.index),
+                    "cycle": m.cycle,
+                    "what": m.what,
+                    "expected": m.expected,
+                    "actual": m.actual,
+                })
+            })
+            .collect();
+        let out = json!({
+            "result": if pass { "pass" } else { "fail" },
+            "simulator": sim_name,
+            "config_hash": cfg.hash().to_string(),
+            "fault": fault.map(|f| f.name()),
+            "instructions": golden.retired.len(),
+            "rows_written": rows,
+            "cycles": { "predicted": predicted, "measured": measured, "per_chip": rtl.cycles },
+            "divergences": trace.len(),
+            "first_divergences": divergences,
+            "state_mismatches": state.len(),
+            "first_state_mismatches": state.iter().take(args.show).collect::<Vec<_>>(),
+            "simulated_cycles": rtl.simulated_cycles,
+            "wall_seconds": wall,
+            "simulated_cycles_per_second": rate,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} on {sim_name}: {} instructions, {rows} rows written",
+            if pass { "PASS" } else { "FAIL" },
+            golden.retired.len()
+        );
+        println!("cycles: predicted {predicted}, measured {measured}");
+        println!(
+            "simulated {} cycles in {wall:.2} s ({:.0} cycles/s, loading and read-back included)",
+            rtl.simulated_cycles, rate
+        );
+        if !trace.is_empty() {
+            println!(
+                "\n{} divergence(s) from the golden model; first ones:",
+                trace.len()
+            );
+            for m in trace.iter().take(args.show) {
+                println!("  {}", loaded.locate(m.chip, m.index));
+                println!("    {}", instr_at(m.chip, m.index));
+                println!(
+                    "    cycle {}: {}: expected {}, got {}",
+                    m.cycle, m.what, m.expected, m.actual
+                );
+            }
+        }
+        if !state.is_empty() {
+            println!("\n{} final-state mismatch(es); first ones:", state.len());
+            for s in state.iter().take(args.show) {
+                println!("  {s}");
+            }
+        }
+    }
+    if !pass {
+        bail!("the RTL diverged from the golden model");
+    }
+    Ok(())
+}
