@@ -109,7 +109,7 @@ pub fn sim(args: &SimArgs) -> Result<()> {
     let instr_at = |chip: u32, index: usize| {
         program.chips[chip as usize]
             .get(index)
-            .map_or_else(String::new, |i| format_instr(i))
+            .map_or_else(String::new, format_instr)
     };
     if args.json {
         let divergences: Vec<_> = trace
