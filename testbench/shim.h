@@ -5,12 +5,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "rust/cxx.h"
 
 namespace mtn {
-
-struct TraceRecord;
 
 class Model {
  public:
@@ -18,9 +17,16 @@ class Model {
   // Drives the host port for the next cycle (`chip` selects the chip of a system).
   virtual void host(bool req, bool we, uint32_t chip, uint32_t addr, uint32_t wdata) = 0;
   // Runs `cycles` clock cycles. In each, the model is evaluated with the clock low, the trace
-  // ports are sampled into `trace`, then the clock rises. Stops early, after a full cycle,
-  // once every chip has halted if `until_halt`; returns the cycles run.
-  virtual uint64_t run(uint64_t cycles, bool until_halt, rust::Vec<TraceRecord>& trace) = 0;
+  // ports are sampled into the trace buffer, then the clock rises. Stops early, after a full
+  // cycle, once every chip has halted if `until_halt`; returns the cycles run.
+  virtual uint64_t run(uint64_t cycles, bool until_halt) = 0;
+  // The trace buffer: records of 32-bit words, each `kind << 24 | index << 16 | chip`,
+  // cycle (low, high), pc, chip that ran it, acc, bank, row, data word count, data words
+  // (lowest first). Kind 0 issue, 1 completion of unit `index`, 2 write through port `index`.
+  virtual const std::vector<uint32_t>& trace() const = 0;
+  // Runs `cycles` clock cycles with nothing else: the bare loop the harness is measured
+  // against.
+  virtual uint64_t run_bare(uint64_t cycles) = 0;
   // The host port's read data (valid the cycle after a read request).
   virtual uint32_t host_rdata() const = 0;
   virtual bool halted() const = 0;

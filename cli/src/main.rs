@@ -1,5 +1,6 @@
 //! `metronome`: generate, program, verify and run deterministic inference accelerators.
 
+mod bench_cmd;
 mod demo;
 mod gen_cmd;
 mod inputs;
@@ -36,6 +37,9 @@ enum Command {
     /// model: every instruction's issue and completion cycle, every row written, the final
     /// memories and the cycle count.
     Sim(sim_cmd::SimArgs),
+    /// Performance measurements.
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCmd),
     /// Check or print hardware configurations.
     #[command(subcommand)]
     Config(mem_cmds::ConfigCmd),
@@ -57,6 +61,7 @@ fn main() {
         Command::Run(args) => demo::run(args),
         Command::Gen(args) => gen_cmd::gen(args),
         Command::Sim(args) => sim_cmd::sim(args),
+        Command::Bench(cmd) => bench_cmd::bench(cmd),
         Command::Config(cmd) => mem_cmds::config(cmd),
         Command::Asm(args) => program_cmds::asm(args),
         Command::Disasm(args) => program_cmds::disasm(args),

@@ -73,13 +73,20 @@ impl HostPort {
         image: &MemImage,
         budget: u64,
     ) -> Result<Vec<HostOp>, SimError> {
-        golden::verify(program, &self.cfg).map_err(SimError::Rejected)?;
-        image.validate(&self.cfg)?;
         let mut ops = self.identify();
-        ops.extend(self.load_and_start(program, image));
-        ops.push(HostOp::Idle(START_LATENCY - 1));
+        ops.extend(self.start(program, image)?);
         ops.push(HostOp::Run { budget });
         ops.extend(self.read_back());
+        Ok(ops)
+    }
+
+    /// Checks `program` and `image`, loads them and starts every chip; the program's cycle 0
+    /// is the cycle after the last operation.
+    pub fn start(&self, program: &Program, image: &MemImage) -> Result<Vec<HostOp>, SimError> {
+        golden::verify(program, &self.cfg).map_err(SimError::Rejected)?;
+        image.validate(&self.cfg)?;
+        let mut ops = self.load_and_start(program, image);
+        ops.push(HostOp::Idle(START_LATENCY - 1));
         Ok(ops)
     }
 

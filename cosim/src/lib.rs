@@ -21,6 +21,7 @@
 //! assert!(cosim::compare::mismatches(&golden, &rtl).is_empty());
 //! ```
 
+pub mod bench;
 pub mod compare;
 mod error;
 pub mod host;

@@ -12,32 +12,14 @@ use crate::{RtlRun, SimError};
 
 #[cxx::bridge(namespace = "mtn")]
 mod ffi {
-    /// One trace sample: kind 0 issue, 1 completion of unit `index`, 2 write through write
-    /// port `index` (`data`: the row, 32-bit words, lowest first).
-    struct TraceRecord {
-        chip: u32,
-        kind: u32,
-        index: u32,
-        cycle: u64,
-        pc: u32,
-        src: u32,
-        acc: u32,
-        bank: u32,
-        row: u32,
-        data: Vec<u32>,
-    }
-
     unsafe extern "C++" {
         include!("shim.h");
         type Model;
         fn new_model(name: &str) -> UniquePtr<Model>;
         fn host(self: Pin<&mut Model>, req: bool, we: bool, chip: u32, addr: u32, wdata: u32);
-        fn run(
-            self: Pin<&mut Model>,
-            cycles: u64,
-            until_halt: bool,
-            trace: &mut Vec<TraceRecord>,
-        ) -> u64;
+        fn run(self: Pin<&mut Model>, cycles: u64, until_halt: bool) -> u64;
+        fn run_bare(self: Pin<&mut Model>, cycles: u64) -> u64;
+        fn trace(self: &Model) -> &CxxVector<u32>;
         fn host_rdata(self: &Model) -> u32;
         fn halted(self: &Model) -> bool;
     }
@@ -45,12 +27,19 @@ mod ffi {
 
 include!(concat!(env!("OUT_DIR"), "/models.rs"));
 
+/// Simulation speed of the harness next to a bare C++ loop, measured in one run.
+#[derive(Clone, Debug)]
+pub struct SimBench {
+    pub cycles: u64,
+    pub harness_cycles_per_second: f64,
+    pub bare_cycles_per_second: f64,
+}
+
 /// A verilated model of one config.
 pub struct Verilated {
     model: cxx::UniquePtr<ffi::Model>,
     cfg: HwConfig,
     design: Design,
-    records: Vec<ffi::TraceRecord>,
     /// Clock cycles run since the model was made.
     cycles: u64,
 }
@@ -80,7 +69,6 @@ impl Verilated {
             model,
             cfg: cfg.clone(),
             design: rtl_gen::generate(cfg)?,
-            records: Vec::new(),
             cycles: 0,
         })
     }
@@ -93,20 +81,20 @@ impl Verilated {
             match *op {
                 HostOp::Write { chip, addr, data } => {
                     model.as_mut().host(true, true, chip, addr, data);
-                    self.cycles += model.as_mut().run(1, false, &mut self.records);
+                    self.cycles += model.as_mut().run(1, false);
                     model.host(false, false, 0, 0, 0);
                 }
                 HostOp::Read { chip, addr } => {
                     model.as_mut().host(true, false, chip, addr, 0);
-                    self.cycles += model.as_mut().run(1, false, &mut self.records);
+                    self.cycles += model.as_mut().run(1, false);
                     model.as_mut().host(false, false, 0, 0, 0);
                     words.push(model.host_rdata());
                 }
                 HostOp::Idle(n) => {
-                    self.cycles += model.run(n as u64, false, &mut self.records);
+                    self.cycles += model.run(n as u64, false);
                 }
                 HostOp::Run { budget } => {
-                    self.cycles += model.as_mut().run(budget, true, &mut self.records);
+                    self.cycles += model.as_mut().run(budget, true);
                     if !model.halted() {
                         return Err(SimError::OverBudget { budget });
                     }
@@ -132,33 +120,71 @@ impl Verilated {
         host.finish(&words, self.trace(), self.cycles)
     }
 
-    /// The recorded trace as events.
+    /// Speed of the harness (trace sampled every cycle) against a bare C++ loop, on fresh
+    /// models running `program` from the start for `cycles` cycles; best of `repeats`.
+    pub fn bench(
+        cfg: &HwConfig,
+        program: &Program,
+        image: &MemImage,
+        cycles: u64,
+        repeats: u32,
+    ) -> Result<SimBench, SimError> {
+        let start = HostPort::new(cfg).start(program, image)?;
+        let mut best = [f64::INFINITY; 2];
+        for _ in 0..repeats.max(1) {
+            for (mode, best) in best.iter_mut().enumerate() {
+                let mut sim = Verilated::new(cfg)?;
+                sim.drive(&start)?;
+                let timer = std::time::Instant::now();
+                if mode == 0 {
+                    sim.model.pin_mut().run(cycles, false);
+                } else {
+                    sim.model.pin_mut().run_bare(cycles);
+                }
+                *best = best.min(timer.elapsed().as_secs_f64());
+            }
+        }
+        Ok(SimBench {
+            cycles,
+            harness_cycles_per_second: cycles as f64 / best[0],
+            bare_cycles_per_second: cycles as f64 / best[1],
+        })
+    }
+
+    /// The recorded trace as events (see `testbench/shim.h` for the record layout).
     fn trace(&self) -> Vec<TraceEvent> {
         let units = self.design.retire_units();
         let ports = self.design.traced_writes();
         let n = self.cfg.lanes();
-        self.records
-            .iter()
-            .map(|r| match r.kind {
+        let words: Vec<u32> = self.model.trace().iter().copied().collect();
+        let mut events = Vec::new();
+        let mut at = 0;
+        while at + 9 <= words.len() {
+            let r = &words[at..at + 9];
+            let (kind, index, chip) = (r[0] >> 24, (r[0] >> 16 & 0xff) as usize, r[0] & 0xffff);
+            let cycle = r[1] as u64 | (r[2] as u64) << 32;
+            let data = &words[at + 9..at + 9 + r[8] as usize];
+            at += 9 + r[8] as usize;
+            events.push(match kind {
                 0 => TraceEvent::Issue {
-                    chip: r.chip,
-                    cycle: r.cycle,
-                    pc: r.pc,
+                    chip,
+                    cycle,
+                    pc: r[3],
                 },
                 1 => TraceEvent::Retire {
-                    unit: units[r.index as usize].to_string(),
-                    chip: r.src,
-                    cycle: r.cycle,
-                    pc: r.pc,
+                    unit: units[index].to_string(),
+                    chip: r[4],
+                    cycle,
+                    pc: r[3],
                 },
                 _ => {
-                    let port = ports[r.index as usize];
-                    let acc = r.acc == 1;
+                    let port = ports[index];
+                    let acc = r[5] == 1;
                     let lanes = (0..n)
                         .map(|l| {
                             let raw = match port.lane_bits {
-                                8 => (r.data[l / 4] >> (8 * (l % 4))) as u64,
-                                _ => r.data[l] as u64,
+                                8 => (data[l / 4] >> (8 * (l % 4))) as u64,
+                                _ => data[l] as u64,
                             };
                             stored_lane(raw, port.lane_bits, acc)
                         })
@@ -166,16 +192,17 @@ impl Verilated {
                     TraceEvent::Write {
                         port: port.name.to_string(),
                         word: Word {
-                            chip: r.chip,
+                            chip,
                             mem: if acc { Mem::Acc } else { Mem::Sram },
-                            bank: r.bank,
-                            row: r.row as u64,
+                            bank: r[6],
+                            row: r[7] as u64,
                         },
-                        cycle: r.cycle,
+                        cycle,
                         lanes,
                     }
                 }
-            })
-            .collect()
+            });
+        }
+        events
     }
 }
