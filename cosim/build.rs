@@ -18,7 +18,7 @@ use rtl_gen::Design;
 use sha2::{Digest, Sha256};
 
 /// Bump when the shim or the generated glue changes in a way the key does not see.
-const SHIM_VERSION: &str = "4";
+const SHIM_VERSION: &str = "5";
 const VERILATOR_FLAGS: &[&str] = &["--cc", "--x-assign", "0", "--x-initial", "0", "-O3"];
 const CXX_FLAGS: &[&str] = &[
     "-std=c++17",
@@ -307,7 +307,7 @@ fn model_class(name: &str, prefix: &str, design: &Design) -> String {
         let cycle = t("cycle");
         writeln!(
             sample,
-            "    if ({}) push({c}, 0, 0, {cycle}, {}, {c}, 0, 0, 0, 0);",
+            "    if ({}) push({c}, 0, 0, {cycle}, {}, {c}, 0, 0, 0);",
             t("issue"),
             t("issue_pc")
         )
@@ -323,7 +323,7 @@ fn model_class(name: &str, prefix: &str, design: &Design) -> String {
             };
             writeln!(
                 sample,
-                "    if ({}) push({c}, 1, {u}, {cycle}, {}, {src}, 0, 0, 0, 0);",
+                "    if ({}) push({c}, 1, {u}, {cycle}, {}, {src}, 0, 0, 0);",
                 t(&format!("{unit}_retire")),
                 t(&format!("{unit}_retire_pc"))
             )
@@ -340,11 +340,10 @@ fn model_class(name: &str, prefix: &str, design: &Design) -> String {
             let bits = width(&format!("trace_{n}_wr_data_o"));
             writeln!(
                 sample,
-                "    if ({}) {{\n      push({c}, 2, {p}, {cycle}, 0, {c}, {acc}, {}, {}, {});\n      {}\n    }}",
+                "    if ({}) {{\n      push({c}, 2, {p}, {cycle}, 0, {c}, {acc}, {}, {});\n      {}\n    }}",
                 t(&format!("{n}_wr_en")),
                 t(&format!("{n}_wr_bank")),
                 t(&format!("{n}_wr_row")),
-                bits.div_ceil(32),
                 words(&data, bits)
             )
             .unwrap();
@@ -407,11 +406,11 @@ class Model_{name} final : public Model {{
  private:
   const std::vector<uint32_t>& trace() const override {{ return trace_; }}
   void push(uint32_t chip, uint32_t kind, uint32_t index, uint64_t cycle, uint32_t pc,
-            uint32_t src, uint32_t acc, uint32_t bank, uint32_t row, uint32_t words) {{
-    const uint32_t header[9] = {{kind << 24 | index << 16 | chip, static_cast<uint32_t>(cycle),
-                                static_cast<uint32_t>(cycle >> 32), pc, src, acc, bank, row,
-                                words}};
-    trace_.insert(trace_.end(), header, header + 9);
+            uint32_t src, uint32_t acc, uint32_t bank, uint32_t row) {{
+    const uint32_t header[5] = {{kind << 24 | index << 16 | chip, static_cast<uint32_t>(cycle),
+                                static_cast<uint32_t>(cycle >> 32), src << 16 | pc,
+                                acc << 31 | bank << 16 | row}};
+    trace_.insert(trace_.end(), header, header + 5);
   }}
   std::vector<uint32_t> trace_;
   std::unique_ptr<VerilatedContext> ctx_;

@@ -20,9 +20,10 @@ class Model {
   // ports are sampled into the trace buffer, then the clock rises. Stops early, after a full
   // cycle, once every chip has halted if `until_halt`; returns the cycles run.
   virtual uint64_t run(uint64_t cycles, bool until_halt) = 0;
-  // The trace buffer: records of 32-bit words, each `kind << 24 | index << 16 | chip`,
-  // cycle (low, high), pc, chip that ran it, acc, bank, row, data word count, data words
-  // (lowest first). Kind 0 issue, 1 completion of unit `index`, 2 write through port `index`.
+  // The trace buffer: records of five 32-bit words, `kind << 24 | index << 16 | chip`, cycle
+  // (low, high), `ran_on << 16 | pc`, `acc << 31 | bank << 16 | row`; a write is followed by
+  // its data (the port's width in words, lowest first). Kind 0 issue, 1 completion of unit
+  // `index`, 2 write through port `index`.
   virtual const std::vector<uint32_t>& trace() const = 0;
   // Runs `cycles` clock cycles with nothing else: the bare loop the harness is measured
   // against.

@@ -159,27 +159,26 @@ impl Verilated {
         let words: Vec<u32> = self.model.trace().iter().copied().collect();
         let mut events = Vec::new();
         let mut at = 0;
-        while at + 9 <= words.len() {
-            let r = &words[at..at + 9];
+        while at + 5 <= words.len() {
+            let r = &words[at..at + 5];
             let (kind, index, chip) = (r[0] >> 24, (r[0] >> 16 & 0xff) as usize, r[0] & 0xffff);
             let cycle = r[1] as u64 | (r[2] as u64) << 32;
-            let data = &words[at + 9..at + 9 + r[8] as usize];
-            at += 9 + r[8] as usize;
+            let (pc, ran_on) = (r[3] & 0xffff, r[3] >> 16);
+            let (acc, bank, row) = (r[4] >> 31 == 1, r[4] >> 16 & 0x7fff, r[4] & 0xffff);
+            at += 5;
             events.push(match kind {
-                0 => TraceEvent::Issue {
-                    chip,
-                    cycle,
-                    pc: r[3],
-                },
+                0 => TraceEvent::Issue { chip, cycle, pc },
                 1 => TraceEvent::Retire {
                     unit: units[index].to_string(),
-                    chip: r[4],
+                    chip: ran_on,
                     cycle,
-                    pc: r[3],
+                    pc,
                 },
                 _ => {
                     let port = ports[index];
-                    let acc = r[5] == 1;
+                    let len = (port.lane_bits * n as u32).div_ceil(32) as usize;
+                    let data = &words[at..at + len];
+                    at += len;
                     let lanes = (0..n)
                         .map(|l| {
                             let raw = match port.lane_bits {
@@ -194,8 +193,8 @@ impl Verilated {
                         word: Word {
                             chip,
                             mem: if acc { Mem::Acc } else { Mem::Sram },
-                            bank: r[6],
-                            row: r[7] as u64,
+                            bank,
+                            row: row as u64,
                         },
                         cycle,
                         lanes,
