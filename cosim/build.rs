@@ -5,11 +5,15 @@
 //! (`<target>/verilator-cache`): the key hashes the Verilog, the top, the prefix, the full
 //! Verilator version, every flag, the C++ compiler's version and the shim. An entry is built in
 //! a temporary directory and renamed into place under a file lock, so a killed build never
-//! leaves a half entry, and a second build of the same config is a cache hit (said in this
-//! script's output, `target/*/build/cosim-*/output`).
+//! leaves a half entry; a damaged entry fails its manifest check and is rebuilt; a second
+//! build of the same config is a cache hit. This script's output
+//! (`target/*/build/cosim-*/output`) says which happened.
+
+#[path = "src/cache.rs"]
+mod cache;
 
 use std::fmt::Write as _;
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -58,7 +62,12 @@ fn standard_configs() -> Vec<(&'static str, HwConfig)> {
 }
 
 fn main() {
-    for f in ["build.rs", "src/verilator.rs", "../testbench/shim.h"] {
+    for f in [
+        "build.rs",
+        "src/cache.rs",
+        "src/verilator.rs",
+        "../testbench/shim.h",
+    ] {
         println!("cargo:rerun-if-changed={f}");
     }
     let verilator = tool_version("verilator", &["--version"]).unwrap_or_else(|| {
@@ -175,24 +184,23 @@ fn cache_dir(out: &Path) -> PathBuf {
         .expect("OUT_DIR has the usual depth")
 }
 
-/// Makes sure the cache entry `dir` exists: under a lock, builds it in a temporary
-/// directory with `build` and renames it into place.
+/// Makes sure the cache entry `dir` exists (see `src/cache.rs`), saying what it did.
 fn cached(dir: &Path, what: &str, build: impl FnOnce(&Path)) {
-    let lock_path = dir.with_extension("lock");
-    let lock = File::create(&lock_path).expect("create the cache lock");
-    lock.lock().expect("lock the cache entry");
-    if dir.join("done").is_file() {
-        println!("cache hit: {what} ({})", dir.display());
-        return;
+    let outcome = cache::cached(dir, |tmp| {
+        build(tmp);
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("{what}: {e}"));
+    match outcome {
+        cache::Outcome::Hit => println!("cache hit: {what} ({})", dir.display()),
+        cache::Outcome::Built => println!("built {what} into {}", dir.display()),
+        cache::Outcome::Rebuilt(why) => {
+            println!(
+                "rebuilt {what} into {}: the entry was damaged: {why}",
+                dir.display()
+            )
+        }
     }
-    let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir_all(&tmp).expect("create a build directory");
-    println!("building {what} into {}", dir.display());
-    build(&tmp);
-    fs::write(tmp.join("done"), "").expect("mark the entry complete");
-    let _ = fs::remove_dir_all(dir);
-    fs::rename(&tmp, dir).expect("move the entry into place");
 }
 
 /// Verilates `design` and compiles it into `libvmtn_<name>.a` in `dir`.

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod bench;
+pub mod cache;
 pub mod compare;
 mod error;
 pub mod host;
