@@ -249,6 +249,90 @@ fn valid_with_halts(cfg: &HwConfig, chips: &[Vec<Instr>], halts: &[u32]) -> bool
     verify(&program, cfg).is_ok()
 }
 
+/// Builds a program instruction by instruction, each at the smallest delay the verifier
+/// accepts, then halts each chip as early as it may.
+struct Scheduler<'a> {
+    cfg: &'a HwConfig,
+    program: Vec<Vec<Instr>>,
+    /// While building, halts wait long enough for anything to finish.
+    far: Vec<u32>,
+}
+
+impl<'a> Scheduler<'a> {
+    fn new(cfg: &'a HwConfig) -> Self {
+        let chips = cfg.system.chips as usize;
+        Scheduler {
+            cfg,
+            program: vec![Vec::new(); chips],
+            far: vec![4 * MAX_DELAY + 8 * cfg.chip.n * cfg.chip.n; chips],
+        }
+    }
+
+    /// Issues `op` on `chip` at the smallest valid delay; false if no delay up to
+    /// [`MAX_DELAY`] makes it valid (the op conflicts with itself or is out of range).
+    fn place(&mut self, chip: usize, op: Op) -> bool {
+        let first = u32::from(!self.program[chip].is_empty());
+        for delay in first..=MAX_DELAY {
+            self.program[chip].push(Instr { delay, op });
+            if valid_with_halts(self.cfg, &self.program, &self.far) {
+                return true;
+            }
+            self.program[chip].pop();
+        }
+        false
+    }
+
+    fn len(&self) -> usize {
+        self.program.iter().map(Vec::len).sum()
+    }
+
+    /// The program with each chip's halt as early as it may be.
+    fn finish(mut self) -> Program {
+        let mut halts = self.far.clone();
+        for chip in 0..self.program.len() {
+            let mut lo = u32::from(!self.program[chip].is_empty());
+            let mut hi = halts[chip];
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                halts[chip] = mid;
+                if valid_with_halts(self.cfg, &self.program, &halts) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            halts[chip] = lo;
+        }
+        for (instrs, halt) in self.program.iter_mut().zip(&halts) {
+            instrs.push(Instr {
+                delay: *halt,
+                op: HALT,
+            });
+        }
+        Program {
+            chips: self.program,
+        }
+    }
+}
+
+/// `ops` (per chip, in issue order, without halts) scheduled for `cfg`: each at the smallest
+/// delay the verifier accepts, each chip halted as early as it may. The error names an op no
+/// delay makes valid.
+pub fn schedule(cfg: &HwConfig, ops: &[Vec<Op>]) -> Result<Program, String> {
+    let mut s = Scheduler::new(cfg);
+    for (chip, list) in ops.iter().enumerate() {
+        for (i, op) in list.iter().enumerate() {
+            if !s.place(chip, *op) {
+                return Err(format!(
+                    "chip {chip} op {i} ({}) is invalid at any delay",
+                    op.mnemonic()
+                ));
+            }
+        }
+    }
+    Ok(s.finish())
+}
+
 /// A valid random program of about `len` instructions per chip (plus each chip's halt).
 pub fn random_program(cfg: &HwConfig, seed: u64, len: usize) -> Program {
     let mut g = Gen {
@@ -256,48 +340,17 @@ pub fn random_program(cfg: &HwConfig, seed: u64, len: usize) -> Program {
         rng: Rng::new(seed),
     };
     let chips = cfg.system.chips as usize;
-    let mut program: Vec<Vec<Instr>> = vec![Vec::new(); chips];
-    // While building, halts wait long enough for anything to finish.
-    let far = vec![4 * MAX_DELAY + 8 * cfg.chip.n * cfg.chip.n; chips];
-    let attempts = len * chips * 4;
-    for _ in 0..attempts {
-        if program.iter().map(Vec::len).sum::<usize>() >= len * chips {
+    let mut s = Scheduler::new(cfg);
+    for _ in 0..len * chips * 4 {
+        if s.len() >= len * chips {
             break;
         }
         let chip = g.rng.below(chips as u32) as usize;
         let op = g.op(chip as u32);
-        let first = u32::from(!program[chip].is_empty());
-        for delay in first..=MAX_DELAY {
-            program[chip].push(Instr { delay, op });
-            if valid_with_halts(cfg, &program, &far) {
-                break;
-            }
-            program[chip].pop();
-        }
+        // An op no delay makes valid is dropped.
+        s.place(chip, op);
     }
-    // Bring each halt as early as the program allows.
-    let mut halts = far;
-    for chip in 0..chips {
-        let mut lo = u32::from(!program[chip].is_empty());
-        let mut hi = halts[chip];
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            halts[chip] = mid;
-            if valid_with_halts(cfg, &program, &halts) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        halts[chip] = lo;
-    }
-    for (instrs, halt) in program.iter_mut().zip(&halts) {
-        instrs.push(Instr {
-            delay: *halt,
-            op: HALT,
-        });
-    }
-    Program { chips: program }
+    s.finish()
 }
 
 /// Random contents for every memory of every chip: SRAM, accumulators (some near the int32
