@@ -1,12 +1,14 @@
-//! Directed programs for every op on the generated RTL, under Verilator and under Icarus
-//! Verilog: the trace (every issue, completion and row written, with its cycle), the memories
+//! Directed programs for every op on the generated RTL of `tiny` (as scheduled by hand) and
+//! `small` (rescheduled), under Verilator and under Icarus Verilog: the trace (every issue, completion and row written, with its cycle), the memories
 //! the RTL ends with and its cycle count must equal the golden model's, bit for bit.
 
 use cosim::icarus::Icarus;
+use cosim::random::schedule;
 use cosim::verilator::Verilated;
 use cosim::SimError;
 use golden::SystemState;
-use isa::{assemble, HwConfig, MemImage, SystemConfig, Topology};
+use isa::ops::Op;
+use isa::{assemble, HwConfig, MemImage, Program, SystemConfig, Topology};
 
 fn tiny() -> HwConfig {
     HwConfig::preset("tiny").unwrap()
@@ -22,23 +24,39 @@ fn system(chips: u32, topology: Topology, link_latency: u32) -> HwConfig {
         .unwrap()
 }
 
-/// Runs `text` on the golden model and on the RTL and compares memories and cycles.
+/// Runs `text` as scheduled on `cfg` and, for one chip, its ops rescheduled for `small`
+/// (whose wider array changes every latency), on the golden model and both simulators.
 fn check(cfg: &HwConfig, text: &str) {
-    check_on(cfg, text, cosim::random::random_image(cfg, 7));
+    let program = assemble(text).unwrap_or_else(|e| panic!("{e}"));
+    check_program(cfg, &program, cosim::random::random_image(cfg, 7));
+    let small = HwConfig::preset("small").unwrap();
+    if cfg.system.chips == 1 && *cfg != small {
+        let ops: Vec<Vec<Op>> = program
+            .chips
+            .iter()
+            .map(|c| c.iter().filter(|i| !i.op.is_halt()).map(|i| i.op).collect())
+            .collect();
+        let rescheduled = schedule(&small, &ops).unwrap_or_else(|e| panic!("small: {e}"));
+        check_program(&small, &rescheduled, cosim::random::random_image(&small, 7));
+    }
 }
 
 fn check_on(cfg: &HwConfig, text: &str, image: MemImage) {
     let program = assemble(text).unwrap_or_else(|e| panic!("{e}"));
+    check_program(cfg, &program, image);
+}
+
+fn check_program(cfg: &HwConfig, program: &Program, image: MemImage) {
     let state = SystemState::from_image(cfg, &image).unwrap();
-    let golden = golden::run(&program, cfg, state, None).unwrap_or_else(|e| panic!("{e}"));
+    let golden = golden::run(program, cfg, state, None).unwrap_or_else(|e| panic!("{e}"));
     let design = rtl_gen::generate(cfg).unwrap();
     let icarus = Icarus::compile(&design)
         .unwrap_or_else(|e| panic!("{e}"))
-        .run(&program, &image, 10_000)
+        .run(program, &image, 10_000)
         .unwrap_or_else(|e| panic!("icarus: {e}"));
     let verilator = Verilated::new(cfg)
         .unwrap_or_else(|e| panic!("{e}"))
-        .run(&program, &image, 10_000)
+        .run(program, &image, 10_000)
         .unwrap_or_else(|e| panic!("verilator: {e}"));
     for (sim, rtl) in [("verilator", &verilator), ("icarus", &icarus)] {
         let issued = rtl
