@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "rust/cxx.h"
 
@@ -24,7 +23,7 @@ class Model {
   // (low, high), `ran_on << 16 | pc`, `acc << 31 | bank << 16 | row`; a write is followed by
   // its data (the port's width in words, lowest first). Kind 0 issue, 1 completion of unit
   // `index`, 2 write through port `index`.
-  virtual const std::vector<uint32_t>& trace() const = 0;
+  virtual rust::Slice<const uint32_t> trace() const = 0;
   // Runs `cycles` clock cycles with nothing else: the bare loop the harness is measured
   // against.
   virtual uint64_t run_bare(uint64_t cycles) = 0;

@@ -19,7 +19,7 @@ mod ffi {
         fn host(self: Pin<&mut Model>, req: bool, we: bool, chip: u32, addr: u32, wdata: u32);
         fn run(self: Pin<&mut Model>, cycles: u64, until_halt: bool) -> u64;
         fn run_bare(self: Pin<&mut Model>, cycles: u64) -> u64;
-        fn trace(self: &Model) -> &CxxVector<u32>;
+        fn trace(self: &Model) -> &[u32];
         fn host_rdata(self: &Model) -> u32;
         fn halted(self: &Model) -> bool;
     }
@@ -156,7 +156,7 @@ impl Verilated {
         let units = self.design.retire_units();
         let ports = self.design.traced_writes();
         let n = self.cfg.lanes();
-        let words: Vec<u32> = self.model.trace().iter().copied().collect();
+        let words = self.model.trace();
         let mut events = Vec::new();
         let mut at = 0;
         while at + 5 <= words.len() {
