@@ -8,6 +8,8 @@
 //   [31:0]  data   (write: the word; run: the cycle budget; idle: cycles)
 // dump.txt gets one line per read ("r <hex>") and per run ("halted <cycles>" or "budget").
 // With `define TRACE, the generated trace_monitor.vh prints the retirement trace to trace.txt.
+// With +wave=FILE (and vvp's -fst), the program's cycles +wave_from=A to +wave_to=B (program
+// cycle 0 is the first cycle of the run command) are dumped as a waveform.
 `timescale 1ns / 1ps
 module tb_host;
   parameter integer AddrBits = 8;
@@ -52,10 +54,22 @@ module tb_host;
   integer i;
   integer waited;
   reg [3:0] kind;
+  reg [8*1024-1:0] wave_path;
+  reg waving = 1'b0;
+  integer wave_from = 0;
+  integer wave_to = 0;
 
   initial begin
     // Lines past the file stay x, which ends the run like an end command.
     $readmemh("cmds.hex", cmds);
+    if ($value$plusargs("wave=%s", wave_path)) begin
+      waving = 1'b1;
+      if (!$value$plusargs("wave_from=%d", wave_from)) wave_from = 0;
+      if (!$value$plusargs("wave_to=%d", wave_to)) wave_to = 32'h7fffffff;
+      $dumpfile(wave_path);
+      $dumpvars(0, dut);
+      $dumpoff;
+    end
     out = $fopen("dump.txt", "w");
     repeat (2) @(negedge clk);
     rst_n = 1'b1;
@@ -80,9 +94,12 @@ module tb_host;
         4'd2: begin
           waited = 0;
           while (!halted && waited < cmds[i][31:0]) begin
+            if (waving && waited == wave_from) $dumpon;
+            if (waving && waited == wave_to + 1) $dumpoff;
             @(negedge clk);
             waited = waited + 1;
           end
+          if (waving) $dumpoff;
           if (halted) $fdisplay(out, "halted %0d", waited);
           else $fdisplay(out, "budget");
         end

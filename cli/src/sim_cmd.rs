@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use cosim::icarus::Icarus;
+use cosim::icarus::{Icarus, Wave};
 use cosim::trace::TraceEvent;
 use cosim::verilator::Verilated;
 use cosim::RtlRun;
@@ -50,6 +50,13 @@ pub struct SimArgs {
     /// How many divergences to show.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub show: usize,
+    /// Write a waveform of the run: FST, or VCD if the name ends in .vcd (Icarus only; view
+    /// it with GTKWave).
+    #[arg(long, value_name = "FILE")]
+    pub wave: Option<PathBuf>,
+    /// The program cycles the waveform covers, `A..B` (inclusive; default: all).
+    #[arg(long, value_name = "A..B", requires = "wave", value_parser = parse_window)]
+    pub wave_window: Option<(u64, u64)>,
     /// Plant a bug in the generated RTL (Icarus only), to see the checker catch it.
     #[arg(long, value_enum, value_name = "FAULT")]
     pub inject_fault: Option<FaultArg>,
@@ -76,17 +83,30 @@ pub fn sim(args: &SimArgs) -> Result<()> {
     let started = Instant::now();
     let rtl: RtlRun = match args.simulator {
         Simulator::Verilator => {
-            if fault.is_some() {
+            if fault.is_some() || args.wave.is_some() {
                 bail!(
-                    "faults are planted in RTL generated at run time: use --simulator icarus \
-                     with --inject-fault"
+                    "--inject-fault and --wave need RTL generated at run time: add \
+                     --simulator icarus"
                 );
             }
             Verilated::new(&cfg)?.run(program, &image, args.max_cycles)?
         }
         Simulator::Icarus => {
             let design = rtl_gen::generate_with_fault(&cfg, fault)?;
-            Icarus::compile(&design)?.run(program, &image, args.max_cycles)?
+            let wave = args.wave.as_ref().map(|path| {
+                let (from, to) = args.wave_window.unwrap_or((0, u64::MAX >> 1));
+                Wave {
+                    path: path.clone(),
+                    from,
+                    to,
+                }
+            });
+            Icarus::compile(&design)?.run_with_wave(
+                program,
+                &image,
+                args.max_cycles,
+                wave.as_ref(),
+            )?
         }
     };
     let wall = started.elapsed().as_secs_f64();
@@ -181,4 +201,21 @@ pub fn sim(args: &SimArgs) -> Result<()> {
         bail!("the RTL diverged from the golden model");
     }
     Ok(())
+}
+
+/// `A..B` with `A <= B`.
+fn parse_window(text: &str) -> Result<(u64, u64), String> {
+    let (a, b) = text
+        .split_once("..")
+        .ok_or_else(|| format!("`{text}` is not a cycle window like 100..200"))?;
+    let num = |s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{s}` is not a cycle number"))
+    };
+    let (a, b) = (num(a)?, num(b)?);
+    if a > b {
+        return Err(format!("the window {a}..{b} ends before it starts"));
+    }
+    Ok((a, b))
 }

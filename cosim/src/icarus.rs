@@ -18,6 +18,31 @@ const TESTBENCH: &str = include_str!("../../testbench/tb_host.v");
 /// The test bench's command memory (its `MaxCmds`).
 const MAX_COMMANDS: usize = 1 << 20;
 
+/// A waveform to dump: the file (FST, or VCD if named `.vcd`) and the program cycles
+/// (inclusive) it covers.
+#[derive(Clone, Debug)]
+pub struct Wave {
+    pub path: std::path::PathBuf,
+    pub from: u64,
+    pub to: u64,
+}
+
+fn vvp_args(wave: Option<&Wave>) -> Result<Vec<String>, SimError> {
+    let mut args = vec!["-n".to_string(), "model.vvp".to_string()];
+    if let Some(w) = wave {
+        // vvp runs in its own directory: the file must be named absolutely.
+        let path = std::path::absolute(&w.path)?;
+        // FST unless the file is named .vcd.
+        if path.extension().is_none_or(|e| e != "vcd") {
+            args.push("-fst".into());
+        }
+        args.push(format!("+wave={}", path.display()));
+        args.push(format!("+wave_from={}", w.from));
+        args.push(format!("+wave_to={}", w.to));
+    }
+    Ok(args)
+}
+
 /// A design compiled for Icarus, in its own directory.
 pub struct Icarus {
     dir: tempfile::TempDir,
@@ -81,6 +106,16 @@ impl Icarus {
 
     /// Runs host operations; returns the words read, in order, and the cycles simulated.
     pub fn drive(&self, ops: &[HostOp]) -> Result<(Vec<u32>, u64), SimError> {
+        self.drive_with_wave(ops, None)
+    }
+
+    /// [`Icarus::drive`], dumping an FST waveform of the run's program cycles `wave.1` to
+    /// `wave.2` (inclusive) into `wave.0`.
+    pub fn drive_with_wave(
+        &self,
+        ops: &[HostOp],
+        wave: Option<&Wave>,
+    ) -> Result<(Vec<u32>, u64), SimError> {
         if ops.len() >= MAX_COMMANDS {
             return Err(SimError::Output(format!(
                 "{} host operations exceed the test bench's {MAX_COMMANDS}",
@@ -100,7 +135,7 @@ impl Icarus {
         }
         writeln!(cmds, "{:016x}", 0xfu64 << 60).unwrap();
         std::fs::write(self.dir.path().join("cmds.hex"), cmds)?;
-        tool("vvp", &["-n".into(), "model.vvp".into()], self.dir.path())?;
+        tool("vvp", &vvp_args(wave)?, self.dir.path())?;
         let dump = std::fs::read_to_string(self.dir.path().join("dump.txt"))?;
         let mut words = Vec::new();
         let mut cycles: u64 = ops
@@ -140,8 +175,19 @@ impl Icarus {
         image: &MemImage,
         budget: u64,
     ) -> Result<RtlRun, SimError> {
+        self.run_with_wave(program, image, budget, None)
+    }
+
+    /// [`Icarus::run`], with an FST waveform of a window of the program's cycles.
+    pub fn run_with_wave(
+        &self,
+        program: &Program,
+        image: &MemImage,
+        budget: u64,
+        wave: Option<&Wave>,
+    ) -> Result<RtlRun, SimError> {
         let host = HostPort::new(&self.cfg);
-        let (words, cycles) = self.drive(&host.session(program, image, budget)?)?;
+        let (words, cycles) = self.drive_with_wave(&host.session(program, image, budget)?, wave)?;
         let text = std::fs::read_to_string(self.dir.path().join("trace.txt"))?;
         let trace = trace::parse(&text, self.cfg.lanes()).map_err(|line| {
             SimError::Output(format!(

@@ -269,3 +269,36 @@ fn bad_runs_are_clear_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn a_waveform_covers_the_cycle_window_asked_for() {
+    let cfg = tiny();
+    let program = assemble(
+        "+0 vop.add a=acc0[0] b=imm imm=5 dst=acc0[8] count=4\n+5 mov src=acc0[8] dst=sram1[0] count=4\n+6 ctl.halt\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Icarus::compile(&rtl_gen::generate(&cfg).unwrap()).unwrap();
+    let wave = |name: &str, from, to| {
+        let w = cosim::icarus::Wave {
+            path: dir.path().join(name),
+            from,
+            to,
+        };
+        sim.run_with_wave(&program, &MemImage::default(), 1000, Some(&w))
+            .unwrap();
+        std::fs::read(&w.path).unwrap()
+    };
+    // VCD: value changes only from cycle 3 to the dump-off after cycle 7, 10 ns a cycle.
+    let vcd = String::from_utf8(wave("w.vcd", 3, 7)).unwrap();
+    let times: Vec<u64> = vcd
+        .lines()
+        .filter_map(|l| l.strip_prefix('#')?.parse().ok())
+        .collect();
+    let span = times.last().unwrap() - times.first().unwrap();
+    assert_eq!(span, (7 + 1 - 3) * 10 * 1000, "{times:?}");
+    assert!(vcd.contains("trace_issue_o"));
+    // FST is the default format.
+    let fst = wave("w.fst", 0, 15);
+    assert!(fst.len() > 100 && !fst.starts_with(b"$date"));
+}
