@@ -1,12 +1,12 @@
-// The C++ side of the Verilator harness: one interface over the verilated model of every
-// standard config, bound to Rust through cxx (cosim/src/verilator.rs). The classes behind it
-// are generated per config by cosim's build script.
+// The C++ side of the Verilator harness: one interface over the verilated model of any config,
+// bound to Rust through cxx (cosim/src/verilator.rs, with factory.h). The classes behind it
+// are generated per config (cosim/src/model_src.rs): built into the binary for the standard
+// configs, or into a shared object loaded at run time for any other. This header uses plain
+// C++ types only, so such a shared object needs nothing from Rust.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <memory>
-
-#include "rust/cxx.h"
 
 namespace mtn {
 
@@ -23,7 +23,8 @@ class Model {
   // (low, high), `ran_on << 16 | pc`, `acc << 31 | bank << 16 | row`; a write is followed by
   // its data (the port's width in words, lowest first). Kind 0 issue, 1 completion of unit
   // `index`, 2 write through port `index`.
-  virtual rust::Slice<const uint32_t> trace() const = 0;
+  virtual const uint32_t* trace_data() const = 0;
+  virtual size_t trace_len() const = 0;
   // Runs `cycles` clock cycles with nothing else: the bare loop the harness is measured
   // against.
   virtual uint64_t run_bare(uint64_t cycles) = 0;
@@ -31,8 +32,5 @@ class Model {
   virtual uint32_t host_rdata() const = 0;
   virtual bool halted() const = 0;
 };
-
-// The model of the standard config `name`, or null if this build has none.
-std::unique_ptr<Model> new_model(rust::Str name);
 
 }  // namespace mtn

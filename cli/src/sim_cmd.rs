@@ -2,7 +2,7 @@
 //! op by op and cycle by cycle.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
@@ -11,6 +11,7 @@ use cosim::trace::TraceEvent;
 use cosim::verilator::Verilated;
 use cosim::RtlRun;
 use golden::SystemState;
+use indicatif::{ProgressBar, ProgressStyle};
 use isa::{format_instr, MemImage};
 use rtl_gen::Fault;
 use serde_json::json;
@@ -19,8 +20,9 @@ use crate::inputs::{load_image, load_program, ConfigArgs};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Simulator {
-    /// The built-in Verilator models (configs tiny, small, and tiny as a 2-chip ring
-    /// with link latency 2 or a 2x2 mesh with latency 1).
+    /// Verilator: built-in models of tiny, small, and tiny as a 2-chip ring (link latency 2) or
+    /// a 2x2 mesh (latency 1); any other config is compiled once into the model cache
+    /// ($METRONOME_CACHE_DIR, else ~/.cache/metronome), which takes a minute or so.
     Verilator,
     /// Icarus Verilog: any config, generated and compiled on the spot (slower).
     Icarus,
@@ -89,7 +91,23 @@ pub fn sim(args: &SimArgs) -> Result<()> {
                      --simulator icarus"
                 );
             }
-            Verilated::new(&cfg)?.run(program, &image, args.max_cycles)?
+            let mut model = if Verilated::is_built_in(&cfg) || args.json {
+                Verilated::new(&cfg)?
+            } else {
+                let spinner = ProgressBar::new_spinner().with_message(format!(
+                    "building (or loading from the cache) a Verilator model of config {}",
+                    cfg.hash()
+                ));
+                spinner.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                        .expect("a valid template"),
+                );
+                spinner.enable_steady_tick(Duration::from_millis(200));
+                let model = Verilated::new(&cfg);
+                spinner.finish_and_clear();
+                model?
+            };
+            model.run(program, &image, args.max_cycles)?
         }
         Simulator::Icarus => {
             let design = rtl_gen::generate_with_fault(&cfg, fault)?;

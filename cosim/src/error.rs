@@ -26,8 +26,7 @@ pub enum SimError {
     #[error("the simulator's output is malformed: {0}")]
     Output(String),
     #[error(
-        "no Verilator model of config {hash} is built into this binary (the built-in ones are \
-         {built}); Icarus runs any config (`metronome sim --simulator icarus`)"
+        "the built-in model of config {hash} could not be made (the built-in ones are {built})"
     )]
     NoModel { hash: String, built: String },
     #[error(transparent)]

@@ -27,7 +27,9 @@ pub mod compare;
 mod error;
 pub mod host;
 pub mod icarus;
+mod model_src;
 pub mod random;
+pub mod runtime;
 pub mod trace;
 pub mod verilator;
 

@@ -11,15 +11,16 @@ use crate::trace::{stored_lane, TraceEvent};
 use crate::{RtlRun, SimError};
 
 #[cxx::bridge(namespace = "mtn")]
-mod ffi {
+pub(crate) mod ffi {
     unsafe extern "C++" {
-        include!("shim.h");
+        include!("factory.h");
         type Model;
         fn new_model(name: &str) -> UniquePtr<Model>;
         fn host(self: Pin<&mut Model>, req: bool, we: bool, chip: u32, addr: u32, wdata: u32);
         fn run(self: Pin<&mut Model>, cycles: u64, until_halt: bool) -> u64;
         fn run_bare(self: Pin<&mut Model>, cycles: u64) -> u64;
-        fn trace(self: &Model) -> &[u32];
+        fn trace_data(self: &Model) -> *const u32;
+        fn trace_len(self: &Model) -> usize;
         fn host_rdata(self: &Model) -> u32;
         fn halted(self: &Model) -> bool;
     }
@@ -38,6 +39,9 @@ pub struct SimBench {
 /// A verilated model of one config.
 pub struct Verilated {
     model: cxx::UniquePtr<ffi::Model>,
+    /// For a config chosen at run time, the shared object the model lives in (dropped after
+    /// the model).
+    _library: Option<libloading::Library>,
     cfg: HwConfig,
     design: Design,
     /// Clock cycles run since the model was made.
@@ -50,10 +54,27 @@ impl Verilated {
         MODELS.iter().map(|(name, _)| *name).collect()
     }
 
-    /// A fresh model (after reset) of `cfg`, which must be one of the built-in configs.
+    /// Whether `cfg` has a model built into this binary (others are built at run time).
+    pub fn is_built_in(cfg: &HwConfig) -> bool {
+        let hash = cfg.hash().to_string();
+        MODELS.iter().any(|(_, h)| *h == hash)
+    }
+
+    /// A fresh model (after reset) of `cfg`: built in for the standard configs; for any other
+    /// config, built into the model cache the first time (which takes a while) and loaded.
     pub fn new(cfg: &HwConfig) -> Result<Self, SimError> {
         let hash = cfg.hash().to_string();
-        let Some((name, _)) = MODELS.iter().find(|(_, h)| *h == hash) else {
+        let (model, library) = match MODELS.iter().find(|(_, h)| *h == hash) {
+            Some((name, _)) => (ffi::new_model(name), None),
+            None => {
+                let (path, _) = crate::runtime::model_library(cfg)?;
+                let (library, raw) = crate::runtime::load(&path)?;
+                // SAFETY: `raw` is a new model from the library's factory, owned from here
+                // on; the library outlives it (see the field order).
+                (unsafe { cxx::UniquePtr::from_raw(raw) }, Some(library))
+            }
+        };
+        if model.is_null() {
             return Err(SimError::NoModel {
                 hash,
                 built: MODELS
@@ -62,11 +83,10 @@ impl Verilated {
                     .collect::<Vec<_>>()
                     .join(", "),
             });
-        };
-        let model = ffi::new_model(name);
-        assert!(!model.is_null(), "the model table and the factory agree");
+        }
         Ok(Verilated {
             model,
+            _library: library,
             cfg: cfg.clone(),
             design: rtl_gen::generate(cfg)?,
             cycles: 0,
@@ -156,7 +176,10 @@ impl Verilated {
         let units = self.design.retire_units();
         let ports = self.design.traced_writes();
         let n = self.cfg.lanes();
-        let words = self.model.trace();
+        // SAFETY: the model's trace buffer holds `trace_len` words and lives as long as the
+        // model, which `self` borrows.
+        let words =
+            unsafe { std::slice::from_raw_parts(self.model.trace_data(), self.model.trace_len()) };
         let mut events = Vec::new();
         let mut at = 0;
         while at + 5 <= words.len() {

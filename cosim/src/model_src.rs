@@ -1,0 +1,283 @@
+//! The sources of a Verilator model of one design: verilating it and the C++ class that adapts
+//! it to `mtn::Model` (testbench/shim.h). Shared by the build script (which includes this file)
+//! for the built-in models and by [`crate::runtime`] for configs chosen at run time.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rtl_gen::Design;
+
+/// Bump when the shim or the generated glue changes in a way the key does not see.
+pub const SHIM_VERSION: &str = "6";
+pub const VERILATOR_FLAGS: &[&str] = &["--cc", "--x-assign", "0", "--x-initial", "0", "-O3"];
+pub const CXX_FLAGS: &[&str] = &[
+    "-std=c++17",
+    "-faligned-new",
+    "-DVM_COVERAGE=0",
+    "-DVM_SC=0",
+    "-DVM_TRACE=0",
+    "-DVM_TRACE_FST=0",
+    "-DVM_TRACE_VCD=0",
+    "-Wno-bool-operation",
+    "-Wno-sign-compare",
+    "-Wno-uninitialized",
+    "-Wno-unused-but-set-variable",
+    "-Wno-unused-parameter",
+    "-Wno-unused-variable",
+    "-Wno-shadow",
+];
+
+/// First line of `tool args`' output, or `None` if it cannot run.
+pub fn tool_version(tool: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(tool).args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The headers every model source starts with.
+pub const PRELUDE: &str = "#include <cstring>\n#include <vector>\n#include \"verilated.h\"\n";
+
+/// The cache key of a model: everything its build depends on (`common`: the tool versions
+/// and flags) and the design.
+pub fn key(common: &str, prefix: &str, design: &Design) -> String {
+    use sha2::{Digest, Sha256};
+    let mut key = Sha256::new();
+    key.update(common);
+    key.update(format!("{prefix}\n{}\n", design.top));
+    for f in design.verilog_files() {
+        key.update(&f.name);
+        key.update(&f.text);
+    }
+    key.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What every model build depends on besides the design: the Verilator and C++ compiler
+/// versions, the flags and the shim.
+pub fn common_key(verilator: &str, cxx: &str) -> String {
+    format!("{verilator}\n{cxx}\n{SHIM_VERSION}\n{VERILATOR_FLAGS:?}\n{CXX_FLAGS:?}")
+}
+
+/// Verilates `design` into `dir` (which gets the Verilog too); returns the C++ files to
+/// compile for speed and those (constructors, symbol tables) to compile for size.
+pub fn verilate(
+    dir: &Path,
+    design: &Design,
+    prefix: &str,
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+    for f in design.verilog_files() {
+        fs::write(dir.join(&f.name), &f.text).map_err(|e| format!("cannot write Verilog: {e}"))?;
+    }
+    let out = Command::new("verilator")
+        .current_dir(dir)
+        .args(VERILATOR_FLAGS)
+        .args(["--prefix", prefix, "--top-module", design.top, "-Mdir", "."])
+        .args(design.verilog_files().map(|f| f.name.clone()))
+        .output()
+        .map_err(|e| format!("cannot run verilator: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "verilator failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let mut fast = Vec::new();
+    let mut slow = Vec::new();
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if name.starts_with(prefix) && name.ends_with(".cpp") {
+            if name.contains("Slow") || name.contains("Syms") || name.contains("ConstPool") {
+                slow.push(path);
+            } else {
+                fast.push(path);
+            }
+        }
+    }
+    fast.sort();
+    slow.sort();
+    Ok((fast, slow))
+}
+
+/// The C++ class that adapts one verilated model to the `mtn::Model` interface, reading its
+/// trace ports into records: kind 0 issue, 1 completion (unit index), 2 write (port index).
+pub fn model_class(name: &str, prefix: &str, design: &Design) -> String {
+    let chip = design
+        .modules
+        .iter()
+        .find(|m| m.name == "mtn_chip")
+        .expect("a chip");
+    let width = |port: &str| -> u32 {
+        match chip.port_width(port) {
+            Some(rtl_gen::ast::Expr::Int(w)) => *w as u32,
+            other => panic!("{port}: {other:?}"),
+        }
+    };
+    let units = design.retire_units();
+    let writes = design.traced_writes();
+    let chips = design.config.system.chips;
+    let multi = chips > 1;
+    let mut sample = String::new();
+    // The most words one cycle can add: every event of every chip at once.
+    let mut most = 0;
+    for c in 0..chips {
+        let t = |s: &str| {
+            if multi {
+                format!("m_->c{c}_trace_{s}_o")
+            } else {
+                format!("m_->trace_{s}_o")
+            }
+        };
+        let cycle = t("cycle");
+        writeln!(
+            sample,
+            "    if ({}) p = push(p, {c}, 0, 0, {cycle}, {}, {c}, 0, 0, 0);",
+            t("issue"),
+            t("issue_pc")
+        )
+        .unwrap();
+        for (u, unit) in units.iter().enumerate() {
+            let src = if chip
+                .port_width(&format!("trace_{unit}_retire_chip_o"))
+                .is_some()
+            {
+                t(&format!("{unit}_retire_chip"))
+            } else {
+                c.to_string()
+            };
+            writeln!(
+                sample,
+                "    if ({}) p = push(p, {c}, 1, {u}, {cycle}, {}, {src}, 0, 0, 0);",
+                t(&format!("{unit}_retire")),
+                t(&format!("{unit}_retire_pc"))
+            )
+            .unwrap();
+        }
+        for (p, port) in writes.iter().enumerate() {
+            let n = port.name;
+            let acc = match port.reach {
+                rtl_gen::Reach::Any => t(&format!("{n}_wr_acc")),
+                rtl_gen::Reach::Acc => "1".into(),
+                rtl_gen::Reach::Sram => "0".into(),
+            };
+            let data = t(&format!("{n}_wr_data"));
+            let bits = width(&format!("trace_{n}_wr_data_o"));
+            most += 5 + bits.div_ceil(32);
+            writeln!(
+                sample,
+                "    if ({}) {{\n      p = push(p, {c}, 2, {p}, {cycle}, 0, {c}, {acc}, {}, {});\n      {}\n    }}",
+                t(&format!("{n}_wr_en")),
+                t(&format!("{n}_wr_bank")),
+                t(&format!("{n}_wr_row")),
+                words(&data, bits)
+            )
+            .unwrap();
+        }
+    }
+    most += chips * 5 * (1 + units.len() as u32);
+    let chip_select = if multi {
+        "m_->host_chip_i = chip;"
+    } else {
+        "(void)chip;"
+    };
+    format!(
+        r#"#include "{prefix}.h"
+namespace mtn {{
+namespace {{
+class Model_{name} final : public Model {{
+ public:
+  Model_{name}() : ctx_(new VerilatedContext), m_(new {prefix}{{ctx_.get()}}) {{
+    m_->clk_i = 0;
+    m_->rst_ni = 1;
+    m_->host_req_i = 0;
+    m_->host_we_i = 0;
+    m_->eval();
+    m_->rst_ni = 0;
+    m_->eval();
+    m_->rst_ni = 1;
+    m_->eval();
+    trace_.resize(1 << 20);
+  }}
+  ~Model_{name}() override {{ m_->final(); }}
+  void host(bool req, bool we, uint32_t chip, uint32_t addr, uint32_t wdata) override {{
+    {chip_select}
+    m_->host_req_i = req;
+    m_->host_we_i = we;
+    m_->host_addr_i = addr;
+    m_->host_wdata_i = wdata;
+  }}
+  uint64_t run(uint64_t cycles, bool until_halt) override {{
+    for (uint64_t i = 0; i < cycles; i++) {{
+      m_->clk_i = 0;
+      m_->eval();
+      // Grow before the cycle, so each record is a plain store.
+      if (len_ + {most} > trace_.size()) trace_.resize(2 * trace_.size());
+      uint32_t* p = trace_.data() + len_;
+{sample}      len_ = p - trace_.data();
+      m_->clk_i = 1;
+      m_->eval();
+      if (until_halt && m_->halted_o) return i + 1;
+    }}
+    return cycles;
+  }}
+  uint64_t run_bare(uint64_t cycles) override {{
+    for (uint64_t i = 0; i < cycles; i++) {{
+      m_->clk_i = 0;
+      m_->eval();
+      m_->clk_i = 1;
+      m_->eval();
+    }}
+    return cycles;
+  }}
+  uint32_t host_rdata() const override {{ return m_->host_rdata_o; }}
+  bool halted() const override {{ return m_->halted_o; }}
+
+ private:
+  const uint32_t* trace_data() const override {{ return trace_.data(); }}
+  size_t trace_len() const override {{ return len_; }}
+  static uint32_t* push(uint32_t* p, uint32_t chip, uint32_t kind, uint32_t index,
+                        uint64_t cycle, uint32_t pc, uint32_t src, uint32_t acc, uint32_t bank,
+                        uint32_t row) {{
+    p[0] = kind << 24 | index << 16 | chip;
+    p[1] = static_cast<uint32_t>(cycle);
+    p[2] = static_cast<uint32_t>(cycle >> 32);
+    p[3] = src << 16 | pc;
+    p[4] = acc << 31 | bank << 16 | row;
+    return p + 5;
+  }}
+  std::vector<uint32_t> trace_;
+  size_t len_ = 0;
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<{prefix}> m_;
+}};
+}}  // namespace
+}}  // namespace mtn
+"#
+    )
+}
+
+/// C++ that stores the 32-bit words of a `bits`-wide port at `p`, lowest first.
+fn words(port: &str, bits: u32) -> String {
+    match bits {
+        0..=32 => format!("*p++ = {port};"),
+        33..=64 => format!(
+            "*p++ = static_cast<uint32_t>({port}); *p++ = static_cast<uint32_t>({port} >> 32);"
+        ),
+        _ => format!(
+            "std::memcpy(p, {port}.data(), {bytes}); p += {words};",
+            bytes = 4 * bits.div_ceil(32),
+            words = bits.div_ceil(32)
+        ),
+    }
+}

@@ -1,0 +1,43 @@
+//! A config that is not built in: its Verilator model is generated, compiled into the model
+//! cache and loaded at run time, then passes the same checks; the second use is a cache hit.
+
+use cosim::cache::Outcome;
+use cosim::random::{random_image, random_program};
+use cosim::runtime::model_library;
+use cosim::verilator::Verilated;
+use golden::SystemState;
+use isa::HwConfig;
+
+#[test]
+fn a_config_chosen_at_run_time_is_built_cached_and_checked() {
+    let cache = tempfile::tempdir().unwrap();
+    std::env::set_var("METRONOME_CACHE_DIR", cache.path());
+    let mut cfg = HwConfig::preset("tiny").unwrap();
+    cfg.name = Some("custom".into());
+    cfg.chip.sram_banks = 5;
+    cfg.chip.sram_depth = 64;
+    cfg.chip.acc_depth = 32;
+    cfg.validate().unwrap();
+    assert!(!Verilated::is_built_in(&cfg));
+
+    let (path, first) = model_library(&cfg).unwrap();
+    assert_eq!(first, Outcome::Built);
+    let (again, second) = model_library(&cfg).unwrap();
+    assert_eq!((again, second), (path, Outcome::Hit));
+
+    let mut model = Verilated::new(&cfg).unwrap();
+    for seed in 0..20 {
+        let program = random_program(&cfg, seed, 14);
+        let image = random_image(&cfg, seed);
+        let golden = golden::run(
+            &program,
+            &cfg,
+            SystemState::from_image(&cfg, &image).unwrap(),
+            None,
+        )
+        .unwrap();
+        let rtl = model.run(&program, &image, 100_000).unwrap();
+        let problems = cosim::compare::mismatches(&golden, &rtl);
+        assert!(problems.is_empty(), "seed {seed}: {problems:?}");
+    }
+}
