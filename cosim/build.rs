@@ -19,7 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use model_src::{model_class, tool_version, CXX_FLAGS};
+use model_src::{cxx_flags, model_class, tool_version};
 
 use isa::{HwConfig, SystemConfig, Topology};
 use rtl_gen::Design;
@@ -93,7 +93,7 @@ fn main() {
         includes.push(dir.clone());
         libs.push(format!("vmtn_{name}"));
         println!("cargo:rustc-link-search=native={}", dir.display());
-        glue += &model_class(name, &prefix, &design);
+        glue += &model_class(name, &prefix, &design, false);
         writeln!(
             factory,
             "  if (n == \"{name}\") return std::make_unique<Model_{name}>();"
@@ -127,7 +127,7 @@ fn main() {
     for inc in &includes {
         bridge.include(inc);
     }
-    for f in CXX_FLAGS {
+    for f in cxx_flags(false) {
         bridge.flag(f);
     }
     bridge.opt_level(2).compile("mtn-shim");
@@ -168,7 +168,8 @@ fn cached(dir: &Path, what: &str, build: impl FnOnce(&Path)) {
 
 /// Verilates `design` and compiles it into `libvmtn_<name>.a` in `dir`.
 fn build_model(dir: &Path, design: &Design, prefix: &str, root: &Path) {
-    let (fast, slow) = model_src::verilate(dir, design, prefix).unwrap_or_else(|e| panic!("{e}"));
+    let (fast, slow) =
+        model_src::verilate(dir, design, prefix, false).unwrap_or_else(|e| panic!("{e}"));
     let lib = format!("vmtn_{}", prefix.trim_start_matches("Vmtn_"));
     // Hot code at -O2, the once-run constructors at -O0 (measured faster to build and run
     // than the generated makefile's -Os).
@@ -182,7 +183,7 @@ fn build_model(dir: &Path, design: &Design, prefix: &str, root: &Path) {
             .include(root.join("include"))
             .include(root.join("include/vltstd"))
             .files(files);
-        for f in CXX_FLAGS {
+        for f in cxx_flags(false) {
             b.flag(f);
         }
         b.compile_intermediates()
@@ -203,7 +204,7 @@ fn build_runtime(dir: &Path, root: &Path) {
         .include(root.join("include/vltstd"))
         .file(root.join("include/verilated.cpp"))
         .file(root.join("include/verilated_threads.cpp"));
-    for f in CXX_FLAGS {
+    for f in cxx_flags(false) {
         b.flag(f);
     }
     let objs = b.compile_intermediates();

@@ -23,6 +23,11 @@ class Model {
   // (low, high), `ran_on << 16 | pc`, `acc << 31 | bank << 16 | row`; a write is followed by
   // its data (the port's width in words, lowest first). Kind 0 issue, 1 completion of unit
   // `index`, 2 write through port `index`.
+  // Waveforms (models built with them only; otherwise wave_open returns false): open an FST
+  // file, dump the cycles counted from the model's creation in [from, to], close.
+  virtual bool wave_open(const char* path) = 0;
+  virtual void wave_window(uint64_t from, uint64_t to) = 0;
+  virtual void wave_close() = 0;
   virtual const uint32_t* trace_data() const = 0;
   virtual size_t trace_len() const = 0;
   // Runs `cycles` clock cycles with nothing else: the bare loop the harness is measured

@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use cosim::icarus::{Icarus, Wave};
+use cosim::icarus::Icarus;
 use cosim::trace::TraceEvent;
 use cosim::verilator::Verilated;
 use cosim::RtlRun;
+use cosim::Wave;
 use golden::SystemState;
 use indicatif::{ProgressBar, ProgressStyle};
 use isa::{format_instr, MemImage};
@@ -52,8 +53,8 @@ pub struct SimArgs {
     /// How many divergences to show.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub show: usize,
-    /// Write a waveform of the run: FST, or VCD if the name ends in .vcd (Icarus only; view
-    /// it with GTKWave).
+    /// Write a waveform of the run: FST (with Icarus, VCD if the name ends in .vcd); view it
+    /// with GTKWave. With Verilator this uses a model built with waveform support (cached).
     #[arg(long, value_name = "FILE")]
     pub wave: Option<PathBuf>,
     /// The program cycles the waveform covers, `A..B` (inclusive; default: all).
@@ -82,17 +83,30 @@ pub fn sim(args: &SimArgs) -> Result<()> {
     let fault = args.inject_fault.map(|f| match f {
         FaultArg::VopAddBitFlip => Fault::VopAddBitFlip,
     });
-    let started = Instant::now();
-    let rtl: RtlRun = match args.simulator {
+    let wave = args.wave.as_ref().map(|path| {
+        let (from, to) = args.wave_window.unwrap_or((0, u64::MAX >> 1));
+        Wave {
+            path: path.clone(),
+            from,
+            to,
+        }
+    });
+    // Timed from when the model is ready: building or compiling it is not simulation.
+    let (rtl, wall): (RtlRun, f64) = match args.simulator {
         Simulator::Verilator => {
-            if fault.is_some() || args.wave.is_some() {
-                bail!(
-                    "--inject-fault and --wave need RTL generated at run time: add \
-                     --simulator icarus"
-                );
+            if fault.is_some() {
+                bail!("--inject-fault needs RTL generated at run time: add --simulator icarus");
             }
-            let mut model = if Verilated::is_built_in(&cfg) || args.json {
-                Verilated::new(&cfg)?
+            let make = || {
+                if wave.is_some() {
+                    Verilated::with_waves(&cfg)
+                } else {
+                    Verilated::new(&cfg)
+                }
+            };
+            let quick = Verilated::is_built_in(&cfg) && wave.is_none();
+            let mut model = if quick || args.json {
+                make()?
             } else {
                 let spinner = ProgressBar::new_spinner().with_message(format!(
                     "building (or loading from the cache) a Verilator model of config {}",
@@ -103,31 +117,22 @@ pub fn sim(args: &SimArgs) -> Result<()> {
                         .expect("a valid template"),
                 );
                 spinner.enable_steady_tick(Duration::from_millis(200));
-                let model = Verilated::new(&cfg);
+                let model = make();
                 spinner.finish_and_clear();
                 model?
             };
-            model.run(program, &image, args.max_cycles)?
+            let started = Instant::now();
+            let rtl = model.run_with_wave(program, &image, args.max_cycles, wave.as_ref())?;
+            (rtl, started.elapsed().as_secs_f64())
         }
         Simulator::Icarus => {
             let design = rtl_gen::generate_with_fault(&cfg, fault)?;
-            let wave = args.wave.as_ref().map(|path| {
-                let (from, to) = args.wave_window.unwrap_or((0, u64::MAX >> 1));
-                Wave {
-                    path: path.clone(),
-                    from,
-                    to,
-                }
-            });
-            Icarus::compile(&design)?.run_with_wave(
-                program,
-                &image,
-                args.max_cycles,
-                wave.as_ref(),
-            )?
+            let sim = Icarus::compile(&design)?;
+            let started = Instant::now();
+            let rtl = sim.run_with_wave(program, &image, args.max_cycles, wave.as_ref())?;
+            (rtl, started.elapsed().as_secs_f64())
         }
     };
-    let wall = started.elapsed().as_secs_f64();
 
     let trace = cosim::trace::compare(&golden, &rtl.trace);
     let state = cosim::compare::state_mismatches(&golden, &rtl);

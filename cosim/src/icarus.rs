@@ -12,20 +12,11 @@ use rtl_gen::Design;
 
 use crate::host::{HostOp, HostPort};
 use crate::trace;
-use crate::{RtlRun, SimError};
+use crate::{RtlRun, SimError, Wave};
 
 const TESTBENCH: &str = include_str!("../../testbench/tb_host.v");
 /// The test bench's command memory (its `MaxCmds`).
 const MAX_COMMANDS: usize = 1 << 20;
-
-/// A waveform to dump: the file (FST, or VCD if named `.vcd`) and the program cycles
-/// (inclusive) it covers.
-#[derive(Clone, Debug)]
-pub struct Wave {
-    pub path: std::path::PathBuf,
-    pub from: u64,
-    pub to: u64,
-}
 
 fn vvp_args(wave: Option<&Wave>) -> Result<Vec<String>, SimError> {
     let mut args = vec!["-n".to_string(), "model.vvp".to_string()];

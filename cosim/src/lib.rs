@@ -49,3 +49,12 @@ pub struct RtlRun {
     /// Clock cycles simulated in all: loading, the program, reading back.
     pub simulated_cycles: u64,
 }
+
+/// A waveform to dump: the file (FST, or VCD if named `.vcd`) and the program cycles
+/// (inclusive) it covers.
+#[derive(Clone, Debug)]
+pub struct Wave {
+    pub path: std::path::PathBuf,
+    pub from: u64,
+    pub to: u64,
+}

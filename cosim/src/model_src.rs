@@ -29,6 +29,18 @@ pub const CXX_FLAGS: &[&str] = &[
     "-Wno-shadow",
 ];
 
+/// The C++ flags of a model, with waveform support (`--trace-fst`) or without.
+pub fn cxx_flags(waves: bool) -> Vec<&'static str> {
+    CXX_FLAGS
+        .iter()
+        .map(|f| match (*f, waves) {
+            ("-DVM_TRACE=0", true) => "-DVM_TRACE=1",
+            ("-DVM_TRACE_FST=0", true) => "-DVM_TRACE_FST=1",
+            (f, _) => f,
+        })
+        .collect()
+}
+
 /// First line of `tool args`' output, or `None` if it cannot run.
 pub fn tool_version(tool: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(tool).args(args).output().ok()?;
@@ -70,6 +82,7 @@ pub fn verilate(
     dir: &Path,
     design: &Design,
     prefix: &str,
+    waves: bool,
 ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
     for f in design.verilog_files() {
         fs::write(dir.join(&f.name), &f.text).map_err(|e| format!("cannot write Verilog: {e}"))?;
@@ -77,6 +90,7 @@ pub fn verilate(
     let out = Command::new("verilator")
         .current_dir(dir)
         .args(VERILATOR_FLAGS)
+        .args(if waves { &["--trace-fst"][..] } else { &[] })
         .args(["--prefix", prefix, "--top-module", design.top, "-Mdir", "."])
         .args(design.verilog_files().map(|f| f.name.clone()))
         .output()
@@ -112,7 +126,7 @@ pub fn verilate(
 
 /// The C++ class that adapts one verilated model to the `mtn::Model` interface, reading its
 /// trace ports into records: kind 0 issue, 1 completion (unit index), 2 write (port index).
-pub fn model_class(name: &str, prefix: &str, design: &Design) -> String {
+pub fn model_class(name: &str, prefix: &str, design: &Design, waves: bool) -> String {
     let chip = design
         .modules
         .iter()
@@ -191,13 +205,49 @@ pub fn model_class(name: &str, prefix: &str, design: &Design) -> String {
     } else {
         "(void)chip;"
     };
+    // With waves: the context turns tracing on before the model exists, and each half cycle
+    // inside the window is dumped.
+    let (wave_include, wave_setup, wave_dump_low, wave_dump_high, wave_methods) = if waves {
+        (
+            "#include \"verilated_fst_c.h\"\n",
+            "ctx->traceEverOn(true);",
+            "      if (fst_ && time_ >= from_ && time_ <= to_) fst_->dump(10 * time_);\n",
+            "      if (fst_ && time_ >= from_ && time_ <= to_) fst_->dump(10 * time_ + 5);\n",
+            r#"  bool wave_open(const char* path) override {
+    fst_.reset(new VerilatedFstC);
+    m_->trace(fst_.get(), 99);
+    fst_->open(path);
+    return fst_->isOpen();
+  }
+  void wave_window(uint64_t from, uint64_t to) override {
+    from_ = from;
+    to_ = to;
+  }
+  void wave_close() override {
+    if (fst_) fst_->close();
+  }
+  std::unique_ptr<VerilatedFstC> fst_;
+"#,
+        )
+    } else {
+        (
+            "",
+            "",
+            "",
+            "",
+            r#"  bool wave_open(const char*) override { return false; }
+  void wave_window(uint64_t, uint64_t) override {}
+  void wave_close() override {}
+"#,
+        )
+    };
     format!(
         r#"#include "{prefix}.h"
-namespace mtn {{
+{wave_include}namespace mtn {{
 namespace {{
 class Model_{name} final : public Model {{
  public:
-  Model_{name}() : ctx_(new VerilatedContext), m_(new {prefix}{{ctx_.get()}}) {{
+  Model_{name}() : ctx_(context()), m_(new {prefix}{{ctx_.get()}}) {{
     m_->clk_i = 0;
     m_->rst_ni = 1;
     m_->host_req_i = 0;
@@ -209,7 +259,15 @@ class Model_{name} final : public Model {{
     m_->eval();
     trace_.resize(1 << 20);
   }}
-  ~Model_{name}() override {{ m_->final(); }}
+  ~Model_{name}() override {{
+    wave_close();
+    m_->final();
+  }}
+  static VerilatedContext* context() {{
+    auto* ctx = new VerilatedContext;
+    {wave_setup}
+    return ctx;
+  }}
   void host(bool req, bool we, uint32_t chip, uint32_t addr, uint32_t wdata) override {{
     {chip_select}
     m_->host_req_i = req;
@@ -221,12 +279,13 @@ class Model_{name} final : public Model {{
     for (uint64_t i = 0; i < cycles; i++) {{
       m_->clk_i = 0;
       m_->eval();
-      // Grow before the cycle, so each record is a plain store.
+{wave_dump_low}      // Grow before the cycle, so each record is a plain store.
       if (len_ + {most} > trace_.size()) trace_.resize(2 * trace_.size());
       uint32_t* p = trace_.data() + len_;
 {sample}      len_ = p - trace_.data();
       m_->clk_i = 1;
       m_->eval();
+{wave_dump_high}      time_++;
       if (until_halt && m_->halted_o) return i + 1;
     }}
     return cycles;
@@ -256,8 +315,9 @@ class Model_{name} final : public Model {{
     p[4] = acc << 31 | bank << 16 | row;
     return p + 5;
   }}
-  std::vector<uint32_t> trace_;
+{wave_methods}  std::vector<uint32_t> trace_;
   size_t len_ = 0;
+  uint64_t time_ = 0, from_ = 1, to_ = 0;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<{prefix}> m_;
 }};

@@ -8,7 +8,7 @@ use rtl_gen::Design;
 
 use crate::host::{HostOp, HostPort};
 use crate::trace::{stored_lane, TraceEvent};
-use crate::{RtlRun, SimError};
+use crate::{RtlRun, SimError, Wave};
 
 #[cxx::bridge(namespace = "mtn")]
 pub(crate) mod ffi {
@@ -19,6 +19,9 @@ pub(crate) mod ffi {
         fn host(self: Pin<&mut Model>, req: bool, we: bool, chip: u32, addr: u32, wdata: u32);
         fn run(self: Pin<&mut Model>, cycles: u64, until_halt: bool) -> u64;
         fn run_bare(self: Pin<&mut Model>, cycles: u64) -> u64;
+        unsafe fn wave_open(self: Pin<&mut Model>, path: *const c_char) -> bool;
+        fn wave_window(self: Pin<&mut Model>, from: u64, to: u64);
+        fn wave_close(self: Pin<&mut Model>);
         fn trace_data(self: &Model) -> *const u32;
         fn trace_len(self: &Model) -> usize;
         fn host_rdata(self: &Model) -> u32;
@@ -42,6 +45,7 @@ pub struct Verilated {
     /// For a config chosen at run time, the shared object the model lives in (dropped after
     /// the model).
     _library: Option<libloading::Library>,
+    waves: bool,
     cfg: HwConfig,
     design: Design,
     /// Clock cycles run since the model was made.
@@ -63,11 +67,22 @@ impl Verilated {
     /// A fresh model (after reset) of `cfg`: built in for the standard configs; for any other
     /// config, built into the model cache the first time (which takes a while) and loaded.
     pub fn new(cfg: &HwConfig) -> Result<Self, SimError> {
+        Self::make(cfg, false)
+    }
+
+    /// A fresh model of `cfg` that can write waveforms ([`Verilated::run_with_wave`]): always
+    /// built at run time (the built-in models leave waveform support out, for speed).
+    pub fn with_waves(cfg: &HwConfig) -> Result<Self, SimError> {
+        Self::make(cfg, true)
+    }
+
+    fn make(cfg: &HwConfig, waves: bool) -> Result<Self, SimError> {
         let hash = cfg.hash().to_string();
-        let (model, library) = match MODELS.iter().find(|(_, h)| *h == hash) {
+        let built_in = MODELS.iter().find(|(_, h)| *h == hash).filter(|_| !waves);
+        let (model, library) = match built_in {
             Some((name, _)) => (ffi::new_model(name), None),
             None => {
-                let (path, _) = crate::runtime::model_library(cfg)?;
+                let (path, _) = crate::runtime::model_library(cfg, waves)?;
                 let (library, raw) = crate::runtime::load(&path)?;
                 // SAFETY: `raw` is a new model from the library's factory, owned from here
                 // on; the library outlives it (see the field order).
@@ -87,6 +102,7 @@ impl Verilated {
         Ok(Verilated {
             model,
             _library: library,
+            waves,
             cfg: cfg.clone(),
             design: rtl_gen::generate(cfg)?,
             cycles: 0,
@@ -133,10 +149,49 @@ impl Verilated {
         image: &MemImage,
         budget: u64,
     ) -> Result<RtlRun, SimError> {
+        self.run_with_wave(program, image, budget, None)
+    }
+
+    /// [`Verilated::run`], writing an FST waveform of a window of the program's cycles (the
+    /// model must come from [`Verilated::with_waves`]).
+    pub fn run_with_wave(
+        &mut self,
+        program: &Program,
+        image: &MemImage,
+        budget: u64,
+        wave: Option<&Wave>,
+    ) -> Result<RtlRun, SimError> {
         let host = HostPort::new(&self.cfg);
         let ops = host.session(program, image, budget)?;
-        *self = Verilated::new(&self.cfg)?;
-        let words = self.drive(&ops)?;
+        *self = Verilated::make(&self.cfg, self.waves)?;
+        // The program's cycle 0 is the run operation's first cycle.
+        let run_at = ops
+            .iter()
+            .position(|op| matches!(op, HostOp::Run { .. }))
+            .expect("a session runs the program");
+        if let Some(w) = wave {
+            let path = std::ffi::CString::new(w.path.to_string_lossy().as_bytes())
+                .map_err(|_| SimError::Output("a waveform path with a NUL byte".into()))?;
+            // SAFETY: `path` is a NUL-terminated string that outlives the call.
+            let opened = unsafe { self.model.pin_mut().wave_open(path.as_ptr()) };
+            if !opened {
+                return Err(SimError::Output(format!(
+                    "cannot write the waveform {} (models from Verilated::with_waves only)",
+                    w.path.display()
+                )));
+            }
+        }
+        let mut words = self.drive(&ops[..run_at])?;
+        if let Some(w) = wave {
+            let base = self.cycles;
+            self.model
+                .pin_mut()
+                .wave_window(base + w.from, base.saturating_add(w.to));
+        }
+        words.extend(self.drive(&ops[run_at..])?);
+        if wave.is_some() {
+            self.model.pin_mut().wave_close();
+        }
         host.finish(&words, self.trace(), self.cycles)
     }
 

@@ -273,7 +273,7 @@ fn a_waveform_covers_the_cycle_window_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let sim = Icarus::compile(&rtl_gen::generate(&cfg).unwrap()).unwrap();
     let wave = |name: &str, from, to| {
-        let w = cosim::icarus::Wave {
+        let w = cosim::Wave {
             path: dir.path().join(name),
             from,
             to,

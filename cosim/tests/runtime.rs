@@ -20,9 +20,9 @@ fn a_config_chosen_at_run_time_is_built_cached_and_checked() {
     cfg.validate().unwrap();
     assert!(!Verilated::is_built_in(&cfg));
 
-    let (path, first) = model_library(&cfg).unwrap();
+    let (path, first) = model_library(&cfg, false).unwrap();
     assert_eq!(first, Outcome::Built);
-    let (again, second) = model_library(&cfg).unwrap();
+    let (again, second) = model_library(&cfg, false).unwrap();
     assert_eq!((again, second), (path, Outcome::Hit));
 
     let mut model = Verilated::new(&cfg).unwrap();
@@ -40,4 +40,47 @@ fn a_config_chosen_at_run_time_is_built_cached_and_checked() {
         let problems = cosim::compare::mismatches(&golden, &rtl);
         assert!(problems.is_empty(), "seed {seed}: {problems:?}");
     }
+}
+
+#[test]
+fn a_model_with_waves_dumps_the_window_asked_for() {
+    let cache = tempfile::tempdir().unwrap();
+    std::env::set_var("METRONOME_CACHE_DIR", cache.path());
+    let cfg = HwConfig::preset("tiny").unwrap();
+    let program = random_program(&cfg, 1, 12);
+    let image = random_image(&cfg, 1);
+    let mut model = Verilated::with_waves(&cfg).unwrap();
+    let mut dump = |name: &str, from, to| {
+        let wave = cosim::Wave {
+            path: cache.path().join(name),
+            from,
+            to,
+        };
+        let rtl = model
+            .run_with_wave(&program, &image, 100_000, Some(&wave))
+            .unwrap();
+        let golden = golden::run(
+            &program,
+            &cfg,
+            SystemState::from_image(&cfg, &image).unwrap(),
+            None,
+        )
+        .unwrap();
+        assert!(cosim::compare::mismatches(&golden, &rtl).is_empty());
+        std::fs::metadata(&wave.path).unwrap().len()
+    };
+    let short = dump("short.fst", 0, 2);
+    let long = dump("long.fst", 0, 60);
+    assert!(short > 0 && long > short, "{short} {long}");
+    // A model without waveform support says so instead of writing nothing.
+    let mut plain = Verilated::new(&cfg).unwrap();
+    let wave = cosim::Wave {
+        path: cache.path().join("none.fst"),
+        from: 0,
+        to: 1,
+    };
+    let err = plain
+        .run_with_wave(&program, &image, 100_000, Some(&wave))
+        .unwrap_err();
+    assert!(err.to_string().contains("with_waves"), "{err}");
 }
