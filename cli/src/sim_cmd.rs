@@ -165,6 +165,7 @@ pub fn sim(args: &SimArgs) -> Result<()> {
                     "instruction": instr_at(m.chip, m.index),
                     "line": loaded.line(m.chip, m.index),
                     "cycle": m.cycle,
+                    "unit": m.unit,
                     "what": m.what,
                     "expected": m.expected,
                     "actual": m.actual,
@@ -208,8 +209,8 @@ pub fn sim(args: &SimArgs) -> Result<()> {
                 println!("  {}", loaded.locate(m.chip, m.index));
                 println!("    {}", instr_at(m.chip, m.index));
                 println!(
-                    "    cycle {}: {}: expected {}, got {}",
-                    m.cycle, m.what, m.expected, m.actual
+                    "    cycle {} ({}): {}: expected {}, got {}",
+                    m.cycle, m.unit, m.what, m.expected, m.actual
                 );
             }
         }

@@ -342,7 +342,7 @@ fn sim_names_the_op_and_cycle_of_a_planted_bug() {
     // Row 0 of the vop.add (line 1) is written at cycle 4, with lane 1 off by the bit.
     assert!(text.contains("chip 0 instruction 0 (line 1)"), "{text}");
     assert!(text.contains("+0 vop.add"), "{text}");
-    assert!(text.contains("cycle 4: chip 0 acc0[8]"), "{text}");
+    assert!(text.contains("cycle 4 (vector): chip 0 acc0[8]"), "{text}");
     // Without the fault the same run passes.
     metronome()
         .args([
@@ -371,6 +371,14 @@ fn sim_refuses_what_it_cannot_run() {
         .success();
     let err = stderr_of_failure(metronome().args(["sim", &src, "--preset", "tiny", "--mem", &mem]));
     assert!(err.contains("was made for config"), "{err}");
+    // A program file assembled for another config.
+    let mtp = dir.path().join("v.mtp").display().to_string();
+    metronome()
+        .args(["asm", &src, "-o", &mtp, "--preset", "small"])
+        .assert()
+        .success();
+    let err = stderr_of_failure(metronome().args(["sim", &mtp, "--preset", "tiny"]));
+    assert!(err.contains("was built for config"), "{err}");
     // Over its cycle budget.
     let err =
         stderr_of_failure(metronome().args(["sim", &src, "--preset", "tiny", "--max-cycles", "5"]));

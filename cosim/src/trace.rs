@@ -36,6 +36,8 @@ pub struct Mismatch {
     pub chip: u32,
     pub index: usize,
     pub mnemonic: String,
+    /// The unit that ran the instruction.
+    pub unit: String,
     pub cycle: u64,
     /// What differs: "issue", "completion", or the word written.
     pub what: String,
@@ -47,8 +49,15 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "chip {} instruction {} ({}) cycle {}: {}: expected {}, got {}",
-            self.chip, self.index, self.mnemonic, self.cycle, self.what, self.expected, self.actual
+            "chip {} instruction {} ({}, {}) cycle {}: {}: expected {}, got {}",
+            self.chip,
+            self.index,
+            self.mnemonic,
+            self.unit,
+            self.cycle,
+            self.what,
+            self.expected,
+            self.actual
         )
     }
 }
@@ -218,6 +227,7 @@ pub fn compare(golden: &Run, events: &[TraceEvent]) -> Vec<Mismatch> {
             chip: r.chip,
             index: r.index,
             mnemonic: timing.op.mnemonic(),
+            unit: timing.op.unit().name().to_string(),
             cycle,
             what,
             expected,
@@ -269,6 +279,7 @@ pub fn compare(golden: &Run, events: &[TraceEvent]) -> Vec<Mismatch> {
             chip: 0,
             index: 0,
             mnemonic: "(program)".into(),
+            unit: "-".into(),
             cycle: 0,
             what: "rows written".into(),
             expected: expected_writes.to_string(),
@@ -370,12 +381,12 @@ mod tests {
             .collect();
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(
-            found[0].starts_with("chip 0 instruction 0 (vop.add) cycle 5: chip 0 acc0[9]"),
+            found[0].starts_with("chip 0 instruction 0 (vop.add, vector) cycle 5: chip 0 acc0[9]"),
             "{}",
             found[0]
         );
         assert!(
-            found[1].starts_with("chip 0 instruction 1 (mov) cycle 8: completion"),
+            found[1].starts_with("chip 0 instruction 1 (mov, memory) cycle 8: completion"),
             "{}",
             found[1]
         );
