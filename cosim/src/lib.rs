@@ -1,15 +1,17 @@
 //! Metronome co-simulation: runs the generated RTL and compares it with the golden model,
 //! op by op and cycle by cycle.
 //!
-//! - [`verilator`]: the verilated models of the standard configs (built and cached by this
-//!   crate's build script, bound through `cxx`), stepped from Rust with the retirement trace
-//!   sampled every cycle.
+//! - [`verilator`]: verilated models, stepped from Rust with the retirement trace sampled every
+//!   cycle: built in for the standard configs (by this crate's build script, bound through
+//!   `cxx`), or for any other config compiled once into the model cache and loaded
+//!   ([`runtime`], [`cache`]); optionally with FST waveforms.
 //! - [`icarus`]: the second simulator, Icarus Verilog under `testbench/tb_host.v`.
 //! - [`host`]: the host-port protocol both use to load a program and image, start, run to
 //!   `HALT` within a cycle budget and read everything back.
 //! - [`trace`] and [`compare`]: every instruction's issue and completion cycle and every row it
 //!   wrote, then the final memories and cycle counts, against the golden model.
-//! - [`random`]: seeded random programs the verifier accepts, and a shrinker.
+//! - [`random`]: seeded random programs the verifier accepts, a scheduler and a shrinker;
+//!   [`bench`]: the simulation benchmark's workload.
 //!
 //! ```no_run
 //! use cosim::verilator::Verilated;
