@@ -150,6 +150,22 @@ impl MemPort {
     }
 }
 
+/// Drives `port`'s read request from a stream whose tag is the request's `{acc, bank}` (just
+/// the bank for a port that reaches one memory); returns the stream's `last`, which a read
+/// port does not need.
+pub fn drive_read(m: &mut Module, port: &MemPort, stream: super::prims::Stream) -> Expr {
+    let p = port.prefix();
+    m.assign(id(format!("{p}_en_o")), stream.valid);
+    m.assign(id(format!("{p}_row_o")), stream.row);
+    let target = if port.reach == Reach::Any {
+        cat(vec![id(format!("{p}_acc_o")), id(format!("{p}_bank_o"))])
+    } else {
+        id(format!("{p}_bank_o"))
+    };
+    m.assign(target, stream.tag);
+    stream.last
+}
+
 /// A unit's completion report: `retire` in the cycle its instruction completes, with the
 /// instruction's index.
 pub fn retire_bundle(unit: &str, ctx: &Ctx) -> Bundle {

@@ -11,7 +11,8 @@
 use isa::ops::Opcode;
 use isa::timing::mma_latency;
 
-use super::bus::{retire_bundle, sink, MemPort, Reach};
+use super::bus::{drive_read, retire_bundle, sink, MemPort, Reach};
+use super::prims::{add_stream, StreamSpec};
 use super::seq::{issue_bundle, op_bundle};
 use crate::ast::*;
 use crate::ctx::Ctx;
@@ -208,26 +209,23 @@ pub fn mxu(ctx: &Ctx) -> Module {
 
     // LDW: rows k = 0..N-1 at t + k; shadow row k written when its data arrives.
     m.comment("LDW: weight row k is read at t + k and loaded into shadow row k at t + k + 1.");
-    let ldw_tag = m.wire("ldw_tag", pcb + bb);
-    let ldw_valid = m.wire("ldw_valid", 1);
-    let ldw_last = m.wire("ldw_last", 1);
-    m.instance(stream_inst(
-        "u_ldw_stream",
+    let ldw = add_stream(
+        &mut m,
+        "ldw",
         rb,
-        pcb + bb,
-        id("ldw_issue_i"),
-        id("ldw_src_row_i"),
-        id("ldw_src_step_i"),
-        lit(16, n as u64),
-        cat(vec![id("issue_pc_i"), id("ldw_src_bank_i")]),
-        (
-            ldw_valid.clone(),
-            id("ldw_rd_row_o"),
-            ldw_tag.clone(),
-            ldw_last.clone(),
-        ),
-    ));
+        StreamSpec {
+            start: id("ldw_issue_i"),
+            base: id("ldw_src_row_i"),
+            step: id("ldw_src_step_i"),
+            count: lit(16, n as u64),
+            count_bits: 16,
+            tag: cat(vec![id("issue_pc_i"), id("ldw_src_bank_i")]),
+            tag_bits: pcb + bb,
+        },
+    );
+    let (ldw_valid, ldw_tag, ldw_last) = (ldw.valid, ldw.tag, ldw.last);
     m.assign(id("ldw_rd_en_o"), ldw_valid.clone());
+    m.assign(id("ldw_rd_row_o"), ldw.row);
     m.assign(id("ldw_rd_bank_o"), ldw_tag.clone().bits(bb - 1, 0));
     let lb = isa::encoding::bits_for(n);
     let (kd, kq) = m.flop("ldw_k", lb, true);
@@ -264,49 +262,29 @@ pub fn mxu(ctx: &Ctx) -> Module {
 
     // MMA.
     m.comment("MMA: input row i is read at t + i; its control rides a 2N-stage pipeline.");
-    let src_tag = m.wire("mma_src_tag", bb);
-    let src_last = m.wire("mma_src_last", 1);
-    m.instance(stream_inst(
-        "u_mma_src",
+    let src = add_stream(
+        &mut m,
+        "mma_src",
         rb,
-        bb,
-        id("mma_issue_i"),
-        id("mma_src_row_i"),
-        id("mma_src_step_i"),
-        id("mma_count_i"),
-        id("mma_src_bank_i"),
-        (
-            id("mma_rd_en_o"),
-            id("mma_rd_row_o"),
-            src_tag.clone(),
-            src_last.clone(),
-        ),
-    ));
-    m.assign(id("mma_rd_bank_o"), src_tag);
-    let dst_tag = m.wire("mma_dst_tag", 1 + pcb + bb);
-    let dst_valid = m.wire("mma_dst_valid", 1);
-    let dst_row = m.wire("mma_dst_row", rb);
-    let dst_last = m.wire("mma_dst_last", 1);
-    m.instance(stream_inst(
-        "u_mma_dst",
+        StreamSpec::operand("mma", "src", id("mma_src_bank_i"), bb),
+    );
+    let src_last = drive_read(&mut m, &MMA_READ, src);
+    let dst = add_stream(
+        &mut m,
+        "mma_dst",
         rb,
-        1 + pcb + bb,
-        id("mma_issue_i"),
-        id("mma_dst_row_i"),
-        id("mma_dst_step_i"),
-        id("mma_count_i"),
-        cat(vec![
-            id("mma_accumulate_i"),
-            id("issue_pc_i"),
-            id("mma_dst_bank_i"),
-        ]),
-        (
-            dst_valid.clone(),
-            dst_row.clone(),
-            dst_tag.clone(),
-            dst_last.clone(),
+        StreamSpec::operand(
+            "mma",
+            "dst",
+            cat(vec![
+                id("mma_accumulate_i"),
+                id("issue_pc_i"),
+                id("mma_dst_bank_i"),
+            ]),
+            1 + pcb + bb,
         ),
-    ));
+    );
+    let (dst_valid, dst_row, dst_tag, dst_last) = (dst.valid, dst.row, dst.tag, dst.last);
     let cb = mma_ctl_bits(ctx);
     // {valid, last, accumulate, pc, bank, row}
     let ctl0 = cat(vec![dst_valid, dst_last, dst_tag, dst_row]);
@@ -391,34 +369,6 @@ pub fn mxu(ctx: &Ctx) -> Module {
     );
     m.assign(id("mma_retire_pc_o"), field(&ctl_write, "pc"));
     m
-}
-
-/// An `mtn_stream` instance; `outs` are (valid, row, tag, last).
-#[allow(clippy::too_many_arguments)]
-pub fn stream_inst(
-    name: &str,
-    row_bits: u32,
-    tag_bits: u32,
-    start: Expr,
-    base: Expr,
-    step: Expr,
-    count: Expr,
-    tag: Expr,
-    outs: (Expr, Expr, Expr, Expr),
-) -> Instance {
-    Instance::new("mtn_stream", name)
-        .param("RowBits", int(row_bits as i64))
-        .param("TagBits", int(tag_bits as i64))
-        .clocked()
-        .conn("start_i", start)
-        .conn("base_i", base)
-        .conn("step_i", step)
-        .conn("count_i", count)
-        .conn("tag_i", tag)
-        .conn("valid_o", outs.0)
-        .conn("row_o", outs.1)
-        .conn("tag_o", outs.2)
-        .conn("last_o", outs.3)
 }
 
 /// Bundles the chip joins to this block.

@@ -9,8 +9,8 @@ use isa::encoding::bits_for;
 use isa::ops::{Opcode, PermFunc};
 use isa::timing::{transpose_latency, COPY_LATENCY};
 
-use super::bus::{retire_bundle, sink, MemPort, Reach};
-use super::mxu::stream_inst;
+use super::bus::{drive_read, retire_bundle, sink, MemPort, Reach};
+use super::prims::{add_stream, StreamSpec};
 use super::seq::{issue_bundle, op_bundle};
 use crate::ast::*;
 use crate::ctx::Ctx;
@@ -65,53 +65,45 @@ pub fn permute(ctx: &Ctx) -> Module {
             cat(vec![zero(lb), f("count")]),
         ),
     );
-    let src_last = m.wire("src_last", 1);
-    m.instance(
-        stream_inst(
-            "u_src_stream",
-            rb,
-            bb,
-            id("perm_issue_i"),
-            f("src_row"),
-            f("src_step"),
-            rows.clone(),
-            f("src_bank"),
-            (
-                id("perm_rd_en_o"),
-                id("perm_rd_row_o"),
-                id("perm_rd_bank_o"),
-                src_last.clone(),
-            ),
-        )
-        .param("CountBits", int(cb as i64)),
+    let src = add_stream(
+        &mut m,
+        "src",
+        rb,
+        StreamSpec {
+            start: id("perm_issue_i"),
+            base: f("src_row"),
+            step: f("src_step"),
+            count: rows.clone(),
+            count_bits: cb,
+            tag: f("src_bank"),
+            tag_bits: bb,
+        },
     );
+    let src_last = drive_read(&mut m, &PERM_READ, src);
     // Destination tag: {transpose, func, amount, bank, pc}.
     let fbits = ctx.func_bits(Opcode::Perm);
     let tag_bits = 1 + fbits + lb + bb + pcb;
-    let tag = m.wire("dst_tag", tag_bits);
-    let valid = m.wire("dst_valid", 1);
-    let row = m.wire("dst_row", rb);
-    let last = m.wire("dst_last", 1);
-    m.instance(
-        stream_inst(
-            "u_dst_stream",
-            rb,
-            tag_bits,
-            id("perm_issue_i"),
-            f("dst_row"),
-            f("dst_step"),
-            rows,
-            cat(vec![
+    let dst = add_stream(
+        &mut m,
+        "dst",
+        rb,
+        StreamSpec {
+            start: id("perm_issue_i"),
+            base: f("dst_row"),
+            step: f("dst_step"),
+            count: rows,
+            count_bits: cb,
+            tag: cat(vec![
                 transpose,
                 f("func"),
                 f("amount"),
                 f("dst_bank"),
                 id("issue_pc_i"),
             ]),
-            (valid.clone(), row.clone(), tag.clone(), last.clone()),
-        )
-        .param("CountBits", int(cb as i64)),
+            tag_bits,
+        },
     );
+    let (valid, row, tag, last) = (dst.valid, dst.row, dst.tag, dst.last);
     sink(&mut m, "src_last", vec![src_last]);
     let is_transpose = tag.clone().bit(tag_bits - 1);
     let func = tag.clone().bits(tag_bits - 2, tag_bits - 1 - fbits);
@@ -276,40 +268,32 @@ pub fn move_unit(ctx: &Ctx) -> Module {
     }
     retire_bundle("mov", ctx).ports(&mut m, true);
     let f = |name: &str| id(format!("mov_{name}_i"));
-    let src_last = m.wire("src_last", 1);
-    m.instance(stream_inst(
-        "u_src_stream",
+    let src = add_stream(
+        &mut m,
+        "src",
         rb,
-        1 + bb,
-        id("mov_issue_i"),
-        f("src_row"),
-        f("src_step"),
-        f("count"),
-        cat(vec![f("src_space"), f("src_bank")]),
-        (
-            id("mov_rd_en_o"),
-            id("mov_rd_row_o"),
-            cat(vec![id("mov_rd_acc_o"), id("mov_rd_bank_o")]),
-            src_last.clone(),
+        StreamSpec::operand(
+            "mov",
+            "src",
+            cat(vec![f("src_space"), f("src_bank")]),
+            1 + bb,
         ),
-    ));
+    );
+    let src_last = drive_read(&mut m, &MOV_READ, src);
     sink(&mut m, "src_last", vec![src_last]);
     let tag_bits = 1 + bb + pcb;
-    let tag = m.wire("dst_tag", tag_bits);
-    let valid = m.wire("dst_valid", 1);
-    let row = m.wire("dst_row", rb);
-    let last = m.wire("dst_last", 1);
-    m.instance(stream_inst(
-        "u_dst_stream",
+    let dst = add_stream(
+        &mut m,
+        "dst",
         rb,
-        tag_bits,
-        id("mov_issue_i"),
-        f("dst_row"),
-        f("dst_step"),
-        f("count"),
-        cat(vec![f("dst_space"), f("dst_bank"), id("issue_pc_i")]),
-        (valid.clone(), row.clone(), tag.clone(), last.clone()),
-    ));
+        StreamSpec::operand(
+            "mov",
+            "dst",
+            cat(vec![f("dst_space"), f("dst_bank"), id("issue_pc_i")]),
+            tag_bits,
+        ),
+    );
+    let (valid, row, tag, last) = (dst.valid, dst.row, dst.tag, dst.last);
     // {valid, last, acc, bank, row, pc}
     let cb = 2 + 1 + bb + rb + pcb;
     let (s1d, s1) = m.flop("s1_ctl", cb, true);

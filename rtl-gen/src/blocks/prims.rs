@@ -156,6 +156,70 @@ pub fn stream() -> Module {
     m
 }
 
+/// What an `mtn_stream` instance is given: it starts with `start` at row `base`, stepping
+/// `step`, for `count` rows (`count_bits` wide), and holds `tag` (`tag_bits` wide).
+pub struct StreamSpec {
+    pub start: Expr,
+    pub base: Expr,
+    pub step: Expr,
+    pub count: Expr,
+    pub count_bits: u32,
+    pub tag: Expr,
+    pub tag_bits: u32,
+}
+
+impl StreamSpec {
+    /// The rows of operand `operand` of op `op` (`<op>_<operand>_row_i`, `_step_i`), for the
+    /// op's 16-bit `count`, started by its issue strobe.
+    pub fn operand(op: &str, operand: &str, tag: Expr, tag_bits: u32) -> Self {
+        StreamSpec {
+            start: id(format!("{op}_issue_i")),
+            base: id(format!("{op}_{operand}_row_i")),
+            step: id(format!("{op}_{operand}_step_i")),
+            count: id(format!("{op}_count_i")),
+            count_bits: 16,
+            tag,
+            tag_bits,
+        }
+    }
+}
+
+/// The wires an `mtn_stream` instance drives.
+pub struct Stream {
+    pub valid: Expr,
+    pub row: Expr,
+    pub tag: Expr,
+    pub last: Expr,
+}
+
+/// Declares `<name>_valid`, `<name>_row`, `<name>_tag` and `<name>_last`, and the instance
+/// `u_<name>_stream` (of `row_bits`-wide rows) that drives them.
+pub fn add_stream(m: &mut Module, name: &str, row_bits: u32, spec: StreamSpec) -> Stream {
+    let out = Stream {
+        valid: m.wire(&format!("{name}_valid"), 1),
+        row: m.wire(&format!("{name}_row"), row_bits),
+        tag: m.wire(&format!("{name}_tag"), spec.tag_bits),
+        last: m.wire(&format!("{name}_last"), 1),
+    };
+    m.instance(
+        Instance::new("mtn_stream", &format!("u_{name}_stream"))
+            .param("RowBits", int(row_bits as i64))
+            .param("TagBits", int(spec.tag_bits as i64))
+            .param("CountBits", int(spec.count_bits as i64))
+            .clocked()
+            .conn("start_i", spec.start)
+            .conn("base_i", spec.base)
+            .conn("step_i", spec.step)
+            .conn("count_i", spec.count)
+            .conn("tag_i", spec.tag)
+            .conn("valid_o", out.valid.clone())
+            .conn("row_o", out.row.clone())
+            .conn("tag_o", out.tag.clone())
+            .conn("last_o", out.last.clone()),
+    );
+    out
+}
+
 /// `mtn_delay`: a `Depth`-stage register pipeline, reset to zero.
 pub fn delay() -> Module {
     let mut m = Module::clocked(

@@ -9,8 +9,8 @@
 use isa::encoding::bits_for;
 use isa::ops::Opcode;
 
-use super::bus::{Bundle, MemPort, Reach};
-use super::mxu::stream_inst;
+use super::bus::{drive_read, Bundle, MemPort, Reach};
+use super::prims::{add_stream, StreamSpec};
 use super::seq::{issue_bundle, op_bundle};
 use crate::ast::*;
 use crate::ctx::Ctx;
@@ -71,40 +71,27 @@ pub fn router(ctx: &Ctx) -> Module {
     link_bundle(ctx).ports(&mut m, true);
 
     let f = |name: &str| id(format!("xfer_{name}_i"));
-    let src_last = m.wire("src_last", 1);
-    m.instance(stream_inst(
-        "u_src_stream",
+    let src = add_stream(
+        &mut m,
+        "src",
         rb,
-        bb,
-        id("xfer_issue_i"),
-        f("src_row"),
-        f("src_step"),
-        f("count"),
-        f("src_bank"),
-        (
-            id("xfer_rd_en_o"),
-            id("xfer_rd_row_o"),
-            id("xfer_rd_bank_o"),
-            src_last.clone(),
-        ),
-    ));
+        StreamSpec::operand("xfer", "src", f("src_bank"), bb),
+    );
+    let src_last = drive_read(&mut m, &XFER_READ, src);
     super::bus::sink(&mut m, "src_last", vec![src_last]);
     let tag_bits = cb + pcb + bb;
-    let tag = m.wire("dst_tag", tag_bits);
-    let valid = m.wire("dst_valid", 1);
-    let row = m.wire("dst_row", rb);
-    let last = m.wire("dst_last", 1);
-    m.instance(stream_inst(
-        "u_dst_stream",
+    let dst = add_stream(
+        &mut m,
+        "dst",
         rb,
-        tag_bits,
-        id("xfer_issue_i"),
-        f("dst_row"),
-        f("dst_step"),
-        f("count"),
-        cat(vec![f("chip"), id("issue_pc_i"), f("dst_bank")]),
-        (valid.clone(), row.clone(), tag.clone(), last.clone()),
-    ));
+        StreamSpec::operand(
+            "xfer",
+            "dst",
+            cat(vec![f("chip"), id("issue_pc_i"), f("dst_bank")]),
+            tag_bits,
+        ),
+    );
+    let (valid, row, tag, last) = (dst.valid, dst.row, dst.tag, dst.last);
     let s1_bits = 2 + tag_bits + rb;
     let (s1d, s1) = m.flop("s1", s1_bits, true);
     m.assign(s1d, cat(vec![valid, last, tag, row]));

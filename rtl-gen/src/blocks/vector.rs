@@ -8,8 +8,9 @@
 use isa::ops::{Opcode, RedFunc, VopFunc};
 use isa::timing::VECTOR_LATENCY;
 
-use super::bus::{retire_bundle, sink, Bundle, MemPort, Reach};
-use super::mxu::{sext, stream_inst};
+use super::bus::{drive_read, retire_bundle, sink, Bundle, MemPort, Reach};
+use super::mxu::sext;
+use super::prims::{add_stream, StreamSpec};
 use super::seq::{issue_bundle, op_bundle};
 use crate::ast::*;
 use crate::ctx::{param_entry_bits, Ctx, PARAM_SHIFT_BITS};
@@ -142,31 +143,24 @@ pub fn vector(ctx: &Ctx) -> Module {
         "lut" => lit(1, 0),
         _ => f(op, &format!("{}_space", a_field(op))),
     });
-    let a_tag = m.wire("a_tag", 1 + bb);
-    let a_last = m.wire("a_last", 1);
-    m.instance(stream_inst(
-        "u_a_stream",
+    let a = add_stream(
+        &mut m,
+        "a",
         rb,
-        1 + bb,
-        any.clone(),
-        pick(&|op| f(op, &format!("{}_row", a_field(op)))),
-        pick(&|op| f(op, &format!("{}_step", a_field(op)))),
-        pick(&|op| f(op, "count")),
-        cat(vec![
-            a_acc,
-            pick(&|op| f(op, &format!("{}_bank", a_field(op)))),
-        ]),
-        (
-            id("vec_a_rd_en_o"),
-            id("vec_a_rd_row_o"),
-            a_tag.clone(),
-            a_last.clone(),
-        ),
-    ));
-    m.assign(
-        cat(vec![id("vec_a_rd_acc_o"), id("vec_a_rd_bank_o")]),
-        a_tag,
+        StreamSpec {
+            start: any.clone(),
+            base: pick(&|op| f(op, &format!("{}_row", a_field(op)))),
+            step: pick(&|op| f(op, &format!("{}_step", a_field(op)))),
+            count: pick(&|op| f(op, "count")),
+            count_bits: 16,
+            tag: cat(vec![
+                a_acc,
+                pick(&|op| f(op, &format!("{}_bank", a_field(op)))),
+            ]),
+            tag_bits: 1 + bb,
+        },
     );
+    let a_last = drive_read(&mut m, &VEC_A_READ, a);
 
     let same = m.wire("b_same", 1);
     m.assign(
@@ -187,28 +181,21 @@ pub fn vector(ctx: &Ctx) -> Module {
             mux(same.clone(), lit(2, B_SAME), lit(2, B_READ)),
         ),
     );
-    let b_tag = m.wire("b_tag", 1 + bb);
-    let b_last = m.wire("b_last", 1);
-    m.instance(stream_inst(
-        "u_b_stream",
+    let b = add_stream(
+        &mut m,
+        "b",
         rb,
-        1 + bb,
-        issue("vop").land(b_mode.clone().eq(lit(2, B_READ))),
-        f("vop", "b_row"),
-        f("vop", "b_step"),
-        f("vop", "count"),
-        cat(vec![f("vop", "b_space").bit(0), f("vop", "b_bank")]),
-        (
-            id("vec_b_rd_en_o"),
-            id("vec_b_rd_row_o"),
-            b_tag.clone(),
-            b_last.clone(),
-        ),
-    ));
-    m.assign(
-        cat(vec![id("vec_b_rd_acc_o"), id("vec_b_rd_bank_o")]),
-        b_tag,
+        StreamSpec {
+            start: issue("vop").land(b_mode.clone().eq(lit(2, B_READ))),
+            ..StreamSpec::operand(
+                "vop",
+                "b",
+                cat(vec![f("vop", "b_space").bit(0), f("vop", "b_bank")]),
+                1 + bb,
+            )
+        },
     );
+    let b_last = drive_read(&mut m, &VEC_B_READ, b);
 
     m.comment("Stage 0: the destination stream carries the op's fields down the pipeline.");
     let kind = pick(&|op| {
@@ -235,35 +222,30 @@ pub fn vector(ctx: &Ctx) -> Module {
     // {kind, func, b_mode, imm, table, acc, bank, pc}
     let op_bits = 2 + fb + 2 + 32 + tb;
     let d_tag_bits = op_bits + 1 + bb + pcb;
-    let d_tag = m.wire("d_tag", d_tag_bits);
-    let d_valid = m.wire("d_valid", 1);
-    let d_row = m.wire("d_row", rb);
-    let d_last = m.wire("d_last", 1);
-    m.instance(stream_inst(
-        "u_dst_stream",
+    let dst = add_stream(
+        &mut m,
+        "d",
         rb,
-        d_tag_bits,
-        any,
-        pick(&|op| f(op, "dst_row")),
-        pick(&|op| f(op, "dst_step")),
-        pick(&|op| f(op, "count")),
-        cat(vec![
-            kind,
-            func,
-            b_mode,
-            f("vop", "imm"),
-            f("lut", "table"),
-            dst_acc,
-            pick(&|op| f(op, "dst_bank")),
-            id("issue_pc_i"),
-        ]),
-        (
-            d_valid.clone(),
-            d_row.clone(),
-            d_tag.clone(),
-            d_last.clone(),
-        ),
-    ));
+        StreamSpec {
+            start: any,
+            base: pick(&|op| f(op, "dst_row")),
+            step: pick(&|op| f(op, "dst_step")),
+            count: pick(&|op| f(op, "count")),
+            count_bits: 16,
+            tag: cat(vec![
+                kind,
+                func,
+                b_mode,
+                f("vop", "imm"),
+                f("lut", "table"),
+                dst_acc,
+                pick(&|op| f(op, "dst_bank")),
+                id("issue_pc_i"),
+            ]),
+            tag_bits: d_tag_bits,
+        },
+    );
+    let (d_valid, d_row, d_tag, d_last) = (dst.valid, dst.row, dst.tag, dst.last);
     sink(&mut m, "stream_last", vec![a_last, b_last]);
 
     m.comment("RQ reads its parameter entry as it issues; the entry arrives with row 0.");

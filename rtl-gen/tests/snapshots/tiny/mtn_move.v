@@ -30,10 +30,14 @@ module mtn_move (
   output wire [7:0]   mov_retire_pc_o
 );
 
+  wire src_valid;
+  wire [7:0] src_row;
+  wire [2:0] src_tag;
   wire src_last;
   mtn_stream #(
     .RowBits(8),
-    .TagBits(3)
+    .TagBits(3),
+    .CountBits(16)
   ) u_src_stream (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
@@ -42,20 +46,24 @@ module mtn_move (
     .step_i  (mov_src_step_i),
     .count_i (mov_count_i),
     .tag_i   ({mov_src_space_i, mov_src_bank_i}),
-    .valid_o (mov_rd_en_o),
-    .row_o   (mov_rd_row_o),
-    .tag_o   ({mov_rd_acc_o, mov_rd_bank_o}),
+    .valid_o (src_valid),
+    .row_o   (src_row),
+    .tag_o   (src_tag),
     .last_o  (src_last)
   );
+  assign mov_rd_en_o = src_valid;
+  assign mov_rd_row_o = src_row;
+  assign {mov_rd_acc_o, mov_rd_bank_o} = src_tag;
   wire unused_src_last;
   assign unused_src_last = (^{src_last});
-  wire [10:0] dst_tag;
   wire dst_valid;
   wire [7:0] dst_row;
+  wire [10:0] dst_tag;
   wire dst_last;
   mtn_stream #(
     .RowBits(8),
-    .TagBits(11)
+    .TagBits(11),
+    .CountBits(16)
   ) u_dst_stream (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),

@@ -45,12 +45,14 @@ module mtn_mxu (
 
 
   // LDW: weight row k is read at t + k and loaded into shadow row k at t + k + 1.
-  wire [9:0] ldw_tag;
   wire ldw_valid;
+  wire [7:0] ldw_row;
+  wire [9:0] ldw_tag;
   wire ldw_last;
   mtn_stream #(
     .RowBits(8),
-    .TagBits(10)
+    .TagBits(10),
+    .CountBits(16)
   ) u_ldw_stream (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
@@ -60,11 +62,12 @@ module mtn_mxu (
     .count_i (16'd4),
     .tag_i   ({issue_pc_i, ldw_src_bank_i}),
     .valid_o (ldw_valid),
-    .row_o   (ldw_rd_row_o),
+    .row_o   (ldw_row),
     .tag_o   (ldw_tag),
     .last_o  (ldw_last)
   );
   assign ldw_rd_en_o = ldw_valid;
+  assign ldw_rd_row_o = ldw_row;
   assign ldw_rd_bank_o = ldw_tag[1:0];
   wire [1:0] ldw_k_d;
   reg  [1:0] ldw_k_q;
@@ -92,12 +95,15 @@ module mtn_mxu (
   assign ldw_retire_pc_o = ldw_s1_q[7:0];
 
   // MMA: input row i is read at t + i; its control rides a 2N-stage pipeline.
+  wire mma_src_valid;
+  wire [7:0] mma_src_row;
   wire [1:0] mma_src_tag;
   wire mma_src_last;
   mtn_stream #(
     .RowBits(8),
-    .TagBits(2)
-  ) u_mma_src (
+    .TagBits(2),
+    .CountBits(16)
+  ) u_mma_src_stream (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
     .start_i (mma_issue_i),
@@ -105,20 +111,23 @@ module mtn_mxu (
     .step_i  (mma_src_step_i),
     .count_i (mma_count_i),
     .tag_i   (mma_src_bank_i),
-    .valid_o (mma_rd_en_o),
-    .row_o   (mma_rd_row_o),
+    .valid_o (mma_src_valid),
+    .row_o   (mma_src_row),
     .tag_o   (mma_src_tag),
     .last_o  (mma_src_last)
   );
+  assign mma_rd_en_o = mma_src_valid;
+  assign mma_rd_row_o = mma_src_row;
   assign mma_rd_bank_o = mma_src_tag;
-  wire [10:0] mma_dst_tag;
   wire mma_dst_valid;
   wire [7:0] mma_dst_row;
+  wire [10:0] mma_dst_tag;
   wire mma_dst_last;
   mtn_stream #(
     .RowBits(8),
-    .TagBits(11)
-  ) u_mma_dst (
+    .TagBits(11),
+    .CountBits(16)
+  ) u_mma_dst_stream (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
     .start_i (mma_issue_i),

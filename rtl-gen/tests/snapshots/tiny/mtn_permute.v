@@ -32,6 +32,9 @@ module mtn_permute (
 
   wire [17:0] rows;
   assign rows = (perm_func_i == 2'd0) ? {perm_count_i, 2'd0} : {2'd0, perm_count_i};
+  wire src_valid;
+  wire [7:0] src_row;
+  wire [1:0] src_tag;
   wire src_last;
   mtn_stream #(
     .RowBits(8),
@@ -45,14 +48,17 @@ module mtn_permute (
     .step_i  (perm_src_step_i),
     .count_i (rows),
     .tag_i   (perm_src_bank_i),
-    .valid_o (perm_rd_en_o),
-    .row_o   (perm_rd_row_o),
-    .tag_o   (perm_rd_bank_o),
+    .valid_o (src_valid),
+    .row_o   (src_row),
+    .tag_o   (src_tag),
     .last_o  (src_last)
   );
-  wire [14:0] dst_tag;
+  assign perm_rd_en_o = src_valid;
+  assign perm_rd_row_o = src_row;
+  assign perm_rd_bank_o = src_tag;
   wire dst_valid;
   wire [7:0] dst_row;
+  wire [14:0] dst_tag;
   wire dst_last;
   mtn_stream #(
     .RowBits(8),

@@ -83,11 +83,14 @@ module mtn_vector (
   assign any_issue = ((rq_issue_i | vop_issue_i) | lut_issue_i) | red_issue_i;
 
   // Stage 0: operand a (RQ, LUT, RED: src) and, for VOP, operand b.
+  wire a_valid;
+  wire [7:0] a_row;
   wire [2:0] a_tag;
   wire a_last;
   mtn_stream #(
     .RowBits(8),
-    .TagBits(3)
+    .TagBits(3),
+    .CountBits(16)
   ) u_a_stream (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
@@ -96,21 +99,26 @@ module mtn_vector (
     .step_i  (rq_issue_i ? rq_src_step_i : (vop_issue_i ? vop_a_step_i : (lut_issue_i ? lut_src_step_i : red_src_step_i))),
     .count_i (rq_issue_i ? rq_count_i : (vop_issue_i ? vop_count_i : (lut_issue_i ? lut_count_i : red_count_i))),
     .tag_i   ({rq_issue_i ? 1'b1 : (vop_issue_i ? vop_a_space_i : (lut_issue_i ? 1'b0 : red_src_space_i)), rq_issue_i ? rq_src_bank_i : (vop_issue_i ? vop_a_bank_i : (lut_issue_i ? lut_src_bank_i : red_src_bank_i))}),
-    .valid_o (vec_a_rd_en_o),
-    .row_o   (vec_a_rd_row_o),
+    .valid_o (a_valid),
+    .row_o   (a_row),
     .tag_o   (a_tag),
     .last_o  (a_last)
   );
+  assign vec_a_rd_en_o = a_valid;
+  assign vec_a_rd_row_o = a_row;
   assign {vec_a_rd_acc_o, vec_a_rd_bank_o} = a_tag;
   wire b_same;
   assign b_same = (((vop_b_space_i == {1'b0, vop_a_space_i}) && (vop_b_bank_i == vop_a_bank_i)) && (vop_b_row_i == vop_a_row_i)) && (vop_b_step_i == vop_a_step_i);
   wire [1:0] b_mode;
   assign b_mode = (vop_b_space_i == 2'd2) ? 2'd2 : (b_same ? 2'd1 : 2'd0);
+  wire b_valid;
+  wire [7:0] b_row;
   wire [2:0] b_tag;
   wire b_last;
   mtn_stream #(
     .RowBits(8),
-    .TagBits(3)
+    .TagBits(3),
+    .CountBits(16)
   ) u_b_stream (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
@@ -119,22 +127,25 @@ module mtn_vector (
     .step_i  (vop_b_step_i),
     .count_i (vop_count_i),
     .tag_i   ({vop_b_space_i[0], vop_b_bank_i}),
-    .valid_o (vec_b_rd_en_o),
-    .row_o   (vec_b_rd_row_o),
+    .valid_o (b_valid),
+    .row_o   (b_row),
     .tag_o   (b_tag),
     .last_o  (b_last)
   );
+  assign vec_b_rd_en_o = b_valid;
+  assign vec_b_rd_row_o = b_row;
   assign {vec_b_rd_acc_o, vec_b_rd_bank_o} = b_tag;
 
   // Stage 0: the destination stream carries the op's fields down the pipeline.
-  wire [50:0] d_tag;
   wire d_valid;
   wire [7:0] d_row;
+  wire [50:0] d_tag;
   wire d_last;
   mtn_stream #(
     .RowBits(8),
-    .TagBits(51)
-  ) u_dst_stream (
+    .TagBits(51),
+    .CountBits(16)
+  ) u_d_stream (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
     .start_i (any_issue),
