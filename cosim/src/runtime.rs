@@ -140,22 +140,31 @@ fn compile_all(
     Ok(objects)
 }
 
-/// Loads the model library at `path`; the model must not outlive the library.
-pub(crate) fn load(path: &Path) -> Result<(Library, *mut crate::verilator::ffi::Model), SimError> {
-    // SAFETY: the library was built from our own sources by `model_library`; its factory
-    // takes nothing and returns a new model (or a null pointer, checked below).
+/// Loads the model library at `path`.
+pub(crate) fn load(path: &Path) -> Result<Library, SimError> {
+    // SAFETY: the library was built from our own sources by `model_library`; loading it runs
+    // only the C++ static initializers of the model and the Verilator runtime.
+    unsafe { Library::new(path) }.map_err(|e| SimError::Failed {
+        tool: "dlopen",
+        output: e.to_string(),
+    })
+}
+
+/// A new model from a loaded library; it must not outlive the library.
+pub(crate) fn instantiate(
+    library: &Library,
+) -> Result<*mut crate::verilator::ffi::Model, SimError> {
+    // SAFETY: the factory, defined by `model_library`'s source, takes nothing and returns a
+    // model made with `new`.
     unsafe {
-        let lib = Library::new(path).map_err(|e| SimError::Failed {
-            tool: "dlopen",
-            output: e.to_string(),
-        })?;
         let factory: libloading::Symbol<
             unsafe extern "C" fn() -> *mut crate::verilator::ffi::Model,
-        > = lib.get(FACTORY.as_bytes()).map_err(|e| SimError::Failed {
-            tool: "dlsym",
-            output: e.to_string(),
-        })?;
-        let model = factory();
-        Ok((lib, model))
+        > = library
+            .get(FACTORY.as_bytes())
+            .map_err(|e| SimError::Failed {
+                tool: "dlsym",
+                output: e.to_string(),
+            })?;
+        Ok(factory())
     }
 }

@@ -39,13 +39,18 @@ pub struct SimBench {
     pub bare_cycles_per_second: f64,
 }
 
+/// Where a model comes from.
+enum Source {
+    BuiltIn(&'static str),
+    /// The shared object of a config chosen at run time.
+    Loaded(libloading::Library),
+}
+
 /// A verilated model of one config.
 pub struct Verilated {
+    /// Declared before `source`, so it is dropped before its library is unloaded.
     model: cxx::UniquePtr<ffi::Model>,
-    /// For a config chosen at run time, the shared object the model lives in (dropped after
-    /// the model).
-    _library: Option<libloading::Library>,
-    waves: bool,
+    source: Source,
     cfg: HwConfig,
     design: Design,
     /// Clock cycles run since the model was made.
@@ -79,16 +84,14 @@ impl Verilated {
     fn make(cfg: &HwConfig, waves: bool) -> Result<Self, SimError> {
         let hash = cfg.hash().to_string();
         let built_in = MODELS.iter().find(|(_, h)| *h == hash).filter(|_| !waves);
-        let (model, library) = match built_in {
-            Some((name, _)) => (ffi::new_model(name), None),
+        let source = match built_in {
+            Some((name, _)) => Source::BuiltIn(name),
             None => {
                 let (path, _) = crate::runtime::model_library(cfg, waves)?;
-                let (library, raw) = crate::runtime::load(&path)?;
-                // SAFETY: `raw` is a new model from the library's factory, owned from here
-                // on; the library outlives it (see the field order).
-                (unsafe { cxx::UniquePtr::from_raw(raw) }, Some(library))
+                Source::Loaded(crate::runtime::load(&path)?)
             }
         };
+        let model = Self::instantiate(&source)?;
         if model.is_null() {
             return Err(SimError::NoModel {
                 hash,
@@ -101,11 +104,23 @@ impl Verilated {
         }
         Ok(Verilated {
             model,
-            _library: library,
-            waves,
+            source,
             cfg: cfg.clone(),
             design: rtl_gen::generate(cfg)?,
             cycles: 0,
+        })
+    }
+
+    /// A new model (after reset) from `source`.
+    fn instantiate(source: &Source) -> Result<cxx::UniquePtr<ffi::Model>, SimError> {
+        Ok(match source {
+            Source::BuiltIn(name) => ffi::new_model(name),
+            Source::Loaded(library) => {
+                let raw = crate::runtime::instantiate(library)?;
+                // SAFETY: `raw` is a new model from the library's factory (or null), owned
+                // from here on; `Verilated` drops it before the library (field order).
+                unsafe { cxx::UniquePtr::from_raw(raw) }
+            }
         })
     }
 
@@ -163,7 +178,9 @@ impl Verilated {
     ) -> Result<RtlRun, SimError> {
         let host = HostPort::new(&self.cfg);
         let ops = host.session(program, image, budget)?;
-        *self = Verilated::make(&self.cfg, self.waves)?;
+        // A fresh model, so the memories start at zero.
+        self.model = Self::instantiate(&self.source)?;
+        self.cycles = 0;
         // The program's cycle 0 is the run operation's first cycle.
         let run_at = ops
             .iter()
