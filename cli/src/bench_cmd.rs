@@ -39,12 +39,14 @@ pub fn bench(cmd: &BenchCmd) -> Result<()> {
 fn sim(args: &SimBenchArgs) -> Result<()> {
     let cfg = args.config.load()?;
     ensure!(
-        cfg.chip.sram_banks >= 4,
-        "the benchmark program needs 4 SRAM banks"
+        cfg.chip.sram_banks >= 4 && cfg.chip.acc_banks >= 2,
+        "the benchmark program needs 4 SRAM banks and 2 accumulator banks"
     );
+    // The halt waits for the last row: its delay (cycles + 2N + 4) must fit 16 bits.
+    let most = isa::ops::MAX_DELAY as u64 - 2 * cfg.chip.n as u64 - 4;
     ensure!(
-        (1..=65_535).contains(&args.cycles),
-        "--cycles must be in 1..=65535 (one instruction's row count)"
+        (1..=most).contains(&args.cycles),
+        "--cycles must be in 1..={most} for this config"
     );
     let program = cosim::bench::busy_program(&cfg, args.cycles as u32);
     let r = Verilated::bench(

@@ -23,9 +23,11 @@ use crate::inputs::{load_image, load_program, ConfigArgs};
 pub enum Simulator {
     /// Verilator: built-in models of tiny, small, and tiny as a 2-chip ring (link latency 2) or
     /// a 2x2 mesh (latency 1); any other config is compiled once into the model cache
-    /// ($METRONOME_CACHE_DIR, else ~/.cache/metronome), which takes a minute or so.
+    /// ($METRONOME_CACHE_DIR, else $XDG_CACHE_HOME/metronome, else ~/.cache/metronome),
+    /// which takes from ten seconds to a minute or so.
     Verilator,
-    /// Icarus Verilog: any config, generated and compiled on the spot (slower).
+    /// Icarus Verilog: generated and compiled on the spot (slower; configs up to about a
+    /// million host operations of loading and read-back, runs up to 2^31 cycles).
     Icarus,
 }
 

@@ -17,6 +17,8 @@ use crate::{RtlRun, SimError, Wave};
 const TESTBENCH: &str = include_str!("../../testbench/tb_host.v");
 /// The test bench's command memory (its `MaxCmds`).
 const MAX_COMMANDS: usize = 1 << 20;
+/// The most cycles the test bench counts (a 32-bit signed integer, less one).
+const ICARUS_MAX_CYCLES: u64 = (1 << 31) - 2;
 
 fn vvp_args(wave: Option<&Wave>) -> Result<Vec<String>, SimError> {
     let mut args = vec!["-n".to_string(), "model.vvp".to_string()];
@@ -28,8 +30,9 @@ fn vvp_args(wave: Option<&Wave>) -> Result<Vec<String>, SimError> {
             args.push("-fst".into());
         }
         args.push(format!("+wave={}", path.display()));
-        args.push(format!("+wave_from={}", w.from));
-        args.push(format!("+wave_to={}", w.to));
+        // The bench counts cycles in 32-bit integers.
+        args.push(format!("+wave_from={}", w.from.min(ICARUS_MAX_CYCLES)));
+        args.push(format!("+wave_to={}", w.to.min(ICARUS_MAX_CYCLES)));
     }
     Ok(args)
 }
@@ -100,8 +103,8 @@ impl Icarus {
         self.drive_with_wave(ops, None)
     }
 
-    /// [`Icarus::drive`], dumping an FST waveform of the run's program cycles `wave.1` to
-    /// `wave.2` (inclusive) into `wave.0`.
+    /// [`Icarus::drive`], dumping a waveform (FST, or VCD if named `.vcd`) of the run's
+    /// program cycles `wave.from..=wave.to` into `wave.path`.
     pub fn drive_with_wave(
         &self,
         ops: &[HostOp],
@@ -109,16 +112,28 @@ impl Icarus {
     ) -> Result<(Vec<u32>, u64), SimError> {
         if ops.len() >= MAX_COMMANDS {
             return Err(SimError::Output(format!(
-                "{} host operations exceed the test bench's {MAX_COMMANDS}",
+                "this config needs {} host operations to load and read back, more than the \
+                 Icarus bench's {MAX_COMMANDS}: use Verilator",
                 ops.len()
             )));
+        }
+        if let Some(budget) = ops.iter().find_map(|op| match op {
+            HostOp::Run { budget } => Some(*budget),
+            _ => None,
+        }) {
+            if budget > ICARUS_MAX_CYCLES {
+                return Err(SimError::Output(format!(
+                    "the Icarus bench counts at most {ICARUS_MAX_CYCLES} cycles; the budget is \
+                     {budget}: use Verilator for longer runs"
+                )));
+            }
         }
         let mut cmds = String::new();
         for op in ops {
             let (kind, chip, addr, data): (u64, u32, u32, u64) = match *op {
                 HostOp::Write { chip, addr, data } => (0, chip, addr, data as u64),
                 HostOp::Read { chip, addr } => (1, chip, addr, 0),
-                HostOp::Run { budget } => (2, 0, 0, budget.min(u32::MAX as u64)),
+                HostOp::Run { budget } => (2, 0, 0, budget),
                 HostOp::Idle(n) => (3, 0, 0, n as u64),
             };
             let word = kind << 60 | (chip as u64) << 52 | (addr as u64) << 32 | data;

@@ -52,8 +52,8 @@ pub struct RtlRun {
     pub simulated_cycles: u64,
 }
 
-/// A waveform to dump: the file (FST, or VCD if named `.vcd`) and the program cycles
-/// (inclusive) it covers.
+/// A waveform to dump: the file and the program cycles (inclusive) it covers. Verilator
+/// writes FST; Icarus writes FST, or VCD if the file is named `.vcd`.
 #[derive(Clone, Debug)]
 pub struct Wave {
     pub path: std::path::PathBuf,

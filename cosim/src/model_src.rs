@@ -41,7 +41,7 @@ pub fn cxx_flags(waves: bool) -> Vec<&'static str> {
         .collect()
 }
 
-/// First line of `tool args`' output, or `None` if it cannot run.
+/// `tool args`' standard output, trimmed, or `None` if it cannot run or fails.
 pub fn tool_version(tool: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(tool).args(args).output().ok()?;
     if !out.status.success() {

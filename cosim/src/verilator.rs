@@ -82,6 +82,8 @@ impl Verilated {
     }
 
     fn make(cfg: &HwConfig, waves: bool) -> Result<Self, SimError> {
+        // Everything that can fail before a model exists, so none drops after its library.
+        let design = rtl_gen::generate(cfg)?;
         let hash = cfg.hash().to_string();
         let built_in = MODELS.iter().find(|(_, h)| *h == hash).filter(|_| !waves);
         let source = match built_in {
@@ -106,7 +108,7 @@ impl Verilated {
             model,
             source,
             cfg: cfg.clone(),
-            design: rtl_gen::generate(cfg)?,
+            design,
             cycles: 0,
         })
     }
@@ -187,13 +189,20 @@ impl Verilated {
             .position(|op| matches!(op, HostOp::Run { .. }))
             .expect("a session runs the program");
         if let Some(w) = wave {
+            if w.path.extension().is_some_and(|e| e == "vcd") {
+                return Err(SimError::Output(format!(
+                    "{}: Verilator models write FST; name the file .fst (Icarus writes VCD)",
+                    w.path.display()
+                )));
+            }
             let path = std::ffi::CString::new(w.path.to_string_lossy().as_bytes())
                 .map_err(|_| SimError::Output("a waveform path with a NUL byte".into()))?;
             // SAFETY: `path` is a NUL-terminated string that outlives the call.
             let opened = unsafe { self.model.pin_mut().wave_open(path.as_ptr()) };
             if !opened {
                 return Err(SimError::Output(format!(
-                    "cannot write the waveform {} (models from Verilated::with_waves only)",
+                    "cannot write the waveform {}: the model has no waveform support \
+                     (use Verilated::with_waves) or the file cannot be created",
                     w.path.display()
                 )));
             }
@@ -203,7 +212,7 @@ impl Verilated {
             let base = self.cycles;
             self.model
                 .pin_mut()
-                .wave_window(base + w.from, base.saturating_add(w.to));
+                .wave_window(base.saturating_add(w.from), base.saturating_add(w.to));
         }
         words.extend(self.drive(&ops[run_at..])?);
         if wave.is_some() {
