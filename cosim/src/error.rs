@@ -25,6 +25,9 @@ pub enum SimError {
     OverBudget { budget: u64 },
     #[error("the simulator's output is malformed: {0}")]
     Output(String),
+    /// A request the simulator cannot carry out, with what to do instead.
+    #[error("{0}")]
+    Unsupported(String),
     #[error(
         "the built-in model of config {hash} could not be made (the built-in ones are {built})"
     )]

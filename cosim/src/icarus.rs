@@ -111,7 +111,7 @@ impl Icarus {
         wave: Option<&Wave>,
     ) -> Result<(Vec<u32>, u64), SimError> {
         if ops.len() >= MAX_COMMANDS {
-            return Err(SimError::Output(format!(
+            return Err(SimError::Unsupported(format!(
                 "this config needs {} host operations to load and read back, more than the \
                  Icarus bench's {MAX_COMMANDS}: use Verilator",
                 ops.len()
@@ -122,7 +122,7 @@ impl Icarus {
             _ => None,
         }) {
             if budget > ICARUS_MAX_CYCLES {
-                return Err(SimError::Output(format!(
+                return Err(SimError::Unsupported(format!(
                     "the Icarus bench counts at most {ICARUS_MAX_CYCLES} cycles; the budget is \
                      {budget}: use Verilator for longer runs"
                 )));

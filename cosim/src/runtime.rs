@@ -28,7 +28,7 @@ pub fn cache_root() -> Result<PathBuf, SimError> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .map(|base| base.join("metronome"))
         .ok_or_else(|| {
-            SimError::Output(
+            SimError::Unsupported(
                 "no cache directory for Verilator models: set METRONOME_CACHE_DIR or HOME".into(),
             )
         })

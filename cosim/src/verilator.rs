@@ -190,17 +190,17 @@ impl Verilated {
             .expect("a session runs the program");
         if let Some(w) = wave {
             if w.path.extension().is_some_and(|e| e == "vcd") {
-                return Err(SimError::Output(format!(
+                return Err(SimError::Unsupported(format!(
                     "{}: Verilator models write FST; name the file .fst (Icarus writes VCD)",
                     w.path.display()
                 )));
             }
             let path = std::ffi::CString::new(w.path.to_string_lossy().as_bytes())
-                .map_err(|_| SimError::Output("a waveform path with a NUL byte".into()))?;
+                .map_err(|_| SimError::Unsupported("a waveform path with a NUL byte".into()))?;
             // SAFETY: `path` is a NUL-terminated string that outlives the call.
             let opened = unsafe { self.model.pin_mut().wave_open(path.as_ptr()) };
             if !opened {
-                return Err(SimError::Output(format!(
+                return Err(SimError::Unsupported(format!(
                     "cannot write the waveform {}: the model has no waveform support \
                      (use Verilated::with_waves) or the file cannot be created",
                     w.path.display()
