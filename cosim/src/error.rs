@@ -28,9 +28,7 @@ pub enum SimError {
     /// A request the simulator cannot carry out, with what to do instead.
     #[error("{0}")]
     Unsupported(String),
-    #[error(
-        "the built-in model of config {hash} could not be made (the built-in ones are {built})"
-    )]
+    #[error("no model of config {hash} could be made (the built-in ones are {built})")]
     NoModel { hash: String, built: String },
     #[error(transparent)]
     Gen(#[from] rtl_gen::GenError),

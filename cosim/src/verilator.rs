@@ -1,6 +1,7 @@
-//! The Verilator harness: the verilated models of the standard configs (built by this crate's
-//! build script), driven through the host port, with the retirement trace recorded every
-//! cycle.
+//! The Verilator harness: verilated models (built into the binary for the standard configs by
+//! this crate's build script, or for any other config built into the model cache and loaded
+//! at run time), driven through the host port, with the retirement trace recorded every
+//! cycle and, optionally, an FST waveform.
 
 use isa::timing::{Mem, Word};
 use isa::{HwConfig, MemImage, Program};
@@ -93,17 +94,7 @@ impl Verilated {
                 Source::Loaded(crate::runtime::load(&path)?)
             }
         };
-        let model = Self::instantiate(&source)?;
-        if model.is_null() {
-            return Err(SimError::NoModel {
-                hash,
-                built: MODELS
-                    .iter()
-                    .map(|(n, h)| format!("{n} ({h})"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        }
+        let model = Self::instantiate(&source, &hash)?;
         Ok(Verilated {
             model,
             source,
@@ -113,9 +104,9 @@ impl Verilated {
         })
     }
 
-    /// A new model (after reset) from `source`.
-    fn instantiate(source: &Source) -> Result<cxx::UniquePtr<ffi::Model>, SimError> {
-        Ok(match source {
+    /// A new model (after reset) from `source` (of config `hash`).
+    fn instantiate(source: &Source, hash: &str) -> Result<cxx::UniquePtr<ffi::Model>, SimError> {
+        let model = match source {
             Source::BuiltIn(name) => ffi::new_model(name),
             Source::Loaded(library) => {
                 let raw = crate::runtime::instantiate(library)?;
@@ -123,7 +114,18 @@ impl Verilated {
                 // from here on; `Verilated` drops it before the library (field order).
                 unsafe { cxx::UniquePtr::from_raw(raw) }
             }
-        })
+        };
+        if model.is_null() {
+            return Err(SimError::NoModel {
+                hash: hash.to_string(),
+                built: MODELS
+                    .iter()
+                    .map(|(n, h)| format!("{n} ({h})"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        Ok(model)
     }
 
     /// Runs host operations; returns the words read, in order.
@@ -181,7 +183,7 @@ impl Verilated {
         let host = HostPort::new(&self.cfg);
         let ops = host.session(program, image, budget)?;
         // A fresh model, so the memories start at zero.
-        self.model = Self::instantiate(&self.source)?;
+        self.model = Self::instantiate(&self.source, &self.cfg.hash().to_string())?;
         self.cycles = 0;
         // The program's cycle 0 is the run operation's first cycle.
         let run_at = ops
