@@ -14,9 +14,17 @@ die() { echo "setup: $*" >&2; exit 1; }
 
 command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust first (https://rustup.rs), then rerun."
 
+# Headers the build uses: header -> Debian package (zlib: Verilator's FST waveform writer).
+declare -A HEADERS=(
+  [/usr/include/zlib.h]=zlib1g-dev
+)
+
 missing=()
 for cmd in "${!PACKAGES[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${PACKAGES[$cmd]}")
+done
+for header in "${!HEADERS[@]}"; do
+  [ -f "$header" ] || missing+=("${HEADERS[$header]}")
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
