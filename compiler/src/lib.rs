@@ -1,5 +1,292 @@
-//! The Metronome compiler: model -> quantized graph -> ten-op program -> SRAM allocation ->
-//! static schedule -> binary + memory image + predicted cycle count.
+//! The Metronome compiler: a quantized model -> a program of the ten ops with a static
+//! schedule, an SRAM allocation, a memory image and a predicted cycle count.
 //!
-//! Not built yet: this crate holds the workspace's place for the compiler issue. Until then,
-//! programs are written in the assembler text format of [`isa::asm`].
+//! Named passes, each checked by the next:
+//! 1. [`model`]: read and check the model directory (`model.toml` + `.npy` tensors);
+//! 2. [`lower`]: fully-connected layers -> weight tiles, requantization entries, SRAM regions
+//!    and a logical list of `LDW` / `MMA` / `RQ` steps;
+//! 3. [`alloc`]: regions -> SRAM banks and rows, conflicting streams in different banks;
+//! 4. [`schedule`]: list scheduling over a resource-reservation table;
+//! 5. verify: the golden model's verifier checks the program, and its cycle count must equal
+//!    the schedule's;
+//! 6. encode: [`Compiled::program`] and [`Compiled::image`].
+//!
+//! ```
+//! use compiler::{compile, model::Model};
+//! use isa::HwConfig;
+//!
+//! let model = Model::digits();
+//! let cfg = HwConfig::preset("small").unwrap();
+//! let compiled = compile(&model, &cfg, 4).unwrap();
+//! let test = model.test.as_ref().unwrap();
+//! let inputs: Vec<Vec<i8>> = test.inputs[..4].iter().map(|x| model.quantize_input(x)).collect();
+//! let image = compiled.image(&inputs).unwrap();
+//! let run = golden::run(&compiled.program, &cfg,
+//!     golden::SystemState::from_image(&cfg, &image).unwrap(), None).unwrap();
+//! assert_eq!(run.cycles(), compiled.cycles());
+//! let logits = compiled.outputs(&run.state.chips[0]);
+//! assert_eq!(logits.len(), 4);
+//! assert_eq!(logits[0].len(), 10);
+//! ```
+
+pub mod alloc;
+pub mod lower;
+pub mod model;
+pub mod npy;
+pub mod schedule;
+pub mod synthetic;
+
+use golden::ChipState;
+use isa::ops::{Ctl, CtlFunc, MAX_DELAY};
+use isa::{Addr, Chunk, HwConfig, Instr, MemImage, Op, Program, Region, Rows};
+
+pub use model::{Model, ModelError};
+pub use schedule::Schedule;
+
+/// Why a model could not be compiled for a config.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("the model does not fit the chip: {0}")]
+    DoesNotFit(String),
+    #[error("layer {layer}, channel {channel}: {problem}")]
+    Numerics {
+        layer: String,
+        channel: usize,
+        problem: String,
+    },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Batch(String),
+    #[error("compiler bug: {0}")]
+    Internal(String),
+}
+
+/// Where an activation tensor lives: block `j` starts at `blocks[j]`, one row per sample,
+/// lane `x` of block `j` holding feature `j * N + x`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TensorLayout {
+    pub features: usize,
+    pub blocks: Vec<Addr>,
+}
+
+impl TensorLayout {
+    /// The SRAM row and lane of feature `f` of sample `s`.
+    pub fn locate(&self, s: usize, f: usize, lanes: usize) -> (Addr, usize) {
+        let block = self.blocks[f / lanes];
+        (Addr::sram(block.bank, block.row + s as u32), f % lanes)
+    }
+}
+
+/// A compiled program for one batch size.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub cfg: HwConfig,
+    pub batch: u32,
+    pub program: Program,
+    pub schedule: Schedule,
+    /// Weights and requantization entries (no inputs).
+    pub weights: MemImage,
+    pub input: TensorLayout,
+    pub output: TensorLayout,
+    /// Multiply-accumulates the model needs for the batch (padding excluded).
+    pub useful_macs: u64,
+}
+
+impl Compiled {
+    /// Cycles the program runs, as scheduled and as the verifier computed it.
+    pub fn cycles(&self) -> u64 {
+        self.schedule.cycles()
+    }
+
+    /// The program's memory image with `inputs` (quantized samples, at most `batch`) loaded;
+    /// missing samples are zero.
+    pub fn image(&self, inputs: &[Vec<i8>]) -> Result<MemImage, CompileError> {
+        let lanes = self.cfg.lanes();
+        if inputs.len() > self.batch as usize {
+            return Err(CompileError::Batch(format!(
+                "{} samples given for a program compiled for a batch of {}",
+                inputs.len(),
+                self.batch
+            )));
+        }
+        let mut image = self.weights.clone();
+        for (j, block) in self.input.blocks.iter().enumerate() {
+            let mut rows = vec![0i8; self.batch as usize * lanes];
+            for (s, x) in inputs.iter().enumerate() {
+                if x.len() != self.input.features {
+                    return Err(CompileError::Batch(format!(
+                        "sample {s} has {} features, the model takes {}",
+                        x.len(),
+                        self.input.features
+                    )));
+                }
+                for lane in 0..lanes {
+                    if let Some(v) = x.get(j * lanes + lane) {
+                        rows[s * lanes + lane] = *v;
+                    }
+                }
+            }
+            image.chunks.push(Chunk {
+                chip: 0,
+                region: Region::Sram { bank: block.bank },
+                start: block.row,
+                rows: Rows::I8(rows),
+            });
+        }
+        Ok(image)
+    }
+
+    /// Each sample's int8 outputs from a chip's final state.
+    pub fn outputs(&self, chip: &ChipState) -> Vec<Vec<i8>> {
+        let lanes = self.cfg.lanes();
+        (0..self.batch as usize)
+            .map(|s| {
+                (0..self.output.features)
+                    .map(|f| {
+                        let (addr, lane) = self.output.locate(s, f, lanes);
+                        chip.sram[[addr.bank as usize, addr.row as usize, lane]]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Compiles `model` for batches of `batch` samples on `cfg`.
+pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, CompileError> {
+    model.validate()?;
+    if cfg.system.chips != 1 {
+        return Err(CompileError::Unsupported(format!(
+            "the compiler targets one chip; this config is a system of {} chips",
+            cfg.system.chips
+        )));
+    }
+    if batch == 0 {
+        return Err(CompileError::Batch(
+            "the batch must hold at least one sample".into(),
+        ));
+    }
+    let lowered = lower::lower(model, cfg, batch)?;
+    let placement = alloc::allocate(&lowered.regions, &lowered.conflicts, cfg)?;
+    let ops = lower::materialize(&lowered.steps, &placement);
+    let schedule = schedule::schedule(&ops, cfg);
+    let program = encode(&schedule);
+    if program.len() > cfg.chip.imem_depth as usize {
+        return Err(CompileError::DoesNotFit(format!(
+            "instruction memory: the program has {} instructions; the chip holds {}",
+            program.len(),
+            cfg.chip.imem_depth
+        )));
+    }
+    let timeline = golden::verify(&program, cfg).map_err(|violations| {
+        CompileError::Internal(format!(
+            "the verifier refused the schedule ({} violation(s)); first: {}",
+            violations.len(),
+            violations[0]
+        ))
+    })?;
+    if timeline.cycles() != schedule.cycles() {
+        return Err(CompileError::Internal(format!(
+            "the schedule predicts {} cycles, the verifier {}",
+            schedule.cycles(),
+            timeline.cycles()
+        )));
+    }
+    let layout = |r: usize, features: usize| TensorLayout {
+        features,
+        blocks: placement[r].clone(),
+    };
+    let last = *lowered.activations.last().expect("a model has layers");
+    Ok(Compiled {
+        cfg: cfg.clone(),
+        batch,
+        weights: weight_image(&lowered, &placement, cfg),
+        input: layout(lowered.activations[0], model.features),
+        output: layout(last, model.outputs()),
+        program,
+        schedule,
+        useful_macs: model.macs_per_sample() * batch as u64,
+    })
+}
+
+/// The largest batch (up to `limit`) whose program fits `cfg`, or the error for one sample.
+pub fn max_batch(model: &Model, cfg: &HwConfig, limit: u32) -> Result<u32, CompileError> {
+    let fits = |batch: u32| -> Result<(), CompileError> {
+        let lowered = lower::lower(model, cfg, batch)?;
+        alloc::allocate(&lowered.regions, &lowered.conflicts, cfg)?;
+        let instructions = lowered.steps.len() + 1;
+        if instructions > cfg.chip.imem_depth as usize {
+            return Err(CompileError::DoesNotFit(format!(
+                "instruction memory: the program has at least {instructions} instructions; \
+                 the chip holds {}",
+                cfg.chip.imem_depth
+            )));
+        }
+        Ok(())
+    };
+    fits(1)?;
+    let (mut lo, mut hi) = (1u32, limit.max(1));
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if fits(mid).is_ok() {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Ok(lo)
+}
+
+/// The image of everything but the inputs: weight tiles and requantization entries.
+fn weight_image(
+    lowered: &lower::Lowered,
+    placement: &alloc::Placement,
+    cfg: &HwConfig,
+) -> MemImage {
+    let mut chunks = Vec::new();
+    for (region, tiles) in &lowered.weight_tiles {
+        for (tile, rows) in tiles.iter().enumerate() {
+            let at = placement[*region][tile];
+            chunks.push(Chunk {
+                chip: 0,
+                region: Region::Sram { bank: at.bank },
+                start: at.row,
+                rows: Rows::I8(rows.clone()),
+            });
+        }
+    }
+    debug_assert!(lowered.params.iter().all(|p| p.check(cfg.lanes()).is_ok()));
+    chunks.push(Chunk {
+        chip: 0,
+        region: Region::Params,
+        start: 0,
+        rows: Rows::Params(lowered.params.clone()),
+    });
+    MemImage { chunks }
+}
+
+/// The program of a schedule: each slot's delay from the one before, with `ctl.nop`s
+/// bridging waits longer than one delay field holds.
+fn encode(schedule: &Schedule) -> Program {
+    let mut instrs = Vec::with_capacity(schedule.slots.len());
+    let mut last = 0u64;
+    for slot in &schedule.slots {
+        let mut wait = slot.issue - last;
+        while wait > MAX_DELAY as u64 {
+            instrs.push(Instr {
+                delay: MAX_DELAY,
+                op: Op::Ctl(Ctl { func: CtlFunc::Nop }),
+            });
+            wait -= MAX_DELAY as u64;
+        }
+        instrs.push(Instr {
+            delay: wait as u32,
+            op: slot.op,
+        });
+        last = slot.issue;
+    }
+    Program::single(instrs)
+}

@@ -1,0 +1,266 @@
+//! Lowering: a stack of fully-connected layers -> SRAM regions, weight tiles, requantization
+//! parameters and a logical list of `LDW`, `MMA` and `RQ` steps.
+//!
+//! Layer `l` computes `Y (M x O) = X (M x K) W^T` over the `N x N` array:
+//! - activations are stored as k-tiles: block `j` of a tensor holds `M` rows whose lane `x` is
+//!   feature `j * N + x` of each sample (row `m` = sample `m`);
+//! - the weights are `ceil(K/N) x ceil(O/N)` tiles of `N` rows, tile `(j, c)` row `r` lane `x`
+//!   holding `W[c*N + x][j*N + r]`; padding is zero, so padded input lanes never matter;
+//! - output tile `c` accumulates `MMA`s over the k-tiles `j` into one accumulator bank, and one
+//!   `RQ` turns it into block `c` of the next activation tensor (the next layer's k-tile `c`).
+//!
+//! Batches longer than an accumulator bank are split into chunks of at most `acc_depth` rows.
+//! The input zero point is folded into the bias, so the array only multiplies raw int8 values:
+//! `sum_k (x_k - zp) w_k + b = sum_k x_k w_k + (b - zp * sum_k w_k)`.
+
+use golden::numerics::quantize_multiplier;
+use isa::ops::{Ldw, Mma, Rq};
+use isa::{Addr, HwConfig, Op, ParamEntry};
+
+use crate::alloc::{Placement, Region};
+use crate::model::{Dense, Model, Quant};
+use crate::CompileError;
+
+/// A block of a region: `(region, block)`.
+pub type BlockRef = (usize, u32);
+
+/// One op before addresses are known.
+#[derive(Clone, Copy, Debug)]
+pub enum Step {
+    /// Load weight tile `tile` into the shadow buffer.
+    Load { tile: BlockRef },
+    /// Stream rows `first..first + count` of activation block `input` through the array into
+    /// rows `0..count` of accumulator bank `acc`.
+    Multiply {
+        input: BlockRef,
+        first: u32,
+        count: u32,
+        acc: u32,
+        accumulate: bool,
+    },
+    /// Requantize rows `0..count` of accumulator bank `acc` into rows `first..first + count`
+    /// of activation block `output`.
+    Requantize {
+        acc: u32,
+        output: BlockRef,
+        first: u32,
+        count: u32,
+        param: u32,
+    },
+}
+
+/// What lowering produces.
+pub struct Lowered {
+    pub regions: Vec<Region>,
+    /// Pairs of regions streamed in the same layer.
+    pub conflicts: Vec<(usize, usize)>,
+    /// Each weight region's tiles, `N x N` int8 row-major, by block.
+    pub weight_tiles: Vec<(usize, Vec<Vec<i8>>)>,
+    pub params: Vec<ParamEntry>,
+    pub steps: Vec<Step>,
+    /// The activation regions: the input first, the output last.
+    pub activations: Vec<usize>,
+}
+
+fn tiles(width: usize, n: usize) -> u32 {
+    width.div_ceil(n) as u32
+}
+
+/// Lowers `model` for a batch of `batch` samples on `cfg`'s array.
+pub fn lower(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Lowered, CompileError> {
+    let n = cfg.lanes();
+    let chunk = batch.min(cfg.chip.acc_depth).min(isa::ops::MAX_COUNT);
+    let mut regions = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut weight_tiles = Vec::new();
+    let mut params = Vec::new();
+    let mut activations = vec![0];
+    regions.push(Region {
+        name: "input".into(),
+        blocks: tiles(model.features, n),
+        block_rows: batch,
+    });
+    let mut input_quant = model.input;
+    let mut weight_regions = Vec::new();
+    for layer in &model.layers {
+        let (input, w, output) = (regions.len() - 1, regions.len(), regions.len() + 1);
+        regions.push(Region {
+            name: format!("{} weights", layer.name),
+            blocks: tiles(layer.inputs, n) * tiles(layer.outputs, n),
+            block_rows: n as u32,
+        });
+        regions.push(Region {
+            name: format!("{} output", layer.name),
+            blocks: tiles(layer.outputs, n),
+            block_rows: batch,
+        });
+        conflicts.extend([(input, w), (input, output), (w, output)]);
+        weight_tiles.push((w, weight_tile_rows(layer, n)));
+        weight_regions.push((w, params.len() as u32));
+        params.extend(layer_params(layer, input_quant, n)?);
+        activations.push(output);
+        input_quant = layer.output;
+    }
+    if params.len() > cfg.chip.param_depth as usize {
+        return Err(CompileError::DoesNotFit(format!(
+            "parameters: the model needs {} requantization entries (one per layer and output \
+             tile); the chip holds {}",
+            params.len(),
+            cfg.chip.param_depth
+        )));
+    }
+    let mut steps = Vec::new();
+    let mut acc_turn = 0u32;
+    for first in (0..batch).step_by(chunk as usize) {
+        let count = chunk.min(batch - first);
+        for (l, layer) in model.layers.iter().enumerate() {
+            let (input, output) = (activations[l], activations[l + 1]);
+            let (w, param_base) = weight_regions[l];
+            let k_tiles = tiles(layer.inputs, n);
+            for c in 0..tiles(layer.outputs, n) {
+                let acc = acc_turn % cfg.chip.acc_banks;
+                acc_turn += 1;
+                for j in 0..k_tiles {
+                    steps.push(Step::Load {
+                        tile: (w, c * k_tiles + j),
+                    });
+                    steps.push(Step::Multiply {
+                        input: (input, j),
+                        first,
+                        count,
+                        acc,
+                        accumulate: j > 0,
+                    });
+                }
+                steps.push(Step::Requantize {
+                    acc,
+                    output: (output, c),
+                    first,
+                    count,
+                    param: param_base + c,
+                });
+            }
+        }
+    }
+    Ok(Lowered {
+        regions,
+        conflicts,
+        weight_tiles,
+        params,
+        steps,
+        activations,
+    })
+}
+
+/// The weight tiles of `layer`, output tile by output tile, k-tile by k-tile.
+fn weight_tile_rows(layer: &Dense, n: usize) -> Vec<Vec<i8>> {
+    let (k_tiles, c_tiles) = (tiles(layer.inputs, n), tiles(layer.outputs, n));
+    let mut out = Vec::with_capacity((k_tiles * c_tiles) as usize);
+    for c in 0..c_tiles as usize {
+        for j in 0..k_tiles as usize {
+            let mut tile = vec![0i8; n * n];
+            for r in 0..n {
+                for x in 0..n {
+                    let (out_ch, in_ch) = (c * n + x, j * n + r);
+                    if out_ch < layer.outputs && in_ch < layer.inputs {
+                        tile[r * n + x] = layer.weight(out_ch, in_ch);
+                    }
+                }
+            }
+            out.push(tile);
+        }
+    }
+    out
+}
+
+/// One requantization entry per output tile: folded bias, per-channel multiplier and shift,
+/// output zero point, and the clamp (ReLU clamps at the zero point).
+fn layer_params(layer: &Dense, input: Quant, n: usize) -> Result<Vec<ParamEntry>, CompileError> {
+    let mut entries = Vec::new();
+    for c in 0..tiles(layer.outputs, n) as usize {
+        let mut entry = ParamEntry::zero(n);
+        entry.zero_point = layer.output.zero_point;
+        entry.act_min = if layer.relu {
+            layer.output.zero_point
+        } else {
+            -128
+        };
+        entry.act_max = 127;
+        for x in 0..n {
+            let ch = c * n + x;
+            if ch >= layer.outputs {
+                continue;
+            }
+            let weight_sum: i64 = (0..layer.inputs).map(|k| layer.weight(ch, k) as i64).sum();
+            let folded = layer.bias[ch] as i64 - input.zero_point as i64 * weight_sum;
+            entry.bias[x] = i32::try_from(folded).map_err(|_| CompileError::Numerics {
+                layer: layer.name.clone(),
+                channel: ch,
+                problem: format!(
+                    "the bias with the input zero point folded in ({folded}) does not fit int32"
+                ),
+            })?;
+            let real =
+                input.scale as f64 * layer.weight_scales[ch] as f64 / layer.output.scale as f64;
+            let (multiplier, shift) = quantize_multiplier(real);
+            if !(-31..=30).contains(&shift) {
+                return Err(CompileError::Numerics {
+                    layer: layer.name.clone(),
+                    channel: ch,
+                    problem: format!(
+                        "the requantization multiplier {real:e} (input scale x weight scale / \
+                         output scale) is beyond what RQ can apply (2^30)"
+                    ),
+                });
+            }
+            entry.multiplier[x] = multiplier;
+            entry.shift[x] = shift as i8;
+        }
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// The ops of `steps` at the addresses of `placement`.
+pub fn materialize(steps: &[Step], placement: &Placement) -> Vec<Op> {
+    let at = |(region, block): BlockRef| placement[region][block as usize];
+    let row = |a: Addr, offset: u32| Addr::sram(a.bank, a.row + offset);
+    steps
+        .iter()
+        .map(|step| match *step {
+            Step::Load { tile } => Op::Ldw(Ldw {
+                src: at(tile),
+                src_step: 1,
+            }),
+            Step::Multiply {
+                input,
+                first,
+                count,
+                acc,
+                accumulate,
+            } => Op::Mma(Mma {
+                src: row(at(input), first),
+                src_step: 1,
+                dst: Addr::acc(acc, 0),
+                dst_step: 1,
+                count,
+                swap: true,
+                accumulate,
+            }),
+            Step::Requantize {
+                acc,
+                output,
+                first,
+                count,
+                param,
+            } => Op::Rq(Rq {
+                src: Addr::acc(acc, 0),
+                src_step: 1,
+                dst: row(at(output), first),
+                dst_step: 1,
+                count,
+                param,
+            }),
+        })
+        .collect()
+}

@@ -1,0 +1,290 @@
+//! Static scheduling: list scheduling over a resource-reservation table.
+//!
+//! The input is a list of ops in *logical* order (the order their data dependencies assume).
+//! Each op's dependencies come from the words it touches (read-after-write, write-after-read,
+//! write-after-write, the shadow weight buffer included), using the access pattern of
+//! [`isa::timing::plan`]. The scheduler then repeatedly takes, among the ops whose
+//! dependencies are placed, the one that can issue earliest, and reserves what it uses: its
+//! unit for its occupancy, each bank port in each cycle it accesses it, and the sequencer's
+//! issue slot. Issue order is placement order, so the program is in-order by construction, and
+//! independent ops overtake each other: the next weight tile loads while the array still
+//! streams the previous one, and requantization of one output tile runs under the next tile's
+//! `MMA`s.
+//!
+//! The timing rules are the verifier's (`golden::verify`), which the compiler runs on the
+//! result: a schedule the verifier refuses is a compiler bug, reported as such.
+
+use std::collections::HashMap;
+
+use isa::timing::{self, Dir, Port, Word};
+use isa::{HwConfig, Op, Unit};
+
+/// An op placed at its issue cycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub op: Op,
+    /// Index in the logical op list (`None` for the final `ctl.halt`).
+    pub logical: Option<usize>,
+    pub issue: u64,
+    pub unit: Unit,
+    /// Cycles the unit is busy from `issue`.
+    pub occupancy: u64,
+    /// The last cycle the op uses anything.
+    pub completion: u64,
+}
+
+/// A program's schedule: its slots in issue order, ending with `ctl.halt`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub slots: Vec<Slot>,
+}
+
+impl Schedule {
+    /// Cycles the program runs: the halt cycle + 1.
+    pub fn cycles(&self) -> u64 {
+        self.slots.last().map_or(0, |s| s.issue + 1)
+    }
+    /// Busy cycles of `unit`.
+    pub fn busy(&self, unit: Unit) -> u64 {
+        self.slots
+            .iter()
+            .filter(|s| s.unit == unit)
+            .map(|s| s.occupancy)
+            .sum()
+    }
+}
+
+/// One op's resource use relative to its issue cycle.
+struct Footprint {
+    unit: Unit,
+    occupancy: u64,
+    /// The last cycle used, relative to issue.
+    span: u64,
+    accesses: Vec<(u64, Dir, Word)>,
+    /// `(port index, cycle offset)`.
+    ports: Vec<(usize, u64)>,
+}
+
+/// Ports by index: SRAM banks, then accumulator read ports, then accumulator write ports.
+fn port_index(port: Port, cfg: &HwConfig) -> usize {
+    let (s, a) = (cfg.chip.sram_banks as usize, cfg.chip.acc_banks as usize);
+    match port {
+        Port::Sram { bank, .. } => bank as usize,
+        Port::AccRead { bank, .. } => s + bank as usize,
+        Port::AccWrite { bank, .. } => s + a + bank as usize,
+    }
+}
+
+impl Footprint {
+    fn of(op: &Op, cfg: &HwConfig) -> Footprint {
+        let plan = timing::plan(op, 0, 0, cfg);
+        let span = plan.completion();
+        let ports = plan
+            .accesses
+            .iter()
+            .filter_map(|a| a.port().map(|p| (port_index(p, cfg), a.cycle)))
+            .collect();
+        Footprint {
+            unit: plan.unit,
+            occupancy: plan.occupancy,
+            span,
+            accesses: plan
+                .accesses
+                .iter()
+                .map(|a| (a.cycle, a.dir, a.word))
+                .collect(),
+            ports,
+        }
+    }
+}
+
+/// For each op, the earlier ops it must follow.
+fn dependencies(prints: &[Footprint]) -> Vec<Vec<usize>> {
+    #[derive(Default)]
+    struct Users {
+        writer: Option<usize>,
+        readers: Vec<usize>,
+    }
+    let mut words: HashMap<Word, Users> = HashMap::new();
+    let mut deps = Vec::with_capacity(prints.len());
+    for (i, p) in prints.iter().enumerate() {
+        let mut mine = Vec::new();
+        for &(_, dir, word) in &p.accesses {
+            let users = words.entry(word).or_default();
+            mine.extend(users.writer.filter(|w| *w != i));
+            if dir == Dir::Write {
+                mine.extend(users.readers.iter().copied().filter(|r| *r != i));
+            }
+        }
+        for &(_, dir, word) in &p.accesses {
+            let users = words.entry(word).or_default();
+            match dir {
+                Dir::Read => users.readers.push(i),
+                Dir::Write => {
+                    users.writer = Some(i);
+                    users.readers.clear();
+                }
+            }
+        }
+        mine.sort_unstable();
+        mine.dedup();
+        deps.push(mine);
+    }
+    deps
+}
+
+/// Cycles each port is reserved, as a bit set.
+struct Reservations {
+    ports: Vec<Vec<u64>>,
+}
+
+impl Reservations {
+    fn taken(&self, port: usize, cycle: u64) -> bool {
+        let (w, b) = ((cycle / 64) as usize, cycle % 64);
+        self.ports[port].get(w).is_some_and(|x| x >> b & 1 == 1)
+    }
+    fn take(&mut self, port: usize, cycle: u64) {
+        let (w, b) = ((cycle / 64) as usize, cycle % 64);
+        let bits = &mut self.ports[port];
+        if bits.len() <= w {
+            bits.resize(w + 1, 0);
+        }
+        bits[w] |= 1 << b;
+    }
+}
+
+/// What placed ops have done to each word: the last cycle it was written and read.
+#[derive(Clone, Copy, Default)]
+struct WordTimes {
+    written: Option<u64>,
+    read: Option<u64>,
+}
+
+struct State<'a> {
+    prints: &'a [Footprint],
+    reservations: Reservations,
+    words: HashMap<Word, WordTimes>,
+    unit_free: HashMap<Unit, u64>,
+    /// The earliest cycle the sequencer can issue the next instruction.
+    next_issue: u64,
+}
+
+impl State<'_> {
+    /// The earliest cycle op `i` can issue given everything placed so far.
+    fn earliest(&self, i: usize) -> u64 {
+        let p = &self.prints[i];
+        let mut t = self
+            .next_issue
+            .max(self.unit_free.get(&p.unit).copied().unwrap_or(0));
+        // A read must come after the last write of its word; a write after the last read and
+        // write. (Placed ops that touch a word this op writes are all logically earlier.)
+        for &(offset, dir, word) in &p.accesses {
+            let Some(times) = self.words.get(&word) else {
+                continue;
+            };
+            let after = match dir {
+                Dir::Read => times.written,
+                Dir::Write => times.written.max(times.read),
+            };
+            if let Some(c) = after {
+                t = t.max((c + 1).saturating_sub(offset));
+            }
+        }
+        while p
+            .ports
+            .iter()
+            .any(|&(port, offset)| self.reservations.taken(port, t + offset))
+        {
+            t += 1;
+        }
+        t
+    }
+
+    fn place(&mut self, i: usize, t: u64) {
+        let p = &self.prints[i];
+        for &(port, offset) in &p.ports {
+            self.reservations.take(port, t + offset);
+        }
+        for &(offset, dir, word) in &p.accesses {
+            let times = self.words.entry(word).or_default();
+            let c = Some(t + offset);
+            match dir {
+                Dir::Read => times.read = times.read.max(c),
+                Dir::Write => times.written = times.written.max(c),
+            }
+        }
+        self.unit_free.insert(p.unit, t + p.occupancy);
+        self.next_issue = t + 1;
+    }
+}
+
+/// Schedules `ops` (in logical order) for `cfg` and appends `ctl.halt` after the last cycle
+/// any op uses.
+pub fn schedule(ops: &[Op], cfg: &HwConfig) -> Schedule {
+    let prints: Vec<Footprint> = ops.iter().map(|op| Footprint::of(op, cfg)).collect();
+    let deps = dependencies(&prints);
+    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut dependents = vec![Vec::new(); ops.len()];
+    for (i, d) in deps.iter().enumerate() {
+        for &j in d {
+            dependents[j].push(i);
+        }
+    }
+    let ports = cfg.chip.sram_banks as usize + 2 * cfg.chip.acc_banks as usize;
+    let mut state = State {
+        prints: &prints,
+        reservations: Reservations {
+            ports: vec![Vec::new(); ports],
+        },
+        words: HashMap::new(),
+        unit_free: HashMap::new(),
+        next_issue: 0,
+    };
+    let mut ready: Vec<usize> = (0..ops.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut slots = Vec::with_capacity(ops.len() + 1);
+    let mut end = 0;
+    while !ready.is_empty() {
+        let (pos, t) = ready
+            .iter()
+            .enumerate()
+            .map(|(pos, &i)| (pos, state.earliest(i)))
+            .min_by_key(|&(pos, t)| (t, ready[pos]))
+            .expect("ready is not empty");
+        let i = ready.swap_remove(pos);
+        state.place(i, t);
+        let p = &prints[i];
+        end = end.max(t + p.span);
+        slots.push(Slot {
+            op: ops[i].clone(),
+            logical: Some(i),
+            issue: t,
+            unit: p.unit,
+            occupancy: p.occupancy,
+            completion: t + p.span,
+        });
+        for &j in &dependents[i] {
+            waiting[j] -= 1;
+            if waiting[j] == 0 {
+                ready.push(j);
+            }
+        }
+    }
+    debug_assert_eq!(slots.len(), ops.len(), "the dependencies are acyclic");
+    let halt = isa::Op::Ctl(isa::ops::Ctl {
+        func: isa::ops::CtlFunc::Halt,
+    });
+    let issue = if slots.is_empty() {
+        0
+    } else {
+        state.next_issue.max(end + 1)
+    };
+    slots.push(Slot {
+        op: halt,
+        logical: None,
+        issue,
+        unit: Unit::Sequencer,
+        occupancy: 1,
+        completion: issue,
+    });
+    Schedule { slots }
+}

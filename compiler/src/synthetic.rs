@@ -1,0 +1,104 @@
+//! Synthetic models with seeded random weights and quantization: for property tests and
+//! benchmarks, where shapes matter and accuracy does not.
+
+use crate::model::{Dense, Model, Quant};
+
+/// A small deterministic generator (xorshift64*), so a seed names a model.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+    /// Log-uniform in `[lo, hi)`.
+    fn scale(&mut self, lo: f64, hi: f64) -> f32 {
+        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        (lo.ln() + u * (hi.ln() - lo.ln())).exp() as f32
+    }
+}
+
+/// A stack of fully-connected layers of the given widths (`widths[0]` input features), with
+/// random int8 weights, biases, scales and zero points. Output scales follow the expected
+/// spread of each layer's sums, so outputs use the int8 range instead of saturating.
+pub fn random_stack(seed: u64, widths: &[usize]) -> Model {
+    assert!(
+        widths.len() >= 2,
+        "a stack needs input features and one layer"
+    );
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut input = Quant {
+        scale: rng.scale(0.005, 0.1),
+        zero_point: rng.range(-128, 127) as i32,
+    };
+    let model_input = input;
+    let mut layers = Vec::new();
+    for (l, pair) in widths.windows(2).enumerate() {
+        let (inputs, outputs) = (pair[0], pair[1]);
+        let weights: Vec<i8> = (0..inputs * outputs)
+            .map(|_| rng.range(-127, 127) as i8)
+            .collect();
+        let weight_scales: Vec<f32> = (0..outputs).map(|_| rng.scale(0.001, 0.05)).collect();
+        let bias = (0..outputs)
+            .map(|_| rng.range(-20_000, 20_000) as i32)
+            .collect();
+        // Sums of `inputs` products of about 73 x 73 spread like 73^2 sqrt(inputs).
+        let spread = 73.0 * 73.0 * (inputs as f64).sqrt() * input.scale as f64 * 0.02;
+        let output = Quant {
+            scale: (spread / 64.0 * rng.scale(0.5, 2.0) as f64) as f32,
+            zero_point: rng.range(-128, 127) as i32,
+        };
+        layers.push(Dense {
+            name: format!("fc{}", l + 1),
+            inputs,
+            outputs,
+            relu: rng.range(0, 1) == 1,
+            weights,
+            weight_scales,
+            bias,
+            output,
+            float: None,
+        });
+        input = output;
+    }
+    Model {
+        name: format!("random-{seed}"),
+        description: "seeded random fully-connected stack".into(),
+        features: widths[0],
+        input: model_input,
+        layers,
+        test: None,
+    }
+}
+
+/// `batch` seeded random quantized inputs for `model`.
+pub fn random_inputs(seed: u64, model: &Model, batch: usize) -> Vec<Vec<i8>> {
+    let mut rng = Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1);
+    (0..batch)
+        .map(|_| {
+            (0..model.features)
+                .map(|_| rng.range(-128, 127) as i8)
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_name_valid_models() {
+        let a = random_stack(7, &[13, 9, 5]);
+        a.validate().unwrap();
+        assert_eq!(a, random_stack(7, &[13, 9, 5]));
+        assert_ne!(a, random_stack(8, &[13, 9, 5]));
+        assert_eq!(a.layers[1].inputs, 9);
+    }
+}
