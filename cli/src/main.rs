@@ -1,12 +1,12 @@
 //! `metronome`: generate, program, verify and run deterministic inference accelerators.
 
 mod bench_cmd;
-mod demo;
 mod gen_cmd;
 mod inputs;
 mod mem_cmds;
 mod program_cmds;
 mod rng;
+mod run_cmd;
 mod sim_cmd;
 
 use clap::{Parser, Subcommand};
@@ -29,8 +29,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// The main job: run the built-in example on the golden model.
-    Run(demo::RunArgs),
+    /// The main job: compile a model (default: the built-in digits MLP), run its whole test
+    /// split on the generated RTL under Verilator, check every batch against the golden model
+    /// bit for bit and cycle for cycle, and report accuracy, cycles and utilization.
+    Run(run_cmd::RunArgs),
     /// Generate the chip's (or system's) Verilog and its descriptor.
     Gen(gen_cmd::GenArgs),
     /// Run a program on the generated RTL (Verilator or Icarus) and check it against the golden
@@ -58,7 +60,7 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Run(args) => demo::run(args),
+        Command::Run(args) => run_cmd::run(args),
         Command::Gen(args) => gen_cmd::gen(args),
         Command::Sim(args) => sim_cmd::sim(args),
         Command::Bench(cmd) => bench_cmd::bench(cmd),

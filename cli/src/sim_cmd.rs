@@ -13,7 +13,7 @@ use cosim::RtlRun;
 use cosim::Wave;
 use golden::SystemState;
 use indicatif::{ProgressBar, ProgressStyle};
-use isa::{format_instr, MemImage};
+use isa::{format_instr, HwConfig, MemImage};
 use rtl_gen::Fault;
 use serde_json::json;
 
@@ -99,30 +99,7 @@ pub fn sim(args: &SimArgs) -> Result<()> {
             if fault.is_some() {
                 bail!("--inject-fault needs RTL generated at run time: add --simulator icarus");
             }
-            let make = || {
-                if wave.is_some() {
-                    Verilated::with_waves(&cfg)
-                } else {
-                    Verilated::new(&cfg)
-                }
-            };
-            let quick = Verilated::is_built_in(&cfg) && wave.is_none();
-            let mut model = if quick || args.json {
-                make()?
-            } else {
-                let spinner = ProgressBar::new_spinner().with_message(format!(
-                    "building (or loading from the cache) a Verilator model of config {}",
-                    cfg.hash()
-                ));
-                spinner.set_style(
-                    ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-                        .expect("a valid template"),
-                );
-                spinner.enable_steady_tick(Duration::from_millis(200));
-                let model = make();
-                spinner.finish_and_clear();
-                model?
-            };
+            let mut model = build_verilated(&cfg, wave.is_some(), args.json)?;
             let started = Instant::now();
             let rtl = model.run_with_wave(program, &image, args.max_cycles, wave.as_ref())?;
             (rtl, started.elapsed().as_secs_f64())
@@ -227,6 +204,32 @@ pub fn sim(args: &SimArgs) -> Result<()> {
         bail!("the RTL diverged from the golden model");
     }
     Ok(())
+}
+
+/// A Verilator model of `cfg` (with waveform support if asked), with a spinner while one
+/// that is not built in compiles (unless `quiet`).
+pub fn build_verilated(cfg: &HwConfig, waves: bool, quiet: bool) -> Result<Verilated> {
+    let make = || {
+        if waves {
+            Verilated::with_waves(cfg)
+        } else {
+            Verilated::new(cfg)
+        }
+    };
+    if quiet || (Verilated::is_built_in(cfg) && !waves) {
+        return Ok(make()?);
+    }
+    let spinner = ProgressBar::new_spinner().with_message(format!(
+        "building (or loading from the cache) a Verilator model of config {}",
+        cfg.hash()
+    ));
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("a valid template"),
+    );
+    spinner.enable_steady_tick(Duration::from_millis(200));
+    let model = make();
+    spinner.finish_and_clear();
+    Ok(model?)
 }
 
 /// `A..B` with `A <= B`.

@@ -255,7 +255,7 @@ pub fn schedule(ops: &[Op], cfg: &HwConfig) -> Schedule {
         let p = &prints[i];
         end = end.max(t + p.span);
         slots.push(Slot {
-            op: ops[i].clone(),
+            op: ops[i],
             logical: Some(i),
             issue: t,
             unit: p.unit,
