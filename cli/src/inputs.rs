@@ -86,7 +86,16 @@ pub fn load_image(path: &Path, cfg: &HwConfig) -> Result<MemImage> {
     MemImage::from_bytes(&bytes, cfg).with_context(|| format!("in {}", path.display()))
 }
 
-/// Writes a file, naming it in the error.
+/// Writes a file through a temporary file and a rename, so an interrupted write never leaves
+/// a half file under the name; names the file in the error.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            e
+        })
+        .with_context(|| format!("cannot write {}", path.display()))
 }

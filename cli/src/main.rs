@@ -1,6 +1,7 @@
 //! `metronome`: generate, program, verify and run deterministic inference accelerators.
 
 mod bench_cmd;
+mod compile_cmd;
 mod gen_cmd;
 mod inputs;
 mod mem_cmds;
@@ -33,6 +34,9 @@ enum Command {
     /// split on the generated RTL under Verilator, check every batch against the golden model
     /// bit for bit and cycle for cycle, and report accuracy, cycles and utilization.
     Run(run_cmd::RunArgs),
+    /// Compile a model (default: the built-in digits MLP) into a scheduled program, a memory
+    /// image and a predicted cycle count.
+    Compile(compile_cmd::CompileArgs),
     /// Generate the chip's (or system's) Verilog and its descriptor.
     Gen(gen_cmd::GenArgs),
     /// Run a program on the generated RTL (Verilator or Icarus) and check it against the golden
@@ -61,6 +65,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run(args) => run_cmd::run(args),
+        Command::Compile(args) => compile_cmd::compile_cmd(args),
         Command::Gen(args) => gen_cmd::gen(args),
         Command::Sim(args) => sim_cmd::sim(args),
         Command::Bench(cmd) => bench_cmd::bench(cmd),

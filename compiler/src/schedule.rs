@@ -288,3 +288,45 @@ pub fn schedule(ops: &[Op], cfg: &HwConfig) -> Schedule {
     });
     Schedule { slots }
 }
+
+impl Schedule {
+    /// A per-unit chart of the schedule, `width` characters across: each character covers an
+    /// equal share of the cycles and shows how busy the unit is in it (`#` over 3/4, `+` over
+    /// 1/4, `.` any, blank none), followed by the unit's busy cycles.
+    pub fn chart(&self, width: usize) -> String {
+        let cycles = self.cycles().max(1);
+        let width = width.clamp(1, cycles as usize);
+        let bucket = cycles.div_ceil(width as u64);
+        let mut out = format!(
+            "{:<10} {:>8} {:>6}  timeline, one character = {bucket} cycle(s), {cycles} in all\n",
+            "unit", "busy", "share"
+        );
+        for unit in Unit::ALL {
+            let mut busy = vec![0u64; width];
+            for s in self.slots.iter().filter(|s| s.unit == unit) {
+                for c in s.issue..s.issue + s.occupancy {
+                    busy[((c / bucket) as usize).min(width - 1)] += 1;
+                }
+            }
+            let total: u64 = busy.iter().sum();
+            if total == 0 {
+                continue;
+            }
+            let bar: String = busy
+                .iter()
+                .map(|&b| match b * 4 {
+                    0 => ' ',
+                    x if x > 3 * bucket => '#',
+                    x if x > bucket => '+',
+                    _ => '.',
+                })
+                .collect();
+            out.push_str(&format!(
+                "{:<10} {total:>8} {:>5.1}%  |{bar}|\n",
+                unit.name(),
+                100.0 * total as f64 / cycles as f64
+            ));
+        }
+        out
+    }
+}
