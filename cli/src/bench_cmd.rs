@@ -1,9 +1,10 @@
 //! `metronome bench`: performance measurements, each compared side by side in one run.
 
-use anyhow::{ensure, Result};
+use anyhow::{ensure, Context, Result};
 use clap::{Args, Subcommand};
 use cosim::verilator::Verilated;
-use isa::MemImage;
+use indicatif::{ProgressBar, ProgressStyle};
+use isa::{HwConfig, MemImage};
 use serde_json::json;
 
 use crate::inputs::ConfigArgs;
@@ -13,6 +14,23 @@ pub enum BenchCmd {
     /// Simulated cycles per second of the Rust harness (trace recorded every cycle) next to a
     /// bare C++ Verilator loop, on the same model running the same program.
     Sim(SimBenchArgs),
+    /// Scheduled cycles of an `M x K` by `K x Nout` int8 product against the ideal
+    /// `M * ceil(K/N) * ceil(Nout/N)` (one input vector per cycle through each weight tile),
+    /// for M, K, Nout each a power of two from N to --max, on each preset's array.
+    Gemm(GemmBenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GemmBenchArgs {
+    /// Presets to sweep (default: tiny, small, medium, large).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Vec<String>,
+    /// Largest M, K and Nout.
+    #[arg(long, default_value_t = 256)]
+    pub max: u32,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -33,7 +51,121 @@ pub struct SimBenchArgs {
 pub fn bench(cmd: &BenchCmd) -> Result<()> {
     match cmd {
         BenchCmd::Sim(args) => sim(args),
+        BenchCmd::Gemm(args) => gemm(args),
     }
+}
+
+/// `cfg` with memories deep enough for any product the sweep schedules: the array, the
+/// banks and every latency stay the preset's.
+fn deepened(mut cfg: HwConfig) -> Result<HwConfig> {
+    cfg.chip.sram_depth = 65536;
+    cfg.chip.imem_depth = 65536;
+    cfg.chip.param_depth = 4096;
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+fn gemm(args: &GemmBenchArgs) -> Result<()> {
+    let presets: Vec<String> = if args.preset.is_empty() {
+        isa::PRESETS.iter().map(|p| p.to_string()).collect()
+    } else {
+        args.preset.clone()
+    };
+    let mut sweeps = Vec::new();
+    for name in &presets {
+        let preset = HwConfig::preset(name)?;
+        let n = preset.chip.n;
+        let sizes: Vec<u32> = std::iter::successors(Some(n), |s| Some(s * 2))
+            .take_while(|s| *s <= args.max)
+            .collect();
+        ensure!(
+            !sizes.is_empty(),
+            "--max must be at least N = {n} for {name}"
+        );
+        sweeps.push((name.clone(), deepened(preset)?, sizes));
+    }
+    let total: usize = sweeps.iter().map(|(_, _, s)| s.len().pow(3)).sum();
+    let progress = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total as u64).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} products scheduled [{elapsed}]")
+                .expect("a valid template"),
+        )
+    };
+    let mut rows = Vec::new();
+    for (name, cfg, sizes) in &sweeps {
+        let n = cfg.chip.n as u64;
+        for &m in sizes {
+            for &k in sizes {
+                for &out in sizes {
+                    let model = compiler::synthetic::random_stack(1, &[k as usize, out as usize]);
+                    let compiled = compiler::compile(&model, cfg, m)
+                        .with_context(|| format!("{name}: M={m} K={k} Nout={out}"))?;
+                    let ideal = m as u64 * (k as u64).div_ceil(n) * (out as u64).div_ceil(n);
+                    rows.push((name.clone(), n, m, k, out, compiled.cycles(), ideal));
+                    progress.inc(1);
+                }
+            }
+        }
+    }
+    progress.finish_and_clear();
+    let utilization = |cycles: u64, ideal: u64| ideal as f64 / cycles as f64;
+    // The acceptance bar: every product with M, K, Nout >= 8N.
+    let worst_large = |preset: &str| {
+        rows.iter()
+            .filter(|r| r.0 == preset && r.2.min(r.3).min(r.4) as u64 >= 8 * r.1)
+            .map(|r| utilization(r.5, r.6))
+            .fold(None, |acc: Option<f64>, u| {
+                Some(acc.map_or(u, |a| a.min(u)))
+            })
+    };
+    if args.json {
+        let out = json!({
+            "note": "memories deepened to hold each product; array, banks and latencies as the preset",
+            "products": rows.iter().map(|r| json!({
+                "preset": r.0, "n": r.1, "m": r.2, "k": r.3, "nout": r.4,
+                "cycles": r.5, "ideal_cycles": r.6, "utilization": utilization(r.5, r.6),
+            })).collect::<Vec<_>>(),
+            "min_utilization_at_8n": sweeps.iter().map(|(name, _, _)| (name.clone(), json!(worst_large(name)))).collect::<serde_json::Map<_, _>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!(
+        "scheduled M x K by K x Nout products; utilization = M*ceil(K/N)*ceil(Nout/N) / cycles\n\
+         (SRAM and instruction memory deepened to hold each product; array, banks and latencies \
+         as the preset)\n"
+    );
+    for (name, cfg, sizes) in &sweeps {
+        let n = cfg.chip.n;
+        println!("{name} (N={n}): utilization % by Nout");
+        let header: String = sizes.iter().map(|o| format!("{o:>7}")).collect();
+        println!("{:>5} {:>5} {header}", "M", "K");
+        for &m in sizes {
+            for &k in sizes {
+                let cells: String = rows
+                    .iter()
+                    .filter(|r| &r.0 == name && r.2 == m && r.3 == k)
+                    .map(|r| format!("{:>7.1}", 100.0 * utilization(r.5, r.6)))
+                    .collect();
+                println!("{m:>5} {k:>5} {cells}");
+            }
+        }
+        match worst_large(name) {
+            Some(u) => println!(
+                "lowest utilization with M, K, Nout >= 8N = {}: {:.1} %\n",
+                8 * n,
+                100.0 * u
+            ),
+            None => println!(
+                "(no product has M, K, Nout >= 8N = {} with --max {})\n",
+                8 * n,
+                args.max
+            ),
+        }
+    }
+    Ok(())
 }
 
 fn sim(args: &SimBenchArgs) -> Result<()> {
