@@ -188,45 +188,93 @@ fn config_check_names_the_bad_field() {
 }
 
 #[test]
-fn the_main_job_runs_on_every_preset() {
-    for preset in ["tiny", "small", "medium", "large"] {
+fn the_main_job_is_bit_exact_and_accurate_on_tiny_and_small() {
+    for preset in ["tiny", "small"] {
         let out = stdout(metronome().args(["run", "--preset", preset, "--json"]));
         let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let n = json["n"].as_u64().unwrap();
-        // ldw at 0, mma at 1, rq at 2N + 2 for 4N rows, halt after its last write.
-        assert_eq!(
-            json["cycles"].as_u64().unwrap(),
-            (2 * n + 2) + (4 * n - 1) + 4 + 2,
-            "{preset}"
+        assert_eq!(json["result"], "pass", "{preset}: {json}");
+        assert_eq!(json["samples"], 360);
+        assert_eq!(json["bit_exact_samples"], 360, "{preset}");
+        assert_eq!(json["batches_matching_golden"], json["batches"], "{preset}");
+        let cycles = &json["cycles"];
+        assert_eq!(cycles["predicted"], cycles["measured"], "{preset}");
+        assert_eq!(cycles["batches_equal"], json["batches"], "{preset}");
+        let acc = |key: &str| json["accuracy"][key].as_f64().unwrap();
+        assert!(acc("float") > 95.0, "{preset}: {json}");
+        assert!(
+            (acc("int8_golden") - acc("float")).abs() <= 1.0,
+            "{preset}: {json}"
         );
-        let matrix =
-            |key: &str| -> Vec<Vec<i64>> { serde_json::from_value(json[key].clone()).unwrap() };
-        let (x, w, y) = (matrix("inputs"), matrix("weights"), matrix("outputs"));
-        assert_eq!(y.len() as u64, 4 * n);
-        let m = json["multiplier"].as_i64().unwrap();
-        let shift = json["shift"].as_i64().unwrap();
-        let zp = json["zero_point"].as_i64().unwrap();
-        let mut distinct = std::collections::BTreeSet::new();
-        for (i, row) in x.iter().enumerate() {
-            for j in 0..n as usize {
-                let acc: i64 = (0..n as usize).map(|k| row[k] * w[k][j]).sum();
-                let expected = (naive_requant(acc, m, shift) + zp).clamp(-128, 127);
-                assert_eq!(y[i][j], expected, "{preset} row {i} lane {j}");
-                distinct.insert(expected);
-            }
-        }
-        assert!(distinct.len() > 8, "{preset}: outputs should not all clamp");
+        assert_eq!(acc("rtl"), acc("int8_golden"), "{preset}");
+        let utilization = json["matrix_unit_utilization"].as_f64().unwrap();
+        assert!(
+            utilization > 0.5 && utilization <= 1.0,
+            "{preset}: {utilization}"
+        );
     }
 }
 
-/// The numerics.md formula in wide integers: (x * 2^left * M + 2^30) >> 31, then divide by
-/// 2^right rounding half away from zero. (The example's accumulators are far from int32 limits.)
-fn naive_requant(acc: i64, m: i64, shift: i64) -> i64 {
-    let x = acc << shift.max(0);
-    let high = (x as i128 * m as i128 + (1 << 30)) >> 31;
-    let d = 1i128 << (-shift).max(0);
-    let q = (high.abs() + d / 2) / d;
-    (if high < 0 { -q } else { q }) as i64
+#[test]
+fn the_main_job_refuses_bad_requests() {
+    let err = stderr_of_failure(metronome().args(["run", "--preset", "tiny", "--samples", "0"]));
+    assert!(err.contains("--samples must be in 1..=360"), "{err}");
+    let err = stderr_of_failure(metronome().args(["run", "--model", "/nonexistent/model"]));
+    assert!(
+        err.contains("in the model /nonexistent/model") && err.contains("not a directory"),
+        "{err}"
+    );
+}
+
+#[test]
+fn compile_writes_a_program_the_rtl_runs_as_predicted() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("digits");
+    let out_arg = out.display().to_string();
+    let text = stdout(metronome().args([
+        "compile",
+        "-o",
+        &out_arg,
+        "--preset",
+        "tiny",
+        "--batch",
+        "6",
+        "--schedule",
+    ]));
+    assert!(text.contains("mxu.array"), "{text}");
+    assert!(text.contains("one character ="), "{text}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compiled.json")).unwrap()).unwrap();
+    assert_eq!(summary["batch"], 6);
+    assert_eq!(summary["samples_in_image"], 6);
+    // The annotated listing assembles to the same program.
+    let listing = out.join("program.s").display().to_string();
+    let bin = dir.path().join("again.mtp").display().to_string();
+    metronome()
+        .args(["asm", &listing, "-o", &bin, "--preset", "tiny"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(&bin).unwrap(),
+        std::fs::read(out.join("program.mtp")).unwrap()
+    );
+    let program = out.join("program.mtp").display().to_string();
+    let image = out.join("image.mtm").display().to_string();
+    let sim = stdout(metronome().args([
+        "sim", &program, "--mem", &image, "--preset", "tiny", "--json",
+    ]));
+    let sim: serde_json::Value = serde_json::from_str(&sim).unwrap();
+    assert_eq!(sim["result"], "pass");
+    assert_eq!(sim["cycles"]["measured"], summary["cycles"]);
+}
+
+#[test]
+fn bench_gemm_reaches_90_percent_at_8n() {
+    let out =
+        stdout(metronome().args(["bench", "gemm", "--preset", "tiny", "--max", "32", "--json"]));
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["products"].as_array().unwrap().len(), 4 * 4 * 4);
+    let worst = json["min_utilization_at_8n"]["tiny"].as_f64().unwrap();
+    assert!(worst >= 0.9, "{worst}");
 }
 
 #[test]
