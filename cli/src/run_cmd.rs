@@ -231,7 +231,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             full.cycles()
         );
         println!(
-            "  RTL         generated and verilated (cached) in {build_seconds:.2} s; {} batch(es) simulated in {sim_seconds:.2} s ({:.0} cycles/s with loading and read-back)",
+            "  RTL         Verilator model ready in {build_seconds:.2} s (built in, or from the model cache); {} batch(es) simulated in {sim_seconds:.2} s ({:.0} cycles/s with loading and read-back)",
             results.len(),
             simulated as f64 / sim_seconds.max(1e-9)
         );
