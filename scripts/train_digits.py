@@ -110,7 +110,9 @@ def quantize(params, act_qparams):
 
 
 def simulate_int8(layers, X):
-    """Integer-only inference; returns int8 logits [n, classes]."""
+    """A sanity check of the quantized model: integer matmuls, but requantization by a float
+    multiply with one rounding, not the chip's fixed-point formula (the Rust side computes that
+    bit-exactly). Returns int8 logits [n, classes]."""
     in_scale, in_zp = f32(INPUT_MAX / 255.0), INPUT_ZERO_POINT
     q = quantize_input(X, in_scale).astype(np.int64)
     for i, L in enumerate(layers):

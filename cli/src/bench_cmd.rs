@@ -26,7 +26,7 @@ pub struct GemmBenchArgs {
     #[arg(long, value_name = "NAME")]
     pub preset: Vec<String>,
     /// Largest M, K and Nout.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(2..=4096))]
     pub max: u32,
     /// Machine-readable output.
     #[arg(long)]
@@ -65,6 +65,23 @@ fn deepened(mut cfg: HwConfig) -> Result<HwConfig> {
     Ok(cfg)
 }
 
+/// One scheduled product.
+struct Product {
+    preset: String,
+    n: u32,
+    m: u32,
+    k: u32,
+    nout: u32,
+    cycles: u64,
+    ideal: u64,
+}
+
+impl Product {
+    fn utilization(&self) -> f64 {
+        self.ideal as f64 / self.cycles as f64
+    }
+}
+
 fn gemm(args: &GemmBenchArgs) -> Result<()> {
     let presets: Vec<String> = if args.preset.is_empty() {
         isa::PRESETS.iter().map(|p| p.to_string()).collect()
@@ -75,7 +92,7 @@ fn gemm(args: &GemmBenchArgs) -> Result<()> {
     for name in &presets {
         let preset = HwConfig::preset(name)?;
         let n = preset.chip.n;
-        let sizes: Vec<u32> = std::iter::successors(Some(n), |s| Some(s * 2))
+        let sizes: Vec<u32> = std::iter::successors(Some(n), |s| s.checked_mul(2))
             .take_while(|s| *s <= args.max)
             .collect();
         ensure!(
@@ -95,27 +112,34 @@ fn gemm(args: &GemmBenchArgs) -> Result<()> {
     };
     let mut rows = Vec::new();
     for (name, cfg, sizes) in &sweeps {
-        let n = cfg.chip.n as u64;
+        let n = cfg.chip.n;
         for &m in sizes {
             for &k in sizes {
-                for &out in sizes {
-                    let model = compiler::synthetic::random_stack(1, &[k as usize, out as usize]);
+                for &nout in sizes {
+                    let model = compiler::synthetic::random_stack(1, &[k as usize, nout as usize]);
                     let compiled = compiler::compile(&model, cfg, m)
-                        .with_context(|| format!("{name}: M={m} K={k} Nout={out}"))?;
-                    let ideal = m as u64 * (k as u64).div_ceil(n) * (out as u64).div_ceil(n);
-                    rows.push((name.clone(), n, m, k, out, compiled.cycles(), ideal));
+                        .with_context(|| format!("{name}: M={m} K={k} Nout={nout}"))?;
+                    let ideal = compiler::ideal_product_cycles(n, m as u64, k as u64, nout as u64);
+                    rows.push(Product {
+                        preset: name.clone(),
+                        n,
+                        m,
+                        k,
+                        nout,
+                        cycles: compiled.cycles(),
+                        ideal,
+                    });
                     progress.inc(1);
                 }
             }
         }
     }
     progress.finish_and_clear();
-    let utilization = |cycles: u64, ideal: u64| ideal as f64 / cycles as f64;
     // The acceptance bar: every product with M, K, Nout >= 8N.
     let worst_large = |preset: &str| {
         rows.iter()
-            .filter(|r| r.0 == preset && r.2.min(r.3).min(r.4) as u64 >= 8 * r.1)
-            .map(|r| utilization(r.5, r.6))
+            .filter(|r| r.preset == preset && r.m.min(r.k).min(r.nout) >= 8 * r.n)
+            .map(Product::utilization)
             .fold(None, |acc: Option<f64>, u| {
                 Some(acc.map_or(u, |a| a.min(u)))
             })
@@ -124,8 +148,8 @@ fn gemm(args: &GemmBenchArgs) -> Result<()> {
         let out = json!({
             "note": "memories deepened to hold each product; array, banks and latencies as the preset",
             "products": rows.iter().map(|r| json!({
-                "preset": r.0, "n": r.1, "m": r.2, "k": r.3, "nout": r.4,
-                "cycles": r.5, "ideal_cycles": r.6, "utilization": utilization(r.5, r.6),
+                "preset": r.preset, "n": r.n, "m": r.m, "k": r.k, "nout": r.nout,
+                "cycles": r.cycles, "ideal_cycles": r.ideal, "utilization": r.utilization(),
             })).collect::<Vec<_>>(),
             "min_utilization_at_8n": sweeps.iter().map(|(name, _, _)| (name.clone(), json!(worst_large(name)))).collect::<serde_json::Map<_, _>>(),
         });
@@ -146,8 +170,8 @@ fn gemm(args: &GemmBenchArgs) -> Result<()> {
             for &k in sizes {
                 let cells: String = rows
                     .iter()
-                    .filter(|r| &r.0 == name && r.2 == m && r.3 == k)
-                    .map(|r| format!("{:>7.1}", 100.0 * utilization(r.5, r.6)))
+                    .filter(|r| &r.preset == name && r.m == m && r.k == k)
+                    .map(|r| format!("{:>7.1}", 100.0 * r.utilization()))
                     .collect();
                 println!("{m:>5} {k:>5} {cells}");
             }

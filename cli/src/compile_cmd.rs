@@ -8,8 +8,7 @@ use compiler::{compile, max_batch, Compiled, TensorLayout};
 use isa::format_instr;
 use serde_json::json;
 
-use crate::inputs::{write_file, ConfigArgs};
-use crate::run_cmd::load_model;
+use crate::inputs::{load_model, write_file, ConfigArgs};
 
 #[derive(Args, Debug)]
 pub struct CompileArgs {
@@ -22,7 +21,7 @@ pub struct CompileArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// Samples per program (default: as many as fit the chip, at most 1024).
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u32).range(1..))]
     pub batch: Option<u32>,
     /// Print the schedule: a per-unit timeline and every instruction's issue cycle.
     #[arg(long)]
@@ -37,7 +36,8 @@ pub fn compile_cmd(args: &CompileArgs) -> Result<()> {
     let model = load_model(args.model.as_ref())?;
     let batch = match args.batch {
         Some(b) => b,
-        None => max_batch(&model, &cfg, 1024)?,
+        None => max_batch(&model, &cfg, 1024)
+            .with_context(|| format!("compiling {} for this config", model.name))?,
     };
     let compiled = compile(&model, &cfg, batch)
         .with_context(|| format!("compiling {} for a batch of {batch}", model.name))?;
@@ -73,7 +73,7 @@ pub fn compile_cmd(args: &CompileArgs) -> Result<()> {
             compiled.program.len(),
             compiled.cycles(),
             compiled.cycles() as f64 / batch as f64,
-            100.0 * utilization(&compiled)
+            100.0 * compiled.utilization()
         );
         println!(
             "wrote {}/{{program.mtp, program.s, image.mtm, compiled.json}}; run it with \
@@ -95,12 +95,6 @@ fn config_flag(c: &ConfigArgs) -> String {
         (Some(p), None) => format!(" --preset {p}"),
         (None, None) => String::new(),
     }
-}
-
-/// Useful MACs over what the array could do in the program's cycles.
-fn utilization(c: &Compiled) -> f64 {
-    let n = c.cfg.chip.n as u64;
-    c.useful_macs as f64 / (n * n * c.cycles()) as f64
 }
 
 /// The program as assembler text, each line annotated with its issue cycle and unit.
@@ -125,6 +119,8 @@ fn listing(c: &Compiled) -> String {
 fn layout_json(t: &TensorLayout) -> serde_json::Value {
     json!({
         "features": t.features,
+        "chunk": t.chunk,
+        "chunks": t.chunks,
         "blocks": t.blocks.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
     })
 }
@@ -140,13 +136,15 @@ fn summary(c: &Compiled, model: &str, samples_in_image: usize) -> serde_json::Va
         "cycles": c.cycles(),
         "cycles_per_inference": c.cycles() as f64 / c.batch as f64,
         "useful_macs": c.useful_macs,
-        "matrix_unit_utilization": utilization(c),
+        "matrix_unit_utilization": c.utilization(),
+        // Cycles each execution unit is busy (the sequencer issues one instruction a cycle).
         "unit_busy": isa::Unit::ALL
             .iter()
+            .filter(|u| **u != isa::Unit::Sequencer)
             .map(|u| (u.name().to_string(), json!(c.schedule.busy(*u))))
             .collect::<serde_json::Map<_, _>>(),
         "layout": {
-            "note": "sample s, feature f: row (block f / N) + s, lane f mod N",
+            "note": "sample s, feature f: block (f / N) * chunks + s / chunk, row s mod chunk, lane f mod N",
             "input": layout_json(&c.input),
             "output": layout_json(&c.output),
         },

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use compiler::Model;
 use isa::asm::SourceLines;
 use isa::{assemble_with_lines, looks_binary, HwConfig, MemImage, Program};
 
@@ -97,4 +98,12 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
             let _ = std::fs::remove_file(&tmp);
         })
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The model in directory `dir`, or the built-in digits MLP.
+pub fn load_model(dir: Option<&PathBuf>) -> Result<Model> {
+    match dir {
+        Some(dir) => Model::load(dir).with_context(|| format!("in the model {}", dir.display())),
+        None => Ok(Model::digits()),
+    }
 }

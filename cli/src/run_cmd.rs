@@ -9,12 +9,14 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use compiler::model::{argmax, Model};
-use compiler::{compile, max_batch, Compiled};
+use compiler::{array_utilization, compile, max_batch, Compiled};
+use cosim::verilator::Verilated;
 use golden::SystemState;
 use indicatif::{ProgressBar, ProgressStyle};
+use isa::HwConfig;
 use serde_json::json;
 
-use crate::inputs::ConfigArgs;
+use crate::inputs::{load_model, ConfigArgs};
 use crate::sim_cmd::build_verilated;
 
 #[derive(Args, Debug)]
@@ -29,7 +31,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub samples: Option<usize>,
     /// Samples per program (default: as many as fit the chip).
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u32).range(1..))]
     pub batch: Option<u32>,
     /// Clock frequency for the inferences-per-second figure, in MHz.
     #[arg(long, value_name = "MHZ", default_value_t = 100.0)]
@@ -40,7 +42,8 @@ pub struct RunArgs {
 }
 
 /// What one batch gave.
-struct BatchResult {
+struct Batch {
+    samples: usize,
     predicted_cycles: u64,
     measured_cycles: u64,
     simulated_cycles: u64,
@@ -50,23 +53,45 @@ struct BatchResult {
     rtl: Vec<Vec<i8>>,
 }
 
-/// Loads the model named on the command line, or the built-in one.
-pub fn load_model(dir: Option<&PathBuf>) -> Result<Model> {
-    match dir {
-        Some(dir) => Model::load(dir).with_context(|| format!("in the model {}", dir.display())),
-        None => Ok(Model::digits()),
-    }
+/// Wall time of each stage, in seconds.
+struct Timings {
+    compile: f64,
+    rtl_build: f64,
+    simulation: f64,
+    total: f64,
+}
+
+/// Everything the job measured.
+struct Report {
+    model: String,
+    widths: Vec<usize>,
+    cfg: HwConfig,
+    built_in_rtl: bool,
+    batch: u32,
+    instructions: usize,
+    batches: Vec<Batch>,
+    samples: usize,
+    /// Correct predictions of the float model (if it ships float weights), the int8 golden
+    /// model and the RTL.
+    float_correct: Option<usize>,
+    golden_correct: usize,
+    rtl_correct: usize,
+    bit_exact: usize,
+    useful_macs: u64,
+    clock_mhz: f64,
+    seconds: Timings,
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let started = Instant::now();
     let cfg = args.config.load()?;
     let model = load_model(args.model.as_ref())?;
-    let Some(test) = &model.test else {
-        bail!(
-            "the model {} has no [test] split to run; add one to its model.toml",
+    let test = match &model.test {
+        Some(t) if !t.inputs.is_empty() => t,
+        _ => bail!(
+            "the model {} has no test samples to run: add a [test] split to its model.toml",
             model.name
-        );
+        ),
     };
     let samples = args.samples.unwrap_or(test.inputs.len());
     if samples == 0 || samples > test.inputs.len() {
@@ -78,210 +103,109 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if !(args.clock_mhz.is_finite() && args.clock_mhz > 0.0) {
         bail!("--clock-mhz must be a positive number");
     }
+    let inputs = &test.inputs[..samples];
+
+    let compile_started = Instant::now();
     let batch = match args.batch {
         Some(b) => b.min(samples as u32),
         None => max_batch(&model, &cfg, samples as u32)
             .with_context(|| format!("compiling {} for this config", model.name))?,
     };
-    let compile_started = Instant::now();
     let full = compile(&model, &cfg, batch)
         .with_context(|| format!("compiling {} for a batch of {batch}", model.name))?;
-    let tail = samples % batch as usize;
-    let last = match tail {
+    let last = match samples % batch as usize {
         0 => None,
-        t => Some(compile(&model, &cfg, t as u32).context("compiling the last, shorter batch")?),
+        tail => {
+            Some(compile(&model, &cfg, tail as u32).context("compiling the last, shorter batch")?)
+        }
     };
     let compile_seconds = compile_started.elapsed().as_secs_f64();
 
     let build_started = Instant::now();
-    let mut rtl_model = build_verilated(&cfg, false, args.json)?;
+    let mut rtl = build_verilated(&cfg, false, args.json)?;
     let build_seconds = build_started.elapsed().as_secs_f64();
 
     let progress = if args.json {
         ProgressBar::hidden()
     } else {
-        let bar = ProgressBar::new(samples as u64);
-        bar.set_style(
+        ProgressBar::new(samples as u64).with_style(
             ProgressStyle::with_template(
                 "{bar:40} {pos}/{len} samples on the RTL [{elapsed}, {eta} left] {msg}",
             )
             .expect("a valid template"),
-        );
-        bar
+        )
     };
     let sim_started = Instant::now();
-    let mut results = Vec::new();
-    for chunk in test.inputs[..samples].chunks(batch as usize) {
-        let compiled = if chunk.len() == batch as usize {
-            &full
-        } else {
-            last.as_ref().expect("a shorter batch was compiled")
+    let mut batches: Vec<Batch> = Vec::new();
+    for chunk in inputs.chunks(batch as usize) {
+        let compiled = match &last {
+            Some(short) if chunk.len() < batch as usize => short,
+            _ => &full,
         };
-        let inputs: Vec<Vec<i8>> = chunk.iter().map(|x| model.quantize_input(x)).collect();
-        let result = run_batch(compiled, &inputs, &mut rtl_model)?;
-        if !result.mismatches.is_empty() {
-            progress.set_message(format!(
-                "{} batch(es) diverged",
-                results
-                    .iter()
-                    .filter(|r: &&BatchResult| !r.mismatches.is_empty())
-                    .count()
-                    + 1
-            ));
+        let quantized: Vec<Vec<i8>> = chunk.iter().map(|x| model.quantize_input(x)).collect();
+        let result = run_batch(compiled, &quantized, &mut rtl)?;
+        batches.push(result);
+        let diverged = batches.iter().filter(|b| !b.mismatches.is_empty()).count();
+        if diverged > 0 {
+            progress.set_message(format!("{diverged} batch(es) diverged"));
         }
-        results.push(result);
         progress.inc(chunk.len() as u64);
     }
     progress.finish_and_clear();
     let sim_seconds = sim_started.elapsed().as_secs_f64();
 
-    // Accuracy of the float model, the int8 golden model and the RTL, side by side.
     let labels = &test.labels[..samples];
-    let golden_logits: Vec<&Vec<i8>> = results.iter().flat_map(|r| &r.golden).collect();
-    let rtl_logits: Vec<&Vec<i8>> = results.iter().flat_map(|r| &r.rtl).collect();
-    let correct =
-        |preds: &mut dyn Iterator<Item = usize>| preds.zip(labels).filter(|(p, y)| p == *y).count();
-    let float_correct = if model.layers.iter().all(|l| l.float.is_some()) {
-        let mut preds = test.inputs[..samples].iter().map(|x| {
-            argmax(
-                &model
-                    .forward_float(x)
-                    .expect("every layer has float weights"),
-            )
-        });
-        Some(correct(&mut preds))
-    } else {
-        None
+    let count_correct =
+        |preds: Vec<usize>| preds.iter().zip(labels).filter(|(p, y)| p == y).count();
+    let float_correct = inputs
+        .iter()
+        .map(|x| model.forward_float(x).map(|y| argmax(&y)))
+        .collect::<Option<Vec<_>>>()
+        .map(count_correct);
+    let golden: Vec<&Vec<i8>> = batches.iter().flat_map(|b| &b.golden).collect();
+    let rtl_out: Vec<&Vec<i8>> = batches.iter().flat_map(|b| &b.rtl).collect();
+    let report = Report {
+        model: model.name.clone(),
+        widths: widths(&model),
+        built_in_rtl: Verilated::is_built_in(&cfg),
+        batch,
+        instructions: full.program.len(),
+        samples,
+        float_correct,
+        golden_correct: count_correct(golden.iter().map(|l| argmax(l)).collect()),
+        rtl_correct: count_correct(rtl_out.iter().map(|l| argmax(l)).collect()),
+        bit_exact: golden.iter().zip(&rtl_out).filter(|(g, r)| g == r).count(),
+        useful_macs: model.macs_per_sample() * samples as u64,
+        clock_mhz: args.clock_mhz,
+        seconds: Timings {
+            compile: compile_seconds,
+            rtl_build: build_seconds,
+            simulation: sim_seconds,
+            total: started.elapsed().as_secs_f64(),
+        },
+        cfg,
+        batches,
     };
-    let golden_correct = correct(&mut golden_logits.iter().map(|l| argmax(l)));
-    let rtl_correct = correct(&mut rtl_logits.iter().map(|l| argmax(l)));
-    let bit_exact = golden_logits
-        .iter()
-        .zip(&rtl_logits)
-        .filter(|(g, r)| g == r)
-        .count();
-    let clean_batches = results.iter().filter(|r| r.mismatches.is_empty()).count();
-    let predicted: u64 = results.iter().map(|r| r.predicted_cycles).sum();
-    let measured: u64 = results.iter().map(|r| r.measured_cycles).sum();
-    let cycles_equal = results
-        .iter()
-        .filter(|r| r.predicted_cycles == r.measured_cycles)
-        .count();
-    let simulated: u64 = results.iter().map(|r| r.simulated_cycles).sum();
-    let macs = model.macs_per_sample() * samples as u64;
-    let n = cfg.chip.n as u64;
-    let utilization = macs as f64 / (n * n * measured) as f64;
-    let inferences_per_second = samples as f64 / (measured as f64 / (args.clock_mhz * 1e6));
-    let pct = |c: usize| 100.0 * c as f64 / samples as f64;
-    let pass = bit_exact == samples && clean_batches == results.len() && predicted == measured;
-
     if args.json {
-        let out = json!({
-            "result": if pass { "pass" } else { "fail" },
-            "model": model.name,
-            "config": cfg.name,
-            "config_hash": cfg.hash().to_string(),
-            "n": n,
-            "samples": samples,
-            "batch": batch,
-            "batches": results.len(),
-            "instructions": full.program.len(),
-            "accuracy": {
-                "float": float_correct.map(pct),
-                "int8_golden": pct(golden_correct),
-                "rtl": pct(rtl_correct),
-            },
-            "bit_exact_samples": bit_exact,
-            "batches_matching_golden": clean_batches,
-            "first_mismatches": results.iter().flat_map(|r| &r.mismatches).take(10).collect::<Vec<_>>(),
-            "cycles": {
-                "predicted": predicted,
-                "measured": measured,
-                "batches_equal": cycles_equal,
-                "per_inference_predicted": predicted as f64 / samples as f64,
-                "per_inference_measured": measured as f64 / samples as f64,
-            },
-            "matrix_unit_utilization": utilization,
-            "clock_mhz": args.clock_mhz,
-            "inferences_per_second": inferences_per_second,
-            "seconds": {
-                "compile": compile_seconds,
-                "rtl_build": build_seconds,
-                "simulation": sim_seconds,
-                "total": started.elapsed().as_secs_f64(),
-            },
-            "simulated_cycles": simulated,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {
-        let layers: Vec<String> = std::iter::once(model.features)
-            .chain(model.layers.iter().map(|l| l.outputs))
-            .map(|w| w.to_string())
-            .collect();
-        println!(
-            "{} ({}) on {} (N={n}, config {}): {samples} test samples",
-            model.name,
-            layers.join("-"),
-            cfg.name.as_deref().unwrap_or("custom config"),
-            cfg.hash()
-        );
-        println!(
-            "  compiled    batch {batch}: {} instructions, {} cycles per batch (predicted), {compile_seconds:.2} s",
-            full.program.len(),
-            full.cycles()
-        );
-        println!(
-            "  RTL         Verilator model ready in {build_seconds:.2} s (built in, or from the model cache); {} batch(es) simulated in {sim_seconds:.2} s ({:.0} cycles/s with loading and read-back)",
-            results.len(),
-            simulated as f64 / sim_seconds.max(1e-9)
-        );
-        println!();
-        let float = float_correct.map_or("n/a (no float weights)".into(), |c| {
-            format!("{:.2} %", pct(c))
-        });
-        println!(
-            "  accuracy    float {float}   int8 golden {:.2} %   RTL {:.2} %",
-            pct(golden_correct),
-            pct(rtl_correct)
-        );
-        println!(
-            "  bit-exact   {bit_exact}/{samples} samples; {clean_batches}/{} batches match the golden model in every op, row and cycle",
-            results.len()
-        );
-        println!(
-            "  cycles      predicted {predicted}, measured {measured} ({cycles_equal}/{} batches equal); {:.1} per inference",
-            results.len(),
-            measured as f64 / samples as f64
-        );
-        println!(
-            "  utilization {:.1} % of the matrix unit (useful MACs / (N x N x cycles))",
-            100.0 * utilization
-        );
-        println!(
-            "  throughput  {inferences_per_second:.0} inferences/s at {} MHz",
-            args.clock_mhz
-        );
-        println!(
-            "  wall time   {:.2} s in all",
-            started.elapsed().as_secs_f64()
-        );
-        for m in results.iter().flat_map(|r| &r.mismatches).take(10) {
-            println!("  mismatch: {m}");
-        }
-        println!("\n{}", if pass { "PASS" } else { "FAIL" });
+        report.print();
     }
-    if !pass {
+    if !report.passed() {
         bail!("the RTL disagreed with the golden model (see above)");
     }
     Ok(())
 }
 
+/// Input features, then each layer's outputs.
+fn widths(model: &Model) -> Vec<usize> {
+    std::iter::once(model.features)
+        .chain(model.layers.iter().map(|l| l.outputs))
+        .collect()
+}
+
 /// Runs one batch on the golden model and on the RTL and compares them.
-fn run_batch(
-    compiled: &Compiled,
-    inputs: &[Vec<i8>],
-    rtl_model: &mut cosim::verilator::Verilated,
-) -> Result<BatchResult> {
+fn run_batch(compiled: &Compiled, inputs: &[Vec<i8>], rtl_model: &mut Verilated) -> Result<Batch> {
     let cfg = &compiled.cfg;
     let image = compiled.image(inputs)?;
     let state = SystemState::from_image(cfg, &image).context("the compiled memory image")?;
@@ -297,7 +221,8 @@ fn run_batch(
         outs.truncate(inputs.len());
         outs
     };
-    Ok(BatchResult {
+    Ok(Batch {
+        samples: inputs.len(),
         predicted_cycles: compiled.cycles(),
         measured_cycles: rtl.cycles[0],
         simulated_cycles: rtl.simulated_cycles,
@@ -305,4 +230,164 @@ fn run_batch(
         golden: take(&golden.state.chips[0]),
         rtl: take(&rtl.state.chips[0]),
     })
+}
+
+impl Report {
+    fn predicted(&self) -> u64 {
+        self.batches.iter().map(|b| b.predicted_cycles).sum()
+    }
+    fn measured(&self) -> u64 {
+        self.batches.iter().map(|b| b.measured_cycles).sum()
+    }
+    fn cycles_equal(&self) -> usize {
+        self.batches
+            .iter()
+            .filter(|b| b.predicted_cycles == b.measured_cycles)
+            .count()
+    }
+    fn clean_batches(&self) -> usize {
+        self.batches
+            .iter()
+            .filter(|b| b.mismatches.is_empty())
+            .count()
+    }
+    fn passed(&self) -> bool {
+        let all = self.batches.len();
+        self.bit_exact == self.samples && self.clean_batches() == all && self.cycles_equal() == all
+    }
+    fn utilization(&self) -> f64 {
+        array_utilization(self.cfg.chip.n, self.useful_macs, self.measured())
+    }
+    fn inferences_per_second(&self) -> f64 {
+        self.samples as f64 / (self.measured() as f64 / (self.clock_mhz * 1e6))
+    }
+    fn percent(&self, correct: usize) -> f64 {
+        100.0 * correct as f64 / self.samples as f64
+    }
+    fn simulated_cycles(&self) -> u64 {
+        self.batches.iter().map(|b| b.simulated_cycles).sum()
+    }
+    fn first_mismatches(&self) -> Vec<&String> {
+        self.batches
+            .iter()
+            .flat_map(|b| &b.mismatches)
+            .take(10)
+            .collect()
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "result": if self.passed() { "pass" } else { "fail" },
+            "model": self.model,
+            "layers": self.widths,
+            "config": self.cfg.name,
+            "config_hash": self.cfg.hash().to_string(),
+            "n": self.cfg.chip.n,
+            "samples": self.samples,
+            "batch": self.batch,
+            "instructions": self.instructions,
+            "accuracy": {
+                "float": self.float_correct.map(|c| self.percent(c)),
+                "int8_golden": self.percent(self.golden_correct),
+                "rtl": self.percent(self.rtl_correct),
+            },
+            "bit_exact_samples": self.bit_exact,
+            "batches_matching_golden": self.clean_batches(),
+            "first_mismatches": self.first_mismatches(),
+            "cycles": {
+                "predicted": self.predicted(),
+                "measured": self.measured(),
+                "batches_equal": self.cycles_equal(),
+                "per_inference_predicted": self.predicted() as f64 / self.samples as f64,
+                "per_inference_measured": self.measured() as f64 / self.samples as f64,
+            },
+            "batches": self.batches.iter().map(|b| json!({
+                "samples": b.samples,
+                "predicted_cycles": b.predicted_cycles,
+                "measured_cycles": b.measured_cycles,
+                "mismatches": b.mismatches.len(),
+            })).collect::<Vec<_>>(),
+            "matrix_unit_utilization": self.utilization(),
+            "clock_mhz": self.clock_mhz,
+            "inferences_per_second": self.inferences_per_second(),
+            "seconds": {
+                "compile": self.seconds.compile,
+                "rtl_build": self.seconds.rtl_build,
+                "simulation": self.seconds.simulation,
+                "total": self.seconds.total,
+            },
+            "simulated_cycles": self.simulated_cycles(),
+        })
+    }
+
+    fn print(&self) {
+        let n = self.cfg.chip.n;
+        let widths: Vec<String> = self.widths.iter().map(|w| w.to_string()).collect();
+        let batches = self.batches.len();
+        println!(
+            "{} ({}) on {} (N={n}, config {}): {} test samples",
+            self.model,
+            widths.join("-"),
+            self.cfg.name.as_deref().unwrap_or("custom config"),
+            self.cfg.hash(),
+            self.samples
+        );
+        println!(
+            "  compiled    batch {}: {} instructions, {} cycles per full batch (predicted), \
+             {:.2} s",
+            self.batch, self.instructions, self.batches[0].predicted_cycles, self.seconds.compile
+        );
+        let origin = if self.built_in_rtl {
+            "built in"
+        } else {
+            "built, or loaded from the model cache"
+        };
+        println!(
+            "  RTL         Verilator model ready in {:.2} s ({origin}); {batches} batch(es) \
+             simulated in {:.2} s ({:.0} cycles/s with loading and read-back)",
+            self.seconds.rtl_build,
+            self.seconds.simulation,
+            self.simulated_cycles() as f64 / self.seconds.simulation.max(1e-9)
+        );
+        println!();
+        let float = self
+            .float_correct
+            .map_or("n/a (no float weights)".into(), |c| {
+                format!("{:.2} %", self.percent(c))
+            });
+        println!(
+            "  accuracy    float {float}   int8 golden {:.2} %   RTL {:.2} %",
+            self.percent(self.golden_correct),
+            self.percent(self.rtl_correct)
+        );
+        println!(
+            "  bit-exact   {}/{} samples; {}/{batches} batches match the golden model in every \
+             op, row and cycle",
+            self.bit_exact,
+            self.samples,
+            self.clean_batches()
+        );
+        println!(
+            "  cycles      predicted {}, measured {} ({}/{batches} batches equal); {:.1} per \
+             inference",
+            self.predicted(),
+            self.measured(),
+            self.cycles_equal(),
+            self.measured() as f64 / self.samples as f64
+        );
+        println!(
+            "  utilization {:.1} % of the matrix unit (useful MACs / (N x N x cycles))",
+            100.0 * self.utilization()
+        );
+        println!(
+            "  throughput  {:.0} inferences/s at {} MHz",
+            self.inferences_per_second(),
+            self.clock_mhz
+        );
+        println!("  wall time   {:.2} s in all", self.seconds.total);
+        for m in self.first_mismatches() {
+            println!("  mismatch: {m}");
+        }
+        println!("\n{}", if self.passed() { "PASS" } else { "FAIL" });
+    }
 }

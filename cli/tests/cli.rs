@@ -195,10 +195,15 @@ fn the_main_job_is_bit_exact_and_accurate_on_tiny_and_small() {
         assert_eq!(json["result"], "pass", "{preset}: {json}");
         assert_eq!(json["samples"], 360);
         assert_eq!(json["bit_exact_samples"], 360, "{preset}");
-        assert_eq!(json["batches_matching_golden"], json["batches"], "{preset}");
+        let batches = json["batches"].as_array().unwrap();
+        assert_eq!(json["batches_matching_golden"], batches.len(), "{preset}");
+        for b in batches {
+            assert_eq!(b["predicted_cycles"], b["measured_cycles"], "{preset}: {b}");
+            assert_eq!(b["mismatches"], 0, "{preset}: {b}");
+        }
         let cycles = &json["cycles"];
         assert_eq!(cycles["predicted"], cycles["measured"], "{preset}");
-        assert_eq!(cycles["batches_equal"], json["batches"], "{preset}");
+        assert_eq!(cycles["batches_equal"], batches.len(), "{preset}");
         let acc = |key: &str| json["accuracy"][key].as_f64().unwrap();
         assert!(acc("float") > 95.0, "{preset}: {json}");
         assert!(
@@ -216,6 +221,8 @@ fn the_main_job_is_bit_exact_and_accurate_on_tiny_and_small() {
 
 #[test]
 fn the_main_job_refuses_bad_requests() {
+    let err = stderr_of_failure(metronome().args(["run", "--batch", "0"]));
+    assert!(err.contains("0 is not in 1.."), "{err}");
     let err = stderr_of_failure(metronome().args(["run", "--preset", "tiny", "--samples", "0"]));
     assert!(err.contains("--samples must be in 1..=360"), "{err}");
     let err = stderr_of_failure(metronome().args(["run", "--model", "/nonexistent/model"]));

@@ -59,24 +59,28 @@ pub enum CompileError {
     #[error("{0}")]
     Unsupported(String),
     #[error("{0}")]
-    Batch(String),
+    Input(String),
     #[error("compiler bug: {0}")]
     Internal(String),
 }
 
-/// Where an activation tensor lives: block `j` starts at `blocks[j]`, one row per sample,
-/// lane `x` of block `j` holding feature `j * N + x`.
+/// Where an activation tensor lives. The batch is cut into chunks of `chunk` samples; block
+/// `j * chunks + h` holds feature tile `j` of chunk `h`, one row per sample, lane `x` of the
+/// tile being feature `j * N + x`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TensorLayout {
     pub features: usize,
+    pub chunk: u32,
+    pub chunks: u32,
     pub blocks: Vec<Addr>,
 }
 
 impl TensorLayout {
     /// The SRAM row and lane of feature `f` of sample `s`.
     pub fn locate(&self, s: usize, f: usize, lanes: usize) -> (Addr, usize) {
-        let block = self.blocks[f / lanes];
-        (Addr::sram(block.bank, block.row + s as u32), f % lanes)
+        let (h, r) = (s / self.chunk as usize, s % self.chunk as usize);
+        let block = self.blocks[(f / lanes) * self.chunks as usize + h];
+        (Addr::sram(block.bank, block.row + r as u32), f % lanes)
     }
 }
 
@@ -101,31 +105,43 @@ impl Compiled {
         self.schedule.cycles()
     }
 
+    /// The matrix unit's utilization over the program.
+    pub fn utilization(&self) -> f64 {
+        array_utilization(self.cfg.chip.n, self.useful_macs, self.cycles())
+    }
+
     /// The program's memory image with `inputs` (quantized samples, at most `batch`) loaded;
     /// missing samples are zero.
     pub fn image(&self, inputs: &[Vec<i8>]) -> Result<MemImage, CompileError> {
         let lanes = self.cfg.lanes();
         if inputs.len() > self.batch as usize {
-            return Err(CompileError::Batch(format!(
+            return Err(CompileError::Input(format!(
                 "{} samples given for a program compiled for a batch of {}",
                 inputs.len(),
                 self.batch
             )));
         }
+        if let Some((s, x)) = inputs
+            .iter()
+            .enumerate()
+            .find(|(_, x)| x.len() != self.input.features)
+        {
+            return Err(CompileError::Input(format!(
+                "sample {s} has {} features, the model takes {}",
+                x.len(),
+                self.input.features
+            )));
+        }
+        let layout = &self.input;
+        let chunk = layout.chunk as usize;
         let mut image = self.weights.clone();
-        for (j, block) in self.input.blocks.iter().enumerate() {
-            let mut rows = vec![0i8; self.batch as usize * lanes];
-            for (s, x) in inputs.iter().enumerate() {
-                if x.len() != self.input.features {
-                    return Err(CompileError::Batch(format!(
-                        "sample {s} has {} features, the model takes {}",
-                        x.len(),
-                        self.input.features
-                    )));
-                }
+        for (b, block) in layout.blocks.iter().enumerate() {
+            let (j, h) = (b / layout.chunks as usize, b % layout.chunks as usize);
+            let mut rows = vec![0i8; chunk * lanes];
+            for (r, x) in inputs.iter().skip(h * chunk).take(chunk).enumerate() {
                 for lane in 0..lanes {
                     if let Some(v) = x.get(j * lanes + lane) {
-                        rows[s * lanes + lane] = *v;
+                        rows[r * lanes + lane] = *v;
                     }
                 }
             }
@@ -155,8 +171,13 @@ impl Compiled {
     }
 }
 
-/// Compiles `model` for batches of `batch` samples on `cfg`.
-pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, CompileError> {
+/// Lowers, places and materializes `model` for `batch` samples, refusing whatever cannot fit
+/// `cfg` before the (costlier) schedule: the checks [`compile`] and [`max_batch`] share.
+fn plan(
+    model: &Model,
+    cfg: &HwConfig,
+    batch: u32,
+) -> Result<(lower::Lowered, alloc::Placement, Vec<Op>), CompileError> {
     model.validate()?;
     if cfg.system.chips != 1 {
         return Err(CompileError::Unsupported(format!(
@@ -165,18 +186,33 @@ pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, Co
         )));
     }
     if batch == 0 {
-        return Err(CompileError::Batch(
+        return Err(CompileError::Input(
             "the batch must hold at least one sample".into(),
         ));
     }
     let lowered = lower::lower(model, cfg, batch)?;
     let placement = alloc::allocate(&lowered.regions, &lowered.conflicts, cfg)?;
     let ops = lower::materialize(&lowered.steps, &placement);
+    let busy: u64 = ops.iter().map(|op| isa::timing::occupancy(op, cfg)).sum();
+    if busy > golden::verify::MAX_BUSY_CYCLES {
+        return Err(CompileError::DoesNotFit(format!(
+            "verification: the program keeps units busy for {busy} cycles in all; the golden \
+             verifier checks at most {}: use a smaller batch",
+            golden::verify::MAX_BUSY_CYCLES
+        )));
+    }
+    Ok((lowered, placement, ops))
+}
+
+/// Compiles `model` for batches of `batch` samples on `cfg`.
+pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, CompileError> {
+    let (lowered, placement, ops) = plan(model, cfg, batch)?;
     let schedule = schedule::schedule(&ops, cfg);
     let program = encode(&schedule);
     if program.len() > cfg.chip.imem_depth as usize {
         return Err(CompileError::DoesNotFit(format!(
-            "instruction memory: the program has {} instructions; the chip holds {}",
+            "instruction memory: the program has {} instructions (waits included); the chip \
+             holds {}",
             program.len(),
             cfg.chip.imem_depth
         )));
@@ -197,6 +233,8 @@ pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, Co
     }
     let layout = |r: usize, features: usize| TensorLayout {
         features,
+        chunk: lowered.chunk,
+        chunks: batch.div_ceil(lowered.chunk),
         blocks: placement[r].clone(),
     };
     let last = *lowered.activations.last().expect("a model has layers");
@@ -212,21 +250,9 @@ pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, Co
     })
 }
 
-/// The largest batch (up to `limit`) whose program fits `cfg`, or the error for one sample.
+/// The largest batch (up to `limit`) that fits `cfg`, or why not even one sample does.
 pub fn max_batch(model: &Model, cfg: &HwConfig, limit: u32) -> Result<u32, CompileError> {
-    let fits = |batch: u32| -> Result<(), CompileError> {
-        let lowered = lower::lower(model, cfg, batch)?;
-        alloc::allocate(&lowered.regions, &lowered.conflicts, cfg)?;
-        let instructions = lowered.steps.len() + 1;
-        if instructions > cfg.chip.imem_depth as usize {
-            return Err(CompileError::DoesNotFit(format!(
-                "instruction memory: the program has at least {instructions} instructions; \
-                 the chip holds {}",
-                cfg.chip.imem_depth
-            )));
-        }
-        Ok(())
-    };
+    let fits = |batch: u32| plan(model, cfg, batch).map(|_| ());
     fits(1)?;
     let (mut lo, mut hi) = (1u32, limit.max(1));
     while lo < hi {
@@ -238,6 +264,17 @@ pub fn max_batch(model: &Model, cfg: &HwConfig, limit: u32) -> Result<u32, Compi
         }
     }
     Ok(lo)
+}
+
+/// Useful multiply-accumulates over what an `n x n` array could do in `cycles`.
+pub fn array_utilization(n: u32, useful_macs: u64, cycles: u64) -> f64 {
+    useful_macs as f64 / ((n as u64).pow(2) * cycles.max(1)) as f64
+}
+
+/// Cycles an `M x K` by `K x Nout` product needs at best on an `n x n` array: one input vector
+/// per cycle through each weight tile.
+pub fn ideal_product_cycles(n: u32, m: u64, k: u64, nout: u64) -> u64 {
+    m * k.div_ceil(n as u64) * nout.div_ceil(n as u64)
 }
 
 /// The image of everything but the inputs: weight tiles and requantization entries.
@@ -289,4 +326,33 @@ fn encode(schedule: &Schedule) -> Program {
         last = slot.issue;
     }
     Program::single(instrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use schedule::Slot;
+
+    #[test]
+    fn long_waits_are_bridged_with_nops_and_keep_every_issue_cycle() {
+        let nop = Op::Ctl(Ctl { func: CtlFunc::Nop });
+        let halt = Op::Ctl(Ctl {
+            func: CtlFunc::Halt,
+        });
+        let slot = |op, issue| Slot {
+            op,
+            issue,
+            unit: isa::Unit::Sequencer,
+            occupancy: 1,
+        };
+        let wait = 2 * MAX_DELAY as u64 + 7;
+        let schedule = Schedule {
+            slots: vec![slot(nop, 3), slot(halt, 3 + wait)],
+        };
+        let program = encode(&schedule);
+        let delays: Vec<u32> = program.chips[0].iter().map(|i| i.delay).collect();
+        assert_eq!(delays, [3, MAX_DELAY, MAX_DELAY, 7]);
+        assert!(program.chips[0][3].op.is_halt());
+        assert_eq!(golden::cycles_from_delays(&program), schedule.cycles());
+    }
 }

@@ -2,14 +2,15 @@
 //! parameters and a logical list of `LDW`, `MMA` and `RQ` steps.
 //!
 //! Layer `l` computes `Y (M x O) = X (M x K) W^T` over the `N x N` array:
-//! - activations are stored as k-tiles: block `j` of a tensor holds `M` rows whose lane `x` is
-//!   feature `j * N + x` of each sample (row `m` = sample `m`);
+//! - activations are stored as k-tiles, cut into chunks of the batch: block `(j, h)` of a
+//!   tensor holds one row per sample of chunk `h`, lane `x` being feature `j * N + x`;
 //! - the weights are `ceil(K/N) x ceil(O/N)` tiles of `N` rows, tile `(j, c)` row `r` lane `x`
 //!   holding `W[c*N + x][j*N + r]`; padding is zero, so padded input lanes never matter;
 //! - output tile `c` accumulates `MMA`s over the k-tiles `j` into one accumulator bank, and one
 //!   `RQ` turns it into block `c` of the next activation tensor (the next layer's k-tile `c`).
 //!
-//! Batches longer than an accumulator bank are split into chunks of at most `acc_depth` rows.
+//! A batch runs in chunks of at most `acc_depth` samples (one accumulator bank's rows); each
+//! chunk goes through every layer, and blocks of one chunk fit in any bank with room.
 //! The input zero point is folded into the bias, so the array only multiplies raw int8 values:
 //! `sum_k (x_k - zp) w_k + b = sum_k x_k w_k + (b - zp * sum_k w_k)`.
 
@@ -21,6 +22,9 @@ use crate::alloc::{Placement, Region};
 use crate::model::{Dense, Model, Quant};
 use crate::CompileError;
 
+/// The largest requantization multiplier the compiler accepts (exclusive).
+const MAX_MULTIPLIER: f64 = (1u64 << 29) as f64;
+
 /// A block of a region: `(region, block)`.
 pub type BlockRef = (usize, u32);
 
@@ -29,21 +33,19 @@ pub type BlockRef = (usize, u32);
 pub enum Step {
     /// Load weight tile `tile` into the shadow buffer.
     Load { tile: BlockRef },
-    /// Stream rows `first..first + count` of activation block `input` through the array into
-    /// rows `0..count` of accumulator bank `acc`.
+    /// Stream the first `count` rows of activation block `input` through the array into rows
+    /// `0..count` of accumulator bank `acc`.
     Multiply {
         input: BlockRef,
-        first: u32,
         count: u32,
         acc: u32,
         accumulate: bool,
     },
-    /// Requantize rows `0..count` of accumulator bank `acc` into rows `first..first + count`
-    /// of activation block `output`.
+    /// Requantize rows `0..count` of accumulator bank `acc` into the first `count` rows of
+    /// activation block `output`.
     Requantize {
         acc: u32,
         output: BlockRef,
-        first: u32,
         count: u32,
         param: u32,
     },
@@ -60,25 +62,53 @@ pub struct Lowered {
     pub steps: Vec<Step>,
     /// The activation regions: the input first, the output last.
     pub activations: Vec<usize>,
+    /// Samples per chunk (the last may hold fewer).
+    pub chunk: u32,
 }
 
 fn tiles(width: usize, n: usize) -> u32 {
     width.div_ceil(n) as u32
 }
 
-/// Lowers `model` for a batch of `batch` samples on `cfg`'s array.
+/// Lowers `model` for a batch of `batch` samples (at least one) on `cfg`'s array. Sizes
+/// that cannot fit the chip are refused before anything is built.
 pub fn lower(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Lowered, CompileError> {
     let n = cfg.lanes();
     let chunk = batch.min(cfg.chip.acc_depth).min(isa::ops::MAX_COUNT);
+    if chunk > cfg.chip.sram_depth {
+        return Err(CompileError::DoesNotFit(format!(
+            "SRAM: an activation block holds one row per sample of a chunk of {chunk}, more \
+             than a bank's {} rows",
+            cfg.chip.sram_depth
+        )));
+    }
+    let chunks = batch.div_ceil(chunk);
+    // Per chunk: an LDW and an MMA per weight tile, an RQ per output tile; then the halt.
+    let per_chunk: u64 = model
+        .layers
+        .iter()
+        .map(|l| {
+            let (k, c) = (tiles(l.inputs, n) as u64, tiles(l.outputs, n) as u64);
+            2 * k * c + c
+        })
+        .sum();
+    let instructions = chunks as u64 * per_chunk + 1;
+    if instructions > cfg.chip.imem_depth as u64 {
+        return Err(CompileError::DoesNotFit(format!(
+            "instruction memory: the program has {instructions} instructions; the chip holds {}",
+            cfg.chip.imem_depth
+        )));
+    }
     let mut regions = Vec::new();
     let mut conflicts = Vec::new();
     let mut weight_tiles = Vec::new();
     let mut params = Vec::new();
     let mut activations = vec![0];
+    // Activation blocks are (k-tile, chunk) pairs, numbered k-tile-major.
     regions.push(Region {
         name: "input".into(),
-        blocks: tiles(model.features, n),
-        block_rows: batch,
+        blocks: tiles(model.features, n) * chunks,
+        block_rows: chunk,
     });
     let mut input_quant = model.input;
     let mut weight_regions = Vec::new();
@@ -91,8 +121,8 @@ pub fn lower(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Lowered, Compi
         });
         regions.push(Region {
             name: format!("{} output", layer.name),
-            blocks: tiles(layer.outputs, n),
-            block_rows: batch,
+            blocks: tiles(layer.outputs, n) * chunks,
+            block_rows: chunk,
         });
         conflicts.extend([(input, w), (input, output), (w, output)]);
         weight_tiles.push((w, weight_tile_rows(layer, n)));
@@ -111,8 +141,8 @@ pub fn lower(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Lowered, Compi
     }
     let mut steps = Vec::new();
     let mut acc_turn = 0u32;
-    for first in (0..batch).step_by(chunk as usize) {
-        let count = chunk.min(batch - first);
+    for h in 0..chunks {
+        let count = chunk.min(batch - h * chunk);
         for (l, layer) in model.layers.iter().enumerate() {
             let (input, output) = (activations[l], activations[l + 1]);
             let (w, param_base) = weight_regions[l];
@@ -125,8 +155,7 @@ pub fn lower(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Lowered, Compi
                         tile: (w, c * k_tiles + j),
                     });
                     steps.push(Step::Multiply {
-                        input: (input, j),
-                        first,
+                        input: (input, j * chunks + h),
                         count,
                         acc,
                         accumulate: j > 0,
@@ -134,8 +163,7 @@ pub fn lower(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Lowered, Compi
                 }
                 steps.push(Step::Requantize {
                     acc,
-                    output: (output, c),
-                    first,
+                    output: (output, c * chunks + h),
                     count,
                     param: param_base + c,
                 });
@@ -149,6 +177,7 @@ pub fn lower(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Lowered, Compi
         params,
         steps,
         activations,
+        chunk,
     })
 }
 
@@ -202,17 +231,20 @@ fn layer_params(layer: &Dense, input: Quant, n: usize) -> Result<Vec<ParamEntry>
             })?;
             let real =
                 input.scale as f64 * layer.weight_scales[ch] as f64 / layer.output.scale as f64;
-            let (multiplier, shift) = quantize_multiplier(real);
-            if !(-31..=30).contains(&shift) {
+            // RQ's shift field ends at 30, so the multiplier must stay below 2^30; a bound of
+            // 2^29 keeps the rounding of `QuantizeMultiplier` from reaching it. (Below 2^-32
+            // the multiplier is 0, as in TFLite: the channel outputs its zero point.)
+            if real >= MAX_MULTIPLIER {
                 return Err(CompileError::Numerics {
                     layer: layer.name.clone(),
                     channel: ch,
                     problem: format!(
                         "the requantization multiplier {real:e} (input scale x weight scale / \
-                         output scale) is beyond what RQ can apply (2^30)"
+                         output scale) is not below 2^29, the most RQ applies"
                     ),
                 });
             }
+            let (multiplier, shift) = quantize_multiplier(real);
             entry.multiplier[x] = multiplier;
             entry.shift[x] = shift as i8;
         }
@@ -224,7 +256,6 @@ fn layer_params(layer: &Dense, input: Quant, n: usize) -> Result<Vec<ParamEntry>
 /// The ops of `steps` at the addresses of `placement`.
 pub fn materialize(steps: &[Step], placement: &Placement) -> Vec<Op> {
     let at = |(region, block): BlockRef| placement[region][block as usize];
-    let row = |a: Addr, offset: u32| Addr::sram(a.bank, a.row + offset);
     steps
         .iter()
         .map(|step| match *step {
@@ -234,12 +265,11 @@ pub fn materialize(steps: &[Step], placement: &Placement) -> Vec<Op> {
             }),
             Step::Multiply {
                 input,
-                first,
                 count,
                 acc,
                 accumulate,
             } => Op::Mma(Mma {
-                src: row(at(input), first),
+                src: at(input),
                 src_step: 1,
                 dst: Addr::acc(acc, 0),
                 dst_step: 1,
@@ -250,13 +280,12 @@ pub fn materialize(steps: &[Step], placement: &Placement) -> Vec<Op> {
             Step::Requantize {
                 acc,
                 output,
-                first,
                 count,
                 param,
             } => Op::Rq(Rq {
                 src: Addr::acc(acc, 0),
                 src_step: 1,
-                dst: row(at(output), first),
+                dst: at(output),
                 dst_step: 1,
                 count,
                 param,

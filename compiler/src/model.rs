@@ -41,6 +41,10 @@ use crate::npy::{self, Data};
 /// The format string this version reads.
 pub const FORMAT: &str = "metronome-model/1";
 
+/// The widest layer input: `MAX_INPUTS * 127 * 255 < 2^31` (weights in -127..=127, inputs
+/// with their zero point in -255..=255), so no dot product can wrap an int32 accumulator.
+pub const MAX_INPUTS: usize = 65_000;
+
 /// Per-tensor affine quantization: `real = (q - zero_point) * scale`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Quant {
@@ -304,7 +308,7 @@ impl Model {
         if self.features == 0 {
             return Err(invalid("input.features", "must be at least 1"));
         }
-        check_quant("input", self.input)?;
+        check_quant("input.scale", "input.zero_point", self.input)?;
         let mut width = self.features;
         for (i, l) in self.layers.iter().enumerate() {
             let at = |f: &str| format!("layers[{i}] ({}).{f}", l.name);
@@ -319,6 +323,17 @@ impl Model {
             }
             if l.outputs == 0 {
                 return Err(invalid(at("outputs"), "must be at least 1"));
+            }
+            // int32 accumulators cannot overflow while K * 127 * 255 stays below 2^31.
+            if l.inputs > MAX_INPUTS {
+                return Err(invalid(
+                    at("inputs"),
+                    format!(
+                        "is {}; sums over more than {MAX_INPUTS} inputs could overflow the int32 \
+                         accumulators",
+                        l.inputs
+                    ),
+                ));
             }
             check_len(&at("weights"), l.weights.len(), l.inputs * l.outputs)?;
             check_len(&at("weight_scales"), l.weight_scales.len(), l.outputs)?;
@@ -341,7 +356,7 @@ impl Model {
                     ));
                 }
             }
-            check_quant(&at("output"), l.output)?;
+            check_quant(&at("output_scale"), &at("output_zero_point"), l.output)?;
             if let Some(f) = &l.float {
                 check_len(&at("float_weights"), f.weights.len(), l.inputs * l.outputs)?;
                 check_len(&at("float_bias"), f.bias.len(), l.outputs)?;
@@ -445,16 +460,17 @@ fn check_finite(field: &str, values: &[f32]) -> Result<(), ModelError> {
     }
 }
 
-fn check_quant(field: &str, q: Quant) -> Result<(), ModelError> {
+/// Checks a scale and zero point, naming them as `model.toml` does.
+fn check_quant(scale_field: &str, zero_point_field: &str, q: Quant) -> Result<(), ModelError> {
     if !(q.scale.is_finite() && q.scale > 0.0) {
         return Err(invalid(
-            format!("{field} scale"),
+            scale_field,
             format!("is {}; scales must be positive and finite", q.scale),
         ));
     }
     if !(-128..=127).contains(&q.zero_point) {
         return Err(invalid(
-            format!("{field} zero point"),
+            zero_point_field,
             format!("is {}; it must be in -128..=127", q.zero_point),
         ));
     }

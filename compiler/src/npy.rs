@@ -205,7 +205,8 @@ fn parse_header(header: &str) -> Result<(Dtype, bool, Vec<usize>), NpyError> {
     Ok((dtype, fortran, shape))
 }
 
-/// Serializes an array as a version 1.0 `.npy` file.
+/// Serializes an array as a `.npy` file: version 1.0, or 2.0 when the header needs more than
+/// 16 bits of length (thousands of dimensions).
 pub fn write(array: &Array) -> Vec<u8> {
     let dims: Vec<String> = array.shape.iter().map(|d| d.to_string()).collect();
     let shape = match dims.len() {
@@ -216,14 +217,25 @@ pub fn write(array: &Array) -> Vec<u8> {
         "{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}",
         array.data.dtype().descr()
     );
+    let len_bytes = if header.len() + 64 > u16::MAX as usize {
+        4
+    } else {
+        2
+    };
     // Pad so the data starts on a 64-byte boundary, ending the header with a newline.
-    let unpadded = MAGIC.len() + 2 + 2 + header.len() + 1;
+    let unpadded = MAGIC.len() + 2 + len_bytes + header.len() + 1;
     header.push_str(&" ".repeat(unpadded.next_multiple_of(64) - unpadded));
     header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len());
+    let mut out = Vec::with_capacity(12 + header.len());
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&[1, 0]);
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    let len = header.len() as u32;
+    if len_bytes == 2 {
+        out.extend_from_slice(&[1, 0]);
+        out.extend_from_slice(&(len as u16).to_le_bytes());
+    } else {
+        out.extend_from_slice(&[2, 0]);
+        out.extend_from_slice(&len.to_le_bytes());
+    }
     out.extend_from_slice(header.as_bytes());
     match &array.data {
         Data::I8(v) => out.extend(v.iter().map(|x| *x as u8)),
@@ -258,6 +270,17 @@ mod tests {
                 assert_eq!(read(&bytes).unwrap(), array);
             }
         }
+    }
+
+    #[test]
+    fn very_long_headers_use_version_2() {
+        let array = Array {
+            shape: vec![1; 30_000],
+            data: Data::I8(vec![7]),
+        };
+        let bytes = write(&array);
+        assert_eq!(bytes[6], 2);
+        assert_eq!(read(&bytes).unwrap(), array);
     }
 
     #[test]

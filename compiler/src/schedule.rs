@@ -23,14 +23,10 @@ use isa::{HwConfig, Op, Unit};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Slot {
     pub op: Op,
-    /// Index in the logical op list (`None` for the final `ctl.halt`).
-    pub logical: Option<usize>,
     pub issue: u64,
     pub unit: Unit,
     /// Cycles the unit is busy from `issue`.
     pub occupancy: u64,
-    /// The last cycle the op uses anything.
-    pub completion: u64,
 }
 
 /// A program's schedule: its slots in issue order, ending with `ctl.halt`.
@@ -44,6 +40,46 @@ impl Schedule {
     pub fn cycles(&self) -> u64 {
         self.slots.last().map_or(0, |s| s.issue + 1)
     }
+    /// A per-unit chart of the schedule, `width` characters across: each character covers an
+    /// equal share of the cycles and shows how busy the unit is in it (`#` over 3/4, `+` over
+    /// 1/4, `.` any, blank none), followed by the unit's busy cycles.
+    pub fn chart(&self, width: usize) -> String {
+        let cycles = self.cycles().max(1);
+        let width = width.clamp(1, cycles as usize);
+        let bucket = cycles.div_ceil(width as u64);
+        let mut out = format!(
+            "{:<10} {:>8} {:>6}  timeline, one character = {bucket} cycle(s), {cycles} in all\n",
+            "unit", "busy", "share"
+        );
+        for unit in Unit::ALL {
+            let mut busy = vec![0u64; width];
+            for s in self.slots.iter().filter(|s| s.unit == unit) {
+                for c in s.issue..s.issue + s.occupancy {
+                    busy[((c / bucket) as usize).min(width - 1)] += 1;
+                }
+            }
+            let total: u64 = busy.iter().sum();
+            if total == 0 {
+                continue;
+            }
+            let bar: String = busy
+                .iter()
+                .map(|&b| match b * 4 {
+                    0 => ' ',
+                    x if x > 3 * bucket => '#',
+                    x if x > bucket => '+',
+                    _ => '.',
+                })
+                .collect();
+            out.push_str(&format!(
+                "{:<10} {total:>8} {:>5.1}%  |{bar}|\n",
+                unit.name(),
+                100.0 * total as f64 / cycles as f64
+            ));
+        }
+        out
+    }
+
     /// Busy cycles of `unit`.
     pub fn busy(&self, unit: Unit) -> u64 {
         self.slots
@@ -256,11 +292,9 @@ pub fn schedule(ops: &[Op], cfg: &HwConfig) -> Schedule {
         end = end.max(t + p.span);
         slots.push(Slot {
             op: ops[i],
-            logical: Some(i),
             issue: t,
             unit: p.unit,
             occupancy: p.occupancy,
-            completion: t + p.span,
         });
         for &j in &dependents[i] {
             waiting[j] -= 1;
@@ -280,53 +314,9 @@ pub fn schedule(ops: &[Op], cfg: &HwConfig) -> Schedule {
     };
     slots.push(Slot {
         op: halt,
-        logical: None,
         issue,
         unit: Unit::Sequencer,
         occupancy: 1,
-        completion: issue,
     });
     Schedule { slots }
-}
-
-impl Schedule {
-    /// A per-unit chart of the schedule, `width` characters across: each character covers an
-    /// equal share of the cycles and shows how busy the unit is in it (`#` over 3/4, `+` over
-    /// 1/4, `.` any, blank none), followed by the unit's busy cycles.
-    pub fn chart(&self, width: usize) -> String {
-        let cycles = self.cycles().max(1);
-        let width = width.clamp(1, cycles as usize);
-        let bucket = cycles.div_ceil(width as u64);
-        let mut out = format!(
-            "{:<10} {:>8} {:>6}  timeline, one character = {bucket} cycle(s), {cycles} in all\n",
-            "unit", "busy", "share"
-        );
-        for unit in Unit::ALL {
-            let mut busy = vec![0u64; width];
-            for s in self.slots.iter().filter(|s| s.unit == unit) {
-                for c in s.issue..s.issue + s.occupancy {
-                    busy[((c / bucket) as usize).min(width - 1)] += 1;
-                }
-            }
-            let total: u64 = busy.iter().sum();
-            if total == 0 {
-                continue;
-            }
-            let bar: String = busy
-                .iter()
-                .map(|&b| match b * 4 {
-                    0 => ' ',
-                    x if x > 3 * bucket => '#',
-                    x if x > bucket => '+',
-                    _ => '.',
-                })
-                .collect();
-            out.push_str(&format!(
-                "{:<10} {total:>8} {:>5.1}%  |{bar}|\n",
-                unit.name(),
-                100.0 * total as f64 / cycles as f64
-            ));
-        }
-        out
-    }
 }

@@ -28,13 +28,31 @@ impl Rng {
 /// random int8 weights, biases, scales and zero points. Output scales follow the expected
 /// spread of each layer's sums, so outputs use the int8 range instead of saturating.
 pub fn random_stack(seed: u64, widths: &[usize]) -> Model {
+    stack(seed, widths, false)
+}
+
+/// [`random_stack`] with every scale a power of two: each requantization multiplier is then an
+/// exact power of two, and the rounding shift meets exact ties (`x.5`) often, which is where
+/// double and single rounding, and half-up and half-away, part ways.
+pub fn random_stack_pow2(seed: u64, widths: &[usize]) -> Model {
+    stack(seed, widths, true)
+}
+
+fn stack(seed: u64, widths: &[usize], pow2: bool) -> Model {
     assert!(
         widths.len() >= 2,
         "a stack needs input features and one layer"
     );
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let snap = |s: f32| {
+        if pow2 {
+            2f32.powi(s.log2().round() as i32)
+        } else {
+            s
+        }
+    };
     let mut input = Quant {
-        scale: rng.scale(0.005, 0.1),
+        scale: snap(rng.scale(0.005, 0.1)),
         zero_point: rng.range(-128, 127) as i32,
     };
     let model_input = input;
@@ -44,14 +62,14 @@ pub fn random_stack(seed: u64, widths: &[usize]) -> Model {
         let weights: Vec<i8> = (0..inputs * outputs)
             .map(|_| rng.range(-127, 127) as i8)
             .collect();
-        let weight_scales: Vec<f32> = (0..outputs).map(|_| rng.scale(0.001, 0.05)).collect();
+        let weight_scales: Vec<f32> = (0..outputs).map(|_| snap(rng.scale(0.001, 0.05))).collect();
         let bias = (0..outputs)
             .map(|_| rng.range(-20_000, 20_000) as i32)
             .collect();
         // Sums of `inputs` products of about 73 x 73 spread like 73^2 sqrt(inputs).
         let spread = 73.0 * 73.0 * (inputs as f64).sqrt() * input.scale as f64 * 0.02;
         let output = Quant {
-            scale: (spread / 64.0 * rng.scale(0.5, 2.0) as f64) as f32,
+            scale: snap((spread / 64.0 * rng.scale(0.5, 2.0) as f64) as f32),
             zero_point: rng.range(-128, 127) as i32,
         };
         layers.push(Dense {
@@ -100,5 +118,17 @@ mod tests {
         assert_eq!(a, random_stack(7, &[13, 9, 5]));
         assert_ne!(a, random_stack(8, &[13, 9, 5]));
         assert_eq!(a.layers[1].inputs, 9);
+        let p = random_stack_pow2(7, &[13, 9, 5]);
+        p.validate().unwrap();
+        let scales = std::iter::once(p.input.scale)
+            .chain(
+                p.layers
+                    .iter()
+                    .flat_map(|l| l.weight_scales.iter().copied()),
+            )
+            .chain(p.layers.iter().map(|l| l.output.scale));
+        for s in scales {
+            assert_eq!(s.log2().fract(), 0.0, "{s} is a power of two");
+        }
     }
 }

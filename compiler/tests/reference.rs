@@ -4,7 +4,7 @@
 mod support;
 
 use compiler::model::{argmax, Model};
-use compiler::synthetic::{random_inputs, random_stack};
+use compiler::synthetic::{random_inputs, random_stack, random_stack_pow2};
 use compiler::{compile, max_batch, CompileError, Compiled};
 use golden::SystemState;
 use isa::HwConfig;
@@ -66,6 +66,39 @@ fn digits_golden_equals_reference_on_every_test_sample_and_keeps_accuracy() {
     }
 }
 
+#[test]
+fn batches_longer_than_an_accumulator_bank_run_in_chunks() {
+    // tiny's accumulator banks hold 64 rows: 120 samples run as chunks of 64 and 56.
+    let cfg = HwConfig::preset("tiny").unwrap();
+    for (seed, widths) in [(1, vec![8, 6, 3]), (2, vec![5, 9])] {
+        let model = random_stack_pow2(seed, &widths);
+        let compiled = compile(&model, &cfg, 120).unwrap();
+        assert_eq!(compiled.input.chunks, 2);
+        let inputs = random_inputs(seed, &model, 120);
+        let outputs = golden_outputs(&compiled, &inputs);
+        for (s, x) in inputs.iter().enumerate() {
+            assert_eq!(
+                outputs[s],
+                reference_logits(&model, x),
+                "seed {seed} sample {s}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_multiplier_rq_cannot_apply_is_an_error() {
+    let cfg = HwConfig::preset("small").unwrap();
+    let mut model = random_stack(4, &[8, 8]);
+    model.layers[0].output.scale = 1e-30;
+    let err = compile(&model, &cfg, 1).unwrap_err().to_string();
+    assert!(
+        err.starts_with("layer fc1, channel 0: the requantization multiplier"),
+        "{err}"
+    );
+    assert!(err.contains("not below 2^29"), "{err}");
+}
+
 fn widths() -> impl Strategy<Value = Vec<usize>> {
     prop::collection::vec(1usize..=40, 2..=4)
 }
@@ -80,9 +113,10 @@ proptest! {
         widths in widths(),
         batch in 1u32..=24,
         preset in prop::sample::select(vec!["tiny", "small"]),
+        pow2 in any::<bool>(),
     ) {
         let cfg = HwConfig::preset(preset).unwrap();
-        let model = random_stack(seed, &widths);
+        let model = if pow2 { random_stack_pow2(seed, &widths) } else { random_stack(seed, &widths) };
         let compiled = match compile(&model, &cfg, batch) {
             Err(CompileError::DoesNotFit(_)) => {
                 prop_assume!(false, "too big for {}", preset);

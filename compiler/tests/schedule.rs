@@ -1,14 +1,13 @@
 //! Properties of the schedules the compiler produces (cycle counts, not wall time).
 
-use compiler::compile;
 use compiler::synthetic::random_stack;
+use compiler::{compile, ideal_product_cycles};
 use isa::{HwConfig, Unit};
 
 fn utilization(preset: &str, m: u32, k: usize, nout: usize) -> f64 {
     let cfg = HwConfig::preset(preset).unwrap();
-    let n = cfg.chip.n as u64;
     let compiled = compile(&random_stack(3, &[k, nout]), &cfg, m).unwrap();
-    let ideal = m as u64 * (k as u64).div_ceil(n) * (nout as u64).div_ceil(n);
+    let ideal = ideal_product_cycles(cfg.chip.n, m as u64, k as u64, nout as u64);
     // The array is busy exactly the ideal number of cycles; the rest is fill, drain and waits.
     assert_eq!(compiled.schedule.busy(Unit::MxuArray), ideal);
     ideal as f64 / compiled.cycles() as f64
@@ -77,14 +76,14 @@ fn a_model_too_big_for_the_chip_is_a_clear_error() {
             .unwrap_err()
             .to_string()
     };
-    let err = fails(&[128, 16], 40);
+    let err = fails(&[16, 16], 448);
     assert!(
         err.starts_with("the model does not fit the chip: SRAM: the program needs"),
         "{err}"
     );
-    let err = fails(&[256, 256], 1);
+    let err = fails(&[4, 68], 1);
     assert!(
-        err.contains("needs 64 requantization entries") && err.contains("holds 16"),
+        err.contains("needs 17 requantization entries") && err.contains("holds 16"),
         "{err}"
     );
     let err = fails(&[64, 32, 8], 1);

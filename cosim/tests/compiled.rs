@@ -16,7 +16,7 @@ fn run_random_stacks(preset: &str, seeds: std::ops::Range<u64>) {
     let cfg = HwConfig::preset(preset).unwrap();
     let mut rtl = Verilated::new(&cfg).unwrap();
     for seed in seeds {
-        // Two or three layers, widths 1..=40, batch 1..=24, all from the seed.
+        // One or two layers, widths 1..=40, batch 1..=24, all from the seed.
         let pick =
             |salt: u64, lo: u64, hi: u64| lo + (seed * 7919 + salt * 104_729) % (hi - lo + 1);
         let layers = pick(1, 1, 2) as usize;
