@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "metronome",
     version,
-    about = "Compiler-scheduled int8 inference accelerators: ISA tools and golden model",
+    about = "Compiler-scheduled int8 inference accelerators: RTL generator, compiler, golden model and co-simulation",
     long_about = "Metronome generates compiler-scheduled int8 accelerators and proves them against \
                   a bit-exact, cycle-exact golden model.\n\n\
                   Programs are assembler text (.s) or program files (.mtp); memory images are \
