@@ -40,6 +40,7 @@ impl Schedule {
     pub fn cycles(&self) -> u64 {
         self.slots.last().map_or(0, |s| s.issue + 1)
     }
+
     /// A per-unit chart of the schedule, `width` characters across: each character covers an
     /// equal share of the cycles and shows how busy the unit is in it (`#` over 3/4, `+` over
     /// 1/4, `.` any, blank none), followed by the unit's busy cycles.
