@@ -140,9 +140,7 @@ fn gemm(args: &GemmBenchArgs) -> Result<()> {
         rows.iter()
             .filter(|r| r.preset == preset && r.m.min(r.k).min(r.nout) >= 8 * r.n)
             .map(Product::utilization)
-            .fold(None, |acc: Option<f64>, u| {
-                Some(acc.map_or(u, |a| a.min(u)))
-            })
+            .reduce(f64::min)
     };
     if args.json {
         let out = json!({

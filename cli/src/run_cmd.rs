@@ -11,7 +11,6 @@ use clap::Args;
 use compiler::model::{argmax, Model};
 use compiler::{array_utilization, compile, max_batch, Compiled};
 use cosim::verilator::Verilated;
-use golden::SystemState;
 use indicatif::{ProgressBar, ProgressStyle};
 use isa::HwConfig;
 use serde_json::json;
@@ -206,10 +205,8 @@ fn widths(model: &Model) -> Vec<usize> {
 
 /// Runs one batch on the golden model and on the RTL and compares them.
 fn run_batch(compiled: &Compiled, inputs: &[Vec<i8>], rtl_model: &mut Verilated) -> Result<Batch> {
-    let cfg = &compiled.cfg;
-    let image = compiled.image(inputs)?;
-    let state = SystemState::from_image(cfg, &image).context("the compiled memory image")?;
-    let golden = golden::run(&compiled.program, cfg, state, None)
+    let (image, golden) = compiled
+        .run_golden(inputs)
         .context("the compiled program on the golden model")?;
     // The program halts at the predicted cycle; anything past it is a hang.
     let budget = compiled.cycles() + 1;

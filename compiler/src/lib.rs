@@ -20,9 +20,7 @@
 //! let compiled = compile(&model, &cfg, 4).unwrap();
 //! let test = model.test.as_ref().unwrap();
 //! let inputs: Vec<Vec<i8>> = test.inputs[..4].iter().map(|x| model.quantize_input(x)).collect();
-//! let image = compiled.image(&inputs).unwrap();
-//! let run = golden::run(&compiled.program, &cfg,
-//!     golden::SystemState::from_image(&cfg, &image).unwrap(), None).unwrap();
+//! let (_image, run) = compiled.run_golden(&inputs).unwrap();
 //! assert_eq!(run.cycles(), compiled.cycles());
 //! let logits = compiled.outputs(&run.state.chips[0]);
 //! assert_eq!(logits.len(), 4);
@@ -76,11 +74,17 @@ pub struct TensorLayout {
 }
 
 impl TensorLayout {
+    /// Where feature `f` of sample `s` lives: `(block index, row in the block, lane)`.
+    pub fn position(&self, s: usize, f: usize, lanes: usize) -> (usize, usize, usize) {
+        let (h, row) = (s / self.chunk as usize, s % self.chunk as usize);
+        ((f / lanes) * self.chunks as usize + h, row, f % lanes)
+    }
+
     /// The SRAM row and lane of feature `f` of sample `s`.
     pub fn locate(&self, s: usize, f: usize, lanes: usize) -> (Addr, usize) {
-        let (h, r) = (s / self.chunk as usize, s % self.chunk as usize);
-        let block = self.blocks[(f / lanes) * self.chunks as usize + h];
-        (Addr::sram(block.bank, block.row + r as u32), f % lanes)
+        let (b, row, lane) = self.position(s, f, lanes);
+        let block = self.blocks[b];
+        (Addr::sram(block.bank, block.row + row as u32), lane)
     }
 }
 
@@ -133,26 +137,43 @@ impl Compiled {
             )));
         }
         let layout = &self.input;
-        let chunk = layout.chunk as usize;
-        let mut image = self.weights.clone();
-        for (b, block) in layout.blocks.iter().enumerate() {
-            let (j, h) = (b / layout.chunks as usize, b % layout.chunks as usize);
-            let mut rows = vec![0i8; chunk * lanes];
-            for (r, x) in inputs.iter().skip(h * chunk).take(chunk).enumerate() {
-                for lane in 0..lanes {
-                    if let Some(v) = x.get(j * lanes + lane) {
-                        rows[r * lanes + lane] = *v;
-                    }
-                }
+        let mut blocks = vec![vec![0i8; layout.chunk as usize * lanes]; layout.blocks.len()];
+        for (s, x) in inputs.iter().enumerate() {
+            for (f, v) in x.iter().enumerate() {
+                let (b, row, lane) = layout.position(s, f, lanes);
+                blocks[b][row * lanes + lane] = *v;
             }
+        }
+        let mut image = self.weights.clone();
+        for (at, rows) in layout.blocks.iter().zip(blocks) {
             image.chunks.push(Chunk {
                 chip: 0,
-                region: Region::Sram { bank: block.bank },
-                start: block.row,
+                region: Region::Sram { bank: at.bank },
+                start: at.row,
                 rows: Rows::I8(rows),
             });
         }
         Ok(image)
+    }
+
+    /// Runs the program on the golden model with `inputs` loaded; returns the memory image it
+    /// started from (to run the RTL on the same) and the run. The run's cycle count is the
+    /// predicted one.
+    pub fn run_golden(&self, inputs: &[Vec<i8>]) -> Result<(MemImage, golden::Run), CompileError> {
+        let image = self.image(inputs)?;
+        let bug = |e: String| CompileError::Internal(format!("the compiled program: {e}"));
+        let state =
+            golden::SystemState::from_image(&self.cfg, &image).map_err(|e| bug(e.to_string()))?;
+        let run =
+            golden::run(&self.program, &self.cfg, state, None).map_err(|e| bug(e.to_string()))?;
+        if run.cycles() != self.cycles() {
+            return Err(bug(format!(
+                "ran {} cycles on the golden model, {} predicted",
+                run.cycles(),
+                self.cycles()
+            )));
+        }
+        Ok((image, run))
     }
 
     /// Each sample's int8 outputs from a chip's final state.

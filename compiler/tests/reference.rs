@@ -6,17 +6,14 @@ mod support;
 use compiler::model::{argmax, Model};
 use compiler::synthetic::{random_inputs, random_stack, random_stack_pow2};
 use compiler::{compile, max_batch, CompileError, Compiled};
-use golden::SystemState;
 use isa::HwConfig;
 use proptest::prelude::*;
 use support::reference_logits;
 
-/// Runs `inputs` through `compiled` on the golden model; checks the predicted cycle count.
+/// Runs `inputs` through `compiled` on the golden model (which checks the predicted cycle
+/// count).
 fn golden_outputs(compiled: &Compiled, inputs: &[Vec<i8>]) -> Vec<Vec<i8>> {
-    let cfg = &compiled.cfg;
-    let image = compiled.image(inputs).unwrap();
-    let state = SystemState::from_image(cfg, &image).unwrap();
-    let run = golden::run(&compiled.program, cfg, state, None).unwrap();
+    let (_, run) = compiled.run_golden(inputs).unwrap();
     assert_eq!(run.cycles(), compiled.cycles(), "predicted cycles");
     compiled.outputs(&run.state.chips[0])
 }

@@ -8,7 +8,6 @@ mod support;
 use compiler::compile;
 use compiler::synthetic::{random_inputs, random_stack};
 use cosim::verilator::Verilated;
-use golden::SystemState;
 use isa::HwConfig;
 use support::reference_logits;
 
@@ -28,14 +27,7 @@ fn run_random_stacks(preset: &str, seeds: std::ops::Range<u64>) {
         let compiled = compile(&model, &cfg, batch)
             .unwrap_or_else(|e| panic!("seed {seed} {widths:?} batch {batch}: {e}"));
         let inputs = random_inputs(seed, &model, batch as usize);
-        let image = compiled.image(&inputs).unwrap();
-        let golden = golden::run(
-            &compiled.program,
-            &cfg,
-            SystemState::from_image(&cfg, &image).unwrap(),
-            None,
-        )
-        .unwrap();
+        let (image, golden) = compiled.run_golden(&inputs).unwrap();
         let run = rtl
             .run(&compiled.program, &image, compiled.cycles() + 1)
             .unwrap();
