@@ -41,6 +41,12 @@ use isa::{Addr, Chunk, HwConfig, Instr, MemImage, Op, Program, Region, Rows};
 pub use model::{Model, ModelError};
 pub use schedule::Schedule;
 
+/// `docs/numerics.md`: its examples run as doctests of this crate (which sees both the golden
+/// model's arithmetic and the compiler), so the page cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/numerics.md")]
+pub struct NumericsDoc;
+
 /// Why a model could not be compiled for a config.
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
