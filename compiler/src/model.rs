@@ -28,7 +28,7 @@
 //! labels = "test_labels.npy"                 # any integer type [samples]
 //! ```
 //!
-//! The quantization scheme is TFLite's int8 one (see `numerics.md`): per-channel symmetric
+//! The quantization scheme is TFLite's int8 one (see `docs/numerics.md`): per-channel symmetric
 //! weights, asymmetric per-tensor activations, int32 bias. Everything is checked on load; a
 //! malformed model is a [`ModelError`] that names the file or field and what is wrong.
 

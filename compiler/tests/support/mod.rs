@@ -1,6 +1,6 @@
 //! An independent reference for compiled models: plain nested loops over the model file's
-//! integers and the formula of `numerics.md`, written from the note, sharing no code with the
-//! compiler or the golden model. (Also used by `cosim`'s tests.)
+//! integers and the formula of `docs/numerics.md`, written from that description, sharing no
+//! code with the compiler or the golden model. (Also used by `cosim`'s tests.)
 
 #![allow(dead_code)]
 
@@ -33,7 +33,8 @@ fn quantize_multiplier(real: f64) -> (i64, i32) {
     (m, e)
 }
 
-/// The requantization of `numerics.md`, steps 2 to 5, before the clamp.
+/// The requantization of `docs/numerics.md` (multiplier, shifts, both roundings), before the
+/// zero point and the clamp.
 fn requantize(acc: i32, real: f64) -> i64 {
     let (m, e) = quantize_multiplier(real);
     let (left, right) = (e.max(0), (-e).max(0));

@@ -17,7 +17,7 @@ pub fn naive_round_div_pow2(x: i128, e: u32) -> i128 {
     }
 }
 
-/// The `numerics.md` requantization formula, step by step in wide integers.
+/// The `docs/numerics.md` requantization formula, step by step in wide integers.
 pub fn naive_requant(acc: i32, bias: i32, m: i32, shift: i32) -> i64 {
     // int32 wrap-around of the bias add and of the left shift.
     let x = (acc as i64 + bias as i64) as i32;
