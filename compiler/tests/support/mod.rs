@@ -89,7 +89,7 @@ pub fn reference_logits(model: &Model, input: &[i8]) -> Vec<i8> {
 }
 
 #[test]
-fn rounding_matches_the_note() {
+fn rounding_matches_docs_numerics() {
     // The doubling high multiply rounds half up: 2.5 -> 3, -2.5 -> -2.
     assert_eq!(requantize(5, 0.5), 3);
     assert_eq!(requantize(-5, 0.5), -2);
