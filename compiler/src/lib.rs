@@ -20,8 +20,8 @@
 //! let compiled = compile(&model, &cfg, 4).unwrap();
 //! let test = model.test.as_ref().unwrap();
 //! let inputs: Vec<Vec<i8>> = test.inputs[..4].iter().map(|x| model.quantize_input(x)).collect();
+//! // An error if the golden model's cycle count differs from the predicted one.
 //! let (_image, run) = compiled.run_golden(&inputs).unwrap();
-//! assert_eq!(run.cycles(), compiled.cycles());
 //! let logits = compiled.outputs(&run.state.chips[0]);
 //! assert_eq!(logits.len(), 4);
 //! assert_eq!(logits[0].len(), 10);
@@ -381,5 +381,23 @@ mod tests {
         assert_eq!(delays, [3, MAX_DELAY, MAX_DELAY, 7]);
         assert!(program.chips[0][3].op.is_halt());
         assert_eq!(golden::cycles_from_delays(&program), schedule.cycles());
+    }
+
+    #[test]
+    fn run_golden_refuses_a_run_whose_cycles_differ_from_the_prediction() {
+        let model = crate::synthetic::random_stack(3, &[6, 5]);
+        let cfg = HwConfig::preset("tiny").unwrap();
+        let compiled = compile(&model, &cfg, 2).unwrap();
+        let inputs = crate::synthetic::random_inputs(3, &model, 2);
+        compiled.run_golden(&inputs).unwrap();
+        // The same program with a schedule that predicts one cycle more.
+        let mut wrong = compiled.clone();
+        wrong.schedule.slots.last_mut().unwrap().issue += 1;
+        let err = wrong.run_golden(&inputs).unwrap_err().to_string();
+        assert!(
+            err.starts_with("compiler bug: the compiled program: ran")
+                && err.ends_with(&format!("{} predicted", compiled.cycles() + 1)),
+            "{err}"
+        );
     }
 }

@@ -10,11 +10,10 @@ use isa::HwConfig;
 use proptest::prelude::*;
 use support::reference_logits;
 
-/// Runs `inputs` through `compiled` on the golden model (which checks the predicted cycle
-/// count).
+/// Runs `inputs` through `compiled` on the golden model. `run_golden` fails if the run's
+/// cycle count differs from the predicted one, so the `unwrap` checks that too.
 fn golden_outputs(compiled: &Compiled, inputs: &[Vec<i8>]) -> Vec<Vec<i8>> {
     let (_, run) = compiled.run_golden(inputs).unwrap();
-    assert_eq!(run.cycles(), compiled.cycles(), "predicted cycles");
     compiled.outputs(&run.state.chips[0])
 }
 
