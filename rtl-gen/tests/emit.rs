@@ -1,20 +1,89 @@
 //! Determinism and snapshots of the emitted design.
 
 use std::path::PathBuf;
+use std::process::Command;
 
-use isa::HwConfig;
+use isa::{HwConfig, SystemConfig, Topology};
+use sha2::{Digest, Sha256};
 
 fn tiny() -> HwConfig {
     HwConfig::preset("tiny").unwrap()
 }
 
+/// Set in the child processes of `generating_in_separate_processes_gives_identical_bytes`.
+const DIGEST_CHILD: &str = "MTN_GEN_DIGEST_CHILD";
+const DIGEST_BEGIN: &str = "--- generated file digests ---";
+const DIGEST_END: &str = "--- end of digests ---";
+
+/// One line per config (`tiny`, `small`, a 2-chip ring of `tiny`): the SHA-256 of every
+/// generated file's name and bytes, in the order the generator lists them.
+fn generated_digests() -> String {
+    let ring2 = tiny()
+        .with_system(SystemConfig {
+            chips: 2,
+            topology: Topology::Ring,
+            link_latency: 2,
+        })
+        .unwrap();
+    let configs = [
+        ("tiny", tiny()),
+        ("small", HwConfig::preset("small").unwrap()),
+        ("ring2", ring2),
+    ];
+    let mut lines = String::new();
+    for (name, cfg) in configs {
+        let design = rtl_gen::generate(&cfg).unwrap();
+        let mut hash = Sha256::new();
+        for f in &design.files {
+            for part in [f.name.as_bytes(), f.text.as_bytes()] {
+                hash.update((part.len() as u64).to_le_bytes());
+                hash.update(part);
+            }
+        }
+        lines += &format!(
+            "{name} {} files {:x}\n",
+            design.files.len(),
+            hash.finalize()
+        );
+    }
+    lines
+}
+
+/// Determinism across processes, not only within one: per-process state (hash seeds, the
+/// process id, addresses under ASLR) differs between this process and its children, so any of
+/// it leaking into the output changes a digest. The test runs its own binary twice as a child
+/// that prints its digests.
 #[test]
-fn generating_twice_gives_identical_bytes() {
-    for preset in ["tiny", "small"] {
-        let cfg = HwConfig::preset(preset).unwrap();
-        let a = rtl_gen::generate(&cfg).unwrap();
-        let b = rtl_gen::generate(&cfg).unwrap();
-        assert_eq!(a.files, b.files, "{preset}");
+fn generating_in_separate_processes_gives_identical_bytes() {
+    let ours = generated_digests();
+    if std::env::var_os(DIGEST_CHILD).is_some() {
+        println!("{DIGEST_BEGIN}\n{ours}{DIGEST_END}");
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    for child in 1..=2 {
+        let out = Command::new(&exe)
+            .args([
+                "--exact",
+                "generating_in_separate_processes_gives_identical_bytes",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(DIGEST_CHILD, "1")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "child {child} failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs = stdout
+            .split_once(&format!("{DIGEST_BEGIN}\n"))
+            .and_then(|(_, rest)| rest.split_once(DIGEST_END))
+            .map(|(digests, _)| digests)
+            .unwrap_or_else(|| panic!("child {child} printed no digests:\n{stdout}"));
+        assert_eq!(theirs, ours, "child {child} generated different bytes");
     }
 }
 
