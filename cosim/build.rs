@@ -13,6 +13,10 @@
 mod cache;
 #[path = "src/model_src.rs"]
 mod model_src;
+// The build script renders the trace sampler only; decoding is the library's.
+#[allow(dead_code)]
+#[path = "src/probe.rs"]
+mod probe;
 
 use std::fmt::Write as _;
 use std::fs;

@@ -10,7 +10,9 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use compiler::model::{argmax, Model};
 use compiler::{array_utilization, compile, max_batch, Compiled};
+use cosim::compare::Mismatch;
 use cosim::verilator::Verilated;
+use cosim::Backend;
 use indicatif::{ProgressBar, ProgressStyle};
 use isa::HwConfig;
 use serde_json::json;
@@ -47,7 +49,7 @@ struct Batch {
     measured_cycles: u64,
     simulated_cycles: u64,
     /// Lock-step and final-state differences (empty when the RTL agrees).
-    mismatches: Vec<String>,
+    mismatches: Vec<Mismatch>,
     golden: Vec<Vec<i8>>,
     rtl: Vec<Vec<i8>>,
 }
@@ -204,14 +206,18 @@ fn widths(model: &Model) -> Vec<usize> {
 }
 
 /// Runs one batch on the golden model and on the RTL and compares them.
-fn run_batch(compiled: &Compiled, inputs: &[Vec<i8>], rtl_model: &mut Verilated) -> Result<Batch> {
+fn run_batch(
+    compiled: &Compiled,
+    inputs: &[Vec<i8>],
+    rtl_model: &mut dyn Backend,
+) -> Result<Batch> {
     let (image, golden) = compiled
         .run_golden(inputs)
         .context("the compiled program on the golden model")?;
     // The program halts at the predicted cycle; anything past it is a hang.
     let budget = compiled.cycles() + 1;
     let rtl = rtl_model
-        .run(&compiled.program, &image, budget)
+        .run(&compiled.program, &image, budget, None)
         .context("the compiled program on the RTL")?;
     let take = |chip: &golden::ChipState| {
         let mut outs = compiled.outputs(chip);
@@ -264,11 +270,12 @@ impl Report {
     fn simulated_cycles(&self) -> u64 {
         self.batches.iter().map(|b| b.simulated_cycles).sum()
     }
-    fn first_mismatches(&self) -> Vec<&String> {
+    fn first_mismatches(&self) -> Vec<String> {
         self.batches
             .iter()
             .flat_map(|b| &b.mismatches)
             .take(10)
+            .map(|m| m.to_string())
             .collect()
     }
 

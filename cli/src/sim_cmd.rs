@@ -2,16 +2,15 @@
 //! op by op and cycle by cycle.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
+use cosim::compare::Mismatch;
 use cosim::icarus::Icarus;
 use cosim::trace::TraceEvent;
 use cosim::verilator::Verilated;
-use cosim::RtlRun;
-use cosim::Wave;
-use golden::SystemState;
+use cosim::{Backend, Wave};
 use indicatif::{ProgressBar, ProgressStyle};
 use isa::{format_instr, HwConfig, MemImage};
 use rtl_gen::Fault;
@@ -78,10 +77,6 @@ pub fn sim(args: &SimArgs) -> Result<()> {
         Some(path) => load_image(path, &cfg)?,
         None => MemImage::default(),
     };
-    let state = SystemState::from_image(&cfg, &image).context("the memory image")?;
-    let golden = golden::run(program, &cfg, state, Some(args.max_cycles))
-        .with_context(|| format!("{} on the golden model", args.program.display()))?;
-
     let fault = args.inject_fault.map(|f| match f {
         FaultArg::VopAddBitFlip => Fault::VopAddBitFlip,
     });
@@ -93,28 +88,28 @@ pub fn sim(args: &SimArgs) -> Result<()> {
             to,
         }
     });
-    // Timed from when the model is ready: building or compiling it is not simulation.
-    let (rtl, wall): (RtlRun, f64) = match args.simulator {
+    let mut backend: Box<dyn Backend> = match args.simulator {
         Simulator::Verilator => {
             if fault.is_some() {
                 bail!("--inject-fault needs RTL generated at run time: add --simulator icarus");
             }
-            let mut model = build_verilated(&cfg, wave.is_some(), args.json)?;
-            let started = Instant::now();
-            let rtl = model.run_with_wave(program, &image, args.max_cycles, wave.as_ref())?;
-            (rtl, started.elapsed().as_secs_f64())
+            Box::new(build_verilated(&cfg, wave.is_some(), args.json)?)
         }
-        Simulator::Icarus => {
-            let design = rtl_gen::generate_with_fault(&cfg, fault)?;
-            let sim = Icarus::compile(&design)?;
-            let started = Instant::now();
-            let rtl = sim.run_with_wave(program, &image, args.max_cycles, wave.as_ref())?;
-            (rtl, started.elapsed().as_secs_f64())
-        }
+        Simulator::Icarus => Box::new(Icarus::compile(&rtl_gen::generate_with_fault(
+            &cfg, fault,
+        )?)?),
     };
-
-    let trace = cosim::trace::compare(&golden, &rtl.trace);
-    let state = cosim::compare::state_mismatches(&golden, &rtl);
+    let checked = cosim::lockstep(
+        backend.as_mut(),
+        program,
+        &image,
+        args.max_cycles,
+        wave.as_ref(),
+    )
+    .with_context(|| format!("{} on {}", args.program.display(), backend.name()))?;
+    let (golden, rtl, wall) = (&checked.golden, &checked.rtl, checked.rtl_seconds);
+    let (state, trace): (Vec<&Mismatch>, Vec<&Mismatch>) =
+        checked.mismatches.iter().partition(|m| m.in_final_state());
     let pass = trace.is_empty() && state.is_empty();
     let predicted = golden.cycles();
     let measured = rtl.cycles.iter().copied().max().unwrap_or(0);
@@ -124,10 +119,7 @@ pub fn sim(args: &SimArgs) -> Result<()> {
         .filter(|e| matches!(e, TraceEvent::Write { .. }))
         .count();
     let rate = rtl.simulated_cycles as f64 / wall.max(1e-9);
-    let sim_name = match args.simulator {
-        Simulator::Verilator => "verilator",
-        Simulator::Icarus => "icarus",
-    };
+    let sim_name = backend.name();
     let instr_at = |chip: u32, index: usize| {
         program.chips[chip as usize]
             .get(index)
@@ -138,16 +130,18 @@ pub fn sim(args: &SimArgs) -> Result<()> {
             .iter()
             .take(args.show)
             .map(|m| {
+                let (what, expected, actual) = m.parts();
+                let at = m.at();
                 json!({
-                    "chip": m.chip,
-                    "index": m.index,
-                    "instruction": instr_at(m.chip, m.index),
-                    "line": loaded.line(m.chip, m.index),
-                    "cycle": m.cycle,
-                    "unit": m.unit,
-                    "what": m.what,
-                    "expected": m.expected,
-                    "actual": m.actual,
+                    "chip": at.map(|a| a.chip),
+                    "index": at.map(|a| a.index),
+                    "instruction": at.map(|a| instr_at(a.chip, a.index)),
+                    "line": at.and_then(|a| loaded.line(a.chip, a.index)),
+                    "cycle": m.cycle(),
+                    "unit": at.map(|a| a.unit.name()),
+                    "what": what,
+                    "expected": expected,
+                    "actual": actual,
                 })
             })
             .collect();
@@ -162,7 +156,11 @@ pub fn sim(args: &SimArgs) -> Result<()> {
             "divergences": trace.len(),
             "first_divergences": divergences,
             "state_mismatches": state.len(),
-            "first_state_mismatches": state.iter().take(args.show).collect::<Vec<_>>(),
+            "first_state_mismatches": state
+                .iter()
+                .take(args.show)
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>(),
             "simulated_cycles": rtl.simulated_cycles,
             "wall_seconds": wall,
             "simulated_cycles_per_second": rate,
@@ -185,12 +183,18 @@ pub fn sim(args: &SimArgs) -> Result<()> {
                 trace.len()
             );
             for m in trace.iter().take(args.show) {
-                println!("  {}", loaded.locate(m.chip, m.index));
-                println!("    {}", instr_at(m.chip, m.index));
-                println!(
-                    "    cycle {} ({}): {}: expected {}, got {}",
-                    m.cycle, m.unit, m.what, m.expected, m.actual
-                );
+                let (what, expected, actual) = m.parts();
+                match (m.at(), m.cycle()) {
+                    (Some(at), Some(cycle)) => {
+                        println!("  {}", loaded.locate(at.chip, at.index));
+                        println!("    {}", instr_at(at.chip, at.index));
+                        println!(
+                            "    cycle {cycle} ({}): {what}: expected {expected}, got {actual}",
+                            at.unit
+                        );
+                    }
+                    _ => println!("  {m}"),
+                }
             }
         }
         if !state.is_empty() {

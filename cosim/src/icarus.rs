@@ -11,8 +11,8 @@ use rtl_gen::ctx::Ctx;
 use rtl_gen::Design;
 
 use crate::host::{HostOp, HostPort};
-use crate::trace;
-use crate::{RtlRun, SimError, Wave};
+use crate::probe::Probes;
+use crate::{Backend, RtlRun, SimError, Wave};
 
 const TESTBENCH: &str = include_str!("../../testbench/tb_host.v");
 /// The test bench's command memory (its `MaxCmds`).
@@ -41,6 +41,7 @@ fn vvp_args(wave: Option<&Wave>) -> Result<Vec<String>, SimError> {
 pub struct Icarus {
     dir: tempfile::TempDir,
     cfg: HwConfig,
+    probes: Probes,
 }
 
 fn tool(name: &'static str, args: &[String], dir: &Path) -> Result<String, SimError> {
@@ -73,7 +74,8 @@ impl Icarus {
         let dir = tempfile::tempdir()?;
         design.write_to(dir.path())?;
         std::fs::write(dir.path().join("tb_host.v"), TESTBENCH)?;
-        std::fs::write(dir.path().join("trace_monitor.vh"), trace::monitor(design))?;
+        let probes = Probes::new(design);
+        std::fs::write(dir.path().join("trace_monitor.vh"), probes.verilog())?;
         let ctx = Ctx::new(&design.config);
         let mut args: Vec<String> = vec![
             "-g2005".into(),
@@ -95,6 +97,7 @@ impl Icarus {
         Ok(Icarus {
             dir,
             cfg: design.config.clone(),
+            probes,
         })
     }
 
@@ -172,21 +175,22 @@ impl Icarus {
         }
         Ok((words, cycles))
     }
+}
 
-    /// Loads `program` and `image`, runs to halt (at most `budget` cycles) and reads
-    /// everything back, with the trace of the run.
-    pub fn run(
-        &self,
-        program: &Program,
-        image: &MemImage,
-        budget: u64,
-    ) -> Result<RtlRun, SimError> {
-        self.run_with_wave(program, image, budget, None)
+impl Backend for Icarus {
+    fn name(&self) -> &'static str {
+        "icarus"
     }
 
-    /// [`Icarus::run`], with an FST waveform of a window of the program's cycles.
-    pub fn run_with_wave(
-        &self,
+    fn config(&self) -> &HwConfig {
+        &self.cfg
+    }
+
+    /// Loads `program` and `image`, runs to halt (at most `budget` cycles) and reads
+    /// everything back, with the trace of the run and, if asked, a waveform (FST, or VCD if
+    /// the file is named `.vcd`).
+    fn run(
+        &mut self,
         program: &Program,
         image: &MemImage,
         budget: u64,
@@ -195,12 +199,13 @@ impl Icarus {
         let host = HostPort::new(&self.cfg);
         let (words, cycles) = self.drive_with_wave(&host.session(program, image, budget)?, wave)?;
         let text = std::fs::read_to_string(self.dir.path().join("trace.txt"))?;
-        let trace = trace::parse(&text, self.cfg.lanes()).map_err(|line| {
+        let records = Probes::words_of_text(&text).map_err(|line| {
             SimError::Output(format!(
                 "trace.txt line {line}: {:?}",
                 text.lines().nth(line - 1).unwrap_or_default()
             ))
         })?;
+        let trace = self.probes.decode(&records).map_err(SimError::Output)?;
         host.finish(&words, trace, cycles)
     }
 }

@@ -2,7 +2,6 @@
 //! it to `mtn::Model` (testbench/shim.h). Shared by the build script (which includes this file)
 //! for the built-in models and by [`crate::runtime`] for configs chosen at run time.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,7 +9,7 @@ use std::process::Command;
 use rtl_gen::Design;
 
 /// Bump when the shim or the generated glue changes in a way the key does not see.
-pub const SHIM_VERSION: &str = "6";
+pub const SHIM_VERSION: &str = "7";
 pub const VERILATOR_FLAGS: &[&str] = &["--cc", "--x-assign", "0", "--x-initial", "0", "-O3"];
 pub const CXX_FLAGS: &[&str] = &[
     "-std=c++17",
@@ -124,82 +123,13 @@ pub fn verilate(
     Ok((fast, slow))
 }
 
-/// The C++ class that adapts one verilated model to the `mtn::Model` interface, reading its
-/// trace ports into records: kind 0 issue, 1 completion (unit index), 2 write (port index).
+/// The C++ class that adapts one verilated model to the `mtn::Model` interface, sampling its
+/// trace ports into records as [`crate::probe`] describes.
 pub fn model_class(name: &str, prefix: &str, design: &Design, waves: bool) -> String {
-    let chip = design
-        .modules
-        .iter()
-        .find(|m| m.name == "mtn_chip")
-        .expect("a chip");
-    let width = |port: &str| -> u32 {
-        match chip.port_width(port) {
-            Some(rtl_gen::ast::Expr::Int(w)) => *w as u32,
-            other => panic!("{port}: {other:?}"),
-        }
-    };
-    let units = design.retire_units();
-    let writes = design.traced_writes();
-    let chips = design.config.system.chips;
-    let multi = chips > 1;
-    let mut sample = String::new();
-    // The most words one cycle can add: every event of every chip at once.
-    let mut most = 0;
-    for c in 0..chips {
-        let t = |s: &str| {
-            if multi {
-                format!("m_->c{c}_trace_{s}_o")
-            } else {
-                format!("m_->trace_{s}_o")
-            }
-        };
-        let cycle = t("cycle");
-        writeln!(
-            sample,
-            "    if ({}) p = push(p, {c}, 0, 0, {cycle}, {}, {c}, 0, 0, 0);",
-            t("issue"),
-            t("issue_pc")
-        )
-        .unwrap();
-        for (u, unit) in units.iter().enumerate() {
-            let src = if chip
-                .port_width(&format!("trace_{unit}_retire_chip_o"))
-                .is_some()
-            {
-                t(&format!("{unit}_retire_chip"))
-            } else {
-                c.to_string()
-            };
-            writeln!(
-                sample,
-                "    if ({}) p = push(p, {c}, 1, {u}, {cycle}, {}, {src}, 0, 0, 0);",
-                t(&format!("{unit}_retire")),
-                t(&format!("{unit}_retire_pc"))
-            )
-            .unwrap();
-        }
-        for (p, port) in writes.iter().enumerate() {
-            let n = port.name;
-            let acc = match port.reach {
-                rtl_gen::Reach::Any => t(&format!("{n}_wr_acc")),
-                rtl_gen::Reach::Acc => "1".into(),
-                rtl_gen::Reach::Sram => "0".into(),
-            };
-            let data = t(&format!("{n}_wr_data"));
-            let bits = width(&format!("trace_{n}_wr_data_o"));
-            most += 5 + bits.div_ceil(32);
-            writeln!(
-                sample,
-                "    if ({}) {{\n      p = push(p, {c}, 2, {p}, {cycle}, 0, {c}, {acc}, {}, {});\n      {}\n    }}",
-                t(&format!("{n}_wr_en")),
-                t(&format!("{n}_wr_bank")),
-                t(&format!("{n}_wr_row")),
-                words(&data, bits)
-            )
-            .unwrap();
-        }
-    }
-    most += chips * 5 * (1 + units.len() as u32);
+    let probes = crate::probe::Probes::new(design);
+    let sample = probes.cpp();
+    let most = probes.most_words_per_cycle();
+    let multi = design.config.system.chips > 1;
     let chip_select = if multi {
         "m_->host_chip_i = chip;"
     } else {
@@ -305,16 +235,6 @@ class Model_{name} final : public Model {{
  private:
   const uint32_t* trace_data() const override {{ return trace_.data(); }}
   size_t trace_len() const override {{ return len_; }}
-  static uint32_t* push(uint32_t* p, uint32_t chip, uint32_t kind, uint32_t index,
-                        uint64_t cycle, uint32_t pc, uint32_t src, uint32_t acc, uint32_t bank,
-                        uint32_t row) {{
-    p[0] = kind << 24 | index << 16 | chip;
-    p[1] = static_cast<uint32_t>(cycle);
-    p[2] = static_cast<uint32_t>(cycle >> 32);
-    p[3] = src << 16 | pc;
-    p[4] = acc << 31 | bank << 16 | row;
-    return p + 5;
-  }}
 {wave_methods}  std::vector<uint32_t> trace_;
   size_t len_ = 0;
   uint64_t time_ = 0, from_ = 1, to_ = 0;
@@ -325,19 +245,4 @@ class Model_{name} final : public Model {{
 }}  // namespace mtn
 "#
     )
-}
-
-/// C++ that stores the 32-bit words of a `bits`-wide port at `p`, lowest first.
-fn words(port: &str, bits: u32) -> String {
-    match bits {
-        0..=32 => format!("*p++ = {port};"),
-        33..=64 => format!(
-            "*p++ = static_cast<uint32_t>({port}); *p++ = static_cast<uint32_t>({port} >> 32);"
-        ),
-        _ => format!(
-            "std::memcpy(p, {port}.data(), {bytes}); p += {words};",
-            bytes = 4 * bits.div_ceil(32),
-            words = bits.div_ceil(32)
-        ),
-    }
 }

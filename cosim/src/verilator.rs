@@ -3,13 +3,12 @@
 //! at run time), driven through the host port, with the retirement trace recorded every
 //! cycle and, optionally, an FST waveform.
 
-use isa::timing::{Mem, Word};
 use isa::{HwConfig, MemImage, Program};
-use rtl_gen::Design;
 
 use crate::host::{HostOp, HostPort};
-use crate::trace::{stored_lane, TraceEvent};
-use crate::{RtlRun, SimError, Wave};
+use crate::probe::Probes;
+use crate::trace::TraceEvent;
+use crate::{Backend, RtlRun, SimError, Wave};
 
 #[cxx::bridge(namespace = "mtn")]
 pub(crate) mod ffi {
@@ -53,7 +52,7 @@ pub struct Verilated {
     model: cxx::UniquePtr<ffi::Model>,
     source: Source,
     cfg: HwConfig,
-    design: Design,
+    probes: Probes,
     /// Clock cycles run since the model was made.
     cycles: u64,
 }
@@ -99,7 +98,7 @@ impl Verilated {
             model,
             source,
             cfg: cfg.clone(),
-            design,
+            probes: Probes::new(&design),
             cycles: 0,
         })
     }
@@ -159,21 +158,60 @@ impl Verilated {
         Ok(words)
     }
 
-    /// Loads `program` and `image` into a freshly powered-up model (so memories start at
-    /// zero), runs to halt (at most `budget` cycles) and reads everything back, with the trace
-    /// of the run.
-    pub fn run(
-        &mut self,
+    /// Speed of the harness (trace sampled every cycle) against a bare C++ loop, on fresh
+    /// models running `program` from the start for `cycles` cycles; best of `repeats`.
+    pub fn bench(
+        cfg: &HwConfig,
         program: &Program,
         image: &MemImage,
-        budget: u64,
-    ) -> Result<RtlRun, SimError> {
-        self.run_with_wave(program, image, budget, None)
+        cycles: u64,
+        repeats: u32,
+    ) -> Result<SimBench, SimError> {
+        let start = HostPort::new(cfg).start(program, image)?;
+        let mut best = [f64::INFINITY; 2];
+        for _ in 0..repeats.max(1) {
+            for (mode, best) in best.iter_mut().enumerate() {
+                let mut sim = Verilated::new(cfg)?;
+                sim.drive(&start)?;
+                let timer = std::time::Instant::now();
+                if mode == 0 {
+                    sim.model.pin_mut().run(cycles, false);
+                } else {
+                    sim.model.pin_mut().run_bare(cycles);
+                }
+                *best = best.min(timer.elapsed().as_secs_f64());
+            }
+        }
+        Ok(SimBench {
+            cycles,
+            harness_cycles_per_second: cycles as f64 / best[0],
+            bare_cycles_per_second: cycles as f64 / best[1],
+        })
     }
 
-    /// [`Verilated::run`], writing an FST waveform of a window of the program's cycles (the
-    /// model must come from [`Verilated::with_waves`]).
-    pub fn run_with_wave(
+    /// The recorded trace as events.
+    fn trace(&self) -> Result<Vec<TraceEvent>, SimError> {
+        // SAFETY: the model's trace buffer holds `trace_len` words and lives as long as the
+        // model, which `self` borrows.
+        let words =
+            unsafe { std::slice::from_raw_parts(self.model.trace_data(), self.model.trace_len()) };
+        self.probes.decode(words).map_err(SimError::Output)
+    }
+}
+
+impl Backend for Verilated {
+    fn name(&self) -> &'static str {
+        "verilator"
+    }
+
+    fn config(&self) -> &HwConfig {
+        &self.cfg
+    }
+
+    /// Loads `program` and `image` into a fresh model (so memories start at zero), runs to
+    /// halt and reads everything back; a waveform needs a model from
+    /// [`Verilated::with_waves`], and Verilator writes FST.
+    fn run(
         &mut self,
         program: &Program,
         image: &MemImage,
@@ -220,94 +258,6 @@ impl Verilated {
         if wave.is_some() {
             self.model.pin_mut().wave_close();
         }
-        host.finish(&words, self.trace(), self.cycles)
-    }
-
-    /// Speed of the harness (trace sampled every cycle) against a bare C++ loop, on fresh
-    /// models running `program` from the start for `cycles` cycles; best of `repeats`.
-    pub fn bench(
-        cfg: &HwConfig,
-        program: &Program,
-        image: &MemImage,
-        cycles: u64,
-        repeats: u32,
-    ) -> Result<SimBench, SimError> {
-        let start = HostPort::new(cfg).start(program, image)?;
-        let mut best = [f64::INFINITY; 2];
-        for _ in 0..repeats.max(1) {
-            for (mode, best) in best.iter_mut().enumerate() {
-                let mut sim = Verilated::new(cfg)?;
-                sim.drive(&start)?;
-                let timer = std::time::Instant::now();
-                if mode == 0 {
-                    sim.model.pin_mut().run(cycles, false);
-                } else {
-                    sim.model.pin_mut().run_bare(cycles);
-                }
-                *best = best.min(timer.elapsed().as_secs_f64());
-            }
-        }
-        Ok(SimBench {
-            cycles,
-            harness_cycles_per_second: cycles as f64 / best[0],
-            bare_cycles_per_second: cycles as f64 / best[1],
-        })
-    }
-
-    /// The recorded trace as events (see `testbench/shim.h` for the record layout).
-    fn trace(&self) -> Vec<TraceEvent> {
-        let units = self.design.retire_units();
-        let ports = self.design.traced_writes();
-        let n = self.cfg.lanes();
-        // SAFETY: the model's trace buffer holds `trace_len` words and lives as long as the
-        // model, which `self` borrows.
-        let words =
-            unsafe { std::slice::from_raw_parts(self.model.trace_data(), self.model.trace_len()) };
-        let mut events = Vec::new();
-        let mut at = 0;
-        while at + 5 <= words.len() {
-            let r = &words[at..at + 5];
-            let (kind, index, chip) = (r[0] >> 24, (r[0] >> 16 & 0xff) as usize, r[0] & 0xffff);
-            let cycle = r[1] as u64 | (r[2] as u64) << 32;
-            let (pc, ran_on) = (r[3] & 0xffff, r[3] >> 16);
-            let (acc, bank, row) = (r[4] >> 31 == 1, r[4] >> 16 & 0x7fff, r[4] & 0xffff);
-            at += 5;
-            events.push(match kind {
-                0 => TraceEvent::Issue { chip, cycle, pc },
-                1 => TraceEvent::Retire {
-                    unit: units[index].to_string(),
-                    chip: ran_on,
-                    cycle,
-                    pc,
-                },
-                _ => {
-                    let port = ports[index];
-                    let len = (port.lane_bits * n as u32).div_ceil(32) as usize;
-                    let data = &words[at..at + len];
-                    at += len;
-                    let lanes = (0..n)
-                        .map(|l| {
-                            let raw = match port.lane_bits {
-                                8 => (data[l / 4] >> (8 * (l % 4))) as u64,
-                                _ => data[l] as u64,
-                            };
-                            stored_lane(raw, port.lane_bits, acc)
-                        })
-                        .collect();
-                    TraceEvent::Write {
-                        port: port.name.to_string(),
-                        word: Word {
-                            chip,
-                            mem: if acc { Mem::Acc } else { Mem::Sram },
-                            bank,
-                            row: row as u64,
-                        },
-                        cycle,
-                        lanes,
-                    }
-                }
-            });
-        }
-        events
+        host.finish(&words, self.trace()?, self.cycles)
     }
 }

@@ -8,6 +8,7 @@ mod support;
 use compiler::compile;
 use compiler::synthetic::{random_inputs, random_stack};
 use cosim::verilator::Verilated;
+use cosim::Backend;
 use isa::HwConfig;
 use support::reference_logits;
 
@@ -29,7 +30,7 @@ fn run_random_stacks(preset: &str, seeds: std::ops::Range<u64>) {
         let inputs = random_inputs(seed, &model, batch as usize);
         let (image, golden) = compiled.run_golden(&inputs).unwrap();
         let run = rtl
-            .run(&compiled.program, &image, compiled.cycles() + 1)
+            .run(&compiled.program, &image, compiled.cycles() + 1, None)
             .unwrap();
         let mismatches = cosim::compare::mismatches(&golden, &run);
         assert!(

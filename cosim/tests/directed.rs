@@ -5,8 +5,7 @@
 use cosim::icarus::Icarus;
 use cosim::random::schedule;
 use cosim::verilator::Verilated;
-use cosim::SimError;
-use golden::SystemState;
+use cosim::{Backend, SimError};
 use isa::ops::Op;
 use isa::{assemble, HwConfig, MemImage, Program, SystemConfig, Topology};
 
@@ -25,20 +24,31 @@ fn system(chips: u32, topology: Topology, link_latency: u32) -> HwConfig {
 }
 
 /// Runs `text` as scheduled on `cfg` and, for one chip, its ops rescheduled for `small`
-/// (whose wider array changes every latency), on the golden model and both simulators.
+/// (whose wider array changes every latency) and for tiny with a deeper vector pipeline, on
+/// the golden model and both simulators.
 fn check(cfg: &HwConfig, text: &str) {
     let program = assemble(text).unwrap_or_else(|e| panic!("{e}"));
     check_program(cfg, &program, cosim::random::random_image(cfg, 7));
-    let small = HwConfig::preset("small").unwrap();
-    if cfg.system.chips == 1 && *cfg != small {
+    if cfg.system.chips == 1 && *cfg == tiny() {
         let ops: Vec<Vec<Op>> = program
             .chips
             .iter()
             .map(|c| c.iter().filter(|i| !i.op.is_halt()).map(|i| i.op).collect())
             .collect();
-        let rescheduled = schedule(&small, &ops).unwrap_or_else(|e| panic!("small: {e}"));
-        check_program(&small, &rescheduled, cosim::random::random_image(&small, 7));
+        for other in [HwConfig::preset("small").unwrap(), deep_vector()] {
+            let rescheduled = schedule(&other, &ops).unwrap_or_else(|e| panic!("{e}"));
+            check_program(&other, &rescheduled, cosim::random::random_image(&other, 7));
+        }
     }
+}
+
+/// Tiny with the vector pipeline two stages deeper than the arithmetic needs.
+fn deep_vector() -> HwConfig {
+    let mut cfg = tiny();
+    cfg.name = Some("tiny-deep-vector".into());
+    cfg.chip.vector_latency = isa::config::MIN_VECTOR_LATENCY + 2;
+    cfg.validate().unwrap();
+    cfg
 }
 
 fn check_on(cfg: &HwConfig, text: &str, image: MemImage) {
@@ -46,33 +56,33 @@ fn check_on(cfg: &HwConfig, text: &str, image: MemImage) {
     check_program(cfg, &program, image);
 }
 
+/// The directed suite's check, on every backend.
 fn check_program(cfg: &HwConfig, program: &Program, image: MemImage) {
-    let state = SystemState::from_image(cfg, &image).unwrap();
-    let golden = golden::run(program, cfg, state, None).unwrap_or_else(|e| panic!("{e}"));
     let design = rtl_gen::generate(cfg).unwrap();
-    let icarus = Icarus::compile(&design)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .run(program, &image, 10_000)
-        .unwrap_or_else(|e| panic!("icarus: {e}"));
-    let verilator = Verilated::new(cfg)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .run(program, &image, 10_000)
-        .unwrap_or_else(|e| panic!("verilator: {e}"));
-    for (sim, rtl) in [("verilator", &verilator), ("icarus", &icarus)] {
-        let issued = rtl
+    let backends: [Box<dyn Backend>; 2] = [
+        Box::new(Verilated::new(cfg).unwrap_or_else(|e| panic!("{e}"))),
+        Box::new(Icarus::compile(&design).unwrap_or_else(|e| panic!("{e}"))),
+    ];
+    for mut backend in backends {
+        let sim = backend.name();
+        let checked = cosim::lockstep(backend.as_mut(), program, &image, 10_000, None)
+            .unwrap_or_else(|e| panic!("{sim}: {e}"));
+        let issued = checked
+            .rtl
             .trace
             .iter()
             .filter(|e| matches!(e, cosim::trace::TraceEvent::Issue { .. }))
             .count();
         assert_eq!(
             issued,
-            golden.retired.len(),
+            checked.golden.retired.len(),
             "{sim}: every instruction is traced"
         );
-        let problems = cosim::compare::mismatches(&golden, rtl);
+        let problems: Vec<String> = checked.mismatches.iter().map(|m| m.to_string()).collect();
         assert!(
             problems.is_empty(),
-            "{sim}: {} mismatches, first ones:\n{}",
+            "{sim} on {}: {} mismatches, first ones:\n{}",
+            cfg.name.as_deref().unwrap_or("a config"),
             problems.len(),
             problems[..problems.len().min(12)].join("\n")
         );
@@ -247,11 +257,11 @@ fn bad_runs_are_clear_errors() {
     let image = MemImage::default();
     // Rejected by the verifier: the rq reads acc0[0] before the mma writes it.
     let racy = assemble("+0 ldw src=sram0[0]\n+1 mma src=sram1[0] dst=acc0[0] swap\n+1 rq src=acc0[0] dst=sram2[0] param=0\n+20 ctl.halt\n").unwrap();
-    let err = model.run(&racy, &image, 1000).unwrap_err();
+    let err = model.run(&racy, &image, 1000, None).unwrap_err();
     assert!(matches!(err, SimError::Rejected(_)), "{err}");
     // Over its cycle budget.
     let long = assemble("+0 ctl.nop\n+500 ctl.halt\n").unwrap();
-    let err = model.run(&long, &image, 100).unwrap_err();
+    let err = model.run(&long, &image, 100, None).unwrap_err();
     assert_eq!(
         err.to_string(),
         "the program did not halt within 100 cycles"
@@ -259,7 +269,7 @@ fn bad_runs_are_clear_errors() {
     // An image for another config.
     let small = HwConfig::preset("small").unwrap();
     let other = cosim::random::random_image(&small, 1);
-    let err = model.run(&long, &other, 1000).unwrap_err();
+    let err = model.run(&long, &other, 1000, None).unwrap_err();
     assert!(matches!(err, SimError::Image(_)), "{err}");
 }
 
@@ -271,14 +281,14 @@ fn a_waveform_covers_the_cycle_window_asked_for() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let sim = Icarus::compile(&rtl_gen::generate(&cfg).unwrap()).unwrap();
-    let wave = |name: &str, from, to| {
+    let mut sim = Icarus::compile(&rtl_gen::generate(&cfg).unwrap()).unwrap();
+    let mut wave = |name: &str, from, to| {
         let w = cosim::Wave {
             path: dir.path().join(name),
             from,
             to,
         };
-        sim.run_with_wave(&program, &MemImage::default(), 1000, Some(&w))
+        sim.run(&program, &MemImage::default(), 1000, Some(&w))
             .unwrap();
         std::fs::read(&w.path).unwrap()
     };

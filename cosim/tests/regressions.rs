@@ -4,7 +4,7 @@
 
 use cosim::icarus::Icarus;
 use cosim::verilator::Verilated;
-use golden::SystemState;
+use cosim::Backend;
 use isa::{assemble, HwConfig, MemImage};
 
 #[test]
@@ -21,7 +21,7 @@ fn every_regression_program_matches_the_golden_model() {
         "the regression set is in {}",
         dir.display()
     );
-    let icarus = Icarus::compile(&rtl_gen::generate(&cfg).unwrap()).unwrap();
+    let mut icarus = Icarus::compile(&rtl_gen::generate(&cfg).unwrap()).unwrap();
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         let spec = text
@@ -40,24 +40,15 @@ fn every_regression_program_matches_the_golden_model() {
             None => panic!("{}: no `# Image:` line", path.display()),
         };
         let program = assemble(&text).unwrap();
-        let golden = golden::run(
-            &program,
-            &cfg,
-            SystemState::from_image(&cfg, &image).unwrap(),
-            None,
-        )
-        .unwrap();
-        let verilator = Verilated::new(&cfg)
-            .unwrap()
-            .run(&program, &image, 10_000)
-            .unwrap();
-        let icarus = icarus.run(&program, &image, 10_000).unwrap();
-        for (sim, rtl) in [("verilator", verilator), ("icarus", icarus)] {
-            let problems = cosim::compare::mismatches(&golden, &rtl);
+        let mut verilator = Verilated::new(&cfg).unwrap();
+        for backend in [&mut verilator as &mut dyn Backend, &mut icarus] {
+            let checked = cosim::lockstep(backend, &program, &image, 10_000, None).unwrap();
             assert!(
-                problems.is_empty(),
-                "{} on {sim}: {problems:?}",
-                path.display()
+                checked.mismatches.is_empty(),
+                "{} on {}: {:?}",
+                path.display(),
+                backend.name(),
+                checked.mismatches
             );
         }
     }

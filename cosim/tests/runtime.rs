@@ -5,7 +5,7 @@ use cosim::cache::Outcome;
 use cosim::random::{random_image, random_program};
 use cosim::runtime::model_library;
 use cosim::verilator::Verilated;
-use golden::SystemState;
+use cosim::Backend;
 use isa::HwConfig;
 
 #[test]
@@ -29,15 +29,8 @@ fn a_config_chosen_at_run_time_is_built_cached_and_checked() {
     for seed in 0..20 {
         let program = random_program(&cfg, seed, 14);
         let image = random_image(&cfg, seed);
-        let golden = golden::run(
-            &program,
-            &cfg,
-            SystemState::from_image(&cfg, &image).unwrap(),
-            None,
-        )
-        .unwrap();
-        let rtl = model.run(&program, &image, 100_000).unwrap();
-        let problems = cosim::compare::mismatches(&golden, &rtl);
+        let checked = cosim::lockstep(&mut model, &program, &image, 100_000, None).unwrap();
+        let problems = checked.mismatches;
         assert!(problems.is_empty(), "seed {seed}: {problems:?}");
     }
 }
@@ -56,17 +49,8 @@ fn a_model_with_waves_dumps_the_window_asked_for() {
             from,
             to,
         };
-        let rtl = model
-            .run_with_wave(&program, &image, 100_000, Some(&wave))
-            .unwrap();
-        let golden = golden::run(
-            &program,
-            &cfg,
-            SystemState::from_image(&cfg, &image).unwrap(),
-            None,
-        )
-        .unwrap();
-        assert!(cosim::compare::mismatches(&golden, &rtl).is_empty());
+        let checked = cosim::lockstep(&mut model, &program, &image, 100_000, Some(&wave)).unwrap();
+        assert!(checked.mismatches.is_empty());
         std::fs::metadata(&wave.path).unwrap().len()
     };
     let short = dump("short.fst", 0, 2);
@@ -80,7 +64,7 @@ fn a_model_with_waves_dumps_the_window_asked_for() {
         to: 1,
     };
     let err = plain
-        .run_with_wave(&program, &image, 100_000, Some(&wave))
+        .run(&program, &image, 100_000, Some(&wave))
         .unwrap_err();
     assert!(err.to_string().contains("with_waves"), "{err}");
 }

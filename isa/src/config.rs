@@ -30,6 +30,26 @@ pub struct ChipConfig {
     pub param_depth: u32,
     /// Instructions the sequencer's instruction memory holds.
     pub imem_depth: u32,
+    /// Cycles from a vector-unit op's read of row `i` to its write of row `i`: the vector
+    /// pipeline's depth. The arithmetic needs [`MIN_VECTOR_LATENCY`]; deeper pipelines add
+    /// register stages before the write (timing slack for FPGAs). Omitted: the minimum.
+    #[serde(
+        default = "ChipConfig::min_vector_latency",
+        skip_serializing_if = "ChipConfig::is_min_vector_latency"
+    )]
+    pub vector_latency: u32,
+}
+
+/// The shallowest vector pipeline: read, three stages of requantization arithmetic, write.
+pub const MIN_VECTOR_LATENCY: u32 = 4;
+
+impl ChipConfig {
+    fn min_vector_latency() -> u32 {
+        MIN_VECTOR_LATENCY
+    }
+    fn is_min_vector_latency(latency: &u32) -> bool {
+        *latency == MIN_VECTOR_LATENCY
+    }
 }
 
 /// How the chips of a system are wired. Links are bidirectional pairs of directed links.
@@ -119,6 +139,7 @@ impl HwConfig {
                 lut_tables: 2,
                 param_depth: 16,
                 imem_depth: 256,
+                vector_latency: MIN_VECTOR_LATENCY,
             },
             "small" => ChipConfig {
                 n: 8,
@@ -129,6 +150,7 @@ impl HwConfig {
                 lut_tables: 4,
                 param_depth: 64,
                 imem_depth: 1024,
+                vector_latency: MIN_VECTOR_LATENCY,
             },
             "medium" => ChipConfig {
                 n: 16,
@@ -139,6 +161,7 @@ impl HwConfig {
                 lut_tables: 4,
                 param_depth: 128,
                 imem_depth: 2048,
+                vector_latency: MIN_VECTOR_LATENCY,
             },
             "large" => ChipConfig {
                 n: 32,
@@ -149,6 +172,7 @@ impl HwConfig {
                 lut_tables: 8,
                 param_depth: 256,
                 imem_depth: 4096,
+                vector_latency: MIN_VECTOR_LATENCY,
             },
             other => return Err(ConfigError::UnknownPreset(other.to_string())),
         };
@@ -216,6 +240,12 @@ impl HwConfig {
         in_range("chip.lut_tables", c.lut_tables, 1, 64)?;
         in_range("chip.param_depth", c.param_depth, 1, 4096)?;
         in_range("chip.imem_depth", c.imem_depth, 16, 65536)?;
+        in_range(
+            "chip.vector_latency",
+            c.vector_latency,
+            MIN_VECTOR_LATENCY,
+            16,
+        )?;
         let s = &self.system;
         in_range("system.chips", s.chips, 1, 64)?;
         let lanes = c.n as u64;
@@ -315,6 +345,12 @@ impl HwConfig {
             topology,
             s.link_latency
         );
+        // Added after v1: named only when not the default, so existing hashes stay valid.
+        let canonical = if c.vector_latency == MIN_VECTOR_LATENCY {
+            canonical
+        } else {
+            format!("{canonical};vector_latency={}", c.vector_latency)
+        };
         let digest = Sha256::digest(canonical.as_bytes());
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest[..8]);

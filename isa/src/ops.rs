@@ -136,6 +136,19 @@ impl Unit {
             Unit::Router => "router",
         }
     }
+
+    /// The unit's name as an identifier: hardware ports (`vector_retire_o`), trace records.
+    pub fn ident(self) -> &'static str {
+        match self {
+            Unit::Sequencer => "seq",
+            Unit::MxuLoad => "mxu_load",
+            Unit::MxuArray => "mxu_array",
+            Unit::Vector => "vector",
+            Unit::Permute => "permute",
+            Unit::Memory => "memory",
+            Unit::Router => "router",
+        }
+    }
 }
 
 impl fmt::Display for Unit {

@@ -13,32 +13,85 @@
 //! |---|---|---|---|
 //! | `LDW` | `N` | SRAM row `k` at `t + k` | shadow row `k` at `t + k + 1` |
 //! | `MMA` | `count` | SRAM row `i` at `t + i`; with `swap`, shadow row `k` at `t + 1 + k` .. `t + k + N` (the swap wavefront, one column a cycle); with `accumulate`, acc row `i` at `t + i + 2N - 1` | acc row `i` at `t + i + 2N` |
-//! | `RQ` `VOP` `LUT` `RED` | `count` | row `i` at `t + i` (`VOP`: `a` and `b`, once if they are the same stream) | row `i` at `t + i + 4` |
+//! | `RQ` `VOP` `LUT` `RED` | `count` | row `i` at `t + i` (`VOP`: `a` and `b`, once if they are the same stream) | row `i` at `t + i + V` |
 //! | `PERM` rotate/shift | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
 //! | `PERM` transpose | `count * N + N + 1` | tile `c` row `k` at `t + c*N + k` | tile `c` row `j` at `t + c*N + N + 1 + j` |
 //! | `MOV` | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
 //! | `XFER` | `count` | row `i` at `t + i` | remote row `i` at `t + i + 1 + H*L`; hop `h` link at `t + i + 1 + h*L` |
 //! | `CTL` | 1 (`sync`: `1 + D*L`) | | |
 //!
-//! `H` is the route's hop count, `L` the link latency, `D` the system's diameter.
+//! `H` is the route's hop count, `L` the link latency, `D` the system's diameter, `V` the
+//! config's vector latency (4 unless a deeper pipeline is asked for). [`Datapath`] holds
+//! every read-to-write latency in the table.
 
 use crate::config::HwConfig;
 use crate::ops::{Addr, CtlFunc, Op, PermFunc, Space, Unit};
 use crate::topology::Link;
 
-/// Cycles from a vector unit op's read to its write.
-pub const VECTOR_LATENCY: u64 = 4;
-/// Cycles from a `MOV` or `PERM` rotate/shift read to its write.
-pub const COPY_LATENCY: u64 = 2;
-
-/// Cycles from the read of a `PERM transpose` tile's row `k` to the write of its column `k`.
-pub fn transpose_latency(n: u32) -> u64 {
-    n as u64 + 1
+/// A pipelined datapath: a unit's path from reading a row to writing what it computed from it.
+/// Its latency here is the one definition the golden timeline, the verifier, the compiler
+/// and the RTL generator all follow (the generator checks each pipeline it builds against it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Datapath {
+    /// `LDW`: weight row `k` read, then written into the shadow buffer.
+    WeightLoad,
+    /// `MMA`: input row through the skewed array and de-skew to the accumulator write.
+    Mma,
+    /// `RQ`, `VOP`, `LUT`, `RED`: the vector pipeline ([`ChipConfig::vector_latency`]).
+    ///
+    /// [`ChipConfig::vector_latency`]: crate::ChipConfig::vector_latency
+    Vector,
+    /// `PERM` rotate and shifts.
+    PermuteLanes,
+    /// `PERM transpose`: a tile row read to the write of the same-numbered column.
+    Transpose,
+    /// `MOV`.
+    Move,
 }
 
-/// Cycles from an `MMA` input row's read to its accumulator write.
-pub fn mma_latency(n: u32) -> u64 {
-    2 * n as u64
+impl Datapath {
+    pub const ALL: [Datapath; 6] = [
+        Datapath::WeightLoad,
+        Datapath::Mma,
+        Datapath::Vector,
+        Datapath::PermuteLanes,
+        Datapath::Transpose,
+        Datapath::Move,
+    ];
+
+    /// The unit the datapath belongs to.
+    pub fn unit(self) -> Unit {
+        match self {
+            Datapath::WeightLoad => Unit::MxuLoad,
+            Datapath::Mma => Unit::MxuArray,
+            Datapath::Vector => Unit::Vector,
+            Datapath::PermuteLanes | Datapath::Transpose => Unit::Permute,
+            Datapath::Move => Unit::Memory,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Datapath::WeightLoad => "ldw",
+            Datapath::Mma => "mma",
+            Datapath::Vector => "vector",
+            Datapath::PermuteLanes => "perm.lanes",
+            Datapath::Transpose => "perm.transpose",
+            Datapath::Move => "mov",
+        }
+    }
+
+    /// Cycles from the read of a row to the write it leads to.
+    pub fn latency(self, cfg: &HwConfig) -> u64 {
+        let n = cfg.chip.n as u64;
+        match self {
+            Datapath::WeightLoad => 1,
+            Datapath::Mma => 2 * n,
+            Datapath::Vector => cfg.chip.vector_latency as u64,
+            Datapath::PermuteLanes | Datapath::Move => 2,
+            Datapath::Transpose => n + 1,
+        }
+    }
 }
 
 /// A memory the verifier tracks word by word.
@@ -158,7 +211,7 @@ pub fn occupancy(op: &Op, cfg: &HwConfig) -> u64 {
         Op::Lut(x) => x.count as u64,
         Op::Red(x) => x.count as u64,
         Op::Perm(x) => match x.func {
-            PermFunc::Transpose => x.count as u64 * n + transpose_latency(cfg.chip.n),
+            PermFunc::Transpose => x.count as u64 * n + Datapath::Transpose.latency(cfg),
             PermFunc::Rotate | PermFunc::ShiftDown | PermFunc::ShiftUp => x.count as u64,
         },
         Op::Mov(x) => x.count as u64,
@@ -240,6 +293,7 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
         accesses: Vec::new(),
     };
     let mut links = Vec::new();
+    let vector = Datapath::Vector.latency(cfg);
     match op {
         Op::Ldw(x) => {
             for k in 0..n as u64 {
@@ -256,7 +310,8 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
                     bank: 0,
                     row: k,
                 };
-                b.push_word(t + k + 1, 2 * k as u32 + 1, Dir::Write, shadow);
+                let at = t + k + Datapath::WeightLoad.latency(cfg);
+                b.push_word(at, 2 * k as u32 + 1, Dir::Write, shadow);
             }
         }
         Op::Mma(x) => {
@@ -275,7 +330,7 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
                     b.push_word(t + k + n64, 0, Dir::Read, shadow);
                 }
             }
-            let lat = mma_latency(n);
+            let lat = Datapath::Mma.latency(cfg);
             for i in 0..x.count as u64 {
                 let order = 1 + 3 * i as u32;
                 b.push(t + i, order, Dir::Read, x.src, x.src.nth(x.src_step, i));
@@ -289,28 +344,28 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
         Op::Rq(x) => b.stream(
             t,
             x.count,
-            VECTOR_LATENCY,
+            vector,
             &[(x.src, x.src_step)],
             (x.dst, x.dst_step),
         ),
         Op::Vop(x) => b.stream(
             t,
             x.count,
-            VECTOR_LATENCY,
+            vector,
             &[(x.a, x.a_step), (x.b, x.b_step)],
             (x.dst, x.dst_step),
         ),
         Op::Lut(x) => b.stream(
             t,
             x.count,
-            VECTOR_LATENCY,
+            vector,
             &[(x.src, x.src_step)],
             (x.dst, x.dst_step),
         ),
         Op::Red(x) => b.stream(
             t,
             x.count,
-            VECTOR_LATENCY,
+            vector,
             &[(x.src, x.src_step)],
             (x.dst, x.dst_step),
         ),
@@ -327,7 +382,7 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
                     for j in 0..n64 {
                         let row = x.dst.nth(x.dst_step, base + j);
                         b.push(
-                            t + base + j + transpose_latency(n),
+                            t + base + j + Datapath::Transpose.latency(cfg),
                             order + n + j as u32,
                             Dir::Write,
                             x.dst,
@@ -339,7 +394,7 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
             PermFunc::Rotate | PermFunc::ShiftDown | PermFunc::ShiftUp => b.stream(
                 t,
                 x.count,
-                COPY_LATENCY,
+                Datapath::PermuteLanes.latency(cfg),
                 &[(x.src, x.src_step)],
                 (x.dst, x.dst_step),
             ),
@@ -347,7 +402,7 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
         Op::Mov(x) => b.stream(
             t,
             x.count,
-            COPY_LATENCY,
+            Datapath::Move.latency(cfg),
             &[(x.src, x.src_step)],
             (x.dst, x.dst_step),
         ),

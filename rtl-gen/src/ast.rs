@@ -309,7 +309,8 @@ pub enum Item {
     Integer(String),
     /// `initial begin ... end` (memory contents only).
     Initial(Vec<Stmt>),
-    LocalParam(String, Expr),
+    /// `localparam integer name = value;`, or with a width, `localparam [w-1:0] name = value;`.
+    LocalParam(String, Option<u32>, Expr),
     Assign(Expr, Expr),
     /// `always @(posedge clk_i or negedge rst_ni)` when `reset`, else `always @(posedge clk_i)`.
     AlwaysFf {
@@ -400,6 +401,11 @@ pub struct Module {
     pub params: Vec<Param>,
     pub ports: Vec<Port>,
     pub items: Vec<Item>,
+    /// How many of `items` are declarations placed at the top ([`Module::declare_at_top`]).
+    pub top_items: usize,
+    /// The pipelines built in this module, with the latency each was built with (checked
+    /// against [`isa::timing::Datapath::latency`]).
+    pub pipelines: Vec<(isa::timing::Datapath, u64)>,
 }
 
 impl Module {
@@ -410,7 +416,17 @@ impl Module {
             params: Vec::new(),
             ports: Vec::new(),
             items: Vec::new(),
+            top_items: 0,
+            pipelines: Vec::new(),
         }
+    }
+
+    /// Puts `items` (localparams and their comment) after the declarations already at the
+    /// top of the body, before everything else.
+    pub fn declare_at_top(&mut self, items: Vec<Item>) {
+        let at = self.top_items;
+        self.top_items += items.len();
+        self.items.splice(at..at, items);
     }
 
     /// The standard clock and asynchronous active-low reset.

@@ -1,10 +1,40 @@
 //! Structural checks between elaboration and emission: every instance names a module of the
 //! design, connects each of its ports exactly once and sets only parameters it has; no
-//! module declares a name twice. Every problem is reported, not just the first.
+//! module declares a name twice; every datapath's pipeline was built exactly once, as deep
+//! as [`isa::timing`] says. Every problem is reported, not just the first.
 
 use std::collections::{HashMap, HashSet};
 
+use isa::timing::Datapath;
+use isa::HwConfig;
+
 use crate::ast::{Instance, Item, Module};
+
+/// Every datapath whose pipeline `modules` did not build, built twice, or built to another
+/// depth than [`Datapath::latency`] gives for `cfg`.
+pub fn latencies(modules: &[Module], cfg: &HwConfig) -> Vec<String> {
+    let mut problems = Vec::new();
+    for datapath in Datapath::ALL {
+        let built: Vec<(&str, u64)> = modules
+            .iter()
+            .flat_map(|m| m.pipelines.iter().map(move |p| (m.name.as_str(), p)))
+            .filter(|(_, (d, _))| *d == datapath)
+            .map(|(module, (_, depth))| (module, *depth))
+            .collect();
+        let what = format!("{} unit ({} datapath)", datapath.unit(), datapath.name());
+        let expected = datapath.latency(cfg);
+        match built.as_slice() {
+            [] => problems.push(format!("{what}: no pipeline was built")),
+            [(module, depth)] if *depth != expected => problems.push(format!(
+                "{what}: {module} builds {depth} stages from read to write, \
+                 isa::timing says {expected}"
+            )),
+            [_] => {}
+            more => problems.push(format!("{what}: built {} times", more.len())),
+        }
+    }
+    problems
+}
 
 /// Every structural problem of `modules`, each naming the module and the instance.
 pub fn check(modules: &[Module]) -> Vec<String> {
@@ -36,7 +66,7 @@ fn check_items<'a>(
 ) {
     for item in items {
         match item {
-            Item::Decl { name, .. } | Item::Integer(name) | Item::LocalParam(name, _)
+            Item::Decl { name, .. } | Item::Integer(name) | Item::LocalParam(name, ..)
                 if !names.insert(name.as_str()) =>
             {
                 problems.push(format!("{}: `{name}` declared twice", m.name));

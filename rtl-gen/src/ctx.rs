@@ -4,6 +4,9 @@ use isa::encoding::bits_for;
 use isa::ops::{FieldKind, Opcode};
 use isa::{HwConfig, Layout};
 
+use crate::host_map::ParamField;
+use crate::packed::Packed;
+
 /// The elaboration context: the config and every width derived from it.
 #[derive(Clone, Debug)]
 pub struct Ctx {
@@ -34,14 +37,15 @@ pub struct Ctx {
     pub fault: Option<crate::Fault>,
 }
 
-/// Bits of one requantization parameter entry in the parameter memory: per lane bias (32),
-/// multiplier (32) and shift (6), then zero point, act_min and act_max (32 each).
-pub fn param_entry_bits(n: u32) -> u32 {
-    n * (32 + 32 + PARAM_SHIFT_BITS) + 3 * 32
+/// The layout of a requantization parameter entry of `n` lanes in the parameter memory.
+pub(crate) fn param_layout(n: u32) -> Packed<ParamField> {
+    Packed::new("Param", |f: ParamField| f.bits(n))
 }
 
-/// A parameter shift (`-31..=30`) is stored in 6 bits.
-pub const PARAM_SHIFT_BITS: u32 = 6;
+/// Bits of one requantization parameter entry in the parameter memory.
+pub fn param_entry_bits(n: u32) -> u32 {
+    param_layout(n).bits()
+}
 
 /// Entries of one lookup table.
 pub const LUT_ENTRIES: u32 = isa::image::LUT_ENTRIES;

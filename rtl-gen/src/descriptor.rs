@@ -8,15 +8,14 @@
 
 use isa::encoding::{DELAY_BITS, OPCODE_BITS};
 use isa::ops::Opcode;
-use isa::timing::{mma_latency, COPY_LATENCY, VECTOR_LATENCY};
+use isa::timing::Datapath;
 use serde_json::{json, Value};
 
 use crate::ast::Module;
 use crate::blocks::chip::trace_bundles;
 use crate::ctx::Ctx;
 use crate::host_map::{
-    Reg, Region, CMD_BANK_LO, CMD_REGION_LO, CMD_WRITE_BIT, READ_LATENCY, ROW_READ_LATENCY,
-    START_LATENCY,
+    row_command_layout, Reg, Region, RowCommand, READ_LATENCY, ROW_READ_LATENCY, START_LATENCY,
 };
 
 pub const FILE_NAME: &str = "metronome.json";
@@ -45,21 +44,21 @@ pub fn descriptor(ctx: &Ctx, top: &str, modules: &[Module], fault: Option<crate:
         .iter()
         .map(|r| (format!("{r:?}"), json!(*r as u32)))
         .collect();
-    let regions: serde_json::Map<String, Value> = [
-        Region::Sram,
-        Region::Acc,
-        Region::Lut,
-        Region::Param,
-        Region::Imem,
-    ]
-    .iter()
-    .map(|r| (format!("{r:?}"), json!(*r as u32)))
-    .collect();
+    let cmd = row_command_layout();
+    let regions: serde_json::Map<String, Value> = Region::ALL
+        .iter()
+        .map(|r| (format!("{r:?}"), json!(*r as u32)))
+        .collect();
     let trace: Vec<Value> = trace_bundles(ctx)
         .iter()
         .flat_map(|b| b.0.iter())
         .map(|s| json!({ "port": format!("trace_{}_o", s.name), "bits": s.width }))
         .collect();
+    let mut latencies: serde_json::Map<String, Value> = Datapath::ALL
+        .iter()
+        .map(|d| (d.name().to_string(), json!(d.latency(&ctx.cfg))))
+        .collect();
+    latencies.insert("link".into(), json!(ctx.cfg.system.link_latency));
     let value = json!({
         "format": "metronome-rtl-descriptor",
         "format_version": FORMAT_VERSION,
@@ -83,20 +82,14 @@ pub fn descriptor(ctx: &Ctx, top: &str, modules: &[Module], fault: Option<crate:
             "registers": registers,
             "regions": regions,
             "row_command": {
-                "row_lo": 0, "bank_lo": CMD_BANK_LO, "region_lo": CMD_REGION_LO,
-                "write_bit": CMD_WRITE_BIT,
+                "row_lo": cmd.lo(RowCommand::Row), "bank_lo": cmd.lo(RowCommand::Bank),
+                "region_lo": cmd.lo(RowCommand::Region), "write_bit": cmd.lo(RowCommand::Write),
             },
             "read_latency": READ_LATENCY,
             "row_read_latency": ROW_READ_LATENCY,
             "start_latency": START_LATENCY,
         },
-        "latencies": {
-            "vector": VECTOR_LATENCY,
-            "copy": COPY_LATENCY,
-            "mma": mma_latency(ctx.n),
-            "ldw_row_to_shadow": 1,
-            "link": ctx.cfg.system.link_latency,
-        },
+        "latencies": latencies,
         "trace": trace,
     });
     let mut text = serde_json::to_string_pretty(&value).expect("json serializes");

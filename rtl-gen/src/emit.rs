@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use crate::ast::{Dir, Expr, Instance, Item, Module, NetKind, Stmt, UnOp};
+use crate::ast::{int, Dir, Expr, Instance, Item, Module, NetKind, Stmt, UnOp};
 
 /// Prints one module; `header` lines are printed first as `//` comments.
 pub fn module(m: &Module, header: &[String]) -> String {
@@ -174,8 +174,12 @@ impl Printer {
                 self.block(body, "=");
                 self.line("end");
             }
-            Item::LocalParam(name, value) => {
-                let mut l = self.start(&format!("localparam integer {name} = "));
+            Item::LocalParam(name, width, value) => {
+                let kind = match width {
+                    None => "integer ".to_string(),
+                    Some(w) => range_prefix(&int(*w as i64)),
+                };
+                let mut l = self.start(&format!("localparam {kind}{name} = "));
                 l.expr(value, true, self.indent_cols(), 1);
                 l.push(";");
                 self.put(l);

@@ -15,7 +15,7 @@
 //! A start or a row command takes effect the cycle after it is written, so commands act in the
 //! order they are written: the program's cycle 0 is [`START_LATENCY`] cycles after the start
 //! write. A row command word is `row` (bits 0-15), `bank` or table (16-23), [`Region`] (24-26)
-//! and `write` (bit 31). A write command stores the staging row into the memory in the next
+//! and `write` (bit 31): [`RowCommand`]. A write command stores the staging row into the memory in the next
 //! cycle; a read command's row is in the staging row [`ROW_READ_LATENCY`] cycles after the
 //! command (status bit 2 clears then). Staging words by region:
 //! - SRAM and accumulators: word `l` is lane `l` as int32 (SRAM writes saturate to int8).
@@ -24,6 +24,70 @@
 //!   then zero point, act_min, act_max.
 //! - Instruction memory (write only), word `row`: the instruction, least significant word
 //!   first.
+
+use crate::packed::{fields, Packed};
+
+fields! {
+    /// The fields of a requantization parameter entry, most significant first as the
+    /// parameter memory packs them (bias lowest). The host stages them the other way round:
+    /// see [`param_stage_words`].
+    pub enum ParamField {
+        ActMax = "act_max",
+        ActMin = "act_min",
+        ZeroPoint = "zero_point",
+        Shift = "shift",
+        Multiplier = "multiplier",
+        Bias = "bias",
+    }
+}
+
+/// A parameter shift (`-31..=30`) is stored in 6 bits.
+pub const PARAM_SHIFT_BITS: u32 = 6;
+
+impl ParamField {
+    /// Whether the field has one value per lane (else one for the whole entry).
+    pub fn per_lane(self) -> bool {
+        match self {
+            ParamField::Bias | ParamField::Multiplier | ParamField::Shift => true,
+            ParamField::ZeroPoint | ParamField::ActMin | ParamField::ActMax => false,
+        }
+    }
+
+    /// Bits of one value of the field in the parameter memory.
+    pub fn value_bits(self) -> u32 {
+        match self {
+            ParamField::Shift => PARAM_SHIFT_BITS,
+            ParamField::Bias
+            | ParamField::Multiplier
+            | ParamField::ZeroPoint
+            | ParamField::ActMin
+            | ParamField::ActMax => 32,
+        }
+    }
+
+    /// Bits of the field in an entry of `n` lanes.
+    pub fn bits(self, n: u32) -> u32 {
+        if self.per_lane() {
+            n * self.value_bits()
+        } else {
+            self.value_bits()
+        }
+    }
+}
+
+/// The staging words of a parameter entry of `n` lanes, in order: each field and lane (0
+/// for shared fields), least significant field first, as int32 words.
+pub fn param_stage_words(n: u32) -> Vec<(ParamField, u32)> {
+    use crate::packed::Fields;
+    ParamField::ALL
+        .iter()
+        .rev()
+        .flat_map(|f| {
+            let lanes = if f.per_lane() { n } else { 1 };
+            (0..lanes).map(move |l| (*f, l))
+        })
+        .collect()
+}
 
 /// The host registers, by word address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +102,18 @@ pub enum Reg {
 }
 
 impl Reg {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reg::Control => "control",
+            Reg::CycleLow => "cycle_low",
+            Reg::CycleHigh => "cycle_high",
+            Reg::RowCommand => "row_command",
+            Reg::HashLow => "hash_low",
+            Reg::HashHigh => "hash_high",
+            Reg::Shape => "shape",
+        }
+    }
+
     pub const ALL: [Reg; 7] = [
         Reg::Control,
         Reg::CycleLow,
@@ -59,10 +135,84 @@ pub enum Region {
     Imem = 4,
 }
 
-/// Status bits of the control register.
-pub const STATUS_RUNNING: u32 = 1;
-pub const STATUS_HALTED: u32 = 2;
-pub const STATUS_BUSY: u32 = 4;
+fields! {
+    /// The control register as read: the status.
+    pub enum Status {
+        Reserved = "reserved",
+        /// A row command is being carried out.
+        Busy = "busy",
+        Halted = "halted",
+        Running = "running",
+    }
+}
+
+/// The status word's layout.
+pub(crate) fn status_layout() -> Packed<Status> {
+    Packed::new("Status", |f| match f {
+        Status::Reserved => 29,
+        Status::Busy | Status::Halted | Status::Running => 1,
+    })
+}
+
+fields! {
+    /// A row command word.
+    pub enum RowCommand {
+        Write = "write",
+        Reserved = "reserved",
+        Region = "region",
+        /// The bank, or the lookup table.
+        Bank = "bank",
+        Row = "row",
+    }
+}
+
+/// The row command word's layout.
+pub(crate) fn row_command_layout() -> Packed<RowCommand> {
+    Packed::new("Cmd", |f| match f {
+        RowCommand::Write => 1,
+        RowCommand::Reserved => 4,
+        RowCommand::Region => 3,
+        RowCommand::Bank => 8,
+        RowCommand::Row => 16,
+    })
+}
+
+fields! {
+    /// The shape register.
+    pub enum Shape {
+        StageWords = "stage_words",
+        SramBanks = "sram_banks",
+        Lanes = "lanes",
+    }
+}
+
+/// The shape register's layout.
+pub(crate) fn shape_layout() -> Packed<Shape> {
+    Packed::new("Shape", |f| match f {
+        Shape::StageWords => 16,
+        Shape::SramBanks | Shape::Lanes => 8,
+    })
+}
+
+impl Region {
+    pub const ALL: [Region; 5] = [
+        Region::Sram,
+        Region::Acc,
+        Region::Lut,
+        Region::Param,
+        Region::Imem,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Region::Sram => "sram",
+            Region::Acc => "acc",
+            Region::Lut => "lut",
+            Region::Param => "param",
+            Region::Imem => "imem",
+        }
+    }
+}
 
 /// Cycles from the start write to the program's cycle 0.
 pub const START_LATENCY: u32 = 2;
@@ -71,14 +221,21 @@ pub const ROW_READ_LATENCY: u32 = 2;
 /// Cycles from a register read request to its data on `host_rdata_o`.
 pub const READ_LATENCY: u32 = 1;
 
-pub const CMD_BANK_LO: u32 = 16;
-pub const CMD_REGION_LO: u32 = 24;
-pub const CMD_WRITE_BIT: u32 = 31;
-
-/// A row command word.
+/// A row command word (`bank` and `row` are cut to their fields).
 pub fn row_command(region: Region, bank: u32, row: u32, write: bool) -> u32 {
-    (row & 0xffff)
-        | (bank & 0xff) << CMD_BANK_LO
-        | (region as u32) << CMD_REGION_LO
-        | u32::from(write) << CMD_WRITE_BIT
+    row_command_layout().value(|f| match f {
+        RowCommand::Write => u64::from(write),
+        RowCommand::Reserved => 0,
+        RowCommand::Region => region as u64,
+        RowCommand::Bank => bank as u64,
+        RowCommand::Row => row as u64,
+    }) as u32
+}
+
+/// Whether a status word says the chip is running, has halted, or is busy with a row
+/// command.
+pub fn status(word: u32) -> (bool, bool, bool) {
+    let layout = status_layout();
+    let bit = |f| word >> layout.lo(f) & 1 == 1;
+    (bit(Status::Running), bit(Status::Halted), bit(Status::Busy))
 }

@@ -25,6 +25,8 @@ pub mod descriptor;
 pub mod emit;
 mod hier;
 pub mod host_map;
+mod packed;
+mod pipeline;
 pub mod yosys;
 
 pub use blocks::bus::{MemPort, Reach};
@@ -55,25 +57,30 @@ pub enum GenError {
     },
 }
 
-/// A deliberate bug the generator can plant, to prove that the co-simulation catches bugs.
+/// A deliberate bug the generator can plant, to prove that its checks catch bugs: the
+/// co-simulation, or the generator's own structural check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// `VOP add` results have bit 0 of lane 1 flipped.
+    /// `VOP add` results have bit 0 of lane 1 flipped (the co-simulation catches it).
     VopAddBitFlip,
+    /// The vector pipeline is built one stage short of `isa::timing` (generation fails).
+    ShortVectorPipeline,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 1] = [Fault::VopAddBitFlip];
+    pub const ALL: [Fault; 2] = [Fault::VopAddBitFlip, Fault::ShortVectorPipeline];
 
     pub fn name(self) -> &'static str {
         match self {
             Fault::VopAddBitFlip => "vop-add-bit-flip",
+            Fault::ShortVectorPipeline => "short-vector-pipeline",
         }
     }
 
     pub fn describe(self) -> &'static str {
         match self {
             Fault::VopAddBitFlip => "VOP add results have bit 0 of lane 1 flipped",
+            Fault::ShortVectorPipeline => "the vector pipeline is one stage short",
         }
     }
 }
@@ -130,7 +137,8 @@ pub fn elaborate(cfg: &HwConfig, fault: Option<Fault>) -> Result<Vec<Module>, Ge
     } else {
         modules.push(chip);
     }
-    let problems = check::check(&modules);
+    let mut problems = check::check(&modules);
+    problems.extend(check::latencies(&modules, cfg));
     if !problems.is_empty() {
         return Err(GenError::Check(problems));
     }
@@ -194,10 +202,11 @@ impl Design {
         chip::traced_writes(&Ctx::new(&self.config))
     }
 
-    /// The units whose completions the trace reports (`trace_<unit>_retire_o`; a transfer's
-    /// also names its source chip in `trace_xfer_retire_chip_o`).
-    pub fn retire_units(&self) -> Vec<&'static str> {
-        chip::retire_units(&Ctx::new(&self.config))
+    /// The units whose completions the trace reports (`trace_<unit>_retire_o`, named by
+    /// [`isa::Unit::ident`]; the router's also names the transfer's source chip in
+    /// `trace_router_retire_chip_o`).
+    pub fn units(&self) -> Vec<isa::Unit> {
+        chip::units(&Ctx::new(&self.config))
     }
 
     /// The Verilog files, leaves first (the order a tool reads them in).

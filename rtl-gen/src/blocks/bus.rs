@@ -4,6 +4,8 @@
 //! A signal `x` is the port `x_o` on the side that drives it and `x_i` on the other, and the
 //! wire `x` in the parent.
 
+use isa::ops::Unit;
+
 use crate::ast::*;
 use crate::ctx::Ctx;
 
@@ -166,12 +168,32 @@ pub fn drive_read(m: &mut Module, port: &MemPort, stream: super::prims::Stream) 
     stream.last
 }
 
-/// A unit's completion report: `retire` in the cycle its instruction completes, with the
-/// instruction's index.
-pub fn retire_bundle(unit: &str, ctx: &Ctx) -> Bundle {
-    Bundle::default()
-        .fwd(format!("{unit}_retire"), 1)
-        .fwd(format!("{unit}_retire_pc"), ctx.pc_bits)
+/// A unit's completion report: `<unit>_retire` in the cycle its instruction completes, with
+/// the instruction's index; the router's also names the chip the transfer ran on.
+pub fn retire_bundle(unit: Unit, ctx: &Ctx) -> Bundle {
+    let name = unit.ident();
+    let b = Bundle::default()
+        .fwd(format!("{name}_retire"), 1)
+        .fwd(format!("{name}_retire_pc"), ctx.pc_bits);
+    match unit {
+        Unit::Router => b.fwd(format!("{name}_retire_chip"), ctx.chip_bits),
+        Unit::Sequencer
+        | Unit::MxuLoad
+        | Unit::MxuArray
+        | Unit::Vector
+        | Unit::Permute
+        | Unit::Memory => b,
+    }
+}
+
+/// The unit's completion strobe output.
+pub fn retire(unit: Unit) -> Expr {
+    id(format!("{}_retire_o", unit.ident()))
+}
+
+/// The unit's completed-instruction index output.
+pub fn retire_pc(unit: Unit) -> Expr {
+    id(format!("{}_retire_pc_o", unit.ident()))
 }
 
 /// `wire unused_<what> = ^{bits}`: consumes bits a module receives but does not need (the

@@ -1,14 +1,13 @@
 //! The tops: `mtn_chip` joins the blocks; `mtn_system` wires chips by the topology.
 
-use isa::ops::Opcode;
+use isa::ops::Unit;
 
 use super::bus::{retire_bundle, sink, Bundle, MemPort};
 use super::host::{imem_bundle, pins_bundle, HOST_READ, HOST_WRITE};
 use super::router::{
-    link_bundle, packet_bits, route_entry_bits, strap_bundle, xfer_retire_bundle, NET_WRITE,
-    XFER_READ,
+    link_bundle, packet_bits, route_entry_bits, strap_bundle, NET_WRITE, XFER_READ,
 };
-use super::seq::{issue_bundle, op_bundle, unit_ops};
+use super::seq::{issue_bundle, op_bundle, ops_of, unit_ops};
 use super::tables::host_tables_bundle;
 use super::vector::tables_bundle;
 use super::{mxu, permute, vector};
@@ -36,23 +35,19 @@ pub fn traced_writes(ctx: &Ctx) -> Vec<MemPort> {
         .collect()
 }
 
-/// The units whose completions the trace reports (`trace_<unit>_retire_o`), in port order.
-pub fn retire_units(ctx: &Ctx) -> Vec<&'static str> {
-    let mut units = vec!["ctl", "ldw", "mma", "vec", "perm", "mov"];
-    if ctx.multi_chip() {
-        units.push("xfer");
-    }
-    units
+/// The units a chip of `ctx` has: every unit of the ISA, the router only in a system.
+pub fn units(ctx: &Ctx) -> Vec<Unit> {
+    Unit::ALL
+        .into_iter()
+        .filter(|u| *u != Unit::Router || ctx.multi_chip())
+        .collect()
 }
 
 /// The completion reports of every unit.
 fn retire_bundles(ctx: &Ctx) -> Vec<Bundle> {
-    retire_units(ctx)
+    units(ctx)
         .into_iter()
-        .map(|unit| match unit {
-            "xfer" => xfer_retire_bundle(ctx),
-            unit => retire_bundle(unit, ctx),
-        })
+        .map(|unit| retire_bundle(unit, ctx))
         .collect()
 }
 
@@ -120,10 +115,13 @@ pub fn chip(ctx: &Ctx) -> Module {
         b.wires(&mut m);
     }
 
-    let ops = |inst: Instance, which: &[Opcode]| {
-        which
+    // A block takes the decoded fields of the ops its units run, and reports their
+    // completions.
+    let ops = |inst: Instance, units: &[Unit]| {
+        let inst = ops_of(units).fold(inst, |i, op| op_bundle(ctx, op).connect(i, false));
+        units
             .iter()
-            .fold(inst, |i, op| op_bundle(ctx, *op).connect(i, false))
+            .fold(inst, |i, unit| retire_bundle(*unit, ctx).connect(i, true))
     };
     let with_ports = |inst: Instance, which: &[MemPort]| {
         which
@@ -142,47 +140,39 @@ pub fn chip(ctx: &Ctx) -> Module {
         .conn("cycle_o", id("cycle"))
         .conn("issue_o", id("issue"));
     seq = issue.connect(seq, true);
-    seq = retire_bundle("ctl", ctx).connect(seq, true);
+    seq = retire_bundle(Unit::Sequencer, ctx).connect(seq, true);
     for op in unit_ops() {
         seq = op_bundle(ctx, op).connect(seq, true);
     }
     m.instance(seq);
 
     let mut mxu_inst = issue.connect(Instance::new("mtn_mxu", "u_mxu").clocked(), false);
-    mxu_inst = ops(mxu_inst, &[Opcode::Ldw, Opcode::Mma]);
-    mxu_inst = with_ports(mxu_inst, &mxu::mem_ports());
-    mxu_inst = retire_bundle("ldw", ctx).connect(mxu_inst, true);
-    m.instance(retire_bundle("mma", ctx).connect(mxu_inst, true));
+    mxu_inst = ops(mxu_inst, &[Unit::MxuLoad, Unit::MxuArray]);
+    m.instance(with_ports(mxu_inst, &mxu::mem_ports()));
 
     let mut vec_inst = issue.connect(Instance::new("mtn_vector", "u_vector").clocked(), false);
-    vec_inst = ops(
-        vec_inst,
-        &[Opcode::Rq, Opcode::Vop, Opcode::Lut, Opcode::Red],
-    );
+    vec_inst = ops(vec_inst, &[Unit::Vector]);
     vec_inst = with_ports(vec_inst, &vector::mem_ports());
-    vec_inst = tables_bundle(ctx).connect(vec_inst, false);
-    m.instance(retire_bundle("vec", ctx).connect(vec_inst, true));
+    m.instance(tables_bundle(ctx).connect(vec_inst, false));
 
     let mut perm = issue.connect(Instance::new("mtn_permute", "u_permute").clocked(), false);
-    perm = ops(perm, &[Opcode::Perm]);
-    perm = with_ports(perm, &permute::perm_ports());
-    m.instance(retire_bundle("perm", ctx).connect(perm, true));
+    perm = ops(perm, &[Unit::Permute]);
+    m.instance(with_ports(perm, &permute::perm_ports()));
 
     let mut mov = issue.connect(Instance::new("mtn_move", "u_move").clocked(), false);
-    mov = ops(mov, &[Opcode::Mov]);
-    mov = with_ports(mov, &permute::move_ports());
-    m.instance(retire_bundle("mov", ctx).connect(mov, true));
+    mov = ops(mov, &[Unit::Memory]);
+    m.instance(with_ports(mov, &permute::move_ports()));
 
     if multi {
         let mut r = issue.connect(Instance::new("mtn_router", "u_router").clocked(), false);
         r = strap_bundle(ctx).pass_through(r, false);
-        r = ops(r, &[Opcode::Xfer]);
+        r = ops(r, &[Unit::Router]);
         r = with_ports(r, &[XFER_READ, NET_WRITE]);
-        r = xfer_retire_bundle(ctx).connect(r, true);
         m.instance(link_bundle(ctx).pass_through(r, true));
     } else {
-        m.comment("A single chip has no router: XFER never issues.");
-        sink(&mut m, "xfer", op_bundle(ctx, Opcode::Xfer).all_wires());
+        m.comment("A single chip has no router: its ops never issue.");
+        let unused = ops_of(&[Unit::Router]).flat_map(|op| op_bundle(ctx, op).all_wires());
+        sink(&mut m, "router", unused.collect());
     }
 
     let mem = ports.iter().fold(

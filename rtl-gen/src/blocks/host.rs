@@ -4,8 +4,12 @@
 use super::bus::{Bundle, MemPort, Reach};
 use super::tables::host_tables_bundle;
 use crate::ast::*;
-use crate::ctx::{param_entry_bits, Ctx, PARAM_SHIFT_BITS};
-use crate::host_map::{Reg, Region, CMD_BANK_LO, CMD_REGION_LO, CMD_WRITE_BIT};
+use crate::ctx::{param_layout, Ctx};
+use crate::host_map::{
+    param_stage_words, row_command_layout, shape_layout, status_layout, ParamField, Reg, Region,
+    RowCommand, Shape, Status,
+};
+use crate::packed::Enum;
 
 pub const HOST_READ: MemPort = MemPort::read("host", Reach::Any, 32);
 pub const HOST_WRITE: MemPort = MemPort::write("host", Reach::Any, 32);
@@ -60,12 +64,12 @@ pub fn host(ctx: &Ctx) -> Module {
     // Registers are decoded on every address bit, so nothing aliases them.
     let low = addr.clone().bits(idx_bits - 1, 0);
     let stage_idx = low.clone();
-    let reg_is = |r: Reg| {
-        is_stage
-            .clone()
-            .lnot()
-            .land(low.clone().eq(lit(idx_bits, r as u64)))
-    };
+    let regs = Enum::new(
+        "REG",
+        idx_bits,
+        Reg::ALL.iter().map(|r| (*r, r.name(), *r as u64)),
+    );
+    let reg_is = |r: Reg| is_stage.clone().lnot().land(low.clone().eq(regs.of(r)));
     let write = req.clone().land(we.clone());
     let running = id("running_i");
 
@@ -87,47 +91,45 @@ pub fn host(ctx: &Ctx) -> Module {
         .land(running.clone().lnot());
     m.assign(cv_d, take.clone());
     m.assign(cmd_d, mux(take, id("host_wdata_i"), cmd_q.clone()));
-    let cmd_write = cmd_q.clone().bit(CMD_WRITE_BIT).land(cv_q.clone());
-    let cmd_read = cmd_q.clone().bit(CMD_WRITE_BIT).lnot().land(cv_q.clone());
-    let region = m.wire("region", 3);
-    m.assign(
-        region.clone(),
-        cmd_q.clone().bits(CMD_REGION_LO + 2, CMD_REGION_LO),
+    let cmd = row_command_layout();
+    let is_write = cmd.get(&cmd_q, RowCommand::Write);
+    let cmd_write = is_write.clone().land(cv_q.clone());
+    let cmd_read = is_write.lnot().land(cv_q.clone());
+    let region = m.wire("region", cmd.width(RowCommand::Region));
+    m.assign(region.clone(), cmd.get(&cmd_q, RowCommand::Region));
+    // The low bits of the command's bank (or table) and row.
+    let bank = |bits: u32| cmd.low(&cmd_q, RowCommand::Bank, bits);
+    let row = |bits: u32| cmd.low(&cmd_q, RowCommand::Row, bits);
+    let region_width = cmd.width(RowCommand::Region);
+    let regions = Enum::new(
+        "REGION",
+        region_width,
+        Region::ALL.iter().map(|r| (*r, r.name(), *r as u64)),
     );
-    let bank = cmd_q.clone().bits(CMD_BANK_LO + 7, CMD_BANK_LO);
-    let row = cmd_q.clone().bits(15, 0);
-    let region_is = |r: Region| region.clone().eq(lit(3, r as u64));
+    let region_is = |r: Region| region.clone().eq(regions.of(r));
     let mem_region = region_is(Region::Sram) | region_is(Region::Acc);
 
     m.comment("The staging row, 32-bit words.");
     let sb = 32 * s;
     let (stage_d, stage_q) = m.flop("stage", sb, false);
     let (rdp_d, rdp_q) = m.flop("read_pending", 1, true);
-    let (rdr_d, rdr_q) = m.flop("read_region", 3, true);
+    let (rdr_d, rdr_q) = m.flop("read_region", region_width, true);
     m.assign(rdp_d, cmd_read.clone());
     m.assign(rdr_d, mux(cmd_read.clone(), region.clone(), rdr_q.clone()));
-    let rdr_is = |r: Region| rdr_q.clone().eq(lit(3, r as u64));
+    let rdr_is = |r: Region| rdr_q.clone().eq(regions.of(r));
 
-    // What a finished read puts in the staging row, by region.
-    let pb = param_entry_bits(n);
+    // What a finished read puts in the staging row, by region: a parameter entry is staged
+    // one int32 word per value.
+    let entry = param_layout(n);
     let pdata = id("param_host_rdata_i");
-    let mut param_words = Vec::new();
-    for l in 0..n {
-        param_words.push(pdata.clone().part(int((32 * l) as i64), 32));
-    }
-    for l in 0..n {
-        param_words.push(pdata.clone().part(int((32 * (n + l)) as i64), 32));
-    }
-    for l in 0..n {
-        let shift = pdata.clone().part(
-            int((64 * n + PARAM_SHIFT_BITS * l) as i64),
-            PARAM_SHIFT_BITS,
-        );
-        param_words.push(super::mxu::sext(shift, PARAM_SHIFT_BITS, 32));
-    }
-    for k in 0..3 {
-        param_words.push(pdata.clone().part(int((pb - 96 + 32 * k) as i64), 32));
-    }
+    let param_words: Vec<Expr> = param_stage_words(n)
+        .into_iter()
+        .map(|(field, lane)| {
+            let bits = field.value_bits();
+            let value = entry.element(&pdata, field, int(lane as i64), bits);
+            super::mxu::sext(value, bits, 32)
+        })
+        .collect();
     let staged = |words: Vec<Expr>| -> Expr {
         let used = words.len() as u32;
         let mut parts: Vec<Expr> = words.into_iter().rev().collect();
@@ -176,8 +178,8 @@ pub fn host(ctx: &Ctx) -> Module {
     m.assign(id("host_wr_en_o"), cmd_write.clone().land(mem_region));
     for p in ["host_rd", "host_wr"] {
         m.assign(id(format!("{p}_acc_o")), region_is(Region::Acc));
-        m.assign(id(format!("{p}_bank_o")), bank.clone().bits(bbits - 1, 0));
-        m.assign(id(format!("{p}_row_o")), row.clone().bits(rb - 1, 0));
+        m.assign(id(format!("{p}_bank_o")), bank(bbits));
+        m.assign(id(format!("{p}_row_o")), row(rb));
     }
     m.assign(id("host_wr_data_o"), stage_q.clone().bits(32 * n - 1, 0));
 
@@ -190,10 +192,7 @@ pub fn host(ctx: &Ctx) -> Module {
         id("lut_host_re_o"),
         cmd_read.clone().land(region_is(Region::Lut)),
     );
-    m.assign(
-        id("lut_host_addr_o"),
-        cat(vec![bank.clone().bits(tb - 1, 0), row.clone().bits(7, 0)]),
-    );
+    m.assign(id("lut_host_addr_o"), cat(vec![bank(tb), row(8)]));
     m.assign(id("lut_host_wdata_o"), stage_q.clone().bits(31, 0));
     m.assign(
         id("param_host_we_o"),
@@ -203,24 +202,28 @@ pub fn host(ctx: &Ctx) -> Module {
         id("param_host_re_o"),
         cmd_read.land(region_is(Region::Param)),
     );
+    m.assign(id("param_host_addr_o"), row(ctx.param_addr_bits));
+    // The entry from its staging words, each value cut to its width in the entry.
+    let stage_words = param_stage_words(n);
+    let word_of = |field: ParamField, lane: u32| {
+        let w = stage_words
+            .iter()
+            .position(|x| *x == (field, lane))
+            .expect("every value of the entry is staged") as u32;
+        stage_q
+            .clone()
+            .part(int((32 * w) as i64), field.value_bits())
+    };
     m.assign(
-        id("param_host_addr_o"),
-        row.clone().bits(ctx.param_addr_bits - 1, 0),
+        id("param_host_wdata_o"),
+        entry.pack(|field| {
+            let lanes = if field.per_lane() { n } else { 1 };
+            cat((0..lanes).rev().map(|l| word_of(field, l)).collect())
+        }),
     );
-    // The entry packs bias, multiplier, 6-bit shifts, then zero point, act_min, act_max.
-    let word = |w: u32| stage_q.clone().part(int((32 * w) as i64), 32);
-    let mut packed: Vec<Expr> = (0..3).rev().map(|k| word(3 * n + k)).collect();
-    for l in (0..n).rev() {
-        packed.push(
-            stage_q
-                .clone()
-                .part(int((32 * (2 * n + l)) as i64), PARAM_SHIFT_BITS),
-        );
-    }
-    packed.push(stage_q.clone().bits(64 * n - 1, 0));
-    m.assign(id("param_host_wdata_o"), cat(packed));
+    entry.declare(&mut m, "A parameter entry");
     m.assign(id("imem_we_o"), cmd_write.land(region_is(Region::Imem)));
-    m.assign(id("imem_addr_o"), row.clone().bits(ctx.pc_bits - 1, 0));
+    m.assign(id("imem_addr_o"), row(ctx.pc_bits));
     m.assign(
         id("imem_wdata_o"),
         stage_q.clone().bits(ctx.word_bits - 1, 0),
@@ -228,12 +231,12 @@ pub fn host(ctx: &Ctx) -> Module {
 
     m.comment("Register reads, registered: the data is there the cycle after the request.");
     let hash = ctx.cfg.hash().0;
-    let status = cat(vec![
-        zero(29),
-        cv_q.clone() | rdp_q.clone(),
-        id("halted_i"),
-        running,
-    ]);
+    let status = status_layout().pack(|f| match f {
+        Status::Reserved => zero(29),
+        Status::Busy => cv_q.clone() | rdp_q.clone(),
+        Status::Halted => id("halted_i"),
+        Status::Running => running.clone(),
+    });
     let stage_word = m.wire("stage_word", 32);
     let word_at = stage_q
         .clone()
@@ -256,19 +259,18 @@ pub fn host(ctx: &Ctx) -> Module {
             Reg::HashHigh => lit(32, hash >> 32),
             Reg::Shape => lit(
                 32,
-                (n as u64) | (ctx.cfg.chip.sram_banks as u64) << 8 | (s as u64) << 16,
+                shape_layout().value(|f| match f {
+                    Shape::StageWords => s as u64,
+                    Shape::SramBanks => ctx.cfg.chip.sram_banks as u64,
+                    Shape::Lanes => n as u64,
+                }),
             ),
         }
     };
     let (rd_d, rd_q) = m.flop("rdata", 32, false);
     let arms = Reg::ALL
         .iter()
-        .map(|r| {
-            (
-                vec![lit(idx_bits, *r as u64)],
-                vec![set(rd_d.clone(), reg_value(*r))],
-            )
-        })
+        .map(|r| (vec![regs.of(*r)], vec![set(rd_d.clone(), reg_value(*r))]))
         .collect();
     m.comb(vec![
         set(rd_d.clone(), rd_q.clone()),
@@ -283,5 +285,9 @@ pub fn host(ctx: &Ctx) -> Module {
     ]);
     m.assign(id("host_rdata_o"), rd_q);
 
+    cmd.declare(&mut m, "The row command");
+    status_layout().declare(&mut m, "The status");
+    regions.declare(&mut m, "Row command regions.");
+    regs.declare(&mut m, "Register word addresses.");
     m
 }

@@ -8,14 +8,16 @@
 //! cycle `t + i + 2N`, the write (the accumulate read is one cycle earlier). `LDW` reads
 //! weight row `k` at `t + k` and writes shadow row `k` at `t + k + 1`.
 
-use isa::ops::Opcode;
-use isa::timing::mma_latency;
+use isa::ops::{Opcode, Unit};
+use isa::timing::Datapath;
 
-use super::bus::{drive_read, retire_bundle, sink, MemPort, Reach};
+use super::bus::{drive_read, retire, retire_bundle, retire_pc, sink, MemPort, Reach};
 use super::prims::{add_stream, StreamSpec};
-use super::seq::{issue_bundle, op_bundle};
+use super::seq::{decoded, issue_bundle, issued, op_bundle, operand, ops_of};
 use crate::ast::*;
 use crate::ctx::Ctx;
+use crate::packed::{fields, Packed};
+use crate::pipeline::Pipeline;
 
 pub const LDW_READ: MemPort = MemPort::read("ldw", Reach::Sram, 8);
 pub const MMA_READ: MemPort = MemPort::read("mma", Reach::Sram, 8);
@@ -181,16 +183,42 @@ pub fn array(ctx: &Ctx) -> Module {
     m
 }
 
-/// The per-row control the `MMA` pipeline carries to its write: valid, last, accumulate,
-/// pc, bank, row.
-fn mma_ctl_bits(ctx: &Ctx) -> u32 {
-    3 + ctx.pc_bits + ctx.bank_bits + ctx.row_bits
+fields! {
+    /// What `LDW`'s stage 1 holds for the weight row whose data is arriving.
+    enum LoadCtl {
+        Valid = "valid",
+        Last = "last",
+        K = "k",
+        Pc = "pc",
+    }
+}
+
+fields! {
+    /// What `MMA`'s destination stream holds for the whole op.
+    enum MmaTag {
+        Accumulate = "accumulate",
+        Pc = "pc",
+        Bank = "bank",
+    }
+}
+
+fields! {
+    /// What `MMA`'s pipeline carries for each row, from the read to the write.
+    enum MmaCtl {
+        Valid = "valid",
+        Last = "last",
+        Accumulate = "accumulate",
+        Pc = "pc",
+        Bank = "bank",
+        Row = "row",
+    }
 }
 
 /// `mtn_mxu`: `LDW` and `MMA` around the array.
 pub fn mxu(ctx: &Ctx) -> Module {
     let n = ctx.n;
     let (rb, bb, pcb) = (ctx.row_bits, ctx.bank_bits, ctx.pc_bits);
+    let mma_latency = Datapath::Mma.latency(&ctx.cfg);
     let mut m = Module::clocked(
         "mtn_mxu",
         &[
@@ -199,27 +227,30 @@ pub fn mxu(ctx: &Ctx) -> Module {
         ],
     );
     issue_bundle(ctx).ports(&mut m, false);
-    op_bundle(ctx, Opcode::Ldw).ports(&mut m, false);
-    op_bundle(ctx, Opcode::Mma).ports(&mut m, false);
+    let units = [Unit::MxuLoad, Unit::MxuArray];
+    for op in ops_of(&units) {
+        op_bundle(ctx, op).ports(&mut m, false);
+    }
     for port in mem_ports() {
         port.bundle(ctx).ports(&mut m, true);
     }
-    retire_bundle("ldw", ctx).ports(&mut m, true);
-    retire_bundle("mma", ctx).ports(&mut m, true);
+    for unit in units {
+        retire_bundle(unit, ctx).ports(&mut m, true);
+    }
 
-    // LDW: rows k = 0..N-1 at t + k; shadow row k written when its data arrives.
     m.comment("LDW: weight row k is read at t + k and loaded into shadow row k at t + k + 1.");
+    let src = operand(ctx, Opcode::Ldw, "src");
     let ldw = add_stream(
         &mut m,
         "ldw",
         rb,
         StreamSpec {
-            start: id("ldw_issue_i"),
-            base: id("ldw_src_row_i"),
-            step: id("ldw_src_step_i"),
+            start: issued(Opcode::Ldw),
+            base: src.row,
+            step: src.step,
             count: lit(16, n as u64),
             count_bits: 16,
-            tag: cat(vec![id("issue_pc_i"), id("ldw_src_bank_i")]),
+            tag: cat(vec![id("issue_pc_i"), src.bank]),
             tag_bits: pcb + bb,
         },
     );
@@ -233,106 +264,132 @@ pub fn mxu(ctx: &Ctx) -> Module {
         kd,
         mux(
             ldw_valid.clone(),
-            mux(id("ldw_issue_i"), lit(lb, 1), kq.clone() + lit(lb, 1)),
+            mux(issued(Opcode::Ldw), lit(lb, 1), kq.clone() + lit(lb, 1)),
             kq.clone(),
         ),
     );
-    // Stage 1: the row index, last flag and pc of the row whose data is arriving.
-    let s1_bits = 2 + lb + pcb;
-    let (s1d, s1q) = m.flop("ldw_s1", s1_bits, true);
-    m.assign(
-        s1d,
-        cat(vec![
-            ldw_valid,
-            ldw_last,
-            mux(id("ldw_issue_i"), zero(lb), kq),
-            ldw_tag.bits(pcb + bb - 1, bb),
-        ]),
+    let load = Packed::new("Load", |f| match f {
+        LoadCtl::Valid | LoadCtl::Last => 1,
+        LoadCtl::K => lb,
+        LoadCtl::Pc => pcb,
+    });
+    let mut load_pipe = Pipeline::new(Datapath::WeightLoad);
+    let s1 = load_pipe.stage(
+        &mut m,
+        vec![(
+            "load",
+            load.bits(),
+            load.pack(|f| match f {
+                LoadCtl::Valid => ldw_valid.clone(),
+                LoadCtl::Last => ldw_last.clone(),
+                LoadCtl::K => mux(issued(Opcode::Ldw), zero(lb), kq.clone()),
+                LoadCtl::Pc => ldw_tag.clone().bits(pcb + bb - 1, bb),
+            }),
+        )],
     );
-    let s1_valid = s1q.clone().bit(s1_bits - 1);
-    let s1_last = s1q.clone().bit(s1_bits - 2);
-    let s1_k = s1q.clone().bits(pcb + lb - 1, pcb);
+    load_pipe.finish(&mut m);
+    let s1 = &s1[0];
+    let s1_valid = load.get(s1, LoadCtl::Valid);
     let shadow_we = m.wire("shadow_we", n);
     m.assign(
         shadow_we.clone(),
-        mux(s1_valid.clone(), lit(n, 1).shl(s1_k), zero(n)),
+        mux(
+            s1_valid.clone(),
+            lit(n, 1).shl(load.get(s1, LoadCtl::K)),
+            zero(n),
+        ),
     );
-    m.assign(id("ldw_retire_o"), s1_valid.land(s1_last));
-    m.assign(id("ldw_retire_pc_o"), s1q.bits(pcb - 1, 0));
+    m.assign(
+        retire(Unit::MxuLoad),
+        s1_valid.land(load.get(s1, LoadCtl::Last)),
+    );
+    m.assign(retire_pc(Unit::MxuLoad), load.get(s1, LoadCtl::Pc));
 
-    // MMA.
-    m.comment("MMA: input row i is read at t + i; its control rides a 2N-stage pipeline.");
+    m.comment(&format!(
+        "MMA: input row i is read at t + i; its control rides a {mma_latency}-stage pipeline."
+    ));
     let src = add_stream(
         &mut m,
         "mma_src",
         rb,
-        StreamSpec::operand("mma", "src", id("mma_src_bank_i"), bb),
+        StreamSpec::operand(
+            ctx,
+            Opcode::Mma,
+            "src",
+            decoded(ctx, Opcode::Mma, "src_bank"),
+            bb,
+        ),
     );
     let src_last = drive_read(&mut m, &MMA_READ, src);
+    let ctl = Packed::new("Ctl", |f| match f {
+        MmaCtl::Valid | MmaCtl::Last | MmaCtl::Accumulate => 1,
+        MmaCtl::Pc => pcb,
+        MmaCtl::Bank => bb,
+        MmaCtl::Row => rb,
+    });
+    let tag = Packed::new("Tag", |f| match f {
+        MmaTag::Accumulate => 1,
+        MmaTag::Pc => pcb,
+        MmaTag::Bank => bb,
+    });
     let dst = add_stream(
         &mut m,
         "mma_dst",
         rb,
         StreamSpec::operand(
-            "mma",
+            ctx,
+            Opcode::Mma,
             "dst",
-            cat(vec![
-                id("mma_accumulate_i"),
-                id("issue_pc_i"),
-                id("mma_dst_bank_i"),
-            ]),
-            1 + pcb + bb,
+            tag.pack(|f| match f {
+                MmaTag::Accumulate => decoded(ctx, Opcode::Mma, "accumulate"),
+                MmaTag::Pc => id("issue_pc_i"),
+                MmaTag::Bank => decoded(ctx, Opcode::Mma, "dst_bank"),
+            }),
+            tag.bits(),
         ),
     );
-    let (dst_valid, dst_row, dst_tag, dst_last) = (dst.valid, dst.row, dst.tag, dst.last);
-    let cb = mma_ctl_bits(ctx);
-    // {valid, last, accumulate, pc, bank, row}
-    let ctl0 = cat(vec![dst_valid, dst_last, dst_tag, dst_row]);
-    let ctl_read = m.wire("mma_ctl_read", cb);
-    let ctl_write = m.wire("mma_ctl_write", cb);
-    m.instance(
-        Instance::new("mtn_delay", "u_mma_ctl")
-            .param("Width", int(cb as i64))
-            .param("Depth", int(mma_latency(n) as i64 - 1))
-            .clocked()
-            .conn("d_i", ctl0)
-            .conn("q_o", ctl_read.clone()),
+    let ctl0 = ctl.pack(|f| match f {
+        MmaCtl::Valid => dst.valid.clone(),
+        MmaCtl::Last => dst.last.clone(),
+        MmaCtl::Accumulate => tag.get(&dst.tag, MmaTag::Accumulate),
+        MmaCtl::Pc => tag.get(&dst.tag, MmaTag::Pc),
+        MmaCtl::Bank => tag.get(&dst.tag, MmaTag::Bank),
+        MmaCtl::Row => dst.row.clone(),
+    });
+    let mut pipe = Pipeline::new(Datapath::Mma);
+    let ctl_read = pipe.delay(
+        &mut m,
+        mma_latency - 1,
+        vec![("mma_ctl_read", ctl.bits(), ctl0)],
     );
-    m.instance(
-        Instance::new("mtn_delay", "u_mma_ctl_write")
-            .param("Width", int(cb as i64))
-            .param("Depth", int(1))
-            .clocked()
-            .conn("d_i", ctl_read.clone())
-            .conn("q_o", ctl_write.clone()),
-    );
-    let field = |ctl: &Expr, what: &str| -> Expr {
-        let c = ctl.clone();
-        match what {
-            "valid" => c.bit(cb - 1),
-            "last" => c.bit(cb - 2),
-            "acc" => c.bit(cb - 3),
-            "pc" => c.bits(bb + rb + pcb - 1, bb + rb),
-            "bank" => c.bits(bb + rb - 1, rb),
-            _ => c.bits(rb - 1, 0),
-        }
-    };
+    let ctl_read = &ctl_read[0];
+    let ctl_write = pipe.stage(&mut m, vec![("mma_ctl", ctl.bits(), ctl_read.clone())]);
+    let ctl_write = &ctl_write[0];
+    pipe.finish(&mut m);
     m.comment("Accumulate: the old row is read one cycle before the write.");
     m.assign(
         id("mma_acc_rd_en_o"),
-        field(&ctl_read, "valid").land(field(&ctl_read, "acc")),
+        ctl.get(ctl_read, MmaCtl::Valid)
+            .land(ctl.get(ctl_read, MmaCtl::Accumulate)),
     );
-    m.assign(id("mma_acc_rd_bank_o"), field(&ctl_read, "bank"));
-    m.assign(id("mma_acc_rd_row_o"), field(&ctl_read, "row"));
+    m.assign(id("mma_acc_rd_bank_o"), ctl.get(ctl_read, MmaCtl::Bank));
+    m.assign(id("mma_acc_rd_row_o"), ctl.get(ctl_read, MmaCtl::Row));
     sink(
         &mut m,
         "mma_ctl_read",
-        vec![field(&ctl_read, "last"), field(&ctl_read, "pc"), src_last],
+        vec![
+            ctl.get(ctl_read, MmaCtl::Last),
+            ctl.get(ctl_read, MmaCtl::Pc),
+            src_last,
+        ],
     );
 
     m.comment("The swap flag travels with the first vector of an MMA ... swap.");
     let (swd, swq) = m.flop("mma_swap", 1, true);
-    m.assign(swd, id("mma_issue_i").land(id("mma_swap_i")));
+    m.assign(
+        swd,
+        issued(Opcode::Mma).land(decoded(ctx, Opcode::Mma, "swap")),
+    );
     let y = m.wire("y", 32 * n);
     m.instance(
         Instance::new("mtn_array", "u_array")
@@ -344,11 +401,15 @@ pub fn mxu(ctx: &Ctx) -> Module {
             .conn("y_o", y.clone()),
     );
 
-    m.comment("Write (or accumulate into) the destination row 2N cycles after the read.");
-    let acc_on = field(&ctl_write, "acc");
-    m.assign(id("mma_wr_en_o"), field(&ctl_write, "valid"));
-    m.assign(id("mma_wr_bank_o"), field(&ctl_write, "bank"));
-    m.assign(id("mma_wr_row_o"), field(&ctl_write, "row"));
+    m.comment(&format!(
+        "Write (or accumulate into) the destination row {mma_latency} cycles after the read."
+    ));
+    let valid = ctl.get(ctl_write, MmaCtl::Valid);
+    m.assign(id("mma_wr_en_o"), valid.clone());
+    m.assign(id("mma_wr_bank_o"), ctl.get(ctl_write, MmaCtl::Bank));
+    m.assign(id("mma_wr_row_o"), ctl.get(ctl_write, MmaCtl::Row));
+    let accumulate = m.wire("accumulate", 1);
+    m.assign(accumulate.clone(), ctl.get(ctl_write, MmaCtl::Accumulate));
     m.items.push(Item::Generate {
         genvar: "l".into(),
         count: int(n as i64),
@@ -357,17 +418,20 @@ pub fn mxu(ctx: &Ctx) -> Module {
             id("mma_wr_data_o").lane(id("l"), 32),
             y.lane(id("l"), 32)
                 + mux(
-                    acc_on,
+                    accumulate,
                     id("mma_acc_rd_data_i").lane(id("l"), 32),
                     lit(32, 0),
                 ),
         )],
     });
     m.assign(
-        id("mma_retire_o"),
-        field(&ctl_write, "valid").land(field(&ctl_write, "last")),
+        retire(Unit::MxuArray),
+        valid.land(ctl.get(ctl_write, MmaCtl::Last)),
     );
-    m.assign(id("mma_retire_pc_o"), field(&ctl_write, "pc"));
+    m.assign(retire_pc(Unit::MxuArray), ctl.get(ctl_write, MmaCtl::Pc));
+    ctl.declare(&mut m, "MMA's control, from read to write");
+    tag.declare(&mut m, "MMA's destination stream tag");
+    load.declare(&mut m, "LDW's control as the weight row arrives");
     m
 }
 

@@ -6,14 +6,16 @@
 //! as row `j` at `t + cN + N + 1 + j`.
 
 use isa::encoding::bits_for;
-use isa::ops::{Opcode, PermFunc};
-use isa::timing::{transpose_latency, COPY_LATENCY};
+use isa::ops::{Opcode, PermFunc, Unit};
+use isa::timing::Datapath;
 
-use super::bus::{drive_read, retire_bundle, sink, MemPort, Reach};
+use super::bus::{drive_read, retire, retire_bundle, retire_pc, sink, MemPort, Reach};
 use super::prims::{add_stream, StreamSpec};
-use super::seq::{issue_bundle, op_bundle};
+use super::seq::{decoded, funcs, issue_bundle, issued, op_bundle, operand, ops_of};
 use crate::ast::*;
 use crate::ctx::Ctx;
+use crate::packed::{fields, Packed};
+use crate::pipeline::Pipeline;
 
 pub const PERM_READ: MemPort = MemPort::read("perm", Reach::Sram, 8);
 pub const PERM_WRITE: MemPort = MemPort::write("perm", Reach::Sram, 8);
@@ -28,8 +30,60 @@ pub fn move_ports() -> [MemPort; 2] {
     [MOV_READ, MOV_WRITE]
 }
 
-fn func_lit(ctx: &Ctx, f: PermFunc) -> Expr {
-    lit(ctx.func_bits(Opcode::Perm), f as u64)
+fields! {
+    /// What the destination stream holds for the whole op.
+    enum Tag {
+        Transpose = "transpose",
+        Func = "func",
+        Amount = "amount",
+        Bank = "bank",
+        Pc = "pc",
+    }
+}
+
+fields! {
+    /// What a row's write needs: whether and where, and which instruction it completes.
+    enum Write {
+        Valid = "valid",
+        Last = "last",
+        Bank = "bank",
+        Row = "row",
+        Pc = "pc",
+    }
+}
+
+fields! {
+    /// Rotate and shift, stage 1: the write, and how to move the lanes.
+    enum Lanes {
+        Write = "write",
+        Func = "func",
+        Amount = "amount",
+    }
+}
+
+fields! {
+    /// A transposed row's write: the write, and the tile buffer and column it comes from.
+    enum Column {
+        Write = "write",
+        Buffer = "buffer",
+        J = "j",
+    }
+}
+
+/// A row of `data` (`N` int8 lanes) moved by `func` by `shift` bits (the lane amount times
+/// 8), or `None` for the transpose, which moves tiles, not lanes.
+fn lanes_moved(func: PermFunc, data: &Expr, shift: &Expr, n: u32, lb: u32) -> Option<Expr> {
+    match func {
+        PermFunc::Transpose => None,
+        PermFunc::Rotate => Some(
+            data.clone().shr(shift.clone())
+                | data
+                    .clone()
+                    .shl(lit(lb + 4, 8 * n as u64) - cat(vec![lit(1, 0), shift.clone()])),
+        ),
+        PermFunc::ShiftDown => Some(data.clone().shr(shift.clone())),
+        PermFunc::ShiftUp => Some(data.clone().shl(shift.clone())),
+    }
 }
 
 /// `mtn_permute`.
@@ -37,23 +91,30 @@ pub fn permute(ctx: &Ctx) -> Module {
     let n = ctx.n;
     let (rb, bb, pcb) = (ctx.row_bits, ctx.bank_bits, ctx.pc_bits);
     let lb = bits_for(n);
+    let lanes_latency = Datapath::PermuteLanes.latency(&ctx.cfg);
     let mut m = Module::clocked(
         "mtn_permute",
         &[
-            "Permute unit: lane rotate and shifts (row i read at t + i, written at t + i + 2)",
+            &format!(
+                "Permute unit: lane rotate and shifts (row i read at t + i, written at t + i + {lanes_latency})"
+            ),
             "and N x N tile transpose through two alternating tile buffers (tile c row k read",
             "at t + cN + k; its column j written as row j at t + cN + N + 1 + j).",
         ],
     );
     issue_bundle(ctx).ports(&mut m, false);
-    op_bundle(ctx, Opcode::Perm).ports(&mut m, false);
+    for op in ops_of(&[Unit::Permute]) {
+        op_bundle(ctx, op).ports(&mut m, false);
+    }
     for port in perm_ports() {
         port.bundle(ctx).ports(&mut m, true);
     }
-    retire_bundle("perm", ctx).ports(&mut m, true);
+    retire_bundle(Unit::Permute, ctx).ports(&mut m, true);
 
-    let f = |name: &str| id(format!("perm_{name}_i"));
-    let transpose = f("func").eq(func_lit(ctx, PermFunc::Transpose));
+    let fb = ctx.func_bits(Opcode::Perm);
+    let perm_funcs = funcs(Opcode::Perm, fb, PermFunc::ALL, PermFunc::NAMES);
+    let f = |name: &str| decoded(ctx, Opcode::Perm, name);
+    let transpose = f("func").eq(perm_funcs.of(PermFunc::Transpose));
     // A transpose streams count * N rows; N is a power of two.
     let cb = 16 + lb;
     let rows = m.wire("rows", cb);
@@ -70,46 +131,60 @@ pub fn permute(ctx: &Ctx) -> Module {
         "src",
         rb,
         StreamSpec {
-            start: id("perm_issue_i"),
-            base: f("src_row"),
-            step: f("src_step"),
             count: rows.clone(),
             count_bits: cb,
-            tag: f("src_bank"),
-            tag_bits: bb,
+            ..StreamSpec::operand(ctx, Opcode::Perm, "src", f("src_bank"), bb)
         },
     );
     let src_last = drive_read(&mut m, &PERM_READ, src);
-    // Destination tag: {transpose, func, amount, bank, pc}.
-    let fbits = ctx.func_bits(Opcode::Perm);
-    let tag_bits = 1 + fbits + lb + bb + pcb;
+    let tag = Packed::new("Tag", |f| match f {
+        Tag::Transpose => 1,
+        Tag::Func => fb,
+        Tag::Amount => lb,
+        Tag::Bank => bb,
+        Tag::Pc => pcb,
+    });
     let dst = add_stream(
         &mut m,
         "dst",
         rb,
         StreamSpec {
-            start: id("perm_issue_i"),
-            base: f("dst_row"),
-            step: f("dst_step"),
             count: rows,
             count_bits: cb,
-            tag: cat(vec![
-                transpose,
-                f("func"),
-                f("amount"),
-                f("dst_bank"),
-                id("issue_pc_i"),
-            ]),
-            tag_bits,
+            ..StreamSpec::operand(
+                ctx,
+                Opcode::Perm,
+                "dst",
+                tag.pack(|t| match t {
+                    Tag::Transpose => transpose.clone(),
+                    Tag::Func => f("func"),
+                    Tag::Amount => f("amount"),
+                    Tag::Bank => f("dst_bank"),
+                    Tag::Pc => id("issue_pc_i"),
+                }),
+                tag.bits(),
+            )
         },
     );
-    let (valid, row, tag, last) = (dst.valid, dst.row, dst.tag, dst.last);
     sink(&mut m, "src_last", vec![src_last]);
-    let is_transpose = tag.clone().bit(tag_bits - 1);
-    let func = tag.clone().bits(tag_bits - 2, tag_bits - 1 - fbits);
-    let amount = tag.clone().bits(bb + pcb + lb - 1, bb + pcb);
-    let bank = tag.clone().bits(bb + pcb - 1, pcb);
-    let pc = tag.clone().bits(pcb - 1, 0);
+    let is_transpose = m.wire("is_transpose", 1);
+    m.assign(is_transpose.clone(), tag.get(&dst.tag, Tag::Transpose));
+    let write = Packed::new("Write", |f| match f {
+        Write::Valid | Write::Last => 1,
+        Write::Bank => bb,
+        Write::Row => rb,
+        Write::Pc => pcb,
+    });
+    // The row's write, if `valid` says this path takes it.
+    let write_of = |valid: Expr| {
+        write.pack(|w| match w {
+            Write::Valid => valid.clone(),
+            Write::Last => dst.last.clone(),
+            Write::Bank => tag.get(&dst.tag, Tag::Bank),
+            Write::Row => dst.row.clone(),
+            Write::Pc => tag.get(&dst.tag, Tag::Pc),
+        })
+    };
 
     // Row m of a transpose is row k = m mod N of tile m / N, which fills buffer (m / N) mod 2.
     m.comment("Transpose: the row's place {buffer, k} counts rows modulo 2N.");
@@ -117,62 +192,74 @@ pub fn permute(ctx: &Ctx) -> Module {
     let pos = m.wire("pos", lb + 1);
     m.assign(
         pos.clone(),
-        mux(id("perm_issue_i"), zero(lb + 1), mq.clone()),
+        mux(issued(Opcode::Perm), zero(lb + 1), mq.clone()),
     );
-    m.assign(md, mux(valid.clone(), pos.clone() + lit(lb + 1, 1), mq));
+    m.assign(md, mux(dst.valid.clone(), pos.clone() + lit(lb + 1, 1), mq));
 
-    // Rotate and shift: stage 1 permutes, stage 2 writes.
-    m.comment("Rotate/shift: control to stage 1; permuted row registered for the write.");
-    // {valid, last, bank, row, pc, func, amount}
-    let rot_ctl = cat(vec![
-        valid.clone().land(is_transpose.clone().lnot()),
-        last.clone(),
-        bank.clone(),
-        row.clone(),
-        pc.clone(),
-        func,
-        amount,
-    ]);
-    let rc_bits = 2 + bb + rb + pcb + fbits + lb;
-    let (r1d, r1) = m.flop("rot_s1", rc_bits, true);
-    m.assign(r1d, rot_ctl);
-    let r1_amount = r1.clone().bits(lb - 1, 0);
-    let r1_func = r1.clone().bits(lb + fbits - 1, lb);
+    m.comment("Rotate/shift: stage 1 moves the lanes; stage 2 holds the row for the write.");
+    let lanes = Packed::new("Lanes", |f| match f {
+        Lanes::Write => write.bits(),
+        Lanes::Func => fb,
+        Lanes::Amount => lb,
+    });
+    let mut lanes_pipe = Pipeline::new(Datapath::PermuteLanes);
+    let s1 = lanes_pipe.stage(
+        &mut m,
+        vec![(
+            "lanes",
+            lanes.bits(),
+            lanes.pack(|l| match l {
+                Lanes::Write => write_of(dst.valid.clone().land(is_transpose.clone().lnot())),
+                Lanes::Func => tag.get(&dst.tag, Tag::Func),
+                Lanes::Amount => tag.get(&dst.tag, Tag::Amount),
+            }),
+        )],
+    );
+    let s1 = &s1[0];
     let data = id("perm_rd_data_i");
     let sh = m.wire("lane_shift", lb + 3);
-    m.assign(sh.clone(), cat(vec![r1_amount, lit(3, 0)]));
-    let rotated = m.wire("rotated", 8 * n);
     m.assign(
-        rotated.clone(),
-        data.clone().shr(sh.clone())
-            | data
-                .clone()
-                .shl(lit(lb + 4, 8 * n as u64) - cat(vec![lit(1, 0), sh.clone()])),
+        sh.clone(),
+        cat(vec![lanes.get(s1, Lanes::Amount), lit(3, 0)]),
     );
+    let s1_func = m.wire("s1_func", fb);
+    m.assign(s1_func.clone(), lanes.get(s1, Lanes::Func));
+    let moved: Vec<(PermFunc, Expr)> = PermFunc::ALL
+        .iter()
+        .filter_map(|func| lanes_moved(*func, &data, &sh, n, lb).map(|e| (*func, e)))
+        .collect();
+    let (last, rest) = moved.split_last().expect("PERM moves lanes");
     let permuted = m.wire("permuted", 8 * n);
     m.assign(
         permuted.clone(),
-        mux(
-            r1_func.clone().eq(func_lit(ctx, PermFunc::Rotate)),
-            rotated,
-            mux(
-                r1_func.eq(func_lit(ctx, PermFunc::ShiftDown)),
-                data.clone().shr(sh.clone()),
-                data.clone().shl(sh),
-            ),
-        ),
+        rest.iter()
+            .rev()
+            .fold(last.1.clone(), |other, (func, value)| {
+                mux(
+                    s1_func.clone().eq(perm_funcs.of(*func)),
+                    value.clone(),
+                    other,
+                )
+            }),
     );
-    let r2_bits = rc_bits - fbits - lb;
-    let (r2d, r2) = m.flop("rot_s2", r2_bits, true);
-    m.assign(r2d, r1.bits(rc_bits - 1, fbits + lb));
-    let (r2xd, r2x) = m.flop("rot_data", 8 * n, true);
-    m.assign(r2xd, permuted);
+    let s2 = lanes_pipe.stage(
+        &mut m,
+        vec![
+            ("write", write.bits(), lanes.get(s1, Lanes::Write)),
+            ("data", 8 * n, permuted),
+        ],
+    );
+    lanes_pipe.finish(&mut m);
+    let (lanes_write, lanes_data) = (&s2[0], s2[1].clone());
 
     m.comment("Transpose: stage 1 stores the row in its tile buffer.");
     let (t1d, t1) = m.flop("tr_s1", 1 + lb + 1, true);
     m.assign(
         t1d,
-        cat(vec![valid.clone().land(is_transpose.clone()), pos.clone()]),
+        cat(vec![
+            dst.valid.clone().land(is_transpose.clone()),
+            pos.clone(),
+        ]),
     );
     let t1_valid = t1.clone().bit(lb + 1);
     let t1_buf = t1.clone().bit(lb);
@@ -192,28 +279,41 @@ pub fn permute(ctx: &Ctx) -> Module {
             ),
         ]);
     }
-    m.comment("Transpose: the write control waits N + 1 cycles behind the read.");
-    // {valid, last, buffer, j, bank, row, pc}
-    let tw_bits = 2 + 1 + lb + bb + rb + pcb;
-    let tw = m.wire("tr_write", tw_bits);
-    m.instance(
-        Instance::new("mtn_delay", "u_tr_write")
-            .param("Width", int(tw_bits as i64))
-            .param("Depth", int(transpose_latency(n) as i64))
-            .clocked()
-            .conn(
-                "d_i",
-                cat(vec![valid.land(is_transpose), last, pos, bank, row, pc]),
-            )
-            .conn("q_o", tw.clone()),
+    m.comment("Transpose: the write waits N + 1 cycles behind the read.");
+    let column_ctl = Packed::new("Column", |f| match f {
+        Column::Write => write.bits(),
+        Column::Buffer => 1,
+        Column::J => lb,
+    });
+    let mut transpose_pipe = Pipeline::new(Datapath::Transpose);
+    let tw = transpose_pipe.delay(
+        &mut m,
+        Datapath::Transpose.latency(&ctx.cfg),
+        vec![(
+            "tr_write",
+            column_ctl.bits(),
+            column_ctl.pack(|c| match c {
+                Column::Write => write_of(dst.valid.clone().land(is_transpose.clone())),
+                Column::Buffer => pos.clone().bit(lb),
+                Column::J => pos.clone().bits(lb - 1, 0),
+            }),
+        )],
     );
-    let tw_valid = tw.clone().bit(tw_bits - 1);
-    let tw_last = tw.clone().bit(tw_bits - 2);
-    let tw_buf = tw.clone().bit(tw_bits - 3);
-    let tw_j = tw.clone().bits(tw_bits - 4, tw_bits - 3 - lb);
-    let tw_rest = tw.bits(bb + rb + pcb - 1, 0);
+    transpose_pipe.finish(&mut m);
+    let tw = &tw[0];
+    let tw_write = m.wire("tr_write_ctl", write.bits());
+    m.assign(tw_write.clone(), column_ctl.get(tw, Column::Write));
+    let tw_j = m.wire("tr_j", lb);
+    m.assign(tw_j.clone(), column_ctl.get(tw, Column::J));
     let tsel = m.wire("tile_out", tile);
-    m.assign(tsel.clone(), mux(tw_buf, id("tile1_q"), id("tile0_q")));
+    m.assign(
+        tsel.clone(),
+        mux(
+            column_ctl.get(tw, Column::Buffer),
+            id("tile1_q"),
+            id("tile0_q"),
+        ),
+    );
     let column = m.wire("column", 8 * n);
     m.items.push(Item::Generate {
         genvar: "k".into(),
@@ -228,104 +328,151 @@ pub fn permute(ctx: &Ctx) -> Module {
         )],
     });
 
-    m.comment(&format!(
-        "One write port: rotate/shift rows {COPY_LATENCY} cycles after the read, transposed rows N + 1."
-    ));
-    let r2_valid = r2.clone().bit(r2_bits - 1);
-    let r2_last = r2.clone().bit(r2_bits - 2);
-    let r2_rest = r2.bits(bb + rb + pcb - 1, 0);
-    let rest = m.wire("wr_rest", bb + rb + pcb);
-    m.assign(rest.clone(), mux(r2_valid.clone(), r2_rest, tw_rest));
-    m.assign(id("perm_wr_en_o"), r2_valid.clone() | tw_valid.clone());
-    m.assign(id("perm_wr_data_o"), mux(r2_valid.clone(), r2x, column));
+    m.comment("One write port: rotated and shifted rows, or transposed ones.");
+    let lanes_valid = write.get(lanes_write, Write::Valid);
+    let out = m.wire("write", write.bits());
     m.assign(
-        cat(vec![
-            id("perm_wr_bank_o"),
-            id("perm_wr_row_o"),
-            id("perm_retire_pc_o"),
-        ]),
-        rest,
+        out.clone(),
+        mux(lanes_valid.clone(), lanes_write.clone(), tw_write),
     );
+    m.assign(id("perm_wr_en_o"), write.get(&out, Write::Valid));
+    m.assign(id("perm_wr_data_o"), mux(lanes_valid, lanes_data, column));
+    m.assign(id("perm_wr_bank_o"), write.get(&out, Write::Bank));
+    m.assign(id("perm_wr_row_o"), write.get(&out, Write::Row));
+    m.assign(retire_pc(Unit::Permute), write.get(&out, Write::Pc));
     m.assign(
-        id("perm_retire_o"),
-        r2_valid.land(r2_last) | tw_valid.land(tw_last),
+        retire(Unit::Permute),
+        write
+            .get(&out, Write::Valid)
+            .land(write.get(&out, Write::Last)),
     );
+    column_ctl.declare(&mut m, "A transposed row's write");
+    lanes.declare(&mut m, "Rotate and shift, stage 1");
+    write.declare(&mut m, "A row's write");
+    tag.declare(&mut m, "The destination stream's tag");
+    perm_funcs.declare(&mut m, "PERM functions.");
     m
+}
+
+fields! {
+    /// What `MOV`'s destination stream holds for the whole op.
+    enum MoveTag {
+        Acc = "acc",
+        Bank = "bank",
+        Pc = "pc",
+    }
+}
+
+fields! {
+    /// What `MOV` carries for each row from the read to the write.
+    enum MoveCtl {
+        Valid = "valid",
+        Last = "last",
+        Acc = "acc",
+        Bank = "bank",
+        Row = "row",
+        Pc = "pc",
+    }
 }
 
 /// `mtn_move`: `MOV`, row `i` read at `t + i` and written at `t + i + 2`.
 pub fn move_unit(ctx: &Ctx) -> Module {
     let n = ctx.n;
     let (rb, bb, pcb) = (ctx.row_bits, ctx.bank_bits, ctx.pc_bits);
+    let latency = Datapath::Move.latency(&ctx.cfg);
     let mut m = Module::clocked(
         "mtn_move",
-        &["Memory unit: MOV copies row i (read at t + i) to its destination at t + i + 2."],
+        &[&format!(
+            "Memory unit: MOV copies row i (read at t + i) to its destination at t + i + {latency}."
+        )],
     );
     issue_bundle(ctx).ports(&mut m, false);
-    op_bundle(ctx, Opcode::Mov).ports(&mut m, false);
+    for op in ops_of(&[Unit::Memory]) {
+        op_bundle(ctx, op).ports(&mut m, false);
+    }
     for port in move_ports() {
         port.bundle(ctx).ports(&mut m, true);
     }
-    retire_bundle("mov", ctx).ports(&mut m, true);
-    let f = |name: &str| id(format!("mov_{name}_i"));
+    retire_bundle(Unit::Memory, ctx).ports(&mut m, true);
+    let (from, to) = (
+        operand(ctx, Opcode::Mov, "src"),
+        operand(ctx, Opcode::Mov, "dst"),
+    );
     let src = add_stream(
         &mut m,
         "src",
         rb,
         StreamSpec::operand(
-            "mov",
+            ctx,
+            Opcode::Mov,
             "src",
-            cat(vec![f("src_space"), f("src_bank")]),
+            cat(vec![from.acc, from.bank]),
             1 + bb,
         ),
     );
     let src_last = drive_read(&mut m, &MOV_READ, src);
     sink(&mut m, "src_last", vec![src_last]);
-    let tag_bits = 1 + bb + pcb;
+    let tag = Packed::new("Tag", |f| match f {
+        MoveTag::Acc => 1,
+        MoveTag::Bank => bb,
+        MoveTag::Pc => pcb,
+    });
     let dst = add_stream(
         &mut m,
         "dst",
         rb,
         StreamSpec::operand(
-            "mov",
+            ctx,
+            Opcode::Mov,
             "dst",
-            cat(vec![f("dst_space"), f("dst_bank"), id("issue_pc_i")]),
-            tag_bits,
+            tag.pack(|f| match f {
+                MoveTag::Acc => to.acc.clone(),
+                MoveTag::Bank => to.bank.clone(),
+                MoveTag::Pc => id("issue_pc_i"),
+            }),
+            tag.bits(),
         ),
     );
-    let (valid, row, tag, last) = (dst.valid, dst.row, dst.tag, dst.last);
-    // {valid, last, acc, bank, row, pc}
-    let cb = 2 + 1 + bb + rb + pcb;
-    let (s1d, s1) = m.flop("s1_ctl", cb, true);
-    m.assign(
-        s1d,
-        cat(vec![
-            valid,
-            last,
-            tag.clone().bits(tag_bits - 1, pcb),
-            row,
-            tag.bits(pcb - 1, 0),
-        ]),
+    let ctl = Packed::new("Ctl", |f| match f {
+        MoveCtl::Valid | MoveCtl::Last | MoveCtl::Acc => 1,
+        MoveCtl::Bank => bb,
+        MoveCtl::Row => rb,
+        MoveCtl::Pc => pcb,
+    });
+    let mut pipe = Pipeline::new(Datapath::Move);
+    let s1 = pipe.stage(
+        &mut m,
+        vec![(
+            "ctl",
+            ctl.bits(),
+            ctl.pack(|f| match f {
+                MoveCtl::Valid => dst.valid.clone(),
+                MoveCtl::Last => dst.last.clone(),
+                MoveCtl::Acc => tag.get(&dst.tag, MoveTag::Acc),
+                MoveCtl::Bank => tag.get(&dst.tag, MoveTag::Bank),
+                MoveCtl::Row => dst.row.clone(),
+                MoveCtl::Pc => tag.get(&dst.tag, MoveTag::Pc),
+            }),
+        )],
     );
-    let (s2d, s2) = m.flop("s2_ctl", cb, true);
-    m.assign(s2d, s1);
-    let (xd, xq) = m.flop("s2_data", 32 * n, true);
-    m.assign(xd, id("mov_rd_data_i"));
-    m.assign(
-        cat(vec![
-            id("mov_wr_en_o"),
-            id("mov_retire_o"),
-            id("mov_wr_acc_o"),
-            id("mov_wr_bank_o"),
-            id("mov_wr_row_o"),
-            id("mov_retire_pc_o"),
-        ]),
-        cat(vec![
-            s2.clone().bit(cb - 1),
-            s2.clone().bit(cb - 1).land(s2.clone().bit(cb - 2)),
-            s2.bits(cb - 3, 0),
-        ]),
+    let s2 = pipe.stage(
+        &mut m,
+        vec![
+            ("ctl", ctl.bits(), s1[0].clone()),
+            ("data", 32 * n, id("mov_rd_data_i")),
+        ],
     );
-    m.assign(id("mov_wr_data_o"), xq);
+    pipe.finish(&mut m);
+    let (c, data) = (&s2[0], s2[1].clone());
+    let valid = ctl.get(c, MoveCtl::Valid);
+    m.assign(id("mov_wr_en_o"), valid.clone());
+    m.assign(id("mov_wr_acc_o"), ctl.get(c, MoveCtl::Acc));
+    m.assign(id("mov_wr_bank_o"), ctl.get(c, MoveCtl::Bank));
+    m.assign(id("mov_wr_row_o"), ctl.get(c, MoveCtl::Row));
+    m.assign(id("mov_wr_data_o"), data);
+    m.assign(retire(Unit::Memory), valid.land(ctl.get(c, MoveCtl::Last)));
+    m.assign(retire_pc(Unit::Memory), ctl.get(c, MoveCtl::Pc));
+    ctl.declare(&mut m, "Every stage's control");
+    tag.declare(&mut m, "The destination stream's tag");
     m
 }

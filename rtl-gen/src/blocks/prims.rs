@@ -1,7 +1,10 @@
 //! Parameterized leaf modules every block reuses: memories, the row-stream counter and the
 //! delay line.
 
+use isa::ops::Opcode;
+
 use crate::ast::*;
+use crate::ctx::Ctx;
 
 /// `mtn_ram_sp`: single-port RAM, synchronous read, read-or-write (so Yosys infers block RAM
 /// or iCE40 SPRAM). Contents start at zero; the read register holds until the next read.
@@ -169,14 +172,15 @@ pub struct StreamSpec {
 }
 
 impl StreamSpec {
-    /// The rows of operand `operand` of op `op` (`<op>_<operand>_row_i`, `_step_i`), for the
-    /// op's 16-bit `count`, started by its issue strobe.
-    pub fn operand(op: &str, operand: &str, tag: Expr, tag_bits: u32) -> Self {
+    /// The rows of address operand `field` of `op`, for the op's 16-bit `count`, started by
+    /// its issue strobe.
+    pub fn operand(ctx: &Ctx, op: Opcode, field: &str, tag: Expr, tag_bits: u32) -> Self {
+        let operand = super::seq::operand(ctx, op, field);
         StreamSpec {
-            start: id(format!("{op}_issue_i")),
-            base: id(format!("{op}_{operand}_row_i")),
-            step: id(format!("{op}_{operand}_step_i")),
-            count: id(format!("{op}_count_i")),
+            start: super::seq::issued(op),
+            base: operand.row,
+            step: operand.step,
+            count: super::seq::decoded(ctx, op, "count"),
             count_bits: 16,
             tag,
             tag_bits,

@@ -7,11 +7,11 @@
 //! destination's SRAM as it arrives, at `t + i + 1 + H * L`.
 
 use isa::encoding::bits_for;
-use isa::ops::Opcode;
+use isa::ops::{Opcode, Unit};
 
-use super::bus::{drive_read, Bundle, MemPort, Reach};
+use super::bus::{drive_read, retire, retire_bundle, retire_pc, Bundle, MemPort, Reach};
 use super::prims::{add_stream, StreamSpec};
-use super::seq::{issue_bundle, op_bundle};
+use super::seq::{decoded, issue_bundle, op_bundle};
 use crate::ast::*;
 use crate::ctx::Ctx;
 
@@ -27,12 +27,6 @@ pub fn packet_bits(ctx: &Ctx) -> u32 {
 /// Bits of one route-table entry: a link port, or `link_ports` for this chip.
 pub fn route_entry_bits(ctx: &Ctx) -> u32 {
     bits_for(ctx.link_ports + 1)
-}
-
-/// Completion of transfers into this chip: with the source chip, since the instruction ran
-/// there.
-pub fn xfer_retire_bundle(ctx: &Ctx) -> Bundle {
-    super::bus::retire_bundle("xfer", ctx).fwd("xfer_retire_chip", ctx.chip_bits)
 }
 
 /// The chip's position in the system, tied to constants by `mtn_system`.
@@ -67,15 +61,16 @@ pub fn router(ctx: &Ctx) -> Module {
     op_bundle(ctx, Opcode::Xfer).ports(&mut m, false);
     XFER_READ.bundle(ctx).ports(&mut m, true);
     NET_WRITE.bundle(ctx).ports(&mut m, true);
-    xfer_retire_bundle(ctx).ports(&mut m, true);
+    // Completion of transfers into this chip, with the chip the instruction ran on.
+    retire_bundle(Unit::Router, ctx).ports(&mut m, true);
     link_bundle(ctx).ports(&mut m, true);
 
-    let f = |name: &str| id(format!("xfer_{name}_i"));
+    let f = |name: &str| decoded(ctx, Opcode::Xfer, name);
     let src = add_stream(
         &mut m,
         "src",
         rb,
-        StreamSpec::operand("xfer", "src", f("src_bank"), bb),
+        StreamSpec::operand(ctx, Opcode::Xfer, "src", f("src_bank"), bb),
     );
     let src_last = drive_read(&mut m, &XFER_READ, src);
     super::bus::sink(&mut m, "src_last", vec![src_last]);
@@ -85,7 +80,8 @@ pub fn router(ctx: &Ctx) -> Module {
         "dst",
         rb,
         StreamSpec::operand(
-            "xfer",
+            ctx,
+            Opcode::Xfer,
             "dst",
             cat(vec![f("chip"), id("issue_pc_i"), f("dst_bank")]),
             tag_bits,
@@ -153,13 +149,13 @@ pub fn router(ctx: &Ctx) -> Module {
     m.assign(local.clone(), steer(ports));
     m.assign(id("net_wr_en_o"), local.clone().bit(pkb - 1));
     m.assign(
-        id("xfer_retire_o"),
+        retire(Unit::Router),
         local.clone().bit(pkb - 1).land(local.clone().bit(pkb - 2)),
     );
     m.assign(
         cat(vec![
-            id("xfer_retire_chip_o"),
-            id("xfer_retire_pc_o"),
+            id(format!("{}_retire_chip_o", Unit::Router.ident())),
+            retire_pc(Unit::Router),
             id("net_wr_bank_o"),
             id("net_wr_row_o"),
             id("net_wr_data_o"),

@@ -3,21 +3,34 @@
 //! [`isa::Layout::field_positions`].
 
 use isa::encoding::{space_bits, DELAY_BITS, OPCODE_BITS};
-use isa::ops::{CtlFunc, FieldKind, Opcode};
+use isa::ops::{CtlFunc, FieldKind, Opcode, Space, Unit};
 
-use super::bus::{retire_bundle, sink, Bundle};
+use super::bus::{retire, retire_bundle, retire_pc, sink, Bundle};
 use crate::ast::*;
 use crate::ctx::Ctx;
+use crate::packed::Enum;
 
-/// Where a decoded signal sits in the instruction word.
+/// A decoded signal: a slice of the instruction word, or a flag that the slice holds a code.
 struct Field {
     name: String,
     lo: u32,
     width: u32,
+    /// The flag is set when the slice equals this code.
+    is: Option<u64>,
 }
 
-/// The decoded signals of one op, from the layout: address fields split into `_space` (when
-/// the field allows more than one space), `_bank` and `_row`.
+impl Field {
+    fn bits(&self) -> u32 {
+        if self.is.is_some() {
+            1
+        } else {
+            self.width
+        }
+    }
+}
+
+/// The decoded signals of one op, from the layout: an address field gives `_bank` and
+/// `_row`, and for each space it may name besides SRAM a flag (`_acc`, `_imm`).
 fn fields(ctx: &Ctx, op: Opcode) -> Vec<Field> {
     let mn = op.spec().mnemonic;
     let mut out = Vec::new();
@@ -26,28 +39,34 @@ fn fields(ctx: &Ctx, op: Opcode) -> Vec<Field> {
         match spec.kind {
             FieldKind::Addr(spaces) => {
                 let sb = space_bits(spaces);
-                if sb > 0 {
-                    out.push(Field {
-                        name: format!("{base}_space"),
-                        lo,
-                        width: sb,
-                    });
+                for (code, space) in spaces.iter().enumerate().filter(|_| sb > 0) {
+                    if *space != Space::Sram {
+                        out.push(Field {
+                            name: format!("{base}_{}", space.name()),
+                            lo,
+                            width: sb,
+                            is: Some(code as u64),
+                        });
+                    }
                 }
                 out.push(Field {
                     name: format!("{base}_bank"),
                     lo: lo + sb,
                     width: ctx.bank_bits,
+                    is: None,
                 });
                 out.push(Field {
                     name: format!("{base}_row"),
                     lo: lo + sb + ctx.bank_bits,
                     width: ctx.row_bits,
+                    is: None,
                 });
             }
             _ => out.push(Field {
                 name: base,
                 lo,
                 width,
+                is: None,
             }),
         }
     }
@@ -59,14 +78,102 @@ pub fn op_bundle(ctx: &Ctx, op: Opcode) -> Bundle {
     let mn = op.spec().mnemonic;
     let mut b = Bundle::default().fwd(format!("{mn}_issue"), 1);
     for f in fields(ctx, op) {
-        b = b.fwd(f.name, f.width);
+        let bits = f.bits();
+        b = b.fwd(f.name, bits);
     }
     b
 }
 
-/// Every op except `CTL`, which the sequencer runs itself.
+/// The input port of a unit that carries decoded signal `signal` of `op` (a field name, or
+/// `<address field>_bank`, `_row`, `_acc`, `_imm`); a name the op does not decode is a
+/// generator bug.
+pub fn decoded(ctx: &Ctx, op: Opcode, signal: &str) -> Expr {
+    let name = format!("{}_{signal}", op.spec().mnemonic);
+    assert!(
+        fields(ctx, op).iter().any(|f| f.name == name),
+        "{} decodes no `{signal}`",
+        op.spec().mnemonic
+    );
+    id(format!("{name}_i"))
+}
+
+/// The issue strobe of `op`, at a unit's input.
+pub fn issued(op: Opcode) -> Expr {
+    id(format!("{}_issue_i", op.spec().mnemonic))
+}
+
+/// Decoded address operand `field` of `op`: whether it names the accumulators (a constant
+/// when the field allows one memory), its bank and its first row, and its step.
+pub struct Operand {
+    pub acc: Expr,
+    pub bank: Expr,
+    pub row: Expr,
+    pub step: Expr,
+}
+
+pub fn operand(ctx: &Ctx, op: Opcode, field: &str) -> Operand {
+    let spec = op
+        .spec()
+        .fields
+        .iter()
+        .find(|f| f.name == field)
+        .unwrap_or_else(|| panic!("{} has no field `{field}`", op.spec().mnemonic));
+    let FieldKind::Addr(spaces) = spec.kind else {
+        panic!("{}.{field} is not an address", op.spec().mnemonic)
+    };
+    let acc = match spaces {
+        [only] => lit(1, u64::from(*only == Space::Acc)),
+        _ => decoded(ctx, op, &format!("{field}_acc")),
+    };
+    Operand {
+        acc,
+        bank: decoded(ctx, op, &format!("{field}_bank")),
+        row: decoded(ctx, op, &format!("{field}_row")),
+        step: decoded(ctx, op, &format!("{field}_step")),
+    }
+}
+
+/// The ops a block runs: those of its units in the ISA's table.
+pub fn ops_of(units: &[Unit]) -> impl Iterator<Item = Opcode> + '_ {
+    Opcode::ALL
+        .into_iter()
+        .filter(|op| units.contains(&op.spec().unit))
+}
+
+/// The opcodes, as the decoder compares them.
+pub fn opcodes() -> Enum<Opcode> {
+    Enum::new(
+        "OP",
+        OPCODE_BITS,
+        Opcode::ALL
+            .iter()
+            .map(|op| (*op, op.spec().mnemonic, op.spec().opcode as u64)),
+    )
+}
+
+/// An op's sub-functions as its decoded field encodes them (`VOP_ADD`, `CTL_HALT`, ...),
+/// `width` bits wide (a pipeline may carry a narrower field widened).
+pub fn funcs<F: Copy + PartialEq + std::fmt::Debug>(
+    op: Opcode,
+    width: u32,
+    all: &[F],
+    names: &'static [&'static str],
+) -> Enum<F> {
+    Enum::new(
+        op.spec().mnemonic.to_ascii_uppercase(),
+        width,
+        all.iter()
+            .zip(names)
+            .enumerate()
+            .map(|(code, (f, name))| (*f, *name, code as u64)),
+    )
+}
+
+/// Every op the sequencer hands to a unit (it runs `CTL` itself).
 pub fn unit_ops() -> impl Iterator<Item = Opcode> {
-    Opcode::ALL.into_iter().filter(|op| *op != Opcode::Ctl)
+    Opcode::ALL
+        .into_iter()
+        .filter(|op| op.spec().unit != Unit::Sequencer)
 }
 
 /// The PC of the issued instruction, shared by every unit.
@@ -89,21 +196,23 @@ pub fn decode(ctx: &Ctx) -> Module {
         op_bundle(ctx, op).ports(&mut m, true);
     }
     let opcode = word.clone().bits(OPCODE_BITS - 1, 0);
+    let codes = opcodes();
     for op in Opcode::ALL {
         let mn = op.spec().mnemonic;
         m.assign(
             id(format!("{mn}_issue_o")),
-            issue
-                .clone()
-                .land(opcode.clone().eq(lit(OPCODE_BITS, op.spec().opcode as u64))),
+            issue.clone().land(opcode.clone().eq(codes.of(op))),
         );
         for f in fields(ctx, op) {
-            m.assign(
-                id(format!("{}_o", f.name)),
-                word.clone().bits(f.lo + f.width - 1, f.lo),
-            );
+            let slice = word.clone().bits(f.lo + f.width - 1, f.lo);
+            let value = match f.is {
+                Some(code) => slice.eq(lit(f.width, code)),
+                None => slice,
+            };
+            m.assign(id(format!("{}_o", f.name)), value);
         }
     }
+    codes.declare(&mut m, "Opcodes.");
     let widest = Opcode::ALL
         .iter()
         .map(|op| ctx.layout.op_bits(*op))
@@ -147,7 +256,7 @@ pub fn seq(ctx: &Ctx) -> Module {
     m.doc_port("cycles since the start; after ctl.halt, the cycle count");
     m.output("issue_o", 1);
     issue_bundle(ctx).ports(&mut m, true);
-    retire_bundle("ctl", ctx).ports(&mut m, true);
+    retire_bundle(Unit::Sequencer, ctx).ports(&mut m, true);
     for op in unit_ops() {
         op_bundle(ctx, op).ports(&mut m, true);
     }
@@ -163,6 +272,12 @@ pub fn seq(ctx: &Ctx) -> Module {
     let pc_next = m.wire("pc_next", pcb);
     let ctl_issue = m.wire("ctl_issue", 1);
     let ctl_func = m.wire("ctl_func", ctx.func_bits(Opcode::Ctl));
+    let ctl_funcs = funcs(
+        Opcode::Ctl,
+        ctx.func_bits(Opcode::Ctl),
+        CtlFunc::ALL,
+        CtlFunc::NAMES,
+    );
     let halt = m.wire("halt", 1);
 
     m.comment("Instruction memory: the host writes it while idle; running, it reads the next pc.");
@@ -203,11 +318,9 @@ pub fn seq(ctx: &Ctx) -> Module {
     );
     m.assign(
         halt.clone(),
-        ctl_issue.clone().land(
-            ctl_func
-                .clone()
-                .eq(lit(ctx.func_bits(Opcode::Ctl), CtlFunc::Halt as u64)),
-        ),
+        ctl_issue
+            .clone()
+            .land(ctl_func.clone().eq(ctl_funcs.of(CtlFunc::Halt))),
     );
     m.assign(
         run_d,
@@ -266,19 +379,17 @@ pub fn seq(ctx: &Ctx) -> Module {
     // the last of them; nop and halt complete as they issue.
     let hold = isa::timing::sync_cycles(&ctx.cfg) - 1;
     if hold == 0 {
-        m.assign(id("ctl_retire_o"), ctl_issue);
-        m.assign(id("ctl_retire_pc_o"), pc_q);
+        m.assign(retire(Unit::Sequencer), ctl_issue);
+        m.assign(retire_pc(Unit::Sequencer), pc_q);
         sink(&mut m, "ctl_func", vec![ctl_func]);
     } else {
         m.comment("ctl.sync completes after the barrier token has crossed the system.");
         let hb = isa::encoding::bits_for(hold as u32 + 1);
         let (left_d, left_q) = m.flop("sync_left", hb, true);
         let (spc_d, spc_q) = m.flop("sync_pc", pcb, true);
-        let sync = ctl_issue.clone().land(
-            ctl_func
-                .clone()
-                .eq(lit(ctx.func_bits(Opcode::Ctl), CtlFunc::Sync as u64)),
-        );
+        let sync = ctl_issue
+            .clone()
+            .land(ctl_func.clone().eq(ctl_funcs.of(CtlFunc::Sync)));
         let counting = left_q.clone().ne(zero(hb));
         m.assign(
             left_d,
@@ -295,10 +406,11 @@ pub fn seq(ctx: &Ctx) -> Module {
         m.assign(spc_d, mux(sync.clone(), pc_q.clone(), spc_q.clone()));
         let done = left_q.eq(lit(hb, 1));
         m.assign(
-            id("ctl_retire_o"),
+            retire(Unit::Sequencer),
             ctl_issue.land(sync.lnot()) | done.clone(),
         );
-        m.assign(id("ctl_retire_pc_o"), mux(done, spc_q, pc_q));
+        m.assign(retire_pc(Unit::Sequencer), mux(done, spc_q, pc_q));
     }
+    ctl_funcs.declare(&mut m, "CTL functions.");
     m
 }

@@ -3,17 +3,22 @@
 //! Stage `s` of row `i` is cycle `t + i + s`: stage 0 reads, stage 1 has the data (and reads
 //! the lookup tables), stages 1-3 compute (requantization needs all three: bias and left
 //! shift; the rounding doubling high multiply; the rounding right shift, zero point and
-//! clamp), stage 4 writes, as [`isa::timing::VECTOR_LATENCY`] says.
+//! clamp), and stage `V` writes, `V` being the config's vector latency
+//! ([`Datapath::Vector`]); stages 4 to `V - 1`, if any, only carry the row.
 
-use isa::ops::{Opcode, RedFunc, VopFunc};
-use isa::timing::VECTOR_LATENCY;
+use isa::encoding::bits_for;
+use isa::ops::{FieldKind, Opcode, RedFunc, Unit, VopFunc};
+use isa::timing::Datapath;
 
-use super::bus::{drive_read, retire_bundle, sink, Bundle, MemPort, Reach};
+use super::bus::{drive_read, retire, retire_bundle, retire_pc, sink, Bundle, MemPort, Reach};
 use super::mxu::sext;
 use super::prims::{add_stream, StreamSpec};
-use super::seq::{issue_bundle, op_bundle};
+use super::seq::{decoded, funcs, issue_bundle, issued, op_bundle, operand, ops_of};
 use crate::ast::*;
-use crate::ctx::{param_entry_bits, Ctx, PARAM_SHIFT_BITS};
+use crate::ctx::{param_entry_bits, param_layout, Ctx};
+use crate::host_map::ParamField;
+use crate::packed::{fields, Enum, Packed};
+use crate::pipeline::Pipeline;
 
 pub const VEC_A_READ: MemPort = MemPort::read("vec_a", Reach::Any, 32);
 pub const VEC_B_READ: MemPort = MemPort::read("vec_b", Reach::Any, 32);
@@ -35,59 +40,103 @@ pub fn tables_bundle(ctx: &Ctx) -> Bundle {
         .fwd("lut_rd_data", 32 * ctx.n)
 }
 
-const KIND_RQ: u64 = 0;
-const KIND_VOP: u64 = 1;
-const KIND_LUT: u64 = 2;
-const KIND_RED: u64 = 3;
-
-/// How `VOP`'s `b` operand is found: read on its own port, the same stream as `a`, or the
-/// immediate.
-const B_READ: u64 = 0;
-const B_SAME: u64 = 1;
-const B_IMM: u64 = 2;
-
-/// `VOP b` space index of the immediate (`[sram, acc, imm]`).
-const SPACE_IMM: u64 = 2;
-
-/// Control every stage carries: valid, last, kind (2), acc, bank, row, pc.
-struct Ctl {
-    bits: u32,
-    bb: u32,
-    rb: u32,
-    pcb: u32,
+fields! {
+    /// What every stage of the pipeline carries for its row.
+    enum Ctl {
+        Valid = "valid",
+        Last = "last",
+        Kind = "kind",
+        Acc = "acc",
+        Bank = "bank",
+        Row = "row",
+        Pc = "pc",
+    }
 }
 
-impl Ctl {
-    fn new(ctx: &Ctx) -> Self {
-        Ctl {
-            bits: 5 + ctx.bank_bits + ctx.row_bits + ctx.pc_bits,
-            bb: ctx.bank_bits,
-            rb: ctx.row_bits,
-            pcb: ctx.pc_bits,
+fields! {
+    /// What the destination stream holds for the whole op: its kind, the fields the
+    /// arithmetic needs, and where and for which instruction it writes.
+    enum Tag {
+        Kind = "kind",
+        Func = "func",
+        BFrom = "b_from",
+        Imm = "imm",
+        Table = "table",
+        Acc = "acc",
+        Bank = "bank",
+        Pc = "pc",
+    }
+}
+
+fields! {
+    /// The op's fields stage 1 computes with.
+    enum Args {
+        Func = "func",
+        BFrom = "b_from",
+        Imm = "imm",
+        Table = "table",
+    }
+}
+
+/// Where `VOP`'s `b` operand comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BFrom {
+    /// Its own read port.
+    Read,
+    /// The same stream as `a` (read once).
+    A,
+    /// The immediate.
+    Imm,
+}
+
+/// The address operands of a vector op, reads first: `(reads, destination)` field names.
+fn operand_fields(op: Opcode) -> (Vec<&'static str>, &'static str) {
+    let mut addrs: Vec<&'static str> = op
+        .spec()
+        .fields
+        .iter()
+        .filter(|f| matches!(f.kind, FieldKind::Addr(_)))
+        .map(|f| f.name)
+        .collect();
+    let dst = addrs.pop().expect("a vector op writes a destination");
+    (addrs, dst)
+}
+
+/// The width the pipeline carries every op's sub-function at (the widest).
+fn func_bits(ctx: &Ctx, ops: &[Opcode]) -> u32 {
+    ops.iter()
+        .filter(|op| has_func(**op))
+        .map(|op| ctx.func_bits(*op))
+        .max()
+        .unwrap_or(1)
+}
+
+fn has_func(op: Opcode) -> bool {
+    op.spec()
+        .fields
+        .iter()
+        .any(|f| matches!(f.kind, FieldKind::Func(_)))
+}
+
+/// One lane of `VOP func` (stage 1): `a` and `b` are the lane's operands, `imm` the op's.
+fn vop_lane(func: VopFunc, lane: &mut Items, a: &Expr, b: &Expr, imm: &Expr, fault: bool) -> Expr {
+    match func {
+        VopFunc::Add => {
+            let sum = a.clone() + b.clone();
+            if fault {
+                // The planted bug: bit 0 of lane 1 flipped.
+                sum ^ cat(vec![zero(31), id("l").eq(int(1))])
+            } else {
+                sum
+            }
         }
-    }
-    fn valid(&self, c: &Expr) -> Expr {
-        c.clone().bit(self.bits - 1)
-    }
-    fn last(&self, c: &Expr) -> Expr {
-        c.clone().bit(self.bits - 2)
-    }
-    fn kind(&self, c: &Expr) -> Expr {
-        c.clone().bits(self.bits - 3, self.bits - 4)
-    }
-    fn acc(&self, c: &Expr) -> Expr {
-        c.clone().bit(self.bits - 5)
-    }
-    fn bank(&self, c: &Expr) -> Expr {
-        let lo = self.rb + self.pcb;
-        c.clone().bits(lo + self.bb - 1, lo)
-    }
-    fn row(&self, c: &Expr) -> Expr {
-        let lo = self.pcb;
-        c.clone().bits(lo + self.rb - 1, lo)
-    }
-    fn pc(&self, c: &Expr) -> Expr {
-        c.clone().bits(self.pcb - 1, 0)
+        VopFunc::Sub => a.clone() - b.clone(),
+        VopFunc::Mul => a.clone().mul(b.clone()),
+        VopFunc::Max => mux(id("a_lt_b"), b.clone(), a.clone()),
+        VopFunc::Min => mux(id("a_lt_b"), a.clone(), b.clone()),
+        VopFunc::Sel => mux(b.clone().ne(lit(32, 0)), a.clone(), imm.clone()),
+        VopFunc::Shl => a.clone().shl(b.clone().bits(4, 0)),
+        VopFunc::Sra => lane.wire("sra", 32, a.clone().signed().ashr(b.clone().bits(4, 0))),
     }
 }
 
@@ -95,90 +144,103 @@ impl Ctl {
 pub fn vector(ctx: &Ctx) -> Module {
     let n = ctx.n;
     let (rb, bb, pcb) = (ctx.row_bits, ctx.bank_bits, ctx.pc_bits);
-    let tb = ctx.layout.table_bits;
+    let latency = Datapath::Vector.latency(&ctx.cfg);
     let mut m = Module::clocked(
         "mtn_vector",
         &[
             "Vector unit: RQ, VOP, LUT and RED, one row a cycle; row i is read at t + i and",
-            "written at t + i + 4.",
+            &format!("written at t + i + {latency}."),
         ],
     );
     issue_bundle(ctx).ports(&mut m, false);
-    for op in [Opcode::Rq, Opcode::Vop, Opcode::Lut, Opcode::Red] {
-        op_bundle(ctx, op).ports(&mut m, false);
+    let ops: Vec<Opcode> = ops_of(&[Unit::Vector]).collect();
+    for op in &ops {
+        op_bundle(ctx, *op).ports(&mut m, false);
     }
     for port in mem_ports() {
         port.bundle(ctx).ports(&mut m, true);
     }
     tables_bundle(ctx).ports(&mut m, false);
-    retire_bundle("vec", ctx).ports(&mut m, true);
+    retire_bundle(Unit::Vector, ctx).ports(&mut m, true);
 
-    let issue = |op: &str| id(format!("{op}_issue_i"));
+    let fb = func_bits(ctx, &ops);
+    let kinds = Enum::new(
+        "KIND",
+        bits_for(ops.len() as u32),
+        ops.iter()
+            .enumerate()
+            .map(|(i, op)| (*op, op.spec().mnemonic, i as u64)),
+    );
+    let b_from = Enum::new(
+        "B_FROM",
+        2,
+        [
+            (BFrom::Read, "read", 0),
+            (BFrom::A, "a", 1),
+            (BFrom::Imm, "imm", 2),
+        ],
+    );
+    let vop_funcs = funcs(Opcode::Vop, fb, VopFunc::ALL, VopFunc::NAMES);
+    let red_funcs = funcs(Opcode::Red, fb, RedFunc::ALL, RedFunc::NAMES);
+
     let any = m.wire("any_issue", 1);
     m.assign(
         any.clone(),
-        issue("rq") | issue("vop") | issue("lut") | issue("red"),
+        ops.iter()
+            .map(|op| issued(*op))
+            .reduce(|a, b| a | b)
+            .expect("the vector unit runs ops"),
     );
-    // One-hot issue strobes pick the fields of the op that issued.
-    let pick = |field: &dyn Fn(&str) -> Expr| -> Expr {
-        mux(
-            issue("rq"),
-            field("rq"),
-            mux(
-                issue("vop"),
-                field("vop"),
-                mux(issue("lut"), field("lut"), field("red")),
-            ),
-        )
+    // One-hot issue strobes pick the value of the op that issued.
+    let pick = |value: &dyn Fn(Opcode) -> Expr| -> Expr {
+        let (last, rest) = ops.split_last().expect("the vector unit runs ops");
+        rest.iter().rev().fold(value(*last), |other, op| {
+            mux(issued(*op), value(*op), other)
+        })
     };
-    let f = |op: &str, name: &str| id(format!("{op}_{name}_i"));
+    let read = |op: Opcode, k: usize| operand(ctx, op, operand_fields(op).0[k]);
+    let dest = |op: Opcode| operand(ctx, op, operand_fields(op).1);
+    let count = |op: Opcode| decoded(ctx, op, "count");
 
     m.comment("Stage 0: operand a (RQ, LUT, RED: src) and, for VOP, operand b.");
-    let a_field = |op: &str| match op {
-        "vop" => "a",
-        _ => "src",
-    };
-    let a_acc = pick(&|op| match op {
-        "rq" => lit(1, 1),
-        "lut" => lit(1, 0),
-        _ => f(op, &format!("{}_space", a_field(op))),
-    });
     let a = add_stream(
         &mut m,
         "a",
         rb,
         StreamSpec {
             start: any.clone(),
-            base: pick(&|op| f(op, &format!("{}_row", a_field(op)))),
-            step: pick(&|op| f(op, &format!("{}_step", a_field(op)))),
-            count: pick(&|op| f(op, "count")),
+            base: pick(&|op| read(op, 0).row),
+            step: pick(&|op| read(op, 0).step),
+            count: pick(&count),
             count_bits: 16,
             tag: cat(vec![
-                a_acc,
-                pick(&|op| f(op, &format!("{}_bank", a_field(op)))),
+                pick(&|op| read(op, 0).acc),
+                pick(&|op| read(op, 0).bank),
             ]),
             tag_bits: 1 + bb,
         },
     );
     let a_last = drive_read(&mut m, &VEC_A_READ, a);
 
-    let same = m.wire("b_same", 1);
+    let (va, vb) = (read(Opcode::Vop, 0), read(Opcode::Vop, 1));
+    let b_imm = decoded(ctx, Opcode::Vop, "b_imm");
+    let same = m.wire("b_is_a", 1);
     m.assign(
         same.clone(),
-        f("vop", "b_space")
-            .eq(cat(vec![lit(1, 0), f("vop", "a_space")]))
-            .land(f("vop", "b_bank").eq(f("vop", "a_bank")))
-            .land(f("vop", "b_row").eq(f("vop", "a_row")))
-            .land(f("vop", "b_step").eq(f("vop", "a_step"))),
+        vb.acc
+            .clone()
+            .eq(va.acc)
+            .land(vb.bank.clone().eq(va.bank))
+            .land(vb.row.clone().eq(va.row))
+            .land(vb.step.clone().eq(va.step)),
     );
-    let b_imm = f("vop", "b_space").eq(lit(2, SPACE_IMM));
-    let b_mode = m.wire("b_mode", 2);
+    let b_source = m.wire("b_from", 2);
     m.assign(
-        b_mode.clone(),
+        b_source.clone(),
         mux(
             b_imm,
-            lit(2, B_IMM),
-            mux(same.clone(), lit(2, B_SAME), lit(2, B_READ)),
+            b_from.of(BFrom::Imm),
+            mux(same, b_from.of(BFrom::A), b_from.of(BFrom::Read)),
         ),
     );
     let b = add_stream(
@@ -186,178 +248,182 @@ pub fn vector(ctx: &Ctx) -> Module {
         "b",
         rb,
         StreamSpec {
-            start: issue("vop").land(b_mode.clone().eq(lit(2, B_READ))),
-            ..StreamSpec::operand(
-                "vop",
-                "b",
-                cat(vec![f("vop", "b_space").bit(0), f("vop", "b_bank")]),
-                1 + bb,
-            )
+            start: issued(Opcode::Vop).land(b_source.clone().eq(b_from.of(BFrom::Read))),
+            base: vb.row,
+            step: vb.step,
+            count: count(Opcode::Vop),
+            count_bits: 16,
+            tag: cat(vec![vb.acc, vb.bank]),
+            tag_bits: 1 + bb,
         },
     );
     let b_last = drive_read(&mut m, &VEC_B_READ, b);
 
     m.comment("Stage 0: the destination stream carries the op's fields down the pipeline.");
-    let kind = pick(&|op| {
-        lit(
-            2,
-            match op {
-                "rq" => KIND_RQ,
-                "vop" => KIND_VOP,
-                "lut" => KIND_LUT,
-                _ => KIND_RED,
-            },
-        )
+    let tb = ctx.layout.table_bits;
+    let tag = Packed::new("Tag", |f| match f {
+        Tag::Kind => kinds.width(),
+        Tag::Func => fb,
+        Tag::BFrom => 2,
+        Tag::Imm => 32,
+        Tag::Table => tb,
+        Tag::Acc => 1,
+        Tag::Bank => bb,
+        Tag::Pc => pcb,
     });
-    let fb = ctx.func_bits(Opcode::Vop);
-    let func = mux(
-        issue("vop"),
-        f("vop", "func"),
-        cat(vec![zero(fb - 1), f("red", "func")]),
-    );
-    let dst_acc = pick(&|op| match op {
-        "rq" | "vop" | "lut" | "red" => f(op, "dst_space"),
-        _ => unreachable!(),
-    });
-    // {kind, func, b_mode, imm, table, acc, bank, pc}
-    let op_bits = 2 + fb + 2 + 32 + tb;
-    let d_tag_bits = op_bits + 1 + bb + pcb;
+    let func_of = |op: Opcode| {
+        if has_func(op) {
+            let f = decoded(ctx, op, "func");
+            let w = ctx.func_bits(op);
+            if w < fb {
+                cat(vec![zero(fb - w), f])
+            } else {
+                f
+            }
+        } else {
+            zero(fb)
+        }
+    };
     let dst = add_stream(
         &mut m,
         "d",
         rb,
         StreamSpec {
             start: any,
-            base: pick(&|op| f(op, "dst_row")),
-            step: pick(&|op| f(op, "dst_step")),
-            count: pick(&|op| f(op, "count")),
+            base: pick(&|op| dest(op).row),
+            step: pick(&|op| dest(op).step),
+            count: pick(&count),
             count_bits: 16,
-            tag: cat(vec![
-                kind,
-                func,
-                b_mode,
-                f("vop", "imm"),
-                f("lut", "table"),
-                dst_acc,
-                pick(&|op| f(op, "dst_bank")),
-                id("issue_pc_i"),
-            ]),
-            tag_bits: d_tag_bits,
+            tag: tag.pack(|f| match f {
+                Tag::Kind => pick(&|op| kinds.of(op)),
+                Tag::Func => pick(&func_of),
+                Tag::BFrom => b_source.clone(),
+                Tag::Imm => decoded(ctx, Opcode::Vop, "imm"),
+                Tag::Table => decoded(ctx, Opcode::Lut, "table"),
+                Tag::Acc => pick(&|op| dest(op).acc),
+                Tag::Bank => pick(&|op| dest(op).bank),
+                Tag::Pc => id("issue_pc_i"),
+            }),
+            tag_bits: tag.bits(),
         },
     );
-    let (d_valid, d_row, d_tag, d_last) = (dst.valid, dst.row, dst.tag, dst.last);
     sink(&mut m, "stream_last", vec![a_last, b_last]);
 
     m.comment("RQ reads its parameter entry as it issues; the entry arrives with row 0.");
-    m.assign(id("param_rd_en_o"), issue("rq"));
-    m.assign(id("param_rd_addr_o"), f("rq", "param"));
+    m.assign(id("param_rd_en_o"), issued(Opcode::Rq));
+    m.assign(id("param_rd_addr_o"), decoded(ctx, Opcode::Rq, "param"));
 
-    // Stage 1 registers: control, and the op fields stages 1 needs.
-    let c = Ctl::new(ctx);
-    let d_op = d_tag.clone().bits(d_tag_bits - 1, d_tag_bits - op_bits);
-    let d_low = 1 + bb + pcb;
-    let ctl0 = cat(vec![
-        d_valid,
-        d_last,
-        d_tag.clone().bits(d_tag_bits - 1, d_tag_bits - 2),
-        d_tag.clone().bits(d_low - 1, pcb + bb).clone(),
-        d_tag.clone().bits(pcb + bb - 1, pcb),
-        d_row,
-        d_tag.clone().bits(pcb - 1, 0),
-    ]);
-    let (s1c_d, s1c) = m.flop("s1_ctl", c.bits, true);
-    m.assign(s1c_d, ctl0);
-    let (s1op_d, s1op) = m.flop("s1_op", op_bits, true);
-    m.assign(s1op_d, d_op);
-    // {kind, func, b_mode, imm, table}
-    let s1_func = s1op.clone().bits(op_bits - 3, op_bits - 2 - fb);
-    let s1_bmode = s1op.clone().bits(op_bits - 3 - fb, op_bits - 4 - fb);
-    let s1_imm = s1op.clone().bits(tb + 31, tb);
-    let s1_table = s1op.clone().bits(tb - 1, 0);
-    sink(&mut m, "s1_kind", vec![s1op.bits(op_bits - 1, op_bits - 2)]);
-    let kind_is = |ctl: &Expr, k: u64| c.kind(ctl).eq(lit(2, k));
+    let ctl = Packed::new("Ctl", |f| match f {
+        Ctl::Valid | Ctl::Last | Ctl::Acc => 1,
+        Ctl::Kind => kinds.width(),
+        Ctl::Bank => bb,
+        Ctl::Row => rb,
+        Ctl::Pc => pcb,
+    });
+    let args = Packed::new("Args", |f| match f {
+        Args::Func => fb,
+        Args::BFrom => 2,
+        Args::Imm => 32,
+        Args::Table => tb,
+    });
+    let mut pipe = Pipeline::new(Datapath::Vector);
+    let d_tag = dst.tag;
+    let s1 = pipe.stage(
+        &mut m,
+        vec![
+            (
+                "ctl",
+                ctl.bits(),
+                ctl.pack(|f| match f {
+                    Ctl::Valid => dst.valid.clone(),
+                    Ctl::Last => dst.last.clone(),
+                    Ctl::Kind => tag.get(&d_tag, Tag::Kind),
+                    Ctl::Acc => tag.get(&d_tag, Tag::Acc),
+                    Ctl::Bank => tag.get(&d_tag, Tag::Bank),
+                    Ctl::Row => dst.row.clone(),
+                    Ctl::Pc => tag.get(&d_tag, Tag::Pc),
+                }),
+            ),
+            (
+                "args",
+                args.bits(),
+                args.pack(|f| match f {
+                    Args::Func => tag.get(&d_tag, Tag::Func),
+                    Args::BFrom => tag.get(&d_tag, Tag::BFrom),
+                    Args::Imm => tag.get(&d_tag, Tag::Imm),
+                    Args::Table => tag.get(&d_tag, Tag::Table),
+                }),
+            ),
+        ],
+    );
+    let (s1c, s1a) = (s1[0].clone(), s1[1].clone());
+    let kind_is = |c: &Expr, op: Opcode| ctl.get(c, Ctl::Kind).eq(kinds.of(op));
+    let s1_func = m.wire("s1_func", fb);
+    m.assign(s1_func.clone(), args.get(&s1a, Args::Func));
+    let s1_imm = m.wire("s1_imm", 32);
+    m.assign(s1_imm.clone(), args.get(&s1a, Args::Imm));
 
     m.comment("Stage 1: operands, the lane functions, the reduction and the table reads.");
     let a = id("vec_a_rd_data_i");
     let b = m.wire("b", 32 * n);
+    let s1_from = args.get(&s1a, Args::BFrom);
     m.assign(
         b.clone(),
         mux(
-            s1_bmode.clone().eq(lit(2, B_IMM)),
+            s1_from.clone().eq(b_from.of(BFrom::Imm)),
             repeat(n, s1_imm.clone()),
             mux(
-                s1_bmode.eq(lit(2, B_SAME)),
+                s1_from.eq(b_from.of(BFrom::A)),
                 a.clone(),
                 id("vec_b_rd_data_i"),
             ),
         ),
     );
+    let entry = param_layout(n);
     let p = id("param_rd_data_i");
-    let lane_param = |offset: u32, width: u32| {
-        p.clone()
-            .part(id("l").mul(int(width as i64)) + int(offset as i64), width)
-    };
-    let bias_at = 0;
-    let mult_at = 32 * n;
-    let shift_at = 64 * n;
-    let common_at = (64 + PARAM_SHIFT_BITS) * n;
-    let shift_bits = PARAM_SHIFT_BITS;
 
     let red = m.wire("red", 32);
-    reduction(&mut m, ctx, &red, &s1_func);
+    reduction(&mut m, ctx, &red, &s1_func, &red_funcs);
 
     // Per-lane stage 1.
     let l = || id("l");
     let lane32 = |e: Expr| e.lane(l(), 32);
-    let mut lane_items = Items::default();
-    let la = lane_items.wire("la", 32, lane32(a.clone()));
-    let lb = lane_items.wire("lb", 32, lane32(b.clone()));
-    let sh = lane_items.wire("sh", 5, lb.clone().bits(4, 0));
-    let signed_lt = lane_items.wire("lt", 1, la.clone().signed().lt(lb.clone().signed()));
-    let sra = lane_items.wire("sra", 32, la.clone().signed().ashr(sh.clone()));
-    let vop_arms = [
-        (VopFunc::Add, {
-            let sum = la.clone() + lb.clone();
-            match ctx.fault {
-                // The planted bug: bit 0 of lane 1 flipped.
-                Some(crate::Fault::VopAddBitFlip) => sum ^ cat(vec![zero(31), id("l").eq(int(1))]),
-                None => sum,
-            }
-        }),
-        (VopFunc::Sub, la.clone() - lb.clone()),
-        (VopFunc::Mul, la.clone().mul(lb.clone())),
-        (VopFunc::Max, mux(signed_lt.clone(), lb.clone(), la.clone())),
-        (VopFunc::Min, mux(signed_lt, la.clone(), lb.clone())),
-        (
-            VopFunc::Sel,
-            mux(lb.clone().ne(lit(32, 0)), la.clone(), s1_imm.clone()),
-        ),
-        (VopFunc::Shl, la.clone().shl(sh)),
-        (VopFunc::Sra, sra),
-    ];
-    lane_items.push(Item::Decl {
+    let mut lane = Items::default();
+    let la = lane.wire("la", 32, lane32(a.clone()));
+    let lb = lane.wire("lb", 32, lane32(b.clone()));
+    lane.wire("a_lt_b", 1, la.clone().signed().lt(lb.clone().signed()));
+    let fault = ctx.fault == Some(crate::Fault::VopAddBitFlip);
+    let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = VopFunc::ALL
+        .iter()
+        .map(|func| {
+            let value = vop_lane(*func, &mut lane, &la, &lb, &s1_imm, fault);
+            (vec![vop_funcs.of(*func)], vec![set(id("vop"), value)])
+        })
+        .collect();
+    lane.push(Item::Decl {
         kind: NetKind::Reg,
         name: "vop".into(),
         width: int(32),
         depth: None,
     });
-    lane_items.push(Item::AlwaysComb(vec![Stmt::Case(
+    lane.push(Item::AlwaysComb(vec![Stmt::Case(
         s1_func.clone(),
-        vop_arms
-            .iter()
-            .map(|(func, value)| {
-                (
-                    vec![lit(fb, *func as u64)],
-                    vec![set(id("vop"), value.clone())],
-                )
-            })
-            .collect(),
+        arms,
         vec![set(id("vop"), lit(32, 0))],
     )]));
     // RQ stage 1: bias, then the left shift (a positive shift).
-    let biased = lane_items.wire("biased", 32, la.clone() + lane_param(bias_at, 32));
-    let shift = lane_items.wire("shift", shift_bits, lane_param(shift_at, shift_bits));
-    let left = lane_items.wire(
+    let shift_bits = ParamField::Shift.value_bits();
+    let biased = lane.wire(
+        "biased",
+        32,
+        la.clone() + entry.element(&p, ParamField::Bias, l(), 32),
+    );
+    let shift = lane.wire(
+        "shift",
+        shift_bits,
+        entry.element(&p, ParamField::Shift, l(), shift_bits),
+    );
+    let left = lane.wire(
         "left",
         5,
         mux(
@@ -366,56 +432,60 @@ pub fn vector(ctx: &Ctx) -> Module {
             shift.bits(4, 0),
         ),
     );
-    let rq1 = lane_items.wire("rq1", 32, biased.shl(left));
-    lane_items.wire(
+    let rq1 = lane.wire("rq1", 32, biased.shl(left));
+    lane.wire(
         "s1_out",
         32,
         mux(
-            kind_is(&s1c, KIND_RQ),
+            kind_is(&s1c, Opcode::Rq),
             rq1,
-            mux(kind_is(&s1c, KIND_RED), red.clone(), id("vop")),
+            mux(kind_is(&s1c, Opcode::Red), red.clone(), id("vop")),
         ),
     );
     // The table entry index: the int8 input plus 128.
-    lane_items.wire(
+    lane.wire(
         "lut_index",
         ctx.lut_addr_bits,
-        cat(vec![s1_table, la.clone().bit(7).lnot(), la.bits(6, 0)]),
+        cat(vec![
+            args.get(&s1a, Args::Table),
+            la.clone().bit(7).lnot(),
+            la.bits(6, 0),
+        ]),
     );
-    lane_items.push(Item::Assign(
+    lane.push(Item::Assign(
         id("lut_rd_addr_o").lane(l(), ctx.lut_addr_bits),
         id("lut_index"),
     ));
-    lane_items.push(Item::Assign(lane32(id("s1_out_all")), id("s1_out")));
+    lane.push(Item::Assign(lane32(id("s1_out_all")), id("s1_out")));
     m.wire("s1_out_all", 32 * n);
-    m.items.push(lane_items.generate("l", n, "g_s1"));
+    m.items.push(lane.generate("l", n, "g_s1"));
     m.assign(
         id("lut_rd_en_o"),
-        c.valid(&s1c).land(kind_is(&s1c, KIND_LUT)),
+        ctl.get(&s1c, Ctl::Valid).land(kind_is(&s1c, Opcode::Lut)),
     );
 
-    // Stage 2 registers.
-    let pbits = param_entry_bits(n);
-    let (s2c_d, s2c) = m.flop("s2_ctl", c.bits, true);
-    m.assign(s2c_d, s1c.clone());
-    let (s2x_d, s2x) = m.flop("s2_data", 32 * n, true);
-    m.assign(s2x_d, id("s1_out_all"));
-    let (s2p_d, s2p) = m.flop("s2_param", pbits - 32 * n, true);
-    m.comment("RQ's per-lane multiplier and shift and the shared zero point and clamp.");
-    m.assign(s2p_d, p.clone().bits(pbits - 1, 32 * n));
-    // s2p holds the entry without the bias: mult at 0, shift at 32N, common at 38N.
-    let s2_mult_at = mult_at - 32 * n;
-    let s2_shift_at = shift_at - 32 * n;
-    let s2_common_at = common_at - 32 * n;
+    // Stage 2: RQ's parameters without the bias, which stage 1 added.
+    let rq2 = Packed::new("RqS2", |f| match f {
+        ParamField::Bias => 0,
+        f => f.bits(n),
+    });
+    let s2 = pipe.stage(
+        &mut m,
+        vec![
+            ("ctl", ctl.bits(), s1c.clone()),
+            ("data", 32 * n, id("s1_out_all")),
+            ("param", rq2.bits(), rq2.pack(|f| entry.get(&p, f))),
+        ],
+    );
+    let (s2c, s2x, s2p) = (s2[0].clone(), s2[1].clone(), s2[2].clone());
 
     m.comment("Stage 2: the rounding doubling high multiply; LUT results arrive.");
     let mut items2 = Items::default();
-    let x2 = items2.wire("x", 32, lane32(s2x.clone()));
+    let x2 = items2.wire("x", 32, lane32(s2x));
     let m2 = items2.wire(
         "mult",
         32,
-        s2p.clone()
-            .part(l().mul(int(32)) + int(s2_mult_at as i64), 32),
+        rq2.element(&s2p, ParamField::Multiplier, l(), 32),
     );
     // Signed operands are sign-extended to the 64-bit product's width.
     let prod = items2.wire("prod", 64, x2.clone().signed().mul(m2.clone().signed()));
@@ -429,7 +499,7 @@ pub fn vector(ctx: &Ctx) -> Module {
         1,
         cat(vec![rounded.clone().bit(63), rounded.clone().bits(30, 0)]).reduce_xor(),
     );
-    let rq2 = items2.wire(
+    let rq2_out = items2.wire(
         "rq2",
         32,
         mux(overflow, lit(32, 0x7fff_ffff), rounded.clone().bits(62, 31)),
@@ -438,36 +508,43 @@ pub fn vector(ctx: &Ctx) -> Module {
         "s2_out",
         32,
         mux(
-            kind_is(&s2c, KIND_RQ),
-            rq2,
-            mux(kind_is(&s2c, KIND_LUT), lane32(id("lut_rd_data_i")), x2),
+            kind_is(&s2c, Opcode::Rq),
+            rq2_out,
+            mux(kind_is(&s2c, Opcode::Lut), lane32(id("lut_rd_data_i")), x2),
         ),
     );
     items2.push(Item::Assign(lane32(id("s2_out_all")), id("s2_out")));
     m.wire("s2_out_all", 32 * n);
     m.items.push(items2.generate("l", n, "g_s2"));
 
-    // Stage 3 registers: the shift and the shared fields are still needed.
-    let (s3c_d, s3c) = m.flop("s3_ctl", c.bits, true);
-    m.assign(s3c_d, s2c.clone());
-    let (s3x_d, s3x) = m.flop("s3_data", 32 * n, true);
-    m.assign(s3x_d, id("s2_out_all"));
-    let s3p_bits = pbits - 64 * n;
-    let (s3p_d, s3p) = m.flop("s3_param", s3p_bits, true);
-    m.assign(s3p_d, s2p.clone().bits(pbits - 32 * n - 1, s2_shift_at));
-    let s3_common_at = s2_common_at - s2_shift_at;
-    let zp = s3p.clone().bits(s3_common_at + 31, s3_common_at);
-    let lo = s3p.clone().bits(s3_common_at + 63, s3_common_at + 32);
-    let hi = s3p.clone().bits(s3_common_at + 95, s3_common_at + 64);
+    // Stage 3: the shift and the shared fields are still needed.
+    let rq3 = Packed::new("RqS3", |f| match f {
+        ParamField::Bias | ParamField::Multiplier => 0,
+        f => f.bits(n),
+    });
+    let s3 = pipe.stage(
+        &mut m,
+        vec![
+            ("ctl", ctl.bits(), s2c.clone()),
+            ("data", 32 * n, id("s2_out_all")),
+            ("param", rq3.bits(), rq3.pack(|f| rq2.get(&s2p, f))),
+        ],
+    );
+    let (s3c, s3x, s3p) = (s3[0].clone(), s3[1].clone(), s3[2].clone());
+    let zp = m.wire("zero_point", 32);
+    m.assign(zp.clone(), rq3.get(&s3p, ParamField::ZeroPoint));
+    let lo = m.wire("act_min", 32);
+    m.assign(lo.clone(), rq3.get(&s3p, ParamField::ActMin));
+    let hi = m.wire("act_max", 32);
+    m.assign(hi.clone(), rq3.get(&s3p, ParamField::ActMax));
 
     m.comment("Stage 3: rounding divide by a power of two, zero point, clamp.");
     let mut items3 = Items::default();
-    let x3 = items3.wire("x", 32, lane32(s3x.clone()));
+    let x3 = items3.wire("x", 32, lane32(s3x));
     let shift3 = items3.wire(
         "shift",
         shift_bits,
-        s3p.clone()
-            .part(l().mul(int(shift_bits as i64)), shift_bits),
+        rq3.element(&s3p, ParamField::Shift, l(), shift_bits),
     );
     let negated = items3.wire("negated", shift_bits, shift3.clone().neg());
     let right = items3.wire(
@@ -488,11 +565,7 @@ pub fn vector(ctx: &Ctx) -> Module {
         32,
         shifted + cat(vec![zero(31), remainder.gt(threshold)]),
     );
-    let with_zp = items3.wire(
-        "with_zp",
-        33,
-        sext(divided, 32, 33) + sext(zp.clone(), 32, 33),
-    );
+    let with_zp = items3.wire("with_zp", 33, sext(divided, 32, 33) + sext(zp, 32, 33));
     let below = items3.wire(
         "below",
         1,
@@ -508,58 +581,98 @@ pub fn vector(ctx: &Ctx) -> Module {
             .signed()
             .lt(with_zp.clone().signed()),
     );
-    let rq3 = items3.wire(
+    let rq3_out = items3.wire(
         "rq3",
         32,
         mux(below, lo, mux(above, hi, with_zp.bits(31, 0))),
     );
-    items3.wire("s3_out", 32, mux(kind_is(&s3c, KIND_RQ), rq3, x3));
+    items3.wire("s3_out", 32, mux(kind_is(&s3c, Opcode::Rq), rq3_out, x3));
     items3.push(Item::Assign(lane32(id("s3_out_all")), id("s3_out")));
     m.wire("s3_out_all", 32 * n);
     m.items.push(items3.generate("l", n, "g_s3"));
 
-    // Stage 4: the write.
-    let (s4c_d, s4c) = m.flop("s4_ctl", c.bits, true);
-    m.assign(s4c_d, s3c);
-    let (s4x_d, s4x) = m.flop("s4_data", 32 * n, true);
-    m.assign(s4x_d, id("s3_out_all"));
+    // Stages past the arithmetic, when the config asks for a deeper pipeline, then the
+    // write stage.
+    let pad = latency - pipe.depth() - 1;
+    if pad > 0 {
+        m.comment(&format!(
+            "{pad} stage(s) of timing slack: the config's vector latency is {latency}."
+        ));
+    }
+    let padded = pipe.delay(
+        &mut m,
+        pad,
+        vec![
+            ("pad_ctl", ctl.bits(), s3c),
+            ("pad_data", 32 * n, id("s3_out_all")),
+        ],
+    );
+    let (padded_ctl, padded_data) = (padded[0].clone(), padded[1].clone());
+    let (wc, wx) = if ctx.fault == Some(crate::Fault::ShortVectorPipeline) {
+        (padded_ctl, padded_data)
+    } else {
+        let w = pipe.stage(
+            &mut m,
+            vec![
+                ("ctl", ctl.bits(), padded_ctl),
+                ("data", 32 * n, padded_data),
+            ],
+        );
+        (w[0].clone(), w[1].clone())
+    };
     m.comment(&format!(
-        "Stage {VECTOR_LATENCY}: write the row; the instruction completes with its last row."
+        "Stage {latency}: write the row; the instruction completes with its last row."
     ));
-    m.assign(id("vec_wr_en_o"), c.valid(&s4c));
-    m.assign(id("vec_wr_acc_o"), c.acc(&s4c));
-    m.assign(id("vec_wr_bank_o"), c.bank(&s4c));
-    m.assign(id("vec_wr_row_o"), c.row(&s4c));
-    m.assign(id("vec_wr_data_o"), s4x);
-    m.assign(id("vec_retire_o"), c.valid(&s4c).land(c.last(&s4c)));
-    m.assign(id("vec_retire_pc_o"), c.pc(&s4c));
-    sink(&mut m, "s4_kind", vec![c.kind(&s4c)]);
+    let valid = ctl.get(&wc, Ctl::Valid);
+    m.assign(id("vec_wr_en_o"), valid.clone());
+    m.assign(id("vec_wr_acc_o"), ctl.get(&wc, Ctl::Acc));
+    m.assign(id("vec_wr_bank_o"), ctl.get(&wc, Ctl::Bank));
+    m.assign(id("vec_wr_row_o"), ctl.get(&wc, Ctl::Row));
+    m.assign(id("vec_wr_data_o"), wx);
+    m.assign(retire(Unit::Vector), valid.land(ctl.get(&wc, Ctl::Last)));
+    m.assign(retire_pc(Unit::Vector), ctl.get(&wc, Ctl::Pc));
+    sink(&mut m, "write_kind", vec![ctl.get(&wc, Ctl::Kind)]);
+    pipe.finish(&mut m);
+
+    red_funcs.declare(&mut m, "RED functions, at the pipeline's function width.");
+    vop_funcs.declare(&mut m, "VOP functions.");
+    b_from.declare(&mut m, "Where VOP's b operand comes from.");
+    kinds.declare(&mut m, "The op each row belongs to.");
+    rq3.declare(&mut m, "Stage 3's parameters");
+    rq2.declare(&mut m, "Stage 2's parameters");
+    entry.declare(&mut m, "A parameter entry");
+    args.declare(&mut m, "Stage 1's op fields");
+    ctl.declare(&mut m, "Every stage's control");
+    tag.declare(&mut m, "The destination stream's tag");
     m
 }
 
-/// `RED`: the wrapping sum or the signed maximum of stage 1's `a` lanes.
-fn reduction(m: &mut Module, ctx: &Ctx, out: &Expr, func: &Expr) {
+/// `RED`: every function over stage 1's `a` lanes, picked by `func`.
+fn reduction(m: &mut Module, ctx: &Ctx, out: &Expr, func: &Expr, funcs: &Enum<RedFunc>) {
     let n = ctx.n;
     let lane = |l: u32| id("vec_a_rd_data_i").part(int((32 * l) as i64), 32);
-    let mut sum = lane(0);
-    for l in 1..n {
-        sum = sum + lane(l);
-    }
-    let sum_w = m.wire("red_sum", 32);
-    m.assign(sum_w.clone(), sum);
-    let mut best = lane(0);
-    for l in 1..n {
-        let name = format!("red_max_{l}");
-        let w = m.wire(&name, 32);
-        m.assign(
-            w.clone(),
-            mux(best.clone().signed().lt(lane(l).signed()), lane(l), best),
-        );
-        best = w;
-    }
-    // The pipeline carries the function field at `VOP`'s width; `RED`'s is zero-extended.
-    let is_max = func
-        .clone()
-        .eq(lit(ctx.func_bits(Opcode::Vop), RedFunc::Max as u64));
-    m.assign(out.clone(), mux(is_max, best, sum_w));
+    let value = |m: &mut Module, f: RedFunc| -> Expr {
+        match f {
+            RedFunc::Sum => {
+                let sum = (1..n).fold(lane(0), |acc, l| acc + lane(l));
+                let w = m.wire("red_sum", 32);
+                m.assign(w.clone(), sum);
+                w
+            }
+            RedFunc::Max => (1..n).fold(lane(0), |best, l| {
+                let w = m.wire(&format!("red_max_{l}"), 32);
+                m.assign(
+                    w.clone(),
+                    mux(best.clone().signed().lt(lane(l).signed()), lane(l), best),
+                );
+                w
+            }),
+        }
+    };
+    let arms: Vec<(RedFunc, Expr)> = RedFunc::ALL.iter().map(|f| (*f, value(m, *f))).collect();
+    let (last, rest) = arms.split_last().expect("RED has functions");
+    let picked = rest.iter().rev().fold(last.1.clone(), |other, (f, v)| {
+        mux(func.clone().eq(funcs.of(*f)), v.clone(), other)
+    });
+    m.assign(out.clone(), picked);
 }

@@ -103,6 +103,15 @@ module mtn_array (
 
   // The right edge's x and swap and the last row's inner partial sums go nowhere.
   wire unused_edge;
-  assign unused_edge = (^{x_h[32 +: 8], swap_h[4], x_h[72 +: 8], swap_h[9], x_h[112 +: 8], swap_h[14], x_h[152 +: 8], swap_h[19]});
+  assign unused_edge = (^{
+    x_h[32 +: 8],
+    swap_h[4],
+    x_h[72 +: 8],
+    swap_h[9],
+    x_h[112 +: 8],
+    swap_h[14],
+    x_h[152 +: 8],
+    swap_h[19]
+  });
 
 endmodule

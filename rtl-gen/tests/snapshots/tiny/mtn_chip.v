@@ -35,18 +35,18 @@ module mtn_chip (
   output wire [1:0]   trace_mov_wr_bank_o,
   output wire [7:0]   trace_mov_wr_row_o,
   output wire [127:0] trace_mov_wr_data_o,
-  output wire         trace_ctl_retire_o,
-  output wire [7:0]   trace_ctl_retire_pc_o,
-  output wire         trace_ldw_retire_o,
-  output wire [7:0]   trace_ldw_retire_pc_o,
-  output wire         trace_mma_retire_o,
-  output wire [7:0]   trace_mma_retire_pc_o,
-  output wire         trace_vec_retire_o,
-  output wire [7:0]   trace_vec_retire_pc_o,
-  output wire         trace_perm_retire_o,
-  output wire [7:0]   trace_perm_retire_pc_o,
-  output wire         trace_mov_retire_o,
-  output wire [7:0]   trace_mov_retire_pc_o
+  output wire         trace_seq_retire_o,
+  output wire [7:0]   trace_seq_retire_pc_o,
+  output wire         trace_mxu_load_retire_o,
+  output wire [7:0]   trace_mxu_load_retire_pc_o,
+  output wire         trace_mxu_array_retire_o,
+  output wire [7:0]   trace_mxu_array_retire_pc_o,
+  output wire         trace_vector_retire_o,
+  output wire [7:0]   trace_vector_retire_pc_o,
+  output wire         trace_permute_retire_o,
+  output wire [7:0]   trace_permute_retire_pc_o,
+  output wire         trace_memory_retire_o,
+  output wire [7:0]   trace_memory_retire_pc_o
 );
 
 
@@ -133,7 +133,7 @@ module mtn_chip (
   wire [1:0] rq_src_bank;
   wire [7:0] rq_src_row;
   wire [7:0] rq_src_step;
-  wire rq_dst_space;
+  wire rq_dst_acc;
   wire [1:0] rq_dst_bank;
   wire [7:0] rq_dst_row;
   wire [7:0] rq_dst_step;
@@ -141,15 +141,16 @@ module mtn_chip (
   wire [3:0] rq_param;
   wire vop_issue;
   wire [2:0] vop_func;
-  wire vop_a_space;
+  wire vop_a_acc;
   wire [1:0] vop_a_bank;
   wire [7:0] vop_a_row;
   wire [7:0] vop_a_step;
-  wire [1:0] vop_b_space;
+  wire vop_b_acc;
+  wire vop_b_imm;
   wire [1:0] vop_b_bank;
   wire [7:0] vop_b_row;
   wire [7:0] vop_b_step;
-  wire vop_dst_space;
+  wire vop_dst_acc;
   wire [1:0] vop_dst_bank;
   wire [7:0] vop_dst_row;
   wire [7:0] vop_dst_step;
@@ -159,7 +160,7 @@ module mtn_chip (
   wire [1:0] lut_src_bank;
   wire [7:0] lut_src_row;
   wire [7:0] lut_src_step;
-  wire lut_dst_space;
+  wire lut_dst_acc;
   wire [1:0] lut_dst_bank;
   wire [7:0] lut_dst_row;
   wire [7:0] lut_dst_step;
@@ -167,11 +168,11 @@ module mtn_chip (
   wire lut_table;
   wire red_issue;
   wire red_func;
-  wire red_src_space;
+  wire red_src_acc;
   wire [1:0] red_src_bank;
   wire [7:0] red_src_row;
   wire [7:0] red_src_step;
-  wire red_dst_space;
+  wire red_dst_acc;
   wire [1:0] red_dst_bank;
   wire [7:0] red_dst_row;
   wire [7:0] red_dst_step;
@@ -187,11 +188,11 @@ module mtn_chip (
   wire [15:0] perm_count;
   wire [1:0] perm_amount;
   wire mov_issue;
-  wire mov_src_space;
+  wire mov_src_acc;
   wire [1:0] mov_src_bank;
   wire [7:0] mov_src_row;
   wire [7:0] mov_src_step;
-  wire mov_dst_space;
+  wire mov_dst_acc;
   wire [1:0] mov_dst_bank;
   wire [7:0] mov_dst_row;
   wire [7:0] mov_dst_step;
@@ -225,18 +226,18 @@ module mtn_chip (
   wire imem_we;
   wire [7:0] imem_addr;
   wire [159:0] imem_wdata;
-  wire ctl_retire;
-  wire [7:0] ctl_retire_pc;
-  wire ldw_retire;
-  wire [7:0] ldw_retire_pc;
-  wire mma_retire;
-  wire [7:0] mma_retire_pc;
-  wire vec_retire;
-  wire [7:0] vec_retire_pc;
-  wire perm_retire;
-  wire [7:0] perm_retire_pc;
-  wire mov_retire;
-  wire [7:0] mov_retire_pc;
+  wire seq_retire;
+  wire [7:0] seq_retire_pc;
+  wire mxu_load_retire;
+  wire [7:0] mxu_load_retire_pc;
+  wire mxu_array_retire;
+  wire [7:0] mxu_array_retire_pc;
+  wire vector_retire;
+  wire [7:0] vector_retire_pc;
+  wire permute_retire;
+  wire [7:0] permute_retire_pc;
+  wire memory_retire;
+  wire [7:0] memory_retire_pc;
   mtn_seq u_seq (
     .clk_i            (clk_i),
     .rst_ni           (rst_ni),
@@ -249,8 +250,8 @@ module mtn_chip (
     .cycle_o          (cycle),
     .issue_o          (issue),
     .issue_pc_o       (issue_pc),
-    .ctl_retire_o     (ctl_retire),
-    .ctl_retire_pc_o  (ctl_retire_pc),
+    .seq_retire_o     (seq_retire),
+    .seq_retire_pc_o  (seq_retire_pc),
     .ldw_issue_o      (ldw_issue),
     .ldw_src_bank_o   (ldw_src_bank),
     .ldw_src_row_o    (ldw_src_row),
@@ -269,7 +270,7 @@ module mtn_chip (
     .rq_src_bank_o    (rq_src_bank),
     .rq_src_row_o     (rq_src_row),
     .rq_src_step_o    (rq_src_step),
-    .rq_dst_space_o   (rq_dst_space),
+    .rq_dst_acc_o     (rq_dst_acc),
     .rq_dst_bank_o    (rq_dst_bank),
     .rq_dst_row_o     (rq_dst_row),
     .rq_dst_step_o    (rq_dst_step),
@@ -277,15 +278,16 @@ module mtn_chip (
     .rq_param_o       (rq_param),
     .vop_issue_o      (vop_issue),
     .vop_func_o       (vop_func),
-    .vop_a_space_o    (vop_a_space),
+    .vop_a_acc_o      (vop_a_acc),
     .vop_a_bank_o     (vop_a_bank),
     .vop_a_row_o      (vop_a_row),
     .vop_a_step_o     (vop_a_step),
-    .vop_b_space_o    (vop_b_space),
+    .vop_b_acc_o      (vop_b_acc),
+    .vop_b_imm_o      (vop_b_imm),
     .vop_b_bank_o     (vop_b_bank),
     .vop_b_row_o      (vop_b_row),
     .vop_b_step_o     (vop_b_step),
-    .vop_dst_space_o  (vop_dst_space),
+    .vop_dst_acc_o    (vop_dst_acc),
     .vop_dst_bank_o   (vop_dst_bank),
     .vop_dst_row_o    (vop_dst_row),
     .vop_dst_step_o   (vop_dst_step),
@@ -295,7 +297,7 @@ module mtn_chip (
     .lut_src_bank_o   (lut_src_bank),
     .lut_src_row_o    (lut_src_row),
     .lut_src_step_o   (lut_src_step),
-    .lut_dst_space_o  (lut_dst_space),
+    .lut_dst_acc_o    (lut_dst_acc),
     .lut_dst_bank_o   (lut_dst_bank),
     .lut_dst_row_o    (lut_dst_row),
     .lut_dst_step_o   (lut_dst_step),
@@ -303,11 +305,11 @@ module mtn_chip (
     .lut_table_o      (lut_table),
     .red_issue_o      (red_issue),
     .red_func_o       (red_func),
-    .red_src_space_o  (red_src_space),
+    .red_src_acc_o    (red_src_acc),
     .red_src_bank_o   (red_src_bank),
     .red_src_row_o    (red_src_row),
     .red_src_step_o   (red_src_step),
-    .red_dst_space_o  (red_dst_space),
+    .red_dst_acc_o    (red_dst_acc),
     .red_dst_bank_o   (red_dst_bank),
     .red_dst_row_o    (red_dst_row),
     .red_dst_step_o   (red_dst_step),
@@ -323,11 +325,11 @@ module mtn_chip (
     .perm_count_o     (perm_count),
     .perm_amount_o    (perm_amount),
     .mov_issue_o      (mov_issue),
-    .mov_src_space_o  (mov_src_space),
+    .mov_src_acc_o    (mov_src_acc),
     .mov_src_bank_o   (mov_src_bank),
     .mov_src_row_o    (mov_src_row),
     .mov_src_step_o   (mov_src_step),
-    .mov_dst_space_o  (mov_dst_space),
+    .mov_dst_acc_o    (mov_dst_acc),
     .mov_dst_bank_o   (mov_dst_bank),
     .mov_dst_row_o    (mov_dst_row),
     .mov_dst_step_o   (mov_dst_step),
@@ -343,175 +345,186 @@ module mtn_chip (
     .xfer_count_o     (xfer_count)
   );
   mtn_mxu u_mxu (
-    .clk_i             (clk_i),
-    .rst_ni            (rst_ni),
-    .issue_pc_i        (issue_pc),
-    .ldw_issue_i       (ldw_issue),
-    .ldw_src_bank_i    (ldw_src_bank),
-    .ldw_src_row_i     (ldw_src_row),
-    .ldw_src_step_i    (ldw_src_step),
-    .mma_issue_i       (mma_issue),
-    .mma_src_bank_i    (mma_src_bank),
-    .mma_src_row_i     (mma_src_row),
-    .mma_src_step_i    (mma_src_step),
-    .mma_dst_bank_i    (mma_dst_bank),
-    .mma_dst_row_i     (mma_dst_row),
-    .mma_dst_step_i    (mma_dst_step),
-    .mma_count_i       (mma_count),
-    .mma_swap_i        (mma_swap),
-    .mma_accumulate_i  (mma_accumulate),
-    .ldw_rd_en_o       (ldw_rd_en),
-    .ldw_rd_bank_o     (ldw_rd_bank),
-    .ldw_rd_row_o      (ldw_rd_row),
-    .ldw_rd_data_i     (ldw_rd_data),
-    .mma_rd_en_o       (mma_rd_en),
-    .mma_rd_bank_o     (mma_rd_bank),
-    .mma_rd_row_o      (mma_rd_row),
-    .mma_rd_data_i     (mma_rd_data),
-    .mma_acc_rd_en_o   (mma_acc_rd_en),
-    .mma_acc_rd_bank_o (mma_acc_rd_bank),
-    .mma_acc_rd_row_o  (mma_acc_rd_row),
-    .mma_acc_rd_data_i (mma_acc_rd_data),
-    .mma_wr_en_o       (mma_wr_en),
-    .mma_wr_bank_o     (mma_wr_bank),
-    .mma_wr_row_o      (mma_wr_row),
-    .mma_wr_data_o     (mma_wr_data),
-    .ldw_retire_o      (ldw_retire),
-    .ldw_retire_pc_o   (ldw_retire_pc),
-    .mma_retire_o      (mma_retire),
-    .mma_retire_pc_o   (mma_retire_pc)
+    .clk_i                 (clk_i),
+    .rst_ni                (rst_ni),
+    .issue_pc_i            (issue_pc),
+    .ldw_issue_i           (ldw_issue),
+    .ldw_src_bank_i        (ldw_src_bank),
+    .ldw_src_row_i         (ldw_src_row),
+    .ldw_src_step_i        (ldw_src_step),
+    .mma_issue_i           (mma_issue),
+    .mma_src_bank_i        (mma_src_bank),
+    .mma_src_row_i         (mma_src_row),
+    .mma_src_step_i        (mma_src_step),
+    .mma_dst_bank_i        (mma_dst_bank),
+    .mma_dst_row_i         (mma_dst_row),
+    .mma_dst_step_i        (mma_dst_step),
+    .mma_count_i           (mma_count),
+    .mma_swap_i            (mma_swap),
+    .mma_accumulate_i      (mma_accumulate),
+    .mxu_load_retire_o     (mxu_load_retire),
+    .mxu_load_retire_pc_o  (mxu_load_retire_pc),
+    .mxu_array_retire_o    (mxu_array_retire),
+    .mxu_array_retire_pc_o (mxu_array_retire_pc),
+    .ldw_rd_en_o           (ldw_rd_en),
+    .ldw_rd_bank_o         (ldw_rd_bank),
+    .ldw_rd_row_o          (ldw_rd_row),
+    .ldw_rd_data_i         (ldw_rd_data),
+    .mma_rd_en_o           (mma_rd_en),
+    .mma_rd_bank_o         (mma_rd_bank),
+    .mma_rd_row_o          (mma_rd_row),
+    .mma_rd_data_i         (mma_rd_data),
+    .mma_acc_rd_en_o       (mma_acc_rd_en),
+    .mma_acc_rd_bank_o     (mma_acc_rd_bank),
+    .mma_acc_rd_row_o      (mma_acc_rd_row),
+    .mma_acc_rd_data_i     (mma_acc_rd_data),
+    .mma_wr_en_o           (mma_wr_en),
+    .mma_wr_bank_o         (mma_wr_bank),
+    .mma_wr_row_o          (mma_wr_row),
+    .mma_wr_data_o         (mma_wr_data)
   );
   mtn_vector u_vector (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .issue_pc_i      (issue_pc),
-    .rq_issue_i      (rq_issue),
-    .rq_src_bank_i   (rq_src_bank),
-    .rq_src_row_i    (rq_src_row),
-    .rq_src_step_i   (rq_src_step),
-    .rq_dst_space_i  (rq_dst_space),
-    .rq_dst_bank_i   (rq_dst_bank),
-    .rq_dst_row_i    (rq_dst_row),
-    .rq_dst_step_i   (rq_dst_step),
-    .rq_count_i      (rq_count),
-    .rq_param_i      (rq_param),
-    .vop_issue_i     (vop_issue),
-    .vop_func_i      (vop_func),
-    .vop_a_space_i   (vop_a_space),
-    .vop_a_bank_i    (vop_a_bank),
-    .vop_a_row_i     (vop_a_row),
-    .vop_a_step_i    (vop_a_step),
-    .vop_b_space_i   (vop_b_space),
-    .vop_b_bank_i    (vop_b_bank),
-    .vop_b_row_i     (vop_b_row),
-    .vop_b_step_i    (vop_b_step),
-    .vop_dst_space_i (vop_dst_space),
-    .vop_dst_bank_i  (vop_dst_bank),
-    .vop_dst_row_i   (vop_dst_row),
-    .vop_dst_step_i  (vop_dst_step),
-    .vop_count_i     (vop_count),
-    .vop_imm_i       (vop_imm),
-    .lut_issue_i     (lut_issue),
-    .lut_src_bank_i  (lut_src_bank),
-    .lut_src_row_i   (lut_src_row),
-    .lut_src_step_i  (lut_src_step),
-    .lut_dst_space_i (lut_dst_space),
-    .lut_dst_bank_i  (lut_dst_bank),
-    .lut_dst_row_i   (lut_dst_row),
-    .lut_dst_step_i  (lut_dst_step),
-    .lut_count_i     (lut_count),
-    .lut_table_i     (lut_table),
-    .red_issue_i     (red_issue),
-    .red_func_i      (red_func),
-    .red_src_space_i (red_src_space),
-    .red_src_bank_i  (red_src_bank),
-    .red_src_row_i   (red_src_row),
-    .red_src_step_i  (red_src_step),
-    .red_dst_space_i (red_dst_space),
-    .red_dst_bank_i  (red_dst_bank),
-    .red_dst_row_i   (red_dst_row),
-    .red_dst_step_i  (red_dst_step),
-    .red_count_i     (red_count),
-    .vec_a_rd_en_o   (vec_a_rd_en),
-    .vec_a_rd_acc_o  (vec_a_rd_acc),
-    .vec_a_rd_bank_o (vec_a_rd_bank),
-    .vec_a_rd_row_o  (vec_a_rd_row),
-    .vec_a_rd_data_i (vec_a_rd_data),
-    .vec_b_rd_en_o   (vec_b_rd_en),
-    .vec_b_rd_acc_o  (vec_b_rd_acc),
-    .vec_b_rd_bank_o (vec_b_rd_bank),
-    .vec_b_rd_row_o  (vec_b_rd_row),
-    .vec_b_rd_data_i (vec_b_rd_data),
-    .vec_wr_en_o     (vec_wr_en),
-    .vec_wr_acc_o    (vec_wr_acc),
-    .vec_wr_bank_o   (vec_wr_bank),
-    .vec_wr_row_o    (vec_wr_row),
-    .vec_wr_data_o   (vec_wr_data),
-    .param_rd_en_o   (param_rd_en),
-    .param_rd_addr_o (param_rd_addr),
-    .param_rd_data_i (param_rd_data),
-    .lut_rd_en_o     (lut_rd_en),
-    .lut_rd_addr_o   (lut_rd_addr),
-    .lut_rd_data_i   (lut_rd_data),
-    .vec_retire_o    (vec_retire),
-    .vec_retire_pc_o (vec_retire_pc)
+    .clk_i              (clk_i),
+    .rst_ni             (rst_ni),
+    .issue_pc_i         (issue_pc),
+    .rq_issue_i         (rq_issue),
+    .rq_src_bank_i      (rq_src_bank),
+    .rq_src_row_i       (rq_src_row),
+    .rq_src_step_i      (rq_src_step),
+    .rq_dst_acc_i       (rq_dst_acc),
+    .rq_dst_bank_i      (rq_dst_bank),
+    .rq_dst_row_i       (rq_dst_row),
+    .rq_dst_step_i      (rq_dst_step),
+    .rq_count_i         (rq_count),
+    .rq_param_i         (rq_param),
+    .vop_issue_i        (vop_issue),
+    .vop_func_i         (vop_func),
+    .vop_a_acc_i        (vop_a_acc),
+    .vop_a_bank_i       (vop_a_bank),
+    .vop_a_row_i        (vop_a_row),
+    .vop_a_step_i       (vop_a_step),
+    .vop_b_acc_i        (vop_b_acc),
+    .vop_b_imm_i        (vop_b_imm),
+    .vop_b_bank_i       (vop_b_bank),
+    .vop_b_row_i        (vop_b_row),
+    .vop_b_step_i       (vop_b_step),
+    .vop_dst_acc_i      (vop_dst_acc),
+    .vop_dst_bank_i     (vop_dst_bank),
+    .vop_dst_row_i      (vop_dst_row),
+    .vop_dst_step_i     (vop_dst_step),
+    .vop_count_i        (vop_count),
+    .vop_imm_i          (vop_imm),
+    .lut_issue_i        (lut_issue),
+    .lut_src_bank_i     (lut_src_bank),
+    .lut_src_row_i      (lut_src_row),
+    .lut_src_step_i     (lut_src_step),
+    .lut_dst_acc_i      (lut_dst_acc),
+    .lut_dst_bank_i     (lut_dst_bank),
+    .lut_dst_row_i      (lut_dst_row),
+    .lut_dst_step_i     (lut_dst_step),
+    .lut_count_i        (lut_count),
+    .lut_table_i        (lut_table),
+    .red_issue_i        (red_issue),
+    .red_func_i         (red_func),
+    .red_src_acc_i      (red_src_acc),
+    .red_src_bank_i     (red_src_bank),
+    .red_src_row_i      (red_src_row),
+    .red_src_step_i     (red_src_step),
+    .red_dst_acc_i      (red_dst_acc),
+    .red_dst_bank_i     (red_dst_bank),
+    .red_dst_row_i      (red_dst_row),
+    .red_dst_step_i     (red_dst_step),
+    .red_count_i        (red_count),
+    .vector_retire_o    (vector_retire),
+    .vector_retire_pc_o (vector_retire_pc),
+    .vec_a_rd_en_o      (vec_a_rd_en),
+    .vec_a_rd_acc_o     (vec_a_rd_acc),
+    .vec_a_rd_bank_o    (vec_a_rd_bank),
+    .vec_a_rd_row_o     (vec_a_rd_row),
+    .vec_a_rd_data_i    (vec_a_rd_data),
+    .vec_b_rd_en_o      (vec_b_rd_en),
+    .vec_b_rd_acc_o     (vec_b_rd_acc),
+    .vec_b_rd_bank_o    (vec_b_rd_bank),
+    .vec_b_rd_row_o     (vec_b_rd_row),
+    .vec_b_rd_data_i    (vec_b_rd_data),
+    .vec_wr_en_o        (vec_wr_en),
+    .vec_wr_acc_o       (vec_wr_acc),
+    .vec_wr_bank_o      (vec_wr_bank),
+    .vec_wr_row_o       (vec_wr_row),
+    .vec_wr_data_o      (vec_wr_data),
+    .param_rd_en_o      (param_rd_en),
+    .param_rd_addr_o    (param_rd_addr),
+    .param_rd_data_i    (param_rd_data),
+    .lut_rd_en_o        (lut_rd_en),
+    .lut_rd_addr_o      (lut_rd_addr),
+    .lut_rd_data_i      (lut_rd_data)
   );
   mtn_permute u_permute (
-    .clk_i            (clk_i),
-    .rst_ni           (rst_ni),
-    .issue_pc_i       (issue_pc),
-    .perm_issue_i     (perm_issue),
-    .perm_func_i      (perm_func),
-    .perm_src_bank_i  (perm_src_bank),
-    .perm_src_row_i   (perm_src_row),
-    .perm_src_step_i  (perm_src_step),
-    .perm_dst_bank_i  (perm_dst_bank),
-    .perm_dst_row_i   (perm_dst_row),
-    .perm_dst_step_i  (perm_dst_step),
-    .perm_count_i     (perm_count),
-    .perm_amount_i    (perm_amount),
-    .perm_rd_en_o     (perm_rd_en),
-    .perm_rd_bank_o   (perm_rd_bank),
-    .perm_rd_row_o    (perm_rd_row),
-    .perm_rd_data_i   (perm_rd_data),
-    .perm_wr_en_o     (perm_wr_en),
-    .perm_wr_bank_o   (perm_wr_bank),
-    .perm_wr_row_o    (perm_wr_row),
-    .perm_wr_data_o   (perm_wr_data),
-    .perm_retire_o    (perm_retire),
-    .perm_retire_pc_o (perm_retire_pc)
+    .clk_i               (clk_i),
+    .rst_ni              (rst_ni),
+    .issue_pc_i          (issue_pc),
+    .perm_issue_i        (perm_issue),
+    .perm_func_i         (perm_func),
+    .perm_src_bank_i     (perm_src_bank),
+    .perm_src_row_i      (perm_src_row),
+    .perm_src_step_i     (perm_src_step),
+    .perm_dst_bank_i     (perm_dst_bank),
+    .perm_dst_row_i      (perm_dst_row),
+    .perm_dst_step_i     (perm_dst_step),
+    .perm_count_i        (perm_count),
+    .perm_amount_i       (perm_amount),
+    .permute_retire_o    (permute_retire),
+    .permute_retire_pc_o (permute_retire_pc),
+    .perm_rd_en_o        (perm_rd_en),
+    .perm_rd_bank_o      (perm_rd_bank),
+    .perm_rd_row_o       (perm_rd_row),
+    .perm_rd_data_i      (perm_rd_data),
+    .perm_wr_en_o        (perm_wr_en),
+    .perm_wr_bank_o      (perm_wr_bank),
+    .perm_wr_row_o       (perm_wr_row),
+    .perm_wr_data_o      (perm_wr_data)
   );
   mtn_move u_move (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_ni),
-    .issue_pc_i      (issue_pc),
-    .mov_issue_i     (mov_issue),
-    .mov_src_space_i (mov_src_space),
-    .mov_src_bank_i  (mov_src_bank),
-    .mov_src_row_i   (mov_src_row),
-    .mov_src_step_i  (mov_src_step),
-    .mov_dst_space_i (mov_dst_space),
-    .mov_dst_bank_i  (mov_dst_bank),
-    .mov_dst_row_i   (mov_dst_row),
-    .mov_dst_step_i  (mov_dst_step),
-    .mov_count_i     (mov_count),
-    .mov_rd_en_o     (mov_rd_en),
-    .mov_rd_acc_o    (mov_rd_acc),
-    .mov_rd_bank_o   (mov_rd_bank),
-    .mov_rd_row_o    (mov_rd_row),
-    .mov_rd_data_i   (mov_rd_data),
-    .mov_wr_en_o     (mov_wr_en),
-    .mov_wr_acc_o    (mov_wr_acc),
-    .mov_wr_bank_o   (mov_wr_bank),
-    .mov_wr_row_o    (mov_wr_row),
-    .mov_wr_data_o   (mov_wr_data),
-    .mov_retire_o    (mov_retire),
-    .mov_retire_pc_o (mov_retire_pc)
+    .clk_i              (clk_i),
+    .rst_ni             (rst_ni),
+    .issue_pc_i         (issue_pc),
+    .mov_issue_i        (mov_issue),
+    .mov_src_acc_i      (mov_src_acc),
+    .mov_src_bank_i     (mov_src_bank),
+    .mov_src_row_i      (mov_src_row),
+    .mov_src_step_i     (mov_src_step),
+    .mov_dst_acc_i      (mov_dst_acc),
+    .mov_dst_bank_i     (mov_dst_bank),
+    .mov_dst_row_i      (mov_dst_row),
+    .mov_dst_step_i     (mov_dst_step),
+    .mov_count_i        (mov_count),
+    .memory_retire_o    (memory_retire),
+    .memory_retire_pc_o (memory_retire_pc),
+    .mov_rd_en_o        (mov_rd_en),
+    .mov_rd_acc_o       (mov_rd_acc),
+    .mov_rd_bank_o      (mov_rd_bank),
+    .mov_rd_row_o       (mov_rd_row),
+    .mov_rd_data_i      (mov_rd_data),
+    .mov_wr_en_o        (mov_wr_en),
+    .mov_wr_acc_o       (mov_wr_acc),
+    .mov_wr_bank_o      (mov_wr_bank),
+    .mov_wr_row_o       (mov_wr_row),
+    .mov_wr_data_o      (mov_wr_data)
   );
 
-  // A single chip has no router: XFER never issues.
-  wire unused_xfer;
-  assign unused_xfer = (^{xfer_issue, xfer_chip, xfer_src_bank, xfer_src_row, xfer_src_step, xfer_dst_bank, xfer_dst_row, xfer_dst_step, xfer_count});
+  // A single chip has no router: its ops never issue.
+  wire unused_router;
+  assign unused_router = (^{
+    xfer_issue,
+    xfer_chip,
+    xfer_src_bank,
+    xfer_src_row,
+    xfer_src_step,
+    xfer_dst_bank,
+    xfer_dst_row,
+    xfer_dst_step,
+    xfer_count
+  });
   mtn_memory u_memory (
     .clk_i             (clk_i),
     .ldw_rd_en_i       (ldw_rd_en),
@@ -654,17 +667,17 @@ module mtn_chip (
   assign trace_mov_wr_bank_o = mov_wr_bank;
   assign trace_mov_wr_row_o = mov_wr_row;
   assign trace_mov_wr_data_o = mov_wr_data;
-  assign trace_ctl_retire_o = ctl_retire;
-  assign trace_ctl_retire_pc_o = ctl_retire_pc;
-  assign trace_ldw_retire_o = ldw_retire;
-  assign trace_ldw_retire_pc_o = ldw_retire_pc;
-  assign trace_mma_retire_o = mma_retire;
-  assign trace_mma_retire_pc_o = mma_retire_pc;
-  assign trace_vec_retire_o = vec_retire;
-  assign trace_vec_retire_pc_o = vec_retire_pc;
-  assign trace_perm_retire_o = perm_retire;
-  assign trace_perm_retire_pc_o = perm_retire_pc;
-  assign trace_mov_retire_o = mov_retire;
-  assign trace_mov_retire_pc_o = mov_retire_pc;
+  assign trace_seq_retire_o = seq_retire;
+  assign trace_seq_retire_pc_o = seq_retire_pc;
+  assign trace_mxu_load_retire_o = mxu_load_retire;
+  assign trace_mxu_load_retire_pc_o = mxu_load_retire_pc;
+  assign trace_mxu_array_retire_o = mxu_array_retire;
+  assign trace_mxu_array_retire_pc_o = mxu_array_retire_pc;
+  assign trace_vector_retire_o = vector_retire;
+  assign trace_vector_retire_pc_o = vector_retire_pc;
+  assign trace_permute_retire_o = permute_retire;
+  assign trace_permute_retire_pc_o = permute_retire_pc;
+  assign trace_memory_retire_o = memory_retire;
+  assign trace_memory_retire_pc_o = memory_retire_pc;
 
 endmodule

@@ -24,7 +24,7 @@ module mtn_decode (
   output wire [1:0]   rq_src_bank_o,
   output wire [7:0]   rq_src_row_o,
   output wire [7:0]   rq_src_step_o,
-  output wire         rq_dst_space_o,
+  output wire         rq_dst_acc_o,
   output wire [1:0]   rq_dst_bank_o,
   output wire [7:0]   rq_dst_row_o,
   output wire [7:0]   rq_dst_step_o,
@@ -32,15 +32,16 @@ module mtn_decode (
   output wire [3:0]   rq_param_o,
   output wire         vop_issue_o,
   output wire [2:0]   vop_func_o,
-  output wire         vop_a_space_o,
+  output wire         vop_a_acc_o,
   output wire [1:0]   vop_a_bank_o,
   output wire [7:0]   vop_a_row_o,
   output wire [7:0]   vop_a_step_o,
-  output wire [1:0]   vop_b_space_o,
+  output wire         vop_b_acc_o,
+  output wire         vop_b_imm_o,
   output wire [1:0]   vop_b_bank_o,
   output wire [7:0]   vop_b_row_o,
   output wire [7:0]   vop_b_step_o,
-  output wire         vop_dst_space_o,
+  output wire         vop_dst_acc_o,
   output wire [1:0]   vop_dst_bank_o,
   output wire [7:0]   vop_dst_row_o,
   output wire [7:0]   vop_dst_step_o,
@@ -50,7 +51,7 @@ module mtn_decode (
   output wire [1:0]   lut_src_bank_o,
   output wire [7:0]   lut_src_row_o,
   output wire [7:0]   lut_src_step_o,
-  output wire         lut_dst_space_o,
+  output wire         lut_dst_acc_o,
   output wire [1:0]   lut_dst_bank_o,
   output wire [7:0]   lut_dst_row_o,
   output wire [7:0]   lut_dst_step_o,
@@ -58,11 +59,11 @@ module mtn_decode (
   output wire         lut_table_o,
   output wire         red_issue_o,
   output wire         red_func_o,
-  output wire         red_src_space_o,
+  output wire         red_src_acc_o,
   output wire [1:0]   red_src_bank_o,
   output wire [7:0]   red_src_row_o,
   output wire [7:0]   red_src_step_o,
-  output wire         red_dst_space_o,
+  output wire         red_dst_acc_o,
   output wire [1:0]   red_dst_bank_o,
   output wire [7:0]   red_dst_row_o,
   output wire [7:0]   red_dst_step_o,
@@ -78,11 +79,11 @@ module mtn_decode (
   output wire [15:0]  perm_count_o,
   output wire [1:0]   perm_amount_o,
   output wire         mov_issue_o,
-  output wire         mov_src_space_o,
+  output wire         mov_src_acc_o,
   output wire [1:0]   mov_src_bank_o,
   output wire [7:0]   mov_src_row_o,
   output wire [7:0]   mov_src_step_o,
-  output wire         mov_dst_space_o,
+  output wire         mov_dst_acc_o,
   output wire [1:0]   mov_dst_bank_o,
   output wire [7:0]   mov_dst_row_o,
   output wire [7:0]   mov_dst_step_o,
@@ -100,11 +101,22 @@ module mtn_decode (
   output wire [1:0]   ctl_func_o
 );
 
-  assign ldw_issue_o = issue_i && (word_i[3:0] == 4'd0);
+  // Opcodes.
+  localparam [3:0] OP_LDW = 4'd0;
+  localparam [3:0] OP_MMA = 4'd1;
+  localparam [3:0] OP_RQ = 4'd2;
+  localparam [3:0] OP_VOP = 4'd3;
+  localparam [3:0] OP_LUT = 4'd4;
+  localparam [3:0] OP_RED = 4'd5;
+  localparam [3:0] OP_PERM = 4'd6;
+  localparam [3:0] OP_MOV = 4'd7;
+  localparam [3:0] OP_XFER = 4'd8;
+  localparam [3:0] OP_CTL = 4'd9;
+  assign ldw_issue_o = issue_i && (word_i[3:0] == OP_LDW);
   assign ldw_src_bank_o = word_i[21:20];
   assign ldw_src_row_o = word_i[29:22];
   assign ldw_src_step_o = word_i[37:30];
-  assign mma_issue_o = issue_i && (word_i[3:0] == 4'd1);
+  assign mma_issue_o = issue_i && (word_i[3:0] == OP_MMA);
   assign mma_src_bank_o = word_i[21:20];
   assign mma_src_row_o = word_i[29:22];
   assign mma_src_step_o = word_i[37:30];
@@ -114,54 +126,55 @@ module mtn_decode (
   assign mma_count_o = word_i[71:56];
   assign mma_swap_o = word_i[72:72];
   assign mma_accumulate_o = word_i[73:73];
-  assign rq_issue_o = issue_i && (word_i[3:0] == 4'd2);
+  assign rq_issue_o = issue_i && (word_i[3:0] == OP_RQ);
   assign rq_src_bank_o = word_i[21:20];
   assign rq_src_row_o = word_i[29:22];
   assign rq_src_step_o = word_i[37:30];
-  assign rq_dst_space_o = word_i[38:38];
+  assign rq_dst_acc_o = word_i[38:38] == 1'b1;
   assign rq_dst_bank_o = word_i[40:39];
   assign rq_dst_row_o = word_i[48:41];
   assign rq_dst_step_o = word_i[56:49];
   assign rq_count_o = word_i[72:57];
   assign rq_param_o = word_i[76:73];
-  assign vop_issue_o = issue_i && (word_i[3:0] == 4'd3);
+  assign vop_issue_o = issue_i && (word_i[3:0] == OP_VOP);
   assign vop_func_o = word_i[22:20];
-  assign vop_a_space_o = word_i[23:23];
+  assign vop_a_acc_o = word_i[23:23] == 1'b1;
   assign vop_a_bank_o = word_i[25:24];
   assign vop_a_row_o = word_i[33:26];
   assign vop_a_step_o = word_i[41:34];
-  assign vop_b_space_o = word_i[43:42];
+  assign vop_b_acc_o = word_i[43:42] == 2'd1;
+  assign vop_b_imm_o = word_i[43:42] == 2'd2;
   assign vop_b_bank_o = word_i[45:44];
   assign vop_b_row_o = word_i[53:46];
   assign vop_b_step_o = word_i[61:54];
-  assign vop_dst_space_o = word_i[62:62];
+  assign vop_dst_acc_o = word_i[62:62] == 1'b1;
   assign vop_dst_bank_o = word_i[64:63];
   assign vop_dst_row_o = word_i[72:65];
   assign vop_dst_step_o = word_i[80:73];
   assign vop_count_o = word_i[96:81];
   assign vop_imm_o = word_i[128:97];
-  assign lut_issue_o = issue_i && (word_i[3:0] == 4'd4);
+  assign lut_issue_o = issue_i && (word_i[3:0] == OP_LUT);
   assign lut_src_bank_o = word_i[21:20];
   assign lut_src_row_o = word_i[29:22];
   assign lut_src_step_o = word_i[37:30];
-  assign lut_dst_space_o = word_i[38:38];
+  assign lut_dst_acc_o = word_i[38:38] == 1'b1;
   assign lut_dst_bank_o = word_i[40:39];
   assign lut_dst_row_o = word_i[48:41];
   assign lut_dst_step_o = word_i[56:49];
   assign lut_count_o = word_i[72:57];
   assign lut_table_o = word_i[73:73];
-  assign red_issue_o = issue_i && (word_i[3:0] == 4'd5);
+  assign red_issue_o = issue_i && (word_i[3:0] == OP_RED);
   assign red_func_o = word_i[20:20];
-  assign red_src_space_o = word_i[21:21];
+  assign red_src_acc_o = word_i[21:21] == 1'b1;
   assign red_src_bank_o = word_i[23:22];
   assign red_src_row_o = word_i[31:24];
   assign red_src_step_o = word_i[39:32];
-  assign red_dst_space_o = word_i[40:40];
+  assign red_dst_acc_o = word_i[40:40] == 1'b1;
   assign red_dst_bank_o = word_i[42:41];
   assign red_dst_row_o = word_i[50:43];
   assign red_dst_step_o = word_i[58:51];
   assign red_count_o = word_i[74:59];
-  assign perm_issue_o = issue_i && (word_i[3:0] == 4'd6);
+  assign perm_issue_o = issue_i && (word_i[3:0] == OP_PERM);
   assign perm_func_o = word_i[21:20];
   assign perm_src_bank_o = word_i[23:22];
   assign perm_src_row_o = word_i[31:24];
@@ -171,17 +184,17 @@ module mtn_decode (
   assign perm_dst_step_o = word_i[57:50];
   assign perm_count_o = word_i[73:58];
   assign perm_amount_o = word_i[75:74];
-  assign mov_issue_o = issue_i && (word_i[3:0] == 4'd7);
-  assign mov_src_space_o = word_i[20:20];
+  assign mov_issue_o = issue_i && (word_i[3:0] == OP_MOV);
+  assign mov_src_acc_o = word_i[20:20] == 1'b1;
   assign mov_src_bank_o = word_i[22:21];
   assign mov_src_row_o = word_i[30:23];
   assign mov_src_step_o = word_i[38:31];
-  assign mov_dst_space_o = word_i[39:39];
+  assign mov_dst_acc_o = word_i[39:39] == 1'b1;
   assign mov_dst_bank_o = word_i[41:40];
   assign mov_dst_row_o = word_i[49:42];
   assign mov_dst_step_o = word_i[57:50];
   assign mov_count_o = word_i[73:58];
-  assign xfer_issue_o = issue_i && (word_i[3:0] == 4'd8);
+  assign xfer_issue_o = issue_i && (word_i[3:0] == OP_XFER);
   assign xfer_chip_o = word_i[20:20];
   assign xfer_src_bank_o = word_i[22:21];
   assign xfer_src_row_o = word_i[30:23];
@@ -190,7 +203,7 @@ module mtn_decode (
   assign xfer_dst_row_o = word_i[48:41];
   assign xfer_dst_step_o = word_i[56:49];
   assign xfer_count_o = word_i[72:57];
-  assign ctl_issue_o = issue_i && (word_i[3:0] == 4'd9);
+  assign ctl_issue_o = issue_i && (word_i[3:0] == OP_CTL);
   assign ctl_func_o = word_i[21:20];
 
   // The delay is the sequencer's; the padding is zero.

@@ -42,6 +42,35 @@ module mtn_host (
   output wire [159:0] imem_wdata_o
 );
 
+  // A parameter entry: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
+  // multiplier[127:0], bias[127:0]}
+  localparam integer ParamActMaxLo = 344;
+  localparam integer ParamActMinLo = 312;
+  localparam integer ParamZeroPointLo = 280;
+  localparam integer ParamShiftLo = 256;
+  localparam integer ParamMultiplierLo = 128;
+  localparam integer ParamBiasLo = 0;
+  // The row command: {write, reserved[3:0], region[2:0], bank[7:0], row[15:0]}
+  localparam integer CmdWrite = 31;
+  localparam integer CmdRegionLo = 24;
+  localparam integer CmdRegionBits = 3;
+  localparam integer CmdBankLo = 16;
+  localparam integer CmdRowLo = 0;
+  // The status: {reserved[28:0], busy, halted, running}
+  // Row command regions.
+  localparam [2:0] REGION_SRAM = 3'd0;
+  localparam [2:0] REGION_ACC = 3'd1;
+  localparam [2:0] REGION_LUT = 3'd2;
+  localparam [2:0] REGION_PARAM = 3'd3;
+  localparam [2:0] REGION_IMEM = 3'd4;
+  // Register word addresses.
+  localparam [3:0] REG_CONTROL = 4'd0;
+  localparam [3:0] REG_CYCLE_LOW = 4'd1;
+  localparam [3:0] REG_CYCLE_HIGH = 4'd2;
+  localparam [3:0] REG_ROW_COMMAND = 4'd3;
+  localparam [3:0] REG_HASH_LOW = 4'd4;
+  localparam [3:0] REG_HASH_HIGH = 4'd5;
+  localparam [3:0] REG_SHAPE = 4'd6;
 
   // Start and row commands are registered, then carried out, in the order written.
   wire start_d;
@@ -53,7 +82,9 @@ module mtn_host (
       start_q <= start_d;
     end
   end
-  assign start_d = ((host_req_i && host_we_i) && (!host_addr_i[4] && (host_addr_i[3:0] == 4'd0))) && host_wdata_i[0];
+  assign start_d = ((host_req_i && host_we_i)
+      && (!host_addr_i[4] && (host_addr_i[3:0] == REG_CONTROL)))
+      && host_wdata_i[0];
   assign start_o = start_q;
   wire [31:0] cmd_d;
   reg  [31:0] cmd_q;
@@ -73,10 +104,16 @@ module mtn_host (
       cmd_valid_q <= cmd_valid_d;
     end
   end
-  assign cmd_valid_d = ((host_req_i && host_we_i) && (!host_addr_i[4] && (host_addr_i[3:0] == 4'd3))) && !running_i;
-  assign cmd_d = (((host_req_i && host_we_i) && (!host_addr_i[4] && (host_addr_i[3:0] == 4'd3))) && !running_i) ? host_wdata_i : cmd_q;
+  assign cmd_valid_d = ((host_req_i && host_we_i)
+      && (!host_addr_i[4] && (host_addr_i[3:0] == REG_ROW_COMMAND)))
+      && !running_i;
+  assign cmd_d = (((host_req_i && host_we_i)
+          && (!host_addr_i[4] && (host_addr_i[3:0] == REG_ROW_COMMAND)))
+          && !running_i)
+      ? host_wdata_i
+      : cmd_q;
   wire [2:0] region;
-  assign region = cmd_q[26:24];
+  assign region = cmd_q[CmdRegionLo +: CmdRegionBits];
 
   // The staging row, 32-bit words.
   reg  [479:0] stage_d;
@@ -106,10 +143,43 @@ module mtn_host (
       read_region_q <= read_region_d;
     end
   end
-  assign read_pending_d = !cmd_q[31] && cmd_valid_q;
-  assign read_region_d = (!cmd_q[31] && cmd_valid_q) ? region : read_region_q;
+  assign read_pending_d = !cmd_q[CmdWrite] && cmd_valid_q;
+  assign read_region_d = (!cmd_q[CmdWrite] && cmd_valid_q) ? region : read_region_q;
   wire [479:0] captured;
-  assign captured = (read_region_q == 3'd3) ? {param_host_rdata_i[344 +: 32], param_host_rdata_i[312 +: 32], param_host_rdata_i[280 +: 32], {{26{param_host_rdata_i[279]}}, param_host_rdata_i[274 +: 6]}, {{26{param_host_rdata_i[273]}}, param_host_rdata_i[268 +: 6]}, {{26{param_host_rdata_i[267]}}, param_host_rdata_i[262 +: 6]}, {{26{param_host_rdata_i[261]}}, param_host_rdata_i[256 +: 6]}, param_host_rdata_i[224 +: 32], param_host_rdata_i[192 +: 32], param_host_rdata_i[160 +: 32], param_host_rdata_i[128 +: 32], param_host_rdata_i[96 +: 32], param_host_rdata_i[64 +: 32], param_host_rdata_i[32 +: 32], param_host_rdata_i[0 +: 32]} : ((read_region_q == 3'd2) ? {{448{1'b0}}, lut_host_rdata_i} : {{352{1'b0}}, host_rd_data_i[96 +: 32], host_rd_data_i[64 +: 32], host_rd_data_i[32 +: 32], host_rd_data_i[0 +: 32]});
+  assign captured = (read_region_q == REGION_PARAM) ? {
+        param_host_rdata_i[ParamActMaxLo +: 32],
+        param_host_rdata_i[ParamActMinLo +: 32],
+        param_host_rdata_i[ParamZeroPointLo +: 32],
+        {
+          {26{param_host_rdata_i[(ParamShiftLo + 18) + 5]}},
+          param_host_rdata_i[ParamShiftLo + 18 +: 6]
+        },
+        {
+          {26{param_host_rdata_i[(ParamShiftLo + 12) + 5]}},
+          param_host_rdata_i[ParamShiftLo + 12 +: 6]
+        },
+        {
+          {26{param_host_rdata_i[(ParamShiftLo + 6) + 5]}},
+          param_host_rdata_i[ParamShiftLo + 6 +: 6]
+        },
+        {{26{param_host_rdata_i[ParamShiftLo + 5]}}, param_host_rdata_i[ParamShiftLo +: 6]},
+        param_host_rdata_i[ParamMultiplierLo + 96 +: 32],
+        param_host_rdata_i[ParamMultiplierLo + 64 +: 32],
+        param_host_rdata_i[ParamMultiplierLo + 32 +: 32],
+        param_host_rdata_i[ParamMultiplierLo +: 32],
+        param_host_rdata_i[ParamBiasLo + 96 +: 32],
+        param_host_rdata_i[ParamBiasLo + 64 +: 32],
+        param_host_rdata_i[ParamBiasLo + 32 +: 32],
+        param_host_rdata_i[ParamBiasLo +: 32]
+      }
+      : ((read_region_q == REGION_LUT) ? {{448{1'b0}}, lut_host_rdata_i}
+      : {
+        {352{1'b0}},
+        host_rd_data_i[96 +: 32],
+        host_rd_data_i[64 +: 32],
+        host_rd_data_i[32 +: 32],
+        host_rd_data_i[0 +: 32]
+      });
   always @* begin
     stage_d = stage_q;
     if (read_pending_q) begin
@@ -121,25 +191,34 @@ module mtn_host (
   end
 
   // Row commands: one access to the addressed memory the cycle after the command.
-  assign host_rd_en_o = (!cmd_q[31] && cmd_valid_q) && ((region == 3'd0) | (region == 3'd1));
-  assign host_wr_en_o = (cmd_q[31] && cmd_valid_q) && ((region == 3'd0) | (region == 3'd1));
-  assign host_rd_acc_o = region == 3'd1;
-  assign host_rd_bank_o = cmd_q[17:16];
-  assign host_rd_row_o = cmd_q[7:0];
-  assign host_wr_acc_o = region == 3'd1;
-  assign host_wr_bank_o = cmd_q[17:16];
-  assign host_wr_row_o = cmd_q[7:0];
+  assign host_rd_en_o = (!cmd_q[CmdWrite] && cmd_valid_q)
+      && ((region == REGION_SRAM) | (region == REGION_ACC));
+  assign host_wr_en_o = (cmd_q[CmdWrite] && cmd_valid_q)
+      && ((region == REGION_SRAM) | (region == REGION_ACC));
+  assign host_rd_acc_o = region == REGION_ACC;
+  assign host_rd_bank_o = cmd_q[CmdBankLo +: 2];
+  assign host_rd_row_o = cmd_q[CmdRowLo +: 8];
+  assign host_wr_acc_o = region == REGION_ACC;
+  assign host_wr_bank_o = cmd_q[CmdBankLo +: 2];
+  assign host_wr_row_o = cmd_q[CmdRowLo +: 8];
   assign host_wr_data_o = stage_q[127:0];
-  assign lut_host_we_o = (cmd_q[31] && cmd_valid_q) && (region == 3'd2);
-  assign lut_host_re_o = (!cmd_q[31] && cmd_valid_q) && (region == 3'd2);
-  assign lut_host_addr_o = {cmd_q[16:16], cmd_q[7:0]};
+  assign lut_host_we_o = (cmd_q[CmdWrite] && cmd_valid_q) && (region == REGION_LUT);
+  assign lut_host_re_o = (!cmd_q[CmdWrite] && cmd_valid_q) && (region == REGION_LUT);
+  assign lut_host_addr_o = {cmd_q[CmdBankLo +: 1], cmd_q[CmdRowLo +: 8]};
   assign lut_host_wdata_o = stage_q[31:0];
-  assign param_host_we_o = (cmd_q[31] && cmd_valid_q) && (region == 3'd3);
-  assign param_host_re_o = (!cmd_q[31] && cmd_valid_q) && (region == 3'd3);
-  assign param_host_addr_o = cmd_q[3:0];
-  assign param_host_wdata_o = {stage_q[448 +: 32], stage_q[416 +: 32], stage_q[384 +: 32], stage_q[352 +: 6], stage_q[320 +: 6], stage_q[288 +: 6], stage_q[256 +: 6], stage_q[255:0]};
-  assign imem_we_o = (cmd_q[31] && cmd_valid_q) && (region == 3'd4);
-  assign imem_addr_o = cmd_q[7:0];
+  assign param_host_we_o = (cmd_q[CmdWrite] && cmd_valid_q) && (region == REGION_PARAM);
+  assign param_host_re_o = (!cmd_q[CmdWrite] && cmd_valid_q) && (region == REGION_PARAM);
+  assign param_host_addr_o = cmd_q[CmdRowLo +: 4];
+  assign param_host_wdata_o = {
+    {stage_q[448 +: 32]},
+    {stage_q[416 +: 32]},
+    {stage_q[384 +: 32]},
+    {stage_q[352 +: 6], stage_q[320 +: 6], stage_q[288 +: 6], stage_q[256 +: 6]},
+    {stage_q[224 +: 32], stage_q[192 +: 32], stage_q[160 +: 32], stage_q[128 +: 32]},
+    {stage_q[96 +: 32], stage_q[64 +: 32], stage_q[32 +: 32], stage_q[0 +: 32]}
+  };
+  assign imem_we_o = (cmd_q[CmdWrite] && cmd_valid_q) && (region == REGION_IMEM);
+  assign imem_addr_o = cmd_q[CmdRowLo +: 8];
   assign imem_wdata_o = stage_q[159:0];
 
   // Register reads, registered: the data is there the cycle after the request.
@@ -161,25 +240,25 @@ module mtn_host (
         rdata_d = stage_word;
       end else begin
         case (host_addr_i[3:0])
-          4'd0: begin
+          REG_CONTROL: begin
             rdata_d = {29'd0, cmd_valid_q | read_pending_q, halted_i, running_i};
           end
-          4'd1: begin
+          REG_CYCLE_LOW: begin
             rdata_d = cycle_i[31:0];
           end
-          4'd2: begin
+          REG_CYCLE_HIGH: begin
             rdata_d = cycle_i[63:32];
           end
-          4'd3: begin
+          REG_ROW_COMMAND: begin
             rdata_d = cmd_q;
           end
-          4'd4: begin
+          REG_HASH_LOW: begin
             rdata_d = 32'd3342274608;
           end
-          4'd5: begin
+          REG_HASH_HIGH: begin
             rdata_d = 32'd2746312596;
           end
-          4'd6: begin
+          REG_SHAPE: begin
             rdata_d = 32'd984068;
           end
           default: begin

@@ -74,7 +74,9 @@ module mtn_memory (
     for (l = 0; l < 4; l = l + 1) begin : g_vec_wr_sat
       wire [31:0] v;
       assign v = vec_wr_data_i[l * 32 +: 32];
-      assign vec_wr_sat[l * 8 +: 8] = ($signed(32'd127) < $signed(v)) ? 8'd127 : (($signed(v) < $signed(32'd4294967168)) ? 8'd128 : v[7:0]);
+      assign vec_wr_sat[l * 8 +: 8] = ($signed(32'd127) < $signed(v)) ? 8'd127
+          : (($signed(v) < $signed(32'd4294967168)) ? 8'd128
+          : v[7:0]);
     end
   endgenerate
   wire [31:0] mov_wr_sat;
@@ -82,7 +84,9 @@ module mtn_memory (
     for (l = 0; l < 4; l = l + 1) begin : g_mov_wr_sat
       wire [31:0] v;
       assign v = mov_wr_data_i[l * 32 +: 32];
-      assign mov_wr_sat[l * 8 +: 8] = ($signed(32'd127) < $signed(v)) ? 8'd127 : (($signed(v) < $signed(32'd4294967168)) ? 8'd128 : v[7:0]);
+      assign mov_wr_sat[l * 8 +: 8] = ($signed(32'd127) < $signed(v)) ? 8'd127
+          : (($signed(v) < $signed(32'd4294967168)) ? 8'd128
+          : v[7:0]);
     end
   endgenerate
   wire [31:0] host_wr_sat;
@@ -90,7 +94,9 @@ module mtn_memory (
     for (l = 0; l < 4; l = l + 1) begin : g_host_wr_sat
       wire [31:0] v;
       assign v = host_wr_data_i[l * 32 +: 32];
-      assign host_wr_sat[l * 8 +: 8] = ($signed(32'd127) < $signed(v)) ? 8'd127 : (($signed(v) < $signed(32'd4294967168)) ? 8'd128 : v[7:0]);
+      assign host_wr_sat[l * 8 +: 8] = ($signed(32'd127) < $signed(v)) ? 8'd127
+          : (($signed(v) < $signed(32'd4294967168)) ? 8'd128
+          : v[7:0]);
     end
   endgenerate
 
@@ -552,14 +558,26 @@ module mtn_memory (
   end
   wire [31:0] vec_a_rd_sram;
   assign vec_a_rd_sram = sram_rdata[vec_a_rd_sel_q[1:0] * 32 +: 32];
-  assign vec_a_rd_data_o = vec_a_rd_sel_q[2] ? acc_rdata[vec_a_rd_sel_q[1:0] * 128 +: 128] : {{{24{vec_a_rd_sram[31]}}, vec_a_rd_sram[24 +: 8]}, {{24{vec_a_rd_sram[23]}}, vec_a_rd_sram[16 +: 8]}, {{24{vec_a_rd_sram[15]}}, vec_a_rd_sram[8 +: 8]}, {{24{vec_a_rd_sram[7]}}, vec_a_rd_sram[0 +: 8]}};
+  assign vec_a_rd_data_o = vec_a_rd_sel_q[2] ? acc_rdata[vec_a_rd_sel_q[1:0] * 128 +: 128]
+      : {
+        {{24{vec_a_rd_sram[31]}}, vec_a_rd_sram[24 +: 8]},
+        {{24{vec_a_rd_sram[23]}}, vec_a_rd_sram[16 +: 8]},
+        {{24{vec_a_rd_sram[15]}}, vec_a_rd_sram[8 +: 8]},
+        {{24{vec_a_rd_sram[7]}}, vec_a_rd_sram[0 +: 8]}
+      };
   reg  [2:0] vec_b_rd_sel_q;
   always @(posedge clk_i) begin
     vec_b_rd_sel_q <= {vec_b_rd_acc_i, vec_b_rd_bank_i};
   end
   wire [31:0] vec_b_rd_sram;
   assign vec_b_rd_sram = sram_rdata[vec_b_rd_sel_q[1:0] * 32 +: 32];
-  assign vec_b_rd_data_o = vec_b_rd_sel_q[2] ? acc_rdata[vec_b_rd_sel_q[1:0] * 128 +: 128] : {{{24{vec_b_rd_sram[31]}}, vec_b_rd_sram[24 +: 8]}, {{24{vec_b_rd_sram[23]}}, vec_b_rd_sram[16 +: 8]}, {{24{vec_b_rd_sram[15]}}, vec_b_rd_sram[8 +: 8]}, {{24{vec_b_rd_sram[7]}}, vec_b_rd_sram[0 +: 8]}};
+  assign vec_b_rd_data_o = vec_b_rd_sel_q[2] ? acc_rdata[vec_b_rd_sel_q[1:0] * 128 +: 128]
+      : {
+        {{24{vec_b_rd_sram[31]}}, vec_b_rd_sram[24 +: 8]},
+        {{24{vec_b_rd_sram[23]}}, vec_b_rd_sram[16 +: 8]},
+        {{24{vec_b_rd_sram[15]}}, vec_b_rd_sram[8 +: 8]},
+        {{24{vec_b_rd_sram[7]}}, vec_b_rd_sram[0 +: 8]}
+      };
   reg  [1:0] perm_rd_sel_q;
   always @(posedge clk_i) begin
     perm_rd_sel_q <= perm_rd_bank_i;
@@ -573,14 +591,26 @@ module mtn_memory (
   end
   wire [31:0] mov_rd_sram;
   assign mov_rd_sram = sram_rdata[mov_rd_sel_q[1:0] * 32 +: 32];
-  assign mov_rd_data_o = mov_rd_sel_q[2] ? acc_rdata[mov_rd_sel_q[1:0] * 128 +: 128] : {{{24{mov_rd_sram[31]}}, mov_rd_sram[24 +: 8]}, {{24{mov_rd_sram[23]}}, mov_rd_sram[16 +: 8]}, {{24{mov_rd_sram[15]}}, mov_rd_sram[8 +: 8]}, {{24{mov_rd_sram[7]}}, mov_rd_sram[0 +: 8]}};
+  assign mov_rd_data_o = mov_rd_sel_q[2] ? acc_rdata[mov_rd_sel_q[1:0] * 128 +: 128]
+      : {
+        {{24{mov_rd_sram[31]}}, mov_rd_sram[24 +: 8]},
+        {{24{mov_rd_sram[23]}}, mov_rd_sram[16 +: 8]},
+        {{24{mov_rd_sram[15]}}, mov_rd_sram[8 +: 8]},
+        {{24{mov_rd_sram[7]}}, mov_rd_sram[0 +: 8]}
+      };
   reg  [2:0] host_rd_sel_q;
   always @(posedge clk_i) begin
     host_rd_sel_q <= {host_rd_acc_i, host_rd_bank_i};
   end
   wire [31:0] host_rd_sram;
   assign host_rd_sram = sram_rdata[host_rd_sel_q[1:0] * 32 +: 32];
-  assign host_rd_data_o = host_rd_sel_q[2] ? acc_rdata[host_rd_sel_q[1:0] * 128 +: 128] : {{{24{host_rd_sram[31]}}, host_rd_sram[24 +: 8]}, {{24{host_rd_sram[23]}}, host_rd_sram[16 +: 8]}, {{24{host_rd_sram[15]}}, host_rd_sram[8 +: 8]}, {{24{host_rd_sram[7]}}, host_rd_sram[0 +: 8]}};
+  assign host_rd_data_o = host_rd_sel_q[2] ? acc_rdata[host_rd_sel_q[1:0] * 128 +: 128]
+      : {
+        {{24{host_rd_sram[31]}}, host_rd_sram[24 +: 8]},
+        {{24{host_rd_sram[23]}}, host_rd_sram[16 +: 8]},
+        {{24{host_rd_sram[15]}}, host_rd_sram[8 +: 8]},
+        {{24{host_rd_sram[7]}}, host_rd_sram[0 +: 8]}
+      };
 
   // Row bits above a memory's depth: the schedule keeps them zero.
   wire unused_rows;

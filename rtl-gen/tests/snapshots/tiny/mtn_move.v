@@ -7,11 +7,11 @@ module mtn_move (
   input  wire         rst_ni,
   input  wire [7:0]   issue_pc_i,
   input  wire         mov_issue_i,
-  input  wire         mov_src_space_i,
+  input  wire         mov_src_acc_i,
   input  wire [1:0]   mov_src_bank_i,
   input  wire [7:0]   mov_src_row_i,
   input  wire [7:0]   mov_src_step_i,
-  input  wire         mov_dst_space_i,
+  input  wire         mov_dst_acc_i,
   input  wire [1:0]   mov_dst_bank_i,
   input  wire [7:0]   mov_dst_row_i,
   input  wire [7:0]   mov_dst_step_i,
@@ -26,10 +26,26 @@ module mtn_move (
   output wire [1:0]   mov_wr_bank_o,
   output wire [7:0]   mov_wr_row_o,
   output wire [127:0] mov_wr_data_o,
-  output wire         mov_retire_o,
-  output wire [7:0]   mov_retire_pc_o
+  output wire         memory_retire_o,
+  output wire [7:0]   memory_retire_pc_o
 );
 
+  // Every stage's control: {valid, last, acc, bank[1:0], row[7:0], pc[7:0]}
+  localparam integer CtlValid = 20;
+  localparam integer CtlLast = 19;
+  localparam integer CtlAcc = 18;
+  localparam integer CtlBankLo = 16;
+  localparam integer CtlBankBits = 2;
+  localparam integer CtlRowLo = 8;
+  localparam integer CtlRowBits = 8;
+  localparam integer CtlPcLo = 0;
+  localparam integer CtlPcBits = 8;
+  // The destination stream's tag: {acc, bank[1:0], pc[7:0]}
+  localparam integer TagAcc = 10;
+  localparam integer TagBankLo = 8;
+  localparam integer TagBankBits = 2;
+  localparam integer TagPcLo = 0;
+  localparam integer TagPcBits = 8;
   wire src_valid;
   wire [7:0] src_row;
   wire [2:0] src_tag;
@@ -45,7 +61,7 @@ module mtn_move (
     .base_i  (mov_src_row_i),
     .step_i  (mov_src_step_i),
     .count_i (mov_count_i),
-    .tag_i   ({mov_src_space_i, mov_src_bank_i}),
+    .tag_i   ({mov_src_acc_i, mov_src_bank_i}),
     .valid_o (src_valid),
     .row_o   (src_row),
     .tag_o   (src_tag),
@@ -71,7 +87,7 @@ module mtn_move (
     .base_i  (mov_dst_row_i),
     .step_i  (mov_dst_step_i),
     .count_i (mov_count_i),
-    .tag_i   ({mov_dst_space_i, mov_dst_bank_i, issue_pc_i}),
+    .tag_i   ({mov_dst_acc_i, mov_dst_bank_i, issue_pc_i}),
     .valid_o (dst_valid),
     .row_o   (dst_row),
     .tag_o   (dst_tag),
@@ -86,7 +102,14 @@ module mtn_move (
       s1_ctl_q <= s1_ctl_d;
     end
   end
-  assign s1_ctl_d = {dst_valid, dst_last, dst_tag[10:8], dst_row, dst_tag[7:0]};
+  assign s1_ctl_d = {
+    dst_valid,
+    dst_last,
+    dst_tag[TagAcc],
+    dst_tag[TagBankLo +: TagBankBits],
+    dst_row,
+    dst_tag[TagPcLo +: TagPcBits]
+  };
   wire [20:0] s2_ctl_d;
   reg  [20:0] s2_ctl_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -107,7 +130,12 @@ module mtn_move (
     end
   end
   assign s2_data_d = mov_rd_data_i;
-  assign {mov_wr_en_o, mov_retire_o, mov_wr_acc_o, mov_wr_bank_o, mov_wr_row_o, mov_retire_pc_o} = {s2_ctl_q[20], s2_ctl_q[20] && s2_ctl_q[19], s2_ctl_q[18:0]};
+  assign mov_wr_en_o = s2_ctl_q[CtlValid];
+  assign mov_wr_acc_o = s2_ctl_q[CtlAcc];
+  assign mov_wr_bank_o = s2_ctl_q[CtlBankLo +: CtlBankBits];
+  assign mov_wr_row_o = s2_ctl_q[CtlRowLo +: CtlRowBits];
   assign mov_wr_data_o = s2_data_q;
+  assign memory_retire_o = s2_ctl_q[CtlValid] && s2_ctl_q[CtlLast];
+  assign memory_retire_pc_o = s2_ctl_q[CtlPcLo +: CtlPcBits];
 
 endmodule

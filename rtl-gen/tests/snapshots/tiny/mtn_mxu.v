@@ -37,12 +37,35 @@ module mtn_mxu (
   output wire [1:0]   mma_wr_bank_o,
   output wire [7:0]   mma_wr_row_o,
   output wire [127:0] mma_wr_data_o,
-  output wire         ldw_retire_o,
-  output wire [7:0]   ldw_retire_pc_o,
-  output wire         mma_retire_o,
-  output wire [7:0]   mma_retire_pc_o
+  output wire         mxu_load_retire_o,
+  output wire [7:0]   mxu_load_retire_pc_o,
+  output wire         mxu_array_retire_o,
+  output wire [7:0]   mxu_array_retire_pc_o
 );
 
+  // MMA's control, from read to write: {valid, last, accumulate, pc[7:0], bank[1:0], row[7:0]}
+  localparam integer CtlValid = 20;
+  localparam integer CtlLast = 19;
+  localparam integer CtlAccumulate = 18;
+  localparam integer CtlPcLo = 10;
+  localparam integer CtlPcBits = 8;
+  localparam integer CtlBankLo = 8;
+  localparam integer CtlBankBits = 2;
+  localparam integer CtlRowLo = 0;
+  localparam integer CtlRowBits = 8;
+  // MMA's destination stream tag: {accumulate, pc[7:0], bank[1:0]}
+  localparam integer TagAccumulate = 10;
+  localparam integer TagPcLo = 2;
+  localparam integer TagPcBits = 8;
+  localparam integer TagBankLo = 0;
+  localparam integer TagBankBits = 2;
+  // LDW's control as the weight row arrives: {valid, last, k[1:0], pc[7:0]}
+  localparam integer LoadValid = 11;
+  localparam integer LoadLast = 10;
+  localparam integer LoadKLo = 8;
+  localparam integer LoadKBits = 2;
+  localparam integer LoadPcLo = 0;
+  localparam integer LoadPcBits = 8;
 
   // LDW: weight row k is read at t + k and loaded into shadow row k at t + k + 1.
   wire ldw_valid;
@@ -79,22 +102,22 @@ module mtn_mxu (
     end
   end
   assign ldw_k_d = ldw_valid ? (ldw_issue_i ? 2'd1 : (ldw_k_q + 2'd1)) : ldw_k_q;
-  wire [11:0] ldw_s1_d;
-  reg  [11:0] ldw_s1_q;
+  wire [11:0] s1_load_d;
+  reg  [11:0] s1_load_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      ldw_s1_q <= 12'd0;
+      s1_load_q <= 12'd0;
     end else begin
-      ldw_s1_q <= ldw_s1_d;
+      s1_load_q <= s1_load_d;
     end
   end
-  assign ldw_s1_d = {ldw_valid, ldw_last, ldw_issue_i ? 2'd0 : ldw_k_q, ldw_tag[9:2]};
+  assign s1_load_d = {ldw_valid, ldw_last, ldw_issue_i ? 2'd0 : ldw_k_q, ldw_tag[9:2]};
   wire [3:0] shadow_we;
-  assign shadow_we = ldw_s1_q[11] ? (4'd1 << ldw_s1_q[9:8]) : 4'd0;
-  assign ldw_retire_o = ldw_s1_q[11] && ldw_s1_q[10];
-  assign ldw_retire_pc_o = ldw_s1_q[7:0];
+  assign shadow_we = s1_load_q[LoadValid] ? (4'd1 << s1_load_q[LoadKLo +: LoadKBits]) : 4'd0;
+  assign mxu_load_retire_o = s1_load_q[LoadValid] && s1_load_q[LoadLast];
+  assign mxu_load_retire_pc_o = s1_load_q[LoadPcLo +: LoadPcBits];
 
-  // MMA: input row i is read at t + i; its control rides a 2N-stage pipeline.
+  // MMA: input row i is read at t + i; its control rides a 8-stage pipeline.
   wire mma_src_valid;
   wire [7:0] mma_src_row;
   wire [1:0] mma_src_tag;
@@ -141,32 +164,43 @@ module mtn_mxu (
     .last_o  (mma_dst_last)
   );
   wire [20:0] mma_ctl_read;
-  wire [20:0] mma_ctl_write;
   mtn_delay #(
     .Width(21),
     .Depth(7)
-  ) u_mma_ctl (
+  ) u_mma_ctl_read (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
-    .d_i    ({mma_dst_valid, mma_dst_last, mma_dst_tag, mma_dst_row}),
+    .d_i    ({
+      mma_dst_valid,
+      mma_dst_last,
+      mma_dst_tag[TagAccumulate],
+      mma_dst_tag[TagPcLo +: TagPcBits],
+      mma_dst_tag[TagBankLo +: TagBankBits],
+      mma_dst_row
+    }),
     .q_o    (mma_ctl_read)
   );
-  mtn_delay #(
-    .Width(21),
-    .Depth(1)
-  ) u_mma_ctl_write (
-    .clk_i  (clk_i),
-    .rst_ni (rst_ni),
-    .d_i    (mma_ctl_read),
-    .q_o    (mma_ctl_write)
-  );
+  wire [20:0] s8_mma_ctl_d;
+  reg  [20:0] s8_mma_ctl_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s8_mma_ctl_q <= 21'd0;
+    end else begin
+      s8_mma_ctl_q <= s8_mma_ctl_d;
+    end
+  end
+  assign s8_mma_ctl_d = mma_ctl_read;
 
   // Accumulate: the old row is read one cycle before the write.
-  assign mma_acc_rd_en_o = mma_ctl_read[20] && mma_ctl_read[18];
-  assign mma_acc_rd_bank_o = mma_ctl_read[9:8];
-  assign mma_acc_rd_row_o = mma_ctl_read[7:0];
+  assign mma_acc_rd_en_o = mma_ctl_read[CtlValid] && mma_ctl_read[CtlAccumulate];
+  assign mma_acc_rd_bank_o = mma_ctl_read[CtlBankLo +: CtlBankBits];
+  assign mma_acc_rd_row_o = mma_ctl_read[CtlRowLo +: CtlRowBits];
   wire unused_mma_ctl_read;
-  assign unused_mma_ctl_read = (^{mma_ctl_read[19], mma_ctl_read[17:10], mma_src_last});
+  assign unused_mma_ctl_read = (^{
+    mma_ctl_read[CtlLast],
+    mma_ctl_read[CtlPcLo +: CtlPcBits],
+    mma_src_last
+  });
 
   // The swap flag travels with the first vector of an MMA ... swap.
   wire mma_swap_d;
@@ -190,17 +224,20 @@ module mtn_mxu (
     .y_o         (y)
   );
 
-  // Write (or accumulate into) the destination row 2N cycles after the read.
-  assign mma_wr_en_o = mma_ctl_write[20];
-  assign mma_wr_bank_o = mma_ctl_write[9:8];
-  assign mma_wr_row_o = mma_ctl_write[7:0];
+  // Write (or accumulate into) the destination row 8 cycles after the read.
+  assign mma_wr_en_o = s8_mma_ctl_q[CtlValid];
+  assign mma_wr_bank_o = s8_mma_ctl_q[CtlBankLo +: CtlBankBits];
+  assign mma_wr_row_o = s8_mma_ctl_q[CtlRowLo +: CtlRowBits];
+  wire accumulate;
+  assign accumulate = s8_mma_ctl_q[CtlAccumulate];
   generate
     genvar l;
     for (l = 0; l < 4; l = l + 1) begin : g_lane
-      assign mma_wr_data_o[l * 32 +: 32] = y[l * 32 +: 32] + (mma_ctl_write[18] ? mma_acc_rd_data_i[l * 32 +: 32] : 32'd0);
+      assign mma_wr_data_o[l * 32 +: 32] = y[l * 32 +: 32]
+          + (accumulate ? mma_acc_rd_data_i[l * 32 +: 32] : 32'd0);
     end
   endgenerate
-  assign mma_retire_o = mma_ctl_write[20] && mma_ctl_write[19];
-  assign mma_retire_pc_o = mma_ctl_write[17:10];
+  assign mxu_array_retire_o = s8_mma_ctl_q[CtlValid] && s8_mma_ctl_q[CtlLast];
+  assign mxu_array_retire_pc_o = s8_mma_ctl_q[CtlPcLo +: CtlPcBits];
 
 endmodule

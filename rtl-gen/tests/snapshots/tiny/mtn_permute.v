@@ -26,12 +26,48 @@ module mtn_permute (
   output wire [1:0]  perm_wr_bank_o,
   output wire [7:0]  perm_wr_row_o,
   output wire [31:0] perm_wr_data_o,
-  output wire        perm_retire_o,
-  output wire [7:0]  perm_retire_pc_o
+  output wire        permute_retire_o,
+  output wire [7:0]  permute_retire_pc_o
 );
 
+  // A transposed row's write: {write[19:0], buffer, j[1:0]}
+  localparam integer ColumnWriteLo = 3;
+  localparam integer ColumnWriteBits = 20;
+  localparam integer ColumnBuffer = 2;
+  localparam integer ColumnJLo = 0;
+  localparam integer ColumnJBits = 2;
+  // Rotate and shift, stage 1: {write[19:0], func[1:0], amount[1:0]}
+  localparam integer LanesWriteLo = 4;
+  localparam integer LanesWriteBits = 20;
+  localparam integer LanesFuncLo = 2;
+  localparam integer LanesFuncBits = 2;
+  localparam integer LanesAmountLo = 0;
+  localparam integer LanesAmountBits = 2;
+  // A row's write: {valid, last, bank[1:0], row[7:0], pc[7:0]}
+  localparam integer WriteValid = 19;
+  localparam integer WriteLast = 18;
+  localparam integer WriteBankLo = 16;
+  localparam integer WriteBankBits = 2;
+  localparam integer WriteRowLo = 8;
+  localparam integer WriteRowBits = 8;
+  localparam integer WritePcLo = 0;
+  localparam integer WritePcBits = 8;
+  // The destination stream's tag: {transpose, func[1:0], amount[1:0], bank[1:0], pc[7:0]}
+  localparam integer TagTranspose = 14;
+  localparam integer TagFuncLo = 12;
+  localparam integer TagFuncBits = 2;
+  localparam integer TagAmountLo = 10;
+  localparam integer TagAmountBits = 2;
+  localparam integer TagBankLo = 8;
+  localparam integer TagBankBits = 2;
+  localparam integer TagPcLo = 0;
+  localparam integer TagPcBits = 8;
+  // PERM functions.
+  localparam [1:0] PERM_TRANSPOSE = 2'd0;
+  localparam [1:0] PERM_ROTATE = 2'd1;
+  localparam [1:0] PERM_SHIFT_DOWN = 2'd2;
   wire [17:0] rows;
-  assign rows = (perm_func_i == 2'd0) ? {perm_count_i, 2'd0} : {2'd0, perm_count_i};
+  assign rows = (perm_func_i == PERM_TRANSPOSE) ? {perm_count_i, 2'd0} : {2'd0, perm_count_i};
   wire src_valid;
   wire [7:0] src_row;
   wire [1:0] src_tag;
@@ -71,7 +107,13 @@ module mtn_permute (
     .base_i  (perm_dst_row_i),
     .step_i  (perm_dst_step_i),
     .count_i (rows),
-    .tag_i   ({perm_func_i == 2'd0, perm_func_i, perm_amount_i, perm_dst_bank_i, issue_pc_i}),
+    .tag_i   ({
+      perm_func_i == PERM_TRANSPOSE,
+      perm_func_i,
+      perm_amount_i,
+      perm_dst_bank_i,
+      issue_pc_i
+    }),
     .valid_o (dst_valid),
     .row_o   (dst_row),
     .tag_o   (dst_tag),
@@ -79,6 +121,8 @@ module mtn_permute (
   );
   wire unused_src_last;
   assign unused_src_last = (^{src_last});
+  wire is_transpose;
+  assign is_transpose = dst_tag[TagTranspose];
 
   // Transpose: the row's place {buffer, k} counts rows modulo 2N.
   wire [2:0] tile_pos_d;
@@ -94,43 +138,56 @@ module mtn_permute (
   assign pos = perm_issue_i ? 3'd0 : tile_pos_q;
   assign tile_pos_d = dst_valid ? (pos + 3'd1) : tile_pos_q;
 
-  // Rotate/shift: control to stage 1; permuted row registered for the write.
-  wire [23:0] rot_s1_d;
-  reg  [23:0] rot_s1_q;
+  // Rotate/shift: stage 1 moves the lanes; stage 2 holds the row for the write.
+  wire [23:0] s1_lanes_d;
+  reg  [23:0] s1_lanes_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      rot_s1_q <= 24'd0;
+      s1_lanes_q <= 24'd0;
     end else begin
-      rot_s1_q <= rot_s1_d;
+      s1_lanes_q <= s1_lanes_d;
     end
   end
-  assign rot_s1_d = {dst_valid && !dst_tag[14], dst_last, dst_tag[9:8], dst_row, dst_tag[7:0], dst_tag[13:12], dst_tag[11:10]};
+  assign s1_lanes_d = {
+    {
+      dst_valid && !is_transpose,
+      dst_last,
+      dst_tag[TagBankLo +: TagBankBits],
+      dst_row,
+      dst_tag[TagPcLo +: TagPcBits]
+    },
+    dst_tag[TagFuncLo +: TagFuncBits],
+    dst_tag[TagAmountLo +: TagAmountBits]
+  };
   wire [4:0] lane_shift;
-  assign lane_shift = {rot_s1_q[1:0], 3'd0};
-  wire [31:0] rotated;
-  assign rotated = (perm_rd_data_i >> lane_shift) | (perm_rd_data_i << (6'd32 - {1'b0, lane_shift}));
+  assign lane_shift = {s1_lanes_q[LanesAmountLo +: LanesAmountBits], 3'd0};
+  wire [1:0] s1_func;
+  assign s1_func = s1_lanes_q[LanesFuncLo +: LanesFuncBits];
   wire [31:0] permuted;
-  assign permuted = (rot_s1_q[3:2] == 2'd1) ? rotated : ((rot_s1_q[3:2] == 2'd2) ? (perm_rd_data_i >> lane_shift) : (perm_rd_data_i << lane_shift));
-  wire [19:0] rot_s2_d;
-  reg  [19:0] rot_s2_q;
+  assign permuted = (s1_func == PERM_ROTATE)
+      ? ((perm_rd_data_i >> lane_shift) | (perm_rd_data_i << (6'd32 - {1'b0, lane_shift})))
+      : ((s1_func == PERM_SHIFT_DOWN) ? (perm_rd_data_i >> lane_shift)
+      : (perm_rd_data_i << lane_shift));
+  wire [19:0] s2_write_d;
+  reg  [19:0] s2_write_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      rot_s2_q <= 20'd0;
+      s2_write_q <= 20'd0;
     end else begin
-      rot_s2_q <= rot_s2_d;
+      s2_write_q <= s2_write_d;
     end
   end
-  assign rot_s2_d = rot_s1_q[23:4];
-  wire [31:0] rot_data_d;
-  reg  [31:0] rot_data_q;
+  assign s2_write_d = s1_lanes_q[LanesWriteLo +: LanesWriteBits];
+  wire [31:0] s2_data_d;
+  reg  [31:0] s2_data_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      rot_data_q <= 32'd0;
+      s2_data_q <= 32'd0;
     end else begin
-      rot_data_q <= rot_data_d;
+      s2_data_q <= s2_data_d;
     end
   end
-  assign rot_data_d = permuted;
+  assign s2_data_d = permuted;
 
   // Transpose: stage 1 stores the row in its tile buffer.
   wire [3:0] tr_s1_d;
@@ -142,7 +199,7 @@ module mtn_permute (
       tr_s1_q <= tr_s1_d;
     end
   end
-  assign tr_s1_d = {dst_valid && dst_tag[14], pos};
+  assign tr_s1_d = {dst_valid && is_transpose, pos};
   reg  [127:0] tile0_d;
   reg  [127:0] tile0_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -174,7 +231,7 @@ module mtn_permute (
     end
   end
 
-  // Transpose: the write control waits N + 1 cycles behind the read.
+  // Transpose: the write waits N + 1 cycles behind the read.
   wire [22:0] tr_write;
   mtn_delay #(
     .Width(23),
@@ -182,25 +239,41 @@ module mtn_permute (
   ) u_tr_write (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
-    .d_i    ({dst_valid && dst_tag[14], dst_last, pos, dst_tag[9:8], dst_row, dst_tag[7:0]}),
+    .d_i    ({
+      {
+        dst_valid && is_transpose,
+        dst_last,
+        dst_tag[TagBankLo +: TagBankBits],
+        dst_row,
+        dst_tag[TagPcLo +: TagPcBits]
+      },
+      pos[2],
+      pos[1:0]
+    }),
     .q_o    (tr_write)
   );
+  wire [19:0] tr_write_ctl;
+  assign tr_write_ctl = tr_write[ColumnWriteLo +: ColumnWriteBits];
+  wire [1:0] tr_j;
+  assign tr_j = tr_write[ColumnJLo +: ColumnJBits];
   wire [127:0] tile_out;
-  assign tile_out = tr_write[20] ? tile1_q : tile0_q;
+  assign tile_out = tr_write[ColumnBuffer] ? tile1_q : tile0_q;
   wire [31:0] column;
   generate
     genvar k;
     for (k = 0; k < 4; k = k + 1) begin : g_column
-      assign column[k * 8 +: 8] = tile_out[(k * 32) + {tr_write[19:18], 3'd0} +: 8];
+      assign column[k * 8 +: 8] = tile_out[(k * 32) + {tr_j, 3'd0} +: 8];
     end
   endgenerate
 
-  // One write port: rotate/shift rows 2 cycles after the read, transposed rows N + 1.
-  wire [17:0] wr_rest;
-  assign wr_rest = rot_s2_q[19] ? rot_s2_q[17:0] : tr_write[17:0];
-  assign perm_wr_en_o = rot_s2_q[19] | tr_write[22];
-  assign perm_wr_data_o = rot_s2_q[19] ? rot_data_q : column;
-  assign {perm_wr_bank_o, perm_wr_row_o, perm_retire_pc_o} = wr_rest;
-  assign perm_retire_o = (rot_s2_q[19] && rot_s2_q[18]) | (tr_write[22] && tr_write[21]);
+  // One write port: rotated and shifted rows, or transposed ones.
+  wire [19:0] write;
+  assign write = s2_write_q[WriteValid] ? s2_write_q : tr_write_ctl;
+  assign perm_wr_en_o = write[WriteValid];
+  assign perm_wr_data_o = s2_write_q[WriteValid] ? s2_data_q : column;
+  assign perm_wr_bank_o = write[WriteBankLo +: WriteBankBits];
+  assign perm_wr_row_o = write[WriteRowLo +: WriteRowBits];
+  assign permute_retire_pc_o = write[WritePcLo +: WritePcBits];
+  assign permute_retire_o = write[WriteValid] && write[WriteLast];
 
 endmodule

@@ -15,8 +15,8 @@ module mtn_seq (
   output wire [63:0]  cycle_o,  // cycles since the start; after ctl.halt, the cycle count
   output wire         issue_o,
   output wire [7:0]   issue_pc_o,
-  output wire         ctl_retire_o,
-  output wire [7:0]   ctl_retire_pc_o,
+  output wire         seq_retire_o,
+  output wire [7:0]   seq_retire_pc_o,
   output wire         ldw_issue_o,
   output wire [1:0]   ldw_src_bank_o,
   output wire [7:0]   ldw_src_row_o,
@@ -35,7 +35,7 @@ module mtn_seq (
   output wire [1:0]   rq_src_bank_o,
   output wire [7:0]   rq_src_row_o,
   output wire [7:0]   rq_src_step_o,
-  output wire         rq_dst_space_o,
+  output wire         rq_dst_acc_o,
   output wire [1:0]   rq_dst_bank_o,
   output wire [7:0]   rq_dst_row_o,
   output wire [7:0]   rq_dst_step_o,
@@ -43,15 +43,16 @@ module mtn_seq (
   output wire [3:0]   rq_param_o,
   output wire         vop_issue_o,
   output wire [2:0]   vop_func_o,
-  output wire         vop_a_space_o,
+  output wire         vop_a_acc_o,
   output wire [1:0]   vop_a_bank_o,
   output wire [7:0]   vop_a_row_o,
   output wire [7:0]   vop_a_step_o,
-  output wire [1:0]   vop_b_space_o,
+  output wire         vop_b_acc_o,
+  output wire         vop_b_imm_o,
   output wire [1:0]   vop_b_bank_o,
   output wire [7:0]   vop_b_row_o,
   output wire [7:0]   vop_b_step_o,
-  output wire         vop_dst_space_o,
+  output wire         vop_dst_acc_o,
   output wire [1:0]   vop_dst_bank_o,
   output wire [7:0]   vop_dst_row_o,
   output wire [7:0]   vop_dst_step_o,
@@ -61,7 +62,7 @@ module mtn_seq (
   output wire [1:0]   lut_src_bank_o,
   output wire [7:0]   lut_src_row_o,
   output wire [7:0]   lut_src_step_o,
-  output wire         lut_dst_space_o,
+  output wire         lut_dst_acc_o,
   output wire [1:0]   lut_dst_bank_o,
   output wire [7:0]   lut_dst_row_o,
   output wire [7:0]   lut_dst_step_o,
@@ -69,11 +70,11 @@ module mtn_seq (
   output wire         lut_table_o,
   output wire         red_issue_o,
   output wire         red_func_o,
-  output wire         red_src_space_o,
+  output wire         red_src_acc_o,
   output wire [1:0]   red_src_bank_o,
   output wire [7:0]   red_src_row_o,
   output wire [7:0]   red_src_step_o,
-  output wire         red_dst_space_o,
+  output wire         red_dst_acc_o,
   output wire [1:0]   red_dst_bank_o,
   output wire [7:0]   red_dst_row_o,
   output wire [7:0]   red_dst_step_o,
@@ -89,11 +90,11 @@ module mtn_seq (
   output wire [15:0]  perm_count_o,
   output wire [1:0]   perm_amount_o,
   output wire         mov_issue_o,
-  output wire         mov_src_space_o,
+  output wire         mov_src_acc_o,
   output wire [1:0]   mov_src_bank_o,
   output wire [7:0]   mov_src_row_o,
   output wire [7:0]   mov_src_step_o,
-  output wire         mov_dst_space_o,
+  output wire         mov_dst_acc_o,
   output wire [1:0]   mov_dst_bank_o,
   output wire [7:0]   mov_dst_row_o,
   output wire [7:0]   mov_dst_step_o,
@@ -109,6 +110,8 @@ module mtn_seq (
   output wire [15:0]  xfer_count_o
 );
 
+  // CTL functions.
+  localparam [1:0] CTL_HALT = 2'd1;
   wire run_d;
   reg  run_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -180,7 +183,7 @@ module mtn_seq (
   assign start = start_i && !run_q;
   assign issue = run_q && (elapsed_q == {1'b0, word[19:4]});
   assign pc_next = issue ? (pc_q + 8'd1) : pc_q;
-  assign halt = ctl_issue && (ctl_func == 2'd1);
+  assign halt = ctl_issue && (ctl_func == CTL_HALT);
   assign run_d = start ? 1'b1 : (run_q && !halt);
   assign halted_d = start ? 1'b0 : (halted_q | halt);
   assign pc_d = start ? 8'd0 : pc_next;
@@ -212,7 +215,7 @@ module mtn_seq (
     .rq_src_bank_o    (rq_src_bank_o),
     .rq_src_row_o     (rq_src_row_o),
     .rq_src_step_o    (rq_src_step_o),
-    .rq_dst_space_o   (rq_dst_space_o),
+    .rq_dst_acc_o     (rq_dst_acc_o),
     .rq_dst_bank_o    (rq_dst_bank_o),
     .rq_dst_row_o     (rq_dst_row_o),
     .rq_dst_step_o    (rq_dst_step_o),
@@ -220,15 +223,16 @@ module mtn_seq (
     .rq_param_o       (rq_param_o),
     .vop_issue_o      (vop_issue_o),
     .vop_func_o       (vop_func_o),
-    .vop_a_space_o    (vop_a_space_o),
+    .vop_a_acc_o      (vop_a_acc_o),
     .vop_a_bank_o     (vop_a_bank_o),
     .vop_a_row_o      (vop_a_row_o),
     .vop_a_step_o     (vop_a_step_o),
-    .vop_b_space_o    (vop_b_space_o),
+    .vop_b_acc_o      (vop_b_acc_o),
+    .vop_b_imm_o      (vop_b_imm_o),
     .vop_b_bank_o     (vop_b_bank_o),
     .vop_b_row_o      (vop_b_row_o),
     .vop_b_step_o     (vop_b_step_o),
-    .vop_dst_space_o  (vop_dst_space_o),
+    .vop_dst_acc_o    (vop_dst_acc_o),
     .vop_dst_bank_o   (vop_dst_bank_o),
     .vop_dst_row_o    (vop_dst_row_o),
     .vop_dst_step_o   (vop_dst_step_o),
@@ -238,7 +242,7 @@ module mtn_seq (
     .lut_src_bank_o   (lut_src_bank_o),
     .lut_src_row_o    (lut_src_row_o),
     .lut_src_step_o   (lut_src_step_o),
-    .lut_dst_space_o  (lut_dst_space_o),
+    .lut_dst_acc_o    (lut_dst_acc_o),
     .lut_dst_bank_o   (lut_dst_bank_o),
     .lut_dst_row_o    (lut_dst_row_o),
     .lut_dst_step_o   (lut_dst_step_o),
@@ -246,11 +250,11 @@ module mtn_seq (
     .lut_table_o      (lut_table_o),
     .red_issue_o      (red_issue_o),
     .red_func_o       (red_func_o),
-    .red_src_space_o  (red_src_space_o),
+    .red_src_acc_o    (red_src_acc_o),
     .red_src_bank_o   (red_src_bank_o),
     .red_src_row_o    (red_src_row_o),
     .red_src_step_o   (red_src_step_o),
-    .red_dst_space_o  (red_dst_space_o),
+    .red_dst_acc_o    (red_dst_acc_o),
     .red_dst_bank_o   (red_dst_bank_o),
     .red_dst_row_o    (red_dst_row_o),
     .red_dst_step_o   (red_dst_step_o),
@@ -266,11 +270,11 @@ module mtn_seq (
     .perm_count_o     (perm_count_o),
     .perm_amount_o    (perm_amount_o),
     .mov_issue_o      (mov_issue_o),
-    .mov_src_space_o  (mov_src_space_o),
+    .mov_src_acc_o    (mov_src_acc_o),
     .mov_src_bank_o   (mov_src_bank_o),
     .mov_src_row_o    (mov_src_row_o),
     .mov_src_step_o   (mov_src_step_o),
-    .mov_dst_space_o  (mov_dst_space_o),
+    .mov_dst_acc_o    (mov_dst_acc_o),
     .mov_dst_bank_o   (mov_dst_bank_o),
     .mov_dst_row_o    (mov_dst_row_o),
     .mov_dst_step_o   (mov_dst_step_o),
@@ -287,8 +291,8 @@ module mtn_seq (
     .ctl_issue_o      (ctl_issue),
     .ctl_func_o       (ctl_func)
   );
-  assign ctl_retire_o = ctl_issue;
-  assign ctl_retire_pc_o = pc_q;
+  assign seq_retire_o = ctl_issue;
+  assign seq_retire_pc_o = pc_q;
   wire unused_ctl_func;
   assign unused_ctl_func = (^{ctl_func});
 

@@ -47,7 +47,8 @@ module mtn_tables (
         .clk_i   (clk_i),
         .en_i    (lut_rd_en_i | (lut_host_we_i | (lut_host_re_i && (l == 0)))),
         .we_i    (lut_host_we_i),
-        .addr_i  ((lut_host_we_i | (lut_host_re_i && (l == 0))) ? lut_host_addr_i : lut_rd_addr_i[l * 9 +: 9]),
+        .addr_i  ((lut_host_we_i | (lut_host_re_i && (l == 0))) ? lut_host_addr_i
+            : lut_rd_addr_i[l * 9 +: 9]),
         .wdata_i (lut_host_wdata_i),
         .rdata_o (lut_rd_data_o[l * 32 +: 32])
       );

@@ -11,7 +11,7 @@ module mtn_vector (
   input  wire [1:0]   rq_src_bank_i,
   input  wire [7:0]   rq_src_row_i,
   input  wire [7:0]   rq_src_step_i,
-  input  wire         rq_dst_space_i,
+  input  wire         rq_dst_acc_i,
   input  wire [1:0]   rq_dst_bank_i,
   input  wire [7:0]   rq_dst_row_i,
   input  wire [7:0]   rq_dst_step_i,
@@ -19,15 +19,16 @@ module mtn_vector (
   input  wire [3:0]   rq_param_i,
   input  wire         vop_issue_i,
   input  wire [2:0]   vop_func_i,
-  input  wire         vop_a_space_i,
+  input  wire         vop_a_acc_i,
   input  wire [1:0]   vop_a_bank_i,
   input  wire [7:0]   vop_a_row_i,
   input  wire [7:0]   vop_a_step_i,
-  input  wire [1:0]   vop_b_space_i,
+  input  wire         vop_b_acc_i,
+  input  wire         vop_b_imm_i,
   input  wire [1:0]   vop_b_bank_i,
   input  wire [7:0]   vop_b_row_i,
   input  wire [7:0]   vop_b_step_i,
-  input  wire         vop_dst_space_i,
+  input  wire         vop_dst_acc_i,
   input  wire [1:0]   vop_dst_bank_i,
   input  wire [7:0]   vop_dst_row_i,
   input  wire [7:0]   vop_dst_step_i,
@@ -37,7 +38,7 @@ module mtn_vector (
   input  wire [1:0]   lut_src_bank_i,
   input  wire [7:0]   lut_src_row_i,
   input  wire [7:0]   lut_src_step_i,
-  input  wire         lut_dst_space_i,
+  input  wire         lut_dst_acc_i,
   input  wire [1:0]   lut_dst_bank_i,
   input  wire [7:0]   lut_dst_row_i,
   input  wire [7:0]   lut_dst_step_i,
@@ -45,11 +46,11 @@ module mtn_vector (
   input  wire         lut_table_i,
   input  wire         red_issue_i,
   input  wire         red_func_i,
-  input  wire         red_src_space_i,
+  input  wire         red_src_acc_i,
   input  wire [1:0]   red_src_bank_i,
   input  wire [7:0]   red_src_row_i,
   input  wire [7:0]   red_src_step_i,
-  input  wire         red_dst_space_i,
+  input  wire         red_dst_acc_i,
   input  wire [1:0]   red_dst_bank_i,
   input  wire [7:0]   red_dst_row_i,
   input  wire [7:0]   red_dst_step_i,
@@ -75,10 +76,98 @@ module mtn_vector (
   output wire         lut_rd_en_o,
   output wire [35:0]  lut_rd_addr_o,
   input  wire [127:0] lut_rd_data_i,
-  output wire         vec_retire_o,
-  output wire [7:0]   vec_retire_pc_o
+  output wire         vector_retire_o,
+  output wire [7:0]   vector_retire_pc_o
 );
 
+  // RED functions, at the pipeline's function width.
+  localparam [2:0] RED_SUM = 3'd0;
+  // VOP functions.
+  localparam [2:0] VOP_ADD = 3'd0;
+  localparam [2:0] VOP_SUB = 3'd1;
+  localparam [2:0] VOP_MUL = 3'd2;
+  localparam [2:0] VOP_MAX = 3'd3;
+  localparam [2:0] VOP_MIN = 3'd4;
+  localparam [2:0] VOP_SEL = 3'd5;
+  localparam [2:0] VOP_SHL = 3'd6;
+  localparam [2:0] VOP_SRA = 3'd7;
+  // Where VOP's b operand comes from.
+  localparam [1:0] B_FROM_READ = 2'd0;
+  localparam [1:0] B_FROM_A = 2'd1;
+  localparam [1:0] B_FROM_IMM = 2'd2;
+  // The op each row belongs to.
+  localparam [1:0] KIND_RQ = 2'd0;
+  localparam [1:0] KIND_VOP = 2'd1;
+  localparam [1:0] KIND_LUT = 2'd2;
+  localparam [1:0] KIND_RED = 2'd3;
+  // Stage 3's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0]}
+  localparam integer RqS3ActMaxLo = 88;
+  localparam integer RqS3ActMaxBits = 32;
+  localparam integer RqS3ActMinLo = 56;
+  localparam integer RqS3ActMinBits = 32;
+  localparam integer RqS3ZeroPointLo = 24;
+  localparam integer RqS3ZeroPointBits = 32;
+  localparam integer RqS3ShiftLo = 0;
+  // Stage 2's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
+  // multiplier[127:0]}
+  localparam integer RqS2ActMaxLo = 216;
+  localparam integer RqS2ActMaxBits = 32;
+  localparam integer RqS2ActMinLo = 184;
+  localparam integer RqS2ActMinBits = 32;
+  localparam integer RqS2ZeroPointLo = 152;
+  localparam integer RqS2ZeroPointBits = 32;
+  localparam integer RqS2ShiftLo = 128;
+  localparam integer RqS2ShiftBits = 24;
+  localparam integer RqS2MultiplierLo = 0;
+  // A parameter entry: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
+  // multiplier[127:0], bias[127:0]}
+  localparam integer ParamActMaxLo = 344;
+  localparam integer ParamActMaxBits = 32;
+  localparam integer ParamActMinLo = 312;
+  localparam integer ParamActMinBits = 32;
+  localparam integer ParamZeroPointLo = 280;
+  localparam integer ParamZeroPointBits = 32;
+  localparam integer ParamShiftLo = 256;
+  localparam integer ParamShiftBits = 24;
+  localparam integer ParamMultiplierLo = 128;
+  localparam integer ParamMultiplierBits = 128;
+  localparam integer ParamBiasLo = 0;
+  // Stage 1's op fields: {func[2:0], b_from[1:0], imm[31:0], table}
+  localparam integer ArgsFuncLo = 35;
+  localparam integer ArgsFuncBits = 3;
+  localparam integer ArgsBFromLo = 33;
+  localparam integer ArgsBFromBits = 2;
+  localparam integer ArgsImmLo = 1;
+  localparam integer ArgsImmBits = 32;
+  localparam integer ArgsTable = 0;
+  // Every stage's control: {valid, last, kind[1:0], acc, bank[1:0], row[7:0], pc[7:0]}
+  localparam integer CtlValid = 22;
+  localparam integer CtlLast = 21;
+  localparam integer CtlKindLo = 19;
+  localparam integer CtlKindBits = 2;
+  localparam integer CtlAcc = 18;
+  localparam integer CtlBankLo = 16;
+  localparam integer CtlBankBits = 2;
+  localparam integer CtlRowLo = 8;
+  localparam integer CtlRowBits = 8;
+  localparam integer CtlPcLo = 0;
+  localparam integer CtlPcBits = 8;
+  // The destination stream's tag: {kind[1:0], func[2:0], b_from[1:0], imm[31:0], table, acc,
+  // bank[1:0], pc[7:0]}
+  localparam integer TagKindLo = 49;
+  localparam integer TagKindBits = 2;
+  localparam integer TagFuncLo = 46;
+  localparam integer TagFuncBits = 3;
+  localparam integer TagBFromLo = 44;
+  localparam integer TagBFromBits = 2;
+  localparam integer TagImmLo = 12;
+  localparam integer TagImmBits = 32;
+  localparam integer TagTable = 11;
+  localparam integer TagAcc = 10;
+  localparam integer TagBankLo = 8;
+  localparam integer TagBankBits = 2;
+  localparam integer TagPcLo = 0;
+  localparam integer TagPcBits = 8;
   wire any_issue;
   assign any_issue = ((rq_issue_i | vop_issue_i) | lut_issue_i) | red_issue_i;
 
@@ -95,10 +184,25 @@ module mtn_vector (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
     .start_i (any_issue),
-    .base_i  (rq_issue_i ? rq_src_row_i : (vop_issue_i ? vop_a_row_i : (lut_issue_i ? lut_src_row_i : red_src_row_i))),
-    .step_i  (rq_issue_i ? rq_src_step_i : (vop_issue_i ? vop_a_step_i : (lut_issue_i ? lut_src_step_i : red_src_step_i))),
-    .count_i (rq_issue_i ? rq_count_i : (vop_issue_i ? vop_count_i : (lut_issue_i ? lut_count_i : red_count_i))),
-    .tag_i   ({rq_issue_i ? 1'b1 : (vop_issue_i ? vop_a_space_i : (lut_issue_i ? 1'b0 : red_src_space_i)), rq_issue_i ? rq_src_bank_i : (vop_issue_i ? vop_a_bank_i : (lut_issue_i ? lut_src_bank_i : red_src_bank_i))}),
+    .base_i  (rq_issue_i ? rq_src_row_i
+        : (vop_issue_i ? vop_a_row_i
+        : (lut_issue_i ? lut_src_row_i
+        : red_src_row_i))),
+    .step_i  (rq_issue_i ? rq_src_step_i
+        : (vop_issue_i ? vop_a_step_i
+        : (lut_issue_i ? lut_src_step_i
+        : red_src_step_i))),
+    .count_i (rq_issue_i ? rq_count_i
+        : (vop_issue_i ? vop_count_i
+        : (lut_issue_i ? lut_count_i
+        : red_count_i))),
+    .tag_i   ({
+      rq_issue_i ? 1'b1 : (vop_issue_i ? vop_a_acc_i : (lut_issue_i ? 1'b0 : red_src_acc_i)),
+      rq_issue_i ? rq_src_bank_i
+          : (vop_issue_i ? vop_a_bank_i
+          : (lut_issue_i ? lut_src_bank_i
+          : red_src_bank_i))
+    }),
     .valid_o (a_valid),
     .row_o   (a_row),
     .tag_o   (a_tag),
@@ -107,10 +211,12 @@ module mtn_vector (
   assign vec_a_rd_en_o = a_valid;
   assign vec_a_rd_row_o = a_row;
   assign {vec_a_rd_acc_o, vec_a_rd_bank_o} = a_tag;
-  wire b_same;
-  assign b_same = (((vop_b_space_i == {1'b0, vop_a_space_i}) && (vop_b_bank_i == vop_a_bank_i)) && (vop_b_row_i == vop_a_row_i)) && (vop_b_step_i == vop_a_step_i);
-  wire [1:0] b_mode;
-  assign b_mode = (vop_b_space_i == 2'd2) ? 2'd2 : (b_same ? 2'd1 : 2'd0);
+  wire b_is_a;
+  assign b_is_a = (((vop_b_acc_i == vop_a_acc_i) && (vop_b_bank_i == vop_a_bank_i))
+      && (vop_b_row_i == vop_a_row_i))
+      && (vop_b_step_i == vop_a_step_i);
+  wire [1:0] b_from;
+  assign b_from = vop_b_imm_i ? B_FROM_IMM : (b_is_a ? B_FROM_A : B_FROM_READ);
   wire b_valid;
   wire [7:0] b_row;
   wire [2:0] b_tag;
@@ -122,11 +228,11 @@ module mtn_vector (
   ) u_b_stream (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
-    .start_i (vop_issue_i && (b_mode == 2'd0)),
+    .start_i (vop_issue_i && (b_from == B_FROM_READ)),
     .base_i  (vop_b_row_i),
     .step_i  (vop_b_step_i),
     .count_i (vop_count_i),
-    .tag_i   ({vop_b_space_i[0], vop_b_bank_i}),
+    .tag_i   ({vop_b_acc_i, vop_b_bank_i}),
     .valid_o (b_valid),
     .row_o   (b_row),
     .tag_o   (b_tag),
@@ -149,10 +255,34 @@ module mtn_vector (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
     .start_i (any_issue),
-    .base_i  (rq_issue_i ? rq_dst_row_i : (vop_issue_i ? vop_dst_row_i : (lut_issue_i ? lut_dst_row_i : red_dst_row_i))),
-    .step_i  (rq_issue_i ? rq_dst_step_i : (vop_issue_i ? vop_dst_step_i : (lut_issue_i ? lut_dst_step_i : red_dst_step_i))),
-    .count_i (rq_issue_i ? rq_count_i : (vop_issue_i ? vop_count_i : (lut_issue_i ? lut_count_i : red_count_i))),
-    .tag_i   ({rq_issue_i ? 2'd0 : (vop_issue_i ? 2'd1 : (lut_issue_i ? 2'd2 : 2'd3)), vop_issue_i ? vop_func_i : {2'd0, red_func_i}, b_mode, vop_imm_i, lut_table_i, rq_issue_i ? rq_dst_space_i : (vop_issue_i ? vop_dst_space_i : (lut_issue_i ? lut_dst_space_i : red_dst_space_i)), rq_issue_i ? rq_dst_bank_i : (vop_issue_i ? vop_dst_bank_i : (lut_issue_i ? lut_dst_bank_i : red_dst_bank_i)), issue_pc_i}),
+    .base_i  (rq_issue_i ? rq_dst_row_i
+        : (vop_issue_i ? vop_dst_row_i
+        : (lut_issue_i ? lut_dst_row_i
+        : red_dst_row_i))),
+    .step_i  (rq_issue_i ? rq_dst_step_i
+        : (vop_issue_i ? vop_dst_step_i
+        : (lut_issue_i ? lut_dst_step_i
+        : red_dst_step_i))),
+    .count_i (rq_issue_i ? rq_count_i
+        : (vop_issue_i ? vop_count_i
+        : (lut_issue_i ? lut_count_i
+        : red_count_i))),
+    .tag_i   ({
+      rq_issue_i ? KIND_RQ : (vop_issue_i ? KIND_VOP : (lut_issue_i ? KIND_LUT : KIND_RED)),
+      rq_issue_i ? 3'd0 : (vop_issue_i ? vop_func_i : (lut_issue_i ? 3'd0 : {2'd0, red_func_i})),
+      b_from,
+      vop_imm_i,
+      lut_table_i,
+      rq_issue_i ? rq_dst_acc_i
+          : (vop_issue_i ? vop_dst_acc_i
+          : (lut_issue_i ? lut_dst_acc_i
+          : red_dst_acc_i)),
+      rq_issue_i ? rq_dst_bank_i
+          : (vop_issue_i ? vop_dst_bank_i
+          : (lut_issue_i ? lut_dst_bank_i
+          : red_dst_bank_i)),
+      issue_pc_i
+    }),
     .valid_o (d_valid),
     .row_o   (d_row),
     .tag_o   (d_tag),
@@ -173,33 +303,58 @@ module mtn_vector (
       s1_ctl_q <= s1_ctl_d;
     end
   end
-  assign s1_ctl_d = {d_valid, d_last, d_tag[50:49], d_tag[10:10], d_tag[9:8], d_row, d_tag[7:0]};
-  wire [39:0] s1_op_d;
-  reg  [39:0] s1_op_q;
+  assign s1_ctl_d = {
+    d_valid,
+    d_last,
+    d_tag[TagKindLo +: TagKindBits],
+    d_tag[TagAcc],
+    d_tag[TagBankLo +: TagBankBits],
+    d_row,
+    d_tag[TagPcLo +: TagPcBits]
+  };
+  wire [37:0] s1_args_d;
+  reg  [37:0] s1_args_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s1_op_q <= 40'h0;
+      s1_args_q <= 38'h0;
     end else begin
-      s1_op_q <= s1_op_d;
+      s1_args_q <= s1_args_d;
     end
   end
-  assign s1_op_d = d_tag[50:11];
-  wire unused_s1_kind;
-  assign unused_s1_kind = (^{s1_op_q[39:38]});
+  assign s1_args_d = {
+    d_tag[TagFuncLo +: TagFuncBits],
+    d_tag[TagBFromLo +: TagBFromBits],
+    d_tag[TagImmLo +: TagImmBits],
+    d_tag[TagTable]
+  };
+  wire [2:0] s1_func;
+  assign s1_func = s1_args_q[ArgsFuncLo +: ArgsFuncBits];
+  wire [31:0] s1_imm;
+  assign s1_imm = s1_args_q[ArgsImmLo +: ArgsImmBits];
 
   // Stage 1: operands, the lane functions, the reduction and the table reads.
   wire [127:0] b;
-  assign b = (s1_op_q[34:33] == 2'd2) ? {4{s1_op_q[32:1]}} : ((s1_op_q[34:33] == 2'd1) ? vec_a_rd_data_i : vec_b_rd_data_i);
+  assign b = (s1_args_q[ArgsBFromLo +: ArgsBFromBits] == B_FROM_IMM) ? {4{s1_imm}}
+      : ((s1_args_q[ArgsBFromLo +: ArgsBFromBits] == B_FROM_A) ? vec_a_rd_data_i
+      : vec_b_rd_data_i);
   wire [31:0] red;
   wire [31:0] red_sum;
-  assign red_sum = ((vec_a_rd_data_i[0 +: 32] + vec_a_rd_data_i[32 +: 32]) + vec_a_rd_data_i[64 +: 32]) + vec_a_rd_data_i[96 +: 32];
+  assign red_sum = ((vec_a_rd_data_i[0 +: 32] + vec_a_rd_data_i[32 +: 32])
+      + vec_a_rd_data_i[64 +: 32])
+      + vec_a_rd_data_i[96 +: 32];
   wire [31:0] red_max_1;
-  assign red_max_1 = ($signed(vec_a_rd_data_i[0 +: 32]) < $signed(vec_a_rd_data_i[32 +: 32])) ? vec_a_rd_data_i[32 +: 32] : vec_a_rd_data_i[0 +: 32];
+  assign red_max_1 = ($signed(vec_a_rd_data_i[0 +: 32]) < $signed(vec_a_rd_data_i[32 +: 32]))
+      ? vec_a_rd_data_i[32 +: 32]
+      : vec_a_rd_data_i[0 +: 32];
   wire [31:0] red_max_2;
-  assign red_max_2 = ($signed(red_max_1) < $signed(vec_a_rd_data_i[64 +: 32])) ? vec_a_rd_data_i[64 +: 32] : red_max_1;
+  assign red_max_2 = ($signed(red_max_1) < $signed(vec_a_rd_data_i[64 +: 32]))
+      ? vec_a_rd_data_i[64 +: 32]
+      : red_max_1;
   wire [31:0] red_max_3;
-  assign red_max_3 = ($signed(red_max_2) < $signed(vec_a_rd_data_i[96 +: 32])) ? vec_a_rd_data_i[96 +: 32] : red_max_2;
-  assign red = (s1_op_q[37:35] == 3'd1) ? red_max_3 : red_sum;
+  assign red_max_3 = ($signed(red_max_2) < $signed(vec_a_rd_data_i[96 +: 32]))
+      ? vec_a_rd_data_i[96 +: 32]
+      : red_max_2;
+  assign red = (s1_func == RED_SUM) ? red_sum : red_max_3;
   wire [127:0] s1_out_all;
   generate
     genvar l;
@@ -208,37 +363,35 @@ module mtn_vector (
       assign la = vec_a_rd_data_i[l * 32 +: 32];
       wire [31:0] lb;
       assign lb = b[l * 32 +: 32];
-      wire [4:0] sh;
-      assign sh = lb[4:0];
-      wire lt;
-      assign lt = $signed(la) < $signed(lb);
+      wire a_lt_b;
+      assign a_lt_b = $signed(la) < $signed(lb);
       wire [31:0] sra;
-      assign sra = $signed(la) >>> sh;
+      assign sra = $signed(la) >>> lb[4:0];
       reg  [31:0] vop;
       always @* begin
-        case (s1_op_q[37:35])
-          3'd0: begin
+        case (s1_func)
+          VOP_ADD: begin
             vop = la + lb;
           end
-          3'd1: begin
+          VOP_SUB: begin
             vop = la - lb;
           end
-          3'd2: begin
+          VOP_MUL: begin
             vop = la * lb;
           end
-          3'd3: begin
-            vop = lt ? lb : la;
+          VOP_MAX: begin
+            vop = a_lt_b ? lb : la;
           end
-          3'd4: begin
-            vop = lt ? la : lb;
+          VOP_MIN: begin
+            vop = a_lt_b ? la : lb;
           end
-          3'd5: begin
-            vop = (lb != 32'd0) ? la : s1_op_q[32:1];
+          VOP_SEL: begin
+            vop = (lb != 32'd0) ? la : s1_imm;
           end
-          3'd6: begin
-            vop = la << sh;
+          VOP_SHL: begin
+            vop = la << lb[4:0];
           end
-          3'd7: begin
+          VOP_SRA: begin
             vop = sra;
           end
           default: begin
@@ -247,22 +400,24 @@ module mtn_vector (
         endcase
       end
       wire [31:0] biased;
-      assign biased = la + param_rd_data_i[(l * 32) + 0 +: 32];
+      assign biased = la + param_rd_data_i[ParamBiasLo + (l * 32) +: 32];
       wire [5:0] shift;
-      assign shift = param_rd_data_i[(l * 6) + 256 +: 6];
+      assign shift = param_rd_data_i[ParamShiftLo + (l * 6) +: 6];
       wire [4:0] left;
       assign left = shift[5] ? 5'd0 : shift[4:0];
       wire [31:0] rq1;
       assign rq1 = biased << left;
       wire [31:0] s1_out;
-      assign s1_out = (s1_ctl_q[20:19] == 2'd0) ? rq1 : ((s1_ctl_q[20:19] == 2'd3) ? red : vop);
+      assign s1_out = (s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq1
+          : ((s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RED) ? red
+          : vop);
       wire [8:0] lut_index;
-      assign lut_index = {s1_op_q[0:0], !la[7], la[6:0]};
+      assign lut_index = {s1_args_q[ArgsTable], !la[7], la[6:0]};
       assign lut_rd_addr_o[l * 9 +: 9] = lut_index;
       assign s1_out_all[l * 32 +: 32] = s1_out;
     end
   endgenerate
-  assign lut_rd_en_o = s1_ctl_q[22] && (s1_ctl_q[20:19] == 2'd2);
+  assign lut_rd_en_o = s1_ctl_q[CtlValid] && (s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT);
   wire [22:0] s2_ctl_d;
   reg  [22:0] s2_ctl_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -292,9 +447,13 @@ module mtn_vector (
       s2_param_q <= s2_param_d;
     end
   end
-
-  // RQ's per-lane multiplier and shift and the shared zero point and clamp.
-  assign s2_param_d = param_rd_data_i[375:128];
+  assign s2_param_d = {
+    param_rd_data_i[ParamActMaxLo +: ParamActMaxBits],
+    param_rd_data_i[ParamActMinLo +: ParamActMinBits],
+    param_rd_data_i[ParamZeroPointLo +: ParamZeroPointBits],
+    param_rd_data_i[ParamShiftLo +: ParamShiftBits],
+    param_rd_data_i[ParamMultiplierLo +: ParamMultiplierBits]
+  };
 
   // Stage 2: the rounding doubling high multiply; LUT results arrive.
   wire [127:0] s2_out_all;
@@ -303,7 +462,7 @@ module mtn_vector (
       wire [31:0] x;
       assign x = s2_data_q[l * 32 +: 32];
       wire [31:0] mult;
-      assign mult = s2_param_q[(l * 32) + 0 +: 32];
+      assign mult = s2_param_q[RqS2MultiplierLo + (l * 32) +: 32];
       wire [63:0] prod;
       assign prod = $signed(x) * $signed(mult);
       wire [63:0] rounded;
@@ -311,9 +470,12 @@ module mtn_vector (
       wire unused_rounded;
       assign unused_rounded = (^{rounded[63], rounded[30:0]});
       wire [31:0] rq2;
-      assign rq2 = ((x == 32'd2147483648) && (mult == 32'd2147483648)) ? 32'd2147483647 : rounded[62:31];
+      assign rq2 = ((x == 32'd2147483648) && (mult == 32'd2147483648)) ? 32'd2147483647
+          : rounded[62:31];
       wire [31:0] s2_out;
-      assign s2_out = (s2_ctl_q[20:19] == 2'd0) ? rq2 : ((s2_ctl_q[20:19] == 2'd2) ? lut_rd_data_i[l * 32 +: 32] : x);
+      assign s2_out = (s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq2
+          : ((s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT) ? lut_rd_data_i[l * 32 +: 32]
+          : x);
       assign s2_out_all[l * 32 +: 32] = s2_out;
     end
   endgenerate
@@ -346,7 +508,18 @@ module mtn_vector (
       s3_param_q <= s3_param_d;
     end
   end
-  assign s3_param_d = s2_param_q[247:128];
+  assign s3_param_d = {
+    s2_param_q[RqS2ActMaxLo +: RqS2ActMaxBits],
+    s2_param_q[RqS2ActMinLo +: RqS2ActMinBits],
+    s2_param_q[RqS2ZeroPointLo +: RqS2ZeroPointBits],
+    s2_param_q[RqS2ShiftLo +: RqS2ShiftBits]
+  };
+  wire [31:0] zero_point;
+  assign zero_point = s3_param_q[RqS3ZeroPointLo +: RqS3ZeroPointBits];
+  wire [31:0] act_min;
+  assign act_min = s3_param_q[RqS3ActMinLo +: RqS3ActMinBits];
+  wire [31:0] act_max;
+  assign act_max = s3_param_q[RqS3ActMaxLo +: RqS3ActMaxBits];
 
   // Stage 3: rounding divide by a power of two, zero point, clamp.
   wire [127:0] s3_out_all;
@@ -355,7 +528,7 @@ module mtn_vector (
       wire [31:0] x;
       assign x = s3_data_q[l * 32 +: 32];
       wire [5:0] shift;
-      assign shift = s3_param_q[l * 6 +: 6];
+      assign shift = s3_param_q[RqS3ShiftLo + (l * 6) +: 6];
       wire [5:0] negated;
       assign negated = -shift;
       wire [5:0] right;
@@ -371,15 +544,15 @@ module mtn_vector (
       wire [31:0] divided;
       assign divided = shifted + {31'd0, remainder > threshold};
       wire [32:0] with_zp;
-      assign with_zp = {{1{divided[31]}}, divided} + {{1{s3_param_q[55]}}, s3_param_q[55:24]};
+      assign with_zp = {{1{divided[31]}}, divided} + {{1{zero_point[31]}}, zero_point};
       wire below;
-      assign below = $signed(with_zp) < $signed({{1{s3_param_q[87]}}, s3_param_q[87:56]});
+      assign below = $signed(with_zp) < $signed({{1{act_min[31]}}, act_min});
       wire above;
-      assign above = $signed({{1{s3_param_q[119]}}, s3_param_q[119:88]}) < $signed(with_zp);
+      assign above = $signed({{1{act_max[31]}}, act_max}) < $signed(with_zp);
       wire [31:0] rq3;
-      assign rq3 = below ? s3_param_q[87:56] : (above ? s3_param_q[119:88] : with_zp[31:0]);
+      assign rq3 = below ? act_min : (above ? act_max : with_zp[31:0]);
       wire [31:0] s3_out;
-      assign s3_out = (s3_ctl_q[20:19] == 2'd0) ? rq3 : x;
+      assign s3_out = (s3_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq3 : x;
       assign s3_out_all[l * 32 +: 32] = s3_out;
     end
   endgenerate
@@ -405,14 +578,14 @@ module mtn_vector (
   assign s4_data_d = s3_out_all;
 
   // Stage 4: write the row; the instruction completes with its last row.
-  assign vec_wr_en_o = s4_ctl_q[22];
-  assign vec_wr_acc_o = s4_ctl_q[18];
-  assign vec_wr_bank_o = s4_ctl_q[17:16];
-  assign vec_wr_row_o = s4_ctl_q[15:8];
+  assign vec_wr_en_o = s4_ctl_q[CtlValid];
+  assign vec_wr_acc_o = s4_ctl_q[CtlAcc];
+  assign vec_wr_bank_o = s4_ctl_q[CtlBankLo +: CtlBankBits];
+  assign vec_wr_row_o = s4_ctl_q[CtlRowLo +: CtlRowBits];
   assign vec_wr_data_o = s4_data_q;
-  assign vec_retire_o = s4_ctl_q[22] && s4_ctl_q[21];
-  assign vec_retire_pc_o = s4_ctl_q[7:0];
-  wire unused_s4_kind;
-  assign unused_s4_kind = (^{s4_ctl_q[20:19]});
+  assign vector_retire_o = s4_ctl_q[CtlValid] && s4_ctl_q[CtlLast];
+  assign vector_retire_pc_o = s4_ctl_q[CtlPcLo +: CtlPcBits];
+  wire unused_write_kind;
+  assign unused_write_kind = (^{s4_ctl_q[CtlKindLo +: CtlKindBits]});
 
 endmodule

@@ -1,0 +1,78 @@
+//! Pipelines counted as they are built: each stage a unit adds is one cycle of a
+//! [`Datapath`]'s read-to-write latency, and the finished pipeline records how many it built,
+//! so the structural check compares it with [`Datapath::latency`] before anything is emitted.
+//!
+//! Stage `k` (counted from the cycle the row is read) registers its signals as `s<k>_<name>`;
+//! [`Pipeline::delay`] adds stages that only carry signals (an `mtn_delay` line), which is
+//! how a config asks for a deeper pipeline than the arithmetic needs.
+
+use isa::timing::Datapath;
+
+use crate::ast::*;
+
+pub struct Pipeline {
+    datapath: Datapath,
+    /// Register stages built since the read.
+    depth: u64,
+}
+
+impl Pipeline {
+    /// A pipeline whose stage 0 is the cycle its row is read.
+    pub fn new(datapath: Datapath) -> Self {
+        Pipeline { datapath, depth: 0 }
+    }
+
+    /// Stages built so far: the cycle, after the read, that the last stage's registers hold.
+    pub fn depth(&self) -> u64 {
+        self.depth
+    }
+
+    /// The next stage: registers each `(name, width, value)` as `s<k>_<name>` and returns
+    /// the registers' outputs, in order.
+    pub fn stage(&mut self, m: &mut Module, signals: Vec<(&str, u32, Expr)>) -> Vec<Expr> {
+        self.depth += 1;
+        signals
+            .into_iter()
+            .map(|(name, width, value)| {
+                let (d, q) = m.flop(&format!("s{}_{name}", self.depth), width, true);
+                m.assign(d, value);
+                q
+            })
+            .collect()
+    }
+
+    /// `cycles` stages that carry each `(name, width, value)` unchanged: the `mtn_delay`
+    /// instance `u_<name>` drives the wire `<name>`; returns the wires, in order (the values
+    /// themselves for no cycles).
+    pub fn delay(
+        &mut self,
+        m: &mut Module,
+        cycles: u64,
+        signals: Vec<(&str, u32, Expr)>,
+    ) -> Vec<Expr> {
+        if cycles == 0 {
+            return signals.into_iter().map(|(.., value)| value).collect();
+        }
+        self.depth += cycles;
+        signals
+            .into_iter()
+            .map(|(name, width, value)| {
+                let out = m.wire(name, width);
+                m.instance(
+                    Instance::new("mtn_delay", &format!("u_{name}"))
+                        .param("Width", int(width as i64))
+                        .param("Depth", int(cycles as i64))
+                        .clocked()
+                        .conn("d_i", value)
+                        .conn("q_o", out.clone()),
+                );
+                out
+            })
+            .collect()
+    }
+
+    /// Records the pipeline in `m` for the check, with the depth it was built to.
+    pub fn finish(self, m: &mut Module) {
+        m.pipelines.push((self.datapath, self.depth));
+    }
+}
