@@ -6,7 +6,6 @@ mod gen_cmd;
 mod inputs;
 mod mem_cmds;
 mod program_cmds;
-mod rng;
 mod run_cmd;
 mod sim_cmd;
 
@@ -62,6 +61,13 @@ enum Command {
 }
 
 fn main() {
+    // A closed pipe (`metronome mem show image.mtm | head`) ends the process quietly, as it
+    // does any Unix tool, instead of making every `println!` panic.
+    // SAFETY: restoring a signal's default disposition at start-up, before any thread exists.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run(args) => run_cmd::run(args),

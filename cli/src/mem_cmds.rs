@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use isa::image::{ParamEntry, LUT_ENTRIES};
-use isa::{Chunk, HwConfig, MemImage, Region, Rows};
+use isa::image::ParamEntry;
+use isa::{HwConfig, MemImage, Region, Rows};
 use serde_json::json;
 
 use crate::inputs::{load_config, load_image, write_file, ConfigArgs};
-use crate::rng::xorshift;
+use cosim::random::{random_image_filling, Fill};
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigCmd {
@@ -116,7 +116,7 @@ pub fn mem(cmd: &MemCmd) -> Result<()> {
             config,
         } => {
             let cfg = config.load()?;
-            let image = random_image(&cfg, *seed);
+            let image = random_image_filling(&cfg, *seed, Fill::Whole);
             write_file(output, &image.to_bytes(&cfg))?;
             eprintln!(
                 "wrote {} (config {}, seed {seed})",
@@ -195,64 +195,4 @@ fn render(image: &MemImage, lanes: usize, all: bool) -> String {
         }
     }
     out
-}
-
-/// Seeded random contents for every memory of every chip (xorshift; reproducible).
-pub fn random_image(cfg: &HwConfig, seed: u64) -> MemImage {
-    let mut next = xorshift(seed);
-    let c = &cfg.chip;
-    let n = c.n as usize;
-    let mut chunks = Vec::new();
-    for chip in 0..cfg.system.chips {
-        for bank in 0..c.sram_banks {
-            let rows = (0..c.sram_depth as usize * n)
-                .map(|_| next() as i8)
-                .collect();
-            chunks.push(Chunk {
-                chip,
-                region: Region::Sram { bank },
-                start: 0,
-                rows: Rows::I8(rows),
-            });
-        }
-        for bank in 0..c.acc_banks {
-            let rows = (0..c.acc_depth as usize * n)
-                .map(|_| (next() as i32) >> 8)
-                .collect();
-            chunks.push(Chunk {
-                chip,
-                region: Region::Acc { bank },
-                start: 0,
-                rows: Rows::I32(rows),
-            });
-        }
-        for table in 0..c.lut_tables {
-            let rows = (0..LUT_ENTRIES).map(|_| (next() as i32) >> 16).collect();
-            chunks.push(Chunk {
-                chip,
-                region: Region::Lut { table },
-                start: 0,
-                rows: Rows::I32(rows),
-            });
-        }
-        let params = (0..c.param_depth)
-            .map(|_| ParamEntry {
-                bias: (0..n).map(|_| (next() as i32) >> 20).collect(),
-                multiplier: (0..n)
-                    .map(|_| (1 << 30) + (next() % (1 << 30)) as i32)
-                    .collect(),
-                shift: (0..n).map(|_| -((next() % 12) as i8)).collect(),
-                zero_point: (next() % 21) as i32 - 10,
-                act_min: -128,
-                act_max: 127,
-            })
-            .collect();
-        chunks.push(Chunk {
-            chip,
-            region: Region::Params,
-            start: 0,
-            rows: Rows::Params(params),
-        });
-    }
-    MemImage { chunks }
 }

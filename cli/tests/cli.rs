@@ -439,3 +439,36 @@ fn sim_refuses_what_it_cannot_run() {
         stderr_of_failure(metronome().args(["sim", &src, "--preset", "tiny", "--max-cycles", "5"]));
     assert!(err.contains("over the budget of 5"), "{err}");
 }
+
+#[test]
+fn a_closed_pipe_ends_printing_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("big.mtm").display().to_string();
+    metronome()
+        .args(["mem", "random", "-o", &mem, "--preset", "small"])
+        .assert()
+        .success();
+    // Far more than a pipe holds, read one chunk of, then the reader goes away (`| head`).
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("metronome"))
+        .args(["mem", "show", &mem, "--preset", "small"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 256];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "{stderr}");
+    // Ended by SIGPIPE, as `cat` would be; not a panic's exit code.
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+}

@@ -1,27 +1,13 @@
 //! Synthetic models with seeded random weights and quantization: for property tests and
 //! benchmarks, where shapes matter and accuracy does not.
 
+use seeded::Rng;
+
 use crate::model::{Dense, Model, Quant};
 
-/// A small deterministic generator (xorshift64*), so a seed names a model.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-    /// Log-uniform in `[lo, hi)`.
-    fn scale(&mut self, lo: f64, hi: f64) -> f32 {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        (lo.ln() + u * (hi.ln() - lo.ln())).exp() as f32
-    }
+/// Log-uniform in `[lo, hi)`.
+fn scale(rng: &mut Rng, lo: f64, hi: f64) -> f32 {
+    (lo.ln() + rng.unit() * (hi.ln() - lo.ln())).exp() as f32
 }
 
 /// A stack of fully-connected layers of the given widths (`widths[0]` input features), with
@@ -43,7 +29,7 @@ fn stack(seed: u64, widths: &[usize], pow2: bool) -> Model {
         widths.len() >= 2,
         "a stack needs input features and one layer"
     );
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed);
     let snap = |s: f32| {
         if pow2 {
             2f32.powi(s.log2().round() as i32)
@@ -52,7 +38,7 @@ fn stack(seed: u64, widths: &[usize], pow2: bool) -> Model {
         }
     };
     let mut input = Quant {
-        scale: snap(rng.scale(0.005, 0.1)),
+        scale: snap(scale(&mut rng, 0.005, 0.1)),
         zero_point: rng.range(-128, 127) as i32,
     };
     let model_input = input;
@@ -62,14 +48,16 @@ fn stack(seed: u64, widths: &[usize], pow2: bool) -> Model {
         let weights: Vec<i8> = (0..inputs * outputs)
             .map(|_| rng.range(-127, 127) as i8)
             .collect();
-        let weight_scales: Vec<f32> = (0..outputs).map(|_| snap(rng.scale(0.001, 0.05))).collect();
+        let weight_scales: Vec<f32> = (0..outputs)
+            .map(|_| snap(scale(&mut rng, 0.001, 0.05)))
+            .collect();
         let bias = (0..outputs)
             .map(|_| rng.range(-20_000, 20_000) as i32)
             .collect();
         // Sums of `inputs` products of about 73 x 73 spread like 73^2 sqrt(inputs).
         let spread = 73.0 * 73.0 * (inputs as f64).sqrt() * input.scale as f64 * 0.02;
         let output = Quant {
-            scale: snap((spread / 64.0 * rng.scale(0.5, 2.0) as f64) as f32),
+            scale: snap((spread / 64.0 * scale(&mut rng, 0.5, 2.0) as f64) as f32),
             zero_point: rng.range(-128, 127) as i32,
         };
         layers.push(Dense {
@@ -97,7 +85,8 @@ fn stack(seed: u64, widths: &[usize], pow2: bool) -> Model {
 
 /// `batch` seeded random quantized inputs for `model`.
 pub fn random_inputs(seed: u64, model: &Model, batch: usize) -> Vec<Vec<i8>> {
-    let mut rng = Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1);
+    // Another stream than the model's of the same seed.
+    let mut rng = Rng::new(seed ^ 0xD1B5_4A32_D192_ED03);
     (0..batch)
         .map(|_| {
             (0..model.features)

@@ -6,30 +6,7 @@ use golden::verify;
 use isa::image::LUT_ENTRIES;
 use isa::ops::*;
 use isa::{Addr, Chunk, HwConfig, Instr, MemImage, ParamEntry, Program, Region, Rows};
-
-/// xorshift64.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u32) -> u32 {
-        (self.next() % n.max(1) as u64) as u32
-    }
-    fn chance(&mut self, percent: u32) -> bool {
-        self.below(100) < percent
-    }
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-}
+use seeded::Rng;
 
 /// Where streams start: the random images fill these rows. (A transpose of two tiles on a
 /// wide array reaches past them, into rows that start at zero.)
@@ -85,16 +62,25 @@ impl Gen<'_> {
         1 + self.rng.below(2 * self.n())
     }
 
+    /// The ops a random program draws from: every op of the ISA the config can run (a
+    /// transfer needs a second chip).
+    fn opcodes(&self) -> Vec<Opcode> {
+        Opcode::ALL
+            .into_iter()
+            .filter(|op| *op != Opcode::Xfer || self.cfg.system.chips > 1)
+            .collect()
+    }
+
     fn op(&mut self, chip: u32) -> Op {
         let c = self.cfg.chip.clone();
         let chips = self.cfg.system.chips;
-        let kinds = if chips > 1 { 10 } else { 9 };
-        match self.rng.below(kinds) {
-            0 => {
+        let opcode = self.rng.pick(&self.opcodes());
+        match opcode {
+            Opcode::Ldw => {
                 let (src, src_step) = self.sram(self.n());
                 Op::Ldw(Ldw { src, src_step })
             }
-            1 => {
+            Opcode::Mma => {
                 let count = self.count();
                 let (src, src_step) = self.sram(count);
                 let (dst, dst_step) = self.acc(count);
@@ -108,7 +94,7 @@ impl Gen<'_> {
                     accumulate: self.rng.chance(40),
                 })
             }
-            2 => {
+            Opcode::Rq => {
                 let count = self.count();
                 let (src, src_step) = self.acc(count);
                 let (dst, dst_step) = self.any(count);
@@ -121,7 +107,7 @@ impl Gen<'_> {
                     param: self.rng.below(c.param_depth),
                 })
             }
-            3 => {
+            Opcode::Vop => {
                 let count = self.count();
                 let (a, a_step) = self.any(count);
                 let (b, b_step) = match self.rng.below(3) {
@@ -131,7 +117,7 @@ impl Gen<'_> {
                 };
                 let (dst, dst_step) = self.any(count);
                 Op::Vop(Vop {
-                    func: VopFunc::ALL[self.rng.below(VopFunc::ALL.len() as u32) as usize],
+                    func: self.rng.pick(VopFunc::ALL),
                     a,
                     a_step,
                     b,
@@ -139,10 +125,10 @@ impl Gen<'_> {
                     dst,
                     dst_step,
                     count,
-                    imm: self.rng.next() as i32 >> self.rng.below(32),
+                    imm: self.rng.next_u64() as i32 >> self.rng.below(32),
                 })
             }
-            4 => {
+            Opcode::Lut => {
                 let count = self.count();
                 let (src, src_step) = self.sram(count);
                 let (dst, dst_step) = self.any(count);
@@ -155,12 +141,12 @@ impl Gen<'_> {
                     table: self.rng.below(c.lut_tables),
                 })
             }
-            5 => {
+            Opcode::Red => {
                 let count = self.count();
                 let (src, src_step) = self.any(count);
                 let (dst, dst_step) = self.any(count);
                 Op::Red(Red {
-                    func: RedFunc::ALL[self.rng.below(2) as usize],
+                    func: self.rng.pick(RedFunc::ALL),
                     src,
                     src_step,
                     dst,
@@ -168,8 +154,8 @@ impl Gen<'_> {
                     count,
                 })
             }
-            6 => {
-                let func = PermFunc::ALL[self.rng.below(4) as usize];
+            Opcode::Perm => {
+                let func = self.rng.pick(PermFunc::ALL);
                 let (count, rows) = match func {
                     PermFunc::Transpose => {
                         let tiles = 1 + self.rng.below(2);
@@ -192,7 +178,7 @@ impl Gen<'_> {
                     amount: self.rng.below(self.n()),
                 })
             }
-            7 => {
+            Opcode::Mov => {
                 let count = self.count();
                 let (src, src_step) = self.any(count);
                 let (dst, dst_step) = self.any(count);
@@ -204,14 +190,18 @@ impl Gen<'_> {
                     count,
                 })
             }
-            8 => Op::Ctl(Ctl {
-                func: if self.rng.chance(30) {
-                    CtlFunc::Sync
-                } else {
-                    CtlFunc::Nop
-                },
-            }),
-            _ => {
+            Opcode::Ctl => {
+                // `halt` ends every chip's program, at the end.
+                let funcs: Vec<CtlFunc> = CtlFunc::ALL
+                    .iter()
+                    .copied()
+                    .filter(|f| *f != CtlFunc::Halt)
+                    .collect();
+                Op::Ctl(Ctl {
+                    func: self.rng.pick(&funcs),
+                })
+            }
+            Opcode::Xfer => {
                 let count = self.count();
                 let (src, src_step) = self.sram(count);
                 let (dst, dst_step) = self.sram(count);
@@ -353,28 +343,47 @@ pub fn random_program(cfg: &HwConfig, seed: u64, len: usize) -> Program {
     s.finish()
 }
 
-/// Random contents for every memory of every chip: SRAM, accumulators (some near the int32
-/// limits), lookup tables and valid requantization parameters.
+/// How much of each bank a random image fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fill {
+    /// The rows random programs stream over (the rest stays zero): quick to load.
+    Window,
+    /// Every row.
+    Whole,
+}
+
+/// Random contents for the rows of every memory of every chip that random programs use:
+/// SRAM, accumulators (some near the int32 limits), lookup tables and valid requantization
+/// parameters.
 pub fn random_image(cfg: &HwConfig, seed: u64) -> MemImage {
+    random_image_filling(cfg, seed, Fill::Window)
+}
+
+/// [`random_image`], filling the banks as `fill` says.
+pub fn random_image_filling(cfg: &HwConfig, seed: u64, fill: Fill) -> MemImage {
     let mut rng = Rng::new(seed);
+    let rows_of = |depth: u32| match fill {
+        Fill::Window => WINDOW.min(depth) as usize,
+        Fill::Whole => depth as usize,
+    };
     let c = &cfg.chip;
     let n = c.n as usize;
     let mut chunks = Vec::new();
     for chip in 0..cfg.system.chips {
         for bank in 0..c.sram_banks {
-            let rows = 16.min(c.sram_depth) as usize;
+            let rows = rows_of(c.sram_depth);
             chunks.push(Chunk {
                 chip,
                 region: Region::Sram { bank },
                 start: 0,
-                rows: Rows::I8((0..rows * n).map(|_| rng.next() as i8).collect()),
+                rows: Rows::I8((0..rows * n).map(|_| rng.next_u64() as i8).collect()),
             });
         }
         for bank in 0..c.acc_banks {
-            let rows = 16.min(c.acc_depth) as usize;
+            let rows = rows_of(c.acc_depth);
             let lanes = (0..rows * n)
                 .map(|i| match i % 7 {
-                    0 => rng.next() as i32,
+                    0 => rng.next_u64() as i32,
                     _ => rng.range(-40_000, 40_000) as i32,
                 })
                 .collect();
@@ -478,6 +487,62 @@ mod tests {
             }
         }
         assert!(seen.len() >= 9, "{seen:?}");
+    }
+
+    /// Every op and every function of every op the config can run, as mnemonics
+    /// (`vop.add`), from the ISA's table.
+    fn every_variant(cfg: &HwConfig) -> std::collections::BTreeSet<String> {
+        let mut all = std::collections::BTreeSet::new();
+        for op in Opcode::ALL {
+            let spec = op.spec();
+            if op == Opcode::Xfer && cfg.system.chips == 1 {
+                continue;
+            }
+            let funcs = spec.fields.iter().find_map(|f| match f.kind {
+                FieldKind::Func(names) => Some(names),
+                _ => None,
+            });
+            match funcs {
+                Some(names) => all.extend(names.iter().map(|n| format!("{}.{n}", spec.mnemonic))),
+                None => {
+                    all.insert(spec.mnemonic.to_string());
+                }
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn the_random_suites_seeds_exercise_every_op_and_function() {
+        let tiny = HwConfig::preset("tiny").unwrap();
+        let ring2 = tiny
+            .clone()
+            .with_system(isa::SystemConfig {
+                chips: 2,
+                topology: isa::Topology::Ring,
+                link_latency: 2,
+            })
+            .unwrap();
+        // The configs, seeds and lengths of the RTL suites in tests/random.rs.
+        let suites = [
+            (tiny, 0..120, 16),
+            (HwConfig::preset("small").unwrap(), 1000..1060, 16),
+            (ring2, 2000..2040, 10),
+        ];
+        for (cfg, seeds, len) in suites {
+            let mut seen = std::collections::BTreeSet::new();
+            for seed in seeds {
+                for chip in random_program(&cfg, seed, len).chips {
+                    seen.extend(chip.iter().map(|i| i.op.mnemonic()));
+                }
+            }
+            let missing: Vec<_> = every_variant(&cfg).difference(&seen).cloned().collect();
+            assert!(
+                missing.is_empty(),
+                "{:?}: never drawn: {missing:?}",
+                cfg.name
+            );
+        }
     }
 
     #[test]

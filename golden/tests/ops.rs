@@ -23,10 +23,9 @@ fn naive_matmul(x: &[Vec<i8>], w: &[Vec<i8>]) -> Vec<Vec<i64>> {
 #[test]
 fn ldw_and_mma_double_buffer_weights_and_accumulate() {
     let cfg = tiny();
-    let mut rng = Rng(0x5eed);
-    let w1 = rng.rows_i8(4, 4);
-    let w2 = rng.rows_i8(4, 4);
-    let x = rng.rows_i8(5, 4);
+    let w1 = random_rows(0x5eed, 4, 4);
+    let w2 = random_rows(0x5eee, 4, 4);
+    let x = random_rows(0x5eef, 5, 4);
     let program = "
         +0 ldw src=sram0[0]                                # 0: shadow rows written 1..4
         +1 mma src=sram1[0] dst=acc0[0] count=3 swap       # 1: acc writes 9..11
@@ -272,8 +271,7 @@ fn red_sums_with_wraparound_and_takes_max() {
 #[test]
 fn perm_transposes_tiles_and_moves_lanes() {
     let cfg = tiny();
-    let mut rng = Rng(7);
-    let src = rng.rows_i8(8, 4);
+    let src = random_rows(7, 8, 4);
     let program = "
         +0 perm.transpose src=sram0[0] dst=sram1[0] count=2   # busy 13; writes 5..12
         +13 perm.rotate src=sram0[0] dst=sram2[0] amount=1 count=2     # 13: writes 15..16
@@ -340,7 +338,7 @@ fn system(cfg: HwConfig, chips: u32, topology: Topology, link_latency: u32) -> H
 fn xfer_crosses_a_ring_and_a_mesh() {
     // 2-chip ring, latency 2: row i read at t+i arrives at t+i+1+2.
     let cfg = system(tiny(), 2, Topology::Ring, 2);
-    let rows = Rng(3).rows_i8(3, 4);
+    let rows = random_rows(3, 3, 4);
     let program = "
         .chip 0
         +0 xfer chip=1 src=sram0[0] dst=sram2[5] count=3   # arrives at chip 1 in cycles 3..5

@@ -101,25 +101,10 @@ pub fn acc_row(r: &Run, chip: usize, bank: usize, row: usize) -> Vec<i64> {
         .collect()
 }
 
-/// A deterministic pseudo-random stream (xorshift) for test data.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    pub fn i8(&mut self) -> i8 {
-        self.next() as i8
-    }
-    pub fn i32_in(&mut self, lo: i32, hi: i32) -> i32 {
-        lo + (self.next() % (hi as i64 - lo as i64 + 1) as u64) as i32
-    }
-    pub fn rows_i8(&mut self, rows: usize, lanes: usize) -> Vec<Vec<i8>> {
-        (0..rows)
-            .map(|_| (0..lanes).map(|_| self.i8()).collect())
-            .collect()
-    }
+/// Rows of seeded random int8 lanes (the project's one seeded stream).
+pub fn random_rows(seed: u64, rows: usize, lanes: usize) -> Vec<Vec<i8>> {
+    let mut rng = seeded::Rng::new(seed);
+    (0..rows)
+        .map(|_| (0..lanes).map(|_| rng.next_u64() as i8).collect())
+        .collect()
 }

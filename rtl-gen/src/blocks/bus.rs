@@ -133,6 +133,15 @@ impl MemPort {
         format!("{}_{}", self.name, if self.write { "wr" } else { "rd" })
     }
 
+    /// The row as the unit sees it: the read data it receives, or the data it writes.
+    pub fn data(&self) -> Expr {
+        if self.write {
+            id(format!("{}_data_o", self.prefix()))
+        } else {
+            id(format!("{}_data_i", self.prefix()))
+        }
+    }
+
     /// The unit is the producer.
     pub fn bundle(&self, ctx: &Ctx) -> Bundle {
         let p = self.prefix();

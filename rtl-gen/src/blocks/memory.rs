@@ -194,20 +194,14 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
     let bb = ctx.bank_bits;
     for port in ports.iter().filter(|p| !p.write) {
         let p = port.prefix();
-        let any = port.reach == Reach::Any;
-        let sel_bits = bb + u32::from(any);
-        let sel_d = if any {
-            cat(vec![id(format!("{p}_acc_i")), id(format!("{p}_bank_i"))])
-        } else {
-            id(format!("{p}_bank_i"))
-        };
-        let sel_q = m.reg(&format!("{p}_sel_q"), sel_bits);
-        m.clocked_block(vec![set(sel_q.clone(), sel_d)]);
-        let bank = if any {
-            sel_q.clone().bits(bb - 1, 0)
-        } else {
-            sel_q.clone()
-        };
+        let bank = m.reg(&format!("{p}_bank_q"), bb);
+        let mut remember = vec![set(bank.clone(), id(format!("{p}_bank_i")))];
+        let acc = (port.reach == Reach::Any).then(|| {
+            let acc = m.reg(&format!("{p}_acc_q"), 1);
+            remember.push(set(acc.clone(), id(format!("{p}_acc_i"))));
+            acc
+        });
+        m.clocked_block(remember);
         let width = port.lane_bits * n;
         let acc_row = || {
             acc_rdata
@@ -230,10 +224,9 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
             } else {
                 sram_row
             };
-            if port.reach == Reach::Any {
-                mux(sel_q.clone().bit(bb), acc_row(), widened)
-            } else {
-                widened
+            match acc {
+                Some(acc) => mux(acc, acc_row(), widened),
+                None => widened,
             }
         } else {
             acc_row()

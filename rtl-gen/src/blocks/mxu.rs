@@ -184,6 +184,14 @@ pub fn array(ctx: &Ctx) -> Module {
 }
 
 fields! {
+    /// What `LDW`'s row stream holds for the whole op.
+    enum LoadTag {
+        Pc = "pc",
+        Bank = "bank",
+    }
+}
+
+fields! {
     /// What `LDW`'s stage 1 holds for the weight row whose data is arriving.
     enum LoadCtl {
         Valid = "valid",
@@ -240,6 +248,10 @@ pub fn mxu(ctx: &Ctx) -> Module {
 
     m.comment("LDW: weight row k is read at t + k and loaded into shadow row k at t + k + 1.");
     let src = operand(ctx, Opcode::Ldw, "src");
+    let load_tag = Packed::new("LoadTag", |f| match f {
+        LoadTag::Pc => pcb,
+        LoadTag::Bank => bb,
+    });
     let ldw = add_stream(
         &mut m,
         "ldw",
@@ -250,14 +262,17 @@ pub fn mxu(ctx: &Ctx) -> Module {
             step: src.step,
             count: lit(16, n as u64),
             count_bits: 16,
-            tag: cat(vec![id("issue_pc_i"), src.bank]),
-            tag_bits: pcb + bb,
+            tag: load_tag.pack(|f| match f {
+                LoadTag::Pc => id("issue_pc_i"),
+                LoadTag::Bank => src.bank.clone(),
+            }),
+            tag_bits: load_tag.bits(),
         },
     );
     let (ldw_valid, ldw_tag, ldw_last) = (ldw.valid, ldw.tag, ldw.last);
     m.assign(id("ldw_rd_en_o"), ldw_valid.clone());
     m.assign(id("ldw_rd_row_o"), ldw.row);
-    m.assign(id("ldw_rd_bank_o"), ldw_tag.clone().bits(bb - 1, 0));
+    m.assign(id("ldw_rd_bank_o"), load_tag.get(&ldw_tag, LoadTag::Bank));
     let lb = isa::encoding::bits_for(n);
     let (kd, kq) = m.flop("ldw_k", lb, true);
     m.assign(
@@ -283,7 +298,7 @@ pub fn mxu(ctx: &Ctx) -> Module {
                 LoadCtl::Valid => ldw_valid.clone(),
                 LoadCtl::Last => ldw_last.clone(),
                 LoadCtl::K => mux(issued(Opcode::Ldw), zero(lb), kq.clone()),
-                LoadCtl::Pc => ldw_tag.clone().bits(pcb + bb - 1, bb),
+                LoadCtl::Pc => load_tag.get(&ldw_tag, LoadTag::Pc),
             }),
         )],
     );
@@ -394,10 +409,10 @@ pub fn mxu(ctx: &Ctx) -> Module {
     m.instance(
         Instance::new("mtn_array", "u_array")
             .clocked()
-            .conn("x_i", id("mma_rd_data_i"))
+            .conn("x_i", MMA_READ.data())
             .conn("swap_i", swq)
             .conn("shadow_we_i", shadow_we)
-            .conn("shadow_i", id("ldw_rd_data_i"))
+            .conn("shadow_i", LDW_READ.data())
             .conn("y_o", y.clone()),
     );
 
@@ -419,7 +434,7 @@ pub fn mxu(ctx: &Ctx) -> Module {
             y.lane(id("l"), 32)
                 + mux(
                     accumulate,
-                    id("mma_acc_rd_data_i").lane(id("l"), 32),
+                    MMA_ACC_READ.data().lane(id("l"), 32),
                     lit(32, 0),
                 ),
         )],
@@ -432,6 +447,7 @@ pub fn mxu(ctx: &Ctx) -> Module {
     ctl.declare(&mut m, "MMA's control, from read to write");
     tag.declare(&mut m, "MMA's destination stream tag");
     load.declare(&mut m, "LDW's control as the weight row arrives");
+    load_tag.declare(&mut m, "LDW's stream tag");
     m
 }
 

@@ -62,6 +62,15 @@ fields! {
 }
 
 fields! {
+    /// Where a row read for a transpose goes: its tile buffer and its row `k` there.
+    enum Fill {
+        Valid = "valid",
+        Buffer = "buffer",
+        K = "k",
+    }
+}
+
+fields! {
     /// A transposed row's write: the write, and the tile buffer and column it comes from.
     enum Column {
         Write = "write",
@@ -216,7 +225,7 @@ pub fn permute(ctx: &Ctx) -> Module {
         )],
     );
     let s1 = &s1[0];
-    let data = id("perm_rd_data_i");
+    let data = PERM_READ.data();
     let sh = m.wire("lane_shift", lb + 3);
     m.assign(
         sh.clone(),
@@ -253,17 +262,23 @@ pub fn permute(ctx: &Ctx) -> Module {
     let (lanes_write, lanes_data) = (&s2[0], s2[1].clone());
 
     m.comment("Transpose: stage 1 stores the row in its tile buffer.");
-    let (t1d, t1) = m.flop("tr_s1", 1 + lb + 1, true);
+    let fill = Packed::new("Fill", |f| match f {
+        Fill::Valid | Fill::Buffer => 1,
+        Fill::K => lb,
+    });
+    let (t1d, t1) = m.flop("tr_fill", fill.bits(), true);
     m.assign(
         t1d,
-        cat(vec![
-            dst.valid.clone().land(is_transpose.clone()),
-            pos.clone(),
-        ]),
+        fill.pack(|f| match f {
+            Fill::Valid => dst.valid.clone().land(is_transpose.clone()),
+            Fill::Buffer => pos.clone().bit(lb),
+            Fill::K => pos.clone().bits(lb - 1, 0),
+        }),
     );
-    let t1_valid = t1.clone().bit(lb + 1);
-    let t1_buf = t1.clone().bit(lb);
-    let t1_k = t1.bits(lb - 1, 0);
+    let t1_valid = fill.get(&t1, Fill::Valid);
+    let t1_buf = fill.get(&t1, Fill::Buffer);
+    let t1_k = m.wire("tr_k", lb);
+    m.assign(t1_k.clone(), fill.get(&t1, Fill::K));
     let tile = 8 * n * n;
     for b in 0..2u32 {
         let (bd, bq) = m.flop(&format!("tile{b}"), tile, false);
@@ -347,6 +362,7 @@ pub fn permute(ctx: &Ctx) -> Module {
             .land(write.get(&out, Write::Last)),
     );
     column_ctl.declare(&mut m, "A transposed row's write");
+    fill.declare(&mut m, "A transposed row's place in the tile buffers");
     lanes.declare(&mut m, "Rotate and shift, stage 1");
     write.declare(&mut m, "A row's write");
     tag.declare(&mut m, "The destination stream's tag");
@@ -459,7 +475,7 @@ pub fn move_unit(ctx: &Ctx) -> Module {
         &mut m,
         vec![
             ("ctl", ctl.bits(), s1[0].clone()),
-            ("data", 32 * n, id("mov_rd_data_i")),
+            ("data", 32 * n, MOV_READ.data()),
         ],
     );
     pipe.finish(&mut m);

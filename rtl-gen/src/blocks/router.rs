@@ -14,14 +14,49 @@ use super::prims::{add_stream, StreamSpec};
 use super::seq::{decoded, issue_bundle, op_bundle};
 use crate::ast::*;
 use crate::ctx::Ctx;
+use crate::packed::{fields, Packed};
 
 pub const XFER_READ: MemPort = MemPort::read("xfer", Reach::Sram, 8);
 /// Rows arriving for this chip.
 pub const NET_WRITE: MemPort = MemPort::write("net", Reach::Sram, 8);
 
-/// A packet: {valid, last, destination chip, source chip, pc, bank, row, data}.
+fields! {
+    /// A row on its way: where it goes, the instruction that sent it, and the data.
+    enum Packet {
+        Valid = "valid",
+        Last = "last",
+        Dst = "dst",
+        Src = "src",
+        Pc = "pc",
+        Bank = "bank",
+        Row = "row",
+        Data = "data",
+    }
+}
+
+fn packet_layout(ctx: &Ctx) -> Packed<Packet> {
+    Packed::new("Pkt", |f| match f {
+        Packet::Valid | Packet::Last => 1,
+        Packet::Dst | Packet::Src => ctx.chip_bits,
+        Packet::Pc => ctx.pc_bits,
+        Packet::Bank => ctx.bank_bits,
+        Packet::Row => ctx.row_bits,
+        Packet::Data => 8 * ctx.n,
+    })
+}
+
+/// Bits of a packet.
 pub fn packet_bits(ctx: &Ctx) -> u32 {
-    2 + 2 * ctx.chip_bits + ctx.pc_bits + ctx.bank_bits + ctx.row_bits + 8 * ctx.n
+    packet_layout(ctx).bits()
+}
+
+fields! {
+    /// What the destination stream holds for the whole transfer.
+    enum Tag {
+        Dst = "dst",
+        Pc = "pc",
+        Bank = "bank",
+    }
 }
 
 /// Bits of one route-table entry: a link port, or `link_ports` for this chip.
@@ -74,7 +109,11 @@ pub fn router(ctx: &Ctx) -> Module {
     );
     let src_last = drive_read(&mut m, &XFER_READ, src);
     super::bus::sink(&mut m, "src_last", vec![src_last]);
-    let tag_bits = cb + pcb + bb;
+    let tag = Packed::new("Tag", |f| match f {
+        Tag::Dst => cb,
+        Tag::Pc => pcb,
+        Tag::Bank => bb,
+    });
     let dst = add_stream(
         &mut m,
         "dst",
@@ -83,25 +122,42 @@ pub fn router(ctx: &Ctx) -> Module {
             ctx,
             Opcode::Xfer,
             "dst",
-            cat(vec![f("chip"), id("issue_pc_i"), f("dst_bank")]),
-            tag_bits,
+            tag.pack(|t| match t {
+                Tag::Dst => f("chip"),
+                Tag::Pc => id("issue_pc_i"),
+                Tag::Bank => f("dst_bank"),
+            }),
+            tag.bits(),
         ),
     );
-    let (valid, row, tag, last) = (dst.valid, dst.row, dst.tag, dst.last);
-    let s1_bits = 2 + tag_bits + rb;
-    let (s1d, s1) = m.flop("s1", s1_bits, true);
-    m.assign(s1d, cat(vec![valid, last, tag, row]));
+    let packet = packet_layout(ctx);
+    // The packet but its data (which comes from the read) and its source (this chip).
+    let header = Packed::new("Hdr", |f| match f {
+        Packet::Data | Packet::Src => 0,
+        f => packet.width(f),
+    });
+    let (s1d, s1) = m.flop("s1", header.bits(), true);
+    m.assign(
+        s1d,
+        header.pack(|f| match f {
+            Packet::Valid => dst.valid.clone(),
+            Packet::Last => dst.last.clone(),
+            Packet::Dst => tag.get(&dst.tag, Tag::Dst),
+            Packet::Pc => tag.get(&dst.tag, Tag::Pc),
+            Packet::Bank => tag.get(&dst.tag, Tag::Bank),
+            Packet::Row => dst.row.clone(),
+            Packet::Src | Packet::Data => unreachable!("not in the header"),
+        }),
+    );
     m.comment("The row read last cycle enters the network with its destination.");
     let inject = m.wire("inject", pkb);
     m.assign(
         inject.clone(),
-        cat(vec![
-            s1.clone().bits(s1_bits - 1, s1_bits - 2),
-            s1.clone().bits(s1_bits - 3, s1_bits - 2 - cb),
-            id("chip_id_i"),
-            s1.bits(pcb + bb + rb - 1, 0),
-            id("xfer_rd_data_i"),
-        ]),
+        packet.pack(|f| match f {
+            Packet::Src => id("chip_id_i"),
+            Packet::Data => XFER_READ.data(),
+            f => header.get(&s1, f),
+        }),
     );
 
     // Inputs: the injection, then each incoming link.
@@ -114,7 +170,7 @@ pub fn router(ctx: &Ctx) -> Module {
         let pw = m.wire(&format!("in{i}"), pkb);
         m.assign(pw.clone(), pkt.clone());
         let t = m.wire(&format!("in{i}_port"), reb);
-        let dst = pw.clone().bits(pkb - 3, pkb - 2 - cb);
+        let dst = packet.get(&pw, Packet::Dst);
         m.assign(t.clone(), id("route_i").part(dst.mul(int(reb as i64)), reb));
         targets.push((pw, t));
     }
@@ -122,8 +178,8 @@ pub fn router(ctx: &Ctx) -> Module {
         let mut terms = targets.iter().map(|(pw, t)| {
             repeat(
                 pkb,
-                pw.clone()
-                    .bit(pkb - 1)
+                packet
+                    .get(pw, Packet::Valid)
                     .land(t.clone().eq(lit(reb, out as u64))),
             ) & pw.clone()
         });
@@ -147,25 +203,24 @@ pub fn router(ctx: &Ctx) -> Module {
     m.comment("Arrivals for this chip are written to SRAM as they arrive.");
     let local = m.wire("arrival", pkb);
     m.assign(local.clone(), steer(ports));
-    m.assign(id("net_wr_en_o"), local.clone().bit(pkb - 1));
+    let valid = packet.get(&local, Packet::Valid);
+    m.assign(id("net_wr_en_o"), valid.clone());
     m.assign(
         retire(Unit::Router),
-        local.clone().bit(pkb - 1).land(local.clone().bit(pkb - 2)),
+        valid.land(packet.get(&local, Packet::Last)),
     );
     m.assign(
-        cat(vec![
-            id(format!("{}_retire_chip_o", Unit::Router.ident())),
-            retire_pc(Unit::Router),
-            id("net_wr_bank_o"),
-            id("net_wr_row_o"),
-            id("net_wr_data_o"),
-        ]),
-        local.clone().bits(pkb - 3 - cb, 0),
+        id(format!("{}_retire_chip_o", Unit::Router.ident())),
+        packet.get(&local, Packet::Src),
     );
-    super::bus::sink(
-        &mut m,
-        "arrival_chip",
-        vec![local.bits(pkb - 3, pkb - 2 - cb)],
-    );
+    m.assign(retire_pc(Unit::Router), packet.get(&local, Packet::Pc));
+    m.assign(id("net_wr_bank_o"), packet.get(&local, Packet::Bank));
+    m.assign(id("net_wr_row_o"), packet.get(&local, Packet::Row));
+    m.assign(id("net_wr_data_o"), packet.get(&local, Packet::Data));
+    // Arrivals are for this chip by construction.
+    super::bus::sink(&mut m, "arrival_dst", vec![packet.get(&local, Packet::Dst)]);
+    header.declare(&mut m, "What stage 1 holds of the packet");
+    packet.declare(&mut m, "A packet");
+    tag.declare(&mut m, "The destination stream's tag");
     m
 }

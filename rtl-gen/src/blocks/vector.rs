@@ -364,7 +364,7 @@ pub fn vector(ctx: &Ctx) -> Module {
     m.assign(s1_imm.clone(), args.get(&s1a, Args::Imm));
 
     m.comment("Stage 1: operands, the lane functions, the reduction and the table reads.");
-    let a = id("vec_a_rd_data_i");
+    let a = VEC_A_READ.data();
     let b = m.wire("b", 32 * n);
     let s1_from = args.get(&s1a, Args::BFrom);
     m.assign(
@@ -375,7 +375,7 @@ pub fn vector(ctx: &Ctx) -> Module {
             mux(
                 s1_from.eq(b_from.of(BFrom::A)),
                 a.clone(),
-                id("vec_b_rd_data_i"),
+                VEC_B_READ.data(),
             ),
         ),
     );
@@ -650,7 +650,7 @@ pub fn vector(ctx: &Ctx) -> Module {
 /// `RED`: every function over stage 1's `a` lanes, picked by `func`.
 fn reduction(m: &mut Module, ctx: &Ctx, out: &Expr, func: &Expr, funcs: &Enum<RedFunc>) {
     let n = ctx.n;
-    let lane = |l: u32| id("vec_a_rd_data_i").part(int((32 * l) as i64), 32);
+    let lane = |l: u32| VEC_A_READ.data().part(int((32 * l) as i64), 32);
     let value = |m: &mut Module, f: RedFunc| -> Expr {
         match f {
             RedFunc::Sum => {

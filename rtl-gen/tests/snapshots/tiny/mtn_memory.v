@@ -533,78 +533,86 @@ module mtn_memory (
   );
 
   // Read data returns to the port that asked, by the bank it asked last cycle.
-  reg  [1:0] ldw_rd_sel_q;
+  reg  [1:0] ldw_rd_bank_q;
   always @(posedge clk_i) begin
-    ldw_rd_sel_q <= ldw_rd_bank_i;
+    ldw_rd_bank_q <= ldw_rd_bank_i;
   end
   wire [31:0] ldw_rd_sram;
-  assign ldw_rd_sram = sram_rdata[ldw_rd_sel_q * 32 +: 32];
+  assign ldw_rd_sram = sram_rdata[ldw_rd_bank_q * 32 +: 32];
   assign ldw_rd_data_o = ldw_rd_sram;
-  reg  [1:0] mma_rd_sel_q;
+  reg  [1:0] mma_rd_bank_q;
   always @(posedge clk_i) begin
-    mma_rd_sel_q <= mma_rd_bank_i;
+    mma_rd_bank_q <= mma_rd_bank_i;
   end
   wire [31:0] mma_rd_sram;
-  assign mma_rd_sram = sram_rdata[mma_rd_sel_q * 32 +: 32];
+  assign mma_rd_sram = sram_rdata[mma_rd_bank_q * 32 +: 32];
   assign mma_rd_data_o = mma_rd_sram;
-  reg  [1:0] mma_acc_rd_sel_q;
+  reg  [1:0] mma_acc_rd_bank_q;
   always @(posedge clk_i) begin
-    mma_acc_rd_sel_q <= mma_acc_rd_bank_i;
+    mma_acc_rd_bank_q <= mma_acc_rd_bank_i;
   end
-  assign mma_acc_rd_data_o = acc_rdata[mma_acc_rd_sel_q * 128 +: 128];
-  reg  [2:0] vec_a_rd_sel_q;
+  assign mma_acc_rd_data_o = acc_rdata[mma_acc_rd_bank_q * 128 +: 128];
+  reg  [1:0] vec_a_rd_bank_q;
+  reg  vec_a_rd_acc_q;
   always @(posedge clk_i) begin
-    vec_a_rd_sel_q <= {vec_a_rd_acc_i, vec_a_rd_bank_i};
+    vec_a_rd_bank_q <= vec_a_rd_bank_i;
+    vec_a_rd_acc_q <= vec_a_rd_acc_i;
   end
   wire [31:0] vec_a_rd_sram;
-  assign vec_a_rd_sram = sram_rdata[vec_a_rd_sel_q[1:0] * 32 +: 32];
-  assign vec_a_rd_data_o = vec_a_rd_sel_q[2] ? acc_rdata[vec_a_rd_sel_q[1:0] * 128 +: 128]
+  assign vec_a_rd_sram = sram_rdata[vec_a_rd_bank_q * 32 +: 32];
+  assign vec_a_rd_data_o = vec_a_rd_acc_q ? acc_rdata[vec_a_rd_bank_q * 128 +: 128]
       : {
         {{24{vec_a_rd_sram[31]}}, vec_a_rd_sram[24 +: 8]},
         {{24{vec_a_rd_sram[23]}}, vec_a_rd_sram[16 +: 8]},
         {{24{vec_a_rd_sram[15]}}, vec_a_rd_sram[8 +: 8]},
         {{24{vec_a_rd_sram[7]}}, vec_a_rd_sram[0 +: 8]}
       };
-  reg  [2:0] vec_b_rd_sel_q;
+  reg  [1:0] vec_b_rd_bank_q;
+  reg  vec_b_rd_acc_q;
   always @(posedge clk_i) begin
-    vec_b_rd_sel_q <= {vec_b_rd_acc_i, vec_b_rd_bank_i};
+    vec_b_rd_bank_q <= vec_b_rd_bank_i;
+    vec_b_rd_acc_q <= vec_b_rd_acc_i;
   end
   wire [31:0] vec_b_rd_sram;
-  assign vec_b_rd_sram = sram_rdata[vec_b_rd_sel_q[1:0] * 32 +: 32];
-  assign vec_b_rd_data_o = vec_b_rd_sel_q[2] ? acc_rdata[vec_b_rd_sel_q[1:0] * 128 +: 128]
+  assign vec_b_rd_sram = sram_rdata[vec_b_rd_bank_q * 32 +: 32];
+  assign vec_b_rd_data_o = vec_b_rd_acc_q ? acc_rdata[vec_b_rd_bank_q * 128 +: 128]
       : {
         {{24{vec_b_rd_sram[31]}}, vec_b_rd_sram[24 +: 8]},
         {{24{vec_b_rd_sram[23]}}, vec_b_rd_sram[16 +: 8]},
         {{24{vec_b_rd_sram[15]}}, vec_b_rd_sram[8 +: 8]},
         {{24{vec_b_rd_sram[7]}}, vec_b_rd_sram[0 +: 8]}
       };
-  reg  [1:0] perm_rd_sel_q;
+  reg  [1:0] perm_rd_bank_q;
   always @(posedge clk_i) begin
-    perm_rd_sel_q <= perm_rd_bank_i;
+    perm_rd_bank_q <= perm_rd_bank_i;
   end
   wire [31:0] perm_rd_sram;
-  assign perm_rd_sram = sram_rdata[perm_rd_sel_q * 32 +: 32];
+  assign perm_rd_sram = sram_rdata[perm_rd_bank_q * 32 +: 32];
   assign perm_rd_data_o = perm_rd_sram;
-  reg  [2:0] mov_rd_sel_q;
+  reg  [1:0] mov_rd_bank_q;
+  reg  mov_rd_acc_q;
   always @(posedge clk_i) begin
-    mov_rd_sel_q <= {mov_rd_acc_i, mov_rd_bank_i};
+    mov_rd_bank_q <= mov_rd_bank_i;
+    mov_rd_acc_q <= mov_rd_acc_i;
   end
   wire [31:0] mov_rd_sram;
-  assign mov_rd_sram = sram_rdata[mov_rd_sel_q[1:0] * 32 +: 32];
-  assign mov_rd_data_o = mov_rd_sel_q[2] ? acc_rdata[mov_rd_sel_q[1:0] * 128 +: 128]
+  assign mov_rd_sram = sram_rdata[mov_rd_bank_q * 32 +: 32];
+  assign mov_rd_data_o = mov_rd_acc_q ? acc_rdata[mov_rd_bank_q * 128 +: 128]
       : {
         {{24{mov_rd_sram[31]}}, mov_rd_sram[24 +: 8]},
         {{24{mov_rd_sram[23]}}, mov_rd_sram[16 +: 8]},
         {{24{mov_rd_sram[15]}}, mov_rd_sram[8 +: 8]},
         {{24{mov_rd_sram[7]}}, mov_rd_sram[0 +: 8]}
       };
-  reg  [2:0] host_rd_sel_q;
+  reg  [1:0] host_rd_bank_q;
+  reg  host_rd_acc_q;
   always @(posedge clk_i) begin
-    host_rd_sel_q <= {host_rd_acc_i, host_rd_bank_i};
+    host_rd_bank_q <= host_rd_bank_i;
+    host_rd_acc_q <= host_rd_acc_i;
   end
   wire [31:0] host_rd_sram;
-  assign host_rd_sram = sram_rdata[host_rd_sel_q[1:0] * 32 +: 32];
-  assign host_rd_data_o = host_rd_sel_q[2] ? acc_rdata[host_rd_sel_q[1:0] * 128 +: 128]
+  assign host_rd_sram = sram_rdata[host_rd_bank_q * 32 +: 32];
+  assign host_rd_data_o = host_rd_acc_q ? acc_rdata[host_rd_bank_q * 128 +: 128]
       : {
         {{24{host_rd_sram[31]}}, host_rd_sram[24 +: 8]},
         {{24{host_rd_sram[23]}}, host_rd_sram[16 +: 8]},

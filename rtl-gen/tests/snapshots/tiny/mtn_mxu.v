@@ -66,6 +66,11 @@ module mtn_mxu (
   localparam integer LoadKBits = 2;
   localparam integer LoadPcLo = 0;
   localparam integer LoadPcBits = 8;
+  // LDW's stream tag: {pc[7:0], bank[1:0]}
+  localparam integer LoadTagPcLo = 2;
+  localparam integer LoadTagPcBits = 8;
+  localparam integer LoadTagBankLo = 0;
+  localparam integer LoadTagBankBits = 2;
 
   // LDW: weight row k is read at t + k and loaded into shadow row k at t + k + 1.
   wire ldw_valid;
@@ -91,7 +96,7 @@ module mtn_mxu (
   );
   assign ldw_rd_en_o = ldw_valid;
   assign ldw_rd_row_o = ldw_row;
-  assign ldw_rd_bank_o = ldw_tag[1:0];
+  assign ldw_rd_bank_o = ldw_tag[LoadTagBankLo +: LoadTagBankBits];
   wire [1:0] ldw_k_d;
   reg  [1:0] ldw_k_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -111,7 +116,12 @@ module mtn_mxu (
       s1_load_q <= s1_load_d;
     end
   end
-  assign s1_load_d = {ldw_valid, ldw_last, ldw_issue_i ? 2'd0 : ldw_k_q, ldw_tag[9:2]};
+  assign s1_load_d = {
+    ldw_valid,
+    ldw_last,
+    ldw_issue_i ? 2'd0 : ldw_k_q,
+    ldw_tag[LoadTagPcLo +: LoadTagPcBits]
+  };
   wire [3:0] shadow_we;
   assign shadow_we = s1_load_q[LoadValid] ? (4'd1 << s1_load_q[LoadKLo +: LoadKBits]) : 4'd0;
   assign mxu_load_retire_o = s1_load_q[LoadValid] && s1_load_q[LoadLast];

@@ -36,6 +36,11 @@ module mtn_permute (
   localparam integer ColumnBuffer = 2;
   localparam integer ColumnJLo = 0;
   localparam integer ColumnJBits = 2;
+  // A transposed row's place in the tile buffers: {valid, buffer, k[1:0]}
+  localparam integer FillValid = 3;
+  localparam integer FillBuffer = 2;
+  localparam integer FillKLo = 0;
+  localparam integer FillKBits = 2;
   // Rotate and shift, stage 1: {write[19:0], func[1:0], amount[1:0]}
   localparam integer LanesWriteLo = 4;
   localparam integer LanesWriteBits = 20;
@@ -190,16 +195,18 @@ module mtn_permute (
   assign s2_data_d = permuted;
 
   // Transpose: stage 1 stores the row in its tile buffer.
-  wire [3:0] tr_s1_d;
-  reg  [3:0] tr_s1_q;
+  wire [3:0] tr_fill_d;
+  reg  [3:0] tr_fill_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      tr_s1_q <= 4'd0;
+      tr_fill_q <= 4'd0;
     end else begin
-      tr_s1_q <= tr_s1_d;
+      tr_fill_q <= tr_fill_d;
     end
   end
-  assign tr_s1_d = {dst_valid && is_transpose, pos};
+  assign tr_fill_d = {dst_valid && is_transpose, pos[2], pos[1:0]};
+  wire [1:0] tr_k;
+  assign tr_k = tr_fill_q[FillKLo +: FillKBits];
   reg  [127:0] tile0_d;
   reg  [127:0] tile0_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -211,8 +218,8 @@ module mtn_permute (
   end
   always @* begin
     tile0_d = tile0_q;
-    if (tr_s1_q[3] && (tr_s1_q[2] == 1'b0)) begin
-      tile0_d[{tr_s1_q[1:0], 5'd0} +: 32] = perm_rd_data_i;
+    if (tr_fill_q[FillValid] && (tr_fill_q[FillBuffer] == 1'b0)) begin
+      tile0_d[{tr_k, 5'd0} +: 32] = perm_rd_data_i;
     end
   end
   reg  [127:0] tile1_d;
@@ -226,8 +233,8 @@ module mtn_permute (
   end
   always @* begin
     tile1_d = tile1_q;
-    if (tr_s1_q[3] && (tr_s1_q[2] == 1'b1)) begin
-      tile1_d[{tr_s1_q[1:0], 5'd0} +: 32] = perm_rd_data_i;
+    if (tr_fill_q[FillValid] && (tr_fill_q[FillBuffer] == 1'b1)) begin
+      tile1_d[{tr_k, 5'd0} +: 32] = perm_rd_data_i;
     end
   end
 
