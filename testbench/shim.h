@@ -19,10 +19,9 @@ class Model {
   // ports are sampled into the trace buffer, then the clock rises. Stops early, after a full
   // cycle, once every chip has halted if `until_halt`; returns the cycles run.
   virtual uint64_t run(uint64_t cycles, bool until_halt) = 0;
-  // The trace buffer: records of five 32-bit words, `kind << 24 | index << 16 | chip`, cycle
-  // (low, high), `ran_on << 16 | pc`, `acc << 31 | bank << 16 | row`; a write is followed by
-  // its data (the port's width in words, lowest first). Kind 0 issue, 1 completion of unit
-  // `index`, 2 write through port `index`.
+  // The trace buffer: records as cosim/src/probe.rs describes them (five header words, then
+  // for a write the row, lowest word first); the sampler that fills it is generated from that
+  // description too.
   // Waveforms (models built with them only; otherwise wave_open returns false): open an FST
   // file, dump the cycles counted from the model's creation in [from, to], close.
   virtual bool wave_open(const char* path) = 0;

@@ -221,7 +221,6 @@ pub fn host(ctx: &Ctx) -> Module {
             cat((0..lanes).rev().map(|l| word_of(field, l)).collect())
         }),
     );
-    entry.declare(&mut m, "A parameter entry");
     m.assign(id("imem_we_o"), cmd_write.land(region_is(Region::Imem)));
     m.assign(id("imem_addr_o"), row(ctx.pc_bits));
     m.assign(
@@ -285,6 +284,7 @@ pub fn host(ctx: &Ctx) -> Module {
     ]);
     m.assign(id("host_rdata_o"), rd_q);
 
+    entry.declare(&mut m, "A parameter entry");
     cmd.declare(&mut m, "The row command");
     status_layout().declare(&mut m, "The status");
     regions.declare(&mut m, "Row command regions.");

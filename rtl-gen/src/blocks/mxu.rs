@@ -444,10 +444,10 @@ pub fn mxu(ctx: &Ctx) -> Module {
         valid.land(ctl.get(ctl_write, MmaCtl::Last)),
     );
     m.assign(retire_pc(Unit::MxuArray), ctl.get(ctl_write, MmaCtl::Pc));
-    ctl.declare(&mut m, "MMA's control, from read to write");
-    tag.declare(&mut m, "MMA's destination stream tag");
-    load.declare(&mut m, "LDW's control as the weight row arrives");
     load_tag.declare(&mut m, "LDW's stream tag");
+    load.declare(&mut m, "LDW's control as the weight row arrives");
+    tag.declare(&mut m, "MMA's destination stream tag");
+    ctl.declare(&mut m, "MMA's control, from read to write");
     m
 }
 

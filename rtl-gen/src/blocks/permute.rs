@@ -361,12 +361,12 @@ pub fn permute(ctx: &Ctx) -> Module {
             .get(&out, Write::Valid)
             .land(write.get(&out, Write::Last)),
     );
-    column_ctl.declare(&mut m, "A transposed row's write");
-    fill.declare(&mut m, "A transposed row's place in the tile buffers");
-    lanes.declare(&mut m, "Rotate and shift, stage 1");
-    write.declare(&mut m, "A row's write");
-    tag.declare(&mut m, "The destination stream's tag");
     perm_funcs.declare(&mut m, "PERM functions.");
+    tag.declare(&mut m, "The destination stream's tag");
+    write.declare(&mut m, "A row's write");
+    lanes.declare(&mut m, "Rotate and shift, stage 1");
+    fill.declare(&mut m, "A transposed row's place in the tile buffers");
+    column_ctl.declare(&mut m, "A transposed row's write");
     m
 }
 
@@ -488,7 +488,7 @@ pub fn move_unit(ctx: &Ctx) -> Module {
     m.assign(id("mov_wr_data_o"), data);
     m.assign(retire(Unit::Memory), valid.land(ctl.get(c, MoveCtl::Last)));
     m.assign(retire_pc(Unit::Memory), ctl.get(c, MoveCtl::Pc));
-    ctl.declare(&mut m, "Every stage's control");
     tag.declare(&mut m, "The destination stream's tag");
+    ctl.declare(&mut m, "Every stage's control");
     m
 }

@@ -219,8 +219,8 @@ pub fn router(ctx: &Ctx) -> Module {
     m.assign(id("net_wr_data_o"), packet.get(&local, Packet::Data));
     // Arrivals are for this chip by construction.
     super::bus::sink(&mut m, "arrival_dst", vec![packet.get(&local, Packet::Dst)]);
-    header.declare(&mut m, "What stage 1 holds of the packet");
-    packet.declare(&mut m, "A packet");
     tag.declare(&mut m, "The destination stream's tag");
+    packet.declare(&mut m, "A packet");
+    header.declare(&mut m, "What stage 1 holds of the packet");
     m
 }

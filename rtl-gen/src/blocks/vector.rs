@@ -12,8 +12,8 @@ use isa::timing::Datapath;
 
 use super::bus::{drive_read, retire, retire_bundle, retire_pc, sink, Bundle, MemPort, Reach};
 use super::mxu::sext;
-use super::prims::{add_stream, StreamSpec};
-use super::seq::{decoded, funcs, issue_bundle, issued, op_bundle, operand, ops_of};
+use super::prims::{add_stream, Stream, StreamSpec};
+use super::seq::{decoded, funcs, issue_bundle, issued, op_bundle, operand, ops_of, Operand};
 use crate::ast::*;
 use crate::ctx::{param_entry_bits, param_layout, Ctx};
 use crate::host_map::ParamField;
@@ -140,10 +140,502 @@ fn vop_lane(func: VopFunc, lane: &mut Items, a: &Expr, b: &Expr, imm: &Expr, fau
     }
 }
 
+/// What every part of the vector unit shares: the ops it runs, and the layouts and codes of
+/// its pipeline.
+struct Vector<'a> {
+    ctx: &'a Ctx,
+    ops: Vec<Opcode>,
+    kinds: Enum<Opcode>,
+    b_from: Enum<BFrom>,
+    vop_funcs: Enum<VopFunc>,
+    red_funcs: Enum<RedFunc>,
+    /// The destination stream's tag.
+    tag: Packed<Tag>,
+    /// Every stage's control.
+    ctl: Packed<Ctl>,
+    /// Stage 1's op fields.
+    args: Packed<Args>,
+    /// A parameter entry as it arrives, and what stages 2 and 3 still need of it.
+    entry: Packed<ParamField>,
+    rq2: Packed<ParamField>,
+    rq3: Packed<ParamField>,
+}
+
+/// Lane `l` (the generate loop's genvar) of a row of 32-bit lanes.
+fn lane32(row: Expr) -> Expr {
+    row.lane(id("l"), 32)
+}
+
+impl<'a> Vector<'a> {
+    fn new(ctx: &'a Ctx) -> Self {
+        let ops: Vec<Opcode> = ops_of(&[Unit::Vector]).collect();
+        let fb = func_bits(ctx, &ops);
+        let kinds = Enum::new(
+            "KIND",
+            bits_for(ops.len() as u32),
+            ops.iter()
+                .enumerate()
+                .map(|(i, op)| (*op, op.spec().mnemonic, i as u64)),
+        );
+        let b_from = Enum::new(
+            "B_FROM",
+            2,
+            [
+                (BFrom::Read, "read", 0),
+                (BFrom::A, "a", 1),
+                (BFrom::Imm, "imm", 2),
+            ],
+        );
+        let (n, bb, pcb) = (ctx.n, ctx.bank_bits, ctx.pc_bits);
+        let tb = ctx.layout.table_bits;
+        let kind_bits = kinds.width();
+        Vector {
+            ctx,
+            vop_funcs: funcs(Opcode::Vop, fb, VopFunc::ALL, VopFunc::NAMES),
+            red_funcs: funcs(Opcode::Red, fb, RedFunc::ALL, RedFunc::NAMES),
+            tag: Packed::new("Tag", |f| match f {
+                Tag::Kind => kind_bits,
+                Tag::Func => fb,
+                Tag::BFrom => 2,
+                Tag::Imm => 32,
+                Tag::Table => tb,
+                Tag::Acc => 1,
+                Tag::Bank => bb,
+                Tag::Pc => pcb,
+            }),
+            ctl: Packed::new("Ctl", |f| match f {
+                Ctl::Valid | Ctl::Last | Ctl::Acc => 1,
+                Ctl::Kind => kind_bits,
+                Ctl::Bank => bb,
+                Ctl::Row => ctx.row_bits,
+                Ctl::Pc => pcb,
+            }),
+            args: Packed::new("Args", |f| match f {
+                Args::Func => fb,
+                Args::BFrom => 2,
+                Args::Imm => 32,
+                Args::Table => tb,
+            }),
+            entry: param_layout(n),
+            // Stage 1 adds the bias; stage 2 multiplies.
+            rq2: Packed::new("RqS2", |f| match f {
+                ParamField::Bias => 0,
+                f => f.bits(n),
+            }),
+            rq3: Packed::new("RqS3", |f| match f {
+                ParamField::Bias | ParamField::Multiplier => 0,
+                f => f.bits(n),
+            }),
+            ops,
+            kinds,
+            b_from,
+        }
+    }
+
+    /// `value` of the op that issued (the issue strobes are one-hot).
+    fn pick(&self, value: &dyn Fn(Opcode) -> Expr) -> Expr {
+        let (last, rest) = self.ops.split_last().expect("the vector unit runs ops");
+        rest.iter().rev().fold(value(*last), |other, op| {
+            mux(issued(*op), value(*op), other)
+        })
+    }
+
+    /// Whether the row in control word `ctl` belongs to an `op`.
+    fn kind_is(&self, ctl: &Expr, op: Opcode) -> Expr {
+        self.ctl.get(ctl, Ctl::Kind).eq(self.kinds.of(op))
+    }
+
+    /// Read operand `k` (`a` or `src`, then `b`) or the destination of `op`.
+    fn read(&self, op: Opcode, k: usize) -> Operand {
+        operand(self.ctx, op, operand_fields(op).0[k])
+    }
+
+    fn dest(&self, op: Opcode) -> Operand {
+        operand(self.ctx, op, operand_fields(op).1)
+    }
+
+    fn count(&self, op: Opcode) -> Expr {
+        decoded(self.ctx, op, "count")
+    }
+
+    /// `op`'s sub-function at the pipeline's width (zero for ops without one).
+    fn func(&self, op: Opcode) -> Expr {
+        let fb = self.tag.width(Tag::Func);
+        if !has_func(op) {
+            return zero(fb);
+        }
+        let f = decoded(self.ctx, op, "func");
+        match self.ctx.func_bits(op) {
+            w if w < fb => cat(vec![zero(fb - w), f]),
+            _ => f,
+        }
+    }
+
+    /// Stage 0: the operand streams read their rows; the destination stream, returned,
+    /// carries the op's fields down the pipeline.
+    fn streams(&self, m: &mut Module) -> Stream {
+        let (rb, bb) = (self.ctx.row_bits, self.ctx.bank_bits);
+        let any = m.wire("any_issue", 1);
+        m.assign(
+            any.clone(),
+            self.ops
+                .iter()
+                .map(|op| issued(*op))
+                .reduce(|a, b| a | b)
+                .expect("the vector unit runs ops"),
+        );
+        m.comment("Stage 0: operand a (RQ, LUT, RED: src) and, for VOP, operand b.");
+        let a = add_stream(
+            m,
+            "a",
+            rb,
+            StreamSpec {
+                start: any.clone(),
+                base: self.pick(&|op| self.read(op, 0).row),
+                step: self.pick(&|op| self.read(op, 0).step),
+                count: self.pick(&|op| self.count(op)),
+                count_bits: 16,
+                tag: cat(vec![
+                    self.pick(&|op| self.read(op, 0).acc),
+                    self.pick(&|op| self.read(op, 0).bank),
+                ]),
+                tag_bits: 1 + bb,
+            },
+        );
+        let a_last = drive_read(m, &VEC_A_READ, a);
+
+        let (va, vb) = (self.read(Opcode::Vop, 0), self.read(Opcode::Vop, 1));
+        let same = m.wire("b_is_a", 1);
+        m.assign(
+            same.clone(),
+            vb.acc
+                .clone()
+                .eq(va.acc)
+                .land(vb.bank.clone().eq(va.bank))
+                .land(vb.row.clone().eq(va.row))
+                .land(vb.step.clone().eq(va.step)),
+        );
+        let from = &self.b_from;
+        let b_from = m.wire("b_from", 2);
+        m.assign(
+            b_from.clone(),
+            mux(
+                decoded(self.ctx, Opcode::Vop, "b_imm"),
+                from.of(BFrom::Imm),
+                mux(same, from.of(BFrom::A), from.of(BFrom::Read)),
+            ),
+        );
+        let b = add_stream(
+            m,
+            "b",
+            rb,
+            StreamSpec {
+                start: issued(Opcode::Vop).land(b_from.clone().eq(from.of(BFrom::Read))),
+                base: vb.row,
+                step: vb.step,
+                count: self.count(Opcode::Vop),
+                count_bits: 16,
+                tag: cat(vec![vb.acc, vb.bank]),
+                tag_bits: 1 + bb,
+            },
+        );
+        let b_last = drive_read(m, &VEC_B_READ, b);
+
+        m.comment("Stage 0: the destination stream carries the op's fields down the pipeline.");
+        let dst = add_stream(
+            m,
+            "d",
+            rb,
+            StreamSpec {
+                start: any,
+                base: self.pick(&|op| self.dest(op).row),
+                step: self.pick(&|op| self.dest(op).step),
+                count: self.pick(&|op| self.count(op)),
+                count_bits: 16,
+                tag: self.tag.pack(|f| match f {
+                    Tag::Kind => self.pick(&|op| self.kinds.of(op)),
+                    Tag::Func => self.pick(&|op| self.func(op)),
+                    Tag::BFrom => b_from.clone(),
+                    Tag::Imm => decoded(self.ctx, Opcode::Vop, "imm"),
+                    Tag::Table => decoded(self.ctx, Opcode::Lut, "table"),
+                    Tag::Acc => self.pick(&|op| self.dest(op).acc),
+                    Tag::Bank => self.pick(&|op| self.dest(op).bank),
+                    Tag::Pc => id("issue_pc_i"),
+                }),
+                tag_bits: self.tag.bits(),
+            },
+        );
+        sink(m, "stream_last", vec![a_last, b_last]);
+        dst
+    }
+
+    /// Stage 1's control and op fields, from the destination stream.
+    fn stage1_inputs(&self, dst: &Stream) -> [(&'static str, u32, Expr); 2] {
+        let (ctl, args, tag) = (&self.ctl, &self.args, &self.tag);
+        [
+            (
+                "ctl",
+                ctl.bits(),
+                ctl.pack(|f| match f {
+                    Ctl::Valid => dst.valid.clone(),
+                    Ctl::Last => dst.last.clone(),
+                    Ctl::Kind => tag.get(&dst.tag, Tag::Kind),
+                    Ctl::Acc => tag.get(&dst.tag, Tag::Acc),
+                    Ctl::Bank => tag.get(&dst.tag, Tag::Bank),
+                    Ctl::Row => dst.row.clone(),
+                    Ctl::Pc => tag.get(&dst.tag, Tag::Pc),
+                }),
+            ),
+            (
+                "args",
+                args.bits(),
+                args.pack(|f| match f {
+                    Args::Func => tag.get(&dst.tag, Tag::Func),
+                    Args::BFrom => tag.get(&dst.tag, Tag::BFrom),
+                    Args::Imm => tag.get(&dst.tag, Tag::Imm),
+                    Args::Table => tag.get(&dst.tag, Tag::Table),
+                }),
+            ),
+        ]
+    }
+
+    /// Stage 1: the operands, the lane functions, the reduction, RQ's bias and left shift,
+    /// and the table reads; the row is `s1_out_all`.
+    fn stage1(&self, m: &mut Module, ctl: &Expr, args: &Expr) {
+        let (ctx, n) = (self.ctx, self.ctx.n);
+        let fb = self.args.width(Args::Func);
+        let func = m.wire("s1_func", fb);
+        m.assign(func.clone(), self.args.get(args, Args::Func));
+        let imm = m.wire("s1_imm", 32);
+        m.assign(imm.clone(), self.args.get(args, Args::Imm));
+
+        m.comment("Stage 1: operands, the lane functions, the reduction and the table reads.");
+        let a = VEC_A_READ.data();
+        let b = m.wire("b", 32 * n);
+        let from = self.args.get(args, Args::BFrom);
+        m.assign(
+            b.clone(),
+            mux(
+                from.clone().eq(self.b_from.of(BFrom::Imm)),
+                repeat(n, imm.clone()),
+                mux(
+                    from.eq(self.b_from.of(BFrom::A)),
+                    a.clone(),
+                    VEC_B_READ.data(),
+                ),
+            ),
+        );
+        let red = m.wire("red", 32);
+        reduction(m, ctx, &red, &func, &self.red_funcs);
+
+        let mut lane = Items::default();
+        let la = lane.wire("la", 32, lane32(a));
+        let lb = lane.wire("lb", 32, lane32(b));
+        lane.wire("a_lt_b", 1, la.clone().signed().lt(lb.clone().signed()));
+        let fault = ctx.fault == Some(crate::Fault::VopAddBitFlip);
+        let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = VopFunc::ALL
+            .iter()
+            .map(|f| {
+                let value = vop_lane(*f, &mut lane, &la, &lb, &imm, fault);
+                (vec![self.vop_funcs.of(*f)], vec![set(id("vop"), value)])
+            })
+            .collect();
+        lane.push(Item::Decl {
+            kind: NetKind::Reg,
+            name: "vop".into(),
+            width: int(32),
+            depth: None,
+        });
+        lane.push(Item::AlwaysComb(vec![Stmt::Case(
+            func,
+            arms,
+            vec![set(id("vop"), lit(32, 0))],
+        )]));
+        // RQ: the bias, then the left shift (a positive shift).
+        let p = id("param_rd_data_i");
+        let shift_bits = ParamField::Shift.value_bits();
+        let bias = self.entry.element(&p, ParamField::Bias, id("l"), 32);
+        let biased = lane.wire("biased", 32, la.clone() + bias);
+        let shift = lane.wire(
+            "shift",
+            shift_bits,
+            self.entry
+                .element(&p, ParamField::Shift, id("l"), shift_bits),
+        );
+        let left = lane.wire(
+            "left",
+            5,
+            mux(
+                shift.clone().bit(shift_bits - 1),
+                lit(5, 0),
+                shift.bits(4, 0),
+            ),
+        );
+        let rq1 = lane.wire("rq1", 32, biased.shl(left));
+        lane.wire(
+            "s1_out",
+            32,
+            mux(
+                self.kind_is(ctl, Opcode::Rq),
+                rq1,
+                mux(self.kind_is(ctl, Opcode::Red), red, id("vop")),
+            ),
+        );
+        // The table entry index: the int8 input plus 128.
+        lane.wire(
+            "lut_index",
+            ctx.lut_addr_bits,
+            cat(vec![
+                self.args.get(args, Args::Table),
+                la.clone().bit(7).lnot(),
+                la.bits(6, 0),
+            ]),
+        );
+        lane.push(Item::Assign(
+            id("lut_rd_addr_o").lane(id("l"), ctx.lut_addr_bits),
+            id("lut_index"),
+        ));
+        lane.push(Item::Assign(lane32(id("s1_out_all")), id("s1_out")));
+        m.wire("s1_out_all", 32 * n);
+        m.items.push(lane.generate("l", n, "g_s1"));
+        m.assign(
+            id("lut_rd_en_o"),
+            self.ctl
+                .get(ctl, Ctl::Valid)
+                .land(self.kind_is(ctl, Opcode::Lut)),
+        );
+    }
+
+    /// Stage 2: RQ's rounding doubling high multiply; LUT results arrive. The row is
+    /// `s2_out_all`.
+    fn stage2(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr) {
+        m.comment("Stage 2: the rounding doubling high multiply; LUT results arrive.");
+        let mut lane = Items::default();
+        let x = lane.wire("x", 32, lane32(row));
+        let mult = self.rq2.element(param, ParamField::Multiplier, id("l"), 32);
+        let mult = lane.wire("mult", 32, mult);
+        // Signed operands are sign-extended to the 64-bit product's width.
+        let prod = lane.wire("prod", 64, x.clone().signed().mul(mult.clone().signed()));
+        let rounded = lane.wire("rounded", 64, prod + lit(64, 1 << 30));
+        let overflow = x
+            .clone()
+            .eq(lit(32, 1 << 31))
+            .land(mult.eq(lit(32, 1 << 31)));
+        lane.wire(
+            "unused_rounded",
+            1,
+            cat(vec![rounded.clone().bit(63), rounded.clone().bits(30, 0)]).reduce_xor(),
+        );
+        let high = lane.wire(
+            "rq2",
+            32,
+            mux(overflow, lit(32, 0x7fff_ffff), rounded.bits(62, 31)),
+        );
+        lane.wire(
+            "s2_out",
+            32,
+            mux(
+                self.kind_is(ctl, Opcode::Rq),
+                high,
+                mux(
+                    self.kind_is(ctl, Opcode::Lut),
+                    lane32(id("lut_rd_data_i")),
+                    x,
+                ),
+            ),
+        );
+        lane.push(Item::Assign(lane32(id("s2_out_all")), id("s2_out")));
+        m.wire("s2_out_all", 32 * self.ctx.n);
+        m.items.push(lane.generate("l", self.ctx.n, "g_s2"));
+    }
+
+    /// Stage 3: RQ's rounding divide by a power of two, zero point and clamp. The row is
+    /// `s3_out_all`.
+    fn stage3(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr) {
+        let shared = |m: &mut Module, name: &str, f: ParamField| {
+            let w = m.wire(name, 32);
+            m.assign(w.clone(), self.rq3.get(param, f));
+            w
+        };
+        let zp = shared(m, "zero_point", ParamField::ZeroPoint);
+        let lo = shared(m, "act_min", ParamField::ActMin);
+        let hi = shared(m, "act_max", ParamField::ActMax);
+
+        m.comment("Stage 3: rounding divide by a power of two, zero point, clamp.");
+        let mut lane = Items::default();
+        let x = lane.wire("x", 32, lane32(row));
+        let shift_bits = ParamField::Shift.value_bits();
+        let shift = lane.wire(
+            "shift",
+            shift_bits,
+            self.rq3
+                .element(param, ParamField::Shift, id("l"), shift_bits),
+        );
+        let negated = lane.wire("negated", shift_bits, shift.clone().neg());
+        let right = lane.wire(
+            "right",
+            shift_bits,
+            mux(shift.bit(shift_bits - 1), negated, zero(shift_bits)),
+        );
+        let mask = lane.wire("mask", 32, (lit(32, 1).shl(right.clone())) - lit(32, 1));
+        let remainder = lane.wire("remainder", 32, x.clone() & mask.clone());
+        let threshold = lane.wire(
+            "threshold",
+            32,
+            mask.shr(lit(32, 1)) + cat(vec![zero(31), x.clone().bit(31)]),
+        );
+        let shifted = lane.wire("shifted", 32, x.clone().signed().ashr(right));
+        let divided = lane.wire(
+            "divided",
+            32,
+            shifted + cat(vec![zero(31), remainder.gt(threshold)]),
+        );
+        let with_zp = lane.wire("with_zp", 33, sext(divided, 32, 33) + sext(zp, 32, 33));
+        let below = lane.wire(
+            "below",
+            1,
+            with_zp
+                .clone()
+                .signed()
+                .lt(sext(lo.clone(), 32, 33).signed()),
+        );
+        let above = lane.wire(
+            "above",
+            1,
+            sext(hi.clone(), 32, 33)
+                .signed()
+                .lt(with_zp.clone().signed()),
+        );
+        let clamped = lane.wire(
+            "rq3",
+            32,
+            mux(below, lo, mux(above, hi, with_zp.bits(31, 0))),
+        );
+        lane.wire("s3_out", 32, mux(self.kind_is(ctl, Opcode::Rq), clamped, x));
+        lane.push(Item::Assign(lane32(id("s3_out_all")), id("s3_out")));
+        m.wire("s3_out_all", 32 * self.ctx.n);
+        m.items.push(lane.generate("l", self.ctx.n, "g_s3"));
+    }
+
+    /// Declares the layouts' positions and the codes the module used.
+    fn declare(&self, m: &mut Module) {
+        self.kinds.declare(m, "The op each row belongs to.");
+        self.b_from.declare(m, "Where VOP's b operand comes from.");
+        self.vop_funcs.declare(m, "VOP functions.");
+        self.red_funcs
+            .declare(m, "RED functions, at the pipeline's function width.");
+        self.tag.declare(m, "The destination stream's tag");
+        self.ctl.declare(m, "Every stage's control");
+        self.args.declare(m, "Stage 1's op fields");
+        self.entry.declare(m, "A parameter entry");
+        self.rq2.declare(m, "Stage 2's parameters");
+        self.rq3.declare(m, "Stage 3's parameters");
+    }
+}
+
 /// `mtn_vector`.
 pub fn vector(ctx: &Ctx) -> Module {
     let n = ctx.n;
-    let (rb, bb, pcb) = (ctx.row_bits, ctx.bank_bits, ctx.pc_bits);
     let latency = Datapath::Vector.latency(&ctx.cfg);
     let mut m = Module::clocked(
         "mtn_vector",
@@ -153,9 +645,8 @@ pub fn vector(ctx: &Ctx) -> Module {
         ],
     );
     issue_bundle(ctx).ports(&mut m, false);
-    let ops: Vec<Opcode> = ops_of(&[Unit::Vector]).collect();
-    for op in &ops {
-        op_bundle(ctx, *op).ports(&mut m, false);
+    for op in ops_of(&[Unit::Vector]) {
+        op_bundle(ctx, op).ports(&mut m, false);
     }
     for port in mem_ports() {
         port.bundle(ctx).ports(&mut m, true);
@@ -163,433 +654,37 @@ pub fn vector(ctx: &Ctx) -> Module {
     tables_bundle(ctx).ports(&mut m, false);
     retire_bundle(Unit::Vector, ctx).ports(&mut m, true);
 
-    let fb = func_bits(ctx, &ops);
-    let kinds = Enum::new(
-        "KIND",
-        bits_for(ops.len() as u32),
-        ops.iter()
-            .enumerate()
-            .map(|(i, op)| (*op, op.spec().mnemonic, i as u64)),
-    );
-    let b_from = Enum::new(
-        "B_FROM",
-        2,
-        [
-            (BFrom::Read, "read", 0),
-            (BFrom::A, "a", 1),
-            (BFrom::Imm, "imm", 2),
-        ],
-    );
-    let vop_funcs = funcs(Opcode::Vop, fb, VopFunc::ALL, VopFunc::NAMES);
-    let red_funcs = funcs(Opcode::Red, fb, RedFunc::ALL, RedFunc::NAMES);
-
-    let any = m.wire("any_issue", 1);
-    m.assign(
-        any.clone(),
-        ops.iter()
-            .map(|op| issued(*op))
-            .reduce(|a, b| a | b)
-            .expect("the vector unit runs ops"),
-    );
-    // One-hot issue strobes pick the value of the op that issued.
-    let pick = |value: &dyn Fn(Opcode) -> Expr| -> Expr {
-        let (last, rest) = ops.split_last().expect("the vector unit runs ops");
-        rest.iter().rev().fold(value(*last), |other, op| {
-            mux(issued(*op), value(*op), other)
-        })
-    };
-    let read = |op: Opcode, k: usize| operand(ctx, op, operand_fields(op).0[k]);
-    let dest = |op: Opcode| operand(ctx, op, operand_fields(op).1);
-    let count = |op: Opcode| decoded(ctx, op, "count");
-
-    m.comment("Stage 0: operand a (RQ, LUT, RED: src) and, for VOP, operand b.");
-    let a = add_stream(
-        &mut m,
-        "a",
-        rb,
-        StreamSpec {
-            start: any.clone(),
-            base: pick(&|op| read(op, 0).row),
-            step: pick(&|op| read(op, 0).step),
-            count: pick(&count),
-            count_bits: 16,
-            tag: cat(vec![
-                pick(&|op| read(op, 0).acc),
-                pick(&|op| read(op, 0).bank),
-            ]),
-            tag_bits: 1 + bb,
-        },
-    );
-    let a_last = drive_read(&mut m, &VEC_A_READ, a);
-
-    let (va, vb) = (read(Opcode::Vop, 0), read(Opcode::Vop, 1));
-    let b_imm = decoded(ctx, Opcode::Vop, "b_imm");
-    let same = m.wire("b_is_a", 1);
-    m.assign(
-        same.clone(),
-        vb.acc
-            .clone()
-            .eq(va.acc)
-            .land(vb.bank.clone().eq(va.bank))
-            .land(vb.row.clone().eq(va.row))
-            .land(vb.step.clone().eq(va.step)),
-    );
-    let b_source = m.wire("b_from", 2);
-    m.assign(
-        b_source.clone(),
-        mux(
-            b_imm,
-            b_from.of(BFrom::Imm),
-            mux(same, b_from.of(BFrom::A), b_from.of(BFrom::Read)),
-        ),
-    );
-    let b = add_stream(
-        &mut m,
-        "b",
-        rb,
-        StreamSpec {
-            start: issued(Opcode::Vop).land(b_source.clone().eq(b_from.of(BFrom::Read))),
-            base: vb.row,
-            step: vb.step,
-            count: count(Opcode::Vop),
-            count_bits: 16,
-            tag: cat(vec![vb.acc, vb.bank]),
-            tag_bits: 1 + bb,
-        },
-    );
-    let b_last = drive_read(&mut m, &VEC_B_READ, b);
-
-    m.comment("Stage 0: the destination stream carries the op's fields down the pipeline.");
-    let tb = ctx.layout.table_bits;
-    let tag = Packed::new("Tag", |f| match f {
-        Tag::Kind => kinds.width(),
-        Tag::Func => fb,
-        Tag::BFrom => 2,
-        Tag::Imm => 32,
-        Tag::Table => tb,
-        Tag::Acc => 1,
-        Tag::Bank => bb,
-        Tag::Pc => pcb,
-    });
-    let func_of = |op: Opcode| {
-        if has_func(op) {
-            let f = decoded(ctx, op, "func");
-            let w = ctx.func_bits(op);
-            if w < fb {
-                cat(vec![zero(fb - w), f])
-            } else {
-                f
-            }
-        } else {
-            zero(fb)
-        }
-    };
-    let dst = add_stream(
-        &mut m,
-        "d",
-        rb,
-        StreamSpec {
-            start: any,
-            base: pick(&|op| dest(op).row),
-            step: pick(&|op| dest(op).step),
-            count: pick(&count),
-            count_bits: 16,
-            tag: tag.pack(|f| match f {
-                Tag::Kind => pick(&|op| kinds.of(op)),
-                Tag::Func => pick(&func_of),
-                Tag::BFrom => b_source.clone(),
-                Tag::Imm => decoded(ctx, Opcode::Vop, "imm"),
-                Tag::Table => decoded(ctx, Opcode::Lut, "table"),
-                Tag::Acc => pick(&|op| dest(op).acc),
-                Tag::Bank => pick(&|op| dest(op).bank),
-                Tag::Pc => id("issue_pc_i"),
-            }),
-            tag_bits: tag.bits(),
-        },
-    );
-    sink(&mut m, "stream_last", vec![a_last, b_last]);
-
+    let v = Vector::new(ctx);
+    let dst = v.streams(&mut m);
     m.comment("RQ reads its parameter entry as it issues; the entry arrives with row 0.");
     m.assign(id("param_rd_en_o"), issued(Opcode::Rq));
     m.assign(id("param_rd_addr_o"), decoded(ctx, Opcode::Rq, "param"));
 
-    let ctl = Packed::new("Ctl", |f| match f {
-        Ctl::Valid | Ctl::Last | Ctl::Acc => 1,
-        Ctl::Kind => kinds.width(),
-        Ctl::Bank => bb,
-        Ctl::Row => rb,
-        Ctl::Pc => pcb,
-    });
-    let args = Packed::new("Args", |f| match f {
-        Args::Func => fb,
-        Args::BFrom => 2,
-        Args::Imm => 32,
-        Args::Table => tb,
-    });
+    let ctl_bits = v.ctl.bits();
     let mut pipe = Pipeline::new(Datapath::Vector);
-    let d_tag = dst.tag;
-    let s1 = pipe.stage(
-        &mut m,
-        vec![
-            (
-                "ctl",
-                ctl.bits(),
-                ctl.pack(|f| match f {
-                    Ctl::Valid => dst.valid.clone(),
-                    Ctl::Last => dst.last.clone(),
-                    Ctl::Kind => tag.get(&d_tag, Tag::Kind),
-                    Ctl::Acc => tag.get(&d_tag, Tag::Acc),
-                    Ctl::Bank => tag.get(&d_tag, Tag::Bank),
-                    Ctl::Row => dst.row.clone(),
-                    Ctl::Pc => tag.get(&d_tag, Tag::Pc),
-                }),
-            ),
-            (
-                "args",
-                args.bits(),
-                args.pack(|f| match f {
-                    Args::Func => tag.get(&d_tag, Tag::Func),
-                    Args::BFrom => tag.get(&d_tag, Tag::BFrom),
-                    Args::Imm => tag.get(&d_tag, Tag::Imm),
-                    Args::Table => tag.get(&d_tag, Tag::Table),
-                }),
-            ),
-        ],
-    );
-    let (s1c, s1a) = (s1[0].clone(), s1[1].clone());
-    let kind_is = |c: &Expr, op: Opcode| ctl.get(c, Ctl::Kind).eq(kinds.of(op));
-    let s1_func = m.wire("s1_func", fb);
-    m.assign(s1_func.clone(), args.get(&s1a, Args::Func));
-    let s1_imm = m.wire("s1_imm", 32);
-    m.assign(s1_imm.clone(), args.get(&s1a, Args::Imm));
+    let s1 = pipe.stage(&mut m, v.stage1_inputs(&dst).into());
+    v.stage1(&mut m, &s1[0], &s1[1]);
 
-    m.comment("Stage 1: operands, the lane functions, the reduction and the table reads.");
-    let a = VEC_A_READ.data();
-    let b = m.wire("b", 32 * n);
-    let s1_from = args.get(&s1a, Args::BFrom);
-    m.assign(
-        b.clone(),
-        mux(
-            s1_from.clone().eq(b_from.of(BFrom::Imm)),
-            repeat(n, s1_imm.clone()),
-            mux(
-                s1_from.eq(b_from.of(BFrom::A)),
-                a.clone(),
-                VEC_B_READ.data(),
-            ),
-        ),
-    );
-    let entry = param_layout(n);
     let p = id("param_rd_data_i");
-
-    let red = m.wire("red", 32);
-    reduction(&mut m, ctx, &red, &s1_func, &red_funcs);
-
-    // Per-lane stage 1.
-    let l = || id("l");
-    let lane32 = |e: Expr| e.lane(l(), 32);
-    let mut lane = Items::default();
-    let la = lane.wire("la", 32, lane32(a.clone()));
-    let lb = lane.wire("lb", 32, lane32(b.clone()));
-    lane.wire("a_lt_b", 1, la.clone().signed().lt(lb.clone().signed()));
-    let fault = ctx.fault == Some(crate::Fault::VopAddBitFlip);
-    let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = VopFunc::ALL
-        .iter()
-        .map(|func| {
-            let value = vop_lane(*func, &mut lane, &la, &lb, &s1_imm, fault);
-            (vec![vop_funcs.of(*func)], vec![set(id("vop"), value)])
-        })
-        .collect();
-    lane.push(Item::Decl {
-        kind: NetKind::Reg,
-        name: "vop".into(),
-        width: int(32),
-        depth: None,
-    });
-    lane.push(Item::AlwaysComb(vec![Stmt::Case(
-        s1_func.clone(),
-        arms,
-        vec![set(id("vop"), lit(32, 0))],
-    )]));
-    // RQ stage 1: bias, then the left shift (a positive shift).
-    let shift_bits = ParamField::Shift.value_bits();
-    let biased = lane.wire(
-        "biased",
-        32,
-        la.clone() + entry.element(&p, ParamField::Bias, l(), 32),
-    );
-    let shift = lane.wire(
-        "shift",
-        shift_bits,
-        entry.element(&p, ParamField::Shift, l(), shift_bits),
-    );
-    let left = lane.wire(
-        "left",
-        5,
-        mux(
-            shift.clone().bit(shift_bits - 1),
-            lit(5, 0),
-            shift.bits(4, 0),
-        ),
-    );
-    let rq1 = lane.wire("rq1", 32, biased.shl(left));
-    lane.wire(
-        "s1_out",
-        32,
-        mux(
-            kind_is(&s1c, Opcode::Rq),
-            rq1,
-            mux(kind_is(&s1c, Opcode::Red), red.clone(), id("vop")),
-        ),
-    );
-    // The table entry index: the int8 input plus 128.
-    lane.wire(
-        "lut_index",
-        ctx.lut_addr_bits,
-        cat(vec![
-            args.get(&s1a, Args::Table),
-            la.clone().bit(7).lnot(),
-            la.bits(6, 0),
-        ]),
-    );
-    lane.push(Item::Assign(
-        id("lut_rd_addr_o").lane(l(), ctx.lut_addr_bits),
-        id("lut_index"),
-    ));
-    lane.push(Item::Assign(lane32(id("s1_out_all")), id("s1_out")));
-    m.wire("s1_out_all", 32 * n);
-    m.items.push(lane.generate("l", n, "g_s1"));
-    m.assign(
-        id("lut_rd_en_o"),
-        ctl.get(&s1c, Ctl::Valid).land(kind_is(&s1c, Opcode::Lut)),
-    );
-
-    // Stage 2: RQ's parameters without the bias, which stage 1 added.
-    let rq2 = Packed::new("RqS2", |f| match f {
-        ParamField::Bias => 0,
-        f => f.bits(n),
-    });
     let s2 = pipe.stage(
         &mut m,
         vec![
-            ("ctl", ctl.bits(), s1c.clone()),
+            ("ctl", ctl_bits, s1[0].clone()),
             ("data", 32 * n, id("s1_out_all")),
-            ("param", rq2.bits(), rq2.pack(|f| entry.get(&p, f))),
+            ("param", v.rq2.bits(), v.rq2.pack(|f| v.entry.get(&p, f))),
         ],
     );
-    let (s2c, s2x, s2p) = (s2[0].clone(), s2[1].clone(), s2[2].clone());
+    v.stage2(&mut m, &s2[0], s2[1].clone(), &s2[2]);
 
-    m.comment("Stage 2: the rounding doubling high multiply; LUT results arrive.");
-    let mut items2 = Items::default();
-    let x2 = items2.wire("x", 32, lane32(s2x));
-    let m2 = items2.wire(
-        "mult",
-        32,
-        rq2.element(&s2p, ParamField::Multiplier, l(), 32),
-    );
-    // Signed operands are sign-extended to the 64-bit product's width.
-    let prod = items2.wire("prod", 64, x2.clone().signed().mul(m2.clone().signed()));
-    let rounded = items2.wire("rounded", 64, prod + lit(64, 1 << 30));
-    let overflow = x2
-        .clone()
-        .eq(lit(32, 1 << 31))
-        .land(m2.eq(lit(32, 1 << 31)));
-    items2.wire(
-        "unused_rounded",
-        1,
-        cat(vec![rounded.clone().bit(63), rounded.clone().bits(30, 0)]).reduce_xor(),
-    );
-    let rq2_out = items2.wire(
-        "rq2",
-        32,
-        mux(overflow, lit(32, 0x7fff_ffff), rounded.clone().bits(62, 31)),
-    );
-    items2.wire(
-        "s2_out",
-        32,
-        mux(
-            kind_is(&s2c, Opcode::Rq),
-            rq2_out,
-            mux(kind_is(&s2c, Opcode::Lut), lane32(id("lut_rd_data_i")), x2),
-        ),
-    );
-    items2.push(Item::Assign(lane32(id("s2_out_all")), id("s2_out")));
-    m.wire("s2_out_all", 32 * n);
-    m.items.push(items2.generate("l", n, "g_s2"));
-
-    // Stage 3: the shift and the shared fields are still needed.
-    let rq3 = Packed::new("RqS3", |f| match f {
-        ParamField::Bias | ParamField::Multiplier => 0,
-        f => f.bits(n),
-    });
     let s3 = pipe.stage(
         &mut m,
         vec![
-            ("ctl", ctl.bits(), s2c.clone()),
+            ("ctl", ctl_bits, s2[0].clone()),
             ("data", 32 * n, id("s2_out_all")),
-            ("param", rq3.bits(), rq3.pack(|f| rq2.get(&s2p, f))),
+            ("param", v.rq3.bits(), v.rq3.pack(|f| v.rq2.get(&s2[2], f))),
         ],
     );
-    let (s3c, s3x, s3p) = (s3[0].clone(), s3[1].clone(), s3[2].clone());
-    let zp = m.wire("zero_point", 32);
-    m.assign(zp.clone(), rq3.get(&s3p, ParamField::ZeroPoint));
-    let lo = m.wire("act_min", 32);
-    m.assign(lo.clone(), rq3.get(&s3p, ParamField::ActMin));
-    let hi = m.wire("act_max", 32);
-    m.assign(hi.clone(), rq3.get(&s3p, ParamField::ActMax));
-
-    m.comment("Stage 3: rounding divide by a power of two, zero point, clamp.");
-    let mut items3 = Items::default();
-    let x3 = items3.wire("x", 32, lane32(s3x));
-    let shift3 = items3.wire(
-        "shift",
-        shift_bits,
-        rq3.element(&s3p, ParamField::Shift, l(), shift_bits),
-    );
-    let negated = items3.wire("negated", shift_bits, shift3.clone().neg());
-    let right = items3.wire(
-        "right",
-        shift_bits,
-        mux(shift3.bit(shift_bits - 1), negated, zero(shift_bits)),
-    );
-    let mask = items3.wire("mask", 32, (lit(32, 1).shl(right.clone())) - lit(32, 1));
-    let remainder = items3.wire("remainder", 32, x3.clone() & mask.clone());
-    let threshold = items3.wire(
-        "threshold",
-        32,
-        mask.shr(lit(32, 1)) + cat(vec![zero(31), x3.clone().bit(31)]),
-    );
-    let shifted = items3.wire("shifted", 32, x3.clone().signed().ashr(right));
-    let divided = items3.wire(
-        "divided",
-        32,
-        shifted + cat(vec![zero(31), remainder.gt(threshold)]),
-    );
-    let with_zp = items3.wire("with_zp", 33, sext(divided, 32, 33) + sext(zp, 32, 33));
-    let below = items3.wire(
-        "below",
-        1,
-        with_zp
-            .clone()
-            .signed()
-            .lt(sext(lo.clone(), 32, 33).signed()),
-    );
-    let above = items3.wire(
-        "above",
-        1,
-        sext(hi.clone(), 32, 33)
-            .signed()
-            .lt(with_zp.clone().signed()),
-    );
-    let rq3_out = items3.wire(
-        "rq3",
-        32,
-        mux(below, lo, mux(above, hi, with_zp.bits(31, 0))),
-    );
-    items3.wire("s3_out", 32, mux(kind_is(&s3c, Opcode::Rq), rq3_out, x3));
-    items3.push(Item::Assign(lane32(id("s3_out_all")), id("s3_out")));
-    m.wire("s3_out_all", 32 * n);
-    m.items.push(items3.generate("l", n, "g_s3"));
+    v.stage3(&mut m, &s3[0], s3[1].clone(), &s3[2]);
 
     // Stages past the arithmetic, when the config asks for a deeper pipeline, then the
     // write stage.
@@ -603,47 +698,36 @@ pub fn vector(ctx: &Ctx) -> Module {
         &mut m,
         pad,
         vec![
-            ("pad_ctl", ctl.bits(), s3c),
+            ("pad_ctl", ctl_bits, s3[0].clone()),
             ("pad_data", 32 * n, id("s3_out_all")),
         ],
     );
-    let (padded_ctl, padded_data) = (padded[0].clone(), padded[1].clone());
-    let (wc, wx) = if ctx.fault == Some(crate::Fault::ShortVectorPipeline) {
-        (padded_ctl, padded_data)
+    let write = if ctx.fault == Some(crate::Fault::ShortVectorPipeline) {
+        padded
     } else {
-        let w = pipe.stage(
+        pipe.stage(
             &mut m,
             vec![
-                ("ctl", ctl.bits(), padded_ctl),
-                ("data", 32 * n, padded_data),
+                ("ctl", ctl_bits, padded[0].clone()),
+                ("data", 32 * n, padded[1].clone()),
             ],
-        );
-        (w[0].clone(), w[1].clone())
+        )
     };
+    pipe.finish(&mut m);
     m.comment(&format!(
         "Stage {latency}: write the row; the instruction completes with its last row."
     ));
-    let valid = ctl.get(&wc, Ctl::Valid);
+    let (ctl, c) = (&v.ctl, &write[0]);
+    let valid = ctl.get(c, Ctl::Valid);
     m.assign(id("vec_wr_en_o"), valid.clone());
-    m.assign(id("vec_wr_acc_o"), ctl.get(&wc, Ctl::Acc));
-    m.assign(id("vec_wr_bank_o"), ctl.get(&wc, Ctl::Bank));
-    m.assign(id("vec_wr_row_o"), ctl.get(&wc, Ctl::Row));
-    m.assign(id("vec_wr_data_o"), wx);
-    m.assign(retire(Unit::Vector), valid.land(ctl.get(&wc, Ctl::Last)));
-    m.assign(retire_pc(Unit::Vector), ctl.get(&wc, Ctl::Pc));
-    sink(&mut m, "write_kind", vec![ctl.get(&wc, Ctl::Kind)]);
-    pipe.finish(&mut m);
-
-    red_funcs.declare(&mut m, "RED functions, at the pipeline's function width.");
-    vop_funcs.declare(&mut m, "VOP functions.");
-    b_from.declare(&mut m, "Where VOP's b operand comes from.");
-    kinds.declare(&mut m, "The op each row belongs to.");
-    rq3.declare(&mut m, "Stage 3's parameters");
-    rq2.declare(&mut m, "Stage 2's parameters");
-    entry.declare(&mut m, "A parameter entry");
-    args.declare(&mut m, "Stage 1's op fields");
-    ctl.declare(&mut m, "Every stage's control");
-    tag.declare(&mut m, "The destination stream's tag");
+    m.assign(id("vec_wr_acc_o"), ctl.get(c, Ctl::Acc));
+    m.assign(id("vec_wr_bank_o"), ctl.get(c, Ctl::Bank));
+    m.assign(id("vec_wr_row_o"), ctl.get(c, Ctl::Row));
+    m.assign(id("vec_wr_data_o"), write[1].clone());
+    m.assign(retire(Unit::Vector), valid.land(ctl.get(c, Ctl::Last)));
+    m.assign(retire_pc(Unit::Vector), ctl.get(c, Ctl::Pc));
+    sink(&mut m, "write_kind", vec![ctl.get(c, Ctl::Kind)]);
+    v.declare(&mut m);
     m
 }
 

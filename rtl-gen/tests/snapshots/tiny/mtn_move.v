@@ -30,6 +30,12 @@ module mtn_move (
   output wire [7:0]   memory_retire_pc_o
 );
 
+  // The destination stream's tag: {acc, bank[1:0], pc[7:0]}
+  localparam integer TagAcc = 10;
+  localparam integer TagBankLo = 8;
+  localparam integer TagBankBits = 2;
+  localparam integer TagPcLo = 0;
+  localparam integer TagPcBits = 8;
   // Every stage's control: {valid, last, acc, bank[1:0], row[7:0], pc[7:0]}
   localparam integer CtlValid = 20;
   localparam integer CtlLast = 19;
@@ -40,12 +46,6 @@ module mtn_move (
   localparam integer CtlRowBits = 8;
   localparam integer CtlPcLo = 0;
   localparam integer CtlPcBits = 8;
-  // The destination stream's tag: {acc, bank[1:0], pc[7:0]}
-  localparam integer TagAcc = 10;
-  localparam integer TagBankLo = 8;
-  localparam integer TagBankBits = 2;
-  localparam integer TagPcLo = 0;
-  localparam integer TagPcBits = 8;
   wire src_valid;
   wire [7:0] src_row;
   wire [2:0] src_tag;

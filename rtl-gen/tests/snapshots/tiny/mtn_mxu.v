@@ -43,6 +43,24 @@ module mtn_mxu (
   output wire [7:0]   mxu_array_retire_pc_o
 );
 
+  // LDW's stream tag: {pc[7:0], bank[1:0]}
+  localparam integer LoadTagPcLo = 2;
+  localparam integer LoadTagPcBits = 8;
+  localparam integer LoadTagBankLo = 0;
+  localparam integer LoadTagBankBits = 2;
+  // LDW's control as the weight row arrives: {valid, last, k[1:0], pc[7:0]}
+  localparam integer LoadValid = 11;
+  localparam integer LoadLast = 10;
+  localparam integer LoadKLo = 8;
+  localparam integer LoadKBits = 2;
+  localparam integer LoadPcLo = 0;
+  localparam integer LoadPcBits = 8;
+  // MMA's destination stream tag: {accumulate, pc[7:0], bank[1:0]}
+  localparam integer TagAccumulate = 10;
+  localparam integer TagPcLo = 2;
+  localparam integer TagPcBits = 8;
+  localparam integer TagBankLo = 0;
+  localparam integer TagBankBits = 2;
   // MMA's control, from read to write: {valid, last, accumulate, pc[7:0], bank[1:0], row[7:0]}
   localparam integer CtlValid = 20;
   localparam integer CtlLast = 19;
@@ -53,24 +71,6 @@ module mtn_mxu (
   localparam integer CtlBankBits = 2;
   localparam integer CtlRowLo = 0;
   localparam integer CtlRowBits = 8;
-  // MMA's destination stream tag: {accumulate, pc[7:0], bank[1:0]}
-  localparam integer TagAccumulate = 10;
-  localparam integer TagPcLo = 2;
-  localparam integer TagPcBits = 8;
-  localparam integer TagBankLo = 0;
-  localparam integer TagBankBits = 2;
-  // LDW's control as the weight row arrives: {valid, last, k[1:0], pc[7:0]}
-  localparam integer LoadValid = 11;
-  localparam integer LoadLast = 10;
-  localparam integer LoadKLo = 8;
-  localparam integer LoadKBits = 2;
-  localparam integer LoadPcLo = 0;
-  localparam integer LoadPcBits = 8;
-  // LDW's stream tag: {pc[7:0], bank[1:0]}
-  localparam integer LoadTagPcLo = 2;
-  localparam integer LoadTagPcBits = 8;
-  localparam integer LoadTagBankLo = 0;
-  localparam integer LoadTagBankBits = 2;
 
   // LDW: weight row k is read at t + k and loaded into shadow row k at t + k + 1.
   wire ldw_valid;

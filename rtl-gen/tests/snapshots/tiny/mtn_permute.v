@@ -30,33 +30,10 @@ module mtn_permute (
   output wire [7:0]  permute_retire_pc_o
 );
 
-  // A transposed row's write: {write[19:0], buffer, j[1:0]}
-  localparam integer ColumnWriteLo = 3;
-  localparam integer ColumnWriteBits = 20;
-  localparam integer ColumnBuffer = 2;
-  localparam integer ColumnJLo = 0;
-  localparam integer ColumnJBits = 2;
-  // A transposed row's place in the tile buffers: {valid, buffer, k[1:0]}
-  localparam integer FillValid = 3;
-  localparam integer FillBuffer = 2;
-  localparam integer FillKLo = 0;
-  localparam integer FillKBits = 2;
-  // Rotate and shift, stage 1: {write[19:0], func[1:0], amount[1:0]}
-  localparam integer LanesWriteLo = 4;
-  localparam integer LanesWriteBits = 20;
-  localparam integer LanesFuncLo = 2;
-  localparam integer LanesFuncBits = 2;
-  localparam integer LanesAmountLo = 0;
-  localparam integer LanesAmountBits = 2;
-  // A row's write: {valid, last, bank[1:0], row[7:0], pc[7:0]}
-  localparam integer WriteValid = 19;
-  localparam integer WriteLast = 18;
-  localparam integer WriteBankLo = 16;
-  localparam integer WriteBankBits = 2;
-  localparam integer WriteRowLo = 8;
-  localparam integer WriteRowBits = 8;
-  localparam integer WritePcLo = 0;
-  localparam integer WritePcBits = 8;
+  // PERM functions.
+  localparam [1:0] PERM_TRANSPOSE = 2'd0;
+  localparam [1:0] PERM_ROTATE = 2'd1;
+  localparam [1:0] PERM_SHIFT_DOWN = 2'd2;
   // The destination stream's tag: {transpose, func[1:0], amount[1:0], bank[1:0], pc[7:0]}
   localparam integer TagTranspose = 14;
   localparam integer TagFuncLo = 12;
@@ -67,10 +44,33 @@ module mtn_permute (
   localparam integer TagBankBits = 2;
   localparam integer TagPcLo = 0;
   localparam integer TagPcBits = 8;
-  // PERM functions.
-  localparam [1:0] PERM_TRANSPOSE = 2'd0;
-  localparam [1:0] PERM_ROTATE = 2'd1;
-  localparam [1:0] PERM_SHIFT_DOWN = 2'd2;
+  // A row's write: {valid, last, bank[1:0], row[7:0], pc[7:0]}
+  localparam integer WriteValid = 19;
+  localparam integer WriteLast = 18;
+  localparam integer WriteBankLo = 16;
+  localparam integer WriteBankBits = 2;
+  localparam integer WriteRowLo = 8;
+  localparam integer WriteRowBits = 8;
+  localparam integer WritePcLo = 0;
+  localparam integer WritePcBits = 8;
+  // Rotate and shift, stage 1: {write[19:0], func[1:0], amount[1:0]}
+  localparam integer LanesWriteLo = 4;
+  localparam integer LanesWriteBits = 20;
+  localparam integer LanesFuncLo = 2;
+  localparam integer LanesFuncBits = 2;
+  localparam integer LanesAmountLo = 0;
+  localparam integer LanesAmountBits = 2;
+  // A transposed row's place in the tile buffers: {valid, buffer, k[1:0]}
+  localparam integer FillValid = 3;
+  localparam integer FillBuffer = 2;
+  localparam integer FillKLo = 0;
+  localparam integer FillKBits = 2;
+  // A transposed row's write: {write[19:0], buffer, j[1:0]}
+  localparam integer ColumnWriteLo = 3;
+  localparam integer ColumnWriteBits = 20;
+  localparam integer ColumnBuffer = 2;
+  localparam integer ColumnJLo = 0;
+  localparam integer ColumnJBits = 2;
   wire [17:0] rows;
   assign rows = (perm_func_i == PERM_TRANSPOSE) ? {perm_count_i, 2'd0} : {2'd0, perm_count_i};
   wire src_valid;

@@ -80,8 +80,15 @@ module mtn_vector (
   output wire [7:0]   vector_retire_pc_o
 );
 
-  // RED functions, at the pipeline's function width.
-  localparam [2:0] RED_SUM = 3'd0;
+  // The op each row belongs to.
+  localparam [1:0] KIND_RQ = 2'd0;
+  localparam [1:0] KIND_VOP = 2'd1;
+  localparam [1:0] KIND_LUT = 2'd2;
+  localparam [1:0] KIND_RED = 2'd3;
+  // Where VOP's b operand comes from.
+  localparam [1:0] B_FROM_READ = 2'd0;
+  localparam [1:0] B_FROM_A = 2'd1;
+  localparam [1:0] B_FROM_IMM = 2'd2;
   // VOP functions.
   localparam [2:0] VOP_ADD = 3'd0;
   localparam [2:0] VOP_SUB = 3'd1;
@@ -91,67 +98,8 @@ module mtn_vector (
   localparam [2:0] VOP_SEL = 3'd5;
   localparam [2:0] VOP_SHL = 3'd6;
   localparam [2:0] VOP_SRA = 3'd7;
-  // Where VOP's b operand comes from.
-  localparam [1:0] B_FROM_READ = 2'd0;
-  localparam [1:0] B_FROM_A = 2'd1;
-  localparam [1:0] B_FROM_IMM = 2'd2;
-  // The op each row belongs to.
-  localparam [1:0] KIND_RQ = 2'd0;
-  localparam [1:0] KIND_VOP = 2'd1;
-  localparam [1:0] KIND_LUT = 2'd2;
-  localparam [1:0] KIND_RED = 2'd3;
-  // Stage 3's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0]}
-  localparam integer RqS3ActMaxLo = 88;
-  localparam integer RqS3ActMaxBits = 32;
-  localparam integer RqS3ActMinLo = 56;
-  localparam integer RqS3ActMinBits = 32;
-  localparam integer RqS3ZeroPointLo = 24;
-  localparam integer RqS3ZeroPointBits = 32;
-  localparam integer RqS3ShiftLo = 0;
-  // Stage 2's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
-  // multiplier[127:0]}
-  localparam integer RqS2ActMaxLo = 216;
-  localparam integer RqS2ActMaxBits = 32;
-  localparam integer RqS2ActMinLo = 184;
-  localparam integer RqS2ActMinBits = 32;
-  localparam integer RqS2ZeroPointLo = 152;
-  localparam integer RqS2ZeroPointBits = 32;
-  localparam integer RqS2ShiftLo = 128;
-  localparam integer RqS2ShiftBits = 24;
-  localparam integer RqS2MultiplierLo = 0;
-  // A parameter entry: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
-  // multiplier[127:0], bias[127:0]}
-  localparam integer ParamActMaxLo = 344;
-  localparam integer ParamActMaxBits = 32;
-  localparam integer ParamActMinLo = 312;
-  localparam integer ParamActMinBits = 32;
-  localparam integer ParamZeroPointLo = 280;
-  localparam integer ParamZeroPointBits = 32;
-  localparam integer ParamShiftLo = 256;
-  localparam integer ParamShiftBits = 24;
-  localparam integer ParamMultiplierLo = 128;
-  localparam integer ParamMultiplierBits = 128;
-  localparam integer ParamBiasLo = 0;
-  // Stage 1's op fields: {func[2:0], b_from[1:0], imm[31:0], table}
-  localparam integer ArgsFuncLo = 35;
-  localparam integer ArgsFuncBits = 3;
-  localparam integer ArgsBFromLo = 33;
-  localparam integer ArgsBFromBits = 2;
-  localparam integer ArgsImmLo = 1;
-  localparam integer ArgsImmBits = 32;
-  localparam integer ArgsTable = 0;
-  // Every stage's control: {valid, last, kind[1:0], acc, bank[1:0], row[7:0], pc[7:0]}
-  localparam integer CtlValid = 22;
-  localparam integer CtlLast = 21;
-  localparam integer CtlKindLo = 19;
-  localparam integer CtlKindBits = 2;
-  localparam integer CtlAcc = 18;
-  localparam integer CtlBankLo = 16;
-  localparam integer CtlBankBits = 2;
-  localparam integer CtlRowLo = 8;
-  localparam integer CtlRowBits = 8;
-  localparam integer CtlPcLo = 0;
-  localparam integer CtlPcBits = 8;
+  // RED functions, at the pipeline's function width.
+  localparam [2:0] RED_SUM = 3'd0;
   // The destination stream's tag: {kind[1:0], func[2:0], b_from[1:0], imm[31:0], table, acc,
   // bank[1:0], pc[7:0]}
   localparam integer TagKindLo = 49;
@@ -168,6 +116,58 @@ module mtn_vector (
   localparam integer TagBankBits = 2;
   localparam integer TagPcLo = 0;
   localparam integer TagPcBits = 8;
+  // Every stage's control: {valid, last, kind[1:0], acc, bank[1:0], row[7:0], pc[7:0]}
+  localparam integer CtlValid = 22;
+  localparam integer CtlLast = 21;
+  localparam integer CtlKindLo = 19;
+  localparam integer CtlKindBits = 2;
+  localparam integer CtlAcc = 18;
+  localparam integer CtlBankLo = 16;
+  localparam integer CtlBankBits = 2;
+  localparam integer CtlRowLo = 8;
+  localparam integer CtlRowBits = 8;
+  localparam integer CtlPcLo = 0;
+  localparam integer CtlPcBits = 8;
+  // Stage 1's op fields: {func[2:0], b_from[1:0], imm[31:0], table}
+  localparam integer ArgsFuncLo = 35;
+  localparam integer ArgsFuncBits = 3;
+  localparam integer ArgsBFromLo = 33;
+  localparam integer ArgsBFromBits = 2;
+  localparam integer ArgsImmLo = 1;
+  localparam integer ArgsImmBits = 32;
+  localparam integer ArgsTable = 0;
+  // A parameter entry: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
+  // multiplier[127:0], bias[127:0]}
+  localparam integer ParamActMaxLo = 344;
+  localparam integer ParamActMaxBits = 32;
+  localparam integer ParamActMinLo = 312;
+  localparam integer ParamActMinBits = 32;
+  localparam integer ParamZeroPointLo = 280;
+  localparam integer ParamZeroPointBits = 32;
+  localparam integer ParamShiftLo = 256;
+  localparam integer ParamShiftBits = 24;
+  localparam integer ParamMultiplierLo = 128;
+  localparam integer ParamMultiplierBits = 128;
+  localparam integer ParamBiasLo = 0;
+  // Stage 2's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
+  // multiplier[127:0]}
+  localparam integer RqS2ActMaxLo = 216;
+  localparam integer RqS2ActMaxBits = 32;
+  localparam integer RqS2ActMinLo = 184;
+  localparam integer RqS2ActMinBits = 32;
+  localparam integer RqS2ZeroPointLo = 152;
+  localparam integer RqS2ZeroPointBits = 32;
+  localparam integer RqS2ShiftLo = 128;
+  localparam integer RqS2ShiftBits = 24;
+  localparam integer RqS2MultiplierLo = 0;
+  // Stage 3's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0]}
+  localparam integer RqS3ActMaxLo = 88;
+  localparam integer RqS3ActMaxBits = 32;
+  localparam integer RqS3ActMinLo = 56;
+  localparam integer RqS3ActMinBits = 32;
+  localparam integer RqS3ZeroPointLo = 24;
+  localparam integer RqS3ZeroPointBits = 32;
+  localparam integer RqS3ShiftLo = 0;
   wire any_issue;
   assign any_issue = ((rq_issue_i | vop_issue_i) | lut_issue_i) | red_issue_i;
 
