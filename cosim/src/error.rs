@@ -14,7 +14,8 @@ pub enum SimError {
     Failed { tool: &'static str, output: String },
     #[error("program rejected by the verifier ({} violation(s)); first: {}", .0.len(), .0[0])]
     Rejected(Vec<golden::Violation>),
-    #[error("on the golden model: {0}")]
+    /// The golden model refused the run (the program, or its cycle budget).
+    #[error(transparent)]
     Golden(#[from] golden::GoldenError),
     #[error("memory image: {0}")]
     Image(#[from] isa::ImageError),

@@ -199,13 +199,10 @@ impl Backend for Icarus {
         let host = HostPort::new(&self.cfg);
         let (words, cycles) = self.drive_with_wave(&host.session(program, image, budget)?, wave)?;
         let text = std::fs::read_to_string(self.dir.path().join("trace.txt"))?;
-        let records = Probes::words_of_text(&text).map_err(|line| {
-            SimError::Output(format!(
-                "trace.txt line {line}: {:?}",
-                text.lines().nth(line - 1).unwrap_or_default()
-            ))
-        })?;
-        let trace = self.probes.decode(&records).map_err(SimError::Output)?;
+        let trace = self
+            .probes
+            .decode_text(&text)
+            .map_err(|e| SimError::Output(format!("trace.txt {e}")))?;
         host.finish(&words, trace, cycles)
     }
 }

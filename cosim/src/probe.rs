@@ -156,10 +156,10 @@ impl Probes {
                 header: head(Kind::Issue, 0, Value::Const(chip), port("issue_pc"), none()),
                 data: None,
             });
-            for (index, unit) in units.iter().enumerate() {
-                let unit = unit.ident();
+            for (index, unit_id) in units.iter().enumerate() {
+                let unit = unit_id.ident();
                 // A transfer completes on the chip it wrote to and names the sender.
-                let ran_on = if *unit == *Unit::Router.ident() {
+                let ran_on = if *unit_id == Unit::Router {
                     port(&format!("{unit}_retire_chip"))
                 } else {
                     Value::Const(chip)
@@ -200,6 +200,22 @@ impl Probes {
                     ),
                     data: Some((data, bits)),
                 });
+            }
+        }
+        // Every part must fit below the part above it, or the two samplers would pack the
+        // same record differently (C++ ORs the parts, Verilog concatenates them).
+        assert!(units.len() < 256 && ports.len() < 256 && chips <= 1 << 16);
+        for probe in &probes {
+            for parts in &probe.header {
+                let mut sorted: Vec<&(Value, u32)> = parts.iter().collect();
+                sorted.sort_by_key(|(_, shift)| std::cmp::Reverse(*shift));
+                let mut room = 32;
+                for (v, shift) in sorted {
+                    if let Value::Port { name, bits, .. } = v {
+                        assert!(shift + bits <= room, "{name} does not fit its trace word");
+                    }
+                    room = *shift;
+                }
             }
         }
         Probes {
@@ -331,29 +347,53 @@ impl Probes {
         out
     }
 
-    /// The words of the monitor's output ([`Probes::verilog`]); the error is the first
-    /// malformed line's number.
-    pub fn words_of_text(text: &str) -> Result<Vec<u32>, usize> {
+    /// Bits of a write record's row, for port `index`.
+    fn row_bits(&self, index: usize) -> Option<usize> {
+        let port = self.ports.get(index)?;
+        Some((port.lane_bits * self.lanes as u32) as usize)
+    }
+
+    /// Words of a write record's row, for port `index`.
+    fn row_words(&self, index: usize) -> Option<usize> {
+        Some(self.row_bits(index)?.div_ceil(32))
+    }
+
+    /// The events in the monitor's output ([`Probes::verilog`]): one record a line, five
+    /// header words and, for a write, the row as one hexadecimal number. An error names the
+    /// first malformed line.
+    pub fn decode_text(&self, text: &str) -> Result<Vec<TraceEvent>, String> {
         let mut words = Vec::new();
         for (i, line) in text.lines().enumerate() {
+            let bad = || format!("line {}: {line:?}", i + 1);
             let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.len() < HEADER_WORDS {
-                return Err(i + 1);
+            let header = fields.get(..HEADER_WORDS).ok_or_else(bad)?;
+            for f in header {
+                words.push(u32::from_str_radix(f, 16).map_err(|_| bad())?);
             }
-            for f in &fields[..HEADER_WORDS] {
-                words.push(u32::from_str_radix(f, 16).map_err(|_| i + 1)?);
-            }
-            if let Some(row) = fields.get(HEADER_WORDS) {
-                // The row is one hexadecimal number: its words, lowest first.
-                let digits = row.as_bytes();
-                for end in (0..digits.len()).rev().step_by(8) {
-                    let start = end.saturating_sub(7);
-                    let chunk = std::str::from_utf8(&digits[start..=end]).map_err(|_| i + 1)?;
-                    words.push(u32::from_str_radix(chunk, 16).map_err(|_| i + 1)?);
+            let first = words[words.len() - HEADER_WORDS];
+            let row_bits = match first >> 24 {
+                k if k == Kind::Write as u32 => self
+                    .row_bits((first >> 16 & 0xff) as usize)
+                    .ok_or_else(bad)?,
+                _ => 0,
+            };
+            match (row_bits, &fields[HEADER_WORDS..]) {
+                (0, []) => {}
+                // `%h` prints every digit of the row.
+                (bits, [hex]) if bits > 0 && hex.len() == bits.div_ceil(4) => {
+                    // Lowest word last in the text, first in the record.
+                    let digits = hex.as_bytes();
+                    for w in 0..bits.div_ceil(32) {
+                        let end = digits.len().checked_sub(8 * w).ok_or_else(bad)?;
+                        let chunk = &digits[end.saturating_sub(8)..end];
+                        let chunk = std::str::from_utf8(chunk).map_err(|_| bad())?;
+                        words.push(u32::from_str_radix(chunk, 16).map_err(|_| bad())?);
+                    }
                 }
+                _ => return Err(bad()),
             }
         }
-        Ok(words)
+        self.decode(&words)
     }
 
     /// The events in a trace buffer; an error says what is malformed.
@@ -380,7 +420,7 @@ impl Probes {
                 },
                 k if k == Kind::Write as u32 => {
                     let port = self.ports.get(index).ok_or_else(|| bad("no such port"))?;
-                    let len = (port.lane_bits * self.lanes as u32).div_ceil(32) as usize;
+                    let len = self.row_words(index).ok_or_else(|| bad("no such port"))?;
                     let data = words
                         .get(at..at + len)
                         .ok_or_else(|| bad("the row is cut short"))?;
@@ -416,5 +456,112 @@ impl Probes {
             });
         }
         Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use isa::HwConfig;
+
+    /// A chip of two lanes and one of everything: rows of 16 and 64 bits, which are not
+    /// whole hexadecimal words.
+    fn narrow() -> Probes {
+        let mut cfg = HwConfig::preset("tiny").unwrap();
+        cfg.chip.n = 2;
+        cfg.chip.sram_banks = 1;
+        cfg.chip.acc_banks = 1;
+        cfg.validate().unwrap();
+        Probes::new(&rtl_gen::generate(&cfg).unwrap())
+    }
+
+    fn port(p: &Probes, name: &str) -> u32 {
+        p.ports.iter().position(|x| x.name == name).unwrap() as u32
+    }
+
+    #[test]
+    fn monitor_lines_decode_rows_lowest_lane_first() {
+        let p = narrow();
+        let perm = port(&p, "perm");
+        let vec = port(&p, "vec");
+        // An int8 row to SRAM (16 bits, 4 digits) and an int32 row to SRAM (64 bits, 16
+        // digits, saturated on the way in), at cycle 0x1_0000_0007.
+        let text = format!(
+            "{:08x} 00000007 00000001 00000000 00000005 80ff\n\
+             {:08x} 00000008 00000000 00000000 00000003 0000012cffffff00\n\
+             00000000 00000009 00000000 00000002 00000000\n",
+            2 << 24 | perm << 16,
+            2 << 24 | vec << 16,
+        );
+        let events = p.decode_text(&text).unwrap();
+        let TraceEvent::Write {
+            port, cycle, lanes, ..
+        } = &events[0]
+        else {
+            panic!("{events:?}")
+        };
+        assert_eq!(
+            (*port, *cycle, lanes.as_slice()),
+            ("perm", 1 << 32 | 7, &[-1, -128][..])
+        );
+        let TraceEvent::Write { word, lanes, .. } = &events[1] else {
+            panic!("{events:?}")
+        };
+        assert_eq!((word.row, lanes.as_slice()), (3, &[-128, 127][..]));
+        assert_eq!(
+            events[2],
+            TraceEvent::Issue {
+                chip: 0,
+                cycle: 9,
+                pc: 2
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_traces_are_errors_naming_where() {
+        let p = narrow();
+        let perm = port(&p, "perm");
+        let write = |row: &str| {
+            format!(
+                "{:08x} 00000007 00000000 00000000 00000005 {row}\n",
+                2 << 24 | perm << 16
+            )
+        };
+        for (text, why) in [
+            (write("0ff"), "a row one digit short"),
+            (write("00ff00"), "a row too long"),
+            (write("zzzz"), "not hexadecimal"),
+            ("00000000 00000001\n".to_string(), "a cut header"),
+            (
+                "00000000 00000001 0 0 0 ff\n".to_string(),
+                "a row after an issue",
+            ),
+            ("07000000 0 0 0 0\n".to_string(), "an unknown kind"),
+            ("01ff0000 0 0 0 0\n".to_string(), "an unknown unit"),
+        ] {
+            let err = p.decode_text(&text).expect_err(why);
+            assert!(
+                err.starts_with("line 1") || err.starts_with("record at"),
+                "{why}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_buffer_makes_the_decoder_panic() {
+        let p = narrow();
+        let mut rng = seeded::Rng::new(11);
+        for _ in 0..5000 {
+            let len = rng.below(40) as usize;
+            let words: Vec<u32> = (0..len)
+                .map(|_| match rng.below(3) {
+                    // Plausible headers, so decoding gets past the first word.
+                    0 => rng.below(3) << 24 | rng.below(12) << 16,
+                    _ => rng.next_u64() as u32,
+                })
+                .collect();
+            let _ = p.decode(&words);
+        }
     }
 }

@@ -489,62 +489,6 @@ mod tests {
         assert!(seen.len() >= 9, "{seen:?}");
     }
 
-    /// Every op and every function of every op the config can run, as mnemonics
-    /// (`vop.add`), from the ISA's table.
-    fn every_variant(cfg: &HwConfig) -> std::collections::BTreeSet<String> {
-        let mut all = std::collections::BTreeSet::new();
-        for op in Opcode::ALL {
-            let spec = op.spec();
-            if op == Opcode::Xfer && cfg.system.chips == 1 {
-                continue;
-            }
-            let funcs = spec.fields.iter().find_map(|f| match f.kind {
-                FieldKind::Func(names) => Some(names),
-                _ => None,
-            });
-            match funcs {
-                Some(names) => all.extend(names.iter().map(|n| format!("{}.{n}", spec.mnemonic))),
-                None => {
-                    all.insert(spec.mnemonic.to_string());
-                }
-            }
-        }
-        all
-    }
-
-    #[test]
-    fn the_random_suites_seeds_exercise_every_op_and_function() {
-        let tiny = HwConfig::preset("tiny").unwrap();
-        let ring2 = tiny
-            .clone()
-            .with_system(isa::SystemConfig {
-                chips: 2,
-                topology: isa::Topology::Ring,
-                link_latency: 2,
-            })
-            .unwrap();
-        // The configs, seeds and lengths of the RTL suites in tests/random.rs.
-        let suites = [
-            (tiny, 0..120, 16),
-            (HwConfig::preset("small").unwrap(), 1000..1060, 16),
-            (ring2, 2000..2040, 10),
-        ];
-        for (cfg, seeds, len) in suites {
-            let mut seen = std::collections::BTreeSet::new();
-            for seed in seeds {
-                for chip in random_program(&cfg, seed, len).chips {
-                    seen.extend(chip.iter().map(|i| i.op.mnemonic()));
-                }
-            }
-            let missing: Vec<_> = every_variant(&cfg).difference(&seen).cloned().collect();
-            assert!(
-                missing.is_empty(),
-                "{:?}: never drawn: {missing:?}",
-                cfg.name
-            );
-        }
-    }
-
     #[test]
     fn shrinking_keeps_only_what_the_failure_needs() {
         let cfg = HwConfig::preset("tiny").unwrap();

@@ -8,6 +8,9 @@ use cosim::icarus::Icarus;
 use cosim::random::{random_image, random_program, shrink};
 use cosim::verilator::Verilated;
 use cosim::Backend;
+use std::collections::BTreeSet;
+
+use isa::ops::{FieldKind, Opcode};
 use isa::{HwConfig, MemImage, Program, SystemConfig, Topology};
 
 /// The mismatches of `program` on `backend`, or its error.
@@ -50,70 +53,151 @@ fn icarus(cfg: &HwConfig, seeds: std::ops::Range<u64>, len: usize) {
     run_seeds(&mut sim, seeds, len);
 }
 
-fn ring2() -> HwConfig {
-    HwConfig::preset("tiny")
-        .unwrap()
-        .with_system(SystemConfig {
-            chips: 2,
-            topology: Topology::Ring,
-            link_latency: 2,
-        })
-        .unwrap()
+/// One random suite: a config, the seeds Verilator runs (Icarus runs their first few) and
+/// the program length. The coverage test below reads the same table.
+struct Suite {
+    cfg: HwConfig,
+    seeds: std::ops::Range<u64>,
+    len: usize,
 }
 
-#[test]
-fn verilator_random_programs_on_tiny() {
-    verilator(&HwConfig::preset("tiny").unwrap(), 0..120, 16);
+fn tiny() -> Suite {
+    Suite {
+        cfg: HwConfig::preset("tiny").unwrap(),
+        seeds: 0..120,
+        len: 16,
+    }
 }
 
-#[test]
-fn verilator_random_programs_on_small() {
-    verilator(&HwConfig::preset("small").unwrap(), 1000..1060, 16);
+fn small() -> Suite {
+    Suite {
+        cfg: HwConfig::preset("small").unwrap(),
+        seeds: 1000..1060,
+        len: 16,
+    }
 }
 
-#[test]
-fn verilator_random_programs_on_a_two_chip_ring() {
-    verilator(&ring2(), 2000..2040, 10);
-}
-
-#[test]
-fn icarus_random_programs_on_tiny() {
-    icarus(&HwConfig::preset("tiny").unwrap(), 0..12, 16);
-}
-
-#[test]
-fn icarus_random_programs_on_a_two_chip_ring() {
-    icarus(&ring2(), 2000..2004, 10);
+fn ring2() -> Suite {
+    let ring = SystemConfig {
+        chips: 2,
+        topology: Topology::Ring,
+        link_latency: 2,
+    };
+    Suite {
+        cfg: HwConfig::preset("tiny").unwrap().with_system(ring).unwrap(),
+        seeds: 2000..2040,
+        len: 10,
+    }
 }
 
 /// Tiny with the vector pipeline two stages deeper than the arithmetic needs: a latency
 /// changed in the config alone (isa::timing reads it), which the golden model, the verifier,
 /// the scheduler and the generated RTL must all follow.
-fn deep_vector() -> HwConfig {
+fn deep_vector() -> Suite {
     let mut cfg = HwConfig::preset("tiny").unwrap();
     cfg.name = Some("tiny-deep-vector".into());
     cfg.chip.vector_latency = isa::config::MIN_VECTOR_LATENCY + 2;
     cfg.validate().unwrap();
-    cfg
+    Suite {
+        cfg,
+        seeds: 3000..3060,
+        len: 16,
+    }
+}
+
+impl Suite {
+    fn verilator(&self) {
+        verilator(&self.cfg, self.seeds.clone(), self.len);
+    }
+    fn icarus(&self, programs: u64) {
+        let start = self.seeds.start;
+        icarus(&self.cfg, start..start + programs, self.len);
+    }
+}
+
+#[test]
+fn verilator_random_programs_on_tiny() {
+    tiny().verilator();
+}
+
+#[test]
+fn verilator_random_programs_on_small() {
+    small().verilator();
+}
+
+#[test]
+fn verilator_random_programs_on_a_two_chip_ring() {
+    ring2().verilator();
 }
 
 #[test]
 fn verilator_random_programs_with_a_deeper_vector_pipeline() {
-    verilator(&deep_vector(), 3000..3060, 16);
+    deep_vector().verilator();
+}
+
+#[test]
+fn icarus_random_programs_on_tiny() {
+    tiny().icarus(12);
+}
+
+#[test]
+fn icarus_random_programs_on_a_two_chip_ring() {
+    ring2().icarus(4);
 }
 
 #[test]
 fn icarus_random_programs_with_a_deeper_vector_pipeline() {
-    icarus(&deep_vector(), 3000..3008, 16);
+    deep_vector().icarus(8);
+}
+
+/// Every op and every function of every op a config can run, as mnemonics (`vop.add`),
+/// from the ISA's table.
+fn every_variant(cfg: &HwConfig) -> BTreeSet<String> {
+    let mut all = BTreeSet::new();
+    for op in Opcode::ALL {
+        let spec = op.spec();
+        if op == Opcode::Xfer && cfg.system.chips == 1 {
+            continue;
+        }
+        let funcs = spec.fields.iter().find_map(|f| match f.kind {
+            FieldKind::Func(names) => Some(names),
+            _ => None,
+        });
+        match funcs {
+            Some(names) => all.extend(names.iter().map(|n| format!("{}.{n}", spec.mnemonic))),
+            None => {
+                all.insert(spec.mnemonic.to_string());
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn every_suite_exercises_every_op_and_function() {
+    for suite in [tiny(), small(), ring2(), deep_vector()] {
+        let mut seen = BTreeSet::new();
+        for seed in suite.seeds.clone() {
+            for chip in random_program(&suite.cfg, seed, suite.len).chips {
+                seen.extend(chip.iter().map(|i| i.op.mnemonic()));
+            }
+        }
+        let missing: Vec<_> = every_variant(&suite.cfg)
+            .difference(&seen)
+            .cloned()
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{:?}: never drawn: {missing:?}",
+            suite.cfg
+        );
+    }
 }
 
 #[test]
 fn the_golden_backend_passes_its_own_check() {
     // The comparison itself: a backend reporting exactly the golden timeline has no
     // mismatches, so the RTL suites' empty lists mean agreement.
-    run_seeds(
-        &mut cosim::Golden::new(&HwConfig::preset("tiny").unwrap()),
-        0..20,
-        16,
-    );
+    let suite = tiny();
+    run_seeds(&mut cosim::Golden::new(&suite.cfg), 0..20, suite.len);
 }

@@ -430,6 +430,23 @@ mod tests {
         assert_ne!(a.hash(), h);
     }
 
+    #[test]
+    fn vector_latency_is_hashed_only_when_not_the_default() {
+        // Programs and images made before the field existed keep their config's hash.
+        let tiny = HwConfig::preset("tiny").unwrap();
+        assert_eq!(tiny.hash().to_string(), "a3b16794c7371030");
+        assert!(!tiny.to_toml().contains("vector_latency"));
+        let mut deep = tiny.clone();
+        deep.chip.vector_latency = MIN_VECTOR_LATENCY + 1;
+        assert_ne!(deep.hash(), tiny.hash());
+        assert_eq!(HwConfig::from_toml(&deep.to_toml()).unwrap(), deep);
+        let (field, value) = field_error(&format!("{}vector_latency = 3\n", chip_toml(4, 256)));
+        assert_eq!(
+            (field.as_str(), value.as_str()),
+            ("chip.vector_latency", "3")
+        );
+    }
+
     fn field_error(text: &str) -> (String, String) {
         match HwConfig::from_toml(text) {
             Err(ConfigError::Field { field, value, .. }) => (field.to_string(), value),

@@ -25,7 +25,8 @@ use crate::Addr;
 pub const OPCODE_BITS: u32 = 4;
 /// Bits of the issue delay, right above the opcode.
 pub const DELAY_BITS: u32 = 16;
-const COUNT_BITS: u32 = 16;
+/// Bits of a repeat count (`FieldKind::Count`).
+pub const COUNT_BITS: u32 = 16;
 const IMM_BITS: u32 = 32;
 const MAGIC: &[u8; 4] = b"MTNP";
 const FORMAT_VERSION: u16 = 1;
@@ -106,8 +107,19 @@ impl Layout {
                 .sum::<u32>()
     }
 
+    /// Where the parts of an address field allowing `spaces` sit, from the field's lowest
+    /// bit: `(offset, bits)` of the space index (0 bits for one space), the bank and the row.
+    pub fn addr_parts(&self, spaces: &[Space]) -> [(u32, u32); 3] {
+        let sb = space_bits(spaces);
+        [
+            (0, sb),
+            (sb, self.bank_bits),
+            (sb + self.bank_bits, self.row_bits),
+        ]
+    }
+
     /// Where each field of `op` sits in the word: the field, its lowest bit and its width.
-    /// An address field packs space (lowest), bank, then row.
+    /// An address field packs space (lowest), bank, then row ([`Layout::addr_parts`]).
     pub fn field_positions(&self, op: Opcode) -> Vec<(FieldSpec, u32, u32)> {
         let mut at = OPCODE_BITS + DELAY_BITS;
         op.spec()

@@ -22,7 +22,7 @@
 //!
 //! `H` is the route's hop count, `L` the link latency, `D` the system's diameter, `V` the
 //! config's vector latency (4 unless a deeper pipeline is asked for). [`Datapath`] holds
-//! every read-to-write latency in the table.
+//! every read-to-write latency of one chip's units; a transfer's depends on its route.
 
 use crate::config::HwConfig;
 use crate::ops::{Addr, CtlFunc, Op, PermFunc, Space, Unit};

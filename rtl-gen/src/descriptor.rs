@@ -20,7 +20,7 @@ use crate::host_map::{
 
 pub const FILE_NAME: &str = "metronome.json";
 /// Bumped whenever the descriptor's shape changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 pub fn descriptor(ctx: &Ctx, top: &str, modules: &[Module], fault: Option<crate::Fault>) -> String {
     let ops: Vec<Value> = Opcode::ALL

@@ -174,15 +174,14 @@ impl<F: Fields> Packed<F> {
 
     /// The word from one number per field (each cut to its width), for the host's side.
     pub fn value(&self, value: impl Fn(F) -> u64) -> u64 {
-        F::ALL.iter().fold(0, |word, f| {
-            let w = self.width(*f);
-            let mask = if w >= 64 { u64::MAX } else { (1 << w) - 1 };
-            if w >= 64 {
-                value(*f)
-            } else {
-                word << w | (value(*f) & mask)
-            }
-        })
+        assert!(self.bits() <= 64, "{} is wider than a number", self.prefix);
+        F::ALL
+            .iter()
+            .filter(|f| self.width(**f) > 0)
+            .fold(0, |word, f| {
+                let w = self.width(*f);
+                (word << w) | (value(*f) & ((1u64 << w) - 1))
+            })
     }
 
     /// `{valid, last, kind[1:0], ...}`: the layout, for a comment.
@@ -243,6 +242,16 @@ impl<T: Copy + PartialEq + std::fmt::Debug> Enum<T> {
             .into_iter()
             .map(|(v, name, code)| (v, name.to_ascii_uppercase(), code))
             .collect();
+        for (i, (_, name, code)) in members.iter().enumerate() {
+            assert!(
+                width >= 64 || code >> width == 0,
+                "{name}: {code} needs over {width} bits"
+            );
+            assert!(
+                members[..i].iter().all(|(_, n, c)| n != name && c != code),
+                "{name} ({code}) is not unique"
+            );
+        }
         Enum {
             prefix: prefix.into(),
             width,

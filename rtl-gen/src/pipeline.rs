@@ -56,23 +56,33 @@ impl Pipeline {
         self.depth += cycles;
         signals
             .into_iter()
-            .map(|(name, width, value)| {
-                let out = m.wire(name, width);
-                m.instance(
-                    Instance::new("mtn_delay", &format!("u_{name}"))
-                        .param("Width", int(width as i64))
-                        .param("Depth", int(cycles as i64))
-                        .clocked()
-                        .conn("d_i", value)
-                        .conn("q_o", out.clone()),
-                );
-                out
-            })
+            .map(|(name, width, value)| delay_line(m, name, width, value, cycles))
             .collect()
+    }
+
+    /// Counts `stages` registers built by a structure of its own (the systolic array), as it
+    /// built them.
+    pub fn built_elsewhere(&mut self, stages: u64) {
+        self.depth += stages;
     }
 
     /// Records the pipeline in `m` for the check, with the depth it was built to.
     pub fn finish(self, m: &mut Module) {
         m.pipelines.push((self.datapath, self.depth));
     }
+}
+
+/// The wire `<name>`, driven by the `mtn_delay` instance `u_<name>` that delays `value`
+/// (`width` bits) by `cycles` (at least 1).
+pub fn delay_line(m: &mut Module, name: &str, width: u32, value: Expr, cycles: u64) -> Expr {
+    let out = m.wire(name, width);
+    m.instance(
+        Instance::new("mtn_delay", &format!("u_{name}"))
+            .param("Width", int(width as i64))
+            .param("Depth", int(cycles as i64))
+            .clocked()
+            .conn("d_i", value)
+            .conn("q_o", out.clone()),
+    );
+    out
 }

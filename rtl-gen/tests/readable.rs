@@ -1,5 +1,5 @@
 //! The emitted Verilog reads like hand-written code: no line longer than 100 columns, for
-//! every preset and for multi-chip systems.
+//! every preset, multi-chip systems and the extremes a config allows.
 
 use isa::{HwConfig, SystemConfig, Topology};
 
@@ -24,6 +24,30 @@ fn configs() -> Vec<(&'static str, HwConfig)> {
         link_latency: 1,
     };
     configs.push(("mesh4", tiny().with_system(mesh).unwrap()));
+    // The extremes the config allows: the widest array with the deepest vector pipeline,
+    // the narrowest chip with one of everything, and a large dragonfly.
+    let mut wide = HwConfig::preset("large").unwrap();
+    wide.chip.n = 64;
+    wide.chip.vector_latency = 16;
+    wide.validate().unwrap();
+    configs.push(("wide", wide));
+    let mut narrow = tiny();
+    narrow.chip.n = 2;
+    narrow.chip.sram_banks = 1;
+    narrow.chip.acc_banks = 1;
+    narrow.chip.lut_tables = 1;
+    narrow.chip.param_depth = 1;
+    narrow.validate().unwrap();
+    configs.push(("narrow", narrow));
+    let dragonfly = SystemConfig {
+        chips: 16,
+        topology: Topology::Dragonfly {
+            groups: 4,
+            group_size: 4,
+        },
+        link_latency: 3,
+    };
+    configs.push(("dragonfly16", tiny().with_system(dragonfly).unwrap()));
     configs
 }
 

@@ -230,7 +230,8 @@ pub fn host(ctx: &Ctx) -> Module {
 
     m.comment("Register reads, registered: the data is there the cycle after the request.");
     let hash = ctx.cfg.hash().0;
-    let status = status_layout().pack(|f| match f {
+    let status_word = status_layout();
+    let status = status_word.pack(|f| match f {
         Status::Reserved => zero(29),
         Status::Busy => cv_q.clone() | rdp_q.clone(),
         Status::Halted => id("halted_i"),
@@ -286,7 +287,7 @@ pub fn host(ctx: &Ctx) -> Module {
 
     entry.declare(&mut m, "A parameter entry");
     cmd.declare(&mut m, "The row command");
-    status_layout().declare(&mut m, "The status");
+    status_word.declare(&mut m, "The status");
     regions.declare(&mut m, "Row command regions.");
     regs.declare(&mut m, "Register word addresses.");
     m

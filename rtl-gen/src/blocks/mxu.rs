@@ -8,6 +8,7 @@
 //! cycle `t + i + 2N`, the write (the accumulate read is one cycle earlier). `LDW` reads
 //! weight row `k` at `t + k` and writes shadow row `k` at `t + k + 1`.
 
+use isa::encoding::COUNT_BITS;
 use isa::ops::{Opcode, Unit};
 use isa::timing::Datapath;
 
@@ -17,7 +18,7 @@ use super::seq::{decoded, issue_bundle, issued, op_bundle, operand, ops_of};
 use crate::ast::*;
 use crate::ctx::Ctx;
 use crate::packed::{fields, Packed};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{delay_line, Pipeline};
 
 pub const LDW_READ: MemPort = MemPort::read("ldw", Reach::Sram, 8);
 pub const MMA_READ: MemPort = MemPort::read("mma", Reach::Sram, 8);
@@ -106,7 +107,11 @@ pub fn array(ctx: &Ctx) -> Module {
     let sh = m.wire("swap_h", n * (n + 1));
     let pv = m.wire("psum_v", 32 * n * (n + 1));
     m.comment("Input skew: lane k (and the swap flag) is delayed k cycles.");
+    // The registers each lane and column passes, counted as built: the array's latency.
+    let mut skew = vec![0u64; n as usize];
+    let mut deskew = vec![0u64; n as usize];
     for k in 0..n {
+        skew[k as usize] = k as u64;
         let lane = cat(vec![id("swap_i"), id("x_i").part(int(8 * k as i64), 8)]);
         let (x_at, s_at) = (
             xh.clone().part(int((8 * k * (n + 1)) as i64), 8),
@@ -159,6 +164,7 @@ pub fn array(ctx: &Ctx) -> Module {
         let bottom = pv.clone().part(int((32 * (n * n + col)) as i64), 32);
         let out = id("y_o").part(int((32 * col) as i64), 32);
         let wait = n - 1 - col;
+        deskew[col as usize] = wait as u64;
         if wait == 0 {
             m.assign(out, bottom);
         } else {
@@ -171,6 +177,19 @@ pub fn array(ctx: &Ctx) -> Module {
                     .conn("q_o", out),
             );
         }
+    }
+    // Column j's result: lane N-1's skew, one x register per column to its left, the bottom
+    // PE's partial-sum register, then the column's de-skew. The input row arrives one cycle
+    // after its read, so the data path from read to write is one more.
+    let last = (n - 1) as usize;
+    let mut columns: Vec<u64> = (0..n as usize)
+        .map(|j| skew[last] + j as u64 + 1 + deskew[j])
+        .collect();
+    columns.dedup();
+    for latency in columns {
+        let mut pipe = Pipeline::new(Datapath::Mma);
+        pipe.built_elsewhere(1 + latency);
+        pipe.finish(&mut m);
     }
     m.comment("The right edge's x and swap and the last row's inner partial sums go nowhere.");
     let mut edge = Vec::new();
@@ -260,8 +279,8 @@ pub fn mxu(ctx: &Ctx) -> Module {
             start: issued(Opcode::Ldw),
             base: src.row,
             step: src.step,
-            count: lit(16, n as u64),
-            count_bits: 16,
+            count: lit(COUNT_BITS, n as u64),
+            count_bits: COUNT_BITS,
             tag: load_tag.pack(|f| match f {
                 LoadTag::Pc => id("issue_pc_i"),
                 LoadTag::Bank => src.bank.clone(),
@@ -371,16 +390,10 @@ pub fn mxu(ctx: &Ctx) -> Module {
         MmaCtl::Bank => tag.get(&dst.tag, MmaTag::Bank),
         MmaCtl::Row => dst.row.clone(),
     });
-    let mut pipe = Pipeline::new(Datapath::Mma);
-    let ctl_read = pipe.delay(
-        &mut m,
-        mma_latency - 1,
-        vec![("mma_ctl_read", ctl.bits(), ctl0)],
-    );
-    let ctl_read = &ctl_read[0];
-    let ctl_write = pipe.stage(&mut m, vec![("mma_ctl", ctl.bits(), ctl_read.clone())]);
-    let ctl_write = &ctl_write[0];
-    pipe.finish(&mut m);
+    // The control follows isa::timing; the array records the depth its data path was
+    // built to, which the check compares with the same number.
+    let ctl_read = &delay_line(&mut m, "mma_ctl_read", ctl.bits(), ctl0, mma_latency - 1);
+    let ctl_write = &delay_line(&mut m, "mma_ctl_write", ctl.bits(), ctl_read.clone(), 1);
     m.comment("Accumulate: the old row is read one cycle before the write.");
     m.assign(
         id("mma_acc_rd_en_o"),

@@ -5,7 +5,7 @@
 //! alternate, so tile `c + 1` fills while tile `c` drains) and writes the tile's column `j`
 //! as row `j` at `t + cN + N + 1 + j`.
 
-use isa::encoding::bits_for;
+use isa::encoding::{bits_for, COUNT_BITS};
 use isa::ops::{Opcode, PermFunc, Unit};
 use isa::timing::Datapath;
 
@@ -125,7 +125,7 @@ pub fn permute(ctx: &Ctx) -> Module {
     let f = |name: &str| decoded(ctx, Opcode::Perm, name);
     let transpose = f("func").eq(perm_funcs.of(PermFunc::Transpose));
     // A transpose streams count * N rows; N is a power of two.
-    let cb = 16 + lb;
+    let cb = COUNT_BITS + lb;
     let rows = m.wire("rows", cb);
     m.assign(
         rows.clone(),

@@ -1,6 +1,7 @@
 //! Parameterized leaf modules every block reuses: memories, the row-stream counter and the
 //! delay line.
 
+use isa::encoding::COUNT_BITS;
 use isa::ops::Opcode;
 
 use crate::ast::*;
@@ -181,7 +182,7 @@ impl StreamSpec {
             base: operand.row,
             step: operand.step,
             count: super::seq::decoded(ctx, op, "count"),
-            count_bits: 16,
+            count_bits: COUNT_BITS,
             tag,
             tag_bits,
         }

@@ -2,7 +2,7 @@
 //! instruction decoder, whose fields come from the op table in [`isa::ops`] through
 //! [`isa::Layout::field_positions`].
 
-use isa::encoding::{space_bits, DELAY_BITS, OPCODE_BITS};
+use isa::encoding::{DELAY_BITS, OPCODE_BITS};
 use isa::ops::{CtlFunc, FieldKind, Opcode, Space, Unit};
 
 use super::bus::{retire, retire_bundle, retire_pc, sink, Bundle};
@@ -38,12 +38,14 @@ fn fields(ctx: &Ctx, op: Opcode) -> Vec<Field> {
         let base = format!("{mn}_{}", spec.name);
         match spec.kind {
             FieldKind::Addr(spaces) => {
-                let sb = space_bits(spaces);
+                let [(space_at, sb), (bank_at, bank_bits), (row_at, row_bits)] =
+                    ctx.layout.addr_parts(spaces);
+                // The space index is the space's place in the field's list.
                 for (code, space) in spaces.iter().enumerate().filter(|_| sb > 0) {
                     if *space != Space::Sram {
                         out.push(Field {
                             name: format!("{base}_{}", space.name()),
-                            lo,
+                            lo: lo + space_at,
                             width: sb,
                             is: Some(code as u64),
                         });
@@ -51,14 +53,14 @@ fn fields(ctx: &Ctx, op: Opcode) -> Vec<Field> {
                 }
                 out.push(Field {
                     name: format!("{base}_bank"),
-                    lo: lo + sb,
-                    width: ctx.bank_bits,
+                    lo: lo + bank_at,
+                    width: bank_bits,
                     is: None,
                 });
                 out.push(Field {
                     name: format!("{base}_row"),
-                    lo: lo + sb + ctx.bank_bits,
-                    width: ctx.row_bits,
+                    lo: lo + row_at,
+                    width: row_bits,
                     is: None,
                 });
             }
@@ -227,6 +229,26 @@ pub fn decode(ctx: &Ctx) -> Module {
     m
 }
 
+/// What a `CTL` function does to the sequencer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CtlEffect {
+    /// Nothing: it completes as it issues.
+    None,
+    /// Stops issue: the program has ended.
+    Stop,
+    /// Holds the sequencer for the barrier (`isa::timing::sync_cycles`).
+    Hold,
+}
+
+/// Each function's effect; a new `CTL` function does not compile until it has one.
+fn ctl_effect(f: CtlFunc) -> CtlEffect {
+    match f {
+        CtlFunc::Nop => CtlEffect::None,
+        CtlFunc::Halt => CtlEffect::Stop,
+        CtlFunc::Sync => CtlEffect::Hold,
+    }
+}
+
 /// `mtn_seq`: instruction memory, issue, `CTL` and the cycle counter.
 ///
 /// Started (`start_i` while idle), it reads instruction 0 and counts cycles from 0. An
@@ -316,12 +338,15 @@ pub fn seq(ctx: &Ctx) -> Module {
         pc_next.clone(),
         mux(issue.clone(), pc_q.clone() + lit(pcb, 1), pc_q.clone()),
     );
-    m.assign(
-        halt.clone(),
-        ctl_issue
-            .clone()
-            .land(ctl_func.clone().eq(ctl_funcs.of(CtlFunc::Halt))),
-    );
+    let doing = |effect: CtlEffect| -> Expr {
+        CtlFunc::ALL
+            .iter()
+            .filter(|f| ctl_effect(**f) == effect)
+            .map(|f| ctl_func.clone().eq(ctl_funcs.of(*f)))
+            .reduce(|a, b| a.lor(b))
+            .map_or(lit(1, 0), |is| ctl_issue.clone().land(is))
+    };
+    m.assign(halt.clone(), doing(CtlEffect::Stop));
     m.assign(
         run_d,
         mux(
@@ -387,9 +412,7 @@ pub fn seq(ctx: &Ctx) -> Module {
         let hb = isa::encoding::bits_for(hold as u32 + 1);
         let (left_d, left_q) = m.flop("sync_left", hb, true);
         let (spc_d, spc_q) = m.flop("sync_pc", pcb, true);
-        let sync = ctl_issue
-            .clone()
-            .land(ctl_func.clone().eq(ctl_funcs.of(CtlFunc::Sync)));
+        let sync = doing(CtlEffect::Hold);
         let counting = left_q.clone().ne(zero(hb));
         m.assign(
             left_d,

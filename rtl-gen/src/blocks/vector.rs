@@ -6,7 +6,7 @@
 //! clamp), and stage `V` writes, `V` being the config's vector latency
 //! ([`Datapath::Vector`]); stages 4 to `V - 1`, if any, only carry the row.
 
-use isa::encoding::bits_for;
+use isa::encoding::{bits_for, COUNT_BITS};
 use isa::ops::{FieldKind, Opcode, RedFunc, Unit, VopFunc};
 use isa::timing::Datapath;
 
@@ -294,7 +294,7 @@ impl<'a> Vector<'a> {
                 base: self.pick(&|op| self.read(op, 0).row),
                 step: self.pick(&|op| self.read(op, 0).step),
                 count: self.pick(&|op| self.count(op)),
-                count_bits: 16,
+                count_bits: COUNT_BITS,
                 tag: cat(vec![
                     self.pick(&|op| self.read(op, 0).acc),
                     self.pick(&|op| self.read(op, 0).bank),
@@ -334,7 +334,7 @@ impl<'a> Vector<'a> {
                 base: vb.row,
                 step: vb.step,
                 count: self.count(Opcode::Vop),
-                count_bits: 16,
+                count_bits: COUNT_BITS,
                 tag: cat(vec![vb.acc, vb.bank]),
                 tag_bits: 1 + bb,
             },
@@ -351,7 +351,7 @@ impl<'a> Vector<'a> {
                 base: self.pick(&|op| self.dest(op).row),
                 step: self.pick(&|op| self.dest(op).step),
                 count: self.pick(&|op| self.count(op)),
-                count_bits: 16,
+                count_bits: COUNT_BITS,
                 tag: self.tag.pack(|f| match f {
                     Tag::Kind => self.pick(&|op| self.kinds.of(op)),
                     Tag::Func => self.pick(&|op| self.func(op)),
@@ -688,7 +688,9 @@ pub fn vector(ctx: &Ctx) -> Module {
 
     // Stages past the arithmetic, when the config asks for a deeper pipeline, then the
     // write stage.
-    let pad = latency - pipe.depth() - 1;
+    // (A latency below the arithmetic's is refused by the config; were it not, the check
+    // would name the unit.)
+    let pad = latency.saturating_sub(pipe.depth() + 1);
     if pad > 0 {
         m.comment(&format!(
             "{pad} stage(s) of timing slack: the config's vector latency is {latency}."
@@ -738,7 +740,17 @@ fn reduction(m: &mut Module, ctx: &Ctx, out: &Expr, func: &Expr, funcs: &Enum<Re
     let value = |m: &mut Module, f: RedFunc| -> Expr {
         match f {
             RedFunc::Sum => {
-                let sum = (1..n).fold(lane(0), |acc, l| acc + lane(l));
+                // A balanced adder tree (wrapping addition is associative).
+                fn tree(lanes: &[Expr]) -> Expr {
+                    match lanes {
+                        [one] => one.clone(),
+                        _ => {
+                            let (low, high) = lanes.split_at(lanes.len() / 2);
+                            tree(low) + tree(high)
+                        }
+                    }
+                }
+                let sum = tree(&(0..n).map(lane).collect::<Vec<_>>());
                 let w = m.wire("red_sum", 32);
                 m.assign(w.clone(), sum);
                 w

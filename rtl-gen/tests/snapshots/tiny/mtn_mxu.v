@@ -190,16 +190,16 @@ module mtn_mxu (
     }),
     .q_o    (mma_ctl_read)
   );
-  wire [20:0] s8_mma_ctl_d;
-  reg  [20:0] s8_mma_ctl_q;
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      s8_mma_ctl_q <= 21'd0;
-    end else begin
-      s8_mma_ctl_q <= s8_mma_ctl_d;
-    end
-  end
-  assign s8_mma_ctl_d = mma_ctl_read;
+  wire [20:0] mma_ctl_write;
+  mtn_delay #(
+    .Width(21),
+    .Depth(1)
+  ) u_mma_ctl_write (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .d_i    (mma_ctl_read),
+    .q_o    (mma_ctl_write)
+  );
 
   // Accumulate: the old row is read one cycle before the write.
   assign mma_acc_rd_en_o = mma_ctl_read[CtlValid] && mma_ctl_read[CtlAccumulate];
@@ -235,11 +235,11 @@ module mtn_mxu (
   );
 
   // Write (or accumulate into) the destination row 8 cycles after the read.
-  assign mma_wr_en_o = s8_mma_ctl_q[CtlValid];
-  assign mma_wr_bank_o = s8_mma_ctl_q[CtlBankLo +: CtlBankBits];
-  assign mma_wr_row_o = s8_mma_ctl_q[CtlRowLo +: CtlRowBits];
+  assign mma_wr_en_o = mma_ctl_write[CtlValid];
+  assign mma_wr_bank_o = mma_ctl_write[CtlBankLo +: CtlBankBits];
+  assign mma_wr_row_o = mma_ctl_write[CtlRowLo +: CtlRowBits];
   wire accumulate;
-  assign accumulate = s8_mma_ctl_q[CtlAccumulate];
+  assign accumulate = mma_ctl_write[CtlAccumulate];
   generate
     genvar l;
     for (l = 0; l < 4; l = l + 1) begin : g_lane
@@ -247,7 +247,7 @@ module mtn_mxu (
           + (accumulate ? mma_acc_rd_data_i[l * 32 +: 32] : 32'd0);
     end
   endgenerate
-  assign mxu_array_retire_o = s8_mma_ctl_q[CtlValid] && s8_mma_ctl_q[CtlLast];
-  assign mxu_array_retire_pc_o = s8_mma_ctl_q[CtlPcLo +: CtlPcBits];
+  assign mxu_array_retire_o = mma_ctl_write[CtlValid] && mma_ctl_write[CtlLast];
+  assign mxu_array_retire_pc_o = mma_ctl_write[CtlPcLo +: CtlPcBits];
 
 endmodule

@@ -339,9 +339,8 @@ module mtn_vector (
       : vec_b_rd_data_i);
   wire [31:0] red;
   wire [31:0] red_sum;
-  assign red_sum = ((vec_a_rd_data_i[0 +: 32] + vec_a_rd_data_i[32 +: 32])
-      + vec_a_rd_data_i[64 +: 32])
-      + vec_a_rd_data_i[96 +: 32];
+  assign red_sum = (vec_a_rd_data_i[0 +: 32] + vec_a_rd_data_i[32 +: 32])
+      + (vec_a_rd_data_i[64 +: 32] + vec_a_rd_data_i[96 +: 32]);
   wire [31:0] red_max_1;
   assign red_max_1 = ($signed(vec_a_rd_data_i[0 +: 32]) < $signed(vec_a_rd_data_i[32 +: 32]))
       ? vec_a_rd_data_i[32 +: 32]
