@@ -5,7 +5,7 @@
 use golden::SystemState;
 use isa::{HwConfig, Layout, MemImage, ParamEntry, Program, Rows};
 use rtl_gen::ctx::Ctx;
-use rtl_gen::host_map::{row_command, Reg, Region, ROW_READ_LATENCY, START_LATENCY};
+use rtl_gen::host_map::{row_command, start_command, Reg, Region, ROW_READ_LATENCY, START_LATENCY};
 
 use crate::trace::TraceEvent;
 use crate::{RtlRun, SimError};
@@ -210,7 +210,7 @@ impl HostPort {
         ops.push(HostOp::Write {
             chip: 0,
             addr: Reg::Control as u32,
-            data: 1,
+            data: start_command(),
         });
         ops
     }

@@ -155,6 +155,28 @@ pub(crate) fn status_layout() -> Packed<Status> {
 }
 
 fields! {
+    /// The control register as written.
+    pub enum Control {
+        Reserved = "reserved",
+        /// Start the program at instruction 0 (ignored while running).
+        Start = "start",
+    }
+}
+
+/// The control word's layout.
+pub(crate) fn control_layout() -> Packed<Control> {
+    Packed::new("Control", |f| match f {
+        Control::Reserved => 31,
+        Control::Start => 1,
+    })
+}
+
+/// The control word that starts the program.
+pub fn start_command() -> u32 {
+    control_layout().value(|f| u64::from(f == Control::Start)) as u32
+}
+
+fields! {
     /// A row command word.
     pub enum RowCommand {
         Write = "write",
@@ -238,4 +260,33 @@ pub fn status(word: u32) -> (bool, bool, bool) {
     let layout = status_layout();
     let bit = |f| word >> layout.lo(f) & 1 == 1;
     (bit(Status::Running), bit(Status::Halted), bit(Status::Busy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_bit_positions_are_the_layouts() {
+        // The module doc and docs/rtl.md give these numbers; the layouts are the source.
+        let cmd = row_command_layout();
+        let at = |f| (cmd.lo(f), cmd.width(f));
+        assert_eq!(at(RowCommand::Row), (0, 16));
+        assert_eq!(at(RowCommand::Bank), (16, 8));
+        assert_eq!(at(RowCommand::Region), (24, 3));
+        assert_eq!(at(RowCommand::Write), (31, 1));
+        assert_eq!(row_command(Region::Param, 2, 5, true), 0x8302_0005);
+        let word = status_layout();
+        assert_eq!(
+            [Status::Running, Status::Halted, Status::Busy].map(|f| word.lo(f)),
+            [0, 1, 2]
+        );
+        assert_eq!(status(0b110), (false, true, true));
+        let shape = shape_layout();
+        assert_eq!(
+            [Shape::Lanes, Shape::SramBanks, Shape::StageWords].map(|f| shape.lo(f)),
+            [0, 8, 16]
+        );
+        assert_eq!(start_command(), 1);
+    }
 }

@@ -6,8 +6,8 @@ use super::tables::host_tables_bundle;
 use crate::ast::*;
 use crate::ctx::{param_layout, Ctx};
 use crate::host_map::{
-    param_stage_words, row_command_layout, shape_layout, status_layout, ParamField, Reg, Region,
-    RowCommand, Shape, Status,
+    control_layout, param_stage_words, row_command_layout, shape_layout, status_layout, Control,
+    ParamField, Reg, Region, RowCommand, Shape, Status,
 };
 use crate::packed::Enum;
 
@@ -74,13 +74,14 @@ pub fn host(ctx: &Ctx) -> Module {
     let running = id("running_i");
 
     m.comment("Start and row commands are registered, then carried out, in the order written.");
+    let control = control_layout();
     let (start_d, start_q) = m.flop("start", 1, true);
     m.assign(
         start_d,
         write
             .clone()
             .land(reg_is(Reg::Control))
-            .land(id("host_wdata_i").bit(0)),
+            .land(control.get(&id("host_wdata_i"), Control::Start)),
     );
     m.assign(id("start_o"), start_q);
     let (cmd_d, cmd_q) = m.flop("cmd", 32, true);
@@ -285,6 +286,7 @@ pub fn host(ctx: &Ctx) -> Module {
     ]);
     m.assign(id("host_rdata_o"), rd_q);
 
+    control.declare(&mut m, "The control register, written");
     entry.declare(&mut m, "A parameter entry");
     cmd.declare(&mut m, "The row command");
     status_word.declare(&mut m, "The status");

@@ -42,6 +42,8 @@ module mtn_host (
   output wire [159:0] imem_wdata_o
 );
 
+  // The control register, written: {reserved[30:0], start}
+  localparam integer ControlStart = 0;
   // A parameter entry: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
   // multiplier[127:0], bias[127:0]}
   localparam integer ParamActMaxLo = 344;
@@ -84,7 +86,7 @@ module mtn_host (
   end
   assign start_d = ((host_req_i && host_we_i)
       && (!host_addr_i[4] && (host_addr_i[3:0] == REG_CONTROL)))
-      && host_wdata_i[0];
+      && host_wdata_i[ControlStart];
   assign start_o = start_q;
   wire [31:0] cmd_d;
   reg  [31:0] cmd_q;
