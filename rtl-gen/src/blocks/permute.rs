@@ -14,7 +14,7 @@ use super::prims::{add_stream, StreamSpec};
 use super::seq::{decoded, funcs, issue_bundle, issued, op_bundle, operand, ops_of};
 use crate::ast::*;
 use crate::ctx::Ctx;
-use crate::packed::{fields, Packed};
+use crate::packed::{fields, Enum, Packed};
 use crate::pipeline::Pipeline;
 
 pub const PERM_READ: MemPort = MemPort::read("perm", Reach::Sram, 8);
@@ -123,14 +123,14 @@ pub fn permute(ctx: &Ctx) -> Module {
     let fb = ctx.func_bits(Opcode::Perm);
     let perm_funcs = funcs(Opcode::Perm, fb, PermFunc::ALL, PermFunc::NAMES);
     let f = |name: &str| decoded(ctx, Opcode::Perm, name);
-    let transpose = f("func").eq(perm_funcs.of(PermFunc::Transpose));
+    let transposing = f("func").eq(perm_funcs.of(PermFunc::Transpose));
     // A transpose streams count * N rows; N is a power of two.
     let cb = COUNT_BITS + lb;
     let rows = m.wire("rows", cb);
     m.assign(
         rows.clone(),
         mux(
-            transpose.clone(),
+            transposing.clone(),
             cat(vec![f("count"), zero(lb)]),
             cat(vec![zero(lb), f("count")]),
         ),
@@ -165,7 +165,7 @@ pub fn permute(ctx: &Ctx) -> Module {
                 Opcode::Perm,
                 "dst",
                 tag.pack(|t| match t {
-                    Tag::Transpose => transpose.clone(),
+                    Tag::Transpose => transposing.clone(),
                     Tag::Func => f("func"),
                     Tag::Amount => f("amount"),
                     Tag::Bank => f("dst_bank"),
@@ -205,22 +205,78 @@ pub fn permute(ctx: &Ctx) -> Module {
     );
     m.assign(md, mux(dst.valid.clone(), pos.clone() + lit(lb + 1, 1), mq));
 
+    let (lanes_write, lanes_data) = move_lanes(
+        &mut m,
+        ctx,
+        &perm_funcs,
+        &write,
+        write_of(dst.valid.clone().land(is_transpose.clone().lnot())),
+        [tag.get(&dst.tag, Tag::Func), tag.get(&dst.tag, Tag::Amount)],
+    );
+    let (tw_write, column) = transpose(
+        &mut m,
+        ctx,
+        &write,
+        dst.valid.clone().land(is_transpose.clone()),
+        write_of(dst.valid.clone().land(is_transpose)),
+        &pos,
+    );
+
+    m.comment("One write port: rotated and shifted rows, or transposed ones.");
+    let lanes_valid = write.get(&lanes_write, Write::Valid);
+    let out = m.wire("write", write.bits());
+    m.assign(
+        out.clone(),
+        mux(lanes_valid.clone(), lanes_write.clone(), tw_write),
+    );
+    m.assign(id("perm_wr_en_o"), write.get(&out, Write::Valid));
+    m.assign(id("perm_wr_data_o"), mux(lanes_valid, lanes_data, column));
+    m.assign(id("perm_wr_bank_o"), write.get(&out, Write::Bank));
+    m.assign(id("perm_wr_row_o"), write.get(&out, Write::Row));
+    m.assign(retire_pc(Unit::Permute), write.get(&out, Write::Pc));
+    m.assign(
+        retire(Unit::Permute),
+        write
+            .get(&out, Write::Valid)
+            .land(write.get(&out, Write::Last)),
+    );
+    perm_funcs.declare(&mut m, "PERM functions.");
+    tag.declare(&mut m, "The destination stream's tag");
+    write.declare(&mut m, "A row's write");
+    m
+}
+
+/// Rotate and shift: stage 1 moves the lanes of the row read, stage 2 holds it for the
+/// write. `first_write` is the row's write (valid for these functions only), `func_amount`
+/// the op's function and lane amount. Returns the write stage's control and row.
+fn move_lanes(
+    m: &mut Module,
+    ctx: &Ctx,
+    perm_funcs: &Enum<PermFunc>,
+    write: &Packed<Write>,
+    first_write: Expr,
+    func_amount: [Expr; 2],
+) -> (Expr, Expr) {
+    let n = ctx.n;
+    let lb = bits_for(n);
+    let fb = perm_funcs.width();
     m.comment("Rotate/shift: stage 1 moves the lanes; stage 2 holds the row for the write.");
     let lanes = Packed::new("Lanes", |f| match f {
         Lanes::Write => write.bits(),
         Lanes::Func => fb,
         Lanes::Amount => lb,
     });
-    let mut lanes_pipe = Pipeline::new(Datapath::PermuteLanes);
-    let s1 = lanes_pipe.stage(
-        &mut m,
+    let [func, amount] = func_amount;
+    let mut pipe = Pipeline::new(Datapath::PermuteLanes);
+    let s1 = pipe.stage(
+        m,
         vec![(
             "lanes",
             lanes.bits(),
             lanes.pack(|l| match l {
-                Lanes::Write => write_of(dst.valid.clone().land(is_transpose.clone().lnot())),
-                Lanes::Func => tag.get(&dst.tag, Tag::Func),
-                Lanes::Amount => tag.get(&dst.tag, Tag::Amount),
+                Lanes::Write => first_write.clone(),
+                Lanes::Func => func.clone(),
+                Lanes::Amount => amount.clone(),
             }),
         )],
     );
@@ -251,16 +307,31 @@ pub fn permute(ctx: &Ctx) -> Module {
                 )
             }),
     );
-    let s2 = lanes_pipe.stage(
-        &mut m,
+    let s2 = pipe.stage(
+        m,
         vec![
             ("write", write.bits(), lanes.get(s1, Lanes::Write)),
             ("data", 8 * n, permuted),
         ],
     );
-    lanes_pipe.finish(&mut m);
-    let (lanes_write, lanes_data) = (&s2[0], s2[1].clone());
+    pipe.finish(m);
+    lanes.declare(m, "Rotate and shift, stage 1");
+    (s2[0].clone(), s2[1].clone())
+}
 
+/// Transpose: the row read at `pos` ({buffer, k}) fills row `k` of its tile buffer a cycle
+/// later (when `fill_valid`); its write (`row_write`) waits N + 1 cycles and takes column
+/// `j` of the buffer. Returns the write control and the column.
+fn transpose(
+    m: &mut Module,
+    ctx: &Ctx,
+    write: &Packed<Write>,
+    fill_valid: Expr,
+    row_write: Expr,
+    pos: &Expr,
+) -> (Expr, Expr) {
+    let n = ctx.n;
+    let lb = bits_for(n);
     m.comment("Transpose: stage 1 stores the row in its tile buffer.");
     let fill = Packed::new("Fill", |f| match f {
         Fill::Valid | Fill::Buffer => 1,
@@ -270,7 +341,7 @@ pub fn permute(ctx: &Ctx) -> Module {
     m.assign(
         t1d,
         fill.pack(|f| match f {
-            Fill::Valid => dst.valid.clone().land(is_transpose.clone()),
+            Fill::Valid => fill_valid.clone(),
             Fill::Buffer => pos.clone().bit(lb),
             Fill::K => pos.clone().bits(lb - 1, 0),
         }),
@@ -289,7 +360,7 @@ pub fn permute(ctx: &Ctx) -> Module {
                 load,
                 vec![set(
                     bd.part(cat(vec![t1_k.clone(), zero(3 + lb)]), 8 * n),
-                    data.clone(),
+                    PERM_READ.data(),
                 )],
             ),
         ]);
@@ -302,19 +373,19 @@ pub fn permute(ctx: &Ctx) -> Module {
     });
     let mut transpose_pipe = Pipeline::new(Datapath::Transpose);
     let tw = transpose_pipe.delay(
-        &mut m,
+        m,
         Datapath::Transpose.latency(&ctx.cfg),
         vec![(
             "tr_write",
             column_ctl.bits(),
             column_ctl.pack(|c| match c {
-                Column::Write => write_of(dst.valid.clone().land(is_transpose.clone())),
+                Column::Write => row_write.clone(),
                 Column::Buffer => pos.clone().bit(lb),
                 Column::J => pos.clone().bits(lb - 1, 0),
             }),
         )],
     );
-    transpose_pipe.finish(&mut m);
+    transpose_pipe.finish(m);
     let tw = &tw[0];
     let tw_write = m.wire("tr_write_ctl", write.bits());
     m.assign(tw_write.clone(), column_ctl.get(tw, Column::Write));
@@ -342,32 +413,9 @@ pub fn permute(ctx: &Ctx) -> Module {
             ),
         )],
     });
-
-    m.comment("One write port: rotated and shifted rows, or transposed ones.");
-    let lanes_valid = write.get(lanes_write, Write::Valid);
-    let out = m.wire("write", write.bits());
-    m.assign(
-        out.clone(),
-        mux(lanes_valid.clone(), lanes_write.clone(), tw_write),
-    );
-    m.assign(id("perm_wr_en_o"), write.get(&out, Write::Valid));
-    m.assign(id("perm_wr_data_o"), mux(lanes_valid, lanes_data, column));
-    m.assign(id("perm_wr_bank_o"), write.get(&out, Write::Bank));
-    m.assign(id("perm_wr_row_o"), write.get(&out, Write::Row));
-    m.assign(retire_pc(Unit::Permute), write.get(&out, Write::Pc));
-    m.assign(
-        retire(Unit::Permute),
-        write
-            .get(&out, Write::Valid)
-            .land(write.get(&out, Write::Last)),
-    );
-    perm_funcs.declare(&mut m, "PERM functions.");
-    tag.declare(&mut m, "The destination stream's tag");
-    write.declare(&mut m, "A row's write");
-    lanes.declare(&mut m, "Rotate and shift, stage 1");
-    fill.declare(&mut m, "A transposed row's place in the tile buffers");
-    column_ctl.declare(&mut m, "A transposed row's write");
-    m
+    fill.declare(m, "A transposed row's place in the tile buffers");
+    column_ctl.declare(m, "A transposed row's write");
+    (tw_write, column)
 }
 
 fields! {

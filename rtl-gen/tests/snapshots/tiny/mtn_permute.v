@@ -30,6 +30,24 @@ module mtn_permute (
   output wire [7:0]  permute_retire_pc_o
 );
 
+  // Rotate and shift, stage 1: {write[19:0], func[1:0], amount[1:0]}
+  localparam integer LanesWriteLo = 4;
+  localparam integer LanesWriteBits = 20;
+  localparam integer LanesFuncLo = 2;
+  localparam integer LanesFuncBits = 2;
+  localparam integer LanesAmountLo = 0;
+  localparam integer LanesAmountBits = 2;
+  // A transposed row's place in the tile buffers: {valid, buffer, k[1:0]}
+  localparam integer FillValid = 3;
+  localparam integer FillBuffer = 2;
+  localparam integer FillKLo = 0;
+  localparam integer FillKBits = 2;
+  // A transposed row's write: {write[19:0], buffer, j[1:0]}
+  localparam integer ColumnWriteLo = 3;
+  localparam integer ColumnWriteBits = 20;
+  localparam integer ColumnBuffer = 2;
+  localparam integer ColumnJLo = 0;
+  localparam integer ColumnJBits = 2;
   // PERM functions.
   localparam [1:0] PERM_TRANSPOSE = 2'd0;
   localparam [1:0] PERM_ROTATE = 2'd1;
@@ -53,24 +71,6 @@ module mtn_permute (
   localparam integer WriteRowBits = 8;
   localparam integer WritePcLo = 0;
   localparam integer WritePcBits = 8;
-  // Rotate and shift, stage 1: {write[19:0], func[1:0], amount[1:0]}
-  localparam integer LanesWriteLo = 4;
-  localparam integer LanesWriteBits = 20;
-  localparam integer LanesFuncLo = 2;
-  localparam integer LanesFuncBits = 2;
-  localparam integer LanesAmountLo = 0;
-  localparam integer LanesAmountBits = 2;
-  // A transposed row's place in the tile buffers: {valid, buffer, k[1:0]}
-  localparam integer FillValid = 3;
-  localparam integer FillBuffer = 2;
-  localparam integer FillKLo = 0;
-  localparam integer FillKBits = 2;
-  // A transposed row's write: {write[19:0], buffer, j[1:0]}
-  localparam integer ColumnWriteLo = 3;
-  localparam integer ColumnWriteBits = 20;
-  localparam integer ColumnBuffer = 2;
-  localparam integer ColumnJLo = 0;
-  localparam integer ColumnJBits = 2;
   wire [17:0] rows;
   assign rows = (perm_func_i == PERM_TRANSPOSE) ? {perm_count_i, 2'd0} : {2'd0, perm_count_i};
   wire src_valid;
