@@ -30,10 +30,21 @@ pub enum Simulator {
     Icarus,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FaultArg {
-    /// VOP add results get bit 0 of lane 1 flipped.
-    VopAddBitFlip,
+/// A fault by its name (`rtl_gen::Fault::name`).
+fn parse_fault(text: &str) -> Result<Fault, String> {
+    Fault::ALL
+        .into_iter()
+        .find(|f| f.name() == text)
+        .ok_or_else(|| {
+            let known: Vec<String> = Fault::ALL
+                .iter()
+                .map(|f| format!("{} ({})", f.name(), f.describe()))
+                .collect();
+            format!(
+                "unknown fault `{text}`; the faults are: {}",
+                known.join("; ")
+            )
+        })
 }
 
 #[derive(Args, Debug)]
@@ -61,9 +72,11 @@ pub struct SimArgs {
     /// The program cycles the waveform covers, `A..B` (inclusive; default: all).
     #[arg(long, value_name = "A..B", requires = "wave", value_parser = parse_window)]
     pub wave_window: Option<(u64, u64)>,
-    /// Plant a bug in the generated RTL (Icarus only), to see the checker catch it.
-    #[arg(long, value_enum, value_name = "FAULT")]
-    pub inject_fault: Option<FaultArg>,
+    /// Plant a bug in the generated RTL (Icarus only), to see a checker catch it:
+    /// vop-add-bit-flip (the co-simulation names it) or short-vector-pipeline (generation
+    /// refuses it).
+    #[arg(long, value_name = "FAULT", value_parser = parse_fault)]
+    pub inject_fault: Option<Fault>,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -77,9 +90,7 @@ pub fn sim(args: &SimArgs) -> Result<()> {
         Some(path) => load_image(path, &cfg)?,
         None => MemImage::default(),
     };
-    let fault = args.inject_fault.map(|f| match f {
-        FaultArg::VopAddBitFlip => Fault::VopAddBitFlip,
-    });
+    let fault = args.inject_fault;
     let wave = args.wave.as_ref().map(|path| {
         let (from, to) = args.wave_window.unwrap_or((0, u64::MAX >> 1));
         Wave {

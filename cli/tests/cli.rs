@@ -398,6 +398,18 @@ fn sim_names_the_op_and_cycle_of_a_planted_bug() {
     assert!(text.contains("chip 0 instruction 0 (line 1)"), "{text}");
     assert!(text.contains("+0 vop.add"), "{text}");
     assert!(text.contains("cycle 4 (vector): chip 0 acc0[8]"), "{text}");
+    // A pipeline built short of isa::timing never reaches the simulator: generation names it.
+    let err = stderr_of_failure(metronome().args([
+        "sim",
+        &src,
+        "--preset",
+        "tiny",
+        "--simulator",
+        "icarus",
+        "--inject-fault",
+        "short-vector-pipeline",
+    ]));
+    assert!(err.contains("vector unit (vector datapath)"), "{err}");
     // Without the fault the same run passes.
     metronome()
         .args([
