@@ -105,6 +105,24 @@ fn deep_vector() -> Suite {
     }
 }
 
+/// Two lanes and one of everything (one bank of each kind, one table, one parameter entry):
+/// the narrowest addresses the memories get.
+fn narrow() -> Suite {
+    let mut cfg = HwConfig::preset("tiny").unwrap();
+    cfg.name = Some("narrow".into());
+    cfg.chip.n = 2;
+    cfg.chip.sram_banks = 1;
+    cfg.chip.acc_banks = 1;
+    cfg.chip.lut_tables = 1;
+    cfg.chip.param_depth = 1;
+    cfg.validate().unwrap();
+    Suite {
+        cfg,
+        seeds: 4000..4040,
+        len: 12,
+    }
+}
+
 impl Suite {
     fn verilator(&self) {
         verilator(&self.cfg, self.seeds.clone(), self.len);
@@ -148,6 +166,11 @@ fn icarus_random_programs_on_a_two_chip_ring() {
 #[test]
 fn icarus_random_programs_with_a_deeper_vector_pipeline() {
     deep_vector().icarus(8);
+}
+
+#[test]
+fn icarus_random_programs_on_a_narrow_chip() {
+    narrow().icarus(8);
 }
 
 /// Every op and every function of every op a config can run, as mnemonics (`vop.add`),

@@ -26,6 +26,17 @@ fn config(name: &str) -> HwConfig {
                 link_latency: 1,
             })
             .unwrap(),
+        // One of everything, two lanes: the memories' narrowest addresses.
+        "narrow" => {
+            let mut cfg = tiny();
+            cfg.chip.n = 2;
+            cfg.chip.sram_banks = 1;
+            cfg.chip.acc_banks = 1;
+            cfg.chip.lut_tables = 1;
+            cfg.chip.param_depth = 1;
+            cfg.validate().unwrap();
+            cfg
+        }
         preset => HwConfig::preset(preset).unwrap(),
     }
 }
@@ -96,7 +107,7 @@ macro_rules! per_config {
     };
 }
 
-per_config!(tiny, small, medium, ring2, mesh4);
+per_config!(tiny, small, medium, ring2, mesh4, narrow);
 
 /// The full report flow (LUT mapping included) on the smallest chip: every block has cells,
 /// the blocks add up to the chip, and the PE count and memory bits follow from the config.

@@ -3,6 +3,8 @@
 
 use super::bus::Bundle;
 use super::vector::tables_bundle;
+use isa::encoding::bits_for;
+
 use crate::ast::*;
 use crate::ctx::{param_entry_bits, Ctx, LUT_ENTRIES};
 
@@ -59,31 +61,45 @@ pub fn tables(ctx: &Ctx) -> Module {
     m.assign(id("param_host_rdata_o"), id("param_rd_data_o"));
 
     let ab = ctx.lut_addr_bits;
+    // The RAM needs only the bits its depth does: with one table, the table field of the
+    // address ({table, entry}) is always 0.
+    let depth = c.lut_tables * LUT_ENTRIES;
+    let ram_ab = bits_for(depth);
     let l = || id("l");
     let host_lut = id("lut_host_we_i") | id("lut_host_re_i").land(l().eq(int(0)));
-    let lut = Instance::new("mtn_ram_sp", "u_lut")
-        .param("Width", int(32))
-        .param("Depth", int((c.lut_tables * LUT_ENTRIES) as i64))
-        .param("AddrBits", int(ab as i64))
-        .conn("clk_i", id("clk_i"))
-        .conn("en_i", id("lut_rd_en_i") | host_lut.clone())
-        .conn("we_i", id("lut_host_we_i"))
-        .conn(
-            "addr_i",
-            mux(
-                host_lut,
-                id("lut_host_addr_i"),
-                id("lut_rd_addr_i").lane(l(), ab),
-            ),
-        )
-        .conn("wdata_i", id("lut_host_wdata_i"))
-        .conn("rdata_o", id("lut_rd_data_o").lane(l(), 32));
-    m.items.push(Item::Generate {
-        genvar: "l".into(),
-        count: int(n as i64),
-        label: "g_lane".into(),
-        items: vec![Item::Instance(lut)],
-    });
+    let mut lane = Items::default();
+    let addr = lane.wire(
+        "addr",
+        ab,
+        mux(
+            host_lut.clone(),
+            id("lut_host_addr_i"),
+            id("lut_rd_addr_i").lane(l(), ab),
+        ),
+    );
+    let ram_addr = if ram_ab < ab {
+        lane.wire(
+            "unused_addr",
+            1,
+            addr.clone().bits(ab - 1, ram_ab).reduce_xor(),
+        );
+        addr.bits(ram_ab - 1, 0)
+    } else {
+        addr
+    };
+    lane.push(Item::Instance(
+        Instance::new("mtn_ram_sp", "u_lut")
+            .param("Width", int(32))
+            .param("Depth", int(depth as i64))
+            .param("AddrBits", int(ram_ab as i64))
+            .conn("clk_i", id("clk_i"))
+            .conn("en_i", id("lut_rd_en_i") | host_lut)
+            .conn("we_i", id("lut_host_we_i"))
+            .conn("addr_i", ram_addr)
+            .conn("wdata_i", id("lut_host_wdata_i"))
+            .conn("rdata_o", id("lut_rd_data_o").lane(l(), 32)),
+    ));
+    m.items.push(lane.generate("l", n, "g_lane"));
     m.assign(id("lut_host_rdata_o"), id("lut_rd_data_o").bits(31, 0));
     m
 }

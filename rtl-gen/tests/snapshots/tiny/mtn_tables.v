@@ -39,6 +39,9 @@ module mtn_tables (
   generate
     genvar l;
     for (l = 0; l < 4; l = l + 1) begin : g_lane
+      wire [8:0] addr;
+      assign addr = (lut_host_we_i | (lut_host_re_i && (l == 0))) ? lut_host_addr_i
+          : lut_rd_addr_i[l * 9 +: 9];
       mtn_ram_sp #(
         .Width(32),
         .Depth(512),
@@ -47,8 +50,7 @@ module mtn_tables (
         .clk_i   (clk_i),
         .en_i    (lut_rd_en_i | (lut_host_we_i | (lut_host_re_i && (l == 0)))),
         .we_i    (lut_host_we_i),
-        .addr_i  ((lut_host_we_i | (lut_host_re_i && (l == 0))) ? lut_host_addr_i
-            : lut_rd_addr_i[l * 9 +: 9]),
+        .addr_i  (addr),
         .wdata_i (lut_host_wdata_i),
         .rdata_o (lut_rd_data_o[l * 32 +: 32])
       );
