@@ -9,6 +9,9 @@ use cosim::{Backend, SimError};
 use isa::ops::Op;
 use isa::{assemble, HwConfig, MemImage, Program, SystemConfig, Topology};
 
+mod common;
+use common::deep_vector;
+
 fn tiny() -> HwConfig {
     HwConfig::preset("tiny").unwrap()
 }
@@ -40,15 +43,6 @@ fn check(cfg: &HwConfig, text: &str) {
             check_program(&other, &rescheduled, cosim::random::random_image(&other, 7));
         }
     }
-}
-
-/// Tiny with the vector pipeline two stages deeper than the arithmetic needs.
-fn deep_vector() -> HwConfig {
-    let mut cfg = tiny();
-    cfg.name = Some("tiny-deep-vector".into());
-    cfg.chip.vector_latency = isa::config::MIN_VECTOR_LATENCY + 2;
-    cfg.validate().unwrap();
-    cfg
 }
 
 fn check_on(cfg: &HwConfig, text: &str, image: MemImage) {

@@ -13,6 +13,8 @@ use std::collections::BTreeSet;
 use isa::ops::{FieldKind, Opcode};
 use isa::{HwConfig, MemImage, Program, SystemConfig, Topology};
 
+mod common;
+
 /// The mismatches of `program` on `backend`, or its error.
 fn mismatches(backend: &mut dyn Backend, program: &Program, image: &MemImage) -> Vec<String> {
     match cosim::lockstep(backend, program, image, 100_000, None) {
@@ -90,16 +92,10 @@ fn ring2() -> Suite {
     }
 }
 
-/// Tiny with the vector pipeline two stages deeper than the arithmetic needs: a latency
-/// changed in the config alone (isa::timing reads it), which the golden model, the verifier,
-/// the scheduler and the generated RTL must all follow.
+/// Tiny with a deeper vector pipeline (see `common::deep_vector`).
 fn deep_vector() -> Suite {
-    let mut cfg = HwConfig::preset("tiny").unwrap();
-    cfg.name = Some("tiny-deep-vector".into());
-    cfg.chip.vector_latency = isa::config::MIN_VECTOR_LATENCY + 2;
-    cfg.validate().unwrap();
     Suite {
-        cfg,
+        cfg: common::deep_vector(),
         seeds: 3000..3060,
         len: 16,
     }

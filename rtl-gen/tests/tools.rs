@@ -5,41 +5,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use isa::{HwConfig, SystemConfig, Topology};
 use rtl_gen::yosys::{self, Flow};
 use rtl_gen::Design;
 
-fn config(name: &str) -> HwConfig {
-    let tiny = || HwConfig::preset("tiny").unwrap();
-    match name {
-        "ring2" => tiny()
-            .with_system(SystemConfig {
-                chips: 2,
-                topology: Topology::Ring,
-                link_latency: 2,
-            })
-            .unwrap(),
-        "mesh4" => tiny()
-            .with_system(SystemConfig {
-                chips: 4,
-                topology: Topology::Mesh { rows: 2, cols: 2 },
-                link_latency: 1,
-            })
-            .unwrap(),
-        // One of everything, two lanes: the memories' narrowest addresses.
-        "narrow" => {
-            let mut cfg = tiny();
-            cfg.chip.n = 2;
-            cfg.chip.sram_banks = 1;
-            cfg.chip.acc_banks = 1;
-            cfg.chip.lut_tables = 1;
-            cfg.chip.param_depth = 1;
-            cfg.validate().unwrap();
-            cfg
-        }
-        preset => HwConfig::preset(preset).unwrap(),
-    }
-}
+mod common;
+use common::config;
 
 /// Runs `tool` in `dir`, failing the test (with the install command) if it is missing.
 fn run(tool: &str, args: &[String], dir: &Path) -> (bool, String) {

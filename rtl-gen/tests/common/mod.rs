@@ -1,0 +1,49 @@
+//! The configs the integration tests generate, by name.
+
+use isa::{HwConfig, SystemConfig, Topology};
+
+/// A preset, or: `ring2` and `mesh4` (tiny as a 2-chip ring and a 2x2 mesh), `narrow` (two
+/// lanes and one of everything: the memories' narrowest addresses), `wide` (the widest array
+/// with the deepest vector pipeline) or `dragonfly16` (tiny as a 16-chip dragonfly).
+pub fn config(name: &str) -> HwConfig {
+    let tiny = || HwConfig::preset("tiny").unwrap();
+    let system = |chips, topology, link_latency| {
+        tiny()
+            .with_system(SystemConfig {
+                chips,
+                topology,
+                link_latency,
+            })
+            .unwrap()
+    };
+    let mut cfg = match name {
+        "ring2" => return system(2, Topology::Ring, 2),
+        "mesh4" => return system(4, Topology::Mesh { rows: 2, cols: 2 }, 1),
+        "dragonfly16" => {
+            let topology = Topology::Dragonfly {
+                groups: 4,
+                group_size: 4,
+            };
+            return system(16, topology, 3);
+        }
+        "narrow" => {
+            let mut cfg = tiny();
+            cfg.chip.n = 2;
+            cfg.chip.sram_banks = 1;
+            cfg.chip.acc_banks = 1;
+            cfg.chip.lut_tables = 1;
+            cfg.chip.param_depth = 1;
+            cfg
+        }
+        "wide" => {
+            let mut cfg = HwConfig::preset("large").unwrap();
+            cfg.chip.n = 64;
+            cfg.chip.vector_latency = 16;
+            cfg
+        }
+        preset => return HwConfig::preset(preset).unwrap(),
+    };
+    cfg.name = Some(name.into());
+    cfg.validate().unwrap();
+    cfg
+}
