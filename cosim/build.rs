@@ -9,8 +9,7 @@
 //! build of the same config is a cache hit. This script's output
 //! (`target/*/build/cosim-*/output`) says which happened.
 
-#[path = "src/cache.rs"]
-mod cache;
+use dircache as cache;
 #[path = "src/model_src.rs"]
 mod model_src;
 // The build script renders the trace sampler only; decoding is the library's.
@@ -52,7 +51,6 @@ fn standard_configs() -> Vec<(&'static str, HwConfig)> {
 fn main() {
     for f in [
         "build.rs",
-        "src/cache.rs",
         "src/model_src.rs",
         "src/verilator.rs",
         "../testbench/shim.h",

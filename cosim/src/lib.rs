@@ -27,7 +27,7 @@
 //! ```
 
 pub mod bench;
-pub mod cache;
+pub use dircache as cache;
 pub mod compare;
 mod error;
 pub mod host;

@@ -8,7 +8,7 @@ use std::process::{Child, Command};
 use isa::HwConfig;
 use libloading::Library;
 
-use crate::cache::{cached, Outcome};
+use dircache::{cached, Outcome};
 use crate::model_src::{self, common_key, cxx_flags, tool_version};
 use crate::SimError;
 
@@ -16,22 +16,13 @@ const SHIM: &str = include_str!("../../testbench/shim.h");
 const LIBRARY: &str = "libmodel.so";
 const FACTORY: &str = "mtn_new_model";
 
-/// Where models built at run time are kept: `$METRONOME_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/metronome`, else `~/.cache/metronome`. Never a shared directory: a model
-/// cache is code that gets loaded.
+/// Where models built at run time are kept (see [`dircache::root`]).
 pub fn cache_root() -> Result<PathBuf, SimError> {
-    if let Some(dir) = std::env::var_os("METRONOME_CACHE_DIR") {
-        return Ok(PathBuf::from(dir));
-    }
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .map(|base| base.join("metronome"))
-        .ok_or_else(|| {
-            SimError::Unsupported(
-                "no cache directory for Verilator models: set METRONOME_CACHE_DIR or HOME".into(),
-            )
-        })
+    dircache::root().ok_or_else(|| {
+        SimError::Unsupported(
+            "no cache directory for Verilator models: set METRONOME_CACHE_DIR or HOME".into(),
+        )
+    })
 }
 
 /// The shared object of `cfg`'s model (with waveform support if `waves`), built if the cache

@@ -1,6 +1,6 @@
-//! The model cache: a directory per content key, built elsewhere and renamed into place under
-//! a cross-process lock, with a manifest of every file's hash so a damaged entry is noticed
-//! and rebuilt. Used by the build script (which includes this file) and by tests.
+//! Metronome's caches (Verilator models, synthesis results): a directory per content key,
+//! built elsewhere and renamed into place under a cross-process lock, with a manifest of every
+//! file's hash so a damaged entry is noticed and rebuilt.
 
 use std::fs::{self, File};
 use std::io::Read;
@@ -9,6 +9,19 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 const MANIFEST: &str = "MANIFEST";
+
+/// Where the caches built at run time live: `$METRONOME_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/metronome`, else `~/.cache/metronome`; `None` if none of these is set.
+/// Never a shared directory: a model cache is code that gets loaded.
+pub fn root() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("METRONOME_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|base| base.join("metronome"))
+}
 
 /// What [`cached`] did.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,8 +1,8 @@
-//! The model cache: hits, failed and interrupted builds, damaged entries.
+//! The cache: hits, failed and interrupted builds, damaged entries.
 
 use std::fs;
 
-use cosim::cache::{cached, Outcome};
+use dircache::{cached, Outcome};
 
 fn build_ok(dir: &std::path::Path) -> Result<(), String> {
     fs::create_dir_all(dir.join("obj")).unwrap();
