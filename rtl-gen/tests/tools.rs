@@ -29,7 +29,10 @@ fn run(tool: &str, args: &[String], dir: &Path) -> (bool, String) {
 }
 
 fn generated(name: &str) -> (Design, tempfile::TempDir, Vec<String>) {
-    let design = rtl_gen::generate(&config(name)).unwrap();
+    written(rtl_gen::generate(&config(name)).unwrap())
+}
+
+fn written(design: Design) -> (Design, tempfile::TempDir, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     design.write_to(dir.path()).unwrap();
     let files = design.verilog_files().map(|f| f.name.clone()).collect();
@@ -37,7 +40,10 @@ fn generated(name: &str) -> (Design, tempfile::TempDir, Vec<String>) {
 }
 
 fn lint(name: &str) {
-    let (design, dir, files) = generated(name);
+    lint_design(name, generated(name));
+}
+
+fn lint_design(name: &str, (design, dir, files): (Design, tempfile::TempDir, Vec<String>)) {
     for f in design.verilog_files() {
         assert!(!f.text.contains("lint_off"), "{}: a lint waiver", f.name);
     }
@@ -78,6 +84,17 @@ macro_rules! per_config {
 }
 
 per_config!(tiny, small, medium, ring2, mesh4, narrow);
+
+/// The FPGA top (the chip behind a serial host port) is as clean as the chip, and a system
+/// of chips is refused with the reason.
+#[test]
+fn the_fpga_top_lints_clean() {
+    let design = rtl_gen::generate_fpga(&config("tiny")).unwrap();
+    assert_eq!(design.top, "mtn_fpga_top");
+    lint_design("the FPGA top of tiny", written(design));
+    let e = rtl_gen::generate_fpga(&config("ring2")).unwrap_err();
+    assert!(e.to_string().contains("system.chips = 1"), "{e}");
+}
 
 /// The full report flow (LUT mapping included) on the smallest chip: every block has cells,
 /// the blocks add up to the chip, and the PE count and memory bits follow from the config.

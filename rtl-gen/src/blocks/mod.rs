@@ -3,6 +3,7 @@
 
 pub mod bus;
 pub mod chip;
+pub mod fpga;
 pub mod host;
 pub mod memory;
 pub mod mxu;
