@@ -1,15 +1,14 @@
 //! `metronome gen`: write the RTL of a config.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use rtl_gen::yosys::{self, Flow};
 use serde_json::json;
 
 use crate::inputs::ConfigArgs;
+use crate::spinner::spinner;
 
 #[derive(Args, Debug)]
 pub struct GenArgs {
@@ -36,14 +35,13 @@ pub fn gen(args: &GenArgs) -> Result<()> {
         .with_context(|| format!("writing the design to {}", args.out.display()))?;
     let lines: usize = design.verilog_files().map(|f| f.text.lines().count()).sum();
     let area = if args.report {
-        let spinner = ProgressBar::new_spinner().with_message(format!(
-            "synthesizing {} with yosys (LUT mapping included)",
-            design.top
-        ));
-        spinner.set_style(
-            ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("a valid template"),
+        let spinner = spinner(
+            format!(
+                "synthesizing {} with yosys (LUT mapping included)",
+                design.top
+            ),
+            false,
         );
-        spinner.enable_steady_tick(Duration::from_millis(200));
         let work = tempfile::tempdir().context("creating a directory for yosys")?;
         let result = yosys::synthesize(&design, work.path(), Flow::Report);
         spinner.finish_and_clear();

@@ -8,6 +8,8 @@ mod mem_cmds;
 mod program_cmds;
 mod run_cmd;
 mod sim_cmd;
+mod spinner;
+mod synth_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +44,9 @@ enum Command {
     /// model: every instruction's issue and completion cycle, every row written, the final
     /// memories and the cycle count.
     Sim(sim_cmd::SimArgs),
+    /// Place and route the chip on an FPGA (Yosys, nextpnr, the packer): utilisation against
+    /// the part, Fmax after routing and the critical path. Results are cached by content.
+    Synth(synth_cmd::SynthArgs),
     /// Performance measurements.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCmd),
@@ -74,6 +79,7 @@ fn main() {
         Command::Compile(args) => compile_cmd::compile_cmd(args),
         Command::Gen(args) => gen_cmd::gen(args),
         Command::Sim(args) => sim_cmd::sim(args),
+        Command::Synth(args) => synth_cmd::synth(args),
         Command::Bench(cmd) => bench_cmd::bench(cmd),
         Command::Config(cmd) => mem_cmds::config(cmd),
         Command::Asm(args) => program_cmds::asm(args),

