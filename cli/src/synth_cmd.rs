@@ -60,6 +60,8 @@ pub fn synth(args: &SynthArgs) -> Result<()> {
         device,
         clock_mhz: args.clock_mhz,
         seed: args.seed,
+        cache_root: dircache::root()
+            .context("no cache directory for synthesis results: set METRONOME_CACHE_DIR or HOME")?,
     };
     let done = synthesize(&cfg, &options, args.json)?;
     if let Some(out) = &args.out {

@@ -41,13 +41,15 @@ pub enum FlowError {
 }
 
 /// How to run the flow.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     pub device: Device,
     /// The clock asked of nextpnr (MHz); the device's default if `None`.
     pub clock_mhz: Option<f64>,
     /// nextpnr's placement seed.
     pub seed: u32,
+    /// The cache directory (results go in its `synth` directory): [`dircache::root`] for users.
+    pub cache_root: PathBuf,
 }
 
 /// A finished flow: the report, and the cache entry holding it with the logs and bitstream.
@@ -106,11 +108,9 @@ pub fn synthesize(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let root = dircache::root().ok_or_else(|| {
-        FlowError::Cache("no cache directory: set METRONOME_CACHE_DIR or HOME".into())
-    })?;
     let name = cfg.name.clone().unwrap_or_else(|| cfg.hash().to_string());
-    let entry = root
+    let entry = options
+        .cache_root
         .join("synth")
         .join(format!("{}-{name}-{key}", device.name));
 

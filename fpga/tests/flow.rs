@@ -1,0 +1,103 @@
+//! The real flows, end to end: Yosys, nextpnr and the packer on the smallest chip. A missing
+//! tool fails the test with the command that installs it.
+
+use fpga::{Device, Options, Report};
+use isa::HwConfig;
+
+/// Two lanes and one of everything: the smallest chip the generator makes.
+fn narrow() -> HwConfig {
+    let mut cfg = HwConfig::preset("tiny").unwrap();
+    cfg.name = Some("narrow".into());
+    cfg.chip.n = 2;
+    cfg.chip.sram_banks = 1;
+    cfg.chip.acc_banks = 1;
+    cfg.chip.lut_tables = 1;
+    cfg.chip.param_depth = 1;
+    cfg.validate().unwrap();
+    cfg
+}
+
+fn synthesize(cfg: &HwConfig, device: &str, cache: &std::path::Path) -> (Report, bool) {
+    let options = Options {
+        device: Device::named(device).unwrap(),
+        clock_mhz: None,
+        seed: 1,
+        cache_root: cache.to_path_buf(),
+    };
+    let mut steps = Vec::new();
+    let done = fpga::synthesize(cfg, &options, &mut |s| steps.push(s.to_string()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    if !done.cached {
+        assert!(steps[0].starts_with("yosys"), "{steps:?}");
+    }
+    (done.report, done.cached)
+}
+
+fn resource<'a>(report: &'a Report, cell: &str) -> &'a fpga::Resource {
+    report
+        .utilisation
+        .iter()
+        .find(|r| r.cell == cell)
+        .unwrap_or_else(|| panic!("no {cell} in {:?}", report.utilisation))
+}
+
+/// The ECP5 flow places and routes the chip, times it and packs a bitstream; a second run is
+/// a cache hit with the same report.
+#[test]
+fn ecp5_flow_places_routes_and_times_the_chip() {
+    let cache = tempfile::tempdir().unwrap();
+    let cfg = narrow();
+    let (report, cached) = synthesize(&cfg, "ecp5-25f", cache.path());
+    assert!(!cached);
+    assert!(report.fits, "{}", report.table());
+    let luts = resource(&report, "TRELLIS_COMB");
+    assert_eq!(luts.available, 24288, "the 25F's LUT4s");
+    assert!(luts.used > 1000, "{luts:?}");
+    assert!(resource(&report, "MULT18X18D").used > 0);
+    // The pins of the FPGA top: clock, reset, three serial inputs, three outputs.
+    assert_eq!(resource(&report, "TRELLIS_IO").used, 8);
+    let fmax = report.fmax_mhz.expect("a routed design has an Fmax");
+    assert!((5.0..500.0).contains(&fmax), "{fmax} MHz");
+    let path = report.critical_path.as_ref().expect("a critical path");
+    assert!(path.delay_ns > 0.0 && path.logic_levels > 0, "{path:?}");
+    assert!(
+        (1000.0 / path.delay_ns - fmax).abs() < 0.05 * fmax,
+        "the critical path ({} ns) sets the Fmax ({fmax} MHz)",
+        path.delay_ns
+    );
+    assert_eq!(report.bitstream.as_deref(), Some("chip.bit"));
+    let entry = std::fs::read_dir(cache.path().join("synth"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path();
+    let bits = std::fs::metadata(entry.join("chip.bit")).unwrap().len();
+    assert!(bits > 100_000, "a 25F bitstream of {bits} bytes");
+
+    let (again, cached) = synthesize(&cfg, "ecp5-25f", cache.path());
+    assert!(cached);
+    assert_eq!(again, report);
+}
+
+/// A chip too large for the UP5K is reported with every resource against the part, the ones
+/// over named, and nothing placed.
+#[test]
+fn ice40_flow_reports_what_does_not_fit() {
+    let cache = tempfile::tempdir().unwrap();
+    let (report, _) = synthesize(&narrow(), "up5k", cache.path());
+    assert!(!report.fits);
+    let cells = resource(&report, "ICESTORM_LC");
+    assert_eq!(cells.available, 5280);
+    assert!(cells.used > cells.available, "{cells:?}");
+    assert_eq!(resource(&report, "ICESTORM_DSP").available, 8);
+    assert_eq!(resource(&report, "ICESTORM_SPRAM").available, 4);
+    assert_eq!(report.fmax_mhz, None);
+    assert_eq!(report.bitstream, None);
+    let why = report.failure().unwrap();
+    assert!(
+        why.contains("does not fit the up5k") && why.contains("logic cells"),
+        "{why}"
+    );
+    assert!(report.table().contains("OVER"));
+}
