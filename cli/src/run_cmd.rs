@@ -19,6 +19,7 @@ use serde_json::json;
 
 use crate::inputs::{load_model, ConfigArgs};
 use crate::sim_cmd::build_verilated;
+use crate::synth_cmd;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -34,9 +35,13 @@ pub struct RunArgs {
     /// Samples per program (default: as many as fit the chip).
     #[arg(long, value_name = "B", value_parser = clap::value_parser!(u32).range(1..))]
     pub batch: Option<u32>,
-    /// Clock frequency for the inferences-per-second figure, in MHz.
-    #[arg(long, value_name = "MHZ", default_value_t = 100.0)]
-    pub clock_mhz: f64,
+    /// Clock for the inferences-per-second figure, in MHz, labelled "assumed" (default: 100).
+    #[arg(long, value_name = "MHZ", conflicts_with = "device")]
+    pub clock_mhz: Option<f64>,
+    /// Report inferences/s at the Fmax this config reaches on the FPGA DEVICE (up5k, ecp5-25f,
+    /// ecp5-45f, ecp5-85f): the `metronome synth` result, from the cache or run now.
+    #[arg(long, value_name = "DEVICE")]
+    pub device: Option<String>,
     /// Machine-readable output (no progress bar).
     #[arg(long)]
     pub json: bool,
@@ -79,8 +84,79 @@ struct Report {
     rtl_correct: usize,
     bit_exact: usize,
     useful_macs: u64,
-    clock_mhz: f64,
+    clock: Clock,
     seconds: Timings,
+}
+
+/// The clock throughput is reported at, and where its number comes from.
+enum Clock {
+    /// Given on the command line (or the default): nobody measured it.
+    Assumed(f64),
+    /// nextpnr's Fmax after routing this config on a part.
+    Fmax {
+        mhz: f64,
+        device: String,
+        part: String,
+    },
+}
+
+impl Clock {
+    /// The clock `--clock-mhz` or `--device` asks for; a device's Fmax is synthesized (or read
+    /// from the cache) now.
+    fn of(args: &RunArgs, cfg: &HwConfig) -> Result<Clock> {
+        let Some(name) = &args.device else {
+            let mhz = args.clock_mhz.unwrap_or(100.0);
+            if !(mhz.is_finite() && mhz > 0.0) {
+                bail!("--clock-mhz must be a positive number");
+            }
+            return Ok(Clock::Assumed(mhz));
+        };
+        let options = fpga::Options {
+            device: synth_cmd::device(name)?,
+            clock_mhz: None,
+            seed: 1,
+            cache_root: dircache::root().context(
+                "no cache directory for synthesis results: set METRONOME_CACHE_DIR or HOME",
+            )?,
+        };
+        let report = synth_cmd::synthesize(cfg, &options, args.json)?.report;
+        match (report.fits, report.fmax_mhz) {
+            (true, Some(mhz)) => Ok(Clock::Fmax {
+                mhz,
+                device: report.device,
+                part: report.part,
+            }),
+            _ => bail!(
+                "no clock to report at: {}",
+                report.failure().unwrap_or_default()
+            ),
+        }
+    }
+
+    fn mhz(&self) -> f64 {
+        match self {
+            Clock::Assumed(mhz) | Clock::Fmax { mhz, .. } => *mhz,
+        }
+    }
+
+    /// How the report names the clock.
+    fn describe(&self) -> String {
+        match self {
+            Clock::Assumed(mhz) => format!("{mhz} MHz (assumed, not measured)"),
+            Clock::Fmax { mhz, device, part } => {
+                format!("{mhz:.1} MHz (nextpnr's Fmax of this config on the {device}, {part})")
+            }
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            Clock::Assumed(mhz) => json!({ "mhz": mhz, "source": "assumed" }),
+            Clock::Fmax { mhz, device, part } => {
+                json!({ "mhz": mhz, "source": "fmax", "device": device, "part": part })
+            }
+        }
+    }
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
@@ -101,9 +177,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             test.inputs.len()
         );
     }
-    if !(args.clock_mhz.is_finite() && args.clock_mhz > 0.0) {
-        bail!("--clock-mhz must be a positive number");
-    }
+    let clock = Clock::of(args, &cfg)?;
     let inputs = &test.inputs[..samples];
 
     let compile_started = Instant::now();
@@ -177,7 +251,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         rtl_correct: count_correct(rtl_out.iter().map(|l| argmax(l)).collect()),
         bit_exact: golden.iter().zip(&rtl_out).filter(|(g, r)| g == r).count(),
         useful_macs: model.macs_per_sample() * samples as u64,
-        clock_mhz: args.clock_mhz,
+        clock,
         seconds: Timings {
             compile: compile_seconds,
             rtl_build: build_seconds,
@@ -262,7 +336,7 @@ impl Report {
         array_utilization(self.cfg.chip.n, self.useful_macs, self.measured())
     }
     fn inferences_per_second(&self) -> f64 {
-        self.samples as f64 / (self.measured() as f64 / (self.clock_mhz * 1e6))
+        self.samples as f64 / (self.measured() as f64 / (self.clock.mhz() * 1e6))
     }
     fn percent(&self, correct: usize) -> f64 {
         100.0 * correct as f64 / self.samples as f64
@@ -312,7 +386,8 @@ impl Report {
                 "mismatches": b.mismatches.len(),
             })).collect::<Vec<_>>(),
             "matrix_unit_utilization": self.utilization(),
-            "clock_mhz": self.clock_mhz,
+            "clock_mhz": self.clock.mhz(),
+            "clock": self.clock.to_json(),
             "inferences_per_second": self.inferences_per_second(),
             "seconds": {
                 "compile": self.seconds.compile,
@@ -384,9 +459,9 @@ impl Report {
             100.0 * self.utilization()
         );
         println!(
-            "  throughput  {:.0} inferences/s at {} MHz",
+            "  throughput  {:.0} inferences/s at {}",
             self.inferences_per_second(),
-            self.clock_mhz
+            self.clock.describe()
         );
         println!("  wall time   {:.2} s in all", self.seconds.total);
         for m in self.first_mismatches() {

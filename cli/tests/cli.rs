@@ -211,6 +211,10 @@ fn the_main_job_is_bit_exact_and_accurate_on_tiny_and_small() {
             "{preset}: {json}"
         );
         assert_eq!(acc("rtl"), acc("int8_golden"), "{preset}");
+        assert_eq!(
+            json["clock"]["source"], "assumed",
+            "{preset}: nobody measured 100 MHz"
+        );
         let utilization = json["matrix_unit_utilization"].as_f64().unwrap();
         assert!(
             utilization > 0.5 && utilization <= 1.0,
@@ -230,6 +234,34 @@ fn the_main_job_refuses_bad_requests() {
         err.contains("in the model /nonexistent/model") && err.contains("not a directory"),
         "{err}"
     );
+}
+
+#[test]
+fn synth_and_run_refuse_unknown_devices_and_systems() {
+    let err = stderr_of_failure(metronome().args(["synth", "--device", "xc7a35t"]));
+    assert!(
+        err.contains("unknown device \"xc7a35t\": the devices are up5k, ecp5-25f"),
+        "{err}"
+    );
+    let err = stderr_of_failure(metronome().args(["run", "--device", "ice40hx8k"]));
+    assert!(err.contains("unknown device \"ice40hx8k\""), "{err}");
+    let err = stderr_of_failure(metronome().args(["run", "--device", "up5k", "--clock-mhz", "12"]));
+    assert!(err.contains("cannot be used with"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = stdout(metronome().args(["config", "show", "--preset", "tiny"]));
+    let ring = tiny
+        .replace("chips = 1", "chips = 2")
+        .replace("kind = \"single\"", "kind = \"ring\"");
+    let config = write(dir.path(), "ring.toml", &ring);
+    let err =
+        stderr_of_failure(metronome().args(["synth", "--device", "up5k", "--config", &config]));
+    assert!(
+        err.contains("a system of 2 chips cannot be placed"),
+        "{err}"
+    );
+    let err =
+        stderr_of_failure(metronome().args(["synth", "--device", "up5k", "--clock-mhz", "0"]));
+    assert!(err.contains("give a clock between 0 and 1000 MHz"), "{err}");
 }
 
 #[test]

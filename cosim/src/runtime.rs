@@ -8,9 +8,9 @@ use std::process::{Child, Command};
 use isa::HwConfig;
 use libloading::Library;
 
-use dircache::{cached, Outcome};
 use crate::model_src::{self, common_key, cxx_flags, tool_version};
 use crate::SimError;
+use dircache::{cached, Outcome};
 
 const SHIM: &str = include_str!("../../testbench/shim.h");
 const LIBRARY: &str = "libmodel.so";

@@ -222,8 +222,9 @@ impl<'a> Vector<'a> {
                 ParamField::Bias => 0,
                 f => f.bits(n),
             }),
+            // Stage 2 also turns the shift into stage 3's per-lane rounding terms.
             rq3: Packed::new("RqS3", |f| match f {
-                ParamField::Bias | ParamField::Multiplier => 0,
+                ParamField::Bias | ParamField::Multiplier | ParamField::Shift => 0,
                 f => f.bits(n),
             }),
             ops,
@@ -545,13 +546,45 @@ impl<'a> Vector<'a> {
             ),
         );
         lane.push(Item::Assign(lane32(id("s2_out_all")), id("s2_out")));
-        m.wire("s2_out_all", 32 * self.ctx.n);
-        m.items.push(lane.generate("l", self.ctx.n, "g_s2"));
+        // Stage 3's rounding terms depend on the shift alone, so they are computed here,
+        // beside the multiply, and stage 3 starts from registers.
+        let shift_bits = ParamField::Shift.value_bits();
+        let shift = lane.wire(
+            "shift",
+            shift_bits,
+            self.rq2
+                .element(param, ParamField::Shift, id("l"), shift_bits),
+        );
+        let negated = lane.wire("negated", shift_bits, shift.clone().neg());
+        let right = lane.wire(
+            "right",
+            shift_bits,
+            mux(shift.bit(shift_bits - 1), negated, zero(shift_bits)),
+        );
+        let mask = lane.wire("mask", 32, (lit(32, 1).shl(right.clone())) - lit(32, 1));
+        // A negative value rounds up only past half plus one (TFLite's RoundingDivideByPOT).
+        let half = lane.wire("half", 32, mask.clone().shr(lit(32, 1)));
+        lane.push(Item::Assign(
+            id("s2_right_all").lane(id("l"), shift_bits),
+            right,
+        ));
+        lane.push(Item::Assign(lane32(id("s2_mask_all")), mask));
+        lane.push(Item::Assign(
+            lane32(id("s2_half_up_all")),
+            half + lit(32, 1),
+        ));
+        let n = self.ctx.n;
+        m.wire("s2_out_all", 32 * n);
+        m.wire("s2_right_all", shift_bits * n);
+        m.wire("s2_mask_all", 32 * n);
+        m.wire("s2_half_up_all", 32 * n);
+        m.items.push(lane.generate("l", n, "g_s2"));
     }
 
-    /// Stage 3: RQ's rounding divide by a power of two, zero point and clamp. The row is
-    /// `s3_out_all`.
-    fn stage3(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr) {
+    /// Stage 3: RQ's rounding divide by a power of two (the rounding terms `round` come from
+    /// stage 2: the right shift, its mask, half the divisor plus one), zero point and clamp.
+    /// The row is `s3_out_all`.
+    fn stage3(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr, round: [&Expr; 3]) {
         let shared = |m: &mut Module, name: &str, f: ParamField| {
             let w = m.wire(name, 32);
             m.assign(w.clone(), self.rq3.get(param, f));
@@ -565,32 +598,30 @@ impl<'a> Vector<'a> {
         let mut lane = Items::default();
         let x = lane.wire("x", 32, lane32(row));
         let shift_bits = ParamField::Shift.value_bits();
-        let shift = lane.wire(
-            "shift",
-            shift_bits,
-            self.rq3
-                .element(param, ParamField::Shift, id("l"), shift_bits),
-        );
-        let negated = lane.wire("negated", shift_bits, shift.clone().neg());
-        let right = lane.wire(
-            "right",
-            shift_bits,
-            mux(shift.bit(shift_bits - 1), negated, zero(shift_bits)),
-        );
-        let mask = lane.wire("mask", 32, (lit(32, 1).shl(right.clone())) - lit(32, 1));
+        let [right, mask, half_up] = round;
+        let right = lane.wire("right", shift_bits, right.clone().lane(id("l"), shift_bits));
+        let mask = lane.wire("mask", 32, lane32(mask.clone()));
+        let half_up = lane.wire("half_up", 32, lane32(half_up.clone()));
         let remainder = lane.wire("remainder", 32, x.clone() & mask.clone());
-        let threshold = lane.wire(
-            "threshold",
-            32,
-            mask.shr(lit(32, 1)) + cat(vec![zero(31), x.clone().bit(31)]),
+        let half = mask.shr(lit(32, 1));
+        let round_up = lane.wire(
+            "round_up",
+            1,
+            mux(
+                x.clone().bit(31),
+                remainder.clone().gt(half_up),
+                remainder.gt(half),
+            ),
         );
         let shifted = lane.wire("shifted", 32, x.clone().signed().ashr(right));
-        let divided = lane.wire(
-            "divided",
-            32,
-            shifted + cat(vec![zero(31), remainder.gt(threshold)]),
+        // shifted + zero point + round_up in one adder: the rounding bit is its carry in.
+        let sum = lane.wire(
+            "sum",
+            34,
+            cat(vec![sext(shifted, 32, 33), lit(1, 1)]) + cat(vec![sext(zp, 32, 33), round_up]),
         );
-        let with_zp = lane.wire("with_zp", 33, sext(divided, 32, 33) + sext(zp, 32, 33));
+        lane.wire("unused_sum", 1, sum.clone().bit(0));
+        let with_zp = lane.wire("with_zp", 33, sum.bits(33, 1));
         let below = lane.wire(
             "below",
             1,
@@ -682,9 +713,22 @@ pub fn vector(ctx: &Ctx) -> Module {
             ("ctl", ctl_bits, s2[0].clone()),
             ("data", 32 * n, id("s2_out_all")),
             ("param", v.rq3.bits(), v.rq3.pack(|f| v.rq2.get(&s2[2], f))),
+            (
+                "right",
+                ParamField::Shift.value_bits() * n,
+                id("s2_right_all"),
+            ),
+            ("mask", 32 * n, id("s2_mask_all")),
+            ("half_up", 32 * n, id("s2_half_up_all")),
         ],
     );
-    v.stage3(&mut m, &s3[0], s3[1].clone(), &s3[2]);
+    v.stage3(
+        &mut m,
+        &s3[0],
+        s3[1].clone(),
+        &s3[2],
+        [&s3[3], &s3[4], &s3[5]],
+    );
 
     // Stages past the arithmetic, when the config asks for a deeper pipeline, then the
     // write stage.

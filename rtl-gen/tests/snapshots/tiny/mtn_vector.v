@@ -158,16 +158,14 @@ module mtn_vector (
   localparam integer RqS2ZeroPointLo = 152;
   localparam integer RqS2ZeroPointBits = 32;
   localparam integer RqS2ShiftLo = 128;
-  localparam integer RqS2ShiftBits = 24;
   localparam integer RqS2MultiplierLo = 0;
-  // Stage 3's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0]}
-  localparam integer RqS3ActMaxLo = 88;
+  // Stage 3's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0]}
+  localparam integer RqS3ActMaxLo = 64;
   localparam integer RqS3ActMaxBits = 32;
-  localparam integer RqS3ActMinLo = 56;
+  localparam integer RqS3ActMinLo = 32;
   localparam integer RqS3ActMinBits = 32;
-  localparam integer RqS3ZeroPointLo = 24;
+  localparam integer RqS3ZeroPointLo = 0;
   localparam integer RqS3ZeroPointBits = 32;
-  localparam integer RqS3ShiftLo = 0;
   wire any_issue;
   assign any_issue = ((rq_issue_i | vop_issue_i) | lut_issue_i) | red_issue_i;
 
@@ -456,6 +454,9 @@ module mtn_vector (
 
   // Stage 2: the rounding doubling high multiply; LUT results arrive.
   wire [127:0] s2_out_all;
+  wire [23:0] s2_right_all;
+  wire [127:0] s2_mask_all;
+  wire [127:0] s2_half_up_all;
   generate
     for (l = 0; l < 4; l = l + 1) begin : g_s2
       wire [31:0] x;
@@ -476,6 +477,19 @@ module mtn_vector (
           : ((s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT) ? lut_rd_data_i[l * 32 +: 32]
           : x);
       assign s2_out_all[l * 32 +: 32] = s2_out;
+      wire [5:0] shift;
+      assign shift = s2_param_q[RqS2ShiftLo + (l * 6) +: 6];
+      wire [5:0] negated;
+      assign negated = -shift;
+      wire [5:0] right;
+      assign right = shift[5] ? negated : 6'd0;
+      wire [31:0] mask;
+      assign mask = (32'd1 << right) - 32'd1;
+      wire [31:0] half;
+      assign half = mask >> 32'd1;
+      assign s2_right_all[l * 6 +: 6] = right;
+      assign s2_mask_all[l * 32 +: 32] = mask;
+      assign s2_half_up_all[l * 32 +: 32] = half + 32'd1;
     end
   endgenerate
   wire [22:0] s3_ctl_d;
@@ -498,11 +512,11 @@ module mtn_vector (
     end
   end
   assign s3_data_d = s2_out_all;
-  wire [119:0] s3_param_d;
-  reg  [119:0] s3_param_q;
+  wire [95:0] s3_param_d;
+  reg  [95:0] s3_param_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s3_param_q <= {120{1'b0}};
+      s3_param_q <= {96{1'b0}};
     end else begin
       s3_param_q <= s3_param_d;
     end
@@ -510,9 +524,38 @@ module mtn_vector (
   assign s3_param_d = {
     s2_param_q[RqS2ActMaxLo +: RqS2ActMaxBits],
     s2_param_q[RqS2ActMinLo +: RqS2ActMinBits],
-    s2_param_q[RqS2ZeroPointLo +: RqS2ZeroPointBits],
-    s2_param_q[RqS2ShiftLo +: RqS2ShiftBits]
+    s2_param_q[RqS2ZeroPointLo +: RqS2ZeroPointBits]
   };
+  wire [23:0] s3_right_d;
+  reg  [23:0] s3_right_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s3_right_q <= 24'd0;
+    end else begin
+      s3_right_q <= s3_right_d;
+    end
+  end
+  assign s3_right_d = s2_right_all;
+  wire [127:0] s3_mask_d;
+  reg  [127:0] s3_mask_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s3_mask_q <= {128{1'b0}};
+    end else begin
+      s3_mask_q <= s3_mask_d;
+    end
+  end
+  assign s3_mask_d = s2_mask_all;
+  wire [127:0] s3_half_up_d;
+  reg  [127:0] s3_half_up_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s3_half_up_q <= {128{1'b0}};
+    end else begin
+      s3_half_up_q <= s3_half_up_d;
+    end
+  end
+  assign s3_half_up_d = s2_half_up_all;
   wire [31:0] zero_point;
   assign zero_point = s3_param_q[RqS3ZeroPointLo +: RqS3ZeroPointBits];
   wire [31:0] act_min;
@@ -526,24 +569,25 @@ module mtn_vector (
     for (l = 0; l < 4; l = l + 1) begin : g_s3
       wire [31:0] x;
       assign x = s3_data_q[l * 32 +: 32];
-      wire [5:0] shift;
-      assign shift = s3_param_q[RqS3ShiftLo + (l * 6) +: 6];
-      wire [5:0] negated;
-      assign negated = -shift;
       wire [5:0] right;
-      assign right = shift[5] ? negated : 6'd0;
+      assign right = s3_right_q[l * 6 +: 6];
       wire [31:0] mask;
-      assign mask = (32'd1 << right) - 32'd1;
+      assign mask = s3_mask_q[l * 32 +: 32];
+      wire [31:0] half_up;
+      assign half_up = s3_half_up_q[l * 32 +: 32];
       wire [31:0] remainder;
       assign remainder = x & mask;
-      wire [31:0] threshold;
-      assign threshold = (mask >> 32'd1) + {31'd0, x[31]};
+      wire round_up;
+      assign round_up = x[31] ? (remainder > half_up) : (remainder > (mask >> 32'd1));
       wire [31:0] shifted;
       assign shifted = $signed(x) >>> right;
-      wire [31:0] divided;
-      assign divided = shifted + {31'd0, remainder > threshold};
+      wire [33:0] sum;
+      assign sum = {{{1{shifted[31]}}, shifted}, 1'b1}
+          + {{{1{zero_point[31]}}, zero_point}, round_up};
+      wire unused_sum;
+      assign unused_sum = sum[0];
       wire [32:0] with_zp;
-      assign with_zp = {{1{divided[31]}}, divided} + {{1{zero_point[31]}}, zero_point};
+      assign with_zp = sum[33:1];
       wire below;
       assign below = $signed(with_zp) < $signed({{1{act_min[31]}}, act_min});
       wire above;
