@@ -1,10 +1,12 @@
 //! The vector unit: `RQ`, `VOP`, `LUT` and `RED` in one pipeline, one row a cycle.
 //!
-//! Stage `s` of row `i` is cycle `t + i + s`: stage 0 reads, stage 1 has the data (and reads
-//! the lookup tables), stages 1-3 compute (requantization needs all three: bias and left
-//! shift; the rounding doubling high multiply; the rounding right shift, zero point and
+//! Stage `s` of row `i` is cycle `t + i + s`: stage 0 reads, stage 1 has the data, three
+//! arithmetic steps compute (requantization needs all three: bias and left shift, with the
+//! table reads; the rounding doubling high multiply; the rounding right shift, zero point and
 //! clamp), and stage `V` writes, `V` being the config's vector latency
-//! ([`Datapath::Vector`]); stages 4 to `V - 1`, if any, only carry the row.
+//! ([`Datapath::Vector`]). At the minimum `V` of 4 the steps are stages 1-3. A deeper
+//! pipeline spends its first extra stage on registering the operands as read (the steps move
+//! to stages 2-4); further stages only carry the row before the write.
 
 use isa::encoding::{bits_for, COUNT_BITS};
 use isa::ops::{FieldKind, Opcode, RedFunc, Unit, VopFunc};
@@ -161,6 +163,14 @@ struct Vector<'a> {
     rq3: Packed<ParamField>,
 }
 
+/// What arithmetic step 1 computes from: the rows as read (operand `a`, and `b` when read)
+/// and RQ's parameter entry.
+struct Operands {
+    a: Expr,
+    b: Expr,
+    entry: Expr,
+}
+
 /// Lane `l` (the generate loop's genvar) of a row of 32-bit lanes.
 fn lane32(row: Expr) -> Expr {
     row.lane(id("l"), 32)
@@ -217,12 +227,12 @@ impl<'a> Vector<'a> {
                 Args::Table => tb,
             }),
             entry: param_layout(n),
-            // Stage 1 adds the bias; stage 2 multiplies.
+            // Step 1 adds the bias; step 2 multiplies.
             rq2: Packed::new("RqS2", |f| match f {
                 ParamField::Bias => 0,
                 f => f.bits(n),
             }),
-            // Stage 2 also turns the shift into stage 3's per-lane rounding terms.
+            // Step 2 also turns the shift into step 3's per-lane rounding terms.
             rq3: Packed::new("RqS3", |f| match f {
                 ParamField::Bias | ParamField::Multiplier | ParamField::Shift => 0,
                 f => f.bits(n),
@@ -370,8 +380,8 @@ impl<'a> Vector<'a> {
         dst
     }
 
-    /// Stage 1's control and op fields, from the destination stream.
-    fn stage1_inputs(&self, dst: &Stream) -> [(&'static str, u32, Expr); 2] {
+    /// The control and op fields of stage 1, from the destination stream.
+    fn control(&self, dst: &Stream) -> [(&'static str, u32, Expr); 2] {
         let (ctl, args, tag) = (&self.ctl, &self.args, &self.tag);
         [
             (
@@ -400,18 +410,18 @@ impl<'a> Vector<'a> {
         ]
     }
 
-    /// Stage 1: the operands, the lane functions, the reduction, RQ's bias and left shift,
-    /// and the table reads; the row is `s1_out_all`.
-    fn stage1(&self, m: &mut Module, ctl: &Expr, args: &Expr) {
+    /// Arithmetic step 1: the `b` operand, the lane functions, the reduction, RQ's bias and
+    /// left shift, and the table reads; the row is `step1_out_all`.
+    fn step1(&self, m: &mut Module, ctl: &Expr, args: &Expr, operands: &Operands) {
         let (ctx, n) = (self.ctx, self.ctx.n);
         let fb = self.args.width(Args::Func);
-        let func = m.wire("s1_func", fb);
+        let func = m.wire("step1_func", fb);
         m.assign(func.clone(), self.args.get(args, Args::Func));
-        let imm = m.wire("s1_imm", 32);
+        let imm = m.wire("step1_imm", 32);
         m.assign(imm.clone(), self.args.get(args, Args::Imm));
 
-        m.comment("Stage 1: operands, the lane functions, the reduction and the table reads.");
-        let a = VEC_A_READ.data();
+        m.comment("Step 1: the lane functions, the reduction, RQ's bias and the table reads.");
+        let a = operands.a.clone();
         let b = m.wire("b", 32 * n);
         let from = self.args.get(args, Args::BFrom);
         m.assign(
@@ -422,12 +432,12 @@ impl<'a> Vector<'a> {
                 mux(
                     from.eq(self.b_from.of(BFrom::A)),
                     a.clone(),
-                    VEC_B_READ.data(),
+                    operands.b.clone(),
                 ),
             ),
         );
         let red = m.wire("red", 32);
-        reduction(m, ctx, &red, &func, &self.red_funcs);
+        reduction(m, ctx, &a, &red, &func, &self.red_funcs);
 
         let mut lane = Items::default();
         let la = lane.wire("la", 32, lane32(a));
@@ -453,7 +463,7 @@ impl<'a> Vector<'a> {
             vec![set(id("vop"), lit(32, 0))],
         )]));
         // RQ: the bias, then the left shift (a positive shift).
-        let p = id("param_rd_data_i");
+        let p = operands.entry.clone();
         let shift_bits = ParamField::Shift.value_bits();
         let bias = self.entry.element(&p, ParamField::Bias, id("l"), 32);
         let biased = lane.wire("biased", 32, la.clone() + bias);
@@ -474,7 +484,7 @@ impl<'a> Vector<'a> {
         );
         let rq1 = lane.wire("rq1", 32, biased.shl(left));
         lane.wire(
-            "s1_out",
+            "step1_out",
             32,
             mux(
                 self.kind_is(ctl, Opcode::Rq),
@@ -496,9 +506,9 @@ impl<'a> Vector<'a> {
             id("lut_rd_addr_o").lane(id("l"), ctx.lut_addr_bits),
             id("lut_index"),
         ));
-        lane.push(Item::Assign(lane32(id("s1_out_all")), id("s1_out")));
-        m.wire("s1_out_all", 32 * n);
-        m.items.push(lane.generate("l", n, "g_s1"));
+        lane.push(Item::Assign(lane32(id("step1_out_all")), id("step1_out")));
+        m.wire("step1_out_all", 32 * n);
+        m.items.push(lane.generate("l", n, "g_step1"));
         m.assign(
             id("lut_rd_en_o"),
             self.ctl
@@ -507,10 +517,10 @@ impl<'a> Vector<'a> {
         );
     }
 
-    /// Stage 2: RQ's rounding doubling high multiply; LUT results arrive. The row is
-    /// `s2_out_all`.
-    fn stage2(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr) {
-        m.comment("Stage 2: the rounding doubling high multiply; LUT results arrive.");
+    /// Arithmetic step 2: RQ's rounding doubling high multiply; LUT results arrive. The row
+    /// is `step2_out_all`.
+    fn step2(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr) {
+        m.comment("Step 2: the rounding doubling high multiply; LUT results arrive.");
         let mut lane = Items::default();
         let x = lane.wire("x", 32, lane32(row));
         let mult = self.rq2.element(param, ParamField::Multiplier, id("l"), 32);
@@ -533,7 +543,7 @@ impl<'a> Vector<'a> {
             mux(overflow, lit(32, 0x7fff_ffff), rounded.bits(62, 31)),
         );
         lane.wire(
-            "s2_out",
+            "step2_out",
             32,
             mux(
                 self.kind_is(ctl, Opcode::Rq),
@@ -545,9 +555,9 @@ impl<'a> Vector<'a> {
                 ),
             ),
         );
-        lane.push(Item::Assign(lane32(id("s2_out_all")), id("s2_out")));
-        // Stage 3's rounding terms depend on the shift alone, so they are computed here,
-        // beside the multiply, and stage 3 starts from registers.
+        lane.push(Item::Assign(lane32(id("step2_out_all")), id("step2_out")));
+        // Step 3's rounding terms depend on the shift alone, so they are computed here,
+        // beside the multiply, and step 3 starts from registers.
         let shift_bits = ParamField::Shift.value_bits();
         let shift = lane.wire(
             "shift",
@@ -565,26 +575,27 @@ impl<'a> Vector<'a> {
         // A negative value rounds up only past half plus one (TFLite's RoundingDivideByPOT).
         let half = lane.wire("half", 32, mask.clone().shr(lit(32, 1)));
         lane.push(Item::Assign(
-            id("s2_right_all").lane(id("l"), shift_bits),
+            id("step2_right_all").lane(id("l"), shift_bits),
             right,
         ));
-        lane.push(Item::Assign(lane32(id("s2_mask_all")), mask));
+        lane.push(Item::Assign(lane32(id("step2_mask_all")), mask));
         lane.push(Item::Assign(
-            lane32(id("s2_half_up_all")),
+            lane32(id("step2_half_up_all")),
             half + lit(32, 1),
         ));
         let n = self.ctx.n;
-        m.wire("s2_out_all", 32 * n);
-        m.wire("s2_right_all", shift_bits * n);
-        m.wire("s2_mask_all", 32 * n);
-        m.wire("s2_half_up_all", 32 * n);
-        m.items.push(lane.generate("l", n, "g_s2"));
+        m.wire("step2_out_all", 32 * n);
+        m.wire("step2_right_all", shift_bits * n);
+        m.wire("step2_mask_all", 32 * n);
+        m.wire("step2_half_up_all", 32 * n);
+        m.items.push(lane.generate("l", n, "g_step2"));
     }
 
-    /// Stage 3: RQ's rounding divide by a power of two (the rounding terms `round` come from
-    /// stage 2: the right shift, its mask, half the divisor plus one), zero point and clamp.
-    /// The row is `s3_out_all`.
-    fn stage3(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr, round: [&Expr; 3]) {
+    /// Arithmetic step 3: RQ's rounding divide by a power of two (the rounding terms `round`
+    /// come from step 2: the right shift, its mask, half the divisor plus one), zero point
+    /// and clamp.
+    /// The row is `step3_out_all`.
+    fn step3(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr, round: [&Expr; 3]) {
         let shared = |m: &mut Module, name: &str, f: ParamField| {
             let w = m.wire(name, 32);
             m.assign(w.clone(), self.rq3.get(param, f));
@@ -594,7 +605,7 @@ impl<'a> Vector<'a> {
         let lo = shared(m, "act_min", ParamField::ActMin);
         let hi = shared(m, "act_max", ParamField::ActMax);
 
-        m.comment("Stage 3: rounding divide by a power of two, zero point, clamp.");
+        m.comment("Step 3: rounding divide by a power of two, zero point, clamp.");
         let mut lane = Items::default();
         let x = lane.wire("x", 32, lane32(row));
         let shift_bits = ParamField::Shift.value_bits();
@@ -642,10 +653,14 @@ impl<'a> Vector<'a> {
             32,
             mux(below, lo, mux(above, hi, with_zp.bits(31, 0))),
         );
-        lane.wire("s3_out", 32, mux(self.kind_is(ctl, Opcode::Rq), clamped, x));
-        lane.push(Item::Assign(lane32(id("s3_out_all")), id("s3_out")));
-        m.wire("s3_out_all", 32 * self.ctx.n);
-        m.items.push(lane.generate("l", self.ctx.n, "g_s3"));
+        lane.wire(
+            "step3_out",
+            32,
+            mux(self.kind_is(ctl, Opcode::Rq), clamped, x),
+        );
+        lane.push(Item::Assign(lane32(id("step3_out_all")), id("step3_out")));
+        m.wire("step3_out_all", 32 * self.ctx.n);
+        m.items.push(lane.generate("l", self.ctx.n, "g_step3"));
     }
 
     /// Declares the layouts' positions and the codes the module used.
@@ -693,36 +708,67 @@ pub fn vector(ctx: &Ctx) -> Module {
 
     let ctl_bits = v.ctl.bits();
     let mut pipe = Pipeline::new(Datapath::Vector);
-    let s1 = pipe.stage(&mut m, v.stage1_inputs(&dst).into());
-    v.stage1(&mut m, &s1[0], &s1[1]);
+    let s1 = pipe.stage(&mut m, v.control(&dst).into());
+    let read = Operands {
+        a: VEC_A_READ.data(),
+        b: VEC_B_READ.data(),
+        entry: id("param_rd_data_i"),
+    };
+    // Timing slack goes first to a register between the banks and the arithmetic: a
+    // block RAM's output is slow, and step 1 is deep.
+    let (ctl, args, operands) = if latency > u64::from(isa::config::MIN_VECTOR_LATENCY) {
+        m.comment("The operands as read: the first stage of timing slack.");
+        let s = pipe.stage(
+            &mut m,
+            vec![
+                ("ctl", ctl_bits, s1[0].clone()),
+                ("args", v.args.bits(), s1[1].clone()),
+                ("a", 32 * n, read.a),
+                ("b", 32 * n, read.b),
+                ("entry", v.entry.bits(), read.entry),
+            ],
+        );
+        let operands = Operands {
+            a: s[2].clone(),
+            b: s[3].clone(),
+            entry: s[4].clone(),
+        };
+        (s[0].clone(), s[1].clone(), operands)
+    } else {
+        (s1[0].clone(), s1[1].clone(), read)
+    };
+    v.step1(&mut m, &ctl, &args, &operands);
 
-    let p = id("param_rd_data_i");
     let s2 = pipe.stage(
         &mut m,
         vec![
-            ("ctl", ctl_bits, s1[0].clone()),
-            ("data", 32 * n, id("s1_out_all")),
-            ("param", v.rq2.bits(), v.rq2.pack(|f| v.entry.get(&p, f))),
+            ("ctl", ctl_bits, ctl),
+            ("data", 32 * n, id("step1_out_all")),
+            (
+                "param",
+                v.rq2.bits(),
+                v.rq2.pack(|f| v.entry.get(&operands.entry, f)),
+            ),
         ],
     );
-    v.stage2(&mut m, &s2[0], s2[1].clone(), &s2[2]);
+    v.step2(&mut m, &s2[0], s2[1].clone(), &s2[2]);
 
     let s3 = pipe.stage(
         &mut m,
         vec![
             ("ctl", ctl_bits, s2[0].clone()),
-            ("data", 32 * n, id("s2_out_all")),
+            ("data", 32 * n, id("step2_out_all")),
             ("param", v.rq3.bits(), v.rq3.pack(|f| v.rq2.get(&s2[2], f))),
             (
                 "right",
                 ParamField::Shift.value_bits() * n,
-                id("s2_right_all"),
+                id("step2_right_all"),
             ),
-            ("mask", 32 * n, id("s2_mask_all")),
-            ("half_up", 32 * n, id("s2_half_up_all")),
+            ("mask", 32 * n, id("step2_mask_all")),
+            ("half_up", 32 * n, id("step2_half_up_all")),
         ],
     );
-    v.stage3(
+    v.step3(
         &mut m,
         &s3[0],
         s3[1].clone(),
@@ -745,7 +791,7 @@ pub fn vector(ctx: &Ctx) -> Module {
         pad,
         vec![
             ("pad_ctl", ctl_bits, s3[0].clone()),
-            ("pad_data", 32 * n, id("s3_out_all")),
+            ("pad_data", 32 * n, id("step3_out_all")),
         ],
     );
     let write = if ctx.fault == Some(crate::Fault::ShortVectorPipeline) {
@@ -777,10 +823,10 @@ pub fn vector(ctx: &Ctx) -> Module {
     m
 }
 
-/// `RED`: every function over stage 1's `a` lanes, picked by `func`.
-fn reduction(m: &mut Module, ctx: &Ctx, out: &Expr, func: &Expr, funcs: &Enum<RedFunc>) {
+/// `RED`: every function over the `a` lanes, picked by `func`.
+fn reduction(m: &mut Module, ctx: &Ctx, a: &Expr, out: &Expr, func: &Expr, funcs: &Enum<RedFunc>) {
     let n = ctx.n;
-    let lane = |l: u32| VEC_A_READ.data().part(int((32 * l) as i64), 32);
+    let lane = |l: u32| a.clone().part(int((32 * l) as i64), 32);
     let value = |m: &mut Module, f: RedFunc| -> Expr {
         match f {
             RedFunc::Sum => {

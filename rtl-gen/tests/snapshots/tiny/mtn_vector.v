@@ -325,14 +325,14 @@ module mtn_vector (
     d_tag[TagImmLo +: TagImmBits],
     d_tag[TagTable]
   };
-  wire [2:0] s1_func;
-  assign s1_func = s1_args_q[ArgsFuncLo +: ArgsFuncBits];
-  wire [31:0] s1_imm;
-  assign s1_imm = s1_args_q[ArgsImmLo +: ArgsImmBits];
+  wire [2:0] step1_func;
+  assign step1_func = s1_args_q[ArgsFuncLo +: ArgsFuncBits];
+  wire [31:0] step1_imm;
+  assign step1_imm = s1_args_q[ArgsImmLo +: ArgsImmBits];
 
-  // Stage 1: operands, the lane functions, the reduction and the table reads.
+  // Step 1: the lane functions, the reduction, RQ's bias and the table reads.
   wire [127:0] b;
-  assign b = (s1_args_q[ArgsBFromLo +: ArgsBFromBits] == B_FROM_IMM) ? {4{s1_imm}}
+  assign b = (s1_args_q[ArgsBFromLo +: ArgsBFromBits] == B_FROM_IMM) ? {4{step1_imm}}
       : ((s1_args_q[ArgsBFromLo +: ArgsBFromBits] == B_FROM_A) ? vec_a_rd_data_i
       : vec_b_rd_data_i);
   wire [31:0] red;
@@ -351,11 +351,11 @@ module mtn_vector (
   assign red_max_3 = ($signed(red_max_2) < $signed(vec_a_rd_data_i[96 +: 32]))
       ? vec_a_rd_data_i[96 +: 32]
       : red_max_2;
-  assign red = (s1_func == RED_SUM) ? red_sum : red_max_3;
-  wire [127:0] s1_out_all;
+  assign red = (step1_func == RED_SUM) ? red_sum : red_max_3;
+  wire [127:0] step1_out_all;
   generate
     genvar l;
-    for (l = 0; l < 4; l = l + 1) begin : g_s1
+    for (l = 0; l < 4; l = l + 1) begin : g_step1
       wire [31:0] la;
       assign la = vec_a_rd_data_i[l * 32 +: 32];
       wire [31:0] lb;
@@ -366,7 +366,7 @@ module mtn_vector (
       assign sra = $signed(la) >>> lb[4:0];
       reg  [31:0] vop;
       always @* begin
-        case (s1_func)
+        case (step1_func)
           VOP_ADD: begin
             vop = la + lb;
           end
@@ -383,7 +383,7 @@ module mtn_vector (
             vop = a_lt_b ? la : lb;
           end
           VOP_SEL: begin
-            vop = (lb != 32'd0) ? la : s1_imm;
+            vop = (lb != 32'd0) ? la : step1_imm;
           end
           VOP_SHL: begin
             vop = la << lb[4:0];
@@ -404,14 +404,14 @@ module mtn_vector (
       assign left = shift[5] ? 5'd0 : shift[4:0];
       wire [31:0] rq1;
       assign rq1 = biased << left;
-      wire [31:0] s1_out;
-      assign s1_out = (s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq1
+      wire [31:0] step1_out;
+      assign step1_out = (s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq1
           : ((s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RED) ? red
           : vop);
       wire [8:0] lut_index;
       assign lut_index = {s1_args_q[ArgsTable], !la[7], la[6:0]};
       assign lut_rd_addr_o[l * 9 +: 9] = lut_index;
-      assign s1_out_all[l * 32 +: 32] = s1_out;
+      assign step1_out_all[l * 32 +: 32] = step1_out;
     end
   endgenerate
   assign lut_rd_en_o = s1_ctl_q[CtlValid] && (s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT);
@@ -434,7 +434,7 @@ module mtn_vector (
       s2_data_q <= s2_data_d;
     end
   end
-  assign s2_data_d = s1_out_all;
+  assign s2_data_d = step1_out_all;
   wire [247:0] s2_param_d;
   reg  [247:0] s2_param_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -452,13 +452,13 @@ module mtn_vector (
     param_rd_data_i[ParamMultiplierLo +: ParamMultiplierBits]
   };
 
-  // Stage 2: the rounding doubling high multiply; LUT results arrive.
-  wire [127:0] s2_out_all;
-  wire [23:0] s2_right_all;
-  wire [127:0] s2_mask_all;
-  wire [127:0] s2_half_up_all;
+  // Step 2: the rounding doubling high multiply; LUT results arrive.
+  wire [127:0] step2_out_all;
+  wire [23:0] step2_right_all;
+  wire [127:0] step2_mask_all;
+  wire [127:0] step2_half_up_all;
   generate
-    for (l = 0; l < 4; l = l + 1) begin : g_s2
+    for (l = 0; l < 4; l = l + 1) begin : g_step2
       wire [31:0] x;
       assign x = s2_data_q[l * 32 +: 32];
       wire [31:0] mult;
@@ -472,11 +472,11 @@ module mtn_vector (
       wire [31:0] rq2;
       assign rq2 = ((x == 32'd2147483648) && (mult == 32'd2147483648)) ? 32'd2147483647
           : rounded[62:31];
-      wire [31:0] s2_out;
-      assign s2_out = (s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq2
+      wire [31:0] step2_out;
+      assign step2_out = (s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq2
           : ((s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT) ? lut_rd_data_i[l * 32 +: 32]
           : x);
-      assign s2_out_all[l * 32 +: 32] = s2_out;
+      assign step2_out_all[l * 32 +: 32] = step2_out;
       wire [5:0] shift;
       assign shift = s2_param_q[RqS2ShiftLo + (l * 6) +: 6];
       wire [5:0] negated;
@@ -487,9 +487,9 @@ module mtn_vector (
       assign mask = (32'd1 << right) - 32'd1;
       wire [31:0] half;
       assign half = mask >> 32'd1;
-      assign s2_right_all[l * 6 +: 6] = right;
-      assign s2_mask_all[l * 32 +: 32] = mask;
-      assign s2_half_up_all[l * 32 +: 32] = half + 32'd1;
+      assign step2_right_all[l * 6 +: 6] = right;
+      assign step2_mask_all[l * 32 +: 32] = mask;
+      assign step2_half_up_all[l * 32 +: 32] = half + 32'd1;
     end
   endgenerate
   wire [22:0] s3_ctl_d;
@@ -511,7 +511,7 @@ module mtn_vector (
       s3_data_q <= s3_data_d;
     end
   end
-  assign s3_data_d = s2_out_all;
+  assign s3_data_d = step2_out_all;
   wire [95:0] s3_param_d;
   reg  [95:0] s3_param_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -535,7 +535,7 @@ module mtn_vector (
       s3_right_q <= s3_right_d;
     end
   end
-  assign s3_right_d = s2_right_all;
+  assign s3_right_d = step2_right_all;
   wire [127:0] s3_mask_d;
   reg  [127:0] s3_mask_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -545,7 +545,7 @@ module mtn_vector (
       s3_mask_q <= s3_mask_d;
     end
   end
-  assign s3_mask_d = s2_mask_all;
+  assign s3_mask_d = step2_mask_all;
   wire [127:0] s3_half_up_d;
   reg  [127:0] s3_half_up_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -555,7 +555,7 @@ module mtn_vector (
       s3_half_up_q <= s3_half_up_d;
     end
   end
-  assign s3_half_up_d = s2_half_up_all;
+  assign s3_half_up_d = step2_half_up_all;
   wire [31:0] zero_point;
   assign zero_point = s3_param_q[RqS3ZeroPointLo +: RqS3ZeroPointBits];
   wire [31:0] act_min;
@@ -563,10 +563,10 @@ module mtn_vector (
   wire [31:0] act_max;
   assign act_max = s3_param_q[RqS3ActMaxLo +: RqS3ActMaxBits];
 
-  // Stage 3: rounding divide by a power of two, zero point, clamp.
-  wire [127:0] s3_out_all;
+  // Step 3: rounding divide by a power of two, zero point, clamp.
+  wire [127:0] step3_out_all;
   generate
-    for (l = 0; l < 4; l = l + 1) begin : g_s3
+    for (l = 0; l < 4; l = l + 1) begin : g_step3
       wire [31:0] x;
       assign x = s3_data_q[l * 32 +: 32];
       wire [5:0] right;
@@ -594,9 +594,9 @@ module mtn_vector (
       assign above = $signed({{1{act_max[31]}}, act_max}) < $signed(with_zp);
       wire [31:0] rq3;
       assign rq3 = below ? act_min : (above ? act_max : with_zp[31:0]);
-      wire [31:0] s3_out;
-      assign s3_out = (s3_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq3 : x;
-      assign s3_out_all[l * 32 +: 32] = s3_out;
+      wire [31:0] step3_out;
+      assign step3_out = (s3_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq3 : x;
+      assign step3_out_all[l * 32 +: 32] = step3_out;
     end
   endgenerate
   wire [22:0] s4_ctl_d;
@@ -618,7 +618,7 @@ module mtn_vector (
       s4_data_q <= s4_data_d;
     end
   end
-  assign s4_data_d = s3_out_all;
+  assign s4_data_d = step3_out_all;
 
   // Stage 4: write the row; the instruction completes with its last row.
   assign vec_wr_en_o = s4_ctl_q[CtlValid];
