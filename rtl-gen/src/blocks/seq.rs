@@ -251,11 +251,16 @@ fn ctl_effect(f: CtlFunc) -> CtlEffect {
 
 /// `mtn_seq`: instruction memory, issue, `CTL` and the cycle counter.
 ///
-/// Started (`start_i` while idle), it reads instruction 0 and counts cycles from 0. An
-/// instruction issues in the cycle the cycles elapsed since the previous issue (since the
-/// start, for the first) equal its delay; the next word is read in the same cycle, so it is
-/// there one cycle later. `ctl.halt` stops issue; the counter then holds `halt cycle + 1`,
-/// the program's cycle count.
+/// Started (`start_i` while idle), it counts cycles from 0. An instruction issues in the
+/// cycle the cycles elapsed since the previous issue (since the start, for the first) equal
+/// its delay. `ctl.halt` stops issue; the counter then holds `halt cycle + 1`, the program's
+/// cycle count.
+///
+/// The decoder works from registers: the waiting instruction (`word_q`) and whether it issues
+/// this cycle (`issue_q`, decided a cycle ahead), so the instruction memory's slow output
+/// never starts the long path through the units to the banks. The memory reads one
+/// instruction ahead; while idle it reads instruction 0 (and `word_q` follows the host's
+/// writes of it), so a start issues instruction 0 as soon as before.
 pub fn seq(ctx: &Ctx) -> Module {
     let mut m = Module::clocked(
         "mtn_seq",
@@ -288,10 +293,11 @@ pub fn seq(ctx: &Ctx) -> Module {
     let (pc_d, pc_q) = m.flop("pc", pcb, true);
     let (elapsed_d, elapsed_q) = m.flop("elapsed", DELAY_BITS + 1, true);
     let (cycle_d, cycle_q) = m.flop("cycle", 64, true);
-    let word = m.wire("word", wb);
+    let (word_d, word_q) = m.flop("word", wb, true);
+    let (issue_d, issue) = m.flop("issue", 1, true);
+    let (read0_d, read0_q) = m.flop("read0", 1, true);
+    let fetched = m.wire("fetched", wb);
     let start = m.wire("start", 1);
-    let issue = m.wire("issue", 1);
-    let pc_next = m.wire("pc_next", pcb);
     let ctl_issue = m.wire("ctl_issue", 1);
     let ctl_func = m.wire("ctl_func", ctx.func_bits(Opcode::Ctl));
     let ctl_funcs = funcs(
@@ -302,42 +308,65 @@ pub fn seq(ctx: &Ctx) -> Module {
     );
     let halt = m.wire("halt", 1);
 
-    m.comment("Instruction memory: the host writes it while idle; running, it reads the next pc.");
-    let host_write = id("imem_we_i").land(run_q.clone().lnot());
+    m.comment("Instruction memory: the host writes it while idle. Idle, it reads instruction 0;");
+    m.comment("running, the instruction after the waiting one, read as the waiting one issues.");
+    let host_write = m.wire("host_write", 1);
+    m.assign(
+        host_write.clone(),
+        id("imem_we_i").land(run_q.clone().lnot()),
+    );
+    let idle_read = run_q.clone().lnot().land(host_write.clone().lnot());
     m.instance(
         Instance::new("mtn_ram_sp", "u_imem")
             .param("Width", int(wb as i64))
             .param("Depth", int(ctx.cfg.chip.imem_depth as i64))
             .param("AddrBits", int(pcb as i64))
             .conn("clk_i", id("clk_i"))
-            .conn("en_i", run_q.clone() | start.clone() | host_write.clone())
-            .conn("we_i", host_write)
+            .conn("en_i", run_q.clone().lnot() | issue.clone())
+            .conn("we_i", host_write.clone())
             .conn(
                 "addr_i",
                 mux(
-                    run_q.clone() | start.clone(),
-                    mux(start.clone(), zero(pcb), pc_next.clone()),
+                    host_write.clone(),
                     id("imem_addr_i"),
+                    mux(
+                        start.clone(),
+                        lit(pcb, 1),
+                        mux(run_q.clone(), pc_q.clone() + lit(pcb, 2), zero(pcb)),
+                    ),
                 ),
             )
             .conn("wdata_i", id("imem_wdata_i"))
-            .conn("rdata_o", word.clone()),
+            .conn("rdata_o", fetched.clone()),
+    );
+    // The read register holds instruction 0 after an idle read; a host write of it since
+    // reaches word_q directly.
+    m.assign(read0_d, idle_read.land(start.clone().lnot()));
+    let word0 = mux(read0_q, fetched.clone(), word_q.clone());
+    let written0 = host_write.clone().land(id("imem_addr_i").eq(zero(pcb)));
+    m.assign(
+        word_d.clone(),
+        mux(
+            run_q.clone(),
+            mux(issue.clone(), fetched, word_q.clone()),
+            mux(written0, id("imem_wdata_i"), word0),
+        ),
     );
 
-    m.comment("Issue when the cycles since the previous issue reach the word's delay.");
+    m.comment("Issue when the cycles since the previous issue reach the word's delay,");
+    m.comment("decided a cycle ahead from the word that will be waiting then.");
     m.assign(start.clone(), id("start_i").land(run_q.clone().lnot()));
-    let delay = cat(vec![
-        lit(1, 0),
-        word.clone().bits(OPCODE_BITS + DELAY_BITS - 1, OPCODE_BITS),
-    ]);
+    let delay_of = |w: Expr| {
+        cat(vec![
+            lit(1, 0),
+            w.bits(OPCODE_BITS + DELAY_BITS - 1, OPCODE_BITS),
+        ])
+    };
     m.assign(
-        issue.clone(),
-        run_q.clone().land(elapsed_q.clone().eq(delay)),
+        issue_d,
+        run_d.clone().land(elapsed_d.clone().eq(delay_of(word_d))),
     );
-    m.assign(
-        pc_next.clone(),
-        mux(issue.clone(), pc_q.clone() + lit(pcb, 1), pc_q.clone()),
-    );
+    let word = word_q;
     let doing = |effect: CtlEffect| -> Expr {
         CtlFunc::ALL
             .iter()
@@ -359,7 +388,14 @@ pub fn seq(ctx: &Ctx) -> Module {
         halted_d,
         mux(start.clone(), lit(1, 0), halted_q.clone() | halt),
     );
-    m.assign(pc_d, mux(start.clone(), zero(pcb), pc_next));
+    m.assign(
+        pc_d,
+        mux(
+            start.clone(),
+            zero(pcb),
+            mux(issue.clone(), pc_q.clone() + lit(pcb, 1), pc_q.clone()),
+        ),
+    );
     m.assign(
         elapsed_d,
         mux(

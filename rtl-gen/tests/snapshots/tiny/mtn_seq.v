@@ -157,46 +157,81 @@ module mtn_seq (
       cycle_q <= cycle_d;
     end
   end
-  wire [159:0] word;
+  wire [159:0] word_d;
+  reg  [159:0] word_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      word_q <= {160{1'b0}};
+    end else begin
+      word_q <= word_d;
+    end
+  end
+  wire issue_d;
+  reg  issue_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      issue_q <= 1'b0;
+    end else begin
+      issue_q <= issue_d;
+    end
+  end
+  wire read0_d;
+  reg  read0_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      read0_q <= 1'b0;
+    end else begin
+      read0_q <= read0_d;
+    end
+  end
+  wire [159:0] fetched;
   wire start;
-  wire issue;
-  wire [7:0] pc_next;
   wire ctl_issue;
   wire [1:0] ctl_func;
   wire halt;
 
-  // Instruction memory: the host writes it while idle; running, it reads the next pc.
+  // Instruction memory: the host writes it while idle. Idle, it reads instruction 0;
+
+  // running, the instruction after the waiting one, read as the waiting one issues.
+  wire host_write;
+  assign host_write = imem_we_i && !run_q;
   mtn_ram_sp #(
     .Width(160),
     .Depth(256),
     .AddrBits(8)
   ) u_imem (
     .clk_i   (clk_i),
-    .en_i    ((run_q | start) | (imem_we_i && !run_q)),
-    .we_i    (imem_we_i && !run_q),
-    .addr_i  ((run_q | start) ? (start ? 8'd0 : pc_next) : imem_addr_i),
+    .en_i    (!run_q | issue_q),
+    .we_i    (host_write),
+    .addr_i  (host_write ? imem_addr_i : (start ? 8'd1 : (run_q ? (pc_q + 8'd2) : 8'd0))),
     .wdata_i (imem_wdata_i),
-    .rdata_o (word)
+    .rdata_o (fetched)
   );
+  assign read0_d = (!run_q && !host_write) && !start;
+  assign word_d = run_q ? (issue_q ? fetched : word_q)
+      : ((host_write && (imem_addr_i == 8'd0)) ? imem_wdata_i
+      : (read0_q ? fetched
+      : word_q));
 
-  // Issue when the cycles since the previous issue reach the word's delay.
+  // Issue when the cycles since the previous issue reach the word's delay,
+
+  // decided a cycle ahead from the word that will be waiting then.
   assign start = start_i && !run_q;
-  assign issue = run_q && (elapsed_q == {1'b0, word[19:4]});
-  assign pc_next = issue ? (pc_q + 8'd1) : pc_q;
+  assign issue_d = run_d && (elapsed_d == {1'b0, word_d[19:4]});
   assign halt = ctl_issue && (ctl_func == CTL_HALT);
   assign run_d = start ? 1'b1 : (run_q && !halt);
   assign halted_d = start ? 1'b0 : (halted_q | halt);
-  assign pc_d = start ? 8'd0 : pc_next;
-  assign elapsed_d = start ? 17'd0 : (issue ? 17'd1 : (elapsed_q + 17'd1));
+  assign pc_d = start ? 8'd0 : (issue_q ? (pc_q + 8'd1) : pc_q);
+  assign elapsed_d = start ? 17'd0 : (issue_q ? 17'd1 : (elapsed_q + 17'd1));
   assign cycle_d = start ? 64'h0 : (run_q ? (cycle_q + 64'h1) : cycle_q);
   assign running_o = run_q;
   assign halted_o = halted_q;
   assign cycle_o = cycle_q;
-  assign issue_o = issue;
+  assign issue_o = issue_q;
   assign issue_pc_o = pc_q;
   mtn_decode u_decode (
-    .word_i           (word),
-    .issue_i          (issue),
+    .word_i           (word_q),
+    .issue_i          (issue_q),
     .ldw_issue_o      (ldw_issue_o),
     .ldw_src_bank_o   (ldw_src_bank_o),
     .ldw_src_row_o    (ldw_src_row_o),
