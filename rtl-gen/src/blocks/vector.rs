@@ -163,10 +163,6 @@ struct Vector<'a> {
     rq3: Packed<ParamField>,
 }
 
-/// Bits of the clamp's bounds less the zero point (a 32-bit difference of 32-bit values, and
-/// one less than that).
-const BOUND_BITS: u32 = 34;
-
 /// What arithmetic step 1 computes from: the rows as read (operand `a`, and `b` when read)
 /// and RQ's parameter entry.
 struct Operands {
@@ -588,25 +584,6 @@ impl<'a> Vector<'a> {
             half + lit(32, 1),
         ));
         let n = self.ctx.n;
-        // The clamp's bounds less the zero point, and less one more for a row that rounds
-        // up, so step 3 compares the shifted value with them beside the zero-point add.
-        let value = |f: ParamField| sext(self.rq2.get(param, f), 32, BOUND_BITS);
-        let zp = value(ParamField::ZeroPoint);
-        let low = m.wire("step2_low", BOUND_BITS);
-        m.assign(low.clone(), value(ParamField::ActMin) - zp.clone());
-        let high = m.wire("step2_high", BOUND_BITS);
-        m.assign(high.clone(), value(ParamField::ActMax) - zp);
-        let one = lit(BOUND_BITS, 1);
-        m.wire("step2_bounds", 4 * BOUND_BITS);
-        m.assign(
-            id("step2_bounds"),
-            cat(vec![
-                high.clone() - one.clone(),
-                high,
-                low.clone() - one,
-                low,
-            ]),
-        );
         m.wire("step2_out_all", 32 * n);
         m.wire("step2_right_all", shift_bits * n);
         m.wire("step2_mask_all", 32 * n);
@@ -618,15 +595,7 @@ impl<'a> Vector<'a> {
     /// come from step 2: the right shift, its mask, half the divisor plus one), zero point
     /// and clamp.
     /// The row is `step3_out_all`.
-    fn step3(
-        &self,
-        m: &mut Module,
-        ctl: &Expr,
-        row: Expr,
-        param: &Expr,
-        round: [&Expr; 3],
-        bounds: &Expr,
-    ) {
+    fn step3(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr, round: [&Expr; 3]) {
         let shared = |m: &mut Module, name: &str, f: ParamField| {
             let w = m.wire(name, 32);
             m.assign(w.clone(), self.rq3.get(param, f));
@@ -656,45 +625,34 @@ impl<'a> Vector<'a> {
             ),
         );
         let shifted = lane.wire("shifted", 32, x.clone().signed().ashr(right));
-        // Both sums, with and without the rounding bit (as the second one's carry in), and
-        // both clamp tests, so the rounding bit only picks among them.
-        let sum = lane.wire("sum", 32, shifted.clone() + zp.clone());
-        let sum_up = lane.wire(
-            "sum_up",
-            33,
-            cat(vec![shifted.clone(), lit(1, 1)]) + cat(vec![zp, lit(1, 1)]),
+        // shifted + zero point + round_up in one adder: the rounding bit is its carry in.
+        let sum = lane.wire(
+            "sum",
+            34,
+            cat(vec![sext(shifted, 32, 33), lit(1, 1)]) + cat(vec![sext(zp, 32, 33), round_up]),
         );
-        lane.wire("unused_sum_up", 1, sum_up.clone().bit(0));
-        let with_zp = lane.wire(
-            "with_zp",
-            32,
-            mux(round_up.clone(), sum_up.bits(32, 1), sum),
-        );
-        let wide = lane.wire("shifted_wide", BOUND_BITS, sext(shifted, 32, BOUND_BITS));
-        let bound = |k: u32| {
-            bounds
-                .clone()
-                .part(int((k * BOUND_BITS) as i64), BOUND_BITS)
-        };
+        lane.wire("unused_sum", 1, sum.clone().bit(0));
+        let with_zp = lane.wire("with_zp", 33, sum.bits(33, 1));
         let below = lane.wire(
             "below",
             1,
-            mux(
-                round_up.clone(),
-                wide.clone().signed().lt(bound(1).signed()),
-                wide.clone().signed().lt(bound(0).signed()),
-            ),
+            with_zp
+                .clone()
+                .signed()
+                .lt(sext(lo.clone(), 32, 33).signed()),
         );
         let above = lane.wire(
             "above",
             1,
-            mux(
-                round_up,
-                bound(3).signed().lt(wide.clone().signed()),
-                bound(2).signed().lt(wide.signed()),
-            ),
+            sext(hi.clone(), 32, 33)
+                .signed()
+                .lt(with_zp.clone().signed()),
         );
-        let clamped = lane.wire("rq3", 32, mux(below, lo, mux(above, hi, with_zp)));
+        let clamped = lane.wire(
+            "rq3",
+            32,
+            mux(below, lo, mux(above, hi, with_zp.bits(31, 0))),
+        );
         lane.wire(
             "step3_out",
             32,
@@ -808,7 +766,6 @@ pub fn vector(ctx: &Ctx) -> Module {
             ),
             ("mask", 32 * n, id("step2_mask_all")),
             ("half_up", 32 * n, id("step2_half_up_all")),
-            ("bounds", 4 * BOUND_BITS, id("step2_bounds")),
         ],
     );
     v.step3(
@@ -817,7 +774,6 @@ pub fn vector(ctx: &Ctx) -> Module {
         s3[1].clone(),
         &s3[2],
         [&s3[3], &s3[4], &s3[5]],
-        &s3[6],
     );
 
     // Stages past the arithmetic, when the config asks for a deeper pipeline, then the

@@ -453,20 +453,6 @@ module mtn_vector (
   };
 
   // Step 2: the rounding doubling high multiply; LUT results arrive.
-  wire [33:0] step2_low;
-  assign step2_low = {
-    {2{s2_param_q[RqS2ActMinLo + 31]}},
-    s2_param_q[RqS2ActMinLo +: RqS2ActMinBits]
-  }
-      - {{2{s2_param_q[RqS2ZeroPointLo + 31]}}, s2_param_q[RqS2ZeroPointLo +: RqS2ZeroPointBits]};
-  wire [33:0] step2_high;
-  assign step2_high = {
-    {2{s2_param_q[RqS2ActMaxLo + 31]}},
-    s2_param_q[RqS2ActMaxLo +: RqS2ActMaxBits]
-  }
-      - {{2{s2_param_q[RqS2ZeroPointLo + 31]}}, s2_param_q[RqS2ZeroPointLo +: RqS2ZeroPointBits]};
-  wire [135:0] step2_bounds;
-  assign step2_bounds = {step2_high - 34'h1, step2_high, step2_low - 34'h1, step2_low};
   wire [127:0] step2_out_all;
   wire [23:0] step2_right_all;
   wire [127:0] step2_mask_all;
@@ -570,16 +556,6 @@ module mtn_vector (
     end
   end
   assign s3_half_up_d = step2_half_up_all;
-  wire [135:0] s3_bounds_d;
-  reg  [135:0] s3_bounds_q;
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      s3_bounds_q <= {136{1'b0}};
-    end else begin
-      s3_bounds_q <= s3_bounds_d;
-    end
-  end
-  assign s3_bounds_d = step2_bounds;
   wire [31:0] zero_point;
   assign zero_point = s3_param_q[RqS3ZeroPointLo +: RqS3ZeroPointBits];
   wire [31:0] act_min;
@@ -605,24 +581,19 @@ module mtn_vector (
       assign round_up = x[31] ? (remainder > half_up) : (remainder > (mask >> 32'd1));
       wire [31:0] shifted;
       assign shifted = $signed(x) >>> right;
-      wire [31:0] sum;
-      assign sum = shifted + zero_point;
-      wire [32:0] sum_up;
-      assign sum_up = {shifted, 1'b1} + {zero_point, 1'b1};
-      wire unused_sum_up;
-      assign unused_sum_up = sum_up[0];
-      wire [31:0] with_zp;
-      assign with_zp = round_up ? sum_up[32:1] : sum;
-      wire [33:0] shifted_wide;
-      assign shifted_wide = {{2{shifted[31]}}, shifted};
+      wire [33:0] sum;
+      assign sum = {{{1{shifted[31]}}, shifted}, 1'b1}
+          + {{{1{zero_point[31]}}, zero_point}, round_up};
+      wire unused_sum;
+      assign unused_sum = sum[0];
+      wire [32:0] with_zp;
+      assign with_zp = sum[33:1];
       wire below;
-      assign below = round_up ? ($signed(shifted_wide) < $signed(s3_bounds_q[34 +: 34]))
-          : ($signed(shifted_wide) < $signed(s3_bounds_q[0 +: 34]));
+      assign below = $signed(with_zp) < $signed({{1{act_min[31]}}, act_min});
       wire above;
-      assign above = round_up ? ($signed(s3_bounds_q[102 +: 34]) < $signed(shifted_wide))
-          : ($signed(s3_bounds_q[68 +: 34]) < $signed(shifted_wide));
+      assign above = $signed({{1{act_max[31]}}, act_max}) < $signed(with_zp);
       wire [31:0] rq3;
-      assign rq3 = below ? act_min : (above ? act_max : with_zp);
+      assign rq3 = below ? act_min : (above ? act_max : with_zp[31:0]);
       wire [31:0] step3_out;
       assign step3_out = (s3_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq3 : x;
       assign step3_out_all[l * 32 +: 32] = step3_out;
