@@ -108,7 +108,16 @@ pub fn synthesize(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let name = cfg.name.clone().unwrap_or_else(|| cfg.hash().to_string());
+    // The config's name only labels the entry (the key identifies it): kept to characters
+    // that are safe in a file name.
+    let name: String = cfg
+        .name
+        .as_deref()
+        .unwrap_or("unnamed")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(40)
+        .collect();
     let entry = options
         .cache_root
         .join("synth")
