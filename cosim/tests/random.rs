@@ -11,9 +11,12 @@ use cosim::Backend;
 use std::collections::BTreeSet;
 
 use isa::ops::{FieldKind, Opcode};
-use isa::{HwConfig, MemImage, Program, SystemConfig, Topology};
+use isa::{HwConfig, MemImage, Program};
 
 mod common;
+// The configs the generator's tests name (ring2, narrow, ...), defined once.
+#[path = "../../rtl-gen/tests/common/mod.rs"]
+mod configs;
 
 /// The mismatches of `program` on `backend`, or its error.
 fn mismatches(backend: &mut dyn Backend, program: &Program, image: &MemImage) -> Vec<String> {
@@ -80,13 +83,8 @@ fn small() -> Suite {
 }
 
 fn ring2() -> Suite {
-    let ring = SystemConfig {
-        chips: 2,
-        topology: Topology::Ring,
-        link_latency: 2,
-    };
     Suite {
-        cfg: HwConfig::preset("tiny").unwrap().with_system(ring).unwrap(),
+        cfg: configs::config("ring2"),
         seeds: 2000..2040,
         len: 10,
     }
@@ -104,16 +102,8 @@ fn deep_vector() -> Suite {
 /// Two lanes and one of everything (one bank of each kind, one table, one parameter entry):
 /// the narrowest addresses the memories get.
 fn narrow() -> Suite {
-    let mut cfg = HwConfig::preset("tiny").unwrap();
-    cfg.name = Some("narrow".into());
-    cfg.chip.n = 2;
-    cfg.chip.sram_banks = 1;
-    cfg.chip.acc_banks = 1;
-    cfg.chip.lut_tables = 1;
-    cfg.chip.param_depth = 1;
-    cfg.validate().unwrap();
     Suite {
-        cfg,
+        cfg: configs::config("narrow"),
         seeds: 4000..4040,
         len: 12,
     }

@@ -4,17 +4,13 @@
 use fpga::{Device, Options, Report};
 use isa::HwConfig;
 
+// The configs the generator's tests name, defined once there.
+#[path = "../../rtl-gen/tests/common/mod.rs"]
+mod configs;
+
 /// Two lanes and one of everything: the smallest chip the generator makes.
 fn narrow() -> HwConfig {
-    let mut cfg = HwConfig::preset("tiny").unwrap();
-    cfg.name = Some("narrow".into());
-    cfg.chip.n = 2;
-    cfg.chip.sram_banks = 1;
-    cfg.chip.acc_banks = 1;
-    cfg.chip.lut_tables = 1;
-    cfg.chip.param_depth = 1;
-    cfg.validate().unwrap();
-    cfg
+    configs::config("narrow")
 }
 
 fn synthesize(cfg: &HwConfig, device: &str, cache: &std::path::Path) -> (Report, bool) {
