@@ -21,6 +21,22 @@ impl Family {
             Family::Ecp5 => "synth_ecp5",
         }
     }
+
+    /// nextpnr's option for the placed and routed design, and the file it writes.
+    pub fn placed(self) -> (&'static str, &'static str) {
+        match self {
+            Family::Ice40 => ("--asc", "chip.asc"),
+            Family::Ecp5 => ("--textcfg", "chip.config"),
+        }
+    }
+
+    /// The bitstream the packer makes of the placed design.
+    pub fn bitstream(self) -> &'static str {
+        match self {
+            Family::Ice40 => "chip.bin",
+            Family::Ecp5 => "chip.bit",
+        }
+    }
 }
 
 /// One part in one package.

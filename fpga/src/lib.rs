@@ -208,14 +208,8 @@ impl Flow<'_> {
             self.device.name,
             self.clock
         ));
-        let (placed, packed_args) = match self.device.family {
-            Family::Ice40 => ("chip.asc", ["chip.asc", "chip.bin"]),
-            Family::Ecp5 => ("chip.config", ["chip.config", "chip.bit"]),
-        };
-        let placed_flag = match self.device.family {
-            Family::Ice40 => "--asc",
-            Family::Ecp5 => "--textcfg",
-        };
+        let (placed_flag, placed) = self.device.family.placed();
+        let bitstream = self.device.family.bitstream();
         let mut args: Vec<String> = self
             .device
             .nextpnr_args
@@ -260,9 +254,8 @@ impl Flow<'_> {
         };
         match routed {
             Ok(step) => steps.push(step),
-            Err(e) if !fits && !report.utilisation.is_empty() => {
+            Err(_) if !fits && !report.utilisation.is_empty() => {
                 // Not fitting ends nextpnr with an error; the report says why.
-                drop(e);
                 steps.push(Step {
                     name: nextpnr.program().into(),
                     seconds: started.elapsed().as_secs_f64(),
@@ -277,9 +270,9 @@ impl Flow<'_> {
             report.critical_path = path;
 
             progress(&format!("{}: the bitstream", packer.program()));
-            let args = packed_args.map(String::from);
+            let args = [placed, bitstream].map(String::from);
             steps.push(self.step(packer, &self.paths[2], &args, dir, "")?);
-            report.bitstream = Some(packed_args[1].into());
+            report.bitstream = Some(bitstream.into());
             std::fs::remove_file(dir.join(placed)).map_err(io)?;
         }
         // The netlist is tens of megabytes and is rebuilt in minutes: not worth keeping.
