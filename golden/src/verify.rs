@@ -44,6 +44,8 @@ pub enum Rule {
     WriteAfterWrite,
     /// A bank, row, table, parameter entry, chip or lane amount out of range.
     OutOfRange,
+    /// An op whose hardware the config leaves out.
+    MissingUnit,
     /// An instruction still using resources when its chip halts (or data arriving at a halted
     /// chip).
     UnfinishedAtHalt,
@@ -63,6 +65,7 @@ impl Rule {
             Rule::WriteAfterRead => "write-after-read",
             Rule::WriteAfterWrite => "write-after-write",
             Rule::OutOfRange => "out-of-range",
+            Rule::MissingUnit => "missing-unit",
             Rule::UnfinishedAtHalt => "unfinished-at-halt",
         }
     }
@@ -322,7 +325,8 @@ impl Verifier<'_> {
                     }
                     busy_until.insert(u, (cycle + occupied, index));
                 }
-                let in_range = self.check_encodable(chip, index, cycle, instr)
+                let in_range = self.check_implemented(chip, index, cycle, &instr.op)
+                    && self.check_encodable(chip, index, cycle, instr)
                     && self.check_fields(chip, index, cycle, &instr.op);
                 let plan = if in_range {
                     let plan = timing::plan(&instr.op, chip, cycle, self.cfg);
@@ -339,6 +343,17 @@ impl Verifier<'_> {
             chips.push(timings);
         }
         Timeline { chips }
+    }
+
+    /// An op needs its unit; false if the config leaves it out.
+    fn check_implemented(&mut self, chip: u32, index: usize, cycle: u64, op: &Op) -> bool {
+        let Some(missing) = self.cfg.missing_unit(op.opcode()) else {
+            return true;
+        };
+        let message = format!("{} needs {missing}", op.mnemonic());
+        let unit = missing.unit.trim_start_matches("the ").to_string();
+        self.report(Rule::MissingUnit, chip, index, cycle, unit, message);
+        false
     }
 
     /// What the hardware cannot encode it cannot run (a count of 0, a step wider than its

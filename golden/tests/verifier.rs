@@ -5,7 +5,7 @@ mod common;
 
 use common::tiny;
 use golden::{verify, Rule, Violation};
-use isa::{assemble, HwConfig, SystemConfig, Topology};
+use isa::{assemble, HwConfig, Opcode, SystemConfig, Topology};
 
 fn violations(cfg: &HwConfig, text: &str) -> Vec<Violation> {
     verify(&assemble(text).unwrap(), cfg).expect_err("the program should be rejected")
@@ -298,4 +298,43 @@ fn programs_too_big_to_verify_are_refused_up_front() {
         (v[0].rule, v[0].resource.as_str()),
         (Rule::ProgramTooLong, "verifier")
     );
+}
+
+#[test]
+fn ops_whose_unit_the_config_leaves_out() {
+    let mut lean = tiny();
+    lean.chip.lut_tables = 0;
+    lean.chip.omit = vec![Opcode::Vop, Opcode::Red, Opcode::Perm, Opcode::Mov];
+    lean.validate().unwrap();
+    let text = "+0 vop.add a=acc0[0] b=imm dst=acc0[1] imm=1\n\
+                +1 red.sum src=acc0[0] dst=acc0[2]\n\
+                +1 lut src=sram0[0] dst=sram1[0] table=0\n\
+                +1 perm.rotate src=sram0[0] dst=sram2[0] amount=1\n\
+                +1 mov src=sram0[0] dst=sram3[0]\n\
+                +1 rq src=acc1[0] dst=sram0[4] param=0\n+8 ctl.halt\n";
+    let v = violations(&lean, text);
+    let missing: Vec<(usize, u64, &str)> = v
+        .iter()
+        .map(|x| {
+            assert_eq!(x.rule, Rule::MissingUnit, "{x}");
+            (x.index, x.cycle, x.resource.as_str())
+        })
+        .collect();
+    assert_eq!(
+        missing,
+        vec![
+            (0, 0, "vector unit's lane ALU"),
+            (1, 1, "vector unit's reduction tree"),
+            (2, 2, "lookup tables"),
+            (3, 3, "permute unit"),
+            (4, 4, "move unit"),
+        ]
+    );
+    assert_eq!(
+        v[3].to_string(),
+        "chip 0 instruction 3 cycle 3: missing-unit [permute unit]: perm.rotate needs the \
+         permute unit, which this config leaves out (chip.omit lists \"perm\")"
+    );
+    // The same program verifies on the chip that has every unit.
+    verify(&assemble(text).unwrap(), &tiny()).unwrap();
 }

@@ -9,6 +9,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::ops::Opcode;
+
 /// Sizes of one chip. All memories are counted in words: an SRAM word is one int8 vector of
 /// `n` lanes, an accumulator word one int32 vector of `n` lanes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +26,7 @@ pub struct ChipConfig {
     pub acc_banks: u32,
     /// Words per accumulator bank.
     pub acc_depth: u32,
-    /// Number of 256-entry lookup tables used by `LUT`.
+    /// Number of 256-entry lookup tables used by `LUT`; 0 leaves out `LUT` and its tables.
     pub lut_tables: u32,
     /// Number of requantization parameter entries used by `RQ`.
     pub param_depth: u32,
@@ -38,6 +40,56 @@ pub struct ChipConfig {
         skip_serializing_if = "ChipConfig::is_min_vector_latency"
     )]
     pub vector_latency: u32,
+    /// Ops whose hardware the chip leaves out, by mnemonic (any of [`OMITTABLE`]): a smaller
+    /// chip for programs that never use them. Omitted: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "mnemonics")]
+    pub omit: Vec<Opcode>,
+}
+
+/// The ops `chip.omit` may name: each has hardware of its own that nothing else needs. (`LUT`
+/// is left out by `chip.lut_tables = 0`; `XFER` has a router only in a system.)
+pub const OMITTABLE: [Opcode; 4] = [Opcode::Vop, Opcode::Red, Opcode::Perm, Opcode::Mov];
+
+/// The hardware an op needs that a config leaves out, and the field that does it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingUnit {
+    /// What the chip lacks, e.g. "the permute unit".
+    pub unit: &'static str,
+    /// The setting that leaves it out, e.g. `chip.omit lists "perm"`.
+    pub setting: String,
+}
+
+impl fmt::Display for MissingUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, which this config leaves out ({})",
+            self.unit, self.setting
+        )
+    }
+}
+
+/// `chip.omit` in TOML: a list of mnemonics.
+mod mnemonics {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::ops::Opcode;
+
+    pub fn serialize<S: Serializer>(ops: &[Opcode], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(ops.iter().map(|op| op.spec().mnemonic))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Opcode>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|m| {
+                Opcode::from_mnemonic(m).ok_or_else(|| {
+                    D::Error::custom(format!("`{m}` is not an op: chip.omit takes mnemonics"))
+                })
+            })
+            .collect()
+    }
 }
 
 /// The shallowest vector pipeline: read, three stages of requantization arithmetic, write.
@@ -140,6 +192,7 @@ impl HwConfig {
                 param_depth: 16,
                 imem_depth: 256,
                 vector_latency: MIN_VECTOR_LATENCY,
+                omit: Vec::new(),
             },
             "small" => ChipConfig {
                 n: 8,
@@ -151,6 +204,7 @@ impl HwConfig {
                 param_depth: 64,
                 imem_depth: 1024,
                 vector_latency: MIN_VECTOR_LATENCY,
+                omit: Vec::new(),
             },
             "medium" => ChipConfig {
                 n: 16,
@@ -162,6 +216,7 @@ impl HwConfig {
                 param_depth: 128,
                 imem_depth: 2048,
                 vector_latency: MIN_VECTOR_LATENCY,
+                omit: Vec::new(),
             },
             "large" => ChipConfig {
                 n: 32,
@@ -173,6 +228,7 @@ impl HwConfig {
                 param_depth: 256,
                 imem_depth: 4096,
                 vector_latency: MIN_VECTOR_LATENCY,
+                omit: Vec::new(),
             },
             other => return Err(ConfigError::UnknownPreset(other.to_string())),
         };
@@ -237,7 +293,7 @@ impl HwConfig {
         pow2_in("chip.sram_depth", c.sram_depth, 16, 65536)?;
         in_range("chip.acc_banks", c.acc_banks, 1, 64)?;
         pow2_in("chip.acc_depth", c.acc_depth, 16, 65536)?;
-        in_range("chip.lut_tables", c.lut_tables, 1, 64)?;
+        in_range("chip.lut_tables", c.lut_tables, 0, 64)?;
         in_range("chip.param_depth", c.param_depth, 1, 4096)?;
         in_range("chip.imem_depth", c.imem_depth, 16, 65536)?;
         in_range(
@@ -246,6 +302,25 @@ impl HwConfig {
             MIN_VECTOR_LATENCY,
             16,
         )?;
+        for (i, op) in c.omit.iter().enumerate() {
+            let mnemonic = op.spec().mnemonic;
+            let allowed = if !OMITTABLE.contains(op) {
+                let names: Vec<_> = OMITTABLE.iter().map(|o| o.spec().mnemonic).collect();
+                format!(
+                    "only {} can be left out (and lut, by chip.lut_tables = 0)",
+                    names.join(", ")
+                )
+            } else if c.omit[..i].contains(op) {
+                "listed twice".to_string()
+            } else {
+                continue;
+            };
+            return Err(ConfigError::Field {
+                field: "chip.omit",
+                value: format!("\"{mnemonic}\""),
+                allowed,
+            });
+        }
         let s = &self.system;
         in_range("system.chips", s.chips, 1, 64)?;
         let lanes = c.n as u64;
@@ -312,6 +387,34 @@ impl HwConfig {
         Ok(())
     }
 
+    /// The hardware `op` needs that this config leaves out; `None` when a chip of it can run
+    /// `op`.
+    pub fn missing_unit(&self, op: Opcode) -> Option<MissingUnit> {
+        if op == Opcode::Lut && self.chip.lut_tables == 0 {
+            return Some(MissingUnit {
+                unit: "the lookup tables",
+                setting: "chip.lut_tables = 0".into(),
+            });
+        }
+        if !self.chip.omit.contains(&op) {
+            return None;
+        }
+        let unit = match op {
+            Opcode::Vop => "the vector unit's lane ALU",
+            Opcode::Red => "the vector unit's reduction tree",
+            Opcode::Perm => "the permute unit",
+            Opcode::Mov => "the move unit",
+            _ => unreachable!("validation admits only OMITTABLE ops in chip.omit"),
+        };
+        let setting = format!("chip.omit lists \"{}\"", op.spec().mnemonic);
+        Some(MissingUnit { unit, setting })
+    }
+
+    /// Whether a chip of this config has the hardware `op` needs.
+    pub fn implements(&self, op: Opcode) -> bool {
+        self.missing_unit(op).is_none()
+    }
+
     /// Vector lanes (`n`).
     pub fn lanes(&self) -> usize {
         self.chip.n as usize
@@ -346,11 +449,18 @@ impl HwConfig {
             s.link_latency
         );
         // Added after v1: named only when not the default, so existing hashes stay valid.
-        let canonical = if c.vector_latency == MIN_VECTOR_LATENCY {
-            canonical
-        } else {
-            format!("{canonical};vector_latency={}", c.vector_latency)
-        };
+        let mut canonical = canonical;
+        if c.vector_latency != MIN_VECTOR_LATENCY {
+            canonical += &format!(";vector_latency={}", c.vector_latency);
+        }
+        if !c.omit.is_empty() {
+            let omitted: Vec<&str> = Opcode::ALL
+                .iter()
+                .filter(|op| c.omit.contains(op))
+                .map(|op| op.spec().mnemonic)
+                .collect();
+            canonical += &format!(";omit={}", omitted.join(","));
+        }
         let digest = Sha256::digest(canonical.as_bytes());
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest[..8]);
@@ -444,6 +554,49 @@ mod tests {
         assert_eq!(
             (field.as_str(), value.as_str()),
             ("chip.vector_latency", "3")
+        );
+    }
+
+    #[test]
+    fn omitted_units_are_named_hashed_and_checked() {
+        let tiny = HwConfig::preset("tiny").unwrap();
+        let text = format!(
+            "{}omit = [\"perm\", \"vop\"]\n",
+            chip_toml(4, 256).replace("lut_tables = 2", "lut_tables = 0")
+        );
+        let lean = HwConfig::from_toml(&text).unwrap();
+        assert_eq!(lean.chip.omit, [Opcode::Perm, Opcode::Vop]);
+        assert_eq!(HwConfig::from_toml(&lean.to_toml()).unwrap(), lean);
+        // The order of the list does not change the hardware.
+        let mut reordered = lean.clone();
+        reordered.chip.omit.reverse();
+        assert_eq!(reordered.hash(), lean.hash());
+        assert_ne!(lean.hash(), tiny.hash());
+
+        let missing = |op| lean.missing_unit(op).map(|m| m.to_string());
+        assert_eq!(
+            missing(Opcode::Perm).unwrap(),
+            "the permute unit, which this config leaves out (chip.omit lists \"perm\")"
+        );
+        assert!(missing(Opcode::Lut)
+            .unwrap()
+            .contains("chip.lut_tables = 0"));
+        assert!(missing(Opcode::Vop).unwrap().contains("lane ALU"));
+        for op in [Opcode::Rq, Opcode::Red, Opcode::Mov, Opcode::Mma] {
+            assert!(lean.implements(op) && tiny.implements(op), "{op:?}");
+        }
+        assert!(Opcode::ALL.iter().all(|op| tiny.implements(*op)));
+
+        let omit = |list: &str| field_error(&format!("{}omit = {list}\n", chip_toml(4, 256)));
+        assert_eq!(omit("[\"rq\"]"), ("chip.omit".into(), "\"rq\"".into()));
+        assert_eq!(
+            omit("[\"red\", \"red\"]"),
+            ("chip.omit".into(), "\"red\"".into())
+        );
+        let unknown = HwConfig::from_toml(&format!("{}omit = [\"fft\"]\n", chip_toml(4, 256)));
+        assert!(
+            matches!(&unknown, Err(ConfigError::Parse(e)) if e.contains("`fft` is not an op")),
+            "{unknown:?}"
         );
     }
 

@@ -26,7 +26,10 @@ pub mod timing;
 pub mod topology;
 
 pub use asm::{assemble, assemble_with_lines, disassemble, format_instr, AsmError};
-pub use config::{ChipConfig, ConfigError, ConfigHash, HwConfig, SystemConfig, Topology, PRESETS};
+pub use config::{
+    ChipConfig, ConfigError, ConfigHash, HwConfig, MissingUnit, SystemConfig, Topology, OMITTABLE,
+    PRESETS,
+};
 pub use encoding::{looks_binary, DecodeError, EncodeError, Layout, Program, ProgramEncodeError};
 pub use image::{Chunk, ImageError, MemImage, ParamEntry, Region, Rows};
 pub use ops::{Addr, Instr, Op, Opcode, Space, Unit};
