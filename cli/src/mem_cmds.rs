@@ -35,7 +35,9 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                 println!(
                     "{}",
                     json!({"ok": true, "hash": cfg.hash().to_string(), "n": c.n, "chips": cfg.system.chips,
-                           "sram_bytes": sram_bytes(&cfg), "word_bits": isa::Layout::new(&cfg).word_bits})
+                           "sram_bytes": sram_bytes(&cfg), "word_bits": isa::Layout::new(&cfg).word_bits,
+                           "missing_ops": isa::Opcode::ALL.iter().filter(|op| !cfg.implements(**op))
+                               .map(|op| op.spec().mnemonic).collect::<Vec<_>>()})
                 );
             } else {
                 println!("{}: valid (config {})", file.display(), cfg.hash());
@@ -55,6 +57,14 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                     c.imem_depth,
                     isa::Layout::new(&cfg).word_bits
                 );
+                let missing: Vec<String> = isa::Opcode::ALL
+                    .iter()
+                    .filter_map(|op| cfg.missing_unit(*op))
+                    .map(|m| format!("{} ({})", m.unit.trim_start_matches("the "), m.setting))
+                    .collect();
+                if !missing.is_empty() {
+                    println!("  left out: {}", missing.join(", "));
+                }
                 println!(
                     "  system: {} chip(s), {:?}, link latency {}",
                     cfg.system.chips, cfg.system.topology, cfg.system.link_latency

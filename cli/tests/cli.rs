@@ -168,6 +168,37 @@ fn cycle_budget_and_bad_inputs_are_clear_errors() {
     assert!(err.contains("unknown preset `huge`"), "{err}");
 }
 
+/// A config may leave units out: `config check` lists them, and a program that needs one
+/// is refused with the unit and the setting named.
+#[test]
+fn a_program_needing_a_unit_the_config_leaves_out_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = stdout(metronome().args(["config", "show", "--preset", "tiny"]));
+    let lean = tiny.replace(
+        "lut_tables = 2",
+        "lut_tables = 0\nomit = [\"perm\", \"vop\"]",
+    );
+    let config = write(dir.path(), "lean.toml", &lean);
+    let out = stdout(metronome().args(["config", "check", &config]));
+    assert!(out.contains("left out: vector unit's lane ALU (chip.omit lists \"vop\"), lookup tables (chip.lut_tables = 0), permute unit"), "{out}");
+    let program = PROGRAM.replace(
+        "+12 ctl.halt",
+        "+1  perm.rotate src=sram0[0] dst=sram3[0] amount=1\n+12 ctl.halt",
+    );
+    let src = write(dir.path(), "perm.s", &program);
+    let err = stderr_of_failure(metronome().args(["verify", &src, "--config", &config]));
+    assert!(
+        err.contains(
+            "chip 0 instruction 3 (line 5) cycle 11: missing-unit [permute unit]: perm.rotate \
+             needs the permute unit, which this config leaves out (chip.omit lists \"perm\")"
+        ),
+        "{err}"
+    );
+    // The program without it runs on that config.
+    let good = write(dir.path(), "good.s", PROGRAM);
+    stdout(metronome().args(["verify", &good, "--config", &config]));
+}
+
 #[test]
 fn config_check_names_the_bad_field() {
     let dir = tempfile::tempdir().unwrap();

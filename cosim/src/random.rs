@@ -63,11 +63,12 @@ impl Gen<'_> {
     }
 
     /// The ops a random program draws from: every op of the ISA the config can run (a
-    /// transfer needs a second chip).
+    /// transfer needs a second chip, the rest their units).
     fn opcodes(&self) -> Vec<Opcode> {
         Opcode::ALL
             .into_iter()
             .filter(|op| *op != Opcode::Xfer || self.cfg.system.chips > 1)
+            .filter(|op| self.cfg.implements(*op))
             .collect()
     }
 

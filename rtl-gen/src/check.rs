@@ -1,20 +1,25 @@
 //! Structural checks between elaboration and emission: every instance names a module of the
 //! design, connects each of its ports exactly once and sets only parameters it has; no
-//! module declares a name twice; every datapath's pipeline was built exactly once, as deep
-//! as [`isa::timing`] says. Every problem is reported, not just the first.
+//! module declares a name twice; the pipeline of every datapath the chip has was built
+//! exactly once, as deep as [`isa::timing`] says. Every problem is reported, not just the first.
 
 use std::collections::{HashMap, HashSet};
 
 use isa::timing::Datapath;
-use isa::HwConfig;
 
 use crate::ast::{Instance, Item, Module};
+use crate::blocks::chip::has_unit;
+use crate::ctx::Ctx;
 
-/// Every datapath whose pipeline `modules` did not build, built twice, or built to another
-/// depth than [`Datapath::latency`] gives for `cfg`.
-pub fn latencies(modules: &[Module], cfg: &HwConfig) -> Vec<String> {
+/// Every datapath of a unit the chip has whose pipeline `modules` did not build, built
+/// twice, or built to another depth than [`Datapath::latency`] gives for the config.
+pub fn latencies(modules: &[Module], ctx: &Ctx) -> Vec<String> {
+    let cfg = &ctx.cfg;
     let mut problems = Vec::new();
     for datapath in Datapath::ALL {
+        if !has_unit(ctx, datapath.unit()) {
+            continue;
+        }
         let built: Vec<(&str, u64)> = modules
             .iter()
             .flat_map(|m| m.pipelines.iter().map(move |p| (m.name.as_str(), p)))

@@ -109,4 +109,10 @@ impl Ctx {
     pub fn multi_chip(&self) -> bool {
         self.cfg.system.chips > 1
     }
+
+    /// Whether the chip has the hardware of `op`: every op the config does not leave out,
+    /// `XFER` only in a system (a single chip has no router).
+    pub fn has(&self, op: Opcode) -> bool {
+        self.cfg.implements(op) && (op != Opcode::Xfer || self.multi_chip())
+    }
 }

@@ -34,7 +34,7 @@ pub use hier::{instance_counts, memory_bits};
 
 use std::path::Path;
 
-use isa::{ConfigError, HwConfig};
+use isa::{ConfigError, HwConfig, Unit};
 
 use crate::ast::Module;
 use crate::blocks::*;
@@ -114,26 +114,30 @@ pub fn elaborate(cfg: &HwConfig, fault: Option<Fault>) -> Result<Vec<Module>, Ge
     cfg.validate()?;
     let mut ctx = Ctx::new(cfg);
     ctx.fault = fault;
-    let mut modules = vec![
-        prims::ram_sp(),
-        prims::ram_1r1w(),
-        prims::stream(),
-        prims::delay(),
-        mxu::pe(),
-        mxu::array(&ctx),
-        mxu::mxu(&ctx),
-        vector::vector(&ctx),
-        permute::permute(&ctx),
-        permute::move_unit(&ctx),
-        memory::memory(&ctx, &chip::mem_ports(&ctx)),
-        tables::tables(&ctx),
-        host::host(&ctx),
-        seq::decode(&ctx),
-        seq::seq(&ctx),
-    ];
-    if ctx.multi_chip() {
-        modules.push(router::router(&ctx));
-    }
+    // The blocks of units a chip may lack.
+    let optional =
+        |unit, block: fn(&Ctx) -> Module| chip::has_unit(&ctx, unit).then(|| block(&ctx));
+    let mut modules: Vec<Module> = [
+        Some(prims::ram_sp()),
+        Some(prims::ram_1r1w()),
+        Some(prims::stream()),
+        Some(prims::delay()),
+        Some(mxu::pe()),
+        Some(mxu::array(&ctx)),
+        Some(mxu::mxu(&ctx)),
+        Some(vector::vector(&ctx)),
+        optional(Unit::Permute, permute::permute),
+        optional(Unit::Memory, permute::move_unit),
+        Some(memory::memory(&ctx, &chip::mem_ports(&ctx))),
+        Some(tables::tables(&ctx)),
+        Some(host::host(&ctx)),
+        Some(seq::decode(&ctx)),
+        Some(seq::seq(&ctx)),
+        optional(Unit::Router, router::router),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let chip = chip::chip(&ctx);
     if ctx.multi_chip() {
         let system = chip::system(&ctx, &chip);
@@ -143,7 +147,7 @@ pub fn elaborate(cfg: &HwConfig, fault: Option<Fault>) -> Result<Vec<Module>, Ge
         modules.push(chip);
     }
     let mut problems = check::check(&modules);
-    problems.extend(check::latencies(&modules, cfg));
+    problems.extend(check::latencies(&modules, &ctx));
     if !problems.is_empty() {
         return Err(GenError::Check(problems));
     }

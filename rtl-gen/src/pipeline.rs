@@ -28,12 +28,16 @@ impl Pipeline {
     }
 
     /// The next stage: registers each `(name, width, value)` as `s<k>_<name>` and returns
-    /// the registers' outputs, in order.
+    /// the registers' outputs, in order. A signal of no bits (a layout whose every field
+    /// the chip lacks) registers nothing, and its output is empty: nothing may read it.
     pub fn stage(&mut self, m: &mut Module, signals: Vec<(&str, u32, Expr)>) -> Vec<Expr> {
         self.depth += 1;
         signals
             .into_iter()
             .map(|(name, width, value)| {
+                if width == 0 {
+                    return cat(Vec::new());
+                }
                 let (d, q) = m.flop(&format!("s{}_{name}", self.depth), width, true);
                 m.assign(d, value);
                 q

@@ -201,6 +201,44 @@ fn systems_have_a_system_top_and_a_router() {
     }
 }
 
+/// A chip without the units a config may leave out has no block, port, memory or decoder
+/// output for their ops, and still every one of RQ's.
+#[test]
+fn a_chip_has_no_hardware_for_the_ops_its_config_leaves_out() {
+    let mut lean = tiny();
+    lean.chip.lut_tables = 0;
+    lean.chip.omit = isa::OMITTABLE.to_vec();
+    let design = rtl_gen::generate(&lean).unwrap();
+    let text = |name: &str| -> String {
+        let file = design.files.iter().find(|f| f.name == name);
+        file.unwrap_or_else(|| panic!("no {name}")).text.clone()
+    };
+    let names: Vec<&str> = design.files.iter().map(|f| f.name.as_str()).collect();
+    assert!(!names.contains(&"mtn_permute.v") && !names.contains(&"mtn_move.v"));
+    let (chip, vector, tables) = (
+        text("mtn_chip.v"),
+        text("mtn_vector.v"),
+        text("mtn_tables.v"),
+    );
+    for gone in ["perm_", "mov_", "vop_", "red_", "lut_", "vec_b_rd", "xfer_"] {
+        assert!(!chip.contains(gone), "mtn_chip still has {gone}");
+    }
+    assert!(!vector.contains("red_sum") && !vector.contains("a_lt_b"));
+    assert!(!tables.contains("u_lut") && tables.contains("u_params"));
+    assert!(vector.contains("rq_param_i") && text("mtn_decode.v").contains("rq_issue_o"));
+    // The full chip has all of it.
+    let full = rtl_gen::generate(&tiny()).unwrap();
+    let chip = &full
+        .files
+        .iter()
+        .find(|f| f.name == "mtn_chip.v")
+        .unwrap()
+        .text;
+    for present in ["perm_", "mov_", "vop_", "red_", "lut_", "vec_b_rd"] {
+        assert!(chip.contains(present), "tiny's mtn_chip lacks {present}");
+    }
+}
+
 fn snapshot_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/tiny")
 }

@@ -20,6 +20,7 @@ fn configs() -> Vec<(&'static str, HwConfig)> {
         "mesh4",
         "wide",
         "narrow",
+        "lean",
         "dragonfly16",
     ]
     .into_iter()

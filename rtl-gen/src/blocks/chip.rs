@@ -17,10 +17,14 @@ use crate::ctx::Ctx;
 /// Every port of the banks, the host's last.
 pub fn mem_ports(ctx: &Ctx) -> Vec<MemPort> {
     let mut ports: Vec<MemPort> = mxu::mem_ports().into();
-    ports.extend(vector::mem_ports());
-    ports.extend(permute::perm_ports());
-    ports.extend(permute::move_ports());
-    if ctx.multi_chip() {
+    ports.extend(vector::mem_ports(ctx));
+    if has_unit(ctx, Unit::Permute) {
+        ports.extend(permute::perm_ports());
+    }
+    if has_unit(ctx, Unit::Memory) {
+        ports.extend(permute::move_ports());
+    }
+    if has_unit(ctx, Unit::Router) {
         ports.extend([XFER_READ, NET_WRITE]);
     }
     ports.extend([HOST_READ, HOST_WRITE]);
@@ -35,11 +39,17 @@ pub fn traced_writes(ctx: &Ctx) -> Vec<MemPort> {
         .collect()
 }
 
-/// The units a chip of `ctx` has: every unit of the ISA, the router only in a system.
+/// Whether a chip of `ctx` has `unit`: the sequencer always, any other unit when it has
+/// hardware for one of the unit's ops ([`Ctx::has`]).
+pub fn has_unit(ctx: &Ctx, unit: Unit) -> bool {
+    unit == Unit::Sequencer || ops_of(ctx, &[unit]).next().is_some()
+}
+
+/// The units a chip of `ctx` has.
 pub fn units(ctx: &Ctx) -> Vec<Unit> {
     Unit::ALL
         .into_iter()
-        .filter(|u| *u != Unit::Router || ctx.multi_chip())
+        .filter(|u| has_unit(ctx, *u))
         .collect()
 }
 
@@ -102,7 +112,7 @@ pub fn chip(ctx: &Ctx) -> Module {
     let internal: Vec<Bundle> = ports
         .iter()
         .map(|p| p.bundle(ctx))
-        .chain(unit_ops().map(|op| op_bundle(ctx, op)))
+        .chain(unit_ops(ctx).map(|op| op_bundle(ctx, op)))
         .chain([
             issue_bundle(ctx),
             tables_bundle(ctx),
@@ -118,7 +128,7 @@ pub fn chip(ctx: &Ctx) -> Module {
     // A block takes the decoded fields of the ops its units run, and reports their
     // completions.
     let ops = |inst: Instance, units: &[Unit]| {
-        let inst = ops_of(units).fold(inst, |i, op| op_bundle(ctx, op).connect(i, false));
+        let inst = ops_of(ctx, units).fold(inst, |i, op| op_bundle(ctx, op).connect(i, false));
         units
             .iter()
             .fold(inst, |i, unit| retire_bundle(*unit, ctx).connect(i, true))
@@ -141,7 +151,7 @@ pub fn chip(ctx: &Ctx) -> Module {
         .conn("issue_o", id("issue"));
     seq = issue.connect(seq, true);
     seq = retire_bundle(Unit::Sequencer, ctx).connect(seq, true);
-    for op in unit_ops() {
+    for op in unit_ops(ctx) {
         seq = op_bundle(ctx, op).connect(seq, true);
     }
     m.instance(seq);
@@ -152,16 +162,20 @@ pub fn chip(ctx: &Ctx) -> Module {
 
     let mut vec_inst = issue.connect(Instance::new("mtn_vector", "u_vector").clocked(), false);
     vec_inst = ops(vec_inst, &[Unit::Vector]);
-    vec_inst = with_ports(vec_inst, &vector::mem_ports());
+    vec_inst = with_ports(vec_inst, &vector::mem_ports(ctx));
     m.instance(tables_bundle(ctx).connect(vec_inst, false));
 
-    let mut perm = issue.connect(Instance::new("mtn_permute", "u_permute").clocked(), false);
-    perm = ops(perm, &[Unit::Permute]);
-    m.instance(with_ports(perm, &permute::perm_ports()));
+    if has_unit(ctx, Unit::Permute) {
+        let mut perm = issue.connect(Instance::new("mtn_permute", "u_permute").clocked(), false);
+        perm = ops(perm, &[Unit::Permute]);
+        m.instance(with_ports(perm, &permute::perm_ports()));
+    }
 
-    let mut mov = issue.connect(Instance::new("mtn_move", "u_move").clocked(), false);
-    mov = ops(mov, &[Unit::Memory]);
-    m.instance(with_ports(mov, &permute::move_ports()));
+    if has_unit(ctx, Unit::Memory) {
+        let mut mov = issue.connect(Instance::new("mtn_move", "u_move").clocked(), false);
+        mov = ops(mov, &[Unit::Memory]);
+        m.instance(with_ports(mov, &permute::move_ports()));
+    }
 
     if multi {
         let mut r = issue.connect(Instance::new("mtn_router", "u_router").clocked(), false);
@@ -169,10 +183,6 @@ pub fn chip(ctx: &Ctx) -> Module {
         r = ops(r, &[Unit::Router]);
         r = with_ports(r, &[XFER_READ, NET_WRITE]);
         m.instance(link_bundle(ctx).pass_through(r, true));
-    } else {
-        m.comment("A single chip has no router: its ops never issue.");
-        let unused = ops_of(&[Unit::Router]).flat_map(|op| op_bundle(ctx, op).all_wires());
-        sink(&mut m, "router", unused.collect());
     }
 
     let mem = ports.iter().fold(

@@ -1,6 +1,8 @@
 //! The host port: 32-bit registers and a staging row that moves whole rows between the host
 //! and any memory of the chip. See [`crate::host_map`] for the register map.
 
+use isa::Opcode;
+
 use super::bus::{Bundle, MemPort, Reach};
 use super::tables::host_tables_bundle;
 use crate::ast::*;
@@ -140,21 +142,18 @@ pub fn host(ctx: &Ctx) -> Module {
         cat(parts)
     };
     let captured = m.wire("captured", sb);
+    let mut row_read = staged(
+        (0..n)
+            .map(|l| id("host_rd_data_i").part(int((32 * l) as i64), 32))
+            .collect(),
+    );
+    if ctx.has(Opcode::Lut) {
+        let entry = staged(vec![id("lut_host_rdata_i")]);
+        row_read = mux(rdr_is(Region::Lut), entry, row_read);
+    }
     m.assign(
         captured.clone(),
-        mux(
-            rdr_is(Region::Param),
-            staged(param_words),
-            mux(
-                rdr_is(Region::Lut),
-                staged(vec![id("lut_host_rdata_i")]),
-                staged(
-                    (0..n)
-                        .map(|l| id("host_rd_data_i").part(int((32 * l) as i64), 32))
-                        .collect(),
-                ),
-            ),
-        ),
+        mux(rdr_is(Region::Param), staged(param_words), row_read),
     );
     let stage_write = write.clone().land(is_stage.clone());
     m.comb(vec![
@@ -184,17 +183,19 @@ pub fn host(ctx: &Ctx) -> Module {
     }
     m.assign(id("host_wr_data_o"), stage_q.clone().bits(32 * n - 1, 0));
 
-    let tb = ctx.layout.table_bits;
-    m.assign(
-        id("lut_host_we_o"),
-        cmd_write.clone().land(region_is(Region::Lut)),
-    );
-    m.assign(
-        id("lut_host_re_o"),
-        cmd_read.clone().land(region_is(Region::Lut)),
-    );
-    m.assign(id("lut_host_addr_o"), cat(vec![bank(tb), row(8)]));
-    m.assign(id("lut_host_wdata_o"), stage_q.clone().bits(31, 0));
+    if ctx.has(Opcode::Lut) {
+        let tb = ctx.layout.table_bits;
+        m.assign(
+            id("lut_host_we_o"),
+            cmd_write.clone().land(region_is(Region::Lut)),
+        );
+        m.assign(
+            id("lut_host_re_o"),
+            cmd_read.clone().land(region_is(Region::Lut)),
+        );
+        m.assign(id("lut_host_addr_o"), cat(vec![bank(tb), row(8)]));
+        m.assign(id("lut_host_wdata_o"), stage_q.clone().bits(31, 0));
+    }
     m.assign(
         id("param_host_we_o"),
         cmd_write.clone().land(region_is(Region::Param)),

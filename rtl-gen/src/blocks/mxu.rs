@@ -255,7 +255,7 @@ pub fn mxu(ctx: &Ctx) -> Module {
     );
     issue_bundle(ctx).ports(&mut m, false);
     let units = [Unit::MxuLoad, Unit::MxuArray];
-    for op in ops_of(&units) {
+    for op in ops_of(ctx, &units) {
         op_bundle(ctx, op).ports(&mut m, false);
     }
     for port in mem_ports() {

@@ -112,7 +112,7 @@ pub fn permute(ctx: &Ctx) -> Module {
         ],
     );
     issue_bundle(ctx).ports(&mut m, false);
-    for op in ops_of(&[Unit::Permute]) {
+    for op in ops_of(ctx, &[Unit::Permute]) {
         op_bundle(ctx, op).ports(&mut m, false);
     }
     for port in perm_ports() {
@@ -451,7 +451,7 @@ pub fn move_unit(ctx: &Ctx) -> Module {
         )],
     );
     issue_bundle(ctx).ports(&mut m, false);
-    for op in ops_of(&[Unit::Memory]) {
+    for op in ops_of(ctx, &[Unit::Memory]) {
         op_bundle(ctx, op).ports(&mut m, false);
     }
     for port in move_ports() {

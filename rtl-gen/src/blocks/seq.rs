@@ -136,10 +136,13 @@ pub fn operand(ctx: &Ctx, op: Opcode, field: &str) -> Operand {
 }
 
 /// The ops a block runs: those of its units in the ISA's table.
-pub fn ops_of(units: &[Unit]) -> impl Iterator<Item = Opcode> + '_ {
-    Opcode::ALL
-        .into_iter()
-        .filter(|op| units.contains(&op.spec().unit))
+pub fn ops_of<'a>(ctx: &'a Ctx, units: &'a [Unit]) -> impl Iterator<Item = Opcode> + 'a {
+    present_ops(ctx).filter(|op| units.contains(&op.spec().unit))
+}
+
+/// The ops the chip has hardware for ([`Ctx::has`]), in opcode order.
+pub fn present_ops(ctx: &Ctx) -> impl Iterator<Item = Opcode> + '_ {
+    Opcode::ALL.into_iter().filter(|op| ctx.has(*op))
 }
 
 /// The opcodes, as the decoder compares them.
@@ -172,10 +175,8 @@ pub fn funcs<F: Copy + PartialEq + std::fmt::Debug>(
 }
 
 /// Every op the sequencer hands to a unit (it runs `CTL` itself).
-pub fn unit_ops() -> impl Iterator<Item = Opcode> {
-    Opcode::ALL
-        .into_iter()
-        .filter(|op| op.spec().unit != Unit::Sequencer)
+pub fn unit_ops(ctx: &Ctx) -> impl Iterator<Item = Opcode> + '_ {
+    present_ops(ctx).filter(|op| op.spec().unit != Unit::Sequencer)
 }
 
 /// The PC of the issued instruction, shared by every unit.
@@ -194,12 +195,12 @@ pub fn decode(ctx: &Ctx) -> Module {
     );
     let word = m.input("word_i", ctx.word_bits);
     let issue = m.input("issue_i", 1);
-    for op in Opcode::ALL {
+    for op in present_ops(ctx) {
         op_bundle(ctx, op).ports(&mut m, true);
     }
     let opcode = word.clone().bits(OPCODE_BITS - 1, 0);
     let codes = opcodes();
-    for op in Opcode::ALL {
+    for op in present_ops(ctx) {
         let mn = op.spec().mnemonic;
         m.assign(
             id(format!("{mn}_issue_o")),
@@ -215,9 +216,8 @@ pub fn decode(ctx: &Ctx) -> Module {
         }
     }
     codes.declare(&mut m, "Opcodes.");
-    let widest = Opcode::ALL
-        .iter()
-        .map(|op| ctx.layout.op_bits(*op))
+    let widest = present_ops(ctx)
+        .map(|op| ctx.layout.op_bits(op))
         .max()
         .unwrap_or(0);
     let mut unused = vec![word.clone().bits(OPCODE_BITS + DELAY_BITS - 1, OPCODE_BITS)];
@@ -284,7 +284,7 @@ pub fn seq(ctx: &Ctx) -> Module {
     m.output("issue_o", 1);
     issue_bundle(ctx).ports(&mut m, true);
     retire_bundle(Unit::Sequencer, ctx).ports(&mut m, true);
-    for op in unit_ops() {
+    for op in unit_ops(ctx) {
         op_bundle(ctx, op).ports(&mut m, true);
     }
 
@@ -425,7 +425,7 @@ pub fn seq(ctx: &Ctx) -> Module {
     let mut dec = Instance::new("mtn_decode", "u_decode")
         .conn("word_i", word)
         .conn("issue_i", issue);
-    for op in unit_ops() {
+    for op in unit_ops(ctx) {
         for s in op_bundle(ctx, op).0 {
             let port = format!("{}_o", s.name);
             dec = dec.conn(&port, id(&port));

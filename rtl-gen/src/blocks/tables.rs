@@ -4,19 +4,26 @@
 use super::bus::Bundle;
 use super::vector::tables_bundle;
 use isa::encoding::bits_for;
+use isa::Opcode;
 
 use crate::ast::*;
 use crate::ctx::{param_entry_bits, Ctx, LUT_ENTRIES};
 
-/// The host's access to the tables (the host is the producer).
+/// The host's access to the tables the chip has (the host is the producer).
 pub fn host_tables_bundle(ctx: &Ctx) -> Bundle {
     let pb = param_entry_bits(ctx.n);
-    Bundle::default()
+    let luts = Bundle::default()
         .fwd("lut_host_we", 1)
         .fwd("lut_host_re", 1)
         .fwd("lut_host_addr", ctx.lut_addr_bits)
         .fwd("lut_host_wdata", 32)
-        .back("lut_host_rdata", 32)
+        .back("lut_host_rdata", 32);
+    let tables = if ctx.has(Opcode::Lut) {
+        luts
+    } else {
+        Bundle::default()
+    };
+    tables
         .fwd("param_host_we", 1)
         .fwd("param_host_re", 1)
         .fwd("param_host_addr", ctx.param_addr_bits)
@@ -59,6 +66,15 @@ pub fn tables(ctx: &Ctx) -> Module {
             .conn("rdata_o", id("param_rd_data_o")),
     );
     m.assign(id("param_host_rdata_o"), id("param_rd_data_o"));
+    if ctx.has(Opcode::Lut) {
+        lookup_tables(ctx, &mut m);
+    }
+    m
+}
+
+/// One copy of the lookup tables per lane.
+fn lookup_tables(ctx: &Ctx, m: &mut Module) {
+    let (c, n) = (&ctx.cfg.chip, ctx.n);
 
     let ab = ctx.lut_addr_bits;
     // The RAM needs only the bits its depth does: with one table, the table field of the
@@ -101,5 +117,4 @@ pub fn tables(ctx: &Ctx) -> Module {
     ));
     m.items.push(lane.generate("l", n, "g_lane"));
     m.assign(id("lut_host_rdata_o"), id("lut_rd_data_o").bits(31, 0));
-    m
 }

@@ -26,17 +26,26 @@ pub const VEC_A_READ: MemPort = MemPort::read("vec_a", Reach::Any, 32);
 pub const VEC_B_READ: MemPort = MemPort::read("vec_b", Reach::Any, 32);
 pub const VEC_WRITE: MemPort = MemPort::write("vec", Reach::Any, 32);
 
-pub fn mem_ports() -> [MemPort; 3] {
-    [VEC_A_READ, VEC_B_READ, VEC_WRITE]
+/// The bank ports: `b` only for `VOP`.
+pub fn mem_ports(ctx: &Ctx) -> Vec<MemPort> {
+    let b = ctx.has(Opcode::Vop).then_some(VEC_B_READ);
+    [Some(VEC_A_READ), b, Some(VEC_WRITE)]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
-/// The vector unit's reads of the parameter memory and the lookup tables (the tables module
-/// is the producer).
+/// The vector unit's reads of the parameter memory and of the lookup tables, when the chip
+/// has them (the tables module is the producer).
 pub fn tables_bundle(ctx: &Ctx) -> Bundle {
-    Bundle::default()
+    let params = Bundle::default()
         .back("param_rd_en", 1)
         .back("param_rd_addr", ctx.param_addr_bits)
-        .fwd("param_rd_data", param_entry_bits(ctx.n))
+        .fwd("param_rd_data", param_entry_bits(ctx.n));
+    if !ctx.has(Opcode::Lut) {
+        return params;
+    }
+    params
         .back("lut_rd_en", 1)
         .back("lut_rd_addr", ctx.n * ctx.lut_addr_bits)
         .fwd("lut_rd_data", 32 * ctx.n)
@@ -110,7 +119,7 @@ fn func_bits(ctx: &Ctx, ops: &[Opcode]) -> u32 {
         .filter(|op| has_func(**op))
         .map(|op| ctx.func_bits(*op))
         .max()
-        .unwrap_or(1)
+        .unwrap_or(0)
 }
 
 fn has_func(op: Opcode) -> bool {
@@ -178,8 +187,11 @@ fn lane32(row: Expr) -> Expr {
 
 impl<'a> Vector<'a> {
     fn new(ctx: &'a Ctx) -> Self {
-        let ops: Vec<Opcode> = ops_of(&[Unit::Vector]).collect();
+        let ops: Vec<Opcode> = ops_of(ctx, &[Unit::Vector]).collect();
+        // The fields only a left-out op would use are absent (0 bits).
         let fb = func_bits(ctx, &ops);
+        let if_has = |op: Opcode, bits: u32| if ctx.has(op) { bits } else { 0 };
+        let code_bits = |op: Opcode| fb.max(ctx.func_bits(op));
         let kinds = Enum::new(
             "KIND",
             bits_for(ops.len() as u32),
@@ -201,14 +213,25 @@ impl<'a> Vector<'a> {
         let kind_bits = kinds.width();
         Vector {
             ctx,
-            vop_funcs: funcs(Opcode::Vop, fb, VopFunc::ALL, VopFunc::NAMES),
-            red_funcs: funcs(Opcode::Red, fb, RedFunc::ALL, RedFunc::NAMES),
+            // (An op the chip lacks keeps its codes, at its own width, unused.)
+            vop_funcs: funcs(
+                Opcode::Vop,
+                code_bits(Opcode::Vop),
+                VopFunc::ALL,
+                VopFunc::NAMES,
+            ),
+            red_funcs: funcs(
+                Opcode::Red,
+                code_bits(Opcode::Red),
+                RedFunc::ALL,
+                RedFunc::NAMES,
+            ),
             tag: Packed::new("Tag", |f| match f {
                 Tag::Kind => kind_bits,
                 Tag::Func => fb,
-                Tag::BFrom => 2,
-                Tag::Imm => 32,
-                Tag::Table => tb,
+                Tag::BFrom => if_has(Opcode::Vop, 2),
+                Tag::Imm => if_has(Opcode::Vop, 32),
+                Tag::Table => if_has(Opcode::Lut, tb),
                 Tag::Acc => 1,
                 Tag::Bank => bb,
                 Tag::Pc => pcb,
@@ -222,9 +245,9 @@ impl<'a> Vector<'a> {
             }),
             args: Packed::new("Args", |f| match f {
                 Args::Func => fb,
-                Args::BFrom => 2,
-                Args::Imm => 32,
-                Args::Table => tb,
+                Args::BFrom => if_has(Opcode::Vop, 2),
+                Args::Imm => if_has(Opcode::Vop, 32),
+                Args::Table => if_has(Opcode::Lut, tb),
             }),
             entry: param_layout(n),
             // Step 1 adds the bias; step 2 multiplies.
@@ -314,7 +337,41 @@ impl<'a> Vector<'a> {
             },
         );
         let a_last = drive_read(m, &VEC_A_READ, a);
+        let b = self.ctx.has(Opcode::Vop).then(|| self.b_stream(m));
 
+        m.comment("Stage 0: the destination stream carries the op's fields down the pipeline.");
+        let dst = add_stream(
+            m,
+            "d",
+            rb,
+            StreamSpec {
+                start: any,
+                base: self.pick(&|op| self.dest(op).row),
+                step: self.pick(&|op| self.dest(op).step),
+                count: self.pick(&|op| self.count(op)),
+                count_bits: COUNT_BITS,
+                tag: self.tag.pack(|f| match f {
+                    Tag::Kind => self.pick(&|op| self.kinds.of(op)),
+                    Tag::Func => self.pick(&|op| self.func(op)),
+                    Tag::BFrom => b.clone().expect("b_from is carried with VOP").0,
+                    Tag::Imm => decoded(self.ctx, Opcode::Vop, "imm"),
+                    Tag::Table => decoded(self.ctx, Opcode::Lut, "table"),
+                    Tag::Acc => self.pick(&|op| self.dest(op).acc),
+                    Tag::Bank => self.pick(&|op| self.dest(op).bank),
+                    Tag::Pc => id("issue_pc_i"),
+                }),
+                tag_bits: self.tag.bits(),
+            },
+        );
+        let lasts = [Some(a_last), b.map(|(_, last)| last)];
+        sink(m, "stream_last", lasts.into_iter().flatten().collect());
+        dst
+    }
+
+    /// Stage 0 of `VOP`'s `b` operand: where it comes from (returned, with the stream's
+    /// last-row flag) and, when from its own port, its read.
+    fn b_stream(&self, m: &mut Module) -> (Expr, Expr) {
+        let (rb, bb) = (self.ctx.row_bits, self.ctx.bank_bits);
         let (va, vb) = (self.read(Opcode::Vop, 0), self.read(Opcode::Vop, 1));
         let same = m.wire("b_is_a", 1);
         m.assign(
@@ -350,34 +407,7 @@ impl<'a> Vector<'a> {
                 tag_bits: 1 + bb,
             },
         );
-        let b_last = drive_read(m, &VEC_B_READ, b);
-
-        m.comment("Stage 0: the destination stream carries the op's fields down the pipeline.");
-        let dst = add_stream(
-            m,
-            "d",
-            rb,
-            StreamSpec {
-                start: any,
-                base: self.pick(&|op| self.dest(op).row),
-                step: self.pick(&|op| self.dest(op).step),
-                count: self.pick(&|op| self.count(op)),
-                count_bits: COUNT_BITS,
-                tag: self.tag.pack(|f| match f {
-                    Tag::Kind => self.pick(&|op| self.kinds.of(op)),
-                    Tag::Func => self.pick(&|op| self.func(op)),
-                    Tag::BFrom => b_from.clone(),
-                    Tag::Imm => decoded(self.ctx, Opcode::Vop, "imm"),
-                    Tag::Table => decoded(self.ctx, Opcode::Lut, "table"),
-                    Tag::Acc => self.pick(&|op| self.dest(op).acc),
-                    Tag::Bank => self.pick(&|op| self.dest(op).bank),
-                    Tag::Pc => id("issue_pc_i"),
-                }),
-                tag_bits: self.tag.bits(),
-            },
-        );
-        sink(m, "stream_last", vec![a_last, b_last]);
-        dst
+        (b_from, drive_read(m, &VEC_B_READ, b))
     }
 
     /// The control and op fields of stage 1, from the destination stream.
@@ -411,57 +441,33 @@ impl<'a> Vector<'a> {
     }
 
     /// Arithmetic step 1: the `b` operand, the lane functions, the reduction, RQ's bias and
-    /// left shift, and the table reads; the row is `step1_out_all`.
+    /// left shift, and the table reads (each only when the chip has its op); the row is
+    /// `step1_out_all`.
     fn step1(&self, m: &mut Module, ctl: &Expr, args: &Expr, operands: &Operands) {
         let (ctx, n) = (self.ctx, self.ctx.n);
+        let (has_vop, has_red) = (ctx.has(Opcode::Vop), ctx.has(Opcode::Red));
         let fb = self.args.width(Args::Func);
-        let func = m.wire("step1_func", fb);
-        m.assign(func.clone(), self.args.get(args, Args::Func));
-        let imm = m.wire("step1_imm", 32);
-        m.assign(imm.clone(), self.args.get(args, Args::Imm));
+        let func = (fb > 0).then(|| {
+            let func = m.wire("step1_func", fb);
+            m.assign(func.clone(), self.args.get(args, Args::Func));
+            func
+        });
 
         m.comment("Step 1: the lane functions, the reduction, RQ's bias and the table reads.");
         let a = operands.a.clone();
-        let b = m.wire("b", 32 * n);
-        let from = self.args.get(args, Args::BFrom);
-        m.assign(
-            b.clone(),
-            mux(
-                from.clone().eq(self.b_from.of(BFrom::Imm)),
-                repeat(n, imm.clone()),
-                mux(
-                    from.eq(self.b_from.of(BFrom::A)),
-                    a.clone(),
-                    operands.b.clone(),
-                ),
-            ),
-        );
-        let red = m.wire("red", 32);
-        reduction(m, ctx, &a, &red, &func, &self.red_funcs);
+        let red = has_red.then(|| {
+            let red = m.wire("red", 32);
+            let func = func.as_ref().expect("RED has a function");
+            reduction(m, ctx, &a, &red, func, &self.red_funcs);
+            red
+        });
 
         let mut lane = Items::default();
-        let la = lane.wire("la", 32, lane32(a));
-        let lb = lane.wire("lb", 32, lane32(b));
-        lane.wire("a_lt_b", 1, la.clone().signed().lt(lb.clone().signed()));
-        let fault = ctx.fault == Some(crate::Fault::VopAddBitFlip);
-        let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = VopFunc::ALL
-            .iter()
-            .map(|f| {
-                let value = vop_lane(*f, &mut lane, &la, &lb, &imm, fault);
-                (vec![self.vop_funcs.of(*f)], vec![set(id("vop"), value)])
-            })
-            .collect();
-        lane.push(Item::Decl {
-            kind: NetKind::Reg,
-            name: "vop".into(),
-            width: int(32),
-            depth: None,
+        let la = lane.wire("la", 32, lane32(a.clone()));
+        let vop = has_vop.then(|| {
+            let func = func.clone().expect("VOP has a function");
+            self.vop_lanes(m, &mut lane, args, &la, func, operands)
         });
-        lane.push(Item::AlwaysComb(vec![Stmt::Case(
-            func,
-            arms,
-            vec![set(id("vop"), lit(32, 0))],
-        )]));
         // RQ: the bias, then the left shift (a positive shift).
         let p = operands.entry.clone();
         let shift_bits = ParamField::Shift.value_bits();
@@ -483,38 +489,90 @@ impl<'a> Vector<'a> {
             ),
         );
         let rq1 = lane.wire("rq1", 32, biased.shl(left));
-        lane.wire(
-            "step1_out",
-            32,
-            mux(
-                self.kind_is(ctl, Opcode::Rq),
-                rq1,
-                mux(self.kind_is(ctl, Opcode::Red), red, id("vop")),
-            ),
-        );
-        // The table entry index: the int8 input plus 128.
-        lane.wire(
-            "lut_index",
-            ctx.lut_addr_bits,
-            cat(vec![
-                self.args.get(args, Args::Table),
-                la.clone().bit(7).lnot(),
-                la.bits(6, 0),
-            ]),
-        );
-        lane.push(Item::Assign(
-            id("lut_rd_addr_o").lane(id("l"), ctx.lut_addr_bits),
-            id("lut_index"),
-        ));
+        // Rows of other ops (LUT's, whose results arrive in step 2) pass as read.
+        let mut out = vop.unwrap_or_else(|| la.clone());
+        if let Some(red) = red {
+            out = mux(self.kind_is(ctl, Opcode::Red), red, out);
+        }
+        out = mux(self.kind_is(ctl, Opcode::Rq), rq1, out);
+        lane.wire("step1_out", 32, out);
+        if ctx.has(Opcode::Lut) {
+            // The table entry index: the int8 input plus 128.
+            lane.wire(
+                "lut_index",
+                ctx.lut_addr_bits,
+                cat(vec![
+                    self.args.get(args, Args::Table),
+                    la.clone().bit(7).lnot(),
+                    la.bits(6, 0),
+                ]),
+            );
+            lane.push(Item::Assign(
+                id("lut_rd_addr_o").lane(id("l"), ctx.lut_addr_bits),
+                id("lut_index"),
+            ));
+            m.assign(
+                id("lut_rd_en_o"),
+                self.ctl
+                    .get(ctl, Ctl::Valid)
+                    .land(self.kind_is(ctl, Opcode::Lut)),
+            );
+        }
         lane.push(Item::Assign(lane32(id("step1_out_all")), id("step1_out")));
         m.wire("step1_out_all", 32 * n);
         m.items.push(lane.generate("l", n, "g_step1"));
+    }
+
+    /// `VOP` in step 1: the `b` operand (its read, `a`'s or the immediate) and every lane
+    /// function, picked by `func`; returns the lane's result.
+    fn vop_lanes(
+        &self,
+        m: &mut Module,
+        lane: &mut Items,
+        args: &Expr,
+        la: &Expr,
+        func: Expr,
+        operands: &Operands,
+    ) -> Expr {
+        let n = self.ctx.n;
+        let imm = m.wire("step1_imm", 32);
+        m.assign(imm.clone(), self.args.get(args, Args::Imm));
+        let b = m.wire("b", 32 * n);
+        let from = self.args.get(args, Args::BFrom);
         m.assign(
-            id("lut_rd_en_o"),
-            self.ctl
-                .get(ctl, Ctl::Valid)
-                .land(self.kind_is(ctl, Opcode::Lut)),
+            b.clone(),
+            mux(
+                from.clone().eq(self.b_from.of(BFrom::Imm)),
+                repeat(n, imm.clone()),
+                mux(
+                    from.eq(self.b_from.of(BFrom::A)),
+                    operands.a.clone(),
+                    operands.b.clone(),
+                ),
+            ),
         );
+        let lb = lane.wire("lb", 32, lane32(b));
+        lane.wire("a_lt_b", 1, la.clone().signed().lt(lb.clone().signed()));
+        let fault = self.ctx.fault == Some(crate::Fault::VopAddBitFlip);
+        let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = VopFunc::ALL
+            .iter()
+            .map(|f| {
+                let value = vop_lane(*f, lane, la, &lb, &imm, fault);
+                (vec![self.vop_funcs.of(*f)], vec![set(id("vop"), value)])
+            })
+            .collect();
+        lane.push(Item::Decl {
+            kind: NetKind::Reg,
+            name: "vop".into(),
+            width: int(32),
+            depth: None,
+        });
+        lane.push(Item::AlwaysComb(vec![Stmt::Case(
+            func,
+            arms,
+            vec![set(id("vop"), lit(32, 0))],
+        )]));
+        id("vop")
     }
 
     /// Arithmetic step 2: RQ's rounding doubling high multiply; LUT results arrive. The row
@@ -542,18 +600,19 @@ impl<'a> Vector<'a> {
             32,
             mux(overflow, lit(32, 0x7fff_ffff), rounded.bits(62, 31)),
         );
+        let other = if self.ctx.has(Opcode::Lut) {
+            mux(
+                self.kind_is(ctl, Opcode::Lut),
+                lane32(id("lut_rd_data_i")),
+                x,
+            )
+        } else {
+            x
+        };
         lane.wire(
             "step2_out",
             32,
-            mux(
-                self.kind_is(ctl, Opcode::Rq),
-                high,
-                mux(
-                    self.kind_is(ctl, Opcode::Lut),
-                    lane32(id("lut_rd_data_i")),
-                    x,
-                ),
-            ),
+            mux(self.kind_is(ctl, Opcode::Rq), high, other),
         );
         lane.push(Item::Assign(lane32(id("step2_out_all")), id("step2_out")));
         // Step 3's rounding terms depend on the shift alone, so they are computed here,
@@ -683,18 +742,21 @@ impl<'a> Vector<'a> {
 pub fn vector(ctx: &Ctx) -> Module {
     let n = ctx.n;
     let latency = Datapath::Vector.latency(&ctx.cfg);
+    let ops: Vec<String> = ops_of(ctx, &[Unit::Vector])
+        .map(|op| op.spec().mnemonic.to_uppercase())
+        .collect();
     let mut m = Module::clocked(
         "mtn_vector",
         &[
-            "Vector unit: RQ, VOP, LUT and RED, one row a cycle; row i is read at t + i and",
-            &format!("written at t + i + {latency}."),
+            &format!("Vector unit: {}, one row a cycle;", ops.join(", ")),
+            &format!("row i is read at t + i and written at t + i + {latency}."),
         ],
     );
     issue_bundle(ctx).ports(&mut m, false);
-    for op in ops_of(&[Unit::Vector]) {
+    for op in ops_of(ctx, &[Unit::Vector]) {
         op_bundle(ctx, op).ports(&mut m, false);
     }
-    for port in mem_ports() {
+    for port in mem_ports(ctx) {
         port.bundle(ctx).ports(&mut m, true);
     }
     tables_bundle(ctx).ports(&mut m, false);

@@ -3,8 +3,9 @@
 use isa::{HwConfig, SystemConfig, Topology};
 
 /// A preset, or: `ring2` and `mesh4` (tiny as a 2-chip ring and a 2x2 mesh), `narrow` (two
-/// lanes and one of everything: the memories' narrowest addresses), `wide` (the widest array
-/// with the deepest vector pipeline) or `dragonfly16` (tiny as a 16-chip dragonfly).
+/// lanes and one of everything: the memories' narrowest addresses), `lean` (narrow without
+/// every unit a config may leave out), `wide` (the widest array with the deepest vector
+/// pipeline) or `dragonfly16` (tiny as a 16-chip dragonfly).
 pub fn config(name: &str) -> HwConfig {
     let tiny = || HwConfig::preset("tiny").unwrap();
     let system = |chips, topology, link_latency| {
@@ -25,6 +26,12 @@ pub fn config(name: &str) -> HwConfig {
                 group_size: 4,
             };
             return system(16, topology, 3);
+        }
+        "lean" => {
+            let mut cfg = config("narrow");
+            cfg.chip.lut_tables = 0;
+            cfg.chip.omit = isa::OMITTABLE.to_vec();
+            cfg
         }
         "narrow" => {
             let mut cfg = tiny();

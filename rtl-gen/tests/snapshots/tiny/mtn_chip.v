@@ -197,15 +197,6 @@ module mtn_chip (
   wire [7:0] mov_dst_row;
   wire [7:0] mov_dst_step;
   wire [15:0] mov_count;
-  wire xfer_issue;
-  wire xfer_chip;
-  wire [1:0] xfer_src_bank;
-  wire [7:0] xfer_src_row;
-  wire [7:0] xfer_src_step;
-  wire [1:0] xfer_dst_bank;
-  wire [7:0] xfer_dst_row;
-  wire [7:0] xfer_dst_step;
-  wire [15:0] xfer_count;
   wire [7:0] issue_pc;
   wire param_rd_en;
   wire [3:0] param_rd_addr;
@@ -333,16 +324,7 @@ module mtn_chip (
     .mov_dst_bank_o   (mov_dst_bank),
     .mov_dst_row_o    (mov_dst_row),
     .mov_dst_step_o   (mov_dst_step),
-    .mov_count_o      (mov_count),
-    .xfer_issue_o     (xfer_issue),
-    .xfer_chip_o      (xfer_chip),
-    .xfer_src_bank_o  (xfer_src_bank),
-    .xfer_src_row_o   (xfer_src_row),
-    .xfer_src_step_o  (xfer_src_step),
-    .xfer_dst_bank_o  (xfer_dst_bank),
-    .xfer_dst_row_o   (xfer_dst_row),
-    .xfer_dst_step_o  (xfer_dst_step),
-    .xfer_count_o     (xfer_count)
+    .mov_count_o      (mov_count)
   );
   mtn_mxu u_mxu (
     .clk_i                 (clk_i),
@@ -511,20 +493,6 @@ module mtn_chip (
     .mov_wr_row_o       (mov_wr_row),
     .mov_wr_data_o      (mov_wr_data)
   );
-
-  // A single chip has no router: its ops never issue.
-  wire unused_router;
-  assign unused_router = (^{
-    xfer_issue,
-    xfer_chip,
-    xfer_src_bank,
-    xfer_src_row,
-    xfer_src_step,
-    xfer_dst_bank,
-    xfer_dst_row,
-    xfer_dst_step,
-    xfer_count
-  });
   mtn_memory u_memory (
     .clk_i             (clk_i),
     .ldw_rd_en_i       (ldw_rd_en),

@@ -88,15 +88,6 @@ module mtn_decode (
   output wire [7:0]   mov_dst_row_o,
   output wire [7:0]   mov_dst_step_o,
   output wire [15:0]  mov_count_o,
-  output wire         xfer_issue_o,
-  output wire         xfer_chip_o,
-  output wire [1:0]   xfer_src_bank_o,
-  output wire [7:0]   xfer_src_row_o,
-  output wire [7:0]   xfer_src_step_o,
-  output wire [1:0]   xfer_dst_bank_o,
-  output wire [7:0]   xfer_dst_row_o,
-  output wire [7:0]   xfer_dst_step_o,
-  output wire [15:0]  xfer_count_o,
   output wire         ctl_issue_o,
   output wire [1:0]   ctl_func_o
 );
@@ -110,7 +101,6 @@ module mtn_decode (
   localparam [3:0] OP_RED = 4'd5;
   localparam [3:0] OP_PERM = 4'd6;
   localparam [3:0] OP_MOV = 4'd7;
-  localparam [3:0] OP_XFER = 4'd8;
   localparam [3:0] OP_CTL = 4'd9;
   assign ldw_issue_o = issue_i && (word_i[3:0] == OP_LDW);
   assign ldw_src_bank_o = word_i[21:20];
@@ -194,15 +184,6 @@ module mtn_decode (
   assign mov_dst_row_o = word_i[49:42];
   assign mov_dst_step_o = word_i[57:50];
   assign mov_count_o = word_i[73:58];
-  assign xfer_issue_o = issue_i && (word_i[3:0] == OP_XFER);
-  assign xfer_chip_o = word_i[20:20];
-  assign xfer_src_bank_o = word_i[22:21];
-  assign xfer_src_row_o = word_i[30:23];
-  assign xfer_src_step_o = word_i[38:31];
-  assign xfer_dst_bank_o = word_i[40:39];
-  assign xfer_dst_row_o = word_i[48:41];
-  assign xfer_dst_step_o = word_i[56:49];
-  assign xfer_count_o = word_i[72:57];
   assign ctl_issue_o = issue_i && (word_i[3:0] == OP_CTL);
   assign ctl_func_o = word_i[21:20];
 

@@ -98,16 +98,7 @@ module mtn_seq (
   output wire [1:0]   mov_dst_bank_o,
   output wire [7:0]   mov_dst_row_o,
   output wire [7:0]   mov_dst_step_o,
-  output wire [15:0]  mov_count_o,
-  output wire         xfer_issue_o,
-  output wire         xfer_chip_o,
-  output wire [1:0]   xfer_src_bank_o,
-  output wire [7:0]   xfer_src_row_o,
-  output wire [7:0]   xfer_src_step_o,
-  output wire [1:0]   xfer_dst_bank_o,
-  output wire [7:0]   xfer_dst_row_o,
-  output wire [7:0]   xfer_dst_step_o,
-  output wire [15:0]  xfer_count_o
+  output wire [15:0]  mov_count_o
 );
 
   // CTL functions.
@@ -314,15 +305,6 @@ module mtn_seq (
     .mov_dst_row_o    (mov_dst_row_o),
     .mov_dst_step_o   (mov_dst_step_o),
     .mov_count_o      (mov_count_o),
-    .xfer_issue_o     (xfer_issue_o),
-    .xfer_chip_o      (xfer_chip_o),
-    .xfer_src_bank_o  (xfer_src_bank_o),
-    .xfer_src_row_o   (xfer_src_row_o),
-    .xfer_src_step_o  (xfer_src_step_o),
-    .xfer_dst_bank_o  (xfer_dst_bank_o),
-    .xfer_dst_row_o   (xfer_dst_row_o),
-    .xfer_dst_step_o  (xfer_dst_step_o),
-    .xfer_count_o     (xfer_count_o),
     .ctl_issue_o      (ctl_issue),
     .ctl_func_o       (ctl_func)
   );
