@@ -71,8 +71,11 @@ impl Layout {
             lane_bits: bits_for(c.n),
             word_bits: 0,
         };
+        // The word holds the widest op the chip has; an op whose unit the config leaves out
+        // need not fit.
         let widest = Opcode::ALL
             .iter()
+            .filter(|op| cfg.implements(**op))
             .map(|op| layout.op_bits(*op))
             .max()
             .unwrap_or(0);
@@ -94,6 +97,20 @@ impl Layout {
             FieldKind::Chip => self.chip_bits,
             FieldKind::Lanes => self.lane_bits,
         }
+    }
+
+    /// Whether `op` fits the word (it does unless the config leaves out its unit).
+    fn fits(&self, op: Opcode) -> Result<(), String> {
+        let bits = self.op_bits(op);
+        if bits <= self.word_bits {
+            return Ok(());
+        }
+        Err(format!(
+            "{} takes {bits} bits, more than this config's {}-bit instruction word (the \
+             config leaves out its unit)",
+            op.spec().mnemonic,
+            self.word_bits
+        ))
     }
 
     /// Bits an op uses before padding.
@@ -140,8 +157,13 @@ impl Layout {
 
     /// Encodes one instruction; a value that does not fit its field is an error.
     pub fn encode(&self, instr: &Instr) -> Result<Vec<u8>, EncodeError> {
-        let mut w = BitWriter::new(self.word_bytes());
         let spec = instr.op.spec();
+        self.fits(instr.op.opcode())
+            .map_err(|message| EncodeError {
+                field: "opcode",
+                message,
+            })?;
+        let mut w = BitWriter::new(self.word_bytes());
         w.put(spec.opcode as u64, OPCODE_BITS);
         if instr.delay > MAX_DELAY {
             return Err(EncodeError {
@@ -211,6 +233,7 @@ impl Layout {
         };
         let code = r.get(OPCODE_BITS) as u8;
         let opcode = Opcode::from_u8(code).ok_or_else(|| err(format!("unknown opcode {code}")))?;
+        self.fits(opcode).map_err(err)?;
         let delay = r.get(DELAY_BITS) as u32;
         let spec = opcode.spec();
         let mut values = Vec::with_capacity(spec.fields.len());
@@ -493,6 +516,42 @@ mod tests {
                 assert!(l.op_bits(op) <= l.word_bits);
             }
         }
+    }
+
+    #[test]
+    fn the_word_fits_the_ops_the_chip_has_and_refuses_the_others() {
+        let mut lean = HwConfig::preset("tiny").unwrap();
+        let full = Layout::new(&lean);
+        lean.chip.omit = vec![Opcode::Vop];
+        let l = Layout::new(&lean);
+        // VOP, with its 32-bit immediate, is the widest op; without it the word is narrower.
+        assert_eq!((full.word_bits, l.word_bits), (160, 96));
+        let vop = Instr {
+            delay: 0,
+            op: Op::Vop(crate::ops::Vop {
+                func: crate::ops::VopFunc::Add,
+                a: Addr::acc(0, 0),
+                a_step: 0,
+                b: Addr::IMM,
+                b_step: 0,
+                dst: Addr::acc(0, 1),
+                dst_step: 0,
+                count: 1,
+                imm: 1,
+            }),
+        };
+        let e = l.encode(&vop).unwrap_err();
+        assert_eq!(e.field, "opcode");
+        assert!(
+            e.message.contains("more than this config's 96-bit"),
+            "{}",
+            e.message
+        );
+        // A word of a full chip's VOP, cut to the lean word, does not decode either.
+        let word = full.encode(&vop).unwrap();
+        let e = l.decode(&word[..l.word_bytes()], 3).unwrap_err();
+        assert!(matches!(e, DecodeError::Word { index: 3, .. }), "{e:?}");
+        assert_eq!(l.decode(&l.encode(&halt()).unwrap(), 0).unwrap(), halt());
     }
 
     fn halt() -> Instr {

@@ -630,30 +630,30 @@ impl<'a> Vector<'a> {
             shift_bits,
             mux(shift.bit(shift_bits - 1), negated, zero(shift_bits)),
         );
-        let mask = lane.wire("mask", 32, (lit(32, 1).shl(right.clone())) - lit(32, 1));
-        // A negative value rounds up only past half plus one (TFLite's RoundingDivideByPOT).
-        let half = lane.wire("half", 32, mask.clone().shr(lit(32, 1)));
+        // The bits a divide by 2^right drops: the highest (half the divisor) and those below
+        // it. Decoded from `right` alone, with no carry chain.
+        let mask = lane.wire("mask", 32, !(!lit(32, 0)).shl(right.clone()));
+        let half = lit(32, 1).shl(right.clone()).shr(lit(32, 1));
         lane.push(Item::Assign(
             id("step2_right_all").lane(id("l"), shift_bits),
             right,
         ));
-        lane.push(Item::Assign(lane32(id("step2_mask_all")), mask));
+        lane.push(Item::Assign(lane32(id("step2_half_all")), half));
         lane.push(Item::Assign(
-            lane32(id("step2_half_up_all")),
-            half + lit(32, 1),
+            lane32(id("step2_low_all")),
+            mask.shr(lit(32, 1)),
         ));
         let n = self.ctx.n;
         m.wire("step2_out_all", 32 * n);
         m.wire("step2_right_all", shift_bits * n);
-        m.wire("step2_mask_all", 32 * n);
-        m.wire("step2_half_up_all", 32 * n);
+        m.wire("step2_half_all", 32 * n);
+        m.wire("step2_low_all", 32 * n);
         m.items.push(lane.generate("l", n, "g_step2"));
     }
 
     /// Arithmetic step 3: RQ's rounding divide by a power of two (the rounding terms `round`
-    /// come from step 2: the right shift, its mask, half the divisor plus one), zero point
-    /// and clamp.
-    /// The row is `step3_out_all`.
+    /// come from step 2: the right shift, the bit of half the divisor and the mask of the
+    /// bits below it), zero point and clamp. The row is `step3_out_all`.
     fn step3(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr, round: [&Expr; 3]) {
         let shared = |m: &mut Module, name: &str, f: ParamField| {
             let w = m.wire(name, 32);
@@ -668,20 +668,21 @@ impl<'a> Vector<'a> {
         let mut lane = Items::default();
         let x = lane.wire("x", 32, lane32(row));
         let shift_bits = ParamField::Shift.value_bits();
-        let [right, mask, half_up] = round;
+        let [right, half, low] = round;
         let right = lane.wire("right", shift_bits, right.clone().lane(id("l"), shift_bits));
-        let mask = lane.wire("mask", 32, lane32(mask.clone()));
-        let half_up = lane.wire("half_up", 32, lane32(half_up.clone()));
-        let remainder = lane.wire("remainder", 32, x.clone() & mask.clone());
-        let half = mask.shr(lit(32, 1));
+        // TFLite's RoundingDivideByPOT rounds up when the remainder exceeds half the divisor
+        // less one, or, for a negative value, half the divisor: the half bit set, and for a
+        // negative value a bit below it too. No comparator needed.
+        let at_half = lane.wire("at_half", 1, (x.clone() & lane32(half.clone())).reduce_or());
+        let past_half = lane.wire(
+            "past_half",
+            1,
+            (x.clone() & lane32(low.clone())).reduce_or(),
+        );
         let round_up = lane.wire(
             "round_up",
             1,
-            mux(
-                x.clone().bit(31),
-                remainder.clone().gt(half_up),
-                remainder.gt(half),
-            ),
+            at_half.land(x.clone().bit(31).lnot().lor(past_half)),
         );
         let shifted = lane.wire("shifted", 32, x.clone().signed().ashr(right));
         // shifted + zero point + round_up in one adder: the rounding bit is its carry in.
@@ -826,8 +827,8 @@ pub fn vector(ctx: &Ctx) -> Module {
                 ParamField::Shift.value_bits() * n,
                 id("step2_right_all"),
             ),
-            ("mask", 32 * n, id("step2_mask_all")),
-            ("half_up", 32 * n, id("step2_half_up_all")),
+            ("half", 32 * n, id("step2_half_all")),
+            ("low", 32 * n, id("step2_low_all")),
         ],
     );
     v.step3(

@@ -455,8 +455,8 @@ module mtn_vector (
   // Step 2: the rounding doubling high multiply; LUT results arrive.
   wire [127:0] step2_out_all;
   wire [23:0] step2_right_all;
-  wire [127:0] step2_mask_all;
-  wire [127:0] step2_half_up_all;
+  wire [127:0] step2_half_all;
+  wire [127:0] step2_low_all;
   generate
     for (l = 0; l < 4; l = l + 1) begin : g_step2
       wire [31:0] x;
@@ -484,12 +484,10 @@ module mtn_vector (
       wire [5:0] right;
       assign right = shift[5] ? negated : 6'd0;
       wire [31:0] mask;
-      assign mask = (32'd1 << right) - 32'd1;
-      wire [31:0] half;
-      assign half = mask >> 32'd1;
+      assign mask = ~(~32'd0 << right);
       assign step2_right_all[l * 6 +: 6] = right;
-      assign step2_mask_all[l * 32 +: 32] = mask;
-      assign step2_half_up_all[l * 32 +: 32] = half + 32'd1;
+      assign step2_half_all[l * 32 +: 32] = (32'd1 << right) >> 32'd1;
+      assign step2_low_all[l * 32 +: 32] = mask >> 32'd1;
     end
   endgenerate
   wire [22:0] s3_ctl_d;
@@ -536,26 +534,26 @@ module mtn_vector (
     end
   end
   assign s3_right_d = step2_right_all;
-  wire [127:0] s3_mask_d;
-  reg  [127:0] s3_mask_q;
+  wire [127:0] s3_half_d;
+  reg  [127:0] s3_half_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s3_mask_q <= {128{1'b0}};
+      s3_half_q <= {128{1'b0}};
     end else begin
-      s3_mask_q <= s3_mask_d;
+      s3_half_q <= s3_half_d;
     end
   end
-  assign s3_mask_d = step2_mask_all;
-  wire [127:0] s3_half_up_d;
-  reg  [127:0] s3_half_up_q;
+  assign s3_half_d = step2_half_all;
+  wire [127:0] s3_low_d;
+  reg  [127:0] s3_low_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s3_half_up_q <= {128{1'b0}};
+      s3_low_q <= {128{1'b0}};
     end else begin
-      s3_half_up_q <= s3_half_up_d;
+      s3_low_q <= s3_low_d;
     end
   end
-  assign s3_half_up_d = step2_half_up_all;
+  assign s3_low_d = step2_low_all;
   wire [31:0] zero_point;
   assign zero_point = s3_param_q[RqS3ZeroPointLo +: RqS3ZeroPointBits];
   wire [31:0] act_min;
@@ -571,14 +569,12 @@ module mtn_vector (
       assign x = s3_data_q[l * 32 +: 32];
       wire [5:0] right;
       assign right = s3_right_q[l * 6 +: 6];
-      wire [31:0] mask;
-      assign mask = s3_mask_q[l * 32 +: 32];
-      wire [31:0] half_up;
-      assign half_up = s3_half_up_q[l * 32 +: 32];
-      wire [31:0] remainder;
-      assign remainder = x & mask;
+      wire at_half;
+      assign at_half = (|(x & s3_half_q[l * 32 +: 32]));
+      wire past_half;
+      assign past_half = (|(x & s3_low_q[l * 32 +: 32]));
       wire round_up;
-      assign round_up = x[31] ? (remainder > half_up) : (remainder > (mask >> 32'd1));
+      assign round_up = at_half && (!x[31] || past_half);
       wire [31:0] shifted;
       assign shifted = $signed(x) >>> right;
       wire [33:0] sum;
