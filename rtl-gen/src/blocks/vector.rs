@@ -1,13 +1,15 @@
 //! The vector unit: `RQ`, `VOP`, `LUT` and `RED` in one pipeline, one row a cycle.
 //!
-//! Stage `s` of row `i` is cycle `t + i + s`: stage 0 reads, stage 1 has the data, three
-//! arithmetic steps compute (requantization needs all three: bias and left shift, with the
-//! table reads; the rounding doubling high multiply; the rounding right shift, zero point and
-//! clamp), and stage `V` writes, `V` being the config's vector latency
-//! ([`Datapath::Vector`]). At the minimum `V` of 4 the steps are stages 1-3. A deeper
-//! pipeline spends its first extra stage on registering the operands as read (the steps move
-//! to stages 2-4); further stages only carry the row before the write.
+//! Stage `s` of row `i` is cycle `t + i + s`: stage 0 reads, stage 1 has the data, four
+//! arithmetic steps compute (requantization needs them all: bias and left shift, with the
+//! table reads; the rounding doubling high multiply; the rounding right shift and zero point;
+//! the clamp), and stage `V` writes, `V` being the config's vector latency
+//! ([`Datapath::Vector`]). At the minimum `V` of 4 the steps take stages 1, 2 and 3 (steps 3
+//! and 4 share a stage). A deeper pipeline spends its first extra stage on registering the
+//! operands as read (the steps move one stage on), its second on a register between steps 3
+//! and 4; further stages only carry the row before the write.
 
+use isa::config::MIN_VECTOR_LATENCY;
 use isa::encoding::{bits_for, COUNT_BITS};
 use isa::ops::{FieldKind, Opcode, RedFunc, Unit, VopFunc};
 use isa::timing::Datapath;
@@ -166,10 +168,11 @@ struct Vector<'a> {
     ctl: Packed<Ctl>,
     /// Stage 1's op fields.
     args: Packed<Args>,
-    /// A parameter entry as it arrives, and what stages 2 and 3 still need of it.
+    /// A parameter entry as it arrives, and what steps 2, 3 and 4 still need of it.
     entry: Packed<ParamField>,
     rq2: Packed<ParamField>,
     rq3: Packed<ParamField>,
+    rq4: Packed<ParamField>,
 }
 
 /// What arithmetic step 1 computes from: the rows as read (operand `a`, and `b` when read)
@@ -259,6 +262,11 @@ impl<'a> Vector<'a> {
             rq3: Packed::new("RqS3", |f| match f {
                 ParamField::Bias | ParamField::Multiplier | ParamField::Shift => 0,
                 f => f.bits(n),
+            }),
+            // Step 3 adds the zero point; step 4 clamps.
+            rq4: Packed::new("RqS4", |f| match f {
+                ParamField::ActMin | ParamField::ActMax => f.bits(n),
+                _ => 0,
             }),
             ops,
             kinds,
@@ -653,18 +661,12 @@ impl<'a> Vector<'a> {
 
     /// Arithmetic step 3: RQ's rounding divide by a power of two (the rounding terms `round`
     /// come from step 2: the right shift, the bit of half the divisor and the mask of the
-    /// bits below it), zero point and clamp. The row is `step3_out_all`.
-    fn step3(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr, round: [&Expr; 3]) {
-        let shared = |m: &mut Module, name: &str, f: ParamField| {
-            let w = m.wire(name, 32);
-            m.assign(w.clone(), self.rq3.get(param, f));
-            w
-        };
-        let zp = shared(m, "zero_point", ParamField::ZeroPoint);
-        let lo = shared(m, "act_min", ParamField::ActMin);
-        let hi = shared(m, "act_max", ParamField::ActMax);
+    /// bits below it) and the zero point. The 33-bit sums are `step3_sum_all`.
+    fn step3(&self, m: &mut Module, row: Expr, param: &Expr, round: [&Expr; 3]) {
+        let zp = m.wire("zero_point", 32);
+        m.assign(zp.clone(), self.rq3.get(param, ParamField::ZeroPoint));
 
-        m.comment("Step 3: rounding divide by a power of two, zero point, clamp.");
+        m.comment("Step 3: rounding divide by a power of two, zero point.");
         let mut lane = Items::default();
         let x = lane.wire("x", 32, lane32(row));
         let shift_bits = ParamField::Shift.value_bits();
@@ -692,7 +694,29 @@ impl<'a> Vector<'a> {
             cat(vec![sext(shifted, 32, 33), lit(1, 1)]) + cat(vec![sext(zp, 32, 33), round_up]),
         );
         lane.wire("unused_sum", 1, sum.clone().bit(0));
-        let with_zp = lane.wire("with_zp", 33, sum.bits(33, 1));
+        lane.push(Item::Assign(
+            id("step3_sum_all").lane(id("l"), 33),
+            sum.bits(33, 1),
+        ));
+        m.wire("step3_sum_all", 33 * self.ctx.n);
+        m.items.push(lane.generate("l", self.ctx.n, "g_step3"));
+    }
+
+    /// Arithmetic step 4: RQ's clamp of the sums; other ops' rows pass as they left step 2.
+    /// The row is `step4_out_all`.
+    fn step4(&self, m: &mut Module, ctl: &Expr, row: Expr, sums: Expr, param: &Expr) {
+        let shared = |m: &mut Module, name: &str, f: ParamField| {
+            let w = m.wire(name, 32);
+            m.assign(w.clone(), self.rq4.get(param, f));
+            w
+        };
+        let lo = shared(m, "act_min", ParamField::ActMin);
+        let hi = shared(m, "act_max", ParamField::ActMax);
+
+        m.comment("Step 4: clamp.");
+        let mut lane = Items::default();
+        let x = lane.wire("x", 32, lane32(row));
+        let with_zp = lane.wire("with_zp", 33, sums.lane(id("l"), 33));
         let below = lane.wire(
             "below",
             1,
@@ -709,18 +733,18 @@ impl<'a> Vector<'a> {
                 .lt(with_zp.clone().signed()),
         );
         let clamped = lane.wire(
-            "rq3",
+            "rq4",
             32,
             mux(below, lo, mux(above, hi, with_zp.bits(31, 0))),
         );
         lane.wire(
-            "step3_out",
+            "step4_out",
             32,
             mux(self.kind_is(ctl, Opcode::Rq), clamped, x),
         );
-        lane.push(Item::Assign(lane32(id("step3_out_all")), id("step3_out")));
-        m.wire("step3_out_all", 32 * self.ctx.n);
-        m.items.push(lane.generate("l", self.ctx.n, "g_step3"));
+        lane.push(Item::Assign(lane32(id("step4_out_all")), id("step4_out")));
+        m.wire("step4_out_all", 32 * self.ctx.n);
+        m.items.push(lane.generate("l", self.ctx.n, "g_step4"));
     }
 
     /// Declares the layouts' positions and the codes the module used.
@@ -734,8 +758,9 @@ impl<'a> Vector<'a> {
         self.ctl.declare(m, "Every stage's control");
         self.args.declare(m, "Stage 1's op fields");
         self.entry.declare(m, "A parameter entry");
-        self.rq2.declare(m, "Stage 2's parameters");
-        self.rq3.declare(m, "Stage 3's parameters");
+        self.rq2.declare(m, "Step 2's parameters");
+        self.rq3.declare(m, "Step 3's parameters");
+        self.rq4.declare(m, "Step 4's parameters");
     }
 }
 
@@ -779,7 +804,7 @@ pub fn vector(ctx: &Ctx) -> Module {
     };
     // Timing slack goes first to a register between the banks and the arithmetic: a
     // block RAM's output is slow, and step 1 is deep.
-    let (ctl, args, operands) = if latency > u64::from(isa::config::MIN_VECTOR_LATENCY) {
+    let (ctl, args, operands) = if latency > u64::from(MIN_VECTOR_LATENCY) {
         m.comment("The operands as read: the first stage of timing slack.");
         let s = pipe.stage(
             &mut m,
@@ -831,13 +856,29 @@ pub fn vector(ctx: &Ctx) -> Module {
             ("low", 32 * n, id("step2_low_all")),
         ],
     );
-    v.step3(
-        &mut m,
-        &s3[0],
-        s3[1].clone(),
-        &s3[2],
-        [&s3[3], &s3[4], &s3[5]],
-    );
+    v.step3(&mut m, s3[1].clone(), &s3[2], [&s3[3], &s3[4], &s3[5]]);
+
+    // The second stage of timing slack goes between the rounding and the clamp: two carry
+    // chains in a row set the clock otherwise.
+    let clamp_param = v.rq4.pack(|f| v.rq3.get(&s3[2], f));
+    let (ctl, row, sums, param) = if latency >= u64::from(MIN_VECTOR_LATENCY) + 2 {
+        m.comment("The rounded sums: the second stage of timing slack.");
+        let s = pipe.stage(
+            &mut m,
+            vec![
+                ("ctl", ctl_bits, s3[0].clone()),
+                ("data", 32 * n, s3[1].clone()),
+                ("sum", 33 * n, id("step3_sum_all")),
+                ("param", v.rq4.bits(), clamp_param),
+            ],
+        );
+        (s[0].clone(), s[1].clone(), s[2].clone(), s[3].clone())
+    } else {
+        let param = m.wire("clamp_param", v.rq4.bits());
+        m.assign(param.clone(), clamp_param);
+        (s3[0].clone(), s3[1].clone(), id("step3_sum_all"), param)
+    };
+    v.step4(&mut m, &ctl, row, sums, &param);
 
     // Stages past the arithmetic, when the config asks for a deeper pipeline, then the
     // write stage.
@@ -853,8 +894,8 @@ pub fn vector(ctx: &Ctx) -> Module {
         &mut m,
         pad,
         vec![
-            ("pad_ctl", ctl_bits, s3[0].clone()),
-            ("pad_data", 32 * n, id("step3_out_all")),
+            ("pad_ctl", ctl_bits, ctl),
+            ("pad_data", 32 * n, id("step4_out_all")),
         ],
     );
     let write = if ctx.fault == Some(crate::Fault::ShortVectorPipeline) {

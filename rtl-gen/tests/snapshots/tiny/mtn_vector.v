@@ -149,7 +149,7 @@ module mtn_vector (
   localparam integer ParamMultiplierLo = 128;
   localparam integer ParamMultiplierBits = 128;
   localparam integer ParamBiasLo = 0;
-  // Stage 2's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
+  // Step 2's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
   // multiplier[127:0]}
   localparam integer RqS2ActMaxLo = 216;
   localparam integer RqS2ActMaxBits = 32;
@@ -159,13 +159,18 @@ module mtn_vector (
   localparam integer RqS2ZeroPointBits = 32;
   localparam integer RqS2ShiftLo = 128;
   localparam integer RqS2MultiplierLo = 0;
-  // Stage 3's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0]}
+  // Step 3's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0]}
   localparam integer RqS3ActMaxLo = 64;
   localparam integer RqS3ActMaxBits = 32;
   localparam integer RqS3ActMinLo = 32;
   localparam integer RqS3ActMinBits = 32;
   localparam integer RqS3ZeroPointLo = 0;
   localparam integer RqS3ZeroPointBits = 32;
+  // Step 4's parameters: {act_max[31:0], act_min[31:0]}
+  localparam integer RqS4ActMaxLo = 32;
+  localparam integer RqS4ActMaxBits = 32;
+  localparam integer RqS4ActMinLo = 0;
+  localparam integer RqS4ActMinBits = 32;
   wire any_issue;
   assign any_issue = ((rq_issue_i | vop_issue_i) | lut_issue_i) | red_issue_i;
 
@@ -556,13 +561,9 @@ module mtn_vector (
   assign s3_low_d = step2_low_all;
   wire [31:0] zero_point;
   assign zero_point = s3_param_q[RqS3ZeroPointLo +: RqS3ZeroPointBits];
-  wire [31:0] act_min;
-  assign act_min = s3_param_q[RqS3ActMinLo +: RqS3ActMinBits];
-  wire [31:0] act_max;
-  assign act_max = s3_param_q[RqS3ActMaxLo +: RqS3ActMaxBits];
 
-  // Step 3: rounding divide by a power of two, zero point, clamp.
-  wire [127:0] step3_out_all;
+  // Step 3: rounding divide by a power of two, zero point.
+  wire [131:0] step3_sum_all;
   generate
     for (l = 0; l < 4; l = l + 1) begin : g_step3
       wire [31:0] x;
@@ -582,17 +583,36 @@ module mtn_vector (
           + {{{1{zero_point[31]}}, zero_point}, round_up};
       wire unused_sum;
       assign unused_sum = sum[0];
+      assign step3_sum_all[l * 33 +: 33] = sum[33:1];
+    end
+  endgenerate
+  wire [63:0] clamp_param;
+  assign clamp_param = {
+    s3_param_q[RqS3ActMaxLo +: RqS3ActMaxBits],
+    s3_param_q[RqS3ActMinLo +: RqS3ActMinBits]
+  };
+  wire [31:0] act_min;
+  assign act_min = clamp_param[RqS4ActMinLo +: RqS4ActMinBits];
+  wire [31:0] act_max;
+  assign act_max = clamp_param[RqS4ActMaxLo +: RqS4ActMaxBits];
+
+  // Step 4: clamp.
+  wire [127:0] step4_out_all;
+  generate
+    for (l = 0; l < 4; l = l + 1) begin : g_step4
+      wire [31:0] x;
+      assign x = s3_data_q[l * 32 +: 32];
       wire [32:0] with_zp;
-      assign with_zp = sum[33:1];
+      assign with_zp = step3_sum_all[l * 33 +: 33];
       wire below;
       assign below = $signed(with_zp) < $signed({{1{act_min[31]}}, act_min});
       wire above;
       assign above = $signed({{1{act_max[31]}}, act_max}) < $signed(with_zp);
-      wire [31:0] rq3;
-      assign rq3 = below ? act_min : (above ? act_max : with_zp[31:0]);
-      wire [31:0] step3_out;
-      assign step3_out = (s3_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq3 : x;
-      assign step3_out_all[l * 32 +: 32] = step3_out;
+      wire [31:0] rq4;
+      assign rq4 = below ? act_min : (above ? act_max : with_zp[31:0]);
+      wire [31:0] step4_out;
+      assign step4_out = (s3_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq4 : x;
+      assign step4_out_all[l * 32 +: 32] = step4_out;
     end
   endgenerate
   wire [22:0] s4_ctl_d;
@@ -614,7 +634,7 @@ module mtn_vector (
       s4_data_q <= s4_data_d;
     end
   end
-  assign s4_data_d = step3_out_all;
+  assign s4_data_d = step4_out_all;
 
   // Stage 4: write the row; the instruction completes with its last row.
   assign vec_wr_en_o = s4_ctl_q[CtlValid];
