@@ -178,8 +178,9 @@ impl SystemConfig {
 }
 
 impl HwConfig {
-    /// A named preset: `tiny` (N=4, fits an iCE40 UP5K), `small` (N=8, the default),
-    /// `medium` (N=16), `large` (N=32). All are single-chip; see [`HwConfig::with_system`].
+    /// A named preset: `tiny` (N=4; over three times an iCE40 UP5K's logic, see
+    /// BENCHMARKS.md), `small` (N=8, the default), `medium` (N=16), `large` (N=32). All are
+    /// single-chip; see [`HwConfig::with_system`].
     pub fn preset(name: &str) -> Result<Self, ConfigError> {
         let chip = match name {
             "tiny" => ChipConfig {
