@@ -218,10 +218,22 @@ fn config_check_names_the_bad_field() {
     );
 }
 
+/// Two lanes, and only the units the MLP needs (LDW, MMA, RQ, CTL): the smallest chip that
+/// holds the digits MLP.
+const MLP_WITHOUT_OPTIONAL_UNITS: &str = "[chip]\nn = 2\nsram_banks = 3\nsram_depth = 1024\n\
+    acc_banks = 1\nacc_depth = 64\nlut_tables = 0\nparam_depth = 32\nimem_depth = 1024\n\
+    omit = [\"vop\", \"red\", \"perm\", \"mov\"]\n";
+
 #[test]
-fn the_main_job_is_bit_exact_and_accurate_on_tiny_and_small() {
-    for preset in ["tiny", "small"] {
-        let out = stdout(metronome().args(["run", "--preset", preset, "--json"]));
+fn the_main_job_is_bit_exact_and_accurate_on_tiny_small_and_a_chip_without_optional_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let lean = write(dir.path(), "lean.toml", MLP_WITHOUT_OPTIONAL_UNITS);
+    for (preset, choice) in [
+        ("tiny", ["--preset", "tiny"]),
+        ("small", ["--preset", "small"]),
+        ("lean", ["--config", lean.as_str()]),
+    ] {
+        let out = stdout(metronome().args(["run", "--json"]).args(choice));
         let json: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(json["result"], "pass", "{preset}: {json}");
         assert_eq!(json["samples"], 360);
