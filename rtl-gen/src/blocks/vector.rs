@@ -2,8 +2,9 @@
 //!
 //! Stage `s` of row `i` is cycle `t + i + s`: stage 0 reads, stage 1 has the data, four
 //! arithmetic steps compute (requantization needs them all: bias and left shift, with the
-//! table reads; the rounding doubling high multiply; the rounding right shift and zero point;
-//! the clamp), and stage `V` writes, `V` being the config's vector latency
+//! table reads and VOP's functions; the rounding doubling high multiply, and the sum of VOP
+//! mul's partial products; the rounding right shift and zero point; the clamp), and stage `V`
+//! writes, `V` being the config's vector latency
 //! ([`Datapath::Vector`]). At the minimum `V` of 4 the steps take stages 1, 2 and 3 (steps 3
 //! and 4 share a stage). A deeper pipeline spends its first extra stage on registering the
 //! operands as read (the steps move one stage on), its second on a register between steps 3
@@ -131,9 +132,17 @@ fn has_func(op: Opcode) -> bool {
         .any(|f| matches!(f.kind, FieldKind::Func(_)))
 }
 
-/// One lane of `VOP func` (stage 1): `a` and `b` are the lane's operands, `imm` the op's.
-fn vop_lane(func: VopFunc, lane: &mut Items, a: &Expr, b: &Expr, imm: &Expr, fault: bool) -> Expr {
-    match func {
+/// One lane of `VOP func` (step 1): `a` and `b` are the lane's operands, `imm` the op's.
+/// `None` for `mul`, whose partial products step 1 computes apart ([`mul_partials`]).
+fn vop_lane(
+    func: VopFunc,
+    lane: &mut Items,
+    a: &Expr,
+    b: &Expr,
+    imm: &Expr,
+    fault: bool,
+) -> Option<Expr> {
+    Some(match func {
         VopFunc::Add => {
             let sum = a.clone() + b.clone();
             if fault {
@@ -144,13 +153,35 @@ fn vop_lane(func: VopFunc, lane: &mut Items, a: &Expr, b: &Expr, imm: &Expr, fau
             }
         }
         VopFunc::Sub => a.clone() - b.clone(),
-        VopFunc::Mul => a.clone().mul(b.clone()),
+        VopFunc::Mul => return None,
         VopFunc::Max => mux(id("a_lt_b"), b.clone(), a.clone()),
         VopFunc::Min => mux(id("a_lt_b"), a.clone(), b.clone()),
         VopFunc::Sel => mux(b.clone().ne(lit(32, 0)), a.clone(), imm.clone()),
         VopFunc::Shl => a.clone().shl(b.clone().bits(4, 0)),
         VopFunc::Sra => lane.wire("sra", 32, a.clone().signed().ashr(b.clone().bits(4, 0))),
-    }
+    })
+}
+
+/// `VOP mul` keeps the low 32 bits of the product, which the operands' signs do not reach:
+/// `a_lo * b_lo + ((a_hi * b_lo + a_lo * b_hi) << 16)`. Step 1 computes the low product and
+/// the low half of the cross sum (`mul_lo`, `mul_cross`); step 2 adds them, beside RQ's
+/// multiply, so no 32 x 32 multiplier sits in step 1.
+fn mul_partials(lane: &mut Items, a: &Expr, b: &Expr) {
+    let half = |x: &Expr, hi: bool| {
+        if hi {
+            x.clone().bits(31, 16)
+        } else {
+            x.clone().bits(15, 0)
+        }
+    };
+    lane.push(Item::Assign(
+        lane32(id("step1_mul_lo_all")),
+        half(a, false).mul(half(b, false)),
+    ));
+    lane.push(Item::Assign(
+        id("step1_mul_cross_all").lane(id("l"), 16),
+        half(a, true).mul(half(b, false)) + half(a, false).mul(half(b, true)),
+    ));
 }
 
 /// What every part of the vector unit shares: the ops it runs, and the layouts and codes of
@@ -474,6 +505,9 @@ impl<'a> Vector<'a> {
         let la = lane.wire("la", 32, lane32(a.clone()));
         let vop = has_vop.then(|| {
             let func = func.clone().expect("VOP has a function");
+            let is_mul = func.clone().eq(self.vop_funcs.of(VopFunc::Mul));
+            let mul = m.wire("step1_vop_mul", 1);
+            m.assign(mul, self.kind_is(ctl, Opcode::Vop).land(is_mul));
             self.vop_lanes(m, &mut lane, args, &la, func, operands)
         });
         // RQ: the bias, then the left shift (a positive shift).
@@ -564,11 +598,14 @@ impl<'a> Vector<'a> {
         let fault = self.ctx.fault == Some(crate::Fault::VopAddBitFlip);
         let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = VopFunc::ALL
             .iter()
-            .map(|f| {
-                let value = vop_lane(*f, lane, la, &lb, &imm, fault);
-                (vec![self.vop_funcs.of(*f)], vec![set(id("vop"), value)])
+            .filter_map(|f| {
+                let value = vop_lane(*f, lane, la, &lb, &imm, fault)?;
+                Some((vec![self.vop_funcs.of(*f)], vec![set(id("vop"), value)]))
             })
             .collect();
+        mul_partials(lane, la, &lb);
+        m.wire("step1_mul_lo_all", 32 * n);
+        m.wire("step1_mul_cross_all", 16 * n);
         lane.push(Item::Decl {
             kind: NetKind::Reg,
             name: "vop".into(),
@@ -585,10 +622,20 @@ impl<'a> Vector<'a> {
 
     /// Arithmetic step 2: RQ's rounding doubling high multiply; LUT results arrive. The row
     /// is `step2_out_all`.
-    fn step2(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr) {
+    fn step2(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr, mul: Option<&[Expr]>) {
         m.comment("Step 2: the rounding doubling high multiply; LUT results arrive.");
         let mut lane = Items::default();
         let x = lane.wire("x", 32, lane32(row));
+        // VOP mul's partial products, summed (see `mul_partials`).
+        let passed = match mul {
+            Some([is_mul, lo, cross]) => {
+                let lo = lo.clone().lane(id("l"), 32);
+                let cross = cross.clone().lane(id("l"), 16);
+                let product = lane.wire("vop_mul", 32, lo + cat(vec![cross, zero(16)]));
+                mux(is_mul.clone(), product, x.clone())
+            }
+            _ => x.clone(),
+        };
         let mult = self.rq2.element(param, ParamField::Multiplier, id("l"), 32);
         let mult = lane.wire("mult", 32, mult);
         // Signed operands are sign-extended to the 64-bit product's width.
@@ -612,10 +659,10 @@ impl<'a> Vector<'a> {
             mux(
                 self.kind_is(ctl, Opcode::Lut),
                 lane32(id("lut_rd_data_i")),
-                x,
+                passed,
             )
         } else {
-            x
+            passed
         };
         lane.wire(
             "step2_out",
@@ -827,19 +874,24 @@ pub fn vector(ctx: &Ctx) -> Module {
     };
     v.step1(&mut m, &ctl, &args, &operands);
 
-    let s2 = pipe.stage(
-        &mut m,
-        vec![
-            ("ctl", ctl_bits, ctl),
-            ("data", 32 * n, id("step1_out_all")),
-            (
-                "param",
-                v.rq2.bits(),
-                v.rq2.pack(|f| v.entry.get(&operands.entry, f)),
-            ),
-        ],
-    );
-    v.step2(&mut m, &s2[0], s2[1].clone(), &s2[2]);
+    let mut stage2 = vec![
+        ("ctl", ctl_bits, ctl),
+        ("data", 32 * n, id("step1_out_all")),
+        (
+            "param",
+            v.rq2.bits(),
+            v.rq2.pack(|f| v.entry.get(&operands.entry, f)),
+        ),
+    ];
+    if ctx.has(Opcode::Vop) {
+        stage2.extend([
+            ("vop_mul", 1, id("step1_vop_mul")),
+            ("mul_lo", 32 * n, id("step1_mul_lo_all")),
+            ("mul_cross", 16 * n, id("step1_mul_cross_all")),
+        ]);
+    }
+    let s2 = pipe.stage(&mut m, stage2);
+    v.step2(&mut m, &s2[0], s2[1].clone(), &s2[2], s2.get(3..));
 
     let s3 = pipe.stage(
         &mut m,

@@ -351,12 +351,17 @@ module mtn_vector (
       ? vec_a_rd_data_i[96 +: 32]
       : red_max_2;
   assign red = (step1_func == RED_SUM) ? red_sum : red_max_3;
+  wire step1_vop_mul;
+  assign step1_vop_mul = (s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_VOP)
+      && (step1_func == VOP_MUL);
   wire [31:0] step1_imm;
   assign step1_imm = s1_args_q[ArgsImmLo +: ArgsImmBits];
   wire [127:0] b;
   assign b = (s1_args_q[ArgsBFromLo +: ArgsBFromBits] == B_FROM_IMM) ? {4{step1_imm}}
       : ((s1_args_q[ArgsBFromLo +: ArgsBFromBits] == B_FROM_A) ? vec_a_rd_data_i
       : vec_b_rd_data_i);
+  wire [127:0] step1_mul_lo_all;
+  wire [63:0] step1_mul_cross_all;
   assign lut_rd_en_o = s1_ctl_q[CtlValid] && (s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT);
   wire [127:0] step1_out_all;
   generate
@@ -370,6 +375,8 @@ module mtn_vector (
       assign a_lt_b = $signed(la) < $signed(lb);
       wire [31:0] sra;
       assign sra = $signed(la) >>> lb[4:0];
+      assign step1_mul_lo_all[l * 32 +: 32] = la[15:0] * lb[15:0];
+      assign step1_mul_cross_all[l * 16 +: 16] = (la[31:16] * lb[15:0]) + (la[15:0] * lb[31:16]);
       reg  [31:0] vop;
       always @* begin
         case (step1_func)
@@ -378,9 +385,6 @@ module mtn_vector (
           end
           VOP_SUB: begin
             vop = la - lb;
-          end
-          VOP_MUL: begin
-            vop = la * lb;
           end
           VOP_MAX: begin
             vop = a_lt_b ? lb : la;
@@ -456,6 +460,36 @@ module mtn_vector (
     param_rd_data_i[ParamShiftLo +: ParamShiftBits],
     param_rd_data_i[ParamMultiplierLo +: ParamMultiplierBits]
   };
+  wire s2_vop_mul_d;
+  reg  s2_vop_mul_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s2_vop_mul_q <= 1'b0;
+    end else begin
+      s2_vop_mul_q <= s2_vop_mul_d;
+    end
+  end
+  assign s2_vop_mul_d = step1_vop_mul;
+  wire [127:0] s2_mul_lo_d;
+  reg  [127:0] s2_mul_lo_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s2_mul_lo_q <= {128{1'b0}};
+    end else begin
+      s2_mul_lo_q <= s2_mul_lo_d;
+    end
+  end
+  assign s2_mul_lo_d = step1_mul_lo_all;
+  wire [63:0] s2_mul_cross_d;
+  reg  [63:0] s2_mul_cross_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s2_mul_cross_q <= 64'h0;
+    end else begin
+      s2_mul_cross_q <= s2_mul_cross_d;
+    end
+  end
+  assign s2_mul_cross_d = step1_mul_cross_all;
 
   // Step 2: the rounding doubling high multiply; LUT results arrive.
   wire [127:0] step2_out_all;
@@ -466,6 +500,8 @@ module mtn_vector (
     for (l = 0; l < 4; l = l + 1) begin : g_step2
       wire [31:0] x;
       assign x = s2_data_q[l * 32 +: 32];
+      wire [31:0] vop_mul;
+      assign vop_mul = s2_mul_lo_q[l * 32 +: 32] + {s2_mul_cross_q[l * 16 +: 16], 16'd0};
       wire [31:0] mult;
       assign mult = s2_param_q[RqS2MultiplierLo + (l * 32) +: 32];
       wire [63:0] prod;
@@ -480,7 +516,8 @@ module mtn_vector (
       wire [31:0] step2_out;
       assign step2_out = (s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq2
           : ((s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT) ? lut_rd_data_i[l * 32 +: 32]
-          : x);
+          : (s2_vop_mul_q ? vop_mul
+          : x));
       assign step2_out_all[l * 32 +: 32] = step2_out;
       wire [5:0] shift;
       assign shift = s2_param_q[RqS2ShiftLo + (l * 6) +: 6];
