@@ -45,6 +45,30 @@ fn a_well_scheduled_program_passes_with_a_hand_counted_timeline() {
 }
 
 #[test]
+fn a_vector_unit_of_fewer_lanes_takes_a_row_every_few_cycles() {
+    // Tiny's vector unit computing one lane a cycle: a row every 4 cycles, each written
+    // 4 + 3 cycles after its read.
+    let mut cfg = tiny();
+    cfg.chip.vector_lanes = Some(1);
+    cfg.chip.omit = vec![Opcode::Red];
+    cfg.validate().unwrap();
+    let text = "
+        +0 rq src=acc0[0] dst=sram0[0] count=3 param=0   # issue 0; row i read at 4i, written at 4i+7
+        +12 rq src=acc0[3] dst=sram1[0] count=1 param=0  # issue 12: the unit is busy 3*4 cycles
+        +8 ctl.halt                                      # issue 20: after the last write
+    ";
+    let t = verify(&assemble(text).unwrap(), &cfg).unwrap();
+    let issue_completion: Vec<(u64, u64)> = t.chips[0]
+        .iter()
+        .map(|x| (x.issue(), x.completion()))
+        .collect();
+    assert_eq!(issue_completion, vec![(0, 15), (12, 19), (20, 20)]);
+    // One cycle earlier, the second rq finds the unit busy.
+    let v = violations(&cfg, &text.replace("+12 rq", "+11 rq"));
+    expect(&v, Rule::UnitBusy, 0, 1, 11, "vector");
+}
+
+#[test]
 fn read_before_write_completes() {
     // As above, with rq one cycle early: row i read at 9+i, written at 9+i.
     let v = violations(

@@ -40,6 +40,11 @@ pub struct ChipConfig {
         skip_serializing_if = "ChipConfig::is_min_vector_latency"
     )]
     pub vector_latency: u32,
+    /// Lanes the vector unit computes each cycle: a power of two dividing `n`. Fewer than
+    /// `n` make it smaller and slower: it takes `n / vector_lanes` cycles a row
+    /// ([`ChipConfig::vector_interval`]). Omitted: `n`, a row a cycle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector_lanes: Option<u32>,
     /// Ops whose hardware the chip leaves out, by mnemonic (any of [`OMITTABLE`]): a smaller
     /// chip for programs that never use them. Omitted: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "mnemonics")]
@@ -101,6 +106,16 @@ impl ChipConfig {
     }
     fn is_min_vector_latency(latency: &u32) -> bool {
         *latency == MIN_VECTOR_LATENCY
+    }
+
+    /// Lanes the vector unit computes each cycle.
+    pub fn vector_lanes(&self) -> u32 {
+        self.vector_lanes.unwrap_or(self.n)
+    }
+
+    /// Cycles the vector unit spends on each row: it reads a row every this many cycles.
+    pub fn vector_interval(&self) -> u32 {
+        self.n / self.vector_lanes()
     }
 }
 
@@ -193,6 +208,7 @@ impl HwConfig {
                 param_depth: 16,
                 imem_depth: 256,
                 vector_latency: MIN_VECTOR_LATENCY,
+                vector_lanes: None,
                 omit: Vec::new(),
             },
             "small" => ChipConfig {
@@ -205,6 +221,7 @@ impl HwConfig {
                 param_depth: 64,
                 imem_depth: 1024,
                 vector_latency: MIN_VECTOR_LATENCY,
+                vector_lanes: None,
                 omit: Vec::new(),
             },
             "medium" => ChipConfig {
@@ -217,6 +234,7 @@ impl HwConfig {
                 param_depth: 128,
                 imem_depth: 2048,
                 vector_latency: MIN_VECTOR_LATENCY,
+                vector_lanes: None,
                 omit: Vec::new(),
             },
             "large" => ChipConfig {
@@ -229,6 +247,7 @@ impl HwConfig {
                 param_depth: 256,
                 imem_depth: 4096,
                 vector_latency: MIN_VECTOR_LATENCY,
+                vector_lanes: None,
                 omit: Vec::new(),
             },
             other => return Err(ConfigError::UnknownPreset(other.to_string())),
@@ -303,6 +322,9 @@ impl HwConfig {
             MIN_VECTOR_LATENCY,
             16,
         )?;
+        if let Some(lanes) = c.vector_lanes {
+            pow2_in("chip.vector_lanes", lanes, 1, c.n)?;
+        }
         for (i, op) in c.omit.iter().enumerate() {
             let mnemonic = op.spec().mnemonic;
             let allowed = if !OMITTABLE.contains(op) {
@@ -320,6 +342,16 @@ impl HwConfig {
                 field: "chip.omit",
                 value: format!("\"{mnemonic}\""),
                 allowed,
+            });
+        }
+        if c.vector_interval() > 1 && !c.omit.contains(&Opcode::Red) {
+            return Err(ConfigError::Field {
+                field: "chip.vector_lanes",
+                value: c.vector_lanes().to_string(),
+                allowed: format!(
+                    "{} (every lane) unless chip.omit lists \"red\": RED reduces a whole row at once",
+                    c.n
+                ),
             });
         }
         let s = &self.system;
@@ -453,6 +485,9 @@ impl HwConfig {
         let mut canonical = canonical;
         if c.vector_latency != MIN_VECTOR_LATENCY {
             canonical += &format!(";vector_latency={}", c.vector_latency);
+        }
+        if c.vector_interval() > 1 {
+            canonical += &format!(";vector_lanes={}", c.vector_lanes());
         }
         if !c.omit.is_empty() {
             let omitted: Vec<&str> = Opcode::ALL
@@ -599,6 +634,47 @@ mod tests {
             matches!(&unknown, Err(ConfigError::Parse(e)) if e.contains("`fft` is not an op")),
             "{unknown:?}"
         );
+    }
+
+    #[test]
+    fn fewer_vector_lanes_are_checked_hashed_and_slow_the_unit() {
+        let tiny = HwConfig::preset("tiny").unwrap();
+        assert_eq!(
+            (tiny.chip.vector_lanes(), tiny.chip.vector_interval()),
+            (4, 1)
+        );
+        let text = |lanes: u32, omit: &str| {
+            format!(
+                "{}vector_lanes = {lanes}\nomit = [{omit}]\n",
+                chip_toml(4, 256)
+            )
+        };
+        let serial = HwConfig::from_toml(&text(1, "\"red\"")).unwrap();
+        assert_eq!(
+            (serial.chip.vector_lanes(), serial.chip.vector_interval()),
+            (1, 4)
+        );
+        assert_eq!(HwConfig::from_toml(&serial.to_toml()).unwrap(), serial);
+        // Naming every lane is the default, and the same hardware.
+        let mut every = HwConfig::from_toml(&text(4, "")).unwrap();
+        every.name = tiny.name.clone();
+        assert_eq!(every.hash(), tiny.hash());
+        let mut without_red = tiny.clone();
+        without_red.chip.omit = vec![Opcode::Red];
+        assert_ne!(serial.hash(), without_red.hash());
+
+        for bad in [text(3, "\"red\""), text(8, "\"red\""), text(0, "\"red\"")] {
+            let (field, _) = field_error(&bad);
+            assert_eq!(field, "chip.vector_lanes", "{bad}");
+        }
+        // RED reduces a row at once: fewer lanes need it left out.
+        match HwConfig::from_toml(&text(2, "")) {
+            Err(ConfigError::Field { field, allowed, .. }) => {
+                assert_eq!(field, "chip.vector_lanes");
+                assert!(allowed.contains("\"red\""), "{allowed}");
+            }
+            other => panic!("expected a field error, got {other:?}"),
+        }
     }
 
     fn field_error(text: &str) -> (String, String) {

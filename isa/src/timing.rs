@@ -13,7 +13,7 @@
 //! |---|---|---|---|
 //! | `LDW` | `N` | SRAM row `k` at `t + k` | shadow row `k` at `t + k + 1` |
 //! | `MMA` | `count` | SRAM row `i` at `t + i`; with `swap`, shadow row `k` at `t + 1 + k` .. `t + k + N` (the swap wavefront, one column a cycle); with `accumulate`, acc row `i` at `t + i + 2N - 1` | acc row `i` at `t + i + 2N` |
-//! | `RQ` `VOP` `LUT` `RED` | `count` | row `i` at `t + i` (`VOP`: `a` and `b`, once if they are the same stream) | row `i` at `t + i + V` |
+//! | `RQ` `VOP` `LUT` `RED` | `count * R` | row `i` at `t + R*i` (`VOP`: `a` and `b`, once if they are the same stream) | row `i` at `t + R*i + V + R - 1` |
 //! | `PERM` rotate/shift | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
 //! | `PERM` transpose | `count * N + N + 1` | tile `c` row `k` at `t + c*N + k` | tile `c` row `j` at `t + c*N + N + 1 + j` |
 //! | `MOV` | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
@@ -21,7 +21,9 @@
 //! | `CTL` | 1 (`sync`: `1 + D*L`) | | |
 //!
 //! `H` is the route's hop count, `L` the link latency, `D` the system's diameter, `V` the
-//! config's vector latency (4 unless a deeper pipeline is asked for). [`Datapath`] holds
+//! config's vector latency (4 unless a deeper pipeline is asked for), `R` its vector interval
+//! (1 unless the vector unit computes fewer lanes than a row has: it then takes `R` cycles a
+//! row, its last lanes leaving the pipeline `R - 1` cycles after its first). [`Datapath`] holds
 //! every read-to-write latency of one chip's units; a transfer's depends on its route.
 
 use crate::config::HwConfig;
@@ -37,9 +39,11 @@ pub enum Datapath {
     WeightLoad,
     /// `MMA`: input row through the skewed array and de-skew to the accumulator write.
     Mma,
-    /// `RQ`, `VOP`, `LUT`, `RED`: the vector pipeline ([`ChipConfig::vector_latency`]).
+    /// `RQ`, `VOP`, `LUT`, `RED`: the vector pipeline ([`ChipConfig::vector_latency`]), and
+    /// the cycles a row's later lanes follow its first ([`ChipConfig::vector_interval`]).
     ///
     /// [`ChipConfig::vector_latency`]: crate::ChipConfig::vector_latency
+    /// [`ChipConfig::vector_interval`]: crate::ChipConfig::vector_interval
     Vector,
     /// `PERM` rotate and shifts.
     PermuteLanes,
@@ -87,7 +91,7 @@ impl Datapath {
         match self {
             Datapath::WeightLoad => 1,
             Datapath::Mma => 2 * n,
-            Datapath::Vector => cfg.chip.vector_latency as u64,
+            Datapath::Vector => (cfg.chip.vector_latency + cfg.chip.vector_interval() - 1) as u64,
             Datapath::PermuteLanes | Datapath::Move => 2,
             Datapath::Transpose => n + 1,
         }
@@ -203,13 +207,14 @@ impl Plan {
 /// How long `op` keeps its unit busy.
 pub fn occupancy(op: &Op, cfg: &HwConfig) -> u64 {
     let n = cfg.chip.n as u64;
+    let vector_rows = |count: u32| count as u64 * cfg.chip.vector_interval() as u64;
     match op {
         Op::Ldw(_) => n,
         Op::Mma(x) => x.count as u64,
-        Op::Rq(x) => x.count as u64,
-        Op::Vop(x) => x.count as u64,
-        Op::Lut(x) => x.count as u64,
-        Op::Red(x) => x.count as u64,
+        Op::Rq(x) => vector_rows(x.count),
+        Op::Vop(x) => vector_rows(x.count),
+        Op::Lut(x) => vector_rows(x.count),
+        Op::Red(x) => vector_rows(x.count),
         Op::Perm(x) => match x.func {
             PermFunc::Transpose => x.count as u64 * n + Datapath::Transpose.latency(cfg),
             PermFunc::Rotate | PermFunc::ShiftDown | PermFunc::ShiftUp => x.count as u64,
@@ -226,6 +231,25 @@ pub fn occupancy(op: &Op, cfg: &HwConfig) -> u64 {
 /// Cycles a `ctl.sync` holds the sequencer: one barrier token across the system's diameter.
 pub fn sync_cycles(cfg: &HwConfig) -> u64 {
     1 + cfg.system.diameter() as u64 * cfg.system.link_latency as u64
+}
+
+/// A stream's rows: how many, the cycles between their reads, and from read to write.
+#[derive(Clone, Copy)]
+struct Rows {
+    count: u32,
+    interval: u64,
+    latency: u64,
+}
+
+impl Rows {
+    /// A row a cycle.
+    fn each_cycle(count: u32, latency: u64) -> Self {
+        Rows {
+            count,
+            interval: 1,
+            latency,
+        }
+    }
 }
 
 /// Builds the list of accesses; `order` counts up in sequential-semantics order.
@@ -261,19 +285,20 @@ impl Builder {
             word,
         });
     }
-    /// A row stream: row `i` read from `src` at `t + i`, written to `dst` at `t + i + latency`.
-    /// Two identical sources (`vop.mul` squaring a row) are one read.
-    fn stream(&mut self, t: u64, count: u32, latency: u64, srcs: &[(Addr, u32)], dst: (Addr, u32)) {
-        for i in 0..count as u64 {
+    /// A row stream: row `i` read from `src` at `t + interval * i`, written to `dst`
+    /// `latency` cycles later. Two identical sources (`vop.mul` squaring a row) are one read.
+    fn stream(&mut self, t: u64, rows: Rows, srcs: &[(Addr, u32)], dst: (Addr, u32)) {
+        for i in 0..rows.count as u64 {
             let order = 2 * i as u32;
+            let read = t + rows.interval * i;
             for (s, &(src, step)) in srcs.iter().enumerate() {
                 if srcs[..s].contains(&(src, step)) {
                     continue;
                 }
-                self.push(t + i, order, Dir::Read, src, src.nth(step, i));
+                self.push(read, order, Dir::Read, src, src.nth(step, i));
             }
             self.push(
-                t + i + latency,
+                read + rows.latency,
                 order + 1,
                 Dir::Write,
                 dst.0,
@@ -293,7 +318,11 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
         accesses: Vec::new(),
     };
     let mut links = Vec::new();
-    let vector = Datapath::Vector.latency(cfg);
+    let vector = |count: u32| Rows {
+        count,
+        interval: cfg.chip.vector_interval() as u64,
+        latency: Datapath::Vector.latency(cfg),
+    };
     match op {
         Op::Ldw(x) => {
             for k in 0..n as u64 {
@@ -343,29 +372,25 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
         }
         Op::Rq(x) => b.stream(
             t,
-            x.count,
-            vector,
+            vector(x.count),
             &[(x.src, x.src_step)],
             (x.dst, x.dst_step),
         ),
         Op::Vop(x) => b.stream(
             t,
-            x.count,
-            vector,
+            vector(x.count),
             &[(x.a, x.a_step), (x.b, x.b_step)],
             (x.dst, x.dst_step),
         ),
         Op::Lut(x) => b.stream(
             t,
-            x.count,
-            vector,
+            vector(x.count),
             &[(x.src, x.src_step)],
             (x.dst, x.dst_step),
         ),
         Op::Red(x) => b.stream(
             t,
-            x.count,
-            vector,
+            vector(x.count),
             &[(x.src, x.src_step)],
             (x.dst, x.dst_step),
         ),
@@ -393,16 +418,14 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
             }
             PermFunc::Rotate | PermFunc::ShiftDown | PermFunc::ShiftUp => b.stream(
                 t,
-                x.count,
-                Datapath::PermuteLanes.latency(cfg),
+                Rows::each_cycle(x.count, Datapath::PermuteLanes.latency(cfg)),
                 &[(x.src, x.src_step)],
                 (x.dst, x.dst_step),
             ),
         },
         Op::Mov(x) => b.stream(
             t,
-            x.count,
-            Datapath::Move.latency(cfg),
+            Rows::each_cycle(x.count, Datapath::Move.latency(cfg)),
             &[(x.src, x.src_step)],
             (x.dst, x.dst_step),
         ),

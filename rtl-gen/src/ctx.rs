@@ -14,6 +14,8 @@ pub struct Ctx {
     pub layout: Layout,
     /// Lanes and array dimension.
     pub n: u32,
+    /// Lanes the vector unit computes each cycle (`n`, or fewer over several cycles a row).
+    pub vector_lanes: u32,
     /// Instruction row and bank fields.
     pub row_bits: u32,
     pub bank_bits: u32,
@@ -68,6 +70,7 @@ impl Ctx {
         Ctx {
             cfg: cfg.clone(),
             n,
+            vector_lanes: c.vector_lanes(),
             row_bits: layout.row_bits,
             bank_bits: layout.bank_bits,
             sram_addr_bits: bits_for(c.sram_depth),

@@ -70,6 +70,12 @@ impl Pipeline {
         self.depth += stages;
     }
 
+    /// Counts the cycles a row's last part follows its first, in a pipeline that computes a
+    /// row in parts and writes it with its last.
+    pub fn parts_follow(&mut self, cycles: u64) {
+        self.depth += cycles;
+    }
+
     /// Records the pipeline in `m` for the check, with the depth it was built to.
     pub fn finish(self, m: &mut Module) {
         m.pipelines.push((self.datapath, self.depth));

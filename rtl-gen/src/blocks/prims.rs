@@ -97,21 +97,25 @@ fn memory_body(m: &mut Module, width: &Expr, depth: &Expr) {
 }
 
 /// `mtn_stream`: the row counter behind every operand stream. Started with a base row, a step
-/// and a count, it presents row `base + i * step` in cycles `t + i`, `i < count`, where `t` is
-/// the start cycle (row 0 comes straight from the inputs). A tag (bank, space, op fields)
-/// given at the start is held for the whole stream.
+/// and a count, it presents row `base + i * step`, `i < count`, in the start cycle `t` (row 0,
+/// straight from the inputs) and then in each cycle its `advance` input is high (tied high:
+/// cycles `t + i`). A tag (bank, space, op fields) given at the start is held for the whole
+/// stream.
 pub fn stream() -> Module {
     let mut m = Module::clocked(
         "mtn_stream",
         &[
-            "Row stream: row base + i*step in cycle start + i for i < count. Row 0 comes straight",
-            "from the inputs in the start cycle; the tag given at the start is held throughout.",
+            "Row stream: row base + i*step for i < count, row 0 straight from the inputs in the",
+            "start cycle, each later row in the next cycle with advance_i high. The tag given at",
+            "the start is held throughout.",
         ],
     );
     let rb = m.param("RowBits", int(8), "bits of a row address");
     let tb = m.param("TagBits", int(1), "bits of the tag held for the stream");
     let cb = m.param("CountBits", int(16), "bits of the row count");
     m.input("start_i", 1);
+    m.input("advance_i", 1);
+    m.doc_port("the next row may be presented (high: a row a cycle)");
     m.input_w("base_i", rb.clone());
     m.input_w("step_i", rb.clone());
     m.input_w("count_i", cb.clone());
@@ -134,7 +138,10 @@ pub fn stream() -> Module {
     m.assign(id("row_o"), mux(id("start_i"), id("base_i"), id("row_q")));
     m.assign(id("tag_o"), mux(id("start_i"), id("tag_i"), id("tag_q")));
     let one = cat(vec![zero_w(cb.clone() - int(1)), lit(1, 1)]);
-    m.assign(id("valid_o"), id("start_i") | id("left_q").reduce_or());
+    m.assign(
+        id("valid_o"),
+        id("start_i") | id("advance_i").land(id("left_q").reduce_or()),
+    );
     m.assign(id("last_o"), id("valid_o").land(id("left").eq(one.clone())));
     m.items.push(Item::AlwaysFf {
         reset: true,
@@ -198,8 +205,19 @@ pub struct Stream {
 }
 
 /// Declares `<name>_valid`, `<name>_row`, `<name>_tag` and `<name>_last`, and the instance
-/// `u_<name>_stream` (of `row_bits`-wide rows) that drives them.
+/// `u_<name>_stream` (of `row_bits`-wide rows, one a cycle) that drives them.
 pub fn add_stream(m: &mut Module, name: &str, row_bits: u32, spec: StreamSpec) -> Stream {
+    add_paced_stream(m, name, row_bits, spec, lit(1, 1))
+}
+
+/// [`add_stream`], presenting its rows after the first only in cycles with `advance` high.
+pub fn add_paced_stream(
+    m: &mut Module,
+    name: &str,
+    row_bits: u32,
+    spec: StreamSpec,
+    advance: Expr,
+) -> Stream {
     let out = Stream {
         valid: m.wire(&format!("{name}_valid"), 1),
         row: m.wire(&format!("{name}_row"), row_bits),
@@ -213,6 +231,7 @@ pub fn add_stream(m: &mut Module, name: &str, row_bits: u32, spec: StreamSpec) -
             .param("CountBits", int(spec.count_bits as i64))
             .clocked()
             .conn("start_i", spec.start)
+            .conn("advance_i", advance)
             .conn("base_i", spec.base)
             .conn("step_i", spec.step)
             .conn("count_i", spec.count)

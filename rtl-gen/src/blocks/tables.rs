@@ -72,9 +72,9 @@ pub fn tables(ctx: &Ctx) -> Module {
     m
 }
 
-/// One copy of the lookup tables per lane.
+/// One copy of the lookup tables per lane the vector unit computes at once.
 fn lookup_tables(ctx: &Ctx, m: &mut Module) {
-    let (c, n) = (&ctx.cfg.chip, ctx.n);
+    let (c, lanes) = (&ctx.cfg.chip, ctx.vector_lanes);
 
     let ab = ctx.lut_addr_bits;
     // The RAM needs only the bits its depth does: with one table, the table field of the
@@ -115,6 +115,6 @@ fn lookup_tables(ctx: &Ctx, m: &mut Module) {
             .conn("wdata_i", id("lut_host_wdata_i"))
             .conn("rdata_o", id("lut_rd_data_o").lane(l(), 32)),
     ));
-    m.items.push(lane.generate("l", n, "g_lane"));
+    m.items.push(lane.generate("l", lanes, "g_lane"));
     m.assign(id("lut_host_rdata_o"), id("lut_rd_data_o").bits(31, 0));
 }

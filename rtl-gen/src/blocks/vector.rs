@@ -1,4 +1,5 @@
-//! The vector unit: `RQ`, `VOP`, `LUT` and `RED` in one pipeline, one row a cycle.
+//! The vector unit: `RQ`, `VOP`, `LUT` and `RED` in one pipeline, one row a cycle, or, when
+//! the config has it compute fewer lanes than a row has, one group of lanes a cycle.
 //!
 //! Stage `s` of row `i` is cycle `t + i + s`: stage 0 reads, stage 1 has the data, four
 //! arithmetic steps compute (requantization needs them all: bias and left shift, with the
@@ -9,6 +10,12 @@
 //! and 4 share a stage). A deeper pipeline spends its first extra stage on registering the
 //! operands as read (the steps move one stage on), its second on a register between steps 3
 //! and 4; further stages only carry the row before the write.
+//!
+//! With `R` groups of lanes a row (the config's vector interval), the streams read a row
+//! every `R` cycles and the arithmetic is `n / R` lanes wide: the row's first group enters
+//! it as read, the rest from a register holding the row, one a cycle; at the end a register
+//! collects the groups and the row is written with its last, `R - 1` cycles after the
+//! first would have been.
 
 use isa::config::MIN_VECTOR_LATENCY;
 use isa::encoding::{bits_for, COUNT_BITS};
@@ -17,7 +24,7 @@ use isa::timing::Datapath;
 
 use super::bus::{drive_read, retire, retire_bundle, retire_pc, sink, Bundle, MemPort, Reach};
 use super::mxu::sext;
-use super::prims::{add_stream, Stream, StreamSpec};
+use super::prims::{add_paced_stream, Stream, StreamSpec};
 use super::seq::{decoded, funcs, issue_bundle, issued, op_bundle, operand, ops_of, Operand};
 use crate::ast::*;
 use crate::ctx::{param_entry_bits, param_layout, Ctx};
@@ -50,8 +57,8 @@ pub fn tables_bundle(ctx: &Ctx) -> Bundle {
     }
     params
         .back("lut_rd_en", 1)
-        .back("lut_rd_addr", ctx.n * ctx.lut_addr_bits)
-        .fwd("lut_rd_data", 32 * ctx.n)
+        .back("lut_rd_addr", ctx.vector_lanes * ctx.lut_addr_bits)
+        .fwd("lut_rd_data", 32 * ctx.vector_lanes)
 }
 
 fields! {
@@ -64,6 +71,8 @@ fields! {
         Bank = "bank",
         Row = "row",
         Pc = "pc",
+        /// Which group of the row's lanes the stage holds.
+        Group = "group",
     }
 }
 
@@ -188,6 +197,9 @@ fn mul_partials(lane: &mut Items, a: &Expr, b: &Expr) {
 /// its pipeline.
 struct Vector<'a> {
     ctx: &'a Ctx,
+    /// Lanes computed each cycle, and the cycles a row takes (`n / lanes`).
+    lanes: u32,
+    interval: u32,
     ops: Vec<Opcode>,
     kinds: Enum<Opcode>,
     b_from: Enum<BFrom>,
@@ -199,19 +211,29 @@ struct Vector<'a> {
     ctl: Packed<Ctl>,
     /// Stage 1's op fields.
     args: Packed<Args>,
-    /// A parameter entry as it arrives, and what steps 2, 3 and 4 still need of it.
+    /// A parameter entry as it arrives; a group of lanes' part of it, when a row takes more
+    /// than a cycle; what steps 2, 3 and 4 still need of it.
     entry: Packed<ParamField>,
+    group_entry: Packed<ParamField>,
     rq2: Packed<ParamField>,
     rq3: Packed<ParamField>,
     rq4: Packed<ParamField>,
 }
 
 /// What arithmetic step 1 computes from: the rows as read (operand `a`, and `b` when read)
-/// and RQ's parameter entry.
+/// and RQ's parameter entry, or one group of their lanes.
 struct Operands {
     a: Expr,
     b: Expr,
     entry: Expr,
+}
+
+/// The control, op fields and operands of a row, or of one group of its lanes, as step 1
+/// takes them.
+struct Step1Input {
+    ctl: Expr,
+    args: Expr,
+    operands: Operands,
 }
 
 /// Lane `l` (the generate loop's genvar) of a row of 32-bit lanes.
@@ -243,10 +265,14 @@ impl<'a> Vector<'a> {
             ],
         );
         let (n, bb, pcb) = (ctx.n, ctx.bank_bits, ctx.pc_bits);
+        let lanes = ctx.vector_lanes;
+        let interval = n / lanes;
         let tb = ctx.layout.table_bits;
         let kind_bits = kinds.width();
         Vector {
             ctx,
+            lanes,
+            interval,
             // (An op the chip lacks keeps its codes, at its own width, unused.)
             vop_funcs: funcs(
                 Opcode::Vop,
@@ -276,6 +302,7 @@ impl<'a> Vector<'a> {
                 Ctl::Bank => bb,
                 Ctl::Row => ctx.row_bits,
                 Ctl::Pc => pcb,
+                Ctl::Group => interval.trailing_zeros(),
             }),
             args: Packed::new("Args", |f| match f {
                 Args::Func => fb,
@@ -284,24 +311,34 @@ impl<'a> Vector<'a> {
                 Args::Table => if_has(Opcode::Lut, tb),
             }),
             entry: param_layout(n),
+            group_entry: Packed::new("GroupParam", |f: ParamField| f.bits(lanes)),
             // Step 1 adds the bias; step 2 multiplies.
             rq2: Packed::new("RqS2", |f| match f {
                 ParamField::Bias => 0,
-                f => f.bits(n),
+                f => f.bits(lanes),
             }),
             // Step 2 also turns the shift into step 3's per-lane rounding terms.
             rq3: Packed::new("RqS3", |f| match f {
                 ParamField::Bias | ParamField::Multiplier | ParamField::Shift => 0,
-                f => f.bits(n),
+                f => f.bits(lanes),
             }),
             // Step 3 adds the zero point; step 4 clamps.
             rq4: Packed::new("RqS4", |f| match f {
-                ParamField::ActMin | ParamField::ActMax => f.bits(n),
+                ParamField::ActMin | ParamField::ActMax => f.bits(lanes),
                 _ => 0,
             }),
             ops,
             kinds,
             b_from,
+        }
+    }
+
+    /// The layout of the entry the arithmetic computes with: the whole entry, or a group's.
+    fn computed_entry(&self) -> &Packed<ParamField> {
+        if self.interval > 1 {
+            &self.group_entry
+        } else {
+            &self.entry
         }
     }
 
@@ -357,8 +394,9 @@ impl<'a> Vector<'a> {
                 .reduce(|a, b| a | b)
                 .expect("the vector unit runs ops"),
         );
+        let advance = self.pace(m, &any);
         m.comment("Stage 0: operand a (RQ, LUT, RED: src) and, for VOP, operand b.");
-        let a = add_stream(
+        let a = add_paced_stream(
             m,
             "a",
             rb,
@@ -374,12 +412,16 @@ impl<'a> Vector<'a> {
                 ]),
                 tag_bits: 1 + bb,
             },
+            advance.clone(),
         );
         let a_last = drive_read(m, &VEC_A_READ, a);
-        let b = self.ctx.has(Opcode::Vop).then(|| self.b_stream(m));
+        let b = self
+            .ctx
+            .has(Opcode::Vop)
+            .then(|| self.b_stream(m, advance.clone()));
 
         m.comment("Stage 0: the destination stream carries the op's fields down the pipeline.");
-        let dst = add_stream(
+        let dst = add_paced_stream(
             m,
             "d",
             rb,
@@ -401,15 +443,33 @@ impl<'a> Vector<'a> {
                 }),
                 tag_bits: self.tag.bits(),
             },
+            advance,
         );
         let lasts = [Some(a_last), b.map(|(_, last)| last)];
         sink(m, "stream_last", lasts.into_iter().flatten().collect());
         dst
     }
 
+    /// When the streams move on: every cycle, or, when a row takes `R` cycles, every `R`th
+    /// from the issue (a counter the issue restarts).
+    fn pace(&self, m: &mut Module, issue: &Expr) -> Expr {
+        let bits = self.interval.trailing_zeros();
+        if bits == 0 {
+            return lit(1, 1);
+        }
+        m.comment(&format!("A row every {} cycles.", self.interval));
+        let (d, q) = m.flop("pace", bits, true);
+        // R is a power of two: the counter wraps by itself.
+        m.assign(
+            d,
+            mux(issue.clone(), lit(bits, 1), q.clone() + lit(bits, 1)),
+        );
+        q.eq(lit(bits, 0))
+    }
+
     /// Stage 0 of `VOP`'s `b` operand: where it comes from (returned, with the stream's
     /// last-row flag) and, when from its own port, its read.
-    fn b_stream(&self, m: &mut Module) -> (Expr, Expr) {
+    fn b_stream(&self, m: &mut Module, advance: Expr) -> (Expr, Expr) {
         let (rb, bb) = (self.ctx.row_bits, self.ctx.bank_bits);
         let (va, vb) = (self.read(Opcode::Vop, 0), self.read(Opcode::Vop, 1));
         let same = m.wire("b_is_a", 1);
@@ -432,7 +492,7 @@ impl<'a> Vector<'a> {
                 mux(same, from.of(BFrom::A), from.of(BFrom::Read)),
             ),
         );
-        let b = add_stream(
+        let b = add_paced_stream(
             m,
             "b",
             rb,
@@ -445,6 +505,7 @@ impl<'a> Vector<'a> {
                 tag: cat(vec![vb.acc, vb.bank]),
                 tag_bits: 1 + bb,
             },
+            advance,
         );
         (b_from, drive_read(m, &VEC_B_READ, b))
     }
@@ -464,6 +525,7 @@ impl<'a> Vector<'a> {
                     Ctl::Bank => tag.get(&dst.tag, Tag::Bank),
                     Ctl::Row => dst.row.clone(),
                     Ctl::Pc => tag.get(&dst.tag, Tag::Pc),
+                    Ctl::Group => zero(ctl.width(Ctl::Group)),
                 }),
             ),
             (
@@ -483,7 +545,7 @@ impl<'a> Vector<'a> {
     /// left shift, and the table reads (each only when the chip has its op); the row is
     /// `step1_out_all`.
     fn step1(&self, m: &mut Module, ctl: &Expr, args: &Expr, operands: &Operands) {
-        let (ctx, n) = (self.ctx, self.ctx.n);
+        let (ctx, n) = (self.ctx, self.lanes);
         let (has_vop, has_red) = (ctx.has(Opcode::Vop), ctx.has(Opcode::Red));
         let fb = self.args.width(Args::Func);
         let func = (fb > 0).then(|| {
@@ -513,13 +575,13 @@ impl<'a> Vector<'a> {
         // RQ: the bias, then the left shift (a positive shift).
         let p = operands.entry.clone();
         let shift_bits = ParamField::Shift.value_bits();
-        let bias = self.entry.element(&p, ParamField::Bias, id("l"), 32);
+        let entry = self.computed_entry();
+        let bias = entry.element(&p, ParamField::Bias, id("l"), 32);
         let biased = lane.wire("biased", 32, la.clone() + bias);
         let shift = lane.wire(
             "shift",
             shift_bits,
-            self.entry
-                .element(&p, ParamField::Shift, id("l"), shift_bits),
+            entry.element(&p, ParamField::Shift, id("l"), shift_bits),
         );
         let left = lane.wire(
             "left",
@@ -576,7 +638,7 @@ impl<'a> Vector<'a> {
         func: Expr,
         operands: &Operands,
     ) -> Expr {
-        let n = self.ctx.n;
+        let n = self.lanes;
         let imm = m.wire("step1_imm", 32);
         m.assign(imm.clone(), self.args.get(args, Args::Imm));
         let b = m.wire("b", 32 * n);
@@ -698,7 +760,7 @@ impl<'a> Vector<'a> {
             lane32(id("step2_low_all")),
             mask.shr(lit(32, 1)),
         ));
-        let n = self.ctx.n;
+        let n = self.lanes;
         m.wire("step2_out_all", 32 * n);
         m.wire("step2_right_all", shift_bits * n);
         m.wire("step2_half_all", 32 * n);
@@ -745,8 +807,8 @@ impl<'a> Vector<'a> {
             id("step3_sum_all").lane(id("l"), 33),
             sum.bits(33, 1),
         ));
-        m.wire("step3_sum_all", 33 * self.ctx.n);
-        m.items.push(lane.generate("l", self.ctx.n, "g_step3"));
+        m.wire("step3_sum_all", 33 * self.lanes);
+        m.items.push(lane.generate("l", self.lanes, "g_step3"));
     }
 
     /// Arithmetic step 4: RQ's clamp of the sums; other ops' rows pass as they left step 2.
@@ -790,8 +852,133 @@ impl<'a> Vector<'a> {
             mux(self.kind_is(ctl, Opcode::Rq), clamped, x),
         );
         lane.push(Item::Assign(lane32(id("step4_out_all")), id("step4_out")));
-        m.wire("step4_out_all", 32 * self.ctx.n);
-        m.items.push(lane.generate("l", self.ctx.n, "g_step4"));
+        m.wire("step4_out_all", 32 * self.lanes);
+        m.items.push(lane.generate("l", self.lanes, "g_step4"));
+    }
+
+    /// `part(g)` of group `g`, the group counter `group` picks.
+    fn pick_group(&self, group: &Expr, part: impl Fn(u32) -> Expr) -> Expr {
+        let bits = self.interval.trailing_zeros();
+        (0..self.interval - 1)
+            .rev()
+            .fold(part(self.interval - 1), |other, g| {
+                mux(group.clone().eq(lit(bits, g as u64)), part(g), other)
+            })
+    }
+
+    /// When a row takes more than a cycle: its groups of lanes, one a cycle, from the row as
+    /// read (`ctl`, `args`, `read`) in the first and from registers holding it after. The
+    /// parameter entry needs no register: the memory holds it until the next `RQ` issues,
+    /// which is after this one's last group.
+    fn groups(&self, m: &mut Module, ctl: Expr, args: Expr, read: Operands) -> Step1Input {
+        let (n, lanes) = (self.ctx.n, self.lanes);
+        let bits = self.interval.trailing_zeros();
+        m.comment(&format!(
+            "Groups of {lanes} lane(s): the first as read, the other {} from the row held.",
+            self.interval - 1
+        ));
+        let valid = self.ctl.get(&ctl, Ctl::Valid);
+        let (group_d, group) = m.flop("group", bits, true);
+        let next = mux(
+            group.clone().reduce_or(),
+            group.clone() + lit(bits, 1),
+            zero(bits),
+        );
+        m.assign(group_d, mux(valid.clone(), lit(bits, 1), next));
+        let first = group.clone().eq(zero(bits));
+        let held = |m: &mut Module, name: &str, width: u32, value: Expr| {
+            let (d, q) = m.flop(&format!("held_{name}"), width, true);
+            m.assign(d, mux(valid.clone(), value, q.clone()));
+            q
+        };
+        let held_ctl = held(m, "ctl", self.ctl.bits(), ctl.clone());
+        let group_ctl = self.ctl.pack(|f| match f {
+            Ctl::Group => group.clone(),
+            f => self.ctl.get(&held_ctl, f),
+        });
+        let args = if self.args.bits() > 0 {
+            let held_args = held(m, "args", self.args.bits(), args.clone());
+            mux(first.clone(), args, held_args)
+        } else {
+            args
+        };
+        // Lanes from `lanes` up wait in a register; group 0 comes from the read.
+        let row = |m: &mut Module, name: &str, live: Expr| {
+            let rest = held(
+                m,
+                name,
+                32 * (n - lanes),
+                live.clone().bits(32 * n - 1, 32 * lanes),
+            );
+            let row = m.wire(&format!("row_{name}"), 32 * n);
+            m.assign(row.clone(), cat(vec![rest, live.bits(32 * lanes - 1, 0)]));
+            self.pick_group(&group, |g| {
+                row.clone().part(int((32 * lanes * g) as i64), 32 * lanes)
+            })
+        };
+        let named = |m: &mut Module, name: &str, width: u32, value: Expr| {
+            let w = m.wire(name, width);
+            m.assign(w.clone(), value);
+            w
+        };
+        let a = row(m, "a", read.a);
+        let a = named(m, "group_a", 32 * lanes, a);
+        let b = if self.ctx.has(Opcode::Vop) {
+            let b = row(m, "b", read.b);
+            named(m, "group_b", 32 * lanes, b)
+        } else {
+            read.b
+        };
+        let entry = self.group_entry.pack(|f| {
+            let bits = f.value_bits();
+            if !f.per_lane() {
+                return self.entry.get(&read.entry, f);
+            }
+            self.pick_group(&group, |g| {
+                cat((0..lanes)
+                    .rev()
+                    .map(|l| {
+                        self.entry
+                            .element(&read.entry, f, int((g * lanes + l) as i64), bits)
+                    })
+                    .collect())
+            })
+        });
+        let entry = named(m, "group_entry", self.group_entry.bits(), entry);
+        let ctl = named(m, "group_ctl", self.ctl.bits(), mux(first, ctl, group_ctl));
+        let args = match self.args.bits() {
+            0 => args,
+            bits => named(m, "group_args", bits, args),
+        };
+        Step1Input {
+            ctl,
+            args,
+            operands: Operands { a, b, entry },
+        }
+    }
+
+    /// At the write stage, when a row takes more than a cycle: the groups before the last,
+    /// collected as they come (`ctl`, `data`); returns whether to write, and the row.
+    fn collect(&self, m: &mut Module, ctl: &Expr, data: Expr) -> (Expr, Expr) {
+        let valid = self.ctl.get(ctl, Ctl::Valid);
+        if self.interval == 1 {
+            return (valid, data);
+        }
+        let (lanes, r) = (self.lanes, self.interval);
+        m.comment("The row's groups before the last, collected for the write with the last.");
+        let (d, q) = m.flop("collected", 32 * lanes * (r - 1), true);
+        let shifted = if r == 2 {
+            data.clone()
+        } else {
+            cat(vec![
+                data.clone(),
+                q.clone().bits(32 * lanes * (r - 1) - 1, 32 * lanes),
+            ])
+        };
+        m.assign(d, mux(valid.clone(), shifted, q.clone()));
+        let bits = r.trailing_zeros();
+        let last_group = self.ctl.get(ctl, Ctl::Group).eq(lit(bits, (r - 1) as u64));
+        (valid.land(last_group), cat(vec![data, q]))
     }
 
     /// Declares the layouts' positions and the codes the module used.
@@ -805,6 +992,10 @@ impl<'a> Vector<'a> {
         self.ctl.declare(m, "Every stage's control");
         self.args.declare(m, "Stage 1's op fields");
         self.entry.declare(m, "A parameter entry");
+        if self.interval > 1 {
+            self.group_entry
+                .declare(m, "A group of lanes' part of a parameter entry");
+        }
         self.rq2.declare(m, "Step 2's parameters");
         self.rq3.declare(m, "Step 3's parameters");
         self.rq4.declare(m, "Step 4's parameters");
@@ -813,16 +1004,24 @@ impl<'a> Vector<'a> {
 
 /// `mtn_vector`.
 pub fn vector(ctx: &Ctx) -> Module {
-    let n = ctx.n;
+    let n = ctx.vector_lanes;
+    let interval = ctx.cfg.chip.vector_interval();
     let latency = Datapath::Vector.latency(&ctx.cfg);
     let ops: Vec<String> = ops_of(ctx, &[Unit::Vector])
         .map(|op| op.spec().mnemonic.to_uppercase())
         .collect();
+    let (pace, read_at) = match interval {
+        1 => ("one row a cycle".to_string(), "t + i".to_string()),
+        r => (
+            format!("{n} lane(s) a cycle, a row every {r} cycles"),
+            format!("t + {r}*i"),
+        ),
+    };
     let mut m = Module::clocked(
         "mtn_vector",
         &[
-            &format!("Vector unit: {}, one row a cycle;", ops.join(", ")),
-            &format!("row i is read at t + i and written at t + i + {latency}."),
+            &format!("Vector unit: {}, {pace};", ops.join(", ")),
+            &format!("row i is read at {read_at} and written {latency} cycles later."),
         ],
     );
     issue_bundle(ctx).ports(&mut m, false);
@@ -849,18 +1048,30 @@ pub fn vector(ctx: &Ctx) -> Module {
         b: VEC_B_READ.data(),
         entry: id("param_rd_data_i"),
     };
+    let (ctl, args, read) = if interval > 1 {
+        let groups = v.groups(&mut m, s1[0].clone(), s1[1].clone(), read);
+        // The last group leaves the pipeline R - 1 cycles after the first.
+        pipe.parts_follow(u64::from(interval - 1));
+        (groups.ctl, groups.args, groups.operands)
+    } else {
+        (s1[0].clone(), s1[1].clone(), read)
+    };
+    let b_bits = if ctx.has(Opcode::Vop) { 32 * n } else { 0 };
+    let entry = v.computed_entry();
     // Timing slack goes first to a register between the banks and the arithmetic: a
     // block RAM's output is slow, and step 1 is deep.
-    let (ctl, args, operands) = if latency > u64::from(MIN_VECTOR_LATENCY) {
+    // The pipeline's depth for a row's first group, the stages the config asks for.
+    let stages = ctx.cfg.chip.vector_latency;
+    let (ctl, args, operands) = if stages > MIN_VECTOR_LATENCY {
         m.comment("The operands as read: the first stage of timing slack.");
         let s = pipe.stage(
             &mut m,
             vec![
-                ("ctl", ctl_bits, s1[0].clone()),
-                ("args", v.args.bits(), s1[1].clone()),
+                ("ctl", ctl_bits, ctl),
+                ("args", v.args.bits(), args),
                 ("a", 32 * n, read.a),
-                ("b", 32 * n, read.b),
-                ("entry", v.entry.bits(), read.entry),
+                ("b", b_bits, read.b),
+                ("entry", entry.bits(), read.entry),
             ],
         );
         let operands = Operands {
@@ -870,7 +1081,7 @@ pub fn vector(ctx: &Ctx) -> Module {
         };
         (s[0].clone(), s[1].clone(), operands)
     } else {
-        (s1[0].clone(), s1[1].clone(), read)
+        (ctl, args, read)
     };
     v.step1(&mut m, &ctl, &args, &operands);
 
@@ -880,7 +1091,7 @@ pub fn vector(ctx: &Ctx) -> Module {
         (
             "param",
             v.rq2.bits(),
-            v.rq2.pack(|f| v.entry.get(&operands.entry, f)),
+            v.rq2.pack(|f| entry.get(&operands.entry, f)),
         ),
     ];
     if ctx.has(Opcode::Vop) {
@@ -913,7 +1124,7 @@ pub fn vector(ctx: &Ctx) -> Module {
     // The second stage of timing slack goes between the rounding and the clamp: two carry
     // chains in a row set the clock otherwise.
     let clamp_param = v.rq4.pack(|f| v.rq3.get(&s3[2], f));
-    let (ctl, row, sums, param) = if latency >= u64::from(MIN_VECTOR_LATENCY) + 2 {
+    let (ctl, row, sums, param) = if stages >= MIN_VECTOR_LATENCY + 2 {
         m.comment("The rounded sums: the second stage of timing slack.");
         let s = pipe.stage(
             &mut m,
@@ -966,12 +1177,12 @@ pub fn vector(ctx: &Ctx) -> Module {
         "Stage {latency}: write the row; the instruction completes with its last row."
     ));
     let (ctl, c) = (&v.ctl, &write[0]);
-    let valid = ctl.get(c, Ctl::Valid);
+    let (valid, row) = v.collect(&mut m, c, write[1].clone());
     m.assign(id("vec_wr_en_o"), valid.clone());
     m.assign(id("vec_wr_acc_o"), ctl.get(c, Ctl::Acc));
     m.assign(id("vec_wr_bank_o"), ctl.get(c, Ctl::Bank));
     m.assign(id("vec_wr_row_o"), ctl.get(c, Ctl::Row));
-    m.assign(id("vec_wr_data_o"), write[1].clone());
+    m.assign(id("vec_wr_data_o"), row);
     m.assign(retire(Unit::Vector), valid.land(ctl.get(c, Ctl::Last)));
     m.assign(retire_pc(Unit::Vector), ctl.get(c, Ctl::Pc));
     sink(&mut m, "write_kind", vec![ctl.get(c, Ctl::Kind)]);

@@ -55,17 +55,18 @@ module mtn_move (
     .TagBits(3),
     .CountBits(16)
   ) u_src_stream (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .start_i (mov_issue_i),
-    .base_i  (mov_src_row_i),
-    .step_i  (mov_src_step_i),
-    .count_i (mov_count_i),
-    .tag_i   ({mov_src_acc_i, mov_src_bank_i}),
-    .valid_o (src_valid),
-    .row_o   (src_row),
-    .tag_o   (src_tag),
-    .last_o  (src_last)
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .start_i   (mov_issue_i),
+    .advance_i (1'b1),
+    .base_i    (mov_src_row_i),
+    .step_i    (mov_src_step_i),
+    .count_i   (mov_count_i),
+    .tag_i     ({mov_src_acc_i, mov_src_bank_i}),
+    .valid_o   (src_valid),
+    .row_o     (src_row),
+    .tag_o     (src_tag),
+    .last_o    (src_last)
   );
   assign mov_rd_en_o = src_valid;
   assign mov_rd_row_o = src_row;
@@ -81,17 +82,18 @@ module mtn_move (
     .TagBits(11),
     .CountBits(16)
   ) u_dst_stream (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .start_i (mov_issue_i),
-    .base_i  (mov_dst_row_i),
-    .step_i  (mov_dst_step_i),
-    .count_i (mov_count_i),
-    .tag_i   ({mov_dst_acc_i, mov_dst_bank_i, issue_pc_i}),
-    .valid_o (dst_valid),
-    .row_o   (dst_row),
-    .tag_o   (dst_tag),
-    .last_o  (dst_last)
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .start_i   (mov_issue_i),
+    .advance_i (1'b1),
+    .base_i    (mov_dst_row_i),
+    .step_i    (mov_dst_step_i),
+    .count_i   (mov_count_i),
+    .tag_i     ({mov_dst_acc_i, mov_dst_bank_i, issue_pc_i}),
+    .valid_o   (dst_valid),
+    .row_o     (dst_row),
+    .tag_o     (dst_tag),
+    .last_o    (dst_last)
   );
   wire [20:0] s1_ctl_d;
   reg  [20:0] s1_ctl_q;

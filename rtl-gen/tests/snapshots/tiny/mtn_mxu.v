@@ -82,17 +82,18 @@ module mtn_mxu (
     .TagBits(10),
     .CountBits(16)
   ) u_ldw_stream (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .start_i (ldw_issue_i),
-    .base_i  (ldw_src_row_i),
-    .step_i  (ldw_src_step_i),
-    .count_i (16'd4),
-    .tag_i   ({issue_pc_i, ldw_src_bank_i}),
-    .valid_o (ldw_valid),
-    .row_o   (ldw_row),
-    .tag_o   (ldw_tag),
-    .last_o  (ldw_last)
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .start_i   (ldw_issue_i),
+    .advance_i (1'b1),
+    .base_i    (ldw_src_row_i),
+    .step_i    (ldw_src_step_i),
+    .count_i   (16'd4),
+    .tag_i     ({issue_pc_i, ldw_src_bank_i}),
+    .valid_o   (ldw_valid),
+    .row_o     (ldw_row),
+    .tag_o     (ldw_tag),
+    .last_o    (ldw_last)
   );
   assign ldw_rd_en_o = ldw_valid;
   assign ldw_rd_row_o = ldw_row;
@@ -137,17 +138,18 @@ module mtn_mxu (
     .TagBits(2),
     .CountBits(16)
   ) u_mma_src_stream (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .start_i (mma_issue_i),
-    .base_i  (mma_src_row_i),
-    .step_i  (mma_src_step_i),
-    .count_i (mma_count_i),
-    .tag_i   (mma_src_bank_i),
-    .valid_o (mma_src_valid),
-    .row_o   (mma_src_row),
-    .tag_o   (mma_src_tag),
-    .last_o  (mma_src_last)
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .start_i   (mma_issue_i),
+    .advance_i (1'b1),
+    .base_i    (mma_src_row_i),
+    .step_i    (mma_src_step_i),
+    .count_i   (mma_count_i),
+    .tag_i     (mma_src_bank_i),
+    .valid_o   (mma_src_valid),
+    .row_o     (mma_src_row),
+    .tag_o     (mma_src_tag),
+    .last_o    (mma_src_last)
   );
   assign mma_rd_en_o = mma_src_valid;
   assign mma_rd_row_o = mma_src_row;
@@ -161,17 +163,18 @@ module mtn_mxu (
     .TagBits(11),
     .CountBits(16)
   ) u_mma_dst_stream (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .start_i (mma_issue_i),
-    .base_i  (mma_dst_row_i),
-    .step_i  (mma_dst_step_i),
-    .count_i (mma_count_i),
-    .tag_i   ({mma_accumulate_i, issue_pc_i, mma_dst_bank_i}),
-    .valid_o (mma_dst_valid),
-    .row_o   (mma_dst_row),
-    .tag_o   (mma_dst_tag),
-    .last_o  (mma_dst_last)
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .start_i   (mma_issue_i),
+    .advance_i (1'b1),
+    .base_i    (mma_dst_row_i),
+    .step_i    (mma_dst_step_i),
+    .count_i   (mma_count_i),
+    .tag_i     ({mma_accumulate_i, issue_pc_i, mma_dst_bank_i}),
+    .valid_o   (mma_dst_valid),
+    .row_o     (mma_dst_row),
+    .tag_o     (mma_dst_tag),
+    .last_o    (mma_dst_last)
   );
   wire [20:0] mma_ctl_read;
   mtn_delay #(

@@ -82,17 +82,18 @@ module mtn_permute (
     .TagBits(2),
     .CountBits(18)
   ) u_src_stream (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .start_i (perm_issue_i),
-    .base_i  (perm_src_row_i),
-    .step_i  (perm_src_step_i),
-    .count_i (rows),
-    .tag_i   (perm_src_bank_i),
-    .valid_o (src_valid),
-    .row_o   (src_row),
-    .tag_o   (src_tag),
-    .last_o  (src_last)
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .start_i   (perm_issue_i),
+    .advance_i (1'b1),
+    .base_i    (perm_src_row_i),
+    .step_i    (perm_src_step_i),
+    .count_i   (rows),
+    .tag_i     (perm_src_bank_i),
+    .valid_o   (src_valid),
+    .row_o     (src_row),
+    .tag_o     (src_tag),
+    .last_o    (src_last)
   );
   assign perm_rd_en_o = src_valid;
   assign perm_rd_row_o = src_row;
@@ -106,23 +107,24 @@ module mtn_permute (
     .TagBits(15),
     .CountBits(18)
   ) u_dst_stream (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .start_i (perm_issue_i),
-    .base_i  (perm_dst_row_i),
-    .step_i  (perm_dst_step_i),
-    .count_i (rows),
-    .tag_i   ({
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .start_i   (perm_issue_i),
+    .advance_i (1'b1),
+    .base_i    (perm_dst_row_i),
+    .step_i    (perm_dst_step_i),
+    .count_i   (rows),
+    .tag_i     ({
       perm_func_i == PERM_TRANSPOSE,
       perm_func_i,
       perm_amount_i,
       perm_dst_bank_i,
       issue_pc_i
     }),
-    .valid_o (dst_valid),
-    .row_o   (dst_row),
-    .tag_o   (dst_tag),
-    .last_o  (dst_last)
+    .valid_o   (dst_valid),
+    .row_o     (dst_row),
+    .tag_o     (dst_tag),
+    .last_o    (dst_last)
   );
   wire unused_src_last;
   assign unused_src_last = (^{src_last});

@@ -2,7 +2,7 @@
 // Config a3b16794c7371030 (tiny).
 
 // Vector unit: RQ, VOP, LUT, RED, one row a cycle;
-// row i is read at t + i and written at t + i + 4.
+// row i is read at t + i and written 4 cycles later.
 module mtn_vector (
   input  wire         clk_i,
   input  wire         rst_ni,
@@ -184,32 +184,33 @@ module mtn_vector (
     .TagBits(3),
     .CountBits(16)
   ) u_a_stream (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .start_i (any_issue),
-    .base_i  (rq_issue_i ? rq_src_row_i
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .start_i   (any_issue),
+    .advance_i (1'b1),
+    .base_i    (rq_issue_i ? rq_src_row_i
         : (vop_issue_i ? vop_a_row_i
         : (lut_issue_i ? lut_src_row_i
         : red_src_row_i))),
-    .step_i  (rq_issue_i ? rq_src_step_i
+    .step_i    (rq_issue_i ? rq_src_step_i
         : (vop_issue_i ? vop_a_step_i
         : (lut_issue_i ? lut_src_step_i
         : red_src_step_i))),
-    .count_i (rq_issue_i ? rq_count_i
+    .count_i   (rq_issue_i ? rq_count_i
         : (vop_issue_i ? vop_count_i
         : (lut_issue_i ? lut_count_i
         : red_count_i))),
-    .tag_i   ({
+    .tag_i     ({
       rq_issue_i ? 1'b1 : (vop_issue_i ? vop_a_acc_i : (lut_issue_i ? 1'b0 : red_src_acc_i)),
       rq_issue_i ? rq_src_bank_i
           : (vop_issue_i ? vop_a_bank_i
           : (lut_issue_i ? lut_src_bank_i
           : red_src_bank_i))
     }),
-    .valid_o (a_valid),
-    .row_o   (a_row),
-    .tag_o   (a_tag),
-    .last_o  (a_last)
+    .valid_o   (a_valid),
+    .row_o     (a_row),
+    .tag_o     (a_tag),
+    .last_o    (a_last)
   );
   assign vec_a_rd_en_o = a_valid;
   assign vec_a_rd_row_o = a_row;
@@ -229,17 +230,18 @@ module mtn_vector (
     .TagBits(3),
     .CountBits(16)
   ) u_b_stream (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .start_i (vop_issue_i && (b_from == B_FROM_READ)),
-    .base_i  (vop_b_row_i),
-    .step_i  (vop_b_step_i),
-    .count_i (vop_count_i),
-    .tag_i   ({vop_b_acc_i, vop_b_bank_i}),
-    .valid_o (b_valid),
-    .row_o   (b_row),
-    .tag_o   (b_tag),
-    .last_o  (b_last)
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .start_i   (vop_issue_i && (b_from == B_FROM_READ)),
+    .advance_i (1'b1),
+    .base_i    (vop_b_row_i),
+    .step_i    (vop_b_step_i),
+    .count_i   (vop_count_i),
+    .tag_i     ({vop_b_acc_i, vop_b_bank_i}),
+    .valid_o   (b_valid),
+    .row_o     (b_row),
+    .tag_o     (b_tag),
+    .last_o    (b_last)
   );
   assign vec_b_rd_en_o = b_valid;
   assign vec_b_rd_row_o = b_row;
@@ -255,22 +257,23 @@ module mtn_vector (
     .TagBits(51),
     .CountBits(16)
   ) u_d_stream (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .start_i (any_issue),
-    .base_i  (rq_issue_i ? rq_dst_row_i
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .start_i   (any_issue),
+    .advance_i (1'b1),
+    .base_i    (rq_issue_i ? rq_dst_row_i
         : (vop_issue_i ? vop_dst_row_i
         : (lut_issue_i ? lut_dst_row_i
         : red_dst_row_i))),
-    .step_i  (rq_issue_i ? rq_dst_step_i
+    .step_i    (rq_issue_i ? rq_dst_step_i
         : (vop_issue_i ? vop_dst_step_i
         : (lut_issue_i ? lut_dst_step_i
         : red_dst_step_i))),
-    .count_i (rq_issue_i ? rq_count_i
+    .count_i   (rq_issue_i ? rq_count_i
         : (vop_issue_i ? vop_count_i
         : (lut_issue_i ? lut_count_i
         : red_count_i))),
-    .tag_i   ({
+    .tag_i     ({
       rq_issue_i ? KIND_RQ : (vop_issue_i ? KIND_VOP : (lut_issue_i ? KIND_LUT : KIND_RED)),
       rq_issue_i ? 3'd0 : (vop_issue_i ? vop_func_i : (lut_issue_i ? 3'd0 : {2'd0, red_func_i})),
       b_from,
@@ -286,10 +289,10 @@ module mtn_vector (
           : red_dst_bank_i)),
       issue_pc_i
     }),
-    .valid_o (d_valid),
-    .row_o   (d_row),
-    .tag_o   (d_tag),
-    .last_o  (d_last)
+    .valid_o   (d_valid),
+    .row_o     (d_row),
+    .tag_o     (d_tag),
+    .last_o    (d_last)
   );
   wire unused_stream_last;
   assign unused_stream_last = (^{a_last, b_last});
