@@ -36,6 +36,7 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                     "{}",
                     json!({"ok": true, "hash": cfg.hash().to_string(), "n": c.n, "chips": cfg.system.chips,
                            "sram_bytes": sram_bytes(&cfg), "word_bits": isa::Layout::new(&cfg).word_bits,
+                           "vector_lanes": c.vector_lanes(), "vector_latency": c.vector_latency,
                            "missing_ops": isa::Opcode::ALL.iter().filter(|op| !cfg.implements(**op))
                                .map(|op| op.spec().mnemonic).collect::<Vec<_>>()})
                 );
@@ -56,6 +57,12 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                     c.param_depth,
                     c.imem_depth,
                     isa::Layout::new(&cfg).word_bits
+                );
+                println!(
+                    "  vector unit: {} lane(s) a cycle, a row every {} cycle(s), {} cycles from its read to its write",
+                    c.vector_lanes(),
+                    c.vector_interval(),
+                    isa::timing::Datapath::Vector.latency(&cfg)
                 );
                 let missing: Vec<String> = isa::Opcode::ALL
                     .iter()

@@ -121,7 +121,8 @@ impl Clock {
         };
         let report = synth_cmd::synthesize(cfg, &options, args.json)?.report;
         match (report.fits, report.fmax_mhz) {
-            (true, Some(mhz)) => Ok(Clock::Fmax {
+            // An Fmax that leaves paths untimed is no clock to quote.
+            (true, Some(mhz)) if report.untimed_domains.is_empty() => Ok(Clock::Fmax {
                 mhz,
                 device: report.device,
                 part: report.part,

@@ -19,7 +19,7 @@ use isa::HwConfig;
 use sha2::{Digest, Sha256};
 
 /// Bumped whenever the flow's steps or the report's meaning change: old entries stop matching.
-const FLOW_VERSION: u32 = 1;
+const FLOW_VERSION: u32 = 2;
 
 /// What went wrong before the flow could say whether the design fits.
 #[derive(Debug, thiserror::Error)]
@@ -248,6 +248,7 @@ impl Flow<'_> {
             fits,
             fmax_mhz: None,
             critical_path: None,
+            untimed_domains: Vec::new(),
             steps: Vec::new(),
             tools: self.versions.to_vec(),
             bitstream: None,
@@ -265,9 +266,10 @@ impl Flow<'_> {
         }
         if fits {
             let timing = std::fs::read_to_string(dir.join("timing.json")).map_err(io)?;
-            let (fmax, path) = report::timing(&timing).map_err(FlowError::Cache)?;
-            report.fmax_mhz = fmax;
-            report.critical_path = path;
+            let timing = report::timing(&timing).map_err(FlowError::Cache)?;
+            report.fmax_mhz = timing.fmax_mhz;
+            report.critical_path = timing.critical_path;
+            report.untimed_domains = timing.untimed_domains;
 
             progress(&format!("{}: the bitstream", packer.program()));
             let args = [placed, bitstream].map(String::from);

@@ -22,6 +22,13 @@ pub struct Report {
     /// nextpnr's estimate after routing, for the chip's clock; `None` if nothing was placed.
     pub fmax_mhz: Option<f64>,
     pub critical_path: Option<CriticalPath>,
+    /// Clock domains nextpnr timed apart from the chip's clock because the cells' clock
+    /// is a constant: nextpnr-ice40 times every port of an `SB_MAC16` as a register, so a
+    /// combinational one (its CLK tied low) splits the paths through it into two that
+    /// neither reach the chip's clock. Paths through such cells are not checked, and
+    /// `fmax_mhz` does not bound them.
+    #[serde(default)]
+    pub untimed_domains: Vec<String>,
     /// Each step that ran, with its wall time.
     pub steps: Vec<Step>,
     /// The first version line of each tool.
@@ -64,7 +71,9 @@ pub struct CriticalPath {
 impl Report {
     /// Whether the design fits and meets the requested clock.
     pub fn passes(&self) -> bool {
-        self.fits && self.fmax_mhz.is_some_and(|f| f >= self.requested_mhz)
+        self.fits
+            && self.fmax_mhz.is_some_and(|f| f >= self.requested_mhz)
+            && self.untimed_domains.is_empty()
     }
 
     /// Why the design fails the part or the clock, if it does.
@@ -88,6 +97,14 @@ impl Report {
             Some(f) if f < self.requested_mhz => Some(format!(
                 "{} misses the requested clock on the {}: {f:.1} MHz reached, {:.1} MHz asked",
                 self.config_name, self.device, self.requested_mhz
+            )),
+            Some(f) if !self.untimed_domains.is_empty() => Some(format!(
+                "{} on the {}: {f:.1} MHz covers only part of the design: paths through cells \
+                 clocked by a constant ({}) are not timed; register the DSPs (see \
+                 docs/fpga.md)",
+                self.config_name,
+                self.device,
+                self.untimed_domains.join(", ")
             )),
             Some(_) => None,
             None => Some("nextpnr reported no clock".into()),
@@ -135,6 +152,15 @@ impl Report {
                 .unwrap();
             }
             None => writeln!(out, "clock: not placed").unwrap(),
+        }
+        if !self.untimed_domains.is_empty() {
+            writeln!(
+                out,
+                "NOT TIMED: paths through cells clocked by a constant ({}): the clock above \
+                 does not bound them",
+                self.untimed_domains.join(", ")
+            )
+            .unwrap();
         }
         if let Some(p) = &self.critical_path {
             writeln!(
@@ -242,23 +268,52 @@ struct PathEnd {
     cell: String,
 }
 
-/// The lowest Fmax of any clock, and the critical path of that clock's domain.
-pub fn timing(report_json: &str) -> Result<(Option<f64>, Option<CriticalPath>), String> {
+/// What nextpnr's timing report says of the chip's clock.
+#[derive(Debug, Default, PartialEq)]
+pub struct Timing {
+    /// The lowest Fmax of a real clock, and the critical path of its domain.
+    pub fmax_mhz: Option<f64>,
+    pub critical_path: Option<CriticalPath>,
+    /// Domains of a constant clock ([`Report::untimed_domains`]).
+    pub untimed_domains: Vec<String>,
+}
+
+/// Whether a clock net nextpnr names is a constant (the packer's ground or supply net).
+fn is_constant_clock(net: &str) -> bool {
+    net.contains("$PACKER_GND_NET") || net.contains("$PACKER_VCC_NET")
+}
+
+/// Reads nextpnr's JSON timing report.
+pub fn timing(report_json: &str) -> Result<Timing, String> {
     let report: NextpnrReport = serde_json::from_str(report_json)
         .map_err(|e| format!("nextpnr's JSON report is not what this version reads: {e}"))?;
-    let Some((clock, fmax)) = report
+    let (constant, real): (Vec<_>, Vec<_>) = report
         .fmax
         .iter()
+        .partition(|(clock, _)| is_constant_clock(clock));
+    let untimed_domains = constant
+        .iter()
+        .map(|(clock, _)| clock.to_string())
+        .collect();
+    let Some((clock, fmax)) = real
+        .into_iter()
         .min_by(|a, b| a.1.achieved.total_cmp(&b.1.achieved))
     else {
-        return Ok((None, None));
+        return Ok(Timing {
+            untimed_domains,
+            ..Timing::default()
+        });
     };
-    let path = report
+    let critical_path = report
         .critical_paths
         .iter()
         .find(|p| p.from == format!("posedge {clock}") && p.to == format!("posedge {clock}"))
         .and_then(critical_path);
-    Ok((Some(fmax.achieved), path))
+    Ok(Timing {
+        fmax_mhz: Some(fmax.achieved),
+        critical_path,
+        untimed_domains,
+    })
 }
 
 fn critical_path(p: &NextpnrPath) -> Option<CriticalPath> {
@@ -348,9 +403,10 @@ mod tests {
                  {{"from": "posedge $glbnet$clk", "to": "posedge $glbnet$clk", "path": [{path}]}}
                ]}}"#
         );
-        let (fmax, path) = timing(&json).unwrap();
-        assert_eq!(fmax, Some(222.2));
-        let path = path.unwrap();
+        let read = timing(&json).unwrap();
+        assert_eq!(read.fmax_mhz, Some(222.2));
+        assert!(read.untimed_domains.is_empty());
+        let path = read.critical_path.unwrap();
         assert_eq!((path.from.as_str(), path.to.as_str()), (a, c));
         assert_eq!(
             (path.from_block.as_str(), path.to_block.as_str()),
@@ -362,6 +418,40 @@ mod tests {
         );
         assert_eq!(path.logic_levels, 1);
         assert!(timing("{").unwrap_err().contains("nextpnr's JSON report"));
+    }
+
+    #[test]
+    fn a_constant_clock_is_reported_untimed_not_taken_for_the_chips() {
+        // nextpnr-ice40 on a chip with combinational DSPs: their tied-low clock is a domain
+        // of its own, faster than the chip's.
+        let json = r#"{"fmax": {
+                "$PACKER_GND_NET_$glb_clk": {"achieved": 224.8, "constraint": 30},
+                "clk_i$SB_IO_IN_$glb_clk": {"achieved": 26.1, "constraint": 30}},
+            "critical_paths": []}"#;
+        let read = timing(json).unwrap();
+        assert_eq!(read.fmax_mhz, Some(26.1));
+        assert_eq!(read.untimed_domains, ["$PACKER_GND_NET_$glb_clk"]);
+        let mut report = Report {
+            config_name: "lean".into(),
+            config_hash: "0".into(),
+            device: "up5k".into(),
+            part: "iCE40UP5K-SG48".into(),
+            requested_mhz: 20.0,
+            utilisation: Vec::new(),
+            fits: true,
+            fmax_mhz: read.fmax_mhz,
+            critical_path: None,
+            untimed_domains: read.untimed_domains,
+            steps: Vec::new(),
+            tools: Vec::new(),
+            bitstream: None,
+        };
+        // Above the requested clock, yet not passing: part of the design is not timed.
+        assert!(!report.passes());
+        assert!(report.failure().unwrap().contains("not timed"));
+        assert!(report.table().contains("NOT TIMED"));
+        report.untimed_domains.clear();
+        assert!(report.passes());
     }
 
     #[test]
