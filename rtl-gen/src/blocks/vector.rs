@@ -3,13 +3,14 @@
 //!
 //! Stage `s` of row `i` is cycle `t + i + s`: stage 0 reads, stage 1 has the data, four
 //! arithmetic steps compute (requantization needs them all: bias and left shift, with the
-//! table reads and VOP's functions; the rounding doubling high multiply, and the sum of VOP
-//! mul's partial products; the rounding right shift and zero point; the clamp), and stage `V`
-//! writes, `V` being the config's vector latency
+//! table reads and VOP's functions; the rounding doubling high multiply, from four 16 x 16
+//! partial products, and the sum of VOP mul's; the rounding right shift and zero point; the
+//! clamp), and stage `V` writes, `V` being the config's vector latency
 //! ([`Datapath::Vector`]). At the minimum `V` of 4 the steps take stages 1, 2 and 3 (steps 3
 //! and 4 share a stage). A deeper pipeline spends its first extra stage on registering the
 //! operands as read (the steps move one stage on), its second on a register between steps 3
-//! and 4; further stages only carry the row before the write.
+//! and 4, its third on one between RQ's partial products and their sum; further stages only
+//! carry the row before the write.
 //!
 //! With `R` groups of lanes a row (the config's vector interval), the streams read a row
 //! every `R` cycles and the arithmetic is `n / R` lanes wide: the row's first group enters
@@ -216,6 +217,7 @@ struct Vector<'a> {
     entry: Packed<ParamField>,
     group_entry: Packed<ParamField>,
     rq2: Packed<ParamField>,
+    rq2b: Packed<ParamField>,
     rq3: Packed<ParamField>,
     rq4: Packed<ParamField>,
 }
@@ -315,6 +317,11 @@ impl<'a> Vector<'a> {
             // Step 1 adds the bias; step 2 multiplies.
             rq2: Packed::new("RqS2", |f| match f {
                 ParamField::Bias => 0,
+                f => f.bits(lanes),
+            }),
+            // The second half of step 2 when registered apart: the multiply is done.
+            rq2b: Packed::new("RqS2b", |f| match f {
+                ParamField::Bias | ParamField::Multiplier => 0,
                 f => f.bits(lanes),
             }),
             // Step 2 also turns the shift into step 3's per-lane rounding terms.
@@ -682,10 +689,21 @@ impl<'a> Vector<'a> {
         id("vop")
     }
 
-    /// Arithmetic step 2: RQ's rounding doubling high multiply; LUT results arrive. The row
-    /// is `step2_out_all`.
-    fn step2(&self, m: &mut Module, ctl: &Expr, row: Expr, param: &Expr, mul: Option<&[Expr]>) {
-        m.comment("Step 2: the rounding doubling high multiply; LUT results arrive.");
+    /// Arithmetic step 2, first half: RQ's multiply as four unsigned 16 x 16 partial products
+    /// (`step2_pp_all`, four 32-bit products a lane: `lo * lo`, `lo * hi`, `hi * lo`,
+    /// `hi * hi` of the row's and the multiplier's halves), and the sign correction the
+    /// signed product needs with the flag of the one overflowing case (`step2_fix_all`);
+    /// and what other ops' rows become: LUT results arrive, VOP mul's partial products are
+    /// summed (`step2_other_all`).
+    fn step2_products(
+        &self,
+        m: &mut Module,
+        ctl: &Expr,
+        row: Expr,
+        param: &Expr,
+        mul: Option<&[Expr]>,
+    ) {
+        m.comment("Step 2: RQ's multiply as partial products; LUT results arrive.");
         let mut lane = Items::default();
         let x = lane.wire("x", 32, lane32(row));
         // VOP mul's partial products, summed (see `mul_partials`).
@@ -698,15 +716,88 @@ impl<'a> Vector<'a> {
             }
             _ => x.clone(),
         };
+        let other = if self.ctx.has(Opcode::Lut) {
+            mux(
+                self.kind_is(ctl, Opcode::Lut),
+                lane32(id("lut_rd_data_i")),
+                passed,
+            )
+        } else {
+            passed
+        };
+        lane.push(Item::Assign(lane32(id("step2_other_all")), other));
         let mult = self.rq2.element(param, ParamField::Multiplier, id("l"), 32);
         let mult = lane.wire("mult", 32, mult);
-        // Signed operands are sign-extended to the 64-bit product's width.
-        let prod = lane.wire("prod", 64, x.clone().signed().mul(mult.clone().signed()));
-        let rounded = lane.wire("rounded", 64, prod + lit(64, 1 << 30));
-        let overflow = x
-            .clone()
-            .eq(lit(32, 1 << 31))
-            .land(mult.eq(lit(32, 1 << 31)));
+        let half = |v: &Expr, hi: bool| {
+            if hi {
+                v.clone().bits(31, 16)
+            } else {
+                v.clone().bits(15, 0)
+            }
+        };
+        // x * m = X * M - 2^32 * ((x < 0 ? M : 0) + (m < 0 ? X : 0)) mod 2^64, X and M the
+        // unsigned readings of x and m; X * M from unsigned 16 x 16 products, one a DSP.
+        for (k, (xh, mh)) in [(false, false), (false, true), (true, false), (true, true)]
+            .into_iter()
+            .enumerate()
+        {
+            lane.push(Item::Assign(
+                id("step2_pp_all").part(id("l").mul(int(128)) + int(32 * k as i64), 32),
+                half(&x, xh).mul(half(&mult, mh)),
+            ));
+        }
+        // The correction counts modulo 2^32 (it is shifted up by 32); above it, the flag of
+        // the one product that overflows.
+        let when_negative = |v: &Expr, value: Expr| mux(v.clone().bit(31), value, lit(32, 0));
+        lane.push(Item::Assign(
+            id("step2_fix_all").lane(id("l"), 33),
+            cat(vec![
+                x.clone()
+                    .eq(lit(32, 1 << 31))
+                    .land(mult.clone().eq(lit(32, 1 << 31))),
+                when_negative(&x, mult.clone()) + when_negative(&mult, x.clone()),
+            ]),
+        ));
+        let n = self.lanes;
+        m.wire("step2_other_all", 32 * n);
+        m.wire("step2_pp_all", 128 * n);
+        m.wire("step2_fix_all", 33 * n);
+        m.items.push(lane.generate("l", n, "g_step2_products"));
+    }
+
+    /// Arithmetic step 2, second half: the rounding doubling high multiply from the partial
+    /// products (`products`: the products, and the sign corrections with the overflow flags) and,
+    /// beside it, step 3's rounding terms; the row is `step2_out_all`. `param` has the
+    /// layout `layout`.
+    fn step2_sum(
+        &self,
+        m: &mut Module,
+        ctl: &Expr,
+        other: Expr,
+        param: &Expr,
+        layout: &Packed<ParamField>,
+        products: [&Expr; 2],
+    ) {
+        m.comment("Step 2: the rounding doubling high multiply, summed from its partial products.");
+        let [pp, fix] = products;
+        let mut lane = Items::default();
+        let product = |k: i64| pp.clone().part(id("l").mul(int(128)) + int(32 * k), 32);
+        let [ll, lh, hl, hh] = [0, 1, 2, 3].map(|k| lane.wire(&format!("pp{k}"), 32, product(k)));
+        let middle = lane.wire(
+            "middle",
+            33,
+            cat(vec![lit(1, 0), lh]) + cat(vec![lit(1, 0), hl]),
+        );
+        let fix = lane.wire("fix", 33, fix.clone().lane(id("l"), 33));
+        let overflow = fix.clone().bit(32);
+        // X * M, less the correction, plus the rounding half (2^30), modulo 2^64.
+        let rounded = lane.wire(
+            "rounded",
+            64,
+            cat(vec![hh, ll]) + cat(vec![zero(15), middle, zero(16)])
+                - cat(vec![fix.clone().bits(31, 0), zero(32)])
+                + lit(64, 1 << 30),
+        );
         lane.wire(
             "unused_rounded",
             1,
@@ -717,19 +808,10 @@ impl<'a> Vector<'a> {
             32,
             mux(overflow, lit(32, 0x7fff_ffff), rounded.bits(62, 31)),
         );
-        let other = if self.ctx.has(Opcode::Lut) {
-            mux(
-                self.kind_is(ctl, Opcode::Lut),
-                lane32(id("lut_rd_data_i")),
-                passed,
-            )
-        } else {
-            passed
-        };
         lane.wire(
             "step2_out",
             32,
-            mux(self.kind_is(ctl, Opcode::Rq), high, other),
+            mux(self.kind_is(ctl, Opcode::Rq), high, lane32(other)),
         );
         lane.push(Item::Assign(lane32(id("step2_out_all")), id("step2_out")));
         // Step 3's rounding terms depend on the shift alone, so they are computed here,
@@ -738,8 +820,7 @@ impl<'a> Vector<'a> {
         let shift = lane.wire(
             "shift",
             shift_bits,
-            self.rq2
-                .element(param, ParamField::Shift, id("l"), shift_bits),
+            layout.element(param, ParamField::Shift, id("l"), shift_bits),
         );
         let negated = lane.wire("negated", shift_bits, shift.clone().neg());
         let right = lane.wire(
@@ -997,6 +1078,7 @@ impl<'a> Vector<'a> {
                 .declare(m, "A group of lanes' part of a parameter entry");
         }
         self.rq2.declare(m, "Step 2's parameters");
+        self.rq2b.declare(m, "Step 2's second half's parameters");
         self.rq3.declare(m, "Step 3's parameters");
         self.rq4.declare(m, "Step 4's parameters");
     }
@@ -1102,14 +1184,55 @@ pub fn vector(ctx: &Ctx) -> Module {
         ]);
     }
     let s2 = pipe.stage(&mut m, stage2);
-    v.step2(&mut m, &s2[0], s2[1].clone(), &s2[2], s2.get(3..));
+    let vop_mul = ctx.has(Opcode::Vop).then(|| &s2[3..6]);
+    v.step2_products(&mut m, &s2[0], s2[1].clone(), &s2[2], vop_mul);
+    let products = [
+        ("pp", 128 * n, id("step2_pp_all")),
+        ("fix", 33 * n, id("step2_fix_all")),
+    ];
+    // The third stage of timing slack registers the multiply's partial products. (With a
+    // reset, so Yosys leaves them out of iCE40 DSPs: its ice40_dsp pass loses partial
+    // products whose reset-less registers it folds in; see docs/fpga.md.)
+    let (ctl, other, param, layout, products) = if stages >= MIN_VECTOR_LATENCY + 3 {
+        m.comment("The partial products: the third stage of timing slack.");
+        let mut signals = vec![
+            ("ctl", ctl_bits, s2[0].clone()),
+            ("other", 32 * n, id("step2_other_all")),
+            (
+                "param",
+                v.rq2b.bits(),
+                v.rq2b.pack(|f| v.rq2.get(&s2[2], f)),
+            ),
+        ];
+        signals.extend(products);
+        let s = pipe.stage(&mut m, signals);
+        let products = [s[3].clone(), s[4].clone()];
+        (s[0].clone(), s[1].clone(), s[2].clone(), &v.rq2b, products)
+    } else {
+        let products = products.map(|(.., value)| value);
+        (
+            s2[0].clone(),
+            id("step2_other_all"),
+            s2[2].clone(),
+            &v.rq2,
+            products,
+        )
+    };
+    v.step2_sum(
+        &mut m,
+        &ctl,
+        other,
+        &param,
+        layout,
+        [&products[0], &products[1]],
+    );
 
     let s3 = pipe.stage(
         &mut m,
         vec![
-            ("ctl", ctl_bits, s2[0].clone()),
+            ("ctl", ctl_bits, ctl),
             ("data", 32 * n, id("step2_out_all")),
-            ("param", v.rq3.bits(), v.rq3.pack(|f| v.rq2.get(&s2[2], f))),
+            ("param", v.rq3.bits(), v.rq3.pack(|f| layout.get(&param, f))),
             (
                 "right",
                 ParamField::Shift.value_bits() * n,

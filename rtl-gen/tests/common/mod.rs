@@ -5,8 +5,9 @@ use isa::{HwConfig, SystemConfig, Topology};
 /// A preset, or: `ring2` and `mesh4` (tiny as a 2-chip ring and a 2x2 mesh), `narrow` (two
 /// lanes and one of everything: the memories' narrowest addresses), `lean` (narrow without
 /// every unit a config may leave out, its vector unit one lane a cycle), `serial` (tiny
-/// without RED, its vector unit one lane a cycle, two stages deeper), `wide` (the widest
-/// array with the deepest vector pipeline) or `dragonfly16` (tiny as a 16-chip dragonfly).
+/// without RED, its vector unit one lane a cycle, three stages deeper: every stage of slack
+/// the arithmetic has), `wide` (the widest array with the deepest vector pipeline) or
+/// `dragonfly16` (tiny as a 16-chip dragonfly).
 pub fn config(name: &str) -> HwConfig {
     let tiny = || HwConfig::preset("tiny").unwrap();
     let system = |chips, topology, link_latency| {
@@ -39,7 +40,7 @@ pub fn config(name: &str) -> HwConfig {
             let mut cfg = tiny();
             cfg.chip.omit = vec![isa::Opcode::Red];
             cfg.chip.vector_lanes = Some(1);
-            cfg.chip.vector_latency = isa::config::MIN_VECTOR_LATENCY + 2;
+            cfg.chip.vector_latency = isa::config::MIN_VECTOR_LATENCY + 3;
             cfg
         }
         "narrow" => {

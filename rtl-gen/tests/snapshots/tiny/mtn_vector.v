@@ -159,6 +159,8 @@ module mtn_vector (
   localparam integer RqS2ZeroPointBits = 32;
   localparam integer RqS2ShiftLo = 128;
   localparam integer RqS2MultiplierLo = 0;
+  // Step 2's second half's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0],
+  // shift[23:0]}
   // Step 3's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0]}
   localparam integer RqS3ActMaxLo = 64;
   localparam integer RqS3ActMaxBits = 32;
@@ -494,33 +496,61 @@ module mtn_vector (
   end
   assign s2_mul_cross_d = step1_mul_cross_all;
 
-  // Step 2: the rounding doubling high multiply; LUT results arrive.
+  // Step 2: RQ's multiply as partial products; LUT results arrive.
+  wire [127:0] step2_other_all;
+  wire [511:0] step2_pp_all;
+  wire [131:0] step2_fix_all;
+  generate
+    for (l = 0; l < 4; l = l + 1) begin : g_step2_products
+      wire [31:0] x;
+      assign x = s2_data_q[l * 32 +: 32];
+      wire [31:0] vop_mul;
+      assign vop_mul = s2_mul_lo_q[l * 32 +: 32] + {s2_mul_cross_q[l * 16 +: 16], 16'd0};
+      assign step2_other_all[l * 32 +: 32] = (s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT)
+          ? lut_rd_data_i[l * 32 +: 32]
+          : (s2_vop_mul_q ? vop_mul
+          : x);
+      wire [31:0] mult;
+      assign mult = s2_param_q[RqS2MultiplierLo + (l * 32) +: 32];
+      assign step2_pp_all[(l * 128) + 0 +: 32] = x[15:0] * mult[15:0];
+      assign step2_pp_all[(l * 128) + 32 +: 32] = x[15:0] * mult[31:16];
+      assign step2_pp_all[(l * 128) + 64 +: 32] = x[31:16] * mult[15:0];
+      assign step2_pp_all[(l * 128) + 96 +: 32] = x[31:16] * mult[31:16];
+      assign step2_fix_all[l * 33 +: 33] = {
+        (x == 32'd2147483648) && (mult == 32'd2147483648),
+        (x[31] ? mult : 32'd0) + (mult[31] ? x : 32'd0)
+      };
+    end
+  endgenerate
+
+  // Step 2: the rounding doubling high multiply, summed from its partial products.
   wire [127:0] step2_out_all;
   wire [23:0] step2_right_all;
   wire [127:0] step2_half_all;
   wire [127:0] step2_low_all;
   generate
     for (l = 0; l < 4; l = l + 1) begin : g_step2
-      wire [31:0] x;
-      assign x = s2_data_q[l * 32 +: 32];
-      wire [31:0] vop_mul;
-      assign vop_mul = s2_mul_lo_q[l * 32 +: 32] + {s2_mul_cross_q[l * 16 +: 16], 16'd0};
-      wire [31:0] mult;
-      assign mult = s2_param_q[RqS2MultiplierLo + (l * 32) +: 32];
-      wire [63:0] prod;
-      assign prod = $signed(x) * $signed(mult);
+      wire [31:0] pp0;
+      assign pp0 = step2_pp_all[(l * 128) + 0 +: 32];
+      wire [31:0] pp1;
+      assign pp1 = step2_pp_all[(l * 128) + 32 +: 32];
+      wire [31:0] pp2;
+      assign pp2 = step2_pp_all[(l * 128) + 64 +: 32];
+      wire [31:0] pp3;
+      assign pp3 = step2_pp_all[(l * 128) + 96 +: 32];
+      wire [32:0] middle;
+      assign middle = {1'b0, pp1} + {1'b0, pp2};
+      wire [32:0] fix;
+      assign fix = step2_fix_all[l * 33 +: 33];
       wire [63:0] rounded;
-      assign rounded = prod + 64'h40000000;
+      assign rounded = (({pp3, pp0} + {15'd0, middle, 16'd0}) - {fix[31:0], 32'd0}) + 64'h40000000;
       wire unused_rounded;
       assign unused_rounded = (^{rounded[63], rounded[30:0]});
       wire [31:0] rq2;
-      assign rq2 = ((x == 32'd2147483648) && (mult == 32'd2147483648)) ? 32'd2147483647
-          : rounded[62:31];
+      assign rq2 = fix[32] ? 32'd2147483647 : rounded[62:31];
       wire [31:0] step2_out;
       assign step2_out = (s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq2
-          : ((s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT) ? lut_rd_data_i[l * 32 +: 32]
-          : (s2_vop_mul_q ? vop_mul
-          : x));
+          : step2_other_all[l * 32 +: 32];
       assign step2_out_all[l * 32 +: 32] = step2_out;
       wire [5:0] shift;
       assign shift = s2_param_q[RqS2ShiftLo + (l * 6) +: 6];
