@@ -97,3 +97,27 @@ fn ice40_flow_reports_what_does_not_fit() {
     );
     assert!(report.table().contains("OVER"));
 }
+
+/// The chip without its optional units, one vector lane a cycle, fits the UP5K; nextpnr-ice40
+/// times its combinational DSPs' ports as registers of a constant clock, so the report has
+/// them as untimed and does not pass, whatever its Fmax.
+#[test]
+fn ice40_flow_places_a_chip_that_fits_and_reports_its_combinational_dsps_untimed() {
+    let cache = tempfile::tempdir().unwrap();
+    let (report, _) = synthesize(&configs::config("lean"), "up5k", cache.path());
+    assert!(report.fits, "{}", report.table());
+    let dsps = resource(&report, "ICESTORM_DSP");
+    assert!((1..=8).contains(&dsps.used), "{dsps:?}");
+    assert!(report.fmax_mhz.is_some());
+    assert!(
+        report
+            .untimed_domains
+            .iter()
+            .any(|d| d.contains("$PACKER_GND_NET")),
+        "{:?}",
+        report.untimed_domains
+    );
+    assert!(!report.passes());
+    assert!(report.table().contains("NOT TIMED"));
+    assert_eq!(report.bitstream.as_deref(), Some("chip.bin"));
+}

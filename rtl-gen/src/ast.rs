@@ -533,16 +533,6 @@ impl Module {
         (d, q)
     }
 
-    /// A `_d`/`_q` register pair with no reset, its `d` a wire: a datapath register next to
-    /// a multiplier, which FPGA tools fold into the DSP only when it has no reset. Whatever
-    /// reads it must not depend on its value before the first write.
-    pub fn data_flop(&mut self, base: &str, width: u32) -> (Expr, Expr) {
-        let d = self.wire(&format!("{base}_d"), width);
-        let q = self.reg(&format!("{base}_q"), width);
-        self.clocked_block(vec![set(q.clone(), d.clone())]);
-        (d, q)
-    }
-
     pub fn assign(&mut self, lhs: Expr, rhs: Expr) {
         self.items.push(Item::Assign(lhs, rhs));
     }

@@ -45,20 +45,18 @@ pub fn pe() -> Module {
     m.output("psum_o", 32);
     let (xd, xq) = m.flop("x", 8, true);
     let (sd, sq) = m.flop("swap", 1, true);
-    // No reset: the psum of a cycle without a vector is never written anywhere.
-    let (pd, pq) = m.data_flop("psum", 32);
+    let (pd, pq) = m.flop("psum", 32, true);
     let (ad, aq) = m.flop("active", 8, true);
     let (shd, shq) = m.flop("shadow", 8, true);
     let weight = m.wire("weight", 8);
+    let product = m.wire("product", 16);
     m.assign(weight.clone(), mux(id("swap_i"), shq.clone(), aq));
-    m.comment(
-        "The multiply-add as one signed 32-bit expression (the operands sign-extend), so an \
-         FPGA's DSP takes the multiply, the add and the psum register together.",
-    );
+    m.comment("Signed operands are sign-extended to the 16-bit product's width.");
     m.assign(
-        pd,
-        id("psum_i").signed() + id("x_i").signed().mul(weight.clone().signed()),
+        product.clone(),
+        id("x_i").signed().mul(weight.clone().signed()),
     );
+    m.assign(pd, id("psum_i") + sext(product, 16, 32));
     m.assign(xd, id("x_i"));
     m.assign(sd, id("swap_i"));
     m.assign(ad, weight);

@@ -1191,8 +1191,8 @@ pub fn vector(ctx: &Ctx) -> Module {
         ("fix", 33 * n, id("step2_fix_all")),
     ];
     // The third stage of timing slack registers the multiply's partial products. (With a
-    // reset, so Yosys leaves them out of iCE40 DSPs: its ice40_dsp pass loses partial
-    // products whose reset-less registers it folds in; see docs/fpga.md.)
+    // reset, like every register: Yosys's ice40_dsp pass folds reset-less ones into the DSPs
+    // and loses partial products doing it; see docs/fpga.md.)
     let (ctl, other, param, layout, products) = if stages >= MIN_VECTOR_LATENCY + 3 {
         m.comment("The partial products: the third stage of timing slack.");
         let mut signals = vec![

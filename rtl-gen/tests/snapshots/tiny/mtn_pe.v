@@ -37,8 +37,12 @@ module mtn_pe (
   end
   wire [31:0] psum_d;
   reg  [31:0] psum_q;
-  always @(posedge clk_i) begin
-    psum_q <= psum_d;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      psum_q <= 32'd0;
+    end else begin
+      psum_q <= psum_d;
+    end
   end
   wire [7:0] active_d;
   reg  [7:0] active_q;
@@ -59,11 +63,12 @@ module mtn_pe (
     end
   end
   wire [7:0] weight;
+  wire [15:0] product;
   assign weight = swap_i ? shadow_q : active_q;
 
-  // The multiply-add as one signed 32-bit expression (the operands sign-extend), so an FPGA's DSP
-  // takes the multiply, the add and the psum register together.
-  assign psum_d = $signed(psum_i) + ($signed(x_i) * $signed(weight));
+  // Signed operands are sign-extended to the 16-bit product's width.
+  assign product = $signed(x_i) * $signed(weight);
+  assign psum_d = psum_i + {{16{product[15]}}, product};
   assign x_d = x_i;
   assign swap_d = swap_i;
   assign active_d = weight;
