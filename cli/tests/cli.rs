@@ -218,11 +218,11 @@ fn config_check_names_the_bad_field() {
     );
 }
 
-/// Two lanes, and only the units the MLP needs (LDW, MMA, RQ, CTL): the smallest chip that
-/// holds the digits MLP.
+/// Two lanes, only the units the MLP needs (LDW, MMA, RQ, CTL) and a vector unit computing
+/// one lane a cycle: the smallest chip that holds the digits MLP.
 const MLP_WITHOUT_OPTIONAL_UNITS: &str = "[chip]\nn = 2\nsram_banks = 3\nsram_depth = 1024\n\
     acc_banks = 1\nacc_depth = 64\nlut_tables = 0\nparam_depth = 32\nimem_depth = 1024\n\
-    omit = [\"vop\", \"red\", \"perm\", \"mov\"]\n";
+    vector_lanes = 1\nomit = [\"vop\", \"red\", \"perm\", \"mov\"]\n";
 
 #[test]
 fn the_main_job_is_bit_exact_and_accurate_on_tiny_small_and_a_chip_without_optional_units() {

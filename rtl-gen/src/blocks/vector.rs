@@ -1086,7 +1086,8 @@ impl<'a> Vector<'a> {
 
 /// `mtn_vector`.
 pub fn vector(ctx: &Ctx) -> Module {
-    let n = ctx.vector_lanes;
+    // The lanes the arithmetic computes a cycle.
+    let lanes = ctx.vector_lanes;
     let interval = ctx.cfg.chip.vector_interval();
     let latency = Datapath::Vector.latency(&ctx.cfg);
     let ops: Vec<String> = ops_of(ctx, &[Unit::Vector])
@@ -1095,7 +1096,7 @@ pub fn vector(ctx: &Ctx) -> Module {
     let (pace, read_at) = match interval {
         1 => ("one row a cycle".to_string(), "t + i".to_string()),
         r => (
-            format!("{n} lane(s) a cycle, a row every {r} cycles"),
+            format!("{lanes} lane(s) a cycle, a row every {r} cycles"),
             format!("t + {r}*i"),
         ),
     };
@@ -1138,7 +1139,7 @@ pub fn vector(ctx: &Ctx) -> Module {
     } else {
         (s1[0].clone(), s1[1].clone(), read)
     };
-    let b_bits = if ctx.has(Opcode::Vop) { 32 * n } else { 0 };
+    let b_bits = if ctx.has(Opcode::Vop) { 32 * lanes } else { 0 };
     let entry = v.computed_entry();
     // Timing slack goes first to a register between the banks and the arithmetic: a
     // block RAM's output is slow, and step 1 is deep.
@@ -1151,7 +1152,7 @@ pub fn vector(ctx: &Ctx) -> Module {
             vec![
                 ("ctl", ctl_bits, ctl),
                 ("args", v.args.bits(), args),
-                ("a", 32 * n, read.a),
+                ("a", 32 * lanes, read.a),
                 ("b", b_bits, read.b),
                 ("entry", entry.bits(), read.entry),
             ],
@@ -1169,7 +1170,7 @@ pub fn vector(ctx: &Ctx) -> Module {
 
     let mut stage2 = vec![
         ("ctl", ctl_bits, ctl),
-        ("data", 32 * n, id("step1_out_all")),
+        ("data", 32 * lanes, id("step1_out_all")),
         (
             "param",
             v.rq2.bits(),
@@ -1179,16 +1180,16 @@ pub fn vector(ctx: &Ctx) -> Module {
     if ctx.has(Opcode::Vop) {
         stage2.extend([
             ("vop_mul", 1, id("step1_vop_mul")),
-            ("mul_lo", 32 * n, id("step1_mul_lo_all")),
-            ("mul_cross", 16 * n, id("step1_mul_cross_all")),
+            ("mul_lo", 32 * lanes, id("step1_mul_lo_all")),
+            ("mul_cross", 16 * lanes, id("step1_mul_cross_all")),
         ]);
     }
     let s2 = pipe.stage(&mut m, stage2);
     let vop_mul = ctx.has(Opcode::Vop).then(|| &s2[3..6]);
     v.step2_products(&mut m, &s2[0], s2[1].clone(), &s2[2], vop_mul);
     let products = [
-        ("pp", 128 * n, id("step2_pp_all")),
-        ("fix", 33 * n, id("step2_fix_all")),
+        ("pp", 128 * lanes, id("step2_pp_all")),
+        ("fix", 33 * lanes, id("step2_fix_all")),
     ];
     // The third stage of timing slack registers the multiply's partial products. (With a
     // reset, like every register: Yosys's ice40_dsp pass folds reset-less ones into the DSPs
@@ -1197,7 +1198,7 @@ pub fn vector(ctx: &Ctx) -> Module {
         m.comment("The partial products: the third stage of timing slack.");
         let mut signals = vec![
             ("ctl", ctl_bits, s2[0].clone()),
-            ("other", 32 * n, id("step2_other_all")),
+            ("other", 32 * lanes, id("step2_other_all")),
             (
                 "param",
                 v.rq2b.bits(),
@@ -1231,15 +1232,15 @@ pub fn vector(ctx: &Ctx) -> Module {
         &mut m,
         vec![
             ("ctl", ctl_bits, ctl),
-            ("data", 32 * n, id("step2_out_all")),
+            ("data", 32 * lanes, id("step2_out_all")),
             ("param", v.rq3.bits(), v.rq3.pack(|f| layout.get(&param, f))),
             (
                 "right",
-                ParamField::Shift.value_bits() * n,
+                ParamField::Shift.value_bits() * lanes,
                 id("step2_right_all"),
             ),
-            ("half", 32 * n, id("step2_half_all")),
-            ("low", 32 * n, id("step2_low_all")),
+            ("half", 32 * lanes, id("step2_half_all")),
+            ("low", 32 * lanes, id("step2_low_all")),
         ],
     );
     v.step3(&mut m, s3[1].clone(), &s3[2], [&s3[3], &s3[4], &s3[5]]);
@@ -1253,8 +1254,8 @@ pub fn vector(ctx: &Ctx) -> Module {
             &mut m,
             vec![
                 ("ctl", ctl_bits, s3[0].clone()),
-                ("data", 32 * n, s3[1].clone()),
-                ("sum", 33 * n, id("step3_sum_all")),
+                ("data", 32 * lanes, s3[1].clone()),
+                ("sum", 33 * lanes, id("step3_sum_all")),
                 ("param", v.rq4.bits(), clamp_param),
             ],
         );
@@ -1281,7 +1282,7 @@ pub fn vector(ctx: &Ctx) -> Module {
         pad,
         vec![
             ("pad_ctl", ctl_bits, ctl),
-            ("pad_data", 32 * n, id("step4_out_all")),
+            ("pad_data", 32 * lanes, id("step4_out_all")),
         ],
     );
     let write = if ctx.fault == Some(crate::Fault::ShortVectorPipeline) {
@@ -1291,7 +1292,7 @@ pub fn vector(ctx: &Ctx) -> Module {
             &mut m,
             vec![
                 ("ctl", ctl_bits, padded[0].clone()),
-                ("data", 32 * n, padded[1].clone()),
+                ("data", 32 * lanes, padded[1].clone()),
             ],
         )
     };
