@@ -286,7 +286,7 @@ impl Flow<'_> {
     }
 
     /// Runs `tool` in `dir`, timed; on failure the error quotes the end of `log` (or of its
-    /// output, for a tool without a log file).
+    /// output, for a tool without a log file) and names a copy of it that outlives `dir`.
     fn step(
         &self,
         tool: Tool,
@@ -312,11 +312,15 @@ impl Flow<'_> {
             };
             let lines: Vec<&str> = text.lines().collect();
             let tail = lines[lines.len().saturating_sub(20)..].join("\n");
-            return Err(FlowError::Failed {
-                tool,
-                log: dir.join(log).display().to_string(),
-                tail,
-            });
+            // The build directory goes with the failed build: the whole log is kept beside
+            // it, as `<entry>.<tool>.log`.
+            let entry = dir.file_stem().unwrap_or_default().to_string_lossy();
+            let kept = dir.with_file_name(format!("{entry}.{}.log", tool.program()));
+            let log = match std::fs::write(&kept, &text) {
+                Ok(()) => kept.display().to_string(),
+                Err(e) => format!("not kept: {e}"),
+            };
+            return Err(FlowError::Failed { tool, log, tail });
         }
         Ok(Step {
             name: tool.program().into(),
