@@ -114,7 +114,7 @@ pub fn host(ctx: &Ctx) -> Module {
 
     m.comment("The staging row, 32-bit words.");
     let sb = 32 * s;
-    let (stage_d, stage_q) = m.flop("stage", sb, false);
+    let (stage_d, stage_q) = m.flop("stage", sb, true);
     let (rdp_d, rdp_q) = m.flop("read_pending", 1, true);
     let (rdr_d, rdr_q) = m.flop("read_region", region_width, true);
     m.assign(rdp_d, cmd_read.clone());
@@ -155,18 +155,28 @@ pub fn host(ctx: &Ctx) -> Module {
         captured.clone(),
         mux(rdr_is(Region::Param), staged(param_words), row_read),
     );
-    let stage_write = write.clone().land(is_stage.clone());
-    m.comb(vec![
-        set(stage_d.clone(), stage_q.clone()),
-        if_(rdp_q.clone(), vec![set(stage_d.clone(), captured)]),
-        if_(
-            stage_write,
-            vec![set(
-                stage_d.part(cat(vec![stage_idx.clone(), lit(5, 0)]), 32),
-                id("host_wdata_i"),
-            )],
+    // Each word decodes its own write (a one-hot of the index), so no shifter stands
+    // between the host's address and the row; a host write wins over a read's capture.
+    let word_we = m.wire("stage_word_we", s);
+    m.assign(
+        word_we.clone(),
+        mux(
+            write.clone().land(is_stage.clone()),
+            lit(s, 1).shl(stage_idx.clone()),
+            zero(s),
         ),
-    ]);
+    );
+    let word = |row: &Expr| row.clone().lane(id("w"), 32);
+    let mut words = Items::default();
+    words.push(Item::Assign(
+        word(&stage_d),
+        mux(
+            word_we.at(id("w")),
+            id("host_wdata_i"),
+            mux(rdp_q.clone(), word(&captured), word(&stage_q)),
+        ),
+    ));
+    m.items.push(words.generate("w", s, "g_stage_word"));
 
     m.comment("Row commands: one access to the addressed memory the cycle after the command.");
     let rb = ctx.row_bits;

@@ -118,7 +118,7 @@ module mtn_host (
   assign region = cmd_q[CmdRegionLo +: CmdRegionBits];
 
   // The staging row, 32-bit words.
-  reg  [479:0] stage_d;
+  wire [479:0] stage_d;
   reg  [479:0] stage_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -182,15 +182,17 @@ module mtn_host (
         host_rd_data_i[32 +: 32],
         host_rd_data_i[0 +: 32]
       });
-  always @* begin
-    stage_d = stage_q;
-    if (read_pending_q) begin
-      stage_d = captured;
+  wire [14:0] stage_word_we;
+  assign stage_word_we = ((host_req_i && host_we_i) && host_addr_i[4]) ? (15'd1 << host_addr_i[3:0])
+      : 15'd0;
+  generate
+    genvar w;
+    for (w = 0; w < 15; w = w + 1) begin : g_stage_word
+      assign stage_d[w * 32 +: 32] = stage_word_we[w] ? host_wdata_i
+          : (read_pending_q ? captured[w * 32 +: 32]
+          : stage_q[w * 32 +: 32]);
     end
-    if ((host_req_i && host_we_i) && host_addr_i[4]) begin
-      stage_d[{host_addr_i[3:0], 5'd0} +: 32] = host_wdata_i;
-    end
-  end
+  endgenerate
 
   // Row commands: one access to the addressed memory the cycle after the command.
   assign host_rd_en_o = (!cmd_q[CmdWrite] && cmd_valid_q)
