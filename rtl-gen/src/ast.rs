@@ -489,6 +489,13 @@ impl Module {
         self.wire_w(name, int(width as i64))
     }
 
+    /// A wire `name` of `width` bits driven by `value`; returns the wire.
+    pub fn wire_of(&mut self, name: &str, width: u32, value: Expr) -> Expr {
+        let w = self.wire(name, width);
+        self.assign(w.clone(), value);
+        w
+    }
+
     pub fn wire_w(&mut self, name: &str, width: Expr) -> Expr {
         self.items.push(Item::Decl {
             kind: NetKind::Wire,

@@ -268,7 +268,7 @@ impl<'a> Vector<'a> {
         );
         let (n, bb, pcb) = (ctx.n, ctx.bank_bits, ctx.pc_bits);
         let lanes = ctx.vector_lanes;
-        let interval = n / lanes;
+        let interval = ctx.cfg.chip.vector_interval();
         let tb = ctx.layout.table_bits;
         let kind_bits = kinds.width();
         Vector {
@@ -460,7 +460,7 @@ impl<'a> Vector<'a> {
     /// When the streams move on: every cycle, or, when a row takes `R` cycles, every `R`th
     /// from the issue (a counter the issue restarts).
     fn pace(&self, m: &mut Module, issue: &Expr) -> Expr {
-        let bits = self.interval.trailing_zeros();
+        let bits = self.group_bits();
         if bits == 0 {
             return lit(1, 1);
         }
@@ -895,13 +895,8 @@ impl<'a> Vector<'a> {
     /// Arithmetic step 4: RQ's clamp of the sums; other ops' rows pass as they left step 2.
     /// The row is `step4_out_all`.
     fn step4(&self, m: &mut Module, ctl: &Expr, row: Expr, sums: Expr, param: &Expr) {
-        let shared = |m: &mut Module, name: &str, f: ParamField| {
-            let w = m.wire(name, 32);
-            m.assign(w.clone(), self.rq4.get(param, f));
-            w
-        };
-        let lo = shared(m, "act_min", ParamField::ActMin);
-        let hi = shared(m, "act_max", ParamField::ActMax);
+        let lo = m.wire_of("act_min", 32, self.rq4.get(param, ParamField::ActMin));
+        let hi = m.wire_of("act_max", 32, self.rq4.get(param, ParamField::ActMax));
 
         m.comment("Step 4: clamp.");
         let mut lane = Items::default();
@@ -937,9 +932,14 @@ impl<'a> Vector<'a> {
         m.items.push(lane.generate("l", self.lanes, "g_step4"));
     }
 
+    /// Bits of a group's number (the `group` field of the control).
+    fn group_bits(&self) -> u32 {
+        self.ctl.width(Ctl::Group)
+    }
+
     /// `part(g)` of group `g`, the group counter `group` picks.
     fn pick_group(&self, group: &Expr, part: impl Fn(u32) -> Expr) -> Expr {
-        let bits = self.interval.trailing_zeros();
+        let bits = self.group_bits();
         (0..self.interval - 1)
             .rev()
             .fold(part(self.interval - 1), |other, g| {
@@ -953,7 +953,7 @@ impl<'a> Vector<'a> {
     /// which is after this one's last group.
     fn groups(&self, m: &mut Module, ctl: Expr, args: Expr, read: Operands) -> Step1Input {
         let (n, lanes) = (self.ctx.n, self.lanes);
-        let bits = self.interval.trailing_zeros();
+        let bits = self.group_bits();
         m.comment(&format!(
             "Groups of {lanes} lane(s): the first as read, the other {} from the row held.",
             self.interval - 1
@@ -991,22 +991,20 @@ impl<'a> Vector<'a> {
                 32 * (n - lanes),
                 live.clone().bits(32 * n - 1, 32 * lanes),
             );
-            let row = m.wire(&format!("row_{name}"), 32 * n);
-            m.assign(row.clone(), cat(vec![rest, live.bits(32 * lanes - 1, 0)]));
+            let row = m.wire_of(
+                &format!("row_{name}"),
+                32 * n,
+                cat(vec![rest, live.bits(32 * lanes - 1, 0)]),
+            );
             self.pick_group(&group, |g| {
                 row.clone().part(int((32 * lanes * g) as i64), 32 * lanes)
             })
         };
-        let named = |m: &mut Module, name: &str, width: u32, value: Expr| {
-            let w = m.wire(name, width);
-            m.assign(w.clone(), value);
-            w
-        };
         let a = row(m, "a", read.a);
-        let a = named(m, "group_a", 32 * lanes, a);
+        let a = m.wire_of("group_a", 32 * lanes, a);
         let b = if self.ctx.has(Opcode::Vop) {
             let b = row(m, "b", read.b);
-            named(m, "group_b", 32 * lanes, b)
+            m.wire_of("group_b", 32 * lanes, b)
         } else {
             read.b
         };
@@ -1025,11 +1023,11 @@ impl<'a> Vector<'a> {
                     .collect())
             })
         });
-        let entry = named(m, "group_entry", self.group_entry.bits(), entry);
-        let ctl = named(m, "group_ctl", self.ctl.bits(), mux(first, ctl, group_ctl));
+        let entry = m.wire_of("group_entry", self.group_entry.bits(), entry);
+        let ctl = m.wire_of("group_ctl", self.ctl.bits(), mux(first, ctl, group_ctl));
         let args = match self.args.bits() {
             0 => args,
-            bits => named(m, "group_args", bits, args),
+            bits => m.wire_of("group_args", bits, args),
         };
         Step1Input {
             ctl,
@@ -1057,7 +1055,7 @@ impl<'a> Vector<'a> {
             ])
         };
         m.assign(d, mux(valid.clone(), shifted, q.clone()));
-        let bits = r.trailing_zeros();
+        let bits = self.group_bits();
         let last_group = self.ctl.get(ctl, Ctl::Group).eq(lit(bits, (r - 1) as u64));
         (valid.land(last_group), cat(vec![data, q]))
     }
