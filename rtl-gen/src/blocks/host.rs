@@ -157,9 +157,9 @@ pub fn host(ctx: &Ctx) -> Module {
     );
     // Each word decodes its own write (a one-hot of the index), so no shifter stands
     // between the host's address and the row; a host write wins over a read's capture.
-    let word_we = m.wire("stage_word_we", s);
-    m.assign(
-        word_we.clone(),
+    let word_we = m.wire_of(
+        "stage_word_we",
+        s,
         mux(
             write.clone().land(is_stage.clone()),
             lit(s, 1).shl(stage_idx.clone()),
