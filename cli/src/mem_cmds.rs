@@ -37,6 +37,8 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                     json!({"ok": true, "hash": cfg.hash().to_string(), "n": c.n, "chips": cfg.system.chips,
                            "sram_bytes": sram_bytes(&cfg), "word_bits": isa::Layout::new(&cfg).word_bits,
                            "vector_lanes": c.vector_lanes(), "vector_latency": c.vector_latency,
+                           "registered_products": c.registered_products,
+                           "mma_latency": isa::timing::Datapath::Mma.latency(&cfg),
                            "missing_ops": isa::Opcode::ALL.iter().filter(|op| !cfg.implements(**op))
                                .map(|op| op.spec().mnemonic).collect::<Vec<_>>()})
                 );
@@ -50,6 +52,15 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                     c.acc_banks,
                     c.acc_depth,
                     n = c.n
+                );
+                println!(
+                    "  matrix unit products {}, {} cycles from a row's read to its result's write",
+                    if c.registered_products {
+                        "registered (operands and product)"
+                    } else {
+                        "combinational"
+                    },
+                    isa::timing::Datapath::Mma.latency(&cfg)
                 );
                 println!(
                     "  {} lookup tables, {} parameter entries, {} instructions of {} bits",

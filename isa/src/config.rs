@@ -45,6 +45,12 @@ pub struct ChipConfig {
     /// ([`ChipConfig::vector_interval`]). Omitted: `n`, a row a cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector_lanes: Option<u32>,
+    /// Whether the array's multipliers register their operands and their products, the
+    /// registers of an FPGA's DSP blocks: the iCE40 flow puts each pair of PEs on one
+    /// `SB_MAC16` with them, so that its paths are timed. `MMA` results take
+    /// [`PRODUCT_REGISTERS`] cycles longer. Omitted: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub registered_products: bool,
     /// Ops whose hardware the chip leaves out, by mnemonic (any of [`OMITTABLE`]): a smaller
     /// chip for programs that never use them. Omitted: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "mnemonics")]
@@ -97,6 +103,10 @@ mod mnemonics {
     }
 }
 
+/// The registers a product passes when [`ChipConfig::registered_products`] is set: its
+/// operands', then its own.
+pub const PRODUCT_REGISTERS: u32 = 2;
+
 /// The shallowest vector pipeline: read, three stages of requantization arithmetic, write.
 pub const MIN_VECTOR_LATENCY: u32 = 4;
 
@@ -111,6 +121,15 @@ impl ChipConfig {
     /// Lanes the vector unit computes each cycle.
     pub fn vector_lanes(&self) -> u32 {
         self.vector_lanes.unwrap_or(self.n)
+    }
+
+    /// The registers each of the array's products passes: its operands', then its own.
+    pub fn product_registers(&self) -> u32 {
+        if self.registered_products {
+            PRODUCT_REGISTERS
+        } else {
+            0
+        }
     }
 
     /// Cycles the vector unit spends on each row: it reads a row every this many cycles.
@@ -209,6 +228,7 @@ impl HwConfig {
                 imem_depth: 256,
                 vector_latency: MIN_VECTOR_LATENCY,
                 vector_lanes: None,
+                registered_products: false,
                 omit: Vec::new(),
             },
             "small" => ChipConfig {
@@ -222,6 +242,7 @@ impl HwConfig {
                 imem_depth: 1024,
                 vector_latency: MIN_VECTOR_LATENCY,
                 vector_lanes: None,
+                registered_products: false,
                 omit: Vec::new(),
             },
             "medium" => ChipConfig {
@@ -235,6 +256,7 @@ impl HwConfig {
                 imem_depth: 2048,
                 vector_latency: MIN_VECTOR_LATENCY,
                 vector_lanes: None,
+                registered_products: false,
                 omit: Vec::new(),
             },
             "large" => ChipConfig {
@@ -248,6 +270,7 @@ impl HwConfig {
                 imem_depth: 4096,
                 vector_latency: MIN_VECTOR_LATENCY,
                 vector_lanes: None,
+                registered_products: false,
                 omit: Vec::new(),
             },
             other => return Err(ConfigError::UnknownPreset(other.to_string())),
@@ -489,6 +512,9 @@ impl HwConfig {
         if c.vector_interval() > 1 {
             canonical += &format!(";vector_lanes={}", c.vector_lanes());
         }
+        if c.registered_products {
+            canonical += ";registered_products";
+        }
         if !c.omit.is_empty() {
             let omitted: Vec<&str> = Opcode::ALL
                 .iter()
@@ -590,6 +616,26 @@ mod tests {
         assert_eq!(
             (field.as_str(), value.as_str()),
             ("chip.vector_latency", "3")
+        );
+    }
+
+    #[test]
+    fn registered_products_are_read_and_hashed_only_when_set() {
+        let tiny = HwConfig::preset("tiny").unwrap();
+        assert!(!tiny.to_toml().contains("registered_products"));
+        let registered = HwConfig::from_toml(&format!(
+            "{}registered_products = true\n",
+            chip_toml(4, 256)
+        ))
+        .unwrap();
+        assert!(registered.chip.registered_products);
+        assert_ne!(
+            registered.hash(),
+            HwConfig::from_toml(&chip_toml(4, 256)).unwrap().hash()
+        );
+        assert_eq!(
+            HwConfig::from_toml(&registered.to_toml()).unwrap(),
+            registered
         );
     }
 

@@ -12,7 +12,7 @@
 //! | op | unit busy | reads | writes |
 //! |---|---|---|---|
 //! | `LDW` | `N` | SRAM row `k` at `t + k` | shadow row `k` at `t + k + 1` |
-//! | `MMA` | `count` | SRAM row `i` at `t + i`; with `swap`, shadow row `k` at `t + 1 + k` .. `t + k + N` (the swap wavefront, one column a cycle); with `accumulate`, acc row `i` at `t + i + 2N - 1` | acc row `i` at `t + i + 2N` |
+//! | `MMA` | `count` | SRAM row `i` at `t + i`; with `swap`, shadow row `k` at `t + 1 + k` .. `t + k + N` (the swap wavefront, one column a cycle); with `accumulate`, acc row `i` at `t + i + 2N + P - 1` | acc row `i` at `t + i + 2N + P` |
 //! | `RQ` `VOP` `LUT` `RED` | `count * R` | row `i` at `t + R*i` (`VOP`: `a` and `b`, once if they are the same stream) | row `i` at `t + R*i + V + R - 1` |
 //! | `PERM` rotate/shift | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
 //! | `PERM` transpose | `count * N + N + 1` | tile `c` row `k` at `t + c*N + k` | tile `c` row `j` at `t + c*N + N + 1 + j` |
@@ -20,7 +20,8 @@
 //! | `XFER` | `count` | row `i` at `t + i` | remote row `i` at `t + i + 1 + H*L`; hop `h` link at `t + i + 1 + h*L` |
 //! | `CTL` | 1 (`sync`: `1 + D*L`) | | |
 //!
-//! `H` is the route's hop count, `L` the link latency, `D` the system's diameter, `V` the
+//! `P` is the registers each product passes (0, or 2 with registered products),
+//! `H` the route's hop count, `L` the link latency, `D` the system's diameter, `V` the
 //! config's vector latency (4 unless a deeper pipeline is asked for), `R` its vector interval
 //! (1 unless the vector unit computes fewer lanes than a row has: it then takes `R` cycles a
 //! row, its last lanes leaving the pipeline `R - 1` cycles after its first). [`Datapath`] holds
@@ -90,7 +91,7 @@ impl Datapath {
         let n = cfg.chip.n as u64;
         match self {
             Datapath::WeightLoad => 1,
-            Datapath::Mma => 2 * n,
+            Datapath::Mma => 2 * n + cfg.chip.product_registers() as u64,
             Datapath::Vector => (cfg.chip.vector_latency + cfg.chip.vector_interval() - 1) as u64,
             Datapath::PermuteLanes | Datapath::Move => 2,
             Datapath::Transpose => n + 1,

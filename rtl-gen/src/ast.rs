@@ -406,6 +406,9 @@ pub struct Module {
     /// The pipelines built in this module, with the latency each was built with (checked
     /// against [`isa::timing::Datapath::latency`]).
     pub pipelines: Vec<(isa::timing::Datapath, u64)>,
+    /// A hand-written module's Verilog ([`crate::cells`]), printed as is; its ports are
+    /// declared here only for the structural check.
+    pub verbatim: Option<&'static str>,
 }
 
 impl Module {
@@ -418,6 +421,7 @@ impl Module {
             items: Vec::new(),
             top_items: 0,
             pipelines: Vec::new(),
+            verbatim: None,
         }
     }
 

@@ -18,6 +18,9 @@ pub fn module(m: &Module, header: &[String]) -> String {
         p.comment(line);
     }
     p.line("");
+    if let Some(text) = m.verbatim {
+        return p.out + text;
+    }
     for line in &m.doc {
         p.comment(line);
     }

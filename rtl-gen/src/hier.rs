@@ -81,7 +81,7 @@ mod tests {
     #[test]
     fn counts_follow_generate_loops() {
         let cfg = isa::HwConfig::preset("tiny").unwrap();
-        let modules = crate::elaborate(&cfg, None).unwrap();
+        let modules = crate::elaborate(&cfg, None, crate::Cells::Portable).unwrap();
         let counts = instance_counts(&modules, "mtn_chip");
         assert_eq!(counts["mtn_pe"], 16);
         assert_eq!(counts["mtn_chip"], 1);

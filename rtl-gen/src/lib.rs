@@ -19,6 +19,7 @@
 
 pub mod ast;
 mod blocks;
+pub mod cells;
 mod check;
 pub mod ctx;
 pub mod descriptor;
@@ -30,6 +31,7 @@ mod pipeline;
 pub mod yosys;
 
 pub use blocks::bus::{MemPort, Reach};
+pub use cells::Cells;
 pub use hier::{instance_counts, memory_bits};
 
 use std::path::Path;
@@ -109,8 +111,13 @@ pub struct Design {
     pub files: Vec<File>,
 }
 
-/// Elaborates every block of `cfg` (validated first) into modules, leaves first.
-pub fn elaborate(cfg: &HwConfig, fault: Option<Fault>) -> Result<Vec<Module>, GenError> {
+/// Elaborates every block of `cfg` (validated first) into modules, leaves first, on the
+/// hand-written `cells`.
+pub fn elaborate(
+    cfg: &HwConfig,
+    fault: Option<Fault>,
+    cells: Cells,
+) -> Result<Vec<Module>, GenError> {
     cfg.validate()?;
     let mut ctx = Ctx::new(cfg);
     ctx.fault = fault;
@@ -122,7 +129,8 @@ pub fn elaborate(cfg: &HwConfig, fault: Option<Fault>) -> Result<Vec<Module>, Ge
         Some(prims::ram_1r1w()),
         Some(prims::stream()),
         Some(prims::delay()),
-        Some(mxu::pe()),
+        cfg.chip.registered_products.then(|| cells::mul8x8x2(cells)),
+        Some(mxu::pe(&ctx)),
         Some(mxu::array(&ctx)),
         Some(mxu::mxu(&ctx)),
         Some(vector::vector(&ctx)),
@@ -163,7 +171,7 @@ pub fn generate(cfg: &HwConfig) -> Result<Design, GenError> {
 /// [`generate`], with a bug planted (`Some`): for testing the co-simulation, never for use.
 /// The file headers and the descriptor say which.
 pub fn generate_with_fault(cfg: &HwConfig, fault: Option<Fault>) -> Result<Design, GenError> {
-    let modules = elaborate(cfg, fault)?;
+    let modules = elaborate(cfg, fault, Cells::Portable)?;
     let top = if cfg.system.chips > 1 {
         "mtn_system"
     } else {
@@ -172,13 +180,13 @@ pub fn generate_with_fault(cfg: &HwConfig, fault: Option<Fault>) -> Result<Desig
     Ok(assemble(cfg, fault, top, modules))
 }
 
-/// The design an FPGA flow places and routes: `cfg`'s chip under `mtn_fpga_top`, which puts
-/// the host port behind shift registers on a few pins and leaves the trace open.
-pub fn generate_fpga(cfg: &HwConfig) -> Result<Design, GenError> {
+/// The design an FPGA flow places and routes: `cfg`'s chip on `cells` under `mtn_fpga_top`,
+/// which puts the host port behind shift registers on a few pins and leaves the trace open.
+pub fn generate_fpga(cfg: &HwConfig, cells: Cells) -> Result<Design, GenError> {
     if cfg.system.chips > 1 {
         return Err(GenError::SystemOnFpga(cfg.system.chips));
     }
-    let mut modules = elaborate(cfg, None)?;
+    let mut modules = elaborate(cfg, None, cells)?;
     let chip = modules.last().expect("the chip is elaborated last");
     let top = fpga::fpga_top(&Ctx::new(cfg), chip);
     modules.push(top);

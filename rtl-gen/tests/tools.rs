@@ -89,10 +89,10 @@ per_config!(tiny, small, medium, ring2, mesh4, narrow, lean, serial);
 /// of chips is refused with the reason.
 #[test]
 fn the_fpga_top_lints_clean() {
-    let design = rtl_gen::generate_fpga(&config("tiny")).unwrap();
+    let design = rtl_gen::generate_fpga(&config("tiny"), rtl_gen::Cells::Portable).unwrap();
     assert_eq!(design.top, "mtn_fpga_top");
     lint_design("the FPGA top of tiny", written(design));
-    let e = rtl_gen::generate_fpga(&config("ring2")).unwrap_err();
+    let e = rtl_gen::generate_fpga(&config("ring2"), rtl_gen::Cells::Portable).unwrap_err();
     assert!(e.to_string().contains("system.chips = 1"), "{e}");
 }
 

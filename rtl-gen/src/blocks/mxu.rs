@@ -5,7 +5,8 @@
 //! Timing ([`isa::timing`]): `MMA` reads input row `i` at `t + i`; lane `k` enters array row
 //! `k` after `k` cycles of skew, so PE `(k, j)` computes row `i` in cycle `t + i + 1 + k + j`;
 //! column `j` is de-skewed by `N - 1 - j` cycles, so every lane of the result is there in
-//! cycle `t + i + 2N`, the write (the accumulate read is one cycle earlier). `LDW` reads
+//! cycle `t + i + 2N`, the write (the accumulate read is one cycle earlier). Registered
+//! products (`chip.registered_products`) add their two registers to every column. `LDW` reads
 //! weight row `k` at `t + k` and writes shadow row `k` at `t + k + 1`.
 
 use isa::encoding::COUNT_BITS;
@@ -25,8 +26,11 @@ pub const MMA_READ: MemPort = MemPort::read("mma", Reach::Sram, 8);
 pub const MMA_ACC_READ: MemPort = MemPort::read("mma_acc", Reach::Acc, 32);
 pub const MMA_WRITE: MemPort = MemPort::write("mma", Reach::Acc, 32);
 
-/// `mtn_pe`: one processing element.
-pub fn pe() -> Module {
+/// `mtn_pe`: one processing element. With registered products it multiplies nothing itself:
+/// its operands leave on `x_mul_o` and `w_mul_o` for the array's `mtn_mul8x8x2` cells, and
+/// their product returns [`isa::config::PRODUCT_REGISTERS`] cycles later on `product_i`.
+pub fn pe(ctx: &Ctx) -> Module {
+    let registered = ctx.cfg.chip.registered_products;
     let mut m = Module::clocked(
         "mtn_pe",
         &[
@@ -40,22 +44,37 @@ pub fn pe() -> Module {
     m.input("psum_i", 32);
     m.input("shadow_we_i", 1);
     m.input("shadow_i", 8);
+    if registered {
+        m.input("product_i", 16);
+        m.doc_port("x_mul_o * w_mul_o, the registered product of two cycles before");
+    }
     m.output("x_o", 8);
     m.output("swap_o", 1);
     m.output("psum_o", 32);
+    if registered {
+        m.output("x_mul_o", 8);
+        m.output("w_mul_o", 8);
+    }
     let (xd, xq) = m.flop("x", 8, true);
     let (sd, sq) = m.flop("swap", 1, true);
     let (pd, pq) = m.flop("psum", 32, true);
     let (ad, aq) = m.flop("active", 8, true);
     let (shd, shq) = m.flop("shadow", 8, true);
     let weight = m.wire("weight", 8);
-    let product = m.wire("product", 16);
     m.assign(weight.clone(), mux(id("swap_i"), shq.clone(), aq));
-    m.comment("Signed operands are sign-extended to the 16-bit product's width.");
-    m.assign(
-        product.clone(),
-        id("x_i").signed().mul(weight.clone().signed()),
-    );
+    let product = if registered {
+        m.assign(id("x_mul_o"), id("x_i"));
+        m.assign(id("w_mul_o"), weight.clone());
+        id("product_i")
+    } else {
+        let product = m.wire("product", 16);
+        m.comment("Signed operands are sign-extended to the 16-bit product's width.");
+        m.assign(
+            product.clone(),
+            id("x_i").signed().mul(weight.clone().signed()),
+        );
+        product
+    };
     m.assign(pd, id("psum_i") + sext(product, 16, 32));
     m.assign(xd, id("x_i"));
     m.assign(sd, id("swap_i"));
@@ -92,7 +111,8 @@ pub fn array(ctx: &Ctx) -> Module {
         &[
             "Weight-stationary systolic array: x_i (one int8 vector a cycle) is skewed so lane k",
             "enters row k after k cycles; partial sums flow down, and column j is de-skewed by",
-            "N-1-j cycles, so y_o is x_i times the weights 2N-1 cycles later.",
+            "N-1-j cycles, so y_o is x_i times the weights 2N-1 cycles later (2N+1 with",
+            "registered products).",
         ],
     );
     m.input("x_i", 8 * n);
@@ -137,7 +157,9 @@ pub fn array(ctx: &Ctx) -> Module {
     let j = || id("j");
     let h_at = |col: Expr| k().mul(int(n as i64 + 1)) + col;
     let v_at = |row: Expr| row.mul(int(n as i64)) + j();
-    let pe = Instance::new("mtn_pe", "u_pe")
+    let registered = ctx.cfg.chip.registered_products;
+    let pe_at = || k().mul(int(n as i64)) + j();
+    let mut pe = Instance::new("mtn_pe", "u_pe")
         .clocked()
         .conn("x_i", xh.clone().lane(h_at(j()), 8))
         .conn("swap_i", sh.clone().at(h_at(j())))
@@ -147,6 +169,15 @@ pub fn array(ctx: &Ctx) -> Module {
         .conn("x_o", xh.clone().lane(h_at(j() + int(1)), 8))
         .conn("swap_o", sh.clone().at(h_at(j() + int(1))))
         .conn("psum_o", pv.clone().lane(v_at(k() + int(1)), 32));
+    if registered {
+        pe = pe
+            .conn("product_i", id("products").lane(pe_at(), 16))
+            .conn("x_mul_o", id("mul_x").lane(pe_at(), 8))
+            .conn("w_mul_o", id("mul_w").lane(pe_at(), 8));
+        m.wire("mul_x", 8 * n * n);
+        m.wire("mul_w", 8 * n * n);
+        m.wire("products", 16 * n * n);
+    }
     m.items.push(Item::Generate {
         genvar: "k".into(),
         count: int(n as i64),
@@ -158,6 +189,21 @@ pub fn array(ctx: &Ctx) -> Module {
             items: vec![Item::Instance(pe)],
         }],
     });
+
+    if registered {
+        m.comment("The products, registered: one mtn_mul8x8x2 for PEs 2p and 2p + 1 (k * N + j).");
+        let pair = Instance::new("mtn_mul8x8x2", "u_mul")
+            .clocked()
+            .conn("a_i", id("mul_x").lane(id("p"), 16))
+            .conn("b_i", id("mul_w").lane(id("p"), 16))
+            .conn("p_o", id("products").lane(id("p"), 32));
+        m.items.push(Item::Generate {
+            genvar: "p".into(),
+            count: int((n * n / 2) as i64),
+            label: "g_mul".into(),
+            items: vec![Item::Instance(pair)],
+        });
+    }
 
     m.comment("Output de-skew: column j waits N-1-j cycles.");
     for col in 0..n {
@@ -178,12 +224,14 @@ pub fn array(ctx: &Ctx) -> Module {
             );
         }
     }
-    // Column j's result: lane N-1's skew, one x register per column to its left, the bottom
-    // PE's partial-sum register, then the column's de-skew. The input row arrives one cycle
-    // after its read, so the data path from read to write is one more.
+    // Column j's result: lane N-1's skew, one x register per column to its left, the
+    // product's registers, the bottom PE's partial-sum register, then the column's de-skew.
+    // The input row arrives one cycle after its read, so the data path from read to write is
+    // one more.
     let last = (n - 1) as usize;
+    let products = ctx.cfg.chip.product_registers() as u64;
     let mut columns: Vec<u64> = (0..n as usize)
-        .map(|j| skew[last] + j as u64 + 1 + deskew[j])
+        .map(|j| skew[last] + j as u64 + products + 1 + deskew[j])
         .collect();
     columns.dedup();
     for latency in columns {

@@ -3,7 +3,8 @@
 
 // Weight-stationary systolic array: x_i (one int8 vector a cycle) is skewed so lane k
 // enters row k after k cycles; partial sums flow down, and column j is de-skewed by
-// N-1-j cycles, so y_o is x_i times the weights 2N-1 cycles later.
+// N-1-j cycles, so y_o is x_i times the weights 2N-1 cycles later (2N+1 with
+// registered products).
 module mtn_array (
   input  wire         clk_i,
   input  wire         rst_ni,

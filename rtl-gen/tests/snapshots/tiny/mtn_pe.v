@@ -63,8 +63,8 @@ module mtn_pe (
     end
   end
   wire [7:0] weight;
-  wire [15:0] product;
   assign weight = swap_i ? shadow_q : active_q;
+  wire [15:0] product;
 
   // Signed operands are sign-extended to the 16-bit product's width.
   assign product = $signed(x_i) * $signed(weight);
