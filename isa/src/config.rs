@@ -45,10 +45,12 @@ pub struct ChipConfig {
     /// ([`ChipConfig::vector_interval`]). Omitted: `n`, a row a cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector_lanes: Option<u32>,
-    /// Whether the array's multipliers register their operands and their products, the
-    /// registers of an FPGA's DSP blocks: the iCE40 flow puts each pair of PEs on one
-    /// `SB_MAC16` with them, so that its paths are timed. `MMA` results take
-    /// [`PRODUCT_REGISTERS`] cycles longer. Omitted: false.
+    /// Whether the multipliers of the array and of `RQ` register their operands and their
+    /// products, the registers of an FPGA's DSP blocks: the iCE40 flow builds them from
+    /// `SB_MAC16`s with those registers, so that every path through one is timed. `MMA`
+    /// results take [`PRODUCT_REGISTERS`] cycles longer; the vector pipeline must be at least
+    /// [`REGISTERED_PRODUCTS_VECTOR_LATENCY`] deep. (`VOP mul`'s multiplies stay
+    /// combinational.) Omitted: false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub registered_products: bool,
     /// Ops whose hardware the chip leaves out, by mnemonic (any of [`OMITTABLE`]): a smaller
@@ -106,6 +108,10 @@ mod mnemonics {
 /// The registers a product passes when [`ChipConfig::registered_products`] is set: its
 /// operands', then its own.
 pub const PRODUCT_REGISTERS: u32 = 2;
+
+/// The shallowest vector pipeline with [`ChipConfig::registered_products`]: the one whose
+/// stage after RQ's multiply is the product's register.
+pub const REGISTERED_PRODUCTS_VECTOR_LATENCY: u32 = MIN_VECTOR_LATENCY + 3;
 
 /// The shallowest vector pipeline: read, three stages of requantization arithmetic, write.
 pub const MIN_VECTOR_LATENCY: u32 = 4;
@@ -347,6 +353,16 @@ impl HwConfig {
         )?;
         if let Some(lanes) = c.vector_lanes {
             pow2_in("chip.vector_lanes", lanes, 1, c.n)?;
+        }
+        if c.registered_products && c.vector_latency < REGISTERED_PRODUCTS_VECTOR_LATENCY {
+            return Err(ConfigError::Field {
+                field: "chip.vector_latency",
+                value: c.vector_latency.to_string(),
+                allowed: format!(
+                    "{REGISTERED_PRODUCTS_VECTOR_LATENCY}..=16 with chip.registered_products: \
+                     the vector pipeline's stage after RQ's multiply holds its products"
+                ),
+            });
         }
         for (i, op) in c.omit.iter().enumerate() {
             let mnemonic = op.spec().mnemonic;
@@ -623,15 +639,19 @@ mod tests {
     fn registered_products_are_read_and_hashed_only_when_set() {
         let tiny = HwConfig::preset("tiny").unwrap();
         assert!(!tiny.to_toml().contains("registered_products"));
-        let registered = HwConfig::from_toml(&format!(
-            "{}registered_products = true\n",
-            chip_toml(4, 256)
-        ))
-        .unwrap();
+        let text = format!("{}registered_products = true\n", chip_toml(4, 256));
+        let (field, value) = field_error(&text);
+        assert_eq!(
+            (field.as_str(), value.as_str()),
+            ("chip.vector_latency", "4")
+        );
+        let registered = HwConfig::from_toml(&format!("{text}vector_latency = 7\n")).unwrap();
         assert!(registered.chip.registered_products);
         assert_ne!(
             registered.hash(),
-            HwConfig::from_toml(&chip_toml(4, 256)).unwrap().hash()
+            HwConfig::from_toml(&format!("{}vector_latency = 7\n", chip_toml(4, 256)))
+                .unwrap()
+                .hash()
         );
         assert_eq!(
             HwConfig::from_toml(&registered.to_toml()).unwrap(),

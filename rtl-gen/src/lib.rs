@@ -124,12 +124,14 @@ pub fn elaborate(
     // The blocks of units a chip may lack.
     let optional =
         |unit, block: fn(&Ctx) -> Module| chip::has_unit(&ctx, unit).then(|| block(&ctx));
+    let registered = cfg.chip.registered_products;
     let mut modules: Vec<Module> = [
         Some(prims::ram_sp()),
         Some(prims::ram_1r1w()),
         Some(prims::stream()),
         Some(prims::delay()),
-        cfg.chip.registered_products.then(|| cells::mul8x8x2(cells)),
+        registered.then(|| cells::Cell::Mul8x8x2.module(cells)),
+        registered.then(|| cells::Cell::Mul16x16.module(cells)),
         Some(mxu::pe(&ctx)),
         Some(mxu::array(&ctx)),
         Some(mxu::mxu(&ctx)),

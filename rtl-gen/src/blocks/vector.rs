@@ -28,6 +28,7 @@ use super::mxu::sext;
 use super::prims::{add_paced_stream, Stream, StreamSpec};
 use super::seq::{decoded, funcs, issue_bundle, issued, op_bundle, operand, ops_of, Operand};
 use crate::ast::*;
+use crate::cells::Cell;
 use crate::ctx::{param_entry_bits, param_layout, Ctx};
 use crate::host_map::ParamField;
 use crate::packed::{fields, Enum, Packed};
@@ -694,7 +695,9 @@ impl<'a> Vector<'a> {
     /// `hi * hi` of the row's and the multiplier's halves), and the sign correction the
     /// signed product needs with the flag of the one overflowing case (`step2_fix_all`);
     /// and what other ops' rows become: LUT results arrive, VOP mul's partial products are
-    /// summed (`step2_other_all`).
+    /// summed (`step2_other_all`). With registered products (`ahead`: the row and the
+    /// multipliers a stage before `row` and `param`), `mtn_mul16x16` cells compute the
+    /// partial products from those, so they arrive a stage later, with the next stage.
     fn step2_products(
         &self,
         m: &mut Module,
@@ -702,6 +705,7 @@ impl<'a> Vector<'a> {
         row: Expr,
         param: &Expr,
         mul: Option<&[Expr]>,
+        ahead: Option<[Expr; 2]>,
     ) {
         m.comment("Step 2: RQ's multiply as partial products; LUT results arrive.");
         let mut lane = Items::default();
@@ -737,14 +741,27 @@ impl<'a> Vector<'a> {
         };
         // x * m = X * M - 2^32 * ((x < 0 ? M : 0) + (m < 0 ? X : 0)) mod 2^64, X and M the
         // unsigned readings of x and m; X * M from unsigned 16 x 16 products, one a DSP.
+        let ahead = ahead.map(|[row, mult]| {
+            [
+                lane.wire("x_ahead", 32, lane32(row)),
+                lane.wire("mult_ahead", 32, lane32(mult)),
+            ]
+        });
         for (k, (xh, mh)) in [(false, false), (false, true), (true, false), (true, true)]
             .into_iter()
             .enumerate()
         {
-            lane.push(Item::Assign(
-                id("step2_pp_all").part(id("l").mul(int(128)) + int(32 * k as i64), 32),
-                half(&x, xh).mul(half(&mult, mh)),
-            ));
+            let product = id("step2_pp_all").part(id("l").mul(int(128)) + int(32 * k as i64), 32);
+            lane.push(match &ahead {
+                Some([x, mult]) => Item::Instance(
+                    Instance::new(Cell::Mul16x16.name(), &format!("u_pp{k}"))
+                        .clocked()
+                        .conn("a_i", half(x, xh))
+                        .conn("b_i", half(mult, mh))
+                        .conn("p_o", product),
+                ),
+                None => Item::Assign(product, half(&x, xh).mul(half(&mult, mh))),
+            });
         }
         // The correction counts modulo 2^32 (it is shifted up by 32); above it, the flag of
         // the one product that overflows.
@@ -1182,13 +1199,21 @@ pub fn vector(ctx: &Ctx) -> Module {
             ("mul_cross", 16 * lanes, id("step1_mul_cross_all")),
         ]);
     }
+    // Registered products: RQ's multiplier cells take the row and the multipliers as stage 2
+    // registers them, so their operand registers are that stage's and their product
+    // registers the next's.
+    let registered = ctx.cfg.chip.registered_products;
+    let ahead = registered.then(|| {
+        let mult = entry.get(&operands.entry, ParamField::Multiplier);
+        [
+            id("step1_out_all"),
+            m.wire_of("rq_mult_all", 32 * lanes, mult),
+        ]
+    });
     let s2 = pipe.stage(&mut m, stage2);
     let vop_mul = ctx.has(Opcode::Vop).then(|| &s2[3..6]);
-    v.step2_products(&mut m, &s2[0], s2[1].clone(), &s2[2], vop_mul);
-    let products = [
-        ("pp", 128 * lanes, id("step2_pp_all")),
-        ("fix", 33 * lanes, id("step2_fix_all")),
-    ];
+    v.step2_products(&mut m, &s2[0], s2[1].clone(), &s2[2], vop_mul, ahead);
+
     // The third stage of timing slack registers the multiply's partial products. (With a
     // reset, like every register: Yosys's ice40_dsp pass folds reset-less ones into the DSPs
     // and loses partial products doing it; see docs/fpga.md.)
@@ -1203,12 +1228,20 @@ pub fn vector(ctx: &Ctx) -> Module {
                 v.rq2b.pack(|f| v.rq2.get(&s2[2], f)),
             ),
         ];
-        signals.extend(products);
+        // Registered products have their register in the cells.
+        if !registered {
+            signals.push(("pp", 128 * lanes, id("step2_pp_all")));
+        }
+        signals.push(("fix", 33 * lanes, id("step2_fix_all")));
         let s = pipe.stage(&mut m, signals);
-        let products = [s[3].clone(), s[4].clone()];
+        let products = if registered {
+            [id("step2_pp_all"), s[3].clone()]
+        } else {
+            [s[3].clone(), s[4].clone()]
+        };
         (s[0].clone(), s[1].clone(), s[2].clone(), &v.rq2b, products)
     } else {
-        let products = products.map(|(.., value)| value);
+        let products = [id("step2_pp_all"), id("step2_fix_all")];
         (
             s2[0].clone(),
             id("step2_other_all"),

@@ -5,7 +5,7 @@ use isa::{HwConfig, SystemConfig, Topology};
 /// A preset, or: `ring2` and `mesh4` (tiny as a 2-chip ring and a 2x2 mesh), `narrow` (two
 /// lanes and one of everything: the memories' narrowest addresses), `lean` (narrow without
 /// every unit a config may leave out, its vector unit one lane a cycle, its products
-/// registered), `serial` (tiny
+/// registered and its vector pipeline as deep as that needs), `serial` (tiny
 /// without RED, its vector unit one lane a cycle, three stages deeper: every stage of slack
 /// the arithmetic has), `wide` (the widest array with the deepest vector pipeline) or
 /// `dragonfly16` (tiny as a 16-chip dragonfly).
@@ -36,6 +36,7 @@ pub fn config(name: &str) -> HwConfig {
             cfg.chip.omit = isa::OMITTABLE.to_vec();
             cfg.chip.vector_lanes = Some(1);
             cfg.chip.registered_products = true;
+            cfg.chip.vector_latency = isa::config::REGISTERED_PRODUCTS_VECTOR_LATENCY;
             cfg
         }
         "serial" => {
