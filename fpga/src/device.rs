@@ -30,10 +30,14 @@ impl Family {
         }
     }
 
-    /// The Yosys synthesis command, without its `-top` and `-json`.
-    pub fn synth_command(self) -> &'static str {
+    /// The Yosys synthesis command for `cfg`'s chip, without its `-top` and `-json`.
+    pub fn synth_command(self, cfg: &isa::HwConfig) -> &'static str {
         match self {
-            // -dsp: multipliers on SB_MAC16; -spram: read-or-write memories on SPRAM.
+            // -dsp puts multiplies on SB_MAC16s, but its ice40_dsp pass also rewrites the
+            // SB_MAC16s of the hand-written cells, dropping their registers and clock (Yosys
+            // 0.23; docs/fpga.md): with registered products, the cells are the DSPs.
+            // -spram: read-or-write memories on SPRAM.
+            Family::Ice40 if cfg.chip.registered_products => "synth_ice40 -spram",
             Family::Ice40 => "synth_ice40 -dsp -spram",
             Family::Ecp5 => "synth_ecp5",
         }

@@ -99,7 +99,7 @@ pub fn synthesize(
         device.name,
         device.nextpnr_args,
         options.seed,
-        device.family.synth_command()
+        device.family.synth_command(cfg)
     ));
     for v in &versions {
         hasher.update(format!("{v}\n"));
@@ -189,13 +189,13 @@ impl Flow<'_> {
 
         progress(&format!(
             "yosys: {} of {}",
-            self.device.family.synth_command(),
+            self.device.family.synth_command(self.cfg),
             self.design.top
         ));
         let script = format!(
             "read_verilog {}\n{} -top {} -json {NETLIST}\n",
             files.join(" "),
-            self.device.family.synth_command(),
+            self.device.family.synth_command(self.cfg),
             self.design.top
         );
         std::fs::write(dir.join("synth.ys"), script).map_err(io)?;
