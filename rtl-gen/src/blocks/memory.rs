@@ -78,16 +78,14 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
                     depth: None,
                 },
                 Item::Assign(v(), id(format!("{p}_data_i")).lane(id("l"), 32)),
+                // In range when bits 31..7 all equal the sign: no comparator, which would
+                // be a carry chain on an FPGA.
                 Item::Assign(
                     sat.clone().lane(id("l"), 8),
                     mux(
-                        lit(32, 127).signed().lt(v().signed()),
-                        lit(8, 127),
-                        mux(
-                            v().signed().lt(lit(32, 0xffff_ff80).signed()),
-                            lit(8, 0x80),
-                            v().bits(7, 0),
-                        ),
+                        v().bits(31, 7).reduce_and().lor(v().bits(31, 7).reduce_or().lnot()),
+                        v().bits(7, 0),
+                        mux(v().bit(31), lit(8, 0x80), lit(8, 0x7f)),
                     ),
                 ),
             ],

@@ -74,9 +74,9 @@ module mtn_memory (
     for (l = 0; l < 4; l = l + 1) begin : g_vec_wr_sat
       wire [31:0] v;
       assign v = vec_wr_data_i[l * 32 +: 32];
-      assign vec_wr_sat[l * 8 +: 8] = ($signed(32'd127) < $signed(v)) ? 8'd127
-          : (($signed(v) < $signed(32'd4294967168)) ? 8'd128
-          : v[7:0]);
+      assign vec_wr_sat[l * 8 +: 8] = ((&v[31:7]) || !(|v[31:7])) ? v[7:0]
+          : (v[31] ? 8'd128
+          : 8'd127);
     end
   endgenerate
   wire [31:0] mov_wr_sat;
@@ -84,9 +84,9 @@ module mtn_memory (
     for (l = 0; l < 4; l = l + 1) begin : g_mov_wr_sat
       wire [31:0] v;
       assign v = mov_wr_data_i[l * 32 +: 32];
-      assign mov_wr_sat[l * 8 +: 8] = ($signed(32'd127) < $signed(v)) ? 8'd127
-          : (($signed(v) < $signed(32'd4294967168)) ? 8'd128
-          : v[7:0]);
+      assign mov_wr_sat[l * 8 +: 8] = ((&v[31:7]) || !(|v[31:7])) ? v[7:0]
+          : (v[31] ? 8'd128
+          : 8'd127);
     end
   endgenerate
   wire [31:0] host_wr_sat;
@@ -94,9 +94,9 @@ module mtn_memory (
     for (l = 0; l < 4; l = l + 1) begin : g_host_wr_sat
       wire [31:0] v;
       assign v = host_wr_data_i[l * 32 +: 32];
-      assign host_wr_sat[l * 8 +: 8] = ($signed(32'd127) < $signed(v)) ? 8'd127
-          : (($signed(v) < $signed(32'd4294967168)) ? 8'd128
-          : v[7:0]);
+      assign host_wr_sat[l * 8 +: 8] = ((&v[31:7]) || !(|v[31:7])) ? v[7:0]
+          : (v[31] ? 8'd128
+          : 8'd127);
     end
   endgenerate
 
