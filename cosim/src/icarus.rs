@@ -71,6 +71,16 @@ fn tool(name: &'static str, args: &[String], dir: &Path) -> Result<String, SimEr
 impl Icarus {
     /// Writes `design` and the test bench and compiles them.
     pub fn compile(design: &Design) -> Result<Self, SimError> {
+        Self::compile_with(design, &[], &[])
+    }
+
+    /// [`Icarus::compile`], with `libraries` (such as a vendor's simulation models of the
+    /// primitives a netlist instantiates) compiled beside the design, and macros `defines`.
+    pub fn compile_with(
+        design: &Design,
+        libraries: &[std::path::PathBuf],
+        defines: &[&str],
+    ) -> Result<Self, SimError> {
         let dir = tempfile::tempdir()?;
         design.write_to(dir.path())?;
         std::fs::write(dir.path().join("tb_host.v"), TESTBENCH)?;
@@ -91,7 +101,9 @@ impl Icarus {
         if ctx.multi_chip() {
             args.push("-DSYSTEM".into());
         }
+        args.extend(defines.iter().map(|d| format!("-D{d}")));
         args.extend(design.verilog_files().map(|f| f.name.clone()));
+        args.extend(libraries.iter().map(|l| l.display().to_string()));
         args.push("tb_host.v".into());
         tool("iverilog", &args, dir.path())?;
         Ok(Icarus {

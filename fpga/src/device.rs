@@ -21,6 +21,15 @@ impl Family {
         }
     }
 
+    /// The macros its simulation models need: Yosys's iCE40 models give ports default values
+    /// (SystemVerilog) unless told not to.
+    pub fn simulation_defines(self) -> &'static [&'static str] {
+        match self {
+            Family::Ice40 => &["NO_ICE40_DEFAULT_ASSIGNMENTS"],
+            Family::Ecp5 => &[],
+        }
+    }
+
     /// The hand-written cells its designs are built on.
     pub fn cells(self) -> rtl_gen::Cells {
         match self {

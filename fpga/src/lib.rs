@@ -4,10 +4,12 @@
 //! times), cached by content so a second run of the same design, part and tools is instant.
 
 mod device;
+mod netlist;
 mod report;
 mod tools;
 
 pub use device::{Device, Family, DEVICES};
+pub use netlist::{netlist, Netlist};
 pub use report::{CriticalPath, Report, Resource, Step};
 pub use tools::{simulation_models, Tool};
 

@@ -97,8 +97,12 @@ fn simulate(cell: Cell, version: Version, dir: &Path) -> String {
     if cells == Cells::Ice40 {
         let yosys = Tool::Yosys.locate().unwrap_or_else(|e| panic!("{e}"));
         let models = fpga::simulation_models(&yosys, Family::Ice40).unwrap();
-        // The models' default port values are SystemVerilog; Icarus reads them without.
-        args.push("-DNO_ICE40_DEFAULT_ASSIGNMENTS".into());
+        args.extend(
+            Family::Ice40
+                .simulation_defines()
+                .iter()
+                .map(|d| format!("-D{d}")),
+        );
         args.push(models.display().to_string());
     }
     run(Tool::Iverilog, &args, dir);

@@ -173,7 +173,13 @@ pub fn generate(cfg: &HwConfig) -> Result<Design, GenError> {
 /// [`generate`], with a bug planted (`Some`): for testing the co-simulation, never for use.
 /// The file headers and the descriptor say which.
 pub fn generate_with_fault(cfg: &HwConfig, fault: Option<Fault>) -> Result<Design, GenError> {
-    let modules = elaborate(cfg, fault, Cells::Portable)?;
+    generate_on(cfg, fault, Cells::Portable)
+}
+
+/// [`generate_with_fault`] on the hand-written `cells` of a vendor: the design a flow
+/// synthesizes, for simulating its netlist against the golden model.
+pub fn generate_on(cfg: &HwConfig, fault: Option<Fault>, cells: Cells) -> Result<Design, GenError> {
+    let modules = elaborate(cfg, fault, cells)?;
     let top = if cfg.system.chips > 1 {
         "mtn_system"
     } else {

@@ -83,7 +83,9 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
                 Item::Assign(
                     sat.clone().lane(id("l"), 8),
                     mux(
-                        v().bits(31, 7).reduce_and().lor(v().bits(31, 7).reduce_or().lnot()),
+                        v().bits(31, 7)
+                            .reduce_and()
+                            .lor(v().bits(31, 7).reduce_or().lnot()),
                         v().bits(7, 0),
                         mux(v().bit(31), lit(8, 0x80), lit(8, 0x7f)),
                     ),

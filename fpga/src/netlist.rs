@@ -1,0 +1,69 @@
+//! The chip as the flow's Yosys synthesizes it, written back as Verilog of the part's
+//! primitives, with what a simulator needs to run it: the proof that synthesis (and the
+//! hand-instantiated primitives) left the design doing what the golden model says.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use isa::HwConfig;
+
+use crate::{Family, FlowError, Tool};
+
+/// A synthesized chip: `design` is the RTL's (its modules give the ports a test bench
+/// needs) with its files replaced by the one netlist; run it with Yosys's simulation
+/// `models` of the family's primitives, and `defines`.
+pub struct Netlist {
+    pub design: rtl_gen::Design,
+    pub models: PathBuf,
+    pub defines: Vec<&'static str>,
+}
+
+/// Synthesizes `cfg`'s chip (`mtn_chip`, every port kept) for `family` in `dir`, with the
+/// flow's synthesis command and cells, and reads the netlist back.
+pub fn netlist(cfg: &HwConfig, family: Family, dir: &Path) -> Result<Netlist, FlowError> {
+    let yosys = Tool::Yosys.locate()?;
+    let mut design = rtl_gen::generate_on(cfg, None, family.cells())?;
+    let src = dir.join("src");
+    design.write_to(&src)?;
+    let files: Vec<String> = design
+        .verilog_files()
+        .map(|f| format!("src/{}", f.name))
+        .collect();
+    const NETLIST: &str = "netlist.v";
+    let script = format!(
+        "read_verilog {}\n{} -top {}\nwrite_verilog -noattr {NETLIST}\n",
+        files.join(" "),
+        family.synth_command(cfg),
+        design.top
+    );
+    let io = |e: std::io::Error| FlowError::Cache(format!("{}: {e}", dir.display()));
+    std::fs::write(dir.join("netlist.ys"), script).map_err(io)?;
+    let out = Command::new(&yosys)
+        .args(["-q", "-l", "netlist.log", "-s", "netlist.ys"])
+        .current_dir(dir)
+        .output()
+        .map_err(|e| FlowError::Run {
+            tool: Tool::Yosys,
+            why: e.to_string(),
+        })?;
+    if !out.status.success() {
+        let log = dir.join("netlist.log");
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        return Err(FlowError::Failed {
+            tool: Tool::Yosys,
+            log: log.display().to_string(),
+            tail: lines[lines.len().saturating_sub(20)..].join("\n"),
+        });
+    }
+    let text = std::fs::read_to_string(dir.join(NETLIST)).map_err(io)?;
+    design.files = vec![rtl_gen::File {
+        name: NETLIST.into(),
+        text,
+    }];
+    Ok(Netlist {
+        design,
+        models: crate::simulation_models(&yosys, family)?,
+        defines: family.simulation_defines().to_vec(),
+    })
+}
