@@ -39,6 +39,7 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                            "vector_lanes": c.vector_lanes(), "vector_latency": c.vector_latency,
                            "registered_products": c.registered_products,
                            "mma_latency": isa::timing::Datapath::Mma.latency(&cfg),
+                           "registered_accumulate": c.registered_accumulate,
                            "missing_ops": isa::Opcode::ALL.iter().filter(|op| !cfg.implements(**op))
                                .map(|op| op.spec().mnemonic).collect::<Vec<_>>()})
                 );
@@ -54,13 +55,15 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                     n = c.n
                 );
                 println!(
-                    "  matrix unit products {}, {} cycles from a row's read to its result's write",
+                    "  matrix unit products {}, {} cycles from a row's read to its result's write, \
+                     accumulate read {} cycle(s) ahead",
                     if c.registered_products {
                         "registered (operands and product)"
                     } else {
                         "combinational"
                     },
-                    isa::timing::Datapath::Mma.latency(&cfg)
+                    isa::timing::Datapath::Mma.latency(&cfg),
+                    c.accumulate_read_ahead()
                 );
                 println!(
                     "  {} lookup tables, {} parameter entries, {} instructions of {} bits",

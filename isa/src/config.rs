@@ -53,6 +53,11 @@ pub struct ChipConfig {
     /// combinational.) Omitted: false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub registered_products: bool,
+    /// Whether `MMA ... accumulate` reads the old row a cycle earlier and registers it, so
+    /// that its add starts from a register rather than a block RAM's slow output
+    /// ([`ChipConfig::accumulate_read_ahead`]). Omitted: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub registered_accumulate: bool,
     /// Ops whose hardware the chip leaves out, by mnemonic (any of [`OMITTABLE`]): a smaller
     /// chip for programs that never use them. Omitted: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "mnemonics")]
@@ -136,6 +141,12 @@ impl ChipConfig {
         } else {
             0
         }
+    }
+
+    /// Cycles before its write that `MMA ... accumulate` reads the old row: 1, or 2 with
+    /// [`ChipConfig::registered_accumulate`].
+    pub fn accumulate_read_ahead(&self) -> u32 {
+        1 + u32::from(self.registered_accumulate)
     }
 
     /// Cycles the vector unit spends on each row: it reads a row every this many cycles.
@@ -235,6 +246,7 @@ impl HwConfig {
                 vector_latency: MIN_VECTOR_LATENCY,
                 vector_lanes: None,
                 registered_products: false,
+                registered_accumulate: false,
                 omit: Vec::new(),
             },
             "small" => ChipConfig {
@@ -249,6 +261,7 @@ impl HwConfig {
                 vector_latency: MIN_VECTOR_LATENCY,
                 vector_lanes: None,
                 registered_products: false,
+                registered_accumulate: false,
                 omit: Vec::new(),
             },
             "medium" => ChipConfig {
@@ -263,6 +276,7 @@ impl HwConfig {
                 vector_latency: MIN_VECTOR_LATENCY,
                 vector_lanes: None,
                 registered_products: false,
+                registered_accumulate: false,
                 omit: Vec::new(),
             },
             "large" => ChipConfig {
@@ -277,6 +291,7 @@ impl HwConfig {
                 vector_latency: MIN_VECTOR_LATENCY,
                 vector_lanes: None,
                 registered_products: false,
+                registered_accumulate: false,
                 omit: Vec::new(),
             },
             other => return Err(ConfigError::UnknownPreset(other.to_string())),
@@ -531,6 +546,9 @@ impl HwConfig {
         if c.registered_products {
             canonical += ";registered_products";
         }
+        if c.registered_accumulate {
+            canonical += ";registered_accumulate";
+        }
         if !c.omit.is_empty() {
             let omitted: Vec<&str> = Opcode::ALL
                 .iter()
@@ -653,6 +671,21 @@ mod tests {
                 .unwrap()
                 .hash()
         );
+        assert_eq!(
+            HwConfig::from_toml(&registered.to_toml()).unwrap(),
+            registered
+        );
+    }
+
+    #[test]
+    fn registered_accumulate_is_read_and_hashed_only_when_set() {
+        let plain = HwConfig::from_toml(&chip_toml(4, 256)).unwrap();
+        assert!(!plain.to_toml().contains("registered_accumulate"));
+        assert_eq!(plain.chip.accumulate_read_ahead(), 1);
+        let text = format!("{}registered_accumulate = true\n", chip_toml(4, 256));
+        let registered = HwConfig::from_toml(&text).unwrap();
+        assert_eq!(registered.chip.accumulate_read_ahead(), 2);
+        assert_ne!(registered.hash(), plain.hash());
         assert_eq!(
             HwConfig::from_toml(&registered.to_toml()).unwrap(),
             registered

@@ -12,7 +12,7 @@
 //! | op | unit busy | reads | writes |
 //! |---|---|---|---|
 //! | `LDW` | `N` | SRAM row `k` at `t + k` | shadow row `k` at `t + k + 1` |
-//! | `MMA` | `count` | SRAM row `i` at `t + i`; with `swap`, shadow row `k` at `t + 1 + k` .. `t + k + N` (the swap wavefront, one column a cycle); with `accumulate`, acc row `i` at `t + i + 2N + P - 1` | acc row `i` at `t + i + 2N + P` |
+//! | `MMA` | `count` | SRAM row `i` at `t + i`; with `swap`, shadow row `k` at `t + 1 + k` .. `t + k + N` (the swap wavefront, one column a cycle); with `accumulate`, acc row `i` at `t + i + 2N + P - A` | acc row `i` at `t + i + 2N + P` |
 //! | `RQ` `VOP` `LUT` `RED` | `count * R` | row `i` at `t + R*i` (`VOP`: `a` and `b`, once if they are the same stream) | row `i` at `t + R*i + V + R - 1` |
 //! | `PERM` rotate/shift | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
 //! | `PERM` transpose | `count * N + N + 1` | tile `c` row `k` at `t + c*N + k` | tile `c` row `j` at `t + c*N + N + 1 + j` |
@@ -20,7 +20,8 @@
 //! | `XFER` | `count` | row `i` at `t + i` | remote row `i` at `t + i + 1 + H*L`; hop `h` link at `t + i + 1 + h*L` |
 //! | `CTL` | 1 (`sync`: `1 + D*L`) | | |
 //!
-//! `P` is the registers each product passes (0, or 2 with registered products),
+//! `P` is the registers each product passes (0, or 2 with registered products), `A` the
+//! cycles an accumulate reads ahead of its write (1, or 2 with a registered accumulate),
 //! `H` the route's hop count, `L` the link latency, `D` the system's diameter, `V` the
 //! config's vector latency (4 unless a deeper pipeline is asked for), `R` its vector interval
 //! (1 unless the vector unit computes fewer lanes than a row has: it then takes `R` cycles a
@@ -366,7 +367,8 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
                 b.push(t + i, order, Dir::Read, x.src, x.src.nth(x.src_step, i));
                 let dst_row = x.dst.nth(x.dst_step, i);
                 if x.accumulate {
-                    b.push(t + i + lat - 1, order + 1, Dir::Read, x.dst, dst_row);
+                    let ahead = cfg.chip.accumulate_read_ahead() as u64;
+                    b.push(t + i + lat - ahead, order + 1, Dir::Read, x.dst, dst_row);
                 }
                 b.push(t + i + lat, order + 2, Dir::Write, x.dst, dst_row);
             }

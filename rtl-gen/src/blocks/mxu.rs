@@ -440,9 +440,20 @@ pub fn mxu(ctx: &Ctx) -> Module {
     });
     // The control follows isa::timing; the array records the depth its data path was
     // built to, which the check compares with the same number.
-    let ctl_read = &delay_line(&mut m, "mma_ctl_read", ctl.bits(), ctl0, mma_latency - 1);
-    let ctl_write = &delay_line(&mut m, "mma_ctl_write", ctl.bits(), ctl_read.clone(), 1);
-    m.comment("Accumulate: the old row is read one cycle before the write.");
+    let ahead = ctx.cfg.chip.accumulate_read_ahead() as u64;
+    let ctl_read = &delay_line(
+        &mut m,
+        "mma_ctl_read",
+        ctl.bits(),
+        ctl0,
+        mma_latency - ahead,
+    );
+    let ctl_write = &delay_line(&mut m, "mma_ctl_write", ctl.bits(), ctl_read.clone(), ahead);
+    m.comment(if ahead == 1 {
+        "Accumulate: the old row is read one cycle before the write."
+    } else {
+        "Accumulate: the old row is read two cycles before the write, and held in a register."
+    });
     m.assign(
         id("mma_acc_rd_en_o"),
         ctl.get(ctl_read, MmaCtl::Valid)
@@ -486,18 +497,21 @@ pub fn mxu(ctx: &Ctx) -> Module {
     m.assign(id("mma_wr_row_o"), ctl.get(ctl_write, MmaCtl::Row));
     let accumulate = m.wire("accumulate", 1);
     m.assign(accumulate.clone(), ctl.get(ctl_write, MmaCtl::Accumulate));
+    // A registered accumulate holds the old row, read a cycle earlier, in a register.
+    let old_row = if ctx.cfg.chip.registered_accumulate {
+        let (d, q) = m.flop("mma_acc_old", 32 * n, true);
+        m.assign(d, MMA_ACC_READ.data());
+        q
+    } else {
+        MMA_ACC_READ.data()
+    };
     m.items.push(Item::Generate {
         genvar: "l".into(),
         count: int(n as i64),
         label: "g_lane".into(),
         items: vec![Item::Assign(
             id("mma_wr_data_o").lane(id("l"), 32),
-            y.lane(id("l"), 32)
-                + mux(
-                    accumulate,
-                    MMA_ACC_READ.data().lane(id("l"), 32),
-                    lit(32, 0),
-                ),
+            y.lane(id("l"), 32) + mux(accumulate, old_row.lane(id("l"), 32), lit(32, 0)),
         )],
     });
     m.assign(

@@ -7,7 +7,7 @@ use isa::{HwConfig, SystemConfig, Topology};
 /// every unit a config may leave out, its vector unit one lane a cycle, its products
 /// registered and its vector pipeline as deep as that needs), `serial` (tiny
 /// without RED, its vector unit one lane a cycle, three stages deeper: every stage of slack
-/// the arithmetic has), `wide` (the widest array with the deepest vector pipeline) or
+/// the arithmetic has; its accumulate registered), `wide` (the widest array with the deepest vector pipeline) or
 /// `dragonfly16` (tiny as a 16-chip dragonfly).
 pub fn config(name: &str) -> HwConfig {
     let tiny = || HwConfig::preset("tiny").unwrap();
@@ -44,6 +44,7 @@ pub fn config(name: &str) -> HwConfig {
             cfg.chip.omit = vec![isa::Opcode::Red];
             cfg.chip.vector_lanes = Some(1);
             cfg.chip.vector_latency = isa::config::MIN_VECTOR_LATENCY + 3;
+            cfg.chip.registered_accumulate = true;
             cfg
         }
         "narrow" => {
