@@ -69,6 +69,26 @@ fn a_vector_unit_of_fewer_lanes_takes_a_row_every_few_cycles() {
 }
 
 #[test]
+fn a_registered_accumulate_reads_its_old_row_a_cycle_earlier() {
+    // Tiny (N = 4): an MMA issued at 4 writes acc0[0] at 12. An accumulating MMA issued at 6
+    // reads it at 6 + 8 - 1 = 13; with a registered accumulate at 6 + 8 - 2 = 12, too early.
+    let text = "
+        +0 ldw src=sram0[0]
+        +4 mma src=sram1[0] dst=acc0[0] swap
+        +2 mma src=sram1[1] dst=acc0[0] accumulate
+        +12 ctl.halt
+    ";
+    verify(&assemble(text).unwrap(), &tiny()).unwrap();
+    let mut cfg = tiny();
+    cfg.chip.registered_accumulate = true;
+    let v = violations(&cfg, text);
+    assert_eq!(v.len(), 1, "{v:#?}");
+    expect(&v, Rule::ReadAfterWrite, 0, 2, 12, "chip 0 acc0[0]");
+    // A cycle later it reads at 13, after the write.
+    verify(&assemble(&text.replace("+2 mma", "+3 mma")).unwrap(), &cfg).unwrap();
+}
+
+#[test]
 fn read_before_write_completes() {
     // As above, with rq one cycle early: row i read at 9+i, written at 9+i.
     let v = violations(
