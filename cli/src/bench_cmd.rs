@@ -196,8 +196,7 @@ fn sim(args: &SimBenchArgs) -> Result<()> {
         cfg.chip.sram_banks >= 4 && cfg.chip.acc_banks >= 2,
         "the benchmark program needs 4 SRAM banks and 2 accumulator banks"
     );
-    // The halt waits for the last row: its delay (cycles + 2N + 4) must fit 16 bits.
-    let most = isa::ops::MAX_DELAY as u64 - 2 * cfg.chip.n as u64 - 4;
+    let most = cosim::bench::max_rows(&cfg);
     ensure!(
         (1..=most).contains(&args.cycles),
         "--cycles must be in 1..={most} for this config"

@@ -44,7 +44,7 @@ impl Family {
         match self {
             // -dsp puts multiplies on SB_MAC16s, but its ice40_dsp pass also rewrites the
             // SB_MAC16s of the hand-written cells, dropping their registers and clock (Yosys
-            // 0.23; docs/fpga.md): with registered products, the cells are the DSPs.
+            // 0.23 and 0.70; docs/fpga.md): with registered products, the cells are the DSPs.
             // -spram: read-or-write memories on SPRAM.
             Family::Ice40 if cfg.chip.registered_products => "synth_ice40 -spram",
             Family::Ice40 => "synth_ice40 -dsp -spram",

@@ -40,6 +40,13 @@ pub enum FlowError {
     Gen(#[from] rtl_gen::GenError),
     #[error("the synthesis cache: {0}")]
     Cache(String),
+    #[error("the work directory: {0}")]
+    WorkDir(String),
+    #[error(
+        "Yosys's simulation models ({file}) are not where its data should be beside {yosys}: \
+         reinstall Yosys with {}", Tool::Yosys.how_to_get()
+    )]
+    NoModels { yosys: String, file: String },
 }
 
 /// How to run the flow.

@@ -18,9 +18,12 @@ pub struct Netlist {
     pub defines: Vec<&'static str>,
 }
 
-/// Synthesizes `cfg`'s chip (`mtn_chip`, every port kept) for `family` in `dir`, with the
-/// flow's synthesis command and cells, and reads the netlist back.
+/// Synthesizes `cfg`'s chip (`mtn_chip`, every port kept; a system is refused) for `family`
+/// in `dir`, with the flow's synthesis command and cells, and reads the netlist back.
 pub fn netlist(cfg: &HwConfig, family: Family, dir: &Path) -> Result<Netlist, FlowError> {
+    if cfg.system.chips > 1 {
+        return Err(rtl_gen::GenError::SystemOnFpga(cfg.system.chips).into());
+    }
     let yosys = Tool::Yosys.locate()?;
     let mut design = rtl_gen::generate_on(cfg, None, family.cells())?;
     let src = dir.join("src");
@@ -36,7 +39,7 @@ pub fn netlist(cfg: &HwConfig, family: Family, dir: &Path) -> Result<Netlist, Fl
         family.synth_command(cfg),
         design.top
     );
-    let io = |e: std::io::Error| FlowError::Cache(format!("{}: {e}", dir.display()));
+    let io = |e: std::io::Error| FlowError::WorkDir(format!("{}: {e}", dir.display()));
     std::fs::write(dir.join("netlist.ys"), script).map_err(io)?;
     let out = Command::new(&yosys)
         .args(["-q", "-l", "netlist.log", "-s", "netlist.ys"])

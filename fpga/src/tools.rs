@@ -98,22 +98,18 @@ impl Tool {
 
 /// Yosys's simulation models of a family's primitives (`ice40/cells_sim.v`, `ecp5/cells_sim.v`
 /// in its data directory), found where Yosys finds its data: `share/` beside the program (a
-/// build tree), else `../share/yosys/` (an installation).
+/// build tree), else `../share/yosys/` (an installation), the program's links followed.
 pub fn simulation_models(yosys: &Path, family: Family) -> Result<PathBuf, FlowError> {
-    let bin = yosys.parent().unwrap_or(Path::new("."));
+    let program = yosys.canonicalize().unwrap_or_else(|_| yosys.to_path_buf());
+    let bin = program.parent().unwrap_or(Path::new("."));
     let file = Path::new(family.yosys_dir()).join("cells_sim.v");
     [bin.join("share"), bin.join("../share/yosys")]
         .into_iter()
         .map(|dir| dir.join(&file))
         .find(|p| p.is_file())
-        .ok_or_else(|| FlowError::Run {
-            tool: Tool::Yosys,
-            why: format!(
-                "its simulation models ({}) are not beside {}: reinstall it with {}",
-                file.display(),
-                yosys.display(),
-                Tool::Yosys.how_to_get()
-            ),
+        .ok_or_else(|| FlowError::NoModels {
+            yosys: program.display().to_string(),
+            file: file.display().to_string(),
         })
 }
 

@@ -121,6 +121,9 @@ pub const REGISTERED_PRODUCTS_VECTOR_LATENCY: u32 = MIN_VECTOR_LATENCY + 3;
 /// The shallowest vector pipeline: read, three stages of requantization arithmetic, write.
 pub const MIN_VECTOR_LATENCY: u32 = 4;
 
+/// The deepest vector pipeline a config may ask for.
+pub const MAX_VECTOR_LATENCY: u32 = 16;
+
 impl ChipConfig {
     fn min_vector_latency() -> u32 {
         MIN_VECTOR_LATENCY
@@ -364,7 +367,7 @@ impl HwConfig {
             "chip.vector_latency",
             c.vector_latency,
             MIN_VECTOR_LATENCY,
-            16,
+            MAX_VECTOR_LATENCY,
         )?;
         if let Some(lanes) = c.vector_lanes {
             pow2_in("chip.vector_lanes", lanes, 1, c.n)?;
@@ -374,7 +377,8 @@ impl HwConfig {
                 field: "chip.vector_latency",
                 value: c.vector_latency.to_string(),
                 allowed: format!(
-                    "{REGISTERED_PRODUCTS_VECTOR_LATENCY}..=16 with chip.registered_products: \
+                    "{REGISTERED_PRODUCTS_VECTOR_LATENCY}..={MAX_VECTOR_LATENCY} with \
+                     chip.registered_products: \
                      the vector pipeline's stage after RQ's multiply holds its products"
                 ),
             });

@@ -6,7 +6,8 @@
 //! `k` after `k` cycles of skew, so PE `(k, j)` computes row `i` in cycle `t + i + 1 + k + j`;
 //! column `j` is de-skewed by `N - 1 - j` cycles, so every lane of the result is there in
 //! cycle `t + i + 2N`, the write (the accumulate read is one cycle earlier). Registered
-//! products (`chip.registered_products`) add their two registers to every column. `LDW` reads
+//! products (`chip.registered_products`) add their two registers to every column; a
+//! registered accumulate (`chip.registered_accumulate`) reads two cycles before the write. `LDW` reads
 //! weight row `k` at `t + k` and writes shadow row `k` at `t + k + 1`.
 
 use isa::encoding::COUNT_BITS;
@@ -298,7 +299,10 @@ pub fn mxu(ctx: &Ctx) -> Module {
         "mtn_mxu",
         &[
             "Matrix unit: LDW streams a weight tile into the shadow buffer; MMA streams vectors",
-            "through the array and writes (or accumulates) int32 rows 2N cycles after each read.",
+            &format!(
+                "through the array and writes (or accumulates) int32 rows {mma_latency} cycles \
+                 after each read."
+            ),
         ],
     );
     issue_bundle(ctx).ports(&mut m, false);

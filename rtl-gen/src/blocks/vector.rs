@@ -18,7 +18,7 @@
 //! collects the groups and the row is written with its last, `R - 1` cycles after the
 //! first would have been.
 
-use isa::config::MIN_VECTOR_LATENCY;
+use isa::config::{MIN_VECTOR_LATENCY, REGISTERED_PRODUCTS_VECTOR_LATENCY};
 use isa::encoding::{bits_for, COUNT_BITS};
 use isa::ops::{FieldKind, Opcode, RedFunc, Unit, VopFunc};
 use isa::timing::Datapath;
@@ -1217,7 +1217,8 @@ pub fn vector(ctx: &Ctx) -> Module {
     // The third stage of timing slack registers the multiply's partial products. (With a
     // reset, like every register: Yosys's ice40_dsp pass folds reset-less ones into the DSPs
     // and loses partial products doing it; see docs/fpga.md.)
-    let (ctl, other, param, layout, products) = if stages >= MIN_VECTOR_LATENCY + 3 {
+    // (Registered products need this stage: the config asks for it with them.)
+    let (ctl, other, param, layout, products) = if stages >= REGISTERED_PRODUCTS_VECTOR_LATENCY {
         m.comment("The partial products: the third stage of timing slack.");
         let mut signals = vec![
             ("ctl", ctl_bits, s2[0].clone()),

@@ -2,7 +2,7 @@
 // Config a3b16794c7371030 (tiny).
 
 // Matrix unit: LDW streams a weight tile into the shadow buffer; MMA streams vectors
-// through the array and writes (or accumulates) int32 rows 2N cycles after each read.
+// through the array and writes (or accumulates) int32 rows 8 cycles after each read.
 module mtn_mxu (
   input  wire         clk_i,
   input  wire         rst_ni,
