@@ -166,6 +166,22 @@ pub fn synthesize(
     })
 }
 
+/// The Yosys commands that read `files` and synthesize `top` of `cfg`'s chip for `family`;
+/// the caller adds its output (the synthesis command's `-json`, or a command after it).
+fn synth_script(files: &[String], family: Family, cfg: &HwConfig, top: &str) -> String {
+    format!(
+        "read_verilog {}\n{} -top {top}",
+        files.join(" "),
+        family.synth_command(cfg)
+    )
+}
+
+/// The last lines of a failed tool's log, for the error.
+fn log_tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
 const REPORT: &str = "report.json";
 const NETLIST: &str = "netlist.json";
 
@@ -202,10 +218,8 @@ impl Flow<'_> {
             self.design.top
         ));
         let script = format!(
-            "read_verilog {}\n{} -top {} -json {NETLIST}\n",
-            files.join(" "),
-            self.device.family.synth_command(self.cfg),
-            self.design.top
+            "{} -json {NETLIST}\n",
+            synth_script(&files, self.device.family, self.cfg, self.design.top)
         );
         std::fs::write(dir.join("synth.ys"), script).map_err(io)?;
         let args = ["-q", "-l", "yosys.log", "-s", "synth.ys"].map(String::from);
@@ -319,8 +333,7 @@ impl Flow<'_> {
             } else {
                 std::fs::read_to_string(dir.join(log)).unwrap_or_default()
             };
-            let lines: Vec<&str> = text.lines().collect();
-            let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+            let tail = log_tail(&text);
             // The build directory goes with the failed build: the whole log is kept beside
             // it, as `<entry>.<tool>.log`.
             let entry = dir.file_stem().unwrap_or_default().to_string_lossy();

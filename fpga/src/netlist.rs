@@ -34,10 +34,8 @@ pub fn netlist(cfg: &HwConfig, family: Family, dir: &Path) -> Result<Netlist, Fl
         .collect();
     const NETLIST: &str = "netlist.v";
     let script = format!(
-        "read_verilog {}\n{} -top {}\nwrite_verilog -noattr {NETLIST}\n",
-        files.join(" "),
-        family.synth_command(cfg),
-        design.top
+        "{}\nwrite_verilog -noattr {NETLIST}\n",
+        crate::synth_script(&files, family, cfg, design.top)
     );
     let io = |e: std::io::Error| FlowError::WorkDir(format!("{}: {e}", dir.display()));
     std::fs::write(dir.join("netlist.ys"), script).map_err(io)?;
@@ -52,11 +50,10 @@ pub fn netlist(cfg: &HwConfig, family: Family, dir: &Path) -> Result<Netlist, Fl
     if !out.status.success() {
         let log = dir.join("netlist.log");
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
         return Err(FlowError::Failed {
             tool: Tool::Yosys,
             log: log.display().to_string(),
-            tail: lines[lines.len().saturating_sub(20)..].join("\n"),
+            tail: crate::log_tail(&text),
         });
     }
     let text = std::fs::read_to_string(dir.join(NETLIST)).map_err(io)?;

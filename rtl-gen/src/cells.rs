@@ -29,8 +29,6 @@ pub enum Cell {
 }
 
 impl Cell {
-    pub const ALL: [Cell; 2] = [Cell::Mul8x8x2, Cell::Mul16x16];
-
     pub fn name(self) -> &'static str {
         match self {
             Cell::Mul8x8x2 => "mtn_mul8x8x2",
