@@ -22,7 +22,7 @@ pub enum BenchCmd {
 
 #[derive(Args, Debug)]
 pub struct GemmBenchArgs {
-    /// Presets to sweep (default: tiny, small, medium, large).
+    /// Presets to sweep (default: every preset).
     #[arg(long, value_name = "NAME")]
     pub preset: Vec<String>,
     /// Largest M, K and Nout.
@@ -59,7 +59,7 @@ pub fn bench(cmd: &BenchCmd) -> Result<()> {
 /// banks and every latency stay the preset's.
 fn deepened(mut cfg: HwConfig) -> Result<HwConfig> {
     cfg.chip.sram_depth = 65536;
-    cfg.chip.imem_depth = 65536;
+    cfg.chip.imem_depth = 65536 / cfg.chip.imem_fetch_cycles;
     cfg.chip.param_depth = 4096;
     cfg.validate()?;
     Ok(cfg)

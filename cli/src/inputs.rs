@@ -11,7 +11,8 @@ use isa::{assemble_with_lines, looks_binary, HwConfig, MemImage, Program};
 /// Which hardware configuration to use.
 #[derive(Args, Debug, Clone)]
 pub struct ConfigArgs {
-    /// A named preset: tiny (N=4), small (N=8), medium (N=16), large (N=32).
+    /// A named preset: up5k (N=2, for the iCE40 UP5K), tiny (N=4), small (N=8), medium (N=16),
+    /// large (N=32).
     #[arg(long, value_name = "NAME", conflicts_with = "config")]
     pub preset: Option<String>,
     /// A TOML configuration file (see `metronome config show` for the format).

@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
                   a bit-exact, cycle-exact golden model.\n\n\
                   Programs are assembler text (.s) or program files (.mtp); memory images are \
                   .mtm files (see `isa::image` for the format). Every command takes --preset \
-                  (tiny, small, medium, large; default small) or --config FILE."
+                  (up5k, tiny, small, medium, large; default small) or --config FILE."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -235,7 +235,7 @@ fn plan(
 pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, CompileError> {
     let (lowered, placement, ops) = plan(model, cfg, batch)?;
     let schedule = schedule::schedule(&ops, cfg);
-    let program = encode(&schedule);
+    let program = encode(&schedule, cfg);
     if program.len() > cfg.chip.imem_depth as usize {
         return Err(CompileError::DoesNotFit(format!(
             "instruction memory: the program has {} instructions (waits included); the chip \
@@ -333,18 +333,21 @@ fn weight_image(
 }
 
 /// The program of a schedule: each slot's delay from the one before, with `ctl.nop`s
-/// bridging waits longer than one delay field holds.
-fn encode(schedule: &Schedule) -> Program {
+/// bridging waits longer than one delay field holds, none closer to the next instruction
+/// than the issue interval allows.
+fn encode(schedule: &Schedule, cfg: &HwConfig) -> Program {
+    let interval = isa::timing::issue_interval(cfg);
     let mut instrs = Vec::with_capacity(schedule.slots.len());
     let mut last = 0u64;
     for slot in &schedule.slots {
         let mut wait = slot.issue - last;
         while wait > MAX_DELAY as u64 {
+            let step = (MAX_DELAY as u64).min(wait - interval);
             instrs.push(Instr {
-                delay: MAX_DELAY,
+                delay: step as u32,
                 op: Op::Ctl(Ctl { func: CtlFunc::Nop }),
             });
-            wait -= MAX_DELAY as u64;
+            wait -= step;
         }
         instrs.push(Instr {
             delay: wait as u32,
@@ -376,10 +379,31 @@ mod tests {
         let schedule = Schedule {
             slots: vec![slot(nop, 3), slot(halt, 3 + wait)],
         };
-        let program = encode(&schedule);
+        let program = encode(&schedule, &HwConfig::preset("tiny").unwrap());
         let delays: Vec<u32> = program.chips[0].iter().map(|i| i.delay).collect();
         assert_eq!(delays, [3, MAX_DELAY, MAX_DELAY, 7]);
         assert!(program.chips[0][3].op.is_halt());
+        assert_eq!(golden::cycles_from_delays(&program), schedule.cycles());
+    }
+
+    #[test]
+    fn a_bridging_nop_leaves_the_next_instruction_its_issue_interval() {
+        let slot = |func, issue| Slot {
+            op: Op::Ctl(Ctl { func }),
+            issue,
+            unit: isa::Unit::Sequencer,
+            occupancy: 1,
+        };
+        // One cycle past what a delay holds: a nop at MAX_DELAY would leave the halt 1.
+        let wait = MAX_DELAY as u64 + 1;
+        let schedule = Schedule {
+            slots: vec![slot(CtlFunc::Nop, 2), slot(CtlFunc::Halt, 2 + wait)],
+        };
+        let cfg = HwConfig::preset("up5k").unwrap();
+        assert_eq!(isa::timing::issue_interval(&cfg), 2);
+        let program = encode(&schedule, &cfg);
+        let delays: Vec<u32> = program.chips[0].iter().map(|i| i.delay).collect();
+        assert_eq!(delays, [2, MAX_DELAY - 1, 2]);
         assert_eq!(golden::cycles_from_delays(&program), schedule.cycles());
     }
 

@@ -95,6 +95,8 @@ impl Schedule {
 struct Footprint {
     unit: Unit,
     occupancy: u64,
+    /// Cycles before the sequencer may issue another instruction.
+    sequencer: u64,
     /// The last cycle used, relative to issue.
     span: u64,
     accesses: Vec<(u64, Dir, Word)>,
@@ -124,6 +126,7 @@ impl Footprint {
         Footprint {
             unit: plan.unit,
             occupancy: plan.occupancy,
+            sequencer: timing::sequencer_occupancy(op, cfg),
             span,
             accesses: plan
                 .accesses
@@ -251,7 +254,7 @@ impl State<'_> {
             }
         }
         self.unit_free.insert(p.unit, t + p.occupancy);
-        self.next_issue = t + 1;
+        self.next_issue = t + p.sequencer;
     }
 }
 

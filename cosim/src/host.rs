@@ -5,7 +5,7 @@
 use golden::SystemState;
 use isa::{HwConfig, Layout, MemImage, ParamEntry, Program, Rows};
 use rtl_gen::ctx::Ctx;
-use rtl_gen::host_map::{row_command, start_command, Reg, Region, ROW_READ_LATENCY, START_LATENCY};
+use rtl_gen::host_map::{row_command, start_command, start_latency, Reg, Region, ROW_READ_LATENCY};
 
 use crate::trace::TraceEvent;
 use crate::{RtlRun, SimError};
@@ -86,7 +86,7 @@ impl HostPort {
         golden::verify(program, &self.cfg).map_err(SimError::Rejected)?;
         image.validate(&self.cfg)?;
         let mut ops = self.load_and_start(program, image);
-        ops.push(HostOp::Idle(START_LATENCY - 1));
+        ops.push(HostOp::Idle(start_latency(&self.cfg) - 1));
         Ok(ops)
     }
 
@@ -140,6 +140,8 @@ impl HostPort {
     /// (the memories of a powered-up chip are zero), then starts every chip.
     fn load_and_start(&self, program: &Program, image: &MemImage) -> Vec<HostOp> {
         let mut ops = Vec::new();
+        // An instruction is written as its memory's lines, least significant first.
+        let lines = self.cfg.chip.imem_fetch_cycles as usize;
         for (chip, instrs) in program.chips.iter().enumerate() {
             let chip = chip as u32;
             for (i, instr) in instrs.iter().enumerate() {
@@ -147,16 +149,23 @@ impl HostPort {
                     .layout
                     .encode(instr)
                     .expect("the verifier checked that every instruction encodes");
-                let words: Vec<u32> = bytes
-                    .chunks(4)
-                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect();
-                self.row(
-                    &mut ops,
-                    chip,
-                    row_command(Region::Imem, 0, i as u32, true),
-                    &words,
-                );
+                for (k, line) in bytes.chunks(bytes.len() / lines).enumerate() {
+                    let words: Vec<u32> = line
+                        .chunks(4)
+                        .map(|b| {
+                            let mut word = [0; 4];
+                            word[..b.len()].copy_from_slice(b);
+                            u32::from_le_bytes(word)
+                        })
+                        .collect();
+                    let row = (i * lines + k) as u32;
+                    self.row(
+                        &mut ops,
+                        chip,
+                        row_command(Region::Imem, 0, row, true),
+                        &words,
+                    );
+                }
             }
         }
         let n = self.n;

@@ -131,6 +131,16 @@ fn lean() -> Suite {
     }
 }
 
+/// The preset sized for the iCE40 UP5K: lean's units, two SRAM banks, and instructions read
+/// over two cycles (the issue interval 2).
+fn up5k() -> Suite {
+    Suite {
+        cfg: HwConfig::preset("up5k").unwrap(),
+        seeds: 7000..7040,
+        len: 12,
+    }
+}
+
 impl Suite {
     fn verilator(&self) {
         verilator(&self.cfg, self.seeds.clone(), self.len);
@@ -167,6 +177,11 @@ fn verilator_random_programs_on_a_chip_without_optional_units() {
 }
 
 #[test]
+fn verilator_random_programs_on_the_up5k_chip() {
+    up5k().verilator();
+}
+
+#[test]
 fn verilator_random_programs_on_a_vector_unit_computing_a_lane_a_cycle() {
     serial().verilator();
 }
@@ -194,6 +209,11 @@ fn icarus_random_programs_on_a_narrow_chip() {
 #[test]
 fn icarus_random_programs_on_a_chip_without_optional_units() {
     lean().icarus(6);
+}
+
+#[test]
+fn icarus_random_programs_on_the_up5k_chip() {
+    up5k().icarus(4);
 }
 
 #[test]
@@ -226,7 +246,15 @@ fn every_variant(cfg: &HwConfig) -> BTreeSet<String> {
 
 #[test]
 fn every_suite_exercises_every_op_and_function() {
-    for suite in [tiny(), small(), ring2(), deep_vector(), lean(), serial()] {
+    for suite in [
+        tiny(),
+        small(),
+        ring2(),
+        deep_vector(),
+        lean(),
+        serial(),
+        up5k(),
+    ] {
         let mut seen = BTreeSet::new();
         for seed in suite.seeds.clone() {
             for chip in random_program(&suite.cfg, seed, suite.len).chips {

@@ -301,18 +301,14 @@ impl Verifier<'_> {
             for (index, instr) in issued.iter().enumerate() {
                 cycle += instr.delay as u64;
                 let unit = instr.op.unit();
-                let occupancy = timing::occupancy(&instr.op, self.cfg);
-                // The sequencer issues every instruction, one a cycle; CTL ops hold it longer.
+                // The sequencer issues every instruction (at most one an issue interval); CTL
+                // ops hold it longer.
                 let mut uses = vec![(
                     Unit::Sequencer,
-                    if unit == Unit::Sequencer {
-                        occupancy
-                    } else {
-                        1
-                    },
+                    timing::sequencer_occupancy(&instr.op, self.cfg),
                 )];
                 if unit != Unit::Sequencer {
-                    uses.push((unit, occupancy));
+                    uses.push((unit, timing::occupancy(&instr.op, self.cfg)));
                 }
                 for (u, occupied) in uses {
                     if let Some(&(until, by)) = busy_until.get(&u) {

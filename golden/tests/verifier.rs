@@ -121,6 +121,19 @@ fn two_instructions_in_one_cycle() {
 }
 
 #[test]
+fn instructions_read_over_two_cycles_issue_two_cycles_apart() {
+    let mut cfg = tiny();
+    cfg.chip.imem_fetch_cycles = 2;
+    let v = violations(&cfg, "+0 ctl.nop\n+1 ctl.nop\n+2 ctl.halt\n");
+    expect(&v, Rule::UnitBusy, 0, 1, 1, "sequencer");
+    verify(
+        &assemble("+0 ctl.nop\n+2 ctl.nop\n+2 ctl.halt\n").unwrap(),
+        &cfg,
+    )
+    .unwrap();
+}
+
+#[test]
 fn bank_port_conflict() {
     // mov reads sram0 in cycles 0 and 1; the vop (issued at 1) reads sram0 in cycle 1.
     let v = violations(

@@ -58,6 +58,17 @@ pub struct ChipConfig {
     /// ([`ChipConfig::accumulate_read_ahead`]). Omitted: false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub registered_accumulate: bool,
+    /// Cycles the sequencer takes to fetch an instruction: its memory is a line of
+    /// `word / imem_fetch_cycles` bits wide (1, 2 or 4), so that it fits memories narrower
+    /// than an instruction word (three of an iCE40's 16-bit SPRAMs hold a 96-bit word as
+    /// two lines). Instructions then issue at least this many cycles apart
+    /// ([`crate::timing::issue_interval`]), and the host writes the memory line by line.
+    /// Omitted: 1.
+    #[serde(
+        default = "ChipConfig::one_fetch_cycle",
+        skip_serializing_if = "ChipConfig::is_one_fetch_cycle"
+    )]
+    pub imem_fetch_cycles: u32,
     /// Ops whose hardware the chip leaves out, by mnemonic (any of [`OMITTABLE`]): a smaller
     /// chip for programs that never use them. Omitted: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "mnemonics")]
@@ -130,6 +141,13 @@ impl ChipConfig {
     }
     fn is_min_vector_latency(latency: &u32) -> bool {
         *latency == MIN_VECTOR_LATENCY
+    }
+
+    fn one_fetch_cycle() -> u32 {
+        1
+    }
+    fn is_one_fetch_cycle(cycles: &u32) -> bool {
+        *cycles == 1
     }
 
     /// Lanes the vector unit computes each cycle.
@@ -209,7 +227,7 @@ pub enum ConfigError {
     },
     #[error("invalid config TOML: {0}")]
     Parse(String),
-    #[error("unknown preset `{0}`: choose one of tiny, small, medium, large")]
+    #[error("unknown preset `{0}`: choose one of {presets}", presets = PRESETS.join(", "))]
     UnknownPreset(String),
 }
 
@@ -218,7 +236,7 @@ pub enum ConfigError {
 pub const MAX_STATE_BYTES: u64 = 1 << 30;
 
 /// The preset names, smallest first.
-pub const PRESETS: [&str; 4] = ["tiny", "small", "medium", "large"];
+pub const PRESETS: [&str; 5] = ["up5k", "tiny", "small", "medium", "large"];
 
 impl SystemConfig {
     /// A single chip with no links.
@@ -232,9 +250,11 @@ impl SystemConfig {
 }
 
 impl HwConfig {
-    /// A named preset: `tiny` (N=4; over three times an iCE40 UP5K's logic, see
-    /// BENCHMARKS.md), `small` (N=8, the default), `medium` (N=16), `large` (N=32). All are
-    /// single-chip; see [`HwConfig::with_system`].
+    /// A named preset: `up5k` (N=2, sized for the iCE40 UP5K: RQ the only vector op, one
+    /// lane a cycle, its multipliers in DSPs, its instructions in SPRAM; see docs/fpga.md),
+    /// `tiny` (N=4; over three times the UP5K's logic, see BENCHMARKS.md), `small` (N=8, the
+    /// default), `medium` (N=16), `large` (N=32). All are single-chip; see
+    /// [`HwConfig::with_system`].
     pub fn preset(name: &str) -> Result<Self, ConfigError> {
         let chip = match name {
             "tiny" => ChipConfig {
@@ -250,7 +270,24 @@ impl HwConfig {
                 vector_lanes: None,
                 registered_products: false,
                 registered_accumulate: false,
+                imem_fetch_cycles: 1,
                 omit: Vec::new(),
+            },
+            "up5k" => ChipConfig {
+                n: 2,
+                sram_banks: 2,
+                sram_depth: 512,
+                acc_banks: 1,
+                acc_depth: 64,
+                lut_tables: 0,
+                param_depth: 64,
+                imem_depth: 4096,
+                vector_latency: REGISTERED_PRODUCTS_VECTOR_LATENCY,
+                vector_lanes: Some(1),
+                registered_products: true,
+                registered_accumulate: false,
+                imem_fetch_cycles: 2,
+                omit: OMITTABLE.to_vec(),
             },
             "small" => ChipConfig {
                 n: 8,
@@ -265,6 +302,7 @@ impl HwConfig {
                 vector_lanes: None,
                 registered_products: false,
                 registered_accumulate: false,
+                imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
             "medium" => ChipConfig {
@@ -280,6 +318,7 @@ impl HwConfig {
                 vector_lanes: None,
                 registered_products: false,
                 registered_accumulate: false,
+                imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
             "large" => ChipConfig {
@@ -295,6 +334,7 @@ impl HwConfig {
                 vector_lanes: None,
                 registered_products: false,
                 registered_accumulate: false,
+                imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
             other => return Err(ConfigError::UnknownPreset(other.to_string())),
@@ -371,6 +411,19 @@ impl HwConfig {
         )?;
         if let Some(lanes) = c.vector_lanes {
             pow2_in("chip.vector_lanes", lanes, 1, c.n)?;
+        }
+        pow2_in("chip.imem_fetch_cycles", c.imem_fetch_cycles, 1, 4)?;
+        if c.imem_depth * c.imem_fetch_cycles > 65536 {
+            return Err(ConfigError::Field {
+                field: "chip.imem_depth",
+                value: c.imem_depth.to_string(),
+                allowed: format!(
+                    "at most {} with chip.imem_fetch_cycles = {}: the memory holds at most \
+                     65536 lines",
+                    65536 / c.imem_fetch_cycles,
+                    c.imem_fetch_cycles
+                ),
+            });
         }
         if c.registered_products && c.vector_latency < REGISTERED_PRODUCTS_VECTOR_LATENCY {
             return Err(ConfigError::Field {
@@ -553,6 +606,9 @@ impl HwConfig {
         if c.registered_accumulate {
             canonical += ";registered_accumulate";
         }
+        if c.imem_fetch_cycles != 1 {
+            canonical += &format!(";imem_fetch_cycles={}", c.imem_fetch_cycles);
+        }
         if !c.omit.is_empty() {
             let omitted: Vec<&str> = Opcode::ALL
                 .iter()
@@ -678,6 +734,30 @@ mod tests {
         assert_eq!(
             HwConfig::from_toml(&registered.to_toml()).unwrap(),
             registered
+        );
+    }
+
+    #[test]
+    fn imem_fetch_cycles_are_read_checked_and_hashed_only_when_not_one() {
+        let plain = HwConfig::from_toml(&chip_toml(4, 256)).unwrap();
+        assert_eq!(plain.chip.imem_fetch_cycles, 1);
+        assert!(!plain.to_toml().contains("imem_fetch_cycles"));
+        let two =
+            HwConfig::from_toml(&format!("{}imem_fetch_cycles = 2\n", chip_toml(4, 256))).unwrap();
+        assert_ne!(two.hash(), plain.hash());
+        assert_eq!(HwConfig::from_toml(&two.to_toml()).unwrap(), two);
+        let (field, value) = field_error(&format!("{}imem_fetch_cycles = 3\n", chip_toml(4, 256)));
+        assert_eq!(
+            (field.as_str(), value.as_str()),
+            ("chip.imem_fetch_cycles", "3")
+        );
+        // 65536 lines at most: 32768 instructions of two lines.
+        let deep = chip_toml(4, 256).replace("imem_depth = 256", "imem_depth = 65536");
+        HwConfig::from_toml(&deep).unwrap();
+        let (field, value) = field_error(&format!("{deep}imem_fetch_cycles = 2\n"));
+        assert_eq!(
+            (field.as_str(), value.as_str()),
+            ("chip.imem_depth", "65536")
         );
     }
 

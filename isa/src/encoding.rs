@@ -43,6 +43,9 @@ pub struct Layout {
     pub lane_bits: u32,
     /// Bits of one instruction word (a multiple of 32).
     pub word_bits: u32,
+    /// Bits of one line of the instruction memory: the word over
+    /// [`crate::ChipConfig::imem_fetch_cycles`] lines, least significant first.
+    pub line_bits: u32,
 }
 
 /// Bits needed to hold every value in `0..n` (at least 1).
@@ -70,6 +73,7 @@ impl Layout {
             chip_bits: bits_for(cfg.system.chips),
             lane_bits: bits_for(c.n),
             word_bits: 0,
+            line_bits: 0,
         };
         // The word holds the widest op the chip has; an op whose unit the config leaves out
         // need not fit.
@@ -80,6 +84,8 @@ impl Layout {
             .max()
             .unwrap_or(0);
         layout.word_bits = widest.div_ceil(32) * 32;
+        // A multiple of 8 bits: the word is a multiple of 32, the lines 1, 2 or 4.
+        layout.line_bits = layout.word_bits / c.imem_fetch_cycles;
         layout
     }
 
@@ -508,11 +514,13 @@ mod tests {
     }
 
     #[test]
-    fn word_width_is_a_multiple_of_32_and_fits_every_op() {
+    fn word_width_is_a_multiple_of_32_and_fits_every_op_the_chip_has() {
         for p in crate::config::PRESETS {
-            let l = Layout::new(&HwConfig::preset(p).unwrap());
+            let cfg = HwConfig::preset(p).unwrap();
+            let l = Layout::new(&cfg);
             assert_eq!(l.word_bits % 32, 0);
-            for op in Opcode::ALL {
+            assert_eq!(l.line_bits * cfg.chip.imem_fetch_cycles, l.word_bits);
+            for op in Opcode::ALL.into_iter().filter(|op| cfg.implements(*op)) {
                 assert!(l.op_bits(op) <= l.word_bits);
             }
         }

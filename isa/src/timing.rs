@@ -230,6 +230,26 @@ pub fn occupancy(op: &Op, cfg: &HwConfig) -> u64 {
     }
 }
 
+/// Cycles from an instruction's issue to the earliest issue of the next: the sequencer reads
+/// an instruction over [`ChipConfig::imem_fetch_cycles`] cycles, a line a cycle, and reads the
+/// next while the one before waits.
+///
+/// [`ChipConfig::imem_fetch_cycles`]: crate::ChipConfig::imem_fetch_cycles
+pub fn issue_interval(cfg: &HwConfig) -> u64 {
+    cfg.chip.imem_fetch_cycles as u64
+}
+
+/// Cycles `op` keeps the sequencer from issuing the next instruction: the issue interval,
+/// or a `CTL` op's whole occupancy when that is longer.
+pub fn sequencer_occupancy(op: &Op, cfg: &HwConfig) -> u64 {
+    let own = if op.unit() == Unit::Sequencer {
+        occupancy(op, cfg)
+    } else {
+        1
+    };
+    own.max(issue_interval(cfg))
+}
+
 /// Cycles a `ctl.sync` holds the sequencer: one barrier token across the system's diameter.
 pub fn sync_cycles(cfg: &HwConfig) -> u64 {
     1 + cfg.system.diameter() as u64 * cfg.system.link_latency as u64

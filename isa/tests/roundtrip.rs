@@ -66,7 +66,11 @@ fn program_for(cfg: &HwConfig, raw: &[RawInstr]) -> Program {
     let mut program = Program {
         chips: vec![Vec::new(); chips],
     };
-    for (i, (opcode, delay, seeds)) in raw.iter().enumerate() {
+    // Only the ops the chip has fit its word.
+    let present = raw
+        .iter()
+        .filter(|(opcode, ..)| cfg.implements(Opcode::ALL[*opcode]));
+    for (i, (opcode, delay, seeds)) in present.enumerate() {
         program.chips[i % chips].push(instr_from(&layout, *opcode, *delay, seeds));
     }
     program

@@ -25,6 +25,9 @@ pub struct Ctx {
     /// Instruction memory address (program counter) bits.
     pub pc_bits: u32,
     pub word_bits: u32,
+    /// Bits of an instruction memory line ([`isa::Layout::line_bits`]) and of its address.
+    pub line_bits: u32,
+    pub line_addr_bits: u32,
     pub chip_bits: u32,
     /// Lookup-table memory address: table index above the 8-bit entry.
     pub lut_addr_bits: u32,
@@ -60,8 +63,8 @@ impl Ctx {
         let c = &cfg.chip;
         let layout = Layout::new(cfg);
         let n = c.n;
-        let word_words = layout.word_bits / 32;
-        let stage_words = n.max(3 * n + 3).max(word_words);
+        let line_words = layout.line_bits.div_ceil(32);
+        let stage_words = n.max(3 * n + 3).max(line_words);
         let stage_index_bits = bits_for(stage_words).max(bits_for(HOST_REGS));
         let link_ports = (0..cfg.system.chips)
             .map(|chip| cfg.system.links().iter().filter(|l| l.from == chip).count() as u32)
@@ -77,6 +80,8 @@ impl Ctx {
             acc_addr_bits: bits_for(c.acc_depth),
             pc_bits: bits_for(c.imem_depth),
             word_bits: layout.word_bits,
+            line_bits: layout.line_bits,
+            line_addr_bits: bits_for(c.imem_depth * c.imem_fetch_cycles),
             chip_bits: layout.chip_bits,
             lut_addr_bits: layout.table_bits + 8,
             param_addr_bits: bits_for(c.param_depth),

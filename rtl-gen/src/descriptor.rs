@@ -15,12 +15,12 @@ use crate::ast::Module;
 use crate::blocks::chip::trace_bundles;
 use crate::ctx::Ctx;
 use crate::host_map::{
-    row_command_layout, Reg, Region, RowCommand, READ_LATENCY, ROW_READ_LATENCY, START_LATENCY,
+    row_command_layout, start_latency, Reg, Region, RowCommand, READ_LATENCY, ROW_READ_LATENCY,
 };
 
 pub const FILE_NAME: &str = "metronome.json";
 /// Bumped whenever the descriptor's shape changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 pub fn descriptor(ctx: &Ctx, top: &str, modules: &[Module], fault: Option<crate::Fault>) -> String {
     let ops: Vec<Value> = Opcode::ALL
@@ -70,6 +70,8 @@ pub fn descriptor(ctx: &Ctx, top: &str, modules: &[Module], fault: Option<crate:
         "modules": modules.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
         "isa": {
             "word_bits": ctx.word_bits,
+            "imem_fetch_cycles": ctx.cfg.chip.imem_fetch_cycles,
+            "line_bits": ctx.line_bits,
             "opcode": { "lo": 0, "bits": OPCODE_BITS },
             "delay": { "lo": OPCODE_BITS, "bits": DELAY_BITS },
             "ops": ops,
@@ -87,7 +89,7 @@ pub fn descriptor(ctx: &Ctx, top: &str, modules: &[Module], fault: Option<crate:
             },
             "read_latency": READ_LATENCY,
             "row_read_latency": ROW_READ_LATENCY,
-            "start_latency": START_LATENCY,
+            "start_latency": start_latency(&ctx.cfg),
         },
         "latencies": latencies,
         "trace": trace,

@@ -7,7 +7,7 @@ use crate::ast::{Expr, Instance, Item, Module};
 
 /// The memory primitives and their bits per instance.
 fn ram_bits(inst: &Instance) -> Option<u64> {
-    if inst.module != "mtn_ram_sp" && inst.module != "mtn_ram_1r1w" {
+    if !["mtn_ram_sp", "mtn_ram_sp_undef", "mtn_ram_1r1w"].contains(&inst.module.as_str()) {
         return None;
     }
     let param = |name: &str| {

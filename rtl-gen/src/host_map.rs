@@ -13,7 +13,7 @@
 //! | top address bit set | staging row word `addr mod 2^(bits - 1)` | read, write |
 //!
 //! A start or a row command takes effect the cycle after it is written, so commands act in the
-//! order they are written: the program's cycle 0 is [`START_LATENCY`] cycles after the start
+//! order they are written: the program's cycle 0 is [`start_latency`] cycles after the start
 //! write. A row command word is `row` (bits 0-15), `bank` or table (16-23), [`Region`] (24-26)
 //! and `write` (bit 31): [`RowCommand`]. A write command stores the staging row into the memory in the next
 //! cycle; a read command's row is in the staging row [`ROW_READ_LATENCY`] cycles after the
@@ -22,8 +22,10 @@
 //! - Lookup table `bank`: word 0 is entry `row` (the output for input `row - 128`).
 //! - Parameters, entry `row`: words `0..N` bias, `N..2N` multiplier, `2N..3N` shift (-31..30),
 //!   then zero point, act_min, act_max.
-//! - Instruction memory (write only), word `row`: the instruction, least significant word
-//!   first.
+//! - Instruction memory (write only), line `row`: instruction `row / F`'s line `row mod F`
+//!   (`F` = `chip.imem_fetch_cycles`, 1 unless the config asks for more: a line is the whole
+//!   instruction), least significant word first; line `k` holds the instruction's bits from
+//!   `k * L` up, `L` = the word's bits over `F` (the descriptor's `isa.line_bits`).
 
 use crate::packed::{fields, Packed};
 
@@ -236,8 +238,16 @@ impl Region {
     }
 }
 
-/// Cycles from the start write to the program's cycle 0.
-pub const START_LATENCY: u32 = 2;
+/// Cycles from the start write to the program's cycle 0: the start register, then the
+/// sequencer's fetch of the first instructions. With one fetch cycle it has instruction 0
+/// waiting while idle and reads instruction 1 as it starts; with `F` lines an instruction,
+/// it reads the first two instructions' `2F` lines after the start.
+pub fn start_latency(cfg: &isa::HwConfig) -> u32 {
+    match cfg.chip.imem_fetch_cycles {
+        1 => 2,
+        f => 1 + 2 * f,
+    }
+}
 /// Cycles to wait after a row read command before reading the staging row.
 pub const ROW_READ_LATENCY: u32 = 2;
 /// Cycles from a register read request to its data on `host_rdata_o`.

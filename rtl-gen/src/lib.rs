@@ -127,6 +127,7 @@ pub fn elaborate(
     let registered = cfg.chip.registered_products;
     let mut modules: Vec<Module> = [
         Some(prims::ram_sp()),
+        (cfg.chip.imem_fetch_cycles > 1).then(prims::ram_sp_undef),
         Some(prims::ram_1r1w()),
         Some(prims::stream()),
         Some(prims::delay()),

@@ -83,7 +83,7 @@ macro_rules! per_config {
     };
 }
 
-per_config!(tiny, small, medium, ring2, mesh4, narrow, lean, serial);
+per_config!(up5k, tiny, small, medium, ring2, mesh4, narrow, lean, serial);
 
 /// The FPGA top (the chip behind a serial host port) is as clean as the chip, and a system
 /// of chips is refused with the reason.

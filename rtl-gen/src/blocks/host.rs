@@ -16,12 +16,12 @@ use crate::packed::Enum;
 pub const HOST_READ: MemPort = MemPort::read("host", Reach::Any, 32);
 pub const HOST_WRITE: MemPort = MemPort::write("host", Reach::Any, 32);
 
-/// The host's access to the instruction memory (the host is the producer).
+/// The host's writes of instruction memory lines (the host is the producer).
 pub fn imem_bundle(ctx: &Ctx) -> Bundle {
     Bundle::default()
         .fwd("imem_we", 1)
-        .fwd("imem_addr", ctx.pc_bits)
-        .fwd("imem_wdata", ctx.word_bits)
+        .fwd("imem_addr", ctx.line_addr_bits)
+        .fwd("imem_wdata", ctx.line_bits)
 }
 
 /// The host port pins.
@@ -234,10 +234,10 @@ pub fn host(ctx: &Ctx) -> Module {
         }),
     );
     m.assign(id("imem_we_o"), cmd_write.land(region_is(Region::Imem)));
-    m.assign(id("imem_addr_o"), row(ctx.pc_bits));
+    m.assign(id("imem_addr_o"), row(ctx.line_addr_bits));
     m.assign(
         id("imem_wdata_o"),
-        stage_q.clone().bits(ctx.word_bits - 1, 0),
+        stage_q.clone().bits(ctx.line_bits - 1, 0),
     );
 
     m.comment("Register reads, registered: the data is there the cycle after the request.");

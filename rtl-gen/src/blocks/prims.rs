@@ -7,17 +7,37 @@ use isa::ops::Opcode;
 use crate::ast::*;
 use crate::ctx::Ctx;
 
-/// `mtn_ram_sp`: single-port RAM, synchronous read, read-or-write (so Yosys infers block RAM
-/// or iCE40 SPRAM). Contents start at zero; the read register holds until the next read.
+/// `mtn_ram_sp`: single-port RAM, synchronous read, read-or-write (so Yosys infers block
+/// RAM). Contents start at zero; the read register holds until the next read.
 pub fn ram_sp() -> Module {
-    let mut m = Module::new(
+    single_port(
         "mtn_ram_sp",
         &[
             "Single-port RAM: one read or one write a cycle. A read's data appears the next cycle",
             "and holds until the next read. Written as read-or-write so that Yosys infers block",
-            "RAM (iCE40 SPRAM too); contents start at zero.",
+            "RAM; contents start at zero.",
         ],
-    );
+        true,
+    )
+}
+
+/// `mtn_ram_sp_undef`: `mtn_ram_sp` without initial contents, for a memory the host fills
+/// before it is read (the instruction memory read over several cycles): Yosys maps it to
+/// iCE40 SPRAM, which an initial value would rule out.
+pub fn ram_sp_undef() -> Module {
+    single_port(
+        "mtn_ram_sp_undef",
+        &[
+            "Single-port RAM: one read or one write a cycle. A read's data appears the next cycle",
+            "and holds until the next read. Read-or-write and without initial contents, so",
+            "that Yosys infers iCE40 SPRAM (or block RAM); contents start undefined.",
+        ],
+        false,
+    )
+}
+
+fn single_port(name: &str, doc: &[&str], zero_fill: bool) -> Module {
+    let mut m = Module::new(name, doc);
     let width = m.param("Width", int(8), "bits of a word");
     let depth = m.param("Depth", int(16), "words");
     let abits = m.param("AddrBits", int(4), "address bits");
@@ -28,7 +48,7 @@ pub fn ram_sp() -> Module {
     m.input_w("addr_i", abits);
     m.input_w("wdata_i", width.clone());
     m.output_w("rdata_o", width.clone());
-    memory_body(&mut m, &width, &depth);
+    memory_body(&mut m, &width, &depth, zero_fill);
     m.clocked_block(vec![if_(
         id("en_i"),
         vec![if_else(
@@ -60,7 +80,7 @@ pub fn ram_1r1w() -> Module {
     m.input("we_i", 1);
     m.input_w("waddr_i", abits);
     m.input_w("wdata_i", width.clone());
-    memory_body(&mut m, &width, &depth);
+    memory_body(&mut m, &width, &depth, true);
     m.clocked_block(vec![
         if_(
             id("we_i"),
@@ -75,8 +95,8 @@ pub fn ram_1r1w() -> Module {
     m
 }
 
-/// The memory array, its read register and the zero fill.
-fn memory_body(m: &mut Module, width: &Expr, depth: &Expr) {
+/// The memory array, its read register and, if asked, the zero fill.
+fn memory_body(m: &mut Module, width: &Expr, depth: &Expr, zero_fill: bool) {
     m.items.push(Item::Blank);
     m.items.push(Item::Decl {
         kind: NetKind::Reg,
@@ -85,6 +105,9 @@ fn memory_body(m: &mut Module, width: &Expr, depth: &Expr) {
         depth: Some(depth.clone()),
     });
     m.reg_w("rdata_q", width.clone());
+    if !zero_fill {
+        return;
+    }
     m.items.push(Item::Integer("i".into()));
     m.items.push(Item::Initial(vec![
         Stmt::For(

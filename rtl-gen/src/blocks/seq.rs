@@ -249,6 +249,165 @@ fn ctl_effect(f: CtlFunc) -> CtlEffect {
     }
 }
 
+/// The sequencer's registers and strobes its instruction fetch works with.
+struct FetchRegs {
+    /// A start this cycle (`start_i` while idle).
+    start: Expr,
+    /// A host write of the instruction memory this cycle.
+    host_write: Expr,
+    run: Expr,
+    /// The waiting instruction issues this cycle.
+    issue: Expr,
+    pc: Expr,
+    /// The waiting instruction, next cycle's and this cycle's.
+    word_d: Expr,
+    word_q: Expr,
+}
+
+/// What the instruction fetch tells the rest of the sequencer.
+struct Fetch {
+    /// The cycle before the program's cycle 0: the first instruction's wait starts.
+    go: Expr,
+    /// Whether the sequencer, running, is still fetching the first instructions (no issue,
+    /// no cycle counted), next cycle's and this cycle's; `None` when it never is.
+    warm: Option<(Expr, Expr)>,
+}
+
+/// The instruction memory with a whole instruction a line: it reads one instruction ahead;
+/// while idle it reads instruction 0 (and `word_q` follows the host's writes of it), so a
+/// start issues instruction 0 in the cycle after.
+fn fetch_words(m: &mut Module, ctx: &Ctx, r: &FetchRegs) -> Fetch {
+    let (pcb, wb) = (ctx.pc_bits, ctx.word_bits);
+    let (read0_d, read0_q) = m.flop("read0", 1, true);
+    let fetched = m.wire("fetched", wb);
+    m.comment("Instruction memory: the host writes it while idle. Idle, it reads instruction 0;");
+    m.comment("running, the instruction after the waiting one, read as the waiting one issues.");
+    let idle_read = r.run.clone().lnot().land(r.host_write.clone().lnot());
+    m.instance(
+        Instance::new("mtn_ram_sp", "u_imem")
+            .param("Width", int(wb as i64))
+            .param("Depth", int(ctx.cfg.chip.imem_depth as i64))
+            .param("AddrBits", int(pcb as i64))
+            .conn("clk_i", id("clk_i"))
+            .conn("en_i", r.run.clone().lnot() | r.issue.clone())
+            .conn("we_i", r.host_write.clone())
+            .conn(
+                "addr_i",
+                mux(
+                    r.host_write.clone(),
+                    id("imem_addr_i"),
+                    mux(
+                        r.start.clone(),
+                        lit(pcb, 1),
+                        mux(r.run.clone(), r.pc.clone() + lit(pcb, 2), zero(pcb)),
+                    ),
+                ),
+            )
+            .conn("wdata_i", id("imem_wdata_i"))
+            .conn("rdata_o", fetched.clone()),
+    );
+    // The read register holds instruction 0 after an idle read; a host write of it since
+    // reaches word_q directly.
+    m.assign(read0_d, idle_read.land(r.start.clone().lnot()));
+    let word0 = mux(read0_q, fetched.clone(), r.word_q.clone());
+    let written0 = r.host_write.clone().land(id("imem_addr_i").eq(zero(pcb)));
+    m.assign(
+        r.word_d.clone(),
+        mux(
+            r.run.clone(),
+            mux(r.issue.clone(), fetched, r.word_q.clone()),
+            mux(written0, id("imem_wdata_i"), word0),
+        ),
+    );
+    Fetch {
+        go: r.start.clone(),
+        warm: None,
+    }
+}
+
+/// The instruction memory with an instruction over `F` lines, read a line a cycle from an
+/// address that counts up. Started, the sequencer first reads instructions 0 and 1 (`2F`
+/// cycles: [`crate::host_map::start_latency`]); then each issue reads the instruction after
+/// the next, which the issue interval of `F` cycles leaves time for. The lines before the
+/// last wait in registers; the last stays in the memory's read register until the next
+/// read. Idle, the memory only takes the host's writes.
+fn fetch_lines(m: &mut Module, ctx: &Ctx, r: &FetchRegs) -> Fetch {
+    let f = ctx.cfg.chip.imem_fetch_cycles;
+    let (lb, ab) = (ctx.line_bits, ctx.line_addr_bits);
+    let kb = isa::encoding::bits_for(f);
+    let (warm_d, warm_q) = m.flop("warm", 1, true);
+    let (addr_d, addr_q) = m.flop("fetch_addr", ab, true);
+    let (line_d, line_q) = m.flop("fetch_line", kb, true);
+    let (lines_d, lines_q) = m.flop("lines", lb * (f - 1), true);
+    let fetched = m.wire("fetched", lb);
+    m.comment(&format!(
+        "Instruction memory, {f} lines an instruction: the host writes it while idle; running,"
+    ));
+    m.comment("it reads a line a cycle while warming up and for F cycles from each issue.");
+    let reading = m.wire_of(
+        "reading",
+        1,
+        r.start.clone() | warm_q.clone() | r.issue.clone() | line_q.clone().ne(zero(kb)),
+    );
+    m.instance(
+        Instance::new("mtn_ram_sp_undef", "u_imem")
+            .param("Width", int(lb as i64))
+            .param("Depth", int((ctx.cfg.chip.imem_depth * f) as i64))
+            .param("AddrBits", int(ab as i64))
+            .conn("clk_i", id("clk_i"))
+            .conn("en_i", r.host_write.clone() | reading.clone())
+            .conn("we_i", r.host_write.clone())
+            .conn(
+                "addr_i",
+                mux(
+                    r.host_write.clone(),
+                    id("imem_addr_i"),
+                    mux(r.start.clone(), zero(ab), addr_q.clone()),
+                ),
+            )
+            .conn("wdata_i", id("imem_wdata_i"))
+            .conn("rdata_o", fetched.clone()),
+    );
+    let next = |from: Expr, width: u32| {
+        mux(
+            r.start.clone(),
+            lit(width, 1),
+            mux(reading.clone(), from.clone() + lit(width, 1), from),
+        )
+    };
+    m.assign(addr_d, next(addr_q.clone(), ab));
+    // The line read this cycle, counted modulo F (a power of two).
+    m.assign(line_d, next(line_q.clone(), kb));
+    m.comment("A line before the last is kept the cycle after its read.");
+    let mut kept = Vec::new();
+    for k in 0..f - 1 {
+        let slot = lines_q.clone().bits(lb * (k + 1) - 1, lb * k);
+        let arrives = line_q.clone().eq(lit(kb, u64::from(k + 1)));
+        kept.push(mux(arrives, fetched.clone(), slot));
+    }
+    m.assign(lines_d, cat(kept.into_iter().rev().collect()));
+    let at = |line: u32| {
+        warm_q
+            .clone()
+            .land(addr_q.clone().eq(lit(ab, u64::from(line))))
+    };
+    m.comment("Warming up: instruction 0 is whole after F reads, instruction 1 after 2F.");
+    let go = m.wire_of("go", 1, at(2 * f - 1));
+    m.assign(
+        warm_d.clone(),
+        r.start.clone() | warm_q.clone().land(go.clone().lnot()),
+    );
+    let whole = cat(vec![fetched, lines_q]);
+    m.assign(
+        r.word_d.clone(),
+        mux(r.issue.clone() | at(f), whole, r.word_q.clone()),
+    );
+    Fetch {
+        go,
+        warm: Some((warm_d, warm_q)),
+    }
+}
+
 /// `mtn_seq`: instruction memory, issue, `CTL` and the cycle counter.
 ///
 /// Started (`start_i` while idle), it counts cycles from 0. An instruction issues in the
@@ -258,9 +417,8 @@ fn ctl_effect(f: CtlFunc) -> CtlEffect {
 ///
 /// The decoder works from registers: the waiting instruction (`word_q`) and whether it issues
 /// this cycle (`issue_q`, decided a cycle ahead), so the instruction memory's slow output
-/// never starts the long path through the units to the banks. The memory reads one
-/// instruction ahead; while idle it reads instruction 0 (and `word_q` follows the host's
-/// writes of it), so a start issues instruction 0 as soon as before.
+/// never starts the long path through the units to the banks. The memory holds the next
+/// instruction while one waits ([`fetch_words`], [`fetch_lines`]).
 pub fn seq(ctx: &Ctx) -> Module {
     let mut m = Module::clocked(
         "mtn_seq",
@@ -274,9 +432,9 @@ pub fn seq(ctx: &Ctx) -> Module {
     m.input("start_i", 1);
     m.doc_port("start the program at instruction 0 (ignored while running)");
     m.input("imem_we_i", 1);
-    m.doc_port("host write of one instruction word (ignored while running)");
-    m.input("imem_addr_i", pcb);
-    m.input("imem_wdata_i", wb);
+    m.doc_port("host write of one instruction memory line (ignored while running)");
+    m.input("imem_addr_i", ctx.line_addr_bits);
+    m.input("imem_wdata_i", ctx.line_bits);
     m.output("running_o", 1);
     m.output("halted_o", 1);
     m.output("cycle_o", 64);
@@ -295,8 +453,6 @@ pub fn seq(ctx: &Ctx) -> Module {
     let (cycle_d, cycle_q) = m.flop("cycle", 64, true);
     let (word_d, word_q) = m.flop("word", wb, true);
     let (issue_d, issue) = m.flop("issue", 1, true);
-    let (read0_d, read0_q) = m.flop("read0", 1, true);
-    let fetched = m.wire("fetched", wb);
     let start = m.wire("start", 1);
     let ctl_issue = m.wire("ctl_issue", 1);
     let ctl_func = m.wire("ctl_func", ctx.func_bits(Opcode::Ctl));
@@ -307,64 +463,45 @@ pub fn seq(ctx: &Ctx) -> Module {
         CtlFunc::NAMES,
     );
     let halt = m.wire("halt", 1);
-
-    m.comment("Instruction memory: the host writes it while idle. Idle, it reads instruction 0;");
-    m.comment("running, the instruction after the waiting one, read as the waiting one issues.");
+    m.assign(start.clone(), id("start_i").land(run_q.clone().lnot()));
     let host_write = m.wire("host_write", 1);
     m.assign(
         host_write.clone(),
         id("imem_we_i").land(run_q.clone().lnot()),
     );
-    let idle_read = run_q.clone().lnot().land(host_write.clone().lnot());
-    m.instance(
-        Instance::new("mtn_ram_sp", "u_imem")
-            .param("Width", int(wb as i64))
-            .param("Depth", int(ctx.cfg.chip.imem_depth as i64))
-            .param("AddrBits", int(pcb as i64))
-            .conn("clk_i", id("clk_i"))
-            .conn("en_i", run_q.clone().lnot() | issue.clone())
-            .conn("we_i", host_write.clone())
-            .conn(
-                "addr_i",
-                mux(
-                    host_write.clone(),
-                    id("imem_addr_i"),
-                    mux(
-                        start.clone(),
-                        lit(pcb, 1),
-                        mux(run_q.clone(), pc_q.clone() + lit(pcb, 2), zero(pcb)),
-                    ),
-                ),
-            )
-            .conn("wdata_i", id("imem_wdata_i"))
-            .conn("rdata_o", fetched.clone()),
-    );
-    // The read register holds instruction 0 after an idle read; a host write of it since
-    // reaches word_q directly.
-    m.assign(read0_d, idle_read.land(start.clone().lnot()));
-    let word0 = mux(read0_q, fetched.clone(), word_q.clone());
-    let written0 = host_write.clone().land(id("imem_addr_i").eq(zero(pcb)));
-    m.assign(
-        word_d.clone(),
-        mux(
-            run_q.clone(),
-            mux(issue.clone(), fetched, word_q.clone()),
-            mux(written0, id("imem_wdata_i"), word0),
-        ),
-    );
+    let regs = FetchRegs {
+        start: start.clone(),
+        host_write,
+        run: run_q.clone(),
+        issue: issue.clone(),
+        pc: pc_q.clone(),
+        word_d: word_d.clone(),
+        word_q: word_q.clone(),
+    };
+    let fetch = if ctx.cfg.chip.imem_fetch_cycles == 1 {
+        fetch_words(&mut m, ctx, &regs)
+    } else {
+        fetch_lines(&mut m, ctx, &regs)
+    };
 
     m.comment("Issue when the cycles since the previous issue reach the word's delay,");
     m.comment("decided a cycle ahead from the word that will be waiting then.");
-    m.assign(start.clone(), id("start_i").land(run_q.clone().lnot()));
     let delay_of = |w: Expr| {
         cat(vec![
             lit(1, 0),
             w.bits(OPCODE_BITS + DELAY_BITS - 1, OPCODE_BITS),
         ])
     };
+    let (may_issue, counting) = match &fetch.warm {
+        Some((warm_d, warm_q)) => (
+            run_d.clone().land(warm_d.clone().lnot()),
+            run_q.clone().land(warm_q.clone().lnot()),
+        ),
+        None => (run_d.clone(), run_q.clone()),
+    };
     m.assign(
         issue_d,
-        run_d.clone().land(elapsed_d.clone().eq(delay_of(word_d))),
+        may_issue.land(elapsed_d.clone().eq(delay_of(word_d))),
     );
     let word = word_q;
     let doing = |effect: CtlEffect| -> Expr {
@@ -399,7 +536,7 @@ pub fn seq(ctx: &Ctx) -> Module {
     m.assign(
         elapsed_d,
         mux(
-            start.clone(),
+            fetch.go.clone(),
             zero(DELAY_BITS + 1),
             mux(
                 issue.clone(),
@@ -411,9 +548,9 @@ pub fn seq(ctx: &Ctx) -> Module {
     m.assign(
         cycle_d,
         mux(
-            start,
+            fetch.go,
             zero(64),
-            mux(run_q.clone(), cycle_q.clone() + lit(64, 1), cycle_q.clone()),
+            mux(counting, cycle_q.clone() + lit(64, 1), cycle_q.clone()),
         ),
     );
     m.assign(id("running_o"), run_q);

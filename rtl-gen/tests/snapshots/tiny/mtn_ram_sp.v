@@ -3,7 +3,7 @@
 
 // Single-port RAM: one read or one write a cycle. A read's data appears the next cycle
 // and holds until the next read. Written as read-or-write so that Yosys infers block
-// RAM (iCE40 SPRAM too); contents start at zero.
+// RAM; contents start at zero.
 module mtn_ram_sp #(
   parameter integer Width = 8,  // bits of a word
   parameter integer Depth = 16,  // words

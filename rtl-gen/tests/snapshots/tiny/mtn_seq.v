@@ -7,7 +7,8 @@ module mtn_seq (
   input  wire         clk_i,
   input  wire         rst_ni,
   input  wire         start_i,  // start the program at instruction 0 (ignored while running)
-  input  wire         imem_we_i,  // host write of one instruction word (ignored while running)
+  // host write of one instruction memory line (ignored while running)
+  input  wire         imem_we_i,
   input  wire [7:0]   imem_addr_i,
   input  wire [159:0] imem_wdata_i,
   output wire         running_o,
@@ -166,6 +167,13 @@ module mtn_seq (
       issue_q <= issue_d;
     end
   end
+  wire start;
+  wire ctl_issue;
+  wire [1:0] ctl_func;
+  wire halt;
+  assign start = start_i && !run_q;
+  wire host_write;
+  assign host_write = imem_we_i && !run_q;
   wire read0_d;
   reg  read0_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -176,16 +184,10 @@ module mtn_seq (
     end
   end
   wire [159:0] fetched;
-  wire start;
-  wire ctl_issue;
-  wire [1:0] ctl_func;
-  wire halt;
 
   // Instruction memory: the host writes it while idle. Idle, it reads instruction 0;
 
   // running, the instruction after the waiting one, read as the waiting one issues.
-  wire host_write;
-  assign host_write = imem_we_i && !run_q;
   mtn_ram_sp #(
     .Width(160),
     .Depth(256),
@@ -207,7 +209,6 @@ module mtn_seq (
   // Issue when the cycles since the previous issue reach the word's delay,
 
   // decided a cycle ahead from the word that will be waiting then.
-  assign start = start_i && !run_q;
   assign issue_d = run_d && (elapsed_d == {1'b0, word_d[19:4]});
   assign halt = ctl_issue && (ctl_func == CTL_HALT);
   assign run_d = start ? 1'b1 : (run_q && !halt);
