@@ -1,5 +1,6 @@
-//! The netlist the iCE40 flow makes of a chip (Yosys's `synth_ice40`, the hand-instantiated
-//! `SB_MAC16`s, block RAM) runs random programs bit for bit and cycle for cycle as the
+//! The netlist the iCE40 flow makes of the `up5k` chip (Yosys's `synth_ice40`, the
+//! hand-instantiated `SB_MAC16`s, block RAM, the instruction memory in SPRAM) runs random
+//! programs bit for bit and cycle for cycle as the
 //! golden model does, simulated on Yosys's models of the primitives under Icarus Verilog:
 //! synthesis did not change the design. A missing tool fails the test with the command that
 //! installs it.
@@ -7,18 +8,19 @@
 use cosim::icarus::Icarus;
 use cosim::random::{random_image, random_program};
 use fpga::Family;
-
-// The configs the generator's tests name, defined once there.
-#[path = "../../rtl-gen/tests/common/mod.rs"]
-mod configs;
+use isa::HwConfig;
 
 #[test]
-fn the_ice40_netlist_of_lean_runs_random_programs_as_the_golden_model_does() {
-    let cfg = configs::config("lean");
+fn the_ice40_netlist_of_up5k_runs_random_programs_as_the_golden_model_does() {
+    let cfg = HwConfig::preset("up5k").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let netlist = fpga::netlist(&cfg, Family::Ice40, dir.path()).unwrap_or_else(|e| panic!("{e}"));
     let text = &netlist.design.files[0].text;
     assert!(text.contains("SB_MAC16"), "the netlist has no DSP");
+    assert!(
+        text.contains("SB_SPRAM256KA"),
+        "the instruction memory is not in SPRAM"
+    );
     assert!(
         text.contains("SB_LUT4"),
         "the netlist is not of iCE40 cells"

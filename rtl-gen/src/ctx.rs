@@ -47,9 +47,61 @@ pub(crate) fn param_layout(n: u32) -> Packed<ParamField> {
     Packed::new("Param", |f: ParamField| f.bits(n))
 }
 
-/// Bits of one requantization parameter entry in the parameter memory.
+/// Bits of one requantization parameter entry, as the host moves it.
 pub fn param_entry_bits(n: u32) -> u32 {
     param_layout(n).bits()
+}
+
+/// The memories an entry's fields are kept in, each read by the vector pipeline at the
+/// stage that computes with them, so that no field rides down the pipeline beside the rows:
+/// the fields of steps 1 and 2 as `RQ` issues, the zero point for step 3, the clamp bounds for
+/// step 4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamMemory {
+    Issue,
+    ZeroPoint,
+    Clamp,
+}
+
+impl ParamMemory {
+    pub const ALL: [ParamMemory; 3] = [
+        ParamMemory::Issue,
+        ParamMemory::ZeroPoint,
+        ParamMemory::Clamp,
+    ];
+
+    pub fn of(field: ParamField) -> Self {
+        match field {
+            ParamField::Bias | ParamField::Multiplier | ParamField::Shift => ParamMemory::Issue,
+            ParamField::ZeroPoint => ParamMemory::ZeroPoint,
+            ParamField::ActMin | ParamField::ActMax => ParamMemory::Clamp,
+        }
+    }
+
+    /// The prefix of the memory's ports (`param_rd_addr`, ...).
+    pub fn port(self) -> &'static str {
+        match self {
+            ParamMemory::Issue => "param",
+            ParamMemory::ZeroPoint => "param_zp",
+            ParamMemory::Clamp => "param_clamp",
+        }
+    }
+
+    /// The memory's word: its fields of an entry of `n` lanes.
+    pub(crate) fn layout(self, n: u32) -> Packed<ParamField> {
+        let prefix = match self {
+            ParamMemory::Issue => "ParamIssue",
+            ParamMemory::ZeroPoint => "ParamZp",
+            ParamMemory::Clamp => "ParamClamp",
+        };
+        Packed::new(prefix, move |f: ParamField| {
+            if ParamMemory::of(f) == self {
+                f.bits(n)
+            } else {
+                0
+            }
+        })
+    }
 }
 
 /// Entries of one lookup table.

@@ -224,7 +224,7 @@ fn a_chip_has_no_hardware_for_the_ops_its_config_leaves_out() {
         assert!(!chip.contains(gone), "mtn_chip still has {gone}");
     }
     assert!(!vector.contains("red_sum") && !vector.contains("a_lt_b"));
-    assert!(!tables.contains("u_lut") && tables.contains("u_params"));
+    assert!(!tables.contains("u_lut") && tables.contains("u_param_zp"));
     assert!(vector.contains("rq_param_i") && text("mtn_decode.v").contains("rq_issue_o"));
     // The full chip has all of it.
     let full = rtl_gen::generate(&tiny()).unwrap();

@@ -7,7 +7,7 @@ use isa::encoding::bits_for;
 use isa::Opcode;
 
 use crate::ast::*;
-use crate::ctx::{param_entry_bits, Ctx, LUT_ENTRIES};
+use crate::ctx::{param_entry_bits, param_layout, Ctx, ParamMemory, LUT_ENTRIES};
 
 /// The host's access to the tables the chip has (the host is the producer).
 pub fn host_tables_bundle(ctx: &Ctx) -> Bundle {
@@ -37,7 +37,6 @@ pub fn host_tables_bundle(ctx: &Ctx) -> Bundle {
 pub fn tables(ctx: &Ctx) -> Module {
     let c = &ctx.cfg.chip;
     let n = ctx.n;
-    let pb = param_entry_bits(n);
     let mut m = Module::new(
         "mtn_tables",
         &[
@@ -49,25 +48,54 @@ pub fn tables(ctx: &Ctx) -> Module {
     tables_bundle(ctx).ports(&mut m, true);
     host_tables_bundle(ctx).ports(&mut m, false);
 
+    m.comment("The parameter memories: each holds some fields of every entry (the host moves");
+    m.comment("whole entries), read by the vector unit at the stage that computes with them.");
     let host_param = id("param_host_we_i") | id("param_host_re_i");
-    m.instance(
-        Instance::new("mtn_ram_sp", "u_params")
-            .param("Width", int(pb as i64))
-            .param("Depth", int(c.param_depth as i64))
-            .param("AddrBits", int(ctx.param_addr_bits as i64))
-            .conn("clk_i", id("clk_i"))
-            .conn("en_i", id("param_rd_en_i") | host_param.clone())
-            .conn("we_i", id("param_host_we_i"))
-            .conn(
-                "addr_i",
-                mux(host_param, id("param_host_addr_i"), id("param_rd_addr_i")),
-            )
-            .conn("wdata_i", id("param_host_wdata_i"))
-            .conn("rdata_o", id("param_rd_data_o")),
+    let entry = param_layout(n);
+    let mut read_back = Vec::new();
+    for mem in ParamMemory::ALL {
+        let (port, layout) = (mem.port(), mem.layout(n));
+        let rdata = id(format!("{port}_rd_data_o"));
+        m.instance(
+            Instance::new("mtn_ram_sp", &format!("u_{port}"))
+                .param("Width", int(layout.bits() as i64))
+                .param("Depth", int(c.param_depth as i64))
+                .param("AddrBits", int(ctx.param_addr_bits as i64))
+                .conn("clk_i", id("clk_i"))
+                .conn("en_i", id(format!("{port}_rd_en_i")) | host_param.clone())
+                .conn("we_i", id("param_host_we_i"))
+                .conn(
+                    "addr_i",
+                    mux(
+                        host_param.clone(),
+                        id("param_host_addr_i"),
+                        id(format!("{port}_rd_addr_i")),
+                    ),
+                )
+                .conn(
+                    "wdata_i",
+                    layout.pack(|f| entry.get(&id("param_host_wdata_i"), f)),
+                )
+                .conn("rdata_o", rdata.clone()),
+        );
+        read_back.push((layout, rdata));
+    }
+    m.assign(
+        id("param_host_rdata_o"),
+        entry.pack(|f| {
+            let (layout, rdata) = &read_back[ParamMemory::ALL
+                .iter()
+                .position(|mem| *mem == ParamMemory::of(f))
+                .expect("every field has a memory")];
+            layout.get(rdata, f)
+        }),
     );
-    m.assign(id("param_host_rdata_o"), id("param_rd_data_o"));
     if ctx.has(Opcode::Lut) {
         lookup_tables(ctx, &mut m);
+    }
+    entry.declare(&mut m, "A parameter entry");
+    for (layout, _) in &read_back {
+        layout.declare(&mut m, "A parameter memory's word");
     }
     m
 }

@@ -29,7 +29,7 @@ use super::prims::{add_paced_stream, Stream, StreamSpec};
 use super::seq::{decoded, funcs, issue_bundle, issued, op_bundle, operand, ops_of, Operand};
 use crate::ast::*;
 use crate::cells::Cell;
-use crate::ctx::{param_entry_bits, param_layout, Ctx};
+use crate::ctx::{Ctx, ParamMemory};
 use crate::host_map::ParamField;
 use crate::packed::{fields, Enum, Packed};
 use crate::pipeline::Pipeline;
@@ -50,10 +50,12 @@ pub fn mem_ports(ctx: &Ctx) -> Vec<MemPort> {
 /// The vector unit's reads of the parameter memory and of the lookup tables, when the chip
 /// has them (the tables module is the producer).
 pub fn tables_bundle(ctx: &Ctx) -> Bundle {
-    let params = Bundle::default()
-        .back("param_rd_en", 1)
-        .back("param_rd_addr", ctx.param_addr_bits)
-        .fwd("param_rd_data", param_entry_bits(ctx.n));
+    let params = ParamMemory::ALL.iter().fold(Bundle::default(), |b, mem| {
+        let port = mem.port();
+        b.back(format!("{port}_rd_en"), 1)
+            .back(format!("{port}_rd_addr"), ctx.param_addr_bits)
+            .fwd(format!("{port}_rd_data"), mem.layout(ctx.n).bits())
+    });
     if !ctx.has(Opcode::Lut) {
         return params;
     }
@@ -75,6 +77,8 @@ fields! {
         Pc = "pc",
         /// Which group of the row's lanes the stage holds.
         Group = "group",
+        /// `RQ`'s parameter entry, for the reads of its later fields.
+        Param = "param",
     }
 }
 
@@ -90,6 +94,7 @@ fields! {
         Acc = "acc",
         Bank = "bank",
         Pc = "pc",
+        Param = "param",
     }
 }
 
@@ -213,14 +218,17 @@ struct Vector<'a> {
     ctl: Packed<Ctl>,
     /// Stage 1's op fields.
     args: Packed<Args>,
-    /// A parameter entry as it arrives; a group of lanes' part of it, when a row takes more
-    /// than a cycle; what steps 2, 3 and 4 still need of it.
+    /// The fields of a parameter entry read as `RQ` issues ([`ParamMemory::Issue`]) as they
+    /// arrive; a group of lanes' part of them, when a row takes more than a cycle; what step
+    /// 2 and its second half still need of them. (Steps 3 and 4 read their fields from
+    /// memories of their own.)
     entry: Packed<ParamField>,
     group_entry: Packed<ParamField>,
     rq2: Packed<ParamField>,
     rq2b: Packed<ParamField>,
-    rq3: Packed<ParamField>,
-    rq4: Packed<ParamField>,
+    /// The words of the zero point's and the clamp bounds' memories.
+    zp_word: Packed<ParamField>,
+    clamp_word: Packed<ParamField>,
 }
 
 /// What arithmetic step 1 computes from: the rows as read (operand `a`, and `b` when read)
@@ -298,6 +306,7 @@ impl<'a> Vector<'a> {
                 Tag::Acc => 1,
                 Tag::Bank => bb,
                 Tag::Pc => pcb,
+                Tag::Param => ctx.param_addr_bits,
             }),
             ctl: Packed::new("Ctl", |f| match f {
                 Ctl::Valid | Ctl::Last | Ctl::Acc => 1,
@@ -306,6 +315,7 @@ impl<'a> Vector<'a> {
                 Ctl::Row => ctx.row_bits,
                 Ctl::Pc => pcb,
                 Ctl::Group => interval.trailing_zeros(),
+                Ctl::Param => ctx.param_addr_bits,
             }),
             args: Packed::new("Args", |f| match f {
                 Args::Func => fb,
@@ -313,28 +323,23 @@ impl<'a> Vector<'a> {
                 Args::Imm => if_has(Opcode::Vop, 32),
                 Args::Table => if_has(Opcode::Lut, tb),
             }),
-            entry: param_layout(n),
-            group_entry: Packed::new("GroupParam", |f: ParamField| f.bits(lanes)),
-            // Step 1 adds the bias; step 2 multiplies.
+            entry: ParamMemory::Issue.layout(n),
+            group_entry: Packed::new("GroupParam", |f: ParamField| {
+                ParamMemory::Issue.layout(lanes).width(f)
+            }),
+            // Step 1 adds the bias; step 2 multiplies, and turns the shift into step 3's
+            // per-lane rounding terms.
             rq2: Packed::new("RqS2", |f| match f {
-                ParamField::Bias => 0,
-                f => f.bits(lanes),
+                ParamField::Multiplier | ParamField::Shift => f.bits(lanes),
+                _ => 0,
             }),
             // The second half of step 2 when registered apart: the multiply is done.
             rq2b: Packed::new("RqS2b", |f| match f {
-                ParamField::Bias | ParamField::Multiplier => 0,
-                f => f.bits(lanes),
-            }),
-            // Step 2 also turns the shift into step 3's per-lane rounding terms.
-            rq3: Packed::new("RqS3", |f| match f {
-                ParamField::Bias | ParamField::Multiplier | ParamField::Shift => 0,
-                f => f.bits(lanes),
-            }),
-            // Step 3 adds the zero point; step 4 clamps.
-            rq4: Packed::new("RqS4", |f| match f {
-                ParamField::ActMin | ParamField::ActMax => f.bits(lanes),
+                ParamField::Shift => f.bits(lanes),
                 _ => 0,
             }),
+            zp_word: ParamMemory::ZeroPoint.layout(n),
+            clamp_word: ParamMemory::Clamp.layout(n),
             ops,
             kinds,
             b_from,
@@ -448,6 +453,7 @@ impl<'a> Vector<'a> {
                     Tag::Acc => self.pick(&|op| self.dest(op).acc),
                     Tag::Bank => self.pick(&|op| self.dest(op).bank),
                     Tag::Pc => id("issue_pc_i"),
+                    Tag::Param => decoded(self.ctx, Opcode::Rq, "param"),
                 }),
                 tag_bits: self.tag.bits(),
             },
@@ -534,6 +540,7 @@ impl<'a> Vector<'a> {
                     Ctl::Row => dst.row.clone(),
                     Ctl::Pc => tag.get(&dst.tag, Tag::Pc),
                     Ctl::Group => zero(ctl.width(Ctl::Group)),
+                    Ctl::Param => tag.get(&dst.tag, Tag::Param),
                 }),
             ),
             (
@@ -693,7 +700,7 @@ impl<'a> Vector<'a> {
     /// Arithmetic step 2, first half: RQ's multiply as four unsigned 16 x 16 partial products
     /// (`step2_pp_all`, four 32-bit products a lane: `lo * lo`, `lo * hi`, `hi * lo`,
     /// `hi * hi` of the row's and the multiplier's halves), and the sign correction the
-    /// signed product needs with the flag of the one overflowing case (`step2_fix_all`);
+    /// signed product needs, negated, with the flag of the one overflowing case (`step2_fix_all`);
     /// and what other ops' rows become: LUT results arrive, VOP mul's partial products are
     /// summed (`step2_other_all`). With registered products (`ahead`: the row and the
     /// multipliers a stage before `row` and `param`), `mtn_mul16x16` cells compute the
@@ -763,8 +770,8 @@ impl<'a> Vector<'a> {
                 None => Item::Assign(product, half(&x, xh).mul(half(&mult, mh))),
             });
         }
-        // The correction counts modulo 2^32 (it is shifted up by 32); above it, the flag of
-        // the one product that overflows.
+        // The correction, negated, counts modulo 2^32 (it is shifted up by 32); above it, the
+        // flag of the one product that overflows.
         let when_negative = |v: &Expr, value: Expr| mux(v.clone().bit(31), value, lit(32, 0));
         lane.push(Item::Assign(
             id("step2_fix_all").lane(id("l"), 33),
@@ -772,7 +779,7 @@ impl<'a> Vector<'a> {
                 x.clone()
                     .eq(lit(32, 1 << 31))
                     .land(mult.clone().eq(lit(32, 1 << 31))),
-                when_negative(&x, mult.clone()) + when_negative(&mult, x.clone()),
+                lit(32, 0) - (when_negative(&x, mult.clone()) + when_negative(&mult, x.clone())),
             ]),
         ));
         let n = self.lanes;
@@ -807,23 +814,31 @@ impl<'a> Vector<'a> {
         );
         let fix = lane.wire("fix", 33, fix.clone().lane(id("l"), 33));
         let overflow = fix.clone().bit(32);
-        // X * M, less the correction, plus the rounding half (2^30), modulo 2^64.
-        let rounded = lane.wire(
-            "rounded",
-            64,
-            cat(vec![hh, ll]) + cat(vec![zero(15), middle, zero(16)])
-                - cat(vec![fix.clone().bits(31, 0), zero(32)])
-                + lit(64, 1 << 30),
+        // X * M less the correction, plus the rounding half (2^30), modulo 2^64, is
+        // `ll[15:0]` below bit 16 (nothing else reaches down there) and above it the 48-bit
+        // sum of `{hh, ll[31:16]}`, the middle products and the negated correction with the
+        // half's 2^14 below it: two carry chains side by side, then one.
+        let upper = lane.wire(
+            "upper",
+            48,
+            cat(vec![hh, ll.clone().bits(31, 16)])
+                + cat(vec![fix.clone().bits(31, 0), lit(16, 1 << 14)]),
         );
+        let rounded = lane.wire("rounded", 48, upper + cat(vec![zero(15), middle]));
         lane.wire(
             "unused_rounded",
             1,
-            cat(vec![rounded.clone().bit(63), rounded.clone().bits(30, 0)]).reduce_xor(),
+            cat(vec![
+                rounded.clone().bit(47),
+                rounded.clone().bits(14, 0),
+                ll.bits(15, 0),
+            ])
+            .reduce_xor(),
         );
         let high = lane.wire(
             "rq2",
             32,
-            mux(overflow, lit(32, 0x7fff_ffff), rounded.bits(62, 31)),
+            mux(overflow, lit(32, 0x7fff_ffff), rounded.bits(46, 15)),
         );
         lane.wire(
             "step2_out",
@@ -869,9 +884,10 @@ impl<'a> Vector<'a> {
     /// Arithmetic step 3: RQ's rounding divide by a power of two (the rounding terms `round`
     /// come from step 2: the right shift, the bit of half the divisor and the mask of the
     /// bits below it) and the zero point. The 33-bit sums are `step3_sum_all`.
-    fn step3(&self, m: &mut Module, row: Expr, param: &Expr, round: [&Expr; 3]) {
+    fn step3(&self, m: &mut Module, row: Expr, round: [&Expr; 3]) {
         let zp = m.wire("zero_point", 32);
-        m.assign(zp.clone(), self.rq3.get(param, ParamField::ZeroPoint));
+        let word = id(format!("{}_rd_data_i", ParamMemory::ZeroPoint.port()));
+        m.assign(zp.clone(), self.zp_word.get(&word, ParamField::ZeroPoint));
 
         m.comment("Step 3: rounding divide by a power of two, zero point.");
         let mut lane = Items::default();
@@ -911,9 +927,18 @@ impl<'a> Vector<'a> {
 
     /// Arithmetic step 4: RQ's clamp of the sums; other ops' rows pass as they left step 2.
     /// The row is `step4_out_all`.
-    fn step4(&self, m: &mut Module, ctl: &Expr, row: Expr, sums: Expr, param: &Expr) {
-        let lo = m.wire_of("act_min", 32, self.rq4.get(param, ParamField::ActMin));
-        let hi = m.wire_of("act_max", 32, self.rq4.get(param, ParamField::ActMax));
+    fn step4(&self, m: &mut Module, ctl: &Expr, row: Expr, sums: Expr) {
+        let word = id(format!("{}_rd_data_i", ParamMemory::Clamp.port()));
+        let lo = m.wire_of(
+            "act_min",
+            32,
+            self.clamp_word.get(&word, ParamField::ActMin),
+        );
+        let hi = m.wire_of(
+            "act_max",
+            32,
+            self.clamp_word.get(&word, ParamField::ActMax),
+        );
 
         m.comment("Step 4: clamp.");
         let mut lane = Items::default();
@@ -1077,6 +1102,17 @@ impl<'a> Vector<'a> {
         (valid.land(last_group), cat(vec![data, q]))
     }
 
+    /// The read of `mem`'s fields of the entry of the row whose control is `ctl`, so that
+    /// they arrive with the row in the next stage.
+    fn read_param(&self, m: &mut Module, mem: ParamMemory, ctl: &Expr) {
+        let port = mem.port();
+        m.assign(id(format!("{port}_rd_en_o")), self.ctl.get(ctl, Ctl::Valid));
+        m.assign(
+            id(format!("{port}_rd_addr_o")),
+            self.ctl.get(ctl, Ctl::Param),
+        );
+    }
+
     /// Declares the layouts' positions and the codes the module used.
     fn declare(&self, m: &mut Module) {
         self.kinds.declare(m, "The op each row belongs to.");
@@ -1094,8 +1130,8 @@ impl<'a> Vector<'a> {
         }
         self.rq2.declare(m, "Step 2's parameters");
         self.rq2b.declare(m, "Step 2's second half's parameters");
-        self.rq3.declare(m, "Step 3's parameters");
-        self.rq4.declare(m, "Step 4's parameters");
+        self.zp_word.declare(m, "The zero point memory's word");
+        self.clamp_word.declare(m, "The clamp memory's word");
     }
 }
 
@@ -1260,12 +1296,18 @@ pub fn vector(ctx: &Ctx) -> Module {
         [&products[0], &products[1]],
     );
 
+    // The zero point arrives with the row in step 3, the clamp bounds in step 4, which
+    // shares its stage unless a stage of slack parts them.
+    let parted = stages >= MIN_VECTOR_LATENCY + 2;
+    v.read_param(&mut m, ParamMemory::ZeroPoint, &ctl);
+    if !parted {
+        v.read_param(&mut m, ParamMemory::Clamp, &ctl);
+    }
     let s3 = pipe.stage(
         &mut m,
         vec![
             ("ctl", ctl_bits, ctl),
             ("data", 32 * lanes, id("step2_out_all")),
-            ("param", v.rq3.bits(), v.rq3.pack(|f| layout.get(&param, f))),
             (
                 "right",
                 ParamField::Shift.value_bits() * lanes,
@@ -1275,29 +1317,26 @@ pub fn vector(ctx: &Ctx) -> Module {
             ("low", 32 * lanes, id("step2_low_all")),
         ],
     );
-    v.step3(&mut m, s3[1].clone(), &s3[2], [&s3[3], &s3[4], &s3[5]]);
+    v.step3(&mut m, s3[1].clone(), [&s3[2], &s3[3], &s3[4]]);
 
     // The second stage of timing slack goes between the rounding and the clamp: two carry
     // chains in a row set the clock otherwise.
-    let clamp_param = v.rq4.pack(|f| v.rq3.get(&s3[2], f));
-    let (ctl, row, sums, param) = if stages >= MIN_VECTOR_LATENCY + 2 {
+    let (ctl, row, sums) = if parted {
         m.comment("The rounded sums: the second stage of timing slack.");
+        v.read_param(&mut m, ParamMemory::Clamp, &s3[0]);
         let s = pipe.stage(
             &mut m,
             vec![
                 ("ctl", ctl_bits, s3[0].clone()),
                 ("data", 32 * lanes, s3[1].clone()),
                 ("sum", 33 * lanes, id("step3_sum_all")),
-                ("param", v.rq4.bits(), clamp_param),
             ],
         );
-        (s[0].clone(), s[1].clone(), s[2].clone(), s[3].clone())
+        (s[0].clone(), s[1].clone(), s[2].clone())
     } else {
-        let param = m.wire("clamp_param", v.rq4.bits());
-        m.assign(param.clone(), clamp_param);
-        (s3[0].clone(), s3[1].clone(), id("step3_sum_all"), param)
+        (s3[0].clone(), s3[1].clone(), id("step3_sum_all"))
     };
-    v.step4(&mut m, &ctl, row, sums, &param);
+    v.step4(&mut m, &ctl, row, sums);
 
     // Stages past the arithmetic, when the config asks for a deeper pipeline, then the
     // write stage.

@@ -7,7 +7,13 @@ module mtn_tables (
   input  wire         clk_i,
   input  wire         param_rd_en_i,
   input  wire [3:0]   param_rd_addr_i,
-  output wire [375:0] param_rd_data_o,
+  output wire [279:0] param_rd_data_o,
+  input  wire         param_zp_rd_en_i,
+  input  wire [3:0]   param_zp_rd_addr_i,
+  output wire [31:0]  param_zp_rd_data_o,
+  input  wire         param_clamp_rd_en_i,
+  input  wire [3:0]   param_clamp_rd_addr_i,
+  output wire [63:0]  param_clamp_rd_data_o,
   input  wire         lut_rd_en_i,
   input  wire [35:0]  lut_rd_addr_i,
   output wire [127:0] lut_rd_data_o,
@@ -23,19 +29,90 @@ module mtn_tables (
   output wire [375:0] param_host_rdata_o
 );
 
+  // A parameter entry: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
+  // multiplier[127:0], bias[127:0]}
+  localparam integer ParamActMaxLo = 344;
+  localparam integer ParamActMaxBits = 32;
+  localparam integer ParamActMinLo = 312;
+  localparam integer ParamActMinBits = 32;
+  localparam integer ParamZeroPointLo = 280;
+  localparam integer ParamZeroPointBits = 32;
+  localparam integer ParamShiftLo = 256;
+  localparam integer ParamShiftBits = 24;
+  localparam integer ParamMultiplierLo = 128;
+  localparam integer ParamMultiplierBits = 128;
+  localparam integer ParamBiasLo = 0;
+  localparam integer ParamBiasBits = 128;
+  // A parameter memory's word: {shift[23:0], multiplier[127:0], bias[127:0]}
+  localparam integer ParamIssueShiftLo = 256;
+  localparam integer ParamIssueShiftBits = 24;
+  localparam integer ParamIssueMultiplierLo = 128;
+  localparam integer ParamIssueMultiplierBits = 128;
+  localparam integer ParamIssueBiasLo = 0;
+  localparam integer ParamIssueBiasBits = 128;
+  // A parameter memory's word: {zero_point[31:0]}
+  localparam integer ParamZpZeroPointLo = 0;
+  localparam integer ParamZpZeroPointBits = 32;
+  // A parameter memory's word: {act_max[31:0], act_min[31:0]}
+  localparam integer ParamClampActMaxLo = 32;
+  localparam integer ParamClampActMaxBits = 32;
+  localparam integer ParamClampActMinLo = 0;
+  localparam integer ParamClampActMinBits = 32;
+
+  // The parameter memories: each holds some fields of every entry (the host moves
+
+  // whole entries), read by the vector unit at the stage that computes with them.
   mtn_ram_sp #(
-    .Width(376),
+    .Width(280),
     .Depth(16),
     .AddrBits(4)
-  ) u_params (
+  ) u_param (
     .clk_i   (clk_i),
     .en_i    (param_rd_en_i | (param_host_we_i | param_host_re_i)),
     .we_i    (param_host_we_i),
     .addr_i  ((param_host_we_i | param_host_re_i) ? param_host_addr_i : param_rd_addr_i),
-    .wdata_i (param_host_wdata_i),
+    .wdata_i ({
+      param_host_wdata_i[ParamShiftLo +: ParamShiftBits],
+      param_host_wdata_i[ParamMultiplierLo +: ParamMultiplierBits],
+      param_host_wdata_i[ParamBiasLo +: ParamBiasBits]
+    }),
     .rdata_o (param_rd_data_o)
   );
-  assign param_host_rdata_o = param_rd_data_o;
+  mtn_ram_sp #(
+    .Width(32),
+    .Depth(16),
+    .AddrBits(4)
+  ) u_param_zp (
+    .clk_i   (clk_i),
+    .en_i    (param_zp_rd_en_i | (param_host_we_i | param_host_re_i)),
+    .we_i    (param_host_we_i),
+    .addr_i  ((param_host_we_i | param_host_re_i) ? param_host_addr_i : param_zp_rd_addr_i),
+    .wdata_i ({param_host_wdata_i[ParamZeroPointLo +: ParamZeroPointBits]}),
+    .rdata_o (param_zp_rd_data_o)
+  );
+  mtn_ram_sp #(
+    .Width(64),
+    .Depth(16),
+    .AddrBits(4)
+  ) u_param_clamp (
+    .clk_i   (clk_i),
+    .en_i    (param_clamp_rd_en_i | (param_host_we_i | param_host_re_i)),
+    .we_i    (param_host_we_i),
+    .addr_i  ((param_host_we_i | param_host_re_i) ? param_host_addr_i : param_clamp_rd_addr_i),
+    .wdata_i ({
+      param_host_wdata_i[ParamActMaxLo +: ParamActMaxBits],
+      param_host_wdata_i[ParamActMinLo +: ParamActMinBits]
+    }),
+    .rdata_o (param_clamp_rd_data_o)
+  );
+  assign param_host_rdata_o = {
+    param_clamp_rd_data_o[ParamClampActMaxLo +: ParamClampActMaxBits],
+    param_clamp_rd_data_o[ParamClampActMinLo +: ParamClampActMinBits],
+    param_zp_rd_data_o[ParamZpZeroPointLo +: ParamZpZeroPointBits],
+    param_rd_data_o[ParamIssueShiftLo +: ParamIssueShiftBits],
+    param_rd_data_o[ParamIssueMultiplierLo +: ParamIssueMultiplierBits],
+    param_rd_data_o[ParamIssueBiasLo +: ParamIssueBiasBits]
+  };
   generate
     genvar l;
     for (l = 0; l < 4; l = l + 1) begin : g_lane

@@ -72,7 +72,13 @@ module mtn_vector (
   output wire [127:0] vec_wr_data_o,
   output wire         param_rd_en_o,
   output wire [3:0]   param_rd_addr_o,
-  input  wire [375:0] param_rd_data_i,
+  input  wire [279:0] param_rd_data_i,
+  output wire         param_zp_rd_en_o,
+  output wire [3:0]   param_zp_rd_addr_o,
+  input  wire [31:0]  param_zp_rd_data_i,
+  output wire         param_clamp_rd_en_o,
+  output wire [3:0]   param_clamp_rd_addr_o,
+  input  wire [63:0]  param_clamp_rd_data_i,
   output wire         lut_rd_en_o,
   output wire [35:0]  lut_rd_addr_o,
   input  wire [127:0] lut_rd_data_i,
@@ -101,33 +107,37 @@ module mtn_vector (
   // RED functions, at the pipeline's function width.
   localparam [2:0] RED_SUM = 3'd0;
   // The destination stream's tag: {kind[1:0], func[2:0], b_from[1:0], imm[31:0], table, acc,
-  // bank[1:0], pc[7:0]}
-  localparam integer TagKindLo = 49;
+  // bank[1:0], pc[7:0], param[3:0]}
+  localparam integer TagKindLo = 53;
   localparam integer TagKindBits = 2;
-  localparam integer TagFuncLo = 46;
+  localparam integer TagFuncLo = 50;
   localparam integer TagFuncBits = 3;
-  localparam integer TagBFromLo = 44;
+  localparam integer TagBFromLo = 48;
   localparam integer TagBFromBits = 2;
-  localparam integer TagImmLo = 12;
+  localparam integer TagImmLo = 16;
   localparam integer TagImmBits = 32;
-  localparam integer TagTable = 11;
-  localparam integer TagAcc = 10;
-  localparam integer TagBankLo = 8;
+  localparam integer TagTable = 15;
+  localparam integer TagAcc = 14;
+  localparam integer TagBankLo = 12;
   localparam integer TagBankBits = 2;
-  localparam integer TagPcLo = 0;
+  localparam integer TagPcLo = 4;
   localparam integer TagPcBits = 8;
-  // Every stage's control: {valid, last, kind[1:0], acc, bank[1:0], row[7:0], pc[7:0]}
-  localparam integer CtlValid = 22;
-  localparam integer CtlLast = 21;
-  localparam integer CtlKindLo = 19;
+  localparam integer TagParamLo = 0;
+  localparam integer TagParamBits = 4;
+  // Every stage's control: {valid, last, kind[1:0], acc, bank[1:0], row[7:0], pc[7:0], param[3:0]}
+  localparam integer CtlValid = 26;
+  localparam integer CtlLast = 25;
+  localparam integer CtlKindLo = 23;
   localparam integer CtlKindBits = 2;
-  localparam integer CtlAcc = 18;
-  localparam integer CtlBankLo = 16;
+  localparam integer CtlAcc = 22;
+  localparam integer CtlBankLo = 20;
   localparam integer CtlBankBits = 2;
-  localparam integer CtlRowLo = 8;
+  localparam integer CtlRowLo = 12;
   localparam integer CtlRowBits = 8;
-  localparam integer CtlPcLo = 0;
+  localparam integer CtlPcLo = 4;
   localparam integer CtlPcBits = 8;
+  localparam integer CtlParamLo = 0;
+  localparam integer CtlParamBits = 4;
   // Stage 1's op fields: {func[2:0], b_from[1:0], imm[31:0], table}
   localparam integer ArgsFuncLo = 35;
   localparam integer ArgsFuncBits = 3;
@@ -136,43 +146,24 @@ module mtn_vector (
   localparam integer ArgsImmLo = 1;
   localparam integer ArgsImmBits = 32;
   localparam integer ArgsTable = 0;
-  // A parameter entry: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
-  // multiplier[127:0], bias[127:0]}
-  localparam integer ParamActMaxLo = 344;
-  localparam integer ParamActMaxBits = 32;
-  localparam integer ParamActMinLo = 312;
-  localparam integer ParamActMinBits = 32;
-  localparam integer ParamZeroPointLo = 280;
-  localparam integer ParamZeroPointBits = 32;
-  localparam integer ParamShiftLo = 256;
-  localparam integer ParamShiftBits = 24;
-  localparam integer ParamMultiplierLo = 128;
-  localparam integer ParamMultiplierBits = 128;
-  localparam integer ParamBiasLo = 0;
-  // Step 2's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0], shift[23:0],
-  // multiplier[127:0]}
-  localparam integer RqS2ActMaxLo = 216;
-  localparam integer RqS2ActMaxBits = 32;
-  localparam integer RqS2ActMinLo = 184;
-  localparam integer RqS2ActMinBits = 32;
-  localparam integer RqS2ZeroPointLo = 152;
-  localparam integer RqS2ZeroPointBits = 32;
+  // A parameter entry: {shift[23:0], multiplier[127:0], bias[127:0]}
+  localparam integer ParamIssueShiftLo = 256;
+  localparam integer ParamIssueShiftBits = 24;
+  localparam integer ParamIssueMultiplierLo = 128;
+  localparam integer ParamIssueMultiplierBits = 128;
+  localparam integer ParamIssueBiasLo = 0;
+  // Step 2's parameters: {shift[23:0], multiplier[127:0]}
   localparam integer RqS2ShiftLo = 128;
   localparam integer RqS2MultiplierLo = 0;
-  // Step 2's second half's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0],
-  // shift[23:0]}
-  // Step 3's parameters: {act_max[31:0], act_min[31:0], zero_point[31:0]}
-  localparam integer RqS3ActMaxLo = 64;
-  localparam integer RqS3ActMaxBits = 32;
-  localparam integer RqS3ActMinLo = 32;
-  localparam integer RqS3ActMinBits = 32;
-  localparam integer RqS3ZeroPointLo = 0;
-  localparam integer RqS3ZeroPointBits = 32;
-  // Step 4's parameters: {act_max[31:0], act_min[31:0]}
-  localparam integer RqS4ActMaxLo = 32;
-  localparam integer RqS4ActMaxBits = 32;
-  localparam integer RqS4ActMinLo = 0;
-  localparam integer RqS4ActMinBits = 32;
+  // Step 2's second half's parameters: {shift[23:0]}
+  // The zero point memory's word: {zero_point[31:0]}
+  localparam integer ParamZpZeroPointLo = 0;
+  localparam integer ParamZpZeroPointBits = 32;
+  // The clamp memory's word: {act_max[31:0], act_min[31:0]}
+  localparam integer ParamClampActMaxLo = 32;
+  localparam integer ParamClampActMaxBits = 32;
+  localparam integer ParamClampActMinLo = 0;
+  localparam integer ParamClampActMinBits = 32;
   wire any_issue;
   assign any_issue = ((rq_issue_i | vop_issue_i) | lut_issue_i) | red_issue_i;
 
@@ -252,11 +243,11 @@ module mtn_vector (
   // Stage 0: the destination stream carries the op's fields down the pipeline.
   wire d_valid;
   wire [7:0] d_row;
-  wire [50:0] d_tag;
+  wire [54:0] d_tag;
   wire d_last;
   mtn_stream #(
     .RowBits(8),
-    .TagBits(51),
+    .TagBits(55),
     .CountBits(16)
   ) u_d_stream (
     .clk_i     (clk_i),
@@ -289,7 +280,8 @@ module mtn_vector (
           : (vop_issue_i ? vop_dst_bank_i
           : (lut_issue_i ? lut_dst_bank_i
           : red_dst_bank_i)),
-      issue_pc_i
+      issue_pc_i,
+      rq_param_i
     }),
     .valid_o   (d_valid),
     .row_o     (d_row),
@@ -302,11 +294,11 @@ module mtn_vector (
   // RQ reads its parameter entry as it issues; the entry arrives with row 0.
   assign param_rd_en_o = rq_issue_i;
   assign param_rd_addr_o = rq_param_i;
-  wire [22:0] s1_ctl_d;
-  reg  [22:0] s1_ctl_q;
+  wire [26:0] s1_ctl_d;
+  reg  [26:0] s1_ctl_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s1_ctl_q <= 23'd0;
+      s1_ctl_q <= 27'd0;
     end else begin
       s1_ctl_q <= s1_ctl_d;
     end
@@ -318,7 +310,8 @@ module mtn_vector (
     d_tag[TagAcc],
     d_tag[TagBankLo +: TagBankBits],
     d_row,
-    d_tag[TagPcLo +: TagPcBits]
+    d_tag[TagPcLo +: TagPcBits],
+    d_tag[TagParamLo +: TagParamBits]
   };
   wire [37:0] s1_args_d;
   reg  [37:0] s1_args_q;
@@ -412,9 +405,9 @@ module mtn_vector (
         endcase
       end
       wire [31:0] biased;
-      assign biased = la + param_rd_data_i[ParamBiasLo + (l * 32) +: 32];
+      assign biased = la + param_rd_data_i[ParamIssueBiasLo + (l * 32) +: 32];
       wire [5:0] shift;
-      assign shift = param_rd_data_i[ParamShiftLo + (l * 6) +: 6];
+      assign shift = param_rd_data_i[ParamIssueShiftLo + (l * 6) +: 6];
       wire [4:0] left;
       assign left = shift[5] ? 5'd0 : shift[4:0];
       wire [31:0] rq1;
@@ -429,11 +422,11 @@ module mtn_vector (
       assign step1_out_all[l * 32 +: 32] = step1_out;
     end
   endgenerate
-  wire [22:0] s2_ctl_d;
-  reg  [22:0] s2_ctl_q;
+  wire [26:0] s2_ctl_d;
+  reg  [26:0] s2_ctl_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s2_ctl_q <= 23'd0;
+      s2_ctl_q <= 27'd0;
     end else begin
       s2_ctl_q <= s2_ctl_d;
     end
@@ -449,21 +442,18 @@ module mtn_vector (
     end
   end
   assign s2_data_d = step1_out_all;
-  wire [247:0] s2_param_d;
-  reg  [247:0] s2_param_q;
+  wire [151:0] s2_param_d;
+  reg  [151:0] s2_param_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s2_param_q <= {248{1'b0}};
+      s2_param_q <= {152{1'b0}};
     end else begin
       s2_param_q <= s2_param_d;
     end
   end
   assign s2_param_d = {
-    param_rd_data_i[ParamActMaxLo +: ParamActMaxBits],
-    param_rd_data_i[ParamActMinLo +: ParamActMinBits],
-    param_rd_data_i[ParamZeroPointLo +: ParamZeroPointBits],
-    param_rd_data_i[ParamShiftLo +: ParamShiftBits],
-    param_rd_data_i[ParamMultiplierLo +: ParamMultiplierBits]
+    param_rd_data_i[ParamIssueShiftLo +: ParamIssueShiftBits],
+    param_rd_data_i[ParamIssueMultiplierLo +: ParamIssueMultiplierBits]
   };
   wire s2_vop_mul_d;
   reg  s2_vop_mul_q;
@@ -518,7 +508,7 @@ module mtn_vector (
       assign step2_pp_all[(l * 128) + 96 +: 32] = x[31:16] * mult[31:16];
       assign step2_fix_all[l * 33 +: 33] = {
         (x == 32'd2147483648) && (mult == 32'd2147483648),
-        (x[31] ? mult : 32'd0) + (mult[31] ? x : 32'd0)
+        32'd0 - ((x[31] ? mult : 32'd0) + (mult[31] ? x : 32'd0))
       };
     end
   endgenerate
@@ -542,12 +532,14 @@ module mtn_vector (
       assign middle = {1'b0, pp1} + {1'b0, pp2};
       wire [32:0] fix;
       assign fix = step2_fix_all[l * 33 +: 33];
-      wire [63:0] rounded;
-      assign rounded = (({pp3, pp0} + {15'd0, middle, 16'd0}) - {fix[31:0], 32'd0}) + 64'h40000000;
+      wire [47:0] upper;
+      assign upper = {pp3, pp0[31:16]} + {fix[31:0], 16'd16384};
+      wire [47:0] rounded;
+      assign rounded = upper + {15'd0, middle};
       wire unused_rounded;
-      assign unused_rounded = (^{rounded[63], rounded[30:0]});
+      assign unused_rounded = (^{rounded[47], rounded[14:0], pp0[15:0]});
       wire [31:0] rq2;
-      assign rq2 = fix[32] ? 32'd2147483647 : rounded[62:31];
+      assign rq2 = fix[32] ? 32'd2147483647 : rounded[46:15];
       wire [31:0] step2_out;
       assign step2_out = (s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq2
           : step2_other_all[l * 32 +: 32];
@@ -565,11 +557,15 @@ module mtn_vector (
       assign step2_low_all[l * 32 +: 32] = mask >> 32'd1;
     end
   endgenerate
-  wire [22:0] s3_ctl_d;
-  reg  [22:0] s3_ctl_q;
+  assign param_zp_rd_en_o = s2_ctl_q[CtlValid];
+  assign param_zp_rd_addr_o = s2_ctl_q[CtlParamLo +: CtlParamBits];
+  assign param_clamp_rd_en_o = s2_ctl_q[CtlValid];
+  assign param_clamp_rd_addr_o = s2_ctl_q[CtlParamLo +: CtlParamBits];
+  wire [26:0] s3_ctl_d;
+  reg  [26:0] s3_ctl_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s3_ctl_q <= 23'd0;
+      s3_ctl_q <= 27'd0;
     end else begin
       s3_ctl_q <= s3_ctl_d;
     end
@@ -585,20 +581,6 @@ module mtn_vector (
     end
   end
   assign s3_data_d = step2_out_all;
-  wire [95:0] s3_param_d;
-  reg  [95:0] s3_param_q;
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      s3_param_q <= {96{1'b0}};
-    end else begin
-      s3_param_q <= s3_param_d;
-    end
-  end
-  assign s3_param_d = {
-    s2_param_q[RqS2ActMaxLo +: RqS2ActMaxBits],
-    s2_param_q[RqS2ActMinLo +: RqS2ActMinBits],
-    s2_param_q[RqS2ZeroPointLo +: RqS2ZeroPointBits]
-  };
   wire [23:0] s3_right_d;
   reg  [23:0] s3_right_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -630,7 +612,7 @@ module mtn_vector (
   end
   assign s3_low_d = step2_low_all;
   wire [31:0] zero_point;
-  assign zero_point = s3_param_q[RqS3ZeroPointLo +: RqS3ZeroPointBits];
+  assign zero_point = param_zp_rd_data_i[ParamZpZeroPointLo +: ParamZpZeroPointBits];
 
   // Step 3: rounding divide by a power of two, zero point.
   wire [131:0] step3_sum_all;
@@ -656,15 +638,10 @@ module mtn_vector (
       assign step3_sum_all[l * 33 +: 33] = sum[33:1];
     end
   endgenerate
-  wire [63:0] clamp_param;
-  assign clamp_param = {
-    s3_param_q[RqS3ActMaxLo +: RqS3ActMaxBits],
-    s3_param_q[RqS3ActMinLo +: RqS3ActMinBits]
-  };
   wire [31:0] act_min;
-  assign act_min = clamp_param[RqS4ActMinLo +: RqS4ActMinBits];
+  assign act_min = param_clamp_rd_data_i[ParamClampActMinLo +: ParamClampActMinBits];
   wire [31:0] act_max;
-  assign act_max = clamp_param[RqS4ActMaxLo +: RqS4ActMaxBits];
+  assign act_max = param_clamp_rd_data_i[ParamClampActMaxLo +: ParamClampActMaxBits];
 
   // Step 4: clamp.
   wire [127:0] step4_out_all;
@@ -685,11 +662,11 @@ module mtn_vector (
       assign step4_out_all[l * 32 +: 32] = step4_out;
     end
   endgenerate
-  wire [22:0] s4_ctl_d;
-  reg  [22:0] s4_ctl_q;
+  wire [26:0] s4_ctl_d;
+  reg  [26:0] s4_ctl_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s4_ctl_q <= 23'd0;
+      s4_ctl_q <= 27'd0;
     end else begin
       s4_ctl_q <= s4_ctl_d;
     end
