@@ -282,7 +282,8 @@ impl HwConfig {
                 lut_tables: 0,
                 param_depth: 64,
                 imem_depth: 4096,
-                vector_latency: REGISTERED_PRODUCTS_VECTOR_LATENCY,
+                // Every stage of timing slack the vector arithmetic has.
+                vector_latency: REGISTERED_PRODUCTS_VECTOR_LATENCY + 2,
                 vector_lanes: Some(1),
                 registered_products: true,
                 registered_accumulate: false,

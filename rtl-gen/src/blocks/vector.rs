@@ -34,6 +34,17 @@ use crate::host_map::ParamField;
 use crate::packed::{fields, Enum, Packed};
 use crate::pipeline::Pipeline;
 
+/// The shallowest vector pipeline whose stage after the clamp's comparisons registers them
+/// (its fourth stage of timing slack).
+const CLAMP_PARTED_VECTOR_LATENCY: u32 = REGISTERED_PRODUCTS_VECTOR_LATENCY + 1;
+
+/// The shallowest vector pipeline whose stage after RQ's rounding right shift registers it,
+/// before the zero point's add (its fifth stage of timing slack).
+const ROUNDING_PARTED_VECTOR_LATENCY: u32 = CLAMP_PARTED_VECTOR_LATENCY + 1;
+
+/// Bits of a shift's amount either way: parameter shifts are `-31..=30`.
+const SHIFT_AMOUNT_BITS: u32 = 5;
+
 pub const VEC_A_READ: MemPort = MemPort::read("vec_a", Reach::Any, 32);
 pub const VEC_B_READ: MemPort = MemPort::read("vec_b", Reach::Any, 32);
 pub const VEC_WRITE: MemPort = MemPort::write("vec", Reach::Any, 32);
@@ -229,6 +240,8 @@ struct Vector<'a> {
     /// The words of the zero point's and the clamp bounds' memories.
     zp_word: Packed<ParamField>,
     clamp_word: Packed<ParamField>,
+    /// Whether RQ's bias is added ahead of the operand register (there is one).
+    bias_ahead: bool,
 }
 
 /// What arithmetic step 1 computes from: the rows as read (operand `a`, and `b` when read)
@@ -340,6 +353,7 @@ impl<'a> Vector<'a> {
             }),
             zp_word: ParamMemory::ZeroPoint.layout(n),
             clamp_word: ParamMemory::Clamp.layout(n),
+            bias_ahead: ctx.cfg.chip.vector_latency > MIN_VECTOR_LATENCY,
             ops,
             kinds,
             b_from,
@@ -587,26 +601,17 @@ impl<'a> Vector<'a> {
             m.assign(mul, self.kind_is(ctl, Opcode::Vop).land(is_mul));
             self.vop_lanes(m, &mut lane, args, &la, func, operands)
         });
-        // RQ: the bias, then the left shift (a positive shift).
+        // RQ: the bias (unless added ahead), then the left shift (a positive shift).
         let p = operands.entry.clone();
-        let shift_bits = ParamField::Shift.value_bits();
-        let entry = self.computed_entry();
-        let bias = entry.element(&p, ParamField::Bias, id("l"), 32);
-        let biased = lane.wire("biased", 32, la.clone() + bias);
-        let shift = lane.wire(
-            "shift",
-            shift_bits,
-            entry.element(&p, ParamField::Shift, id("l"), shift_bits),
-        );
-        let left = lane.wire(
-            "left",
-            5,
-            mux(
-                shift.clone().bit(shift_bits - 1),
-                lit(5, 0),
-                shift.bits(4, 0),
-            ),
-        );
+        let biased = if self.bias_ahead {
+            la.clone()
+        } else {
+            let bias = self
+                .operand_entry()
+                .element(&p, ParamField::Bias, id("l"), 32);
+            lane.wire("biased", 32, la.clone() + bias)
+        };
+        let left = self.left_amount(&mut lane, &p);
         let rq1 = lane.wire("rq1", 32, biased.shl(left));
         // Rows of other ops (LUT's, whose results arrive in step 2) pass as read.
         let mut out = vop.unwrap_or_else(|| la.clone());
@@ -640,6 +645,61 @@ impl<'a> Vector<'a> {
         lane.push(Item::Assign(lane32(id("step1_out_all")), id("step1_out")));
         m.wire("step1_out_all", 32 * n);
         m.items.push(lane.generate("l", n, "g_step1"));
+    }
+
+    /// RQ's left shift amount of lane `l` of `entry` (step 1's): a positive shift's, 0 for
+    /// a negative one.
+    fn left_amount(&self, lane: &mut Items, entry: &Expr) -> Expr {
+        let shift_bits = ParamField::Shift.value_bits();
+        let shift = lane.wire(
+            "shift",
+            shift_bits,
+            self.operand_entry()
+                .element(entry, ParamField::Shift, id("l"), shift_bits),
+        );
+        let amount = SHIFT_AMOUNT_BITS;
+        lane.wire(
+            "left",
+            amount,
+            mux(
+                shift.clone().bit(shift_bits - 1),
+                zero(amount),
+                shift.bits(amount - 1, 0),
+            ),
+        )
+    }
+
+    /// The layout of the entry step 1 computes with: the computed entry, less the bias when
+    /// it was added ahead ([`Vector::biased_ahead`]), which leaves what step 2 needs.
+    fn operand_entry(&self) -> &Packed<ParamField> {
+        if self.bias_ahead {
+            &self.rq2
+        } else {
+            self.computed_entry()
+        }
+    }
+
+    /// RQ's bias, added ahead of the operand register: the add starts from the banks' read
+    /// and step 1 is left with the shift. Returns the operands with `RQ` rows' `a` biased
+    /// and the entry without its bias.
+    fn biased_ahead(&self, m: &mut Module, ctl: &Expr, read: Operands) -> Operands {
+        m.comment("RQ's bias, ahead of the operand register: step 1 only shifts.");
+        let entry = self.computed_entry();
+        let mut lane = Items::default();
+        let a = lane.wire("a", 32, lane32(read.a));
+        let bias = entry.element(&read.entry, ParamField::Bias, id("l"), 32);
+        lane.push(Item::Assign(
+            lane32(id("ahead_a_all")),
+            mux(self.kind_is(ctl, Opcode::Rq), a.clone() + bias, a),
+        ));
+        m.wire("ahead_a_all", 32 * self.lanes);
+        m.items.push(lane.generate("l", self.lanes, "g_bias_ahead"));
+        let rest = self.rq2.pack(|f| entry.get(&read.entry, f));
+        Operands {
+            a: id("ahead_a_all"),
+            b: read.b,
+            entry: m.wire_of("ahead_entry", self.rq2.bits(), rest),
+        }
     }
 
     /// `VOP` in step 1: the `b` operand (its read, `a`'s or the immediate) and every lane
@@ -854,18 +914,20 @@ impl<'a> Vector<'a> {
             shift_bits,
             layout.element(param, ParamField::Shift, id("l"), shift_bits),
         );
-        let negated = lane.wire("negated", shift_bits, shift.clone().neg());
+        // A negative shift's amount, -shift, is below 32: its low bits negated.
+        let amount = SHIFT_AMOUNT_BITS;
+        let negated = lane.wire("negated", amount, shift.clone().bits(amount - 1, 0).neg());
         let right = lane.wire(
             "right",
-            shift_bits,
-            mux(shift.bit(shift_bits - 1), negated, zero(shift_bits)),
+            amount,
+            mux(shift.bit(shift_bits - 1), negated, zero(amount)),
         );
         // The bits a divide by 2^right drops: the highest (half the divisor) and those below
         // it. Decoded from `right` alone, with no carry chain.
         let mask = lane.wire("mask", 32, !(!lit(32, 0)).shl(right.clone()));
         let half = lit(32, 1).shl(right.clone()).shr(lit(32, 1));
         lane.push(Item::Assign(
-            id("step2_right_all").lane(id("l"), shift_bits),
+            id("step2_right_all").lane(id("l"), amount),
             right,
         ));
         lane.push(Item::Assign(lane32(id("step2_half_all")), half));
@@ -875,7 +937,7 @@ impl<'a> Vector<'a> {
         ));
         let n = self.lanes;
         m.wire("step2_out_all", 32 * n);
-        m.wire("step2_right_all", shift_bits * n);
+        m.wire("step2_right_all", SHIFT_AMOUNT_BITS * n);
         m.wire("step2_half_all", 32 * n);
         m.wire("step2_low_all", 32 * n);
         m.items.push(lane.generate("l", n, "g_step2"));
@@ -884,17 +946,13 @@ impl<'a> Vector<'a> {
     /// Arithmetic step 3: RQ's rounding divide by a power of two (the rounding terms `round`
     /// come from step 2: the right shift, the bit of half the divisor and the mask of the
     /// bits below it) and the zero point. The 33-bit sums are `step3_sum_all`.
-    fn step3(&self, m: &mut Module, row: Expr, round: [&Expr; 3]) {
-        let zp = m.wire("zero_point", 32);
-        let word = id(format!("{}_rd_data_i", ParamMemory::ZeroPoint.port()));
-        m.assign(zp.clone(), self.zp_word.get(&word, ParamField::ZeroPoint));
-
-        m.comment("Step 3: rounding divide by a power of two, zero point.");
+    fn step3_shift(&self, m: &mut Module, row: Expr, round: [&Expr; 3]) {
+        m.comment("Step 3: rounding divide by a power of two.");
         let mut lane = Items::default();
         let x = lane.wire("x", 32, lane32(row));
-        let shift_bits = ParamField::Shift.value_bits();
         let [right, half, low] = round;
-        let right = lane.wire("right", shift_bits, right.clone().lane(id("l"), shift_bits));
+        let amount = SHIFT_AMOUNT_BITS;
+        let right = lane.wire("right", amount, right.clone().lane(id("l"), amount));
         // TFLite's RoundingDivideByPOT rounds up when the remainder exceeds half the divisor
         // less one, or, for a negative value, half the divisor: the half bit set, and for a
         // negative value a bit below it too. No comparator needed.
@@ -904,17 +962,31 @@ impl<'a> Vector<'a> {
             1,
             (x.clone() & lane32(low.clone())).reduce_or(),
         );
-        let round_up = lane.wire(
-            "round_up",
-            1,
-            at_half.land(x.clone().bit(31).lnot().lor(past_half)),
-        );
-        let shifted = lane.wire("shifted", 32, x.clone().signed().ashr(right));
+        let round_up = at_half.land(x.clone().bit(31).lnot().lor(past_half));
+        lane.push(Item::Assign(
+            id("step3_shifted_all").lane(id("l"), 33),
+            cat(vec![round_up, x.signed().ashr(right)]),
+        ));
+        m.wire("step3_shifted_all", 33 * self.lanes);
+        m.items
+            .push(lane.generate("l", self.lanes, "g_step3_shift"));
+    }
+
+    /// Arithmetic step 3, second part: the zero point (`zp_word`, the zero point memory's
+    /// word) added to the shifted rows (`shifted`, as `step3_shift` packs them), rounded up
+    /// where they round up. The 33-bit sums are `step3_sum_all`.
+    fn step3_sum(&self, m: &mut Module, shifted: &Expr, zp_word: &Expr) {
+        let zp = m.wire("zero_point", 32);
+        m.assign(zp.clone(), self.zp_word.get(zp_word, ParamField::ZeroPoint));
+        m.comment("Step 3: the zero point.");
+        let mut lane = Items::default();
+        let shifted = lane.wire("shifted", 33, shifted.clone().lane(id("l"), 33));
         // shifted + zero point + round_up in one adder: the rounding bit is its carry in.
         let sum = lane.wire(
             "sum",
             34,
-            cat(vec![sext(shifted, 32, 33), lit(1, 1)]) + cat(vec![sext(zp, 32, 33), round_up]),
+            cat(vec![sext(shifted.clone().bits(31, 0), 32, 33), lit(1, 1)])
+                + cat(vec![sext(zp, 32, 33), shifted.bit(32)]),
         );
         lane.wire("unused_sum", 1, sum.clone().bit(0));
         lane.push(Item::Assign(
@@ -925,53 +997,71 @@ impl<'a> Vector<'a> {
         m.items.push(lane.generate("l", self.lanes, "g_step3"));
     }
 
-    /// Arithmetic step 4: RQ's clamp of the sums; other ops' rows pass as they left step 2.
-    /// The row is `step4_out_all`.
-    fn step4(&self, m: &mut Module, ctl: &Expr, row: Expr, sums: Expr) {
-        let word = id(format!("{}_rd_data_i", ParamMemory::Clamp.port()));
-        let lo = m.wire_of(
-            "act_min",
-            32,
-            self.clamp_word.get(&word, ParamField::ActMin),
-        );
-        let hi = m.wire_of(
-            "act_max",
-            32,
-            self.clamp_word.get(&word, ParamField::ActMax),
-        );
-
-        m.comment("Step 4: clamp.");
+    /// Arithmetic step 4, first part: the clamp's comparisons of RQ's sums with the bounds
+    /// (`bounds`, the clamp memory's word): `step4_flags_all`, two bits a lane, above (high)
+    /// and below.
+    fn step4_compare(&self, m: &mut Module, sums: &Expr, bounds: &Expr) {
+        let (lo, hi) = self.bounds(m, "compare", bounds);
+        m.comment("Step 4: the clamp's comparisons.");
         let mut lane = Items::default();
+        let with_zp = lane.wire("with_zp", 33, sums.clone().lane(id("l"), 33));
+        let below = with_zp.clone().signed().lt(sext(lo, 32, 33).signed());
+        let above = sext(hi, 32, 33).signed().lt(with_zp.signed());
+        lane.push(Item::Assign(
+            id("step4_flags_all").lane(id("l"), 2),
+            cat(vec![above, below]),
+        ));
+        m.wire("step4_flags_all", 2 * self.lanes);
+        m.items
+            .push(lane.generate("l", self.lanes, "g_step4_compare"));
+    }
+
+    /// Arithmetic step 4, second part: RQ's clamp of the sums (`flags`: the comparisons',
+    /// as `step4_compare` packs them); other ops' rows pass as they left step 2. The row is
+    /// `step4_out_all`.
+    fn step4_choose(
+        &self,
+        m: &mut Module,
+        ctl: &Expr,
+        row: Expr,
+        sums: Expr,
+        bounds: &Expr,
+        flags: Expr,
+    ) {
+        let (lo, hi) = self.bounds(m, "choose", bounds);
+        m.comment("Step 4: the clamp's choice.");
+        let mut lane = Items::default();
+        let flags = lane.wire("flags", 2, flags.lane(id("l"), 2));
         let x = lane.wire("x", 32, lane32(row));
         let with_zp = lane.wire("with_zp", 33, sums.lane(id("l"), 33));
-        let below = lane.wire(
-            "below",
-            1,
-            with_zp
-                .clone()
-                .signed()
-                .lt(sext(lo.clone(), 32, 33).signed()),
-        );
-        let above = lane.wire(
-            "above",
-            1,
-            sext(hi.clone(), 32, 33)
-                .signed()
-                .lt(with_zp.clone().signed()),
-        );
         let clamped = lane.wire(
             "rq4",
             32,
-            mux(below, lo, mux(above, hi, with_zp.bits(31, 0))),
+            mux(
+                flags.clone().bit(0),
+                lo,
+                mux(flags.bit(1), hi, with_zp.clone().bits(31, 0)),
+            ),
         );
         lane.wire(
             "step4_out",
             32,
             mux(self.kind_is(ctl, Opcode::Rq), clamped, x),
         );
+        lane.wire("unused_with_zp", 1, with_zp.bit(32));
         lane.push(Item::Assign(lane32(id("step4_out_all")), id("step4_out")));
         m.wire("step4_out_all", 32 * self.lanes);
         m.items.push(lane.generate("l", self.lanes, "g_step4"));
+    }
+
+    /// The clamp bounds in `bounds` (the clamp memory's word), as wires named for `part`.
+    fn bounds(&self, m: &mut Module, part: &str, bounds: &Expr) -> (Expr, Expr) {
+        let lo = self.clamp_word.get(bounds, ParamField::ActMin);
+        let hi = self.clamp_word.get(bounds, ParamField::ActMax);
+        (
+            m.wire_of(&format!("{part}_act_min"), 32, lo),
+            m.wire_of(&format!("{part}_act_max"), 32, hi),
+        )
     }
 
     /// Bits of a group's number (the `group` field of the control).
@@ -1191,12 +1281,12 @@ pub fn vector(ctx: &Ctx) -> Module {
         (s1[0].clone(), s1[1].clone(), read)
     };
     let b_bits = if ctx.has(Opcode::Vop) { 32 * lanes } else { 0 };
-    let entry = v.computed_entry();
     // Timing slack goes first to a register between the banks and the arithmetic: a
     // block RAM's output is slow, and step 1 is deep.
     // The pipeline's depth for a row's first group, the stages the config asks for.
     let stages = ctx.cfg.chip.vector_latency;
     let (ctl, args, operands) = if stages > MIN_VECTOR_LATENCY {
+        let read = v.biased_ahead(&mut m, &ctl, read);
         m.comment("The operands as read: the first stage of timing slack.");
         let s = pipe.stage(
             &mut m,
@@ -1205,7 +1295,7 @@ pub fn vector(ctx: &Ctx) -> Module {
                 ("args", v.args.bits(), args),
                 ("a", 32 * lanes, read.a),
                 ("b", b_bits, read.b),
-                ("entry", entry.bits(), read.entry),
+                ("entry", v.operand_entry().bits(), read.entry),
             ],
         );
         let operands = Operands {
@@ -1218,6 +1308,7 @@ pub fn vector(ctx: &Ctx) -> Module {
         (ctl, args, read)
     };
     v.step1(&mut m, &ctl, &args, &operands);
+    let entry = v.operand_entry();
 
     let mut stage2 = vec![
         ("ctl", ctl_bits, ctl),
@@ -1254,7 +1345,16 @@ pub fn vector(ctx: &Ctx) -> Module {
     // reset, like every register: Yosys's ice40_dsp pass folds reset-less ones into the DSPs
     // and loses partial products doing it; see docs/fpga.md.)
     // (Registered products need this stage: the config asks for it with them.)
-    let (ctl, other, param, layout, products) = if stages >= REGISTERED_PRODUCTS_VECTOR_LATENCY {
+    // The zero point is read two stages before step 3's sum and registered the stage before
+    // it (a block RAM's output is slow, and the sum is long), or, in the shallowest
+    // pipelines, read the stage before the sum.
+    let rounding_parted = stages >= ROUNDING_PARTED_VECTOR_LATENCY;
+    let zp_word = id(format!("{}_rd_data_i", ParamMemory::ZeroPoint.port()));
+    let zp_ahead = stages >= REGISTERED_PRODUCTS_VECTOR_LATENCY;
+    if !rounding_parted {
+        v.read_param(&mut m, ParamMemory::ZeroPoint, &s2[0]);
+    }
+    let (ctl, other, param, layout, products) = if zp_ahead {
         m.comment("The partial products: the third stage of timing slack.");
         let mut signals = vec![
             ("ctl", ctl_bits, s2[0].clone()),
@@ -1296,47 +1396,94 @@ pub fn vector(ctx: &Ctx) -> Module {
         [&products[0], &products[1]],
     );
 
-    // The zero point arrives with the row in step 3, the clamp bounds in step 4, which
-    // shares its stage unless a stage of slack parts them.
+    // The clamp bounds are read the stage before step 3's sum: they arrive with step 4 or,
+    // when a stage of slack parts steps 3 and 4, with that stage, which registers them.
     let parted = stages >= MIN_VECTOR_LATENCY + 2;
-    v.read_param(&mut m, ParamMemory::ZeroPoint, &ctl);
-    if !parted {
+    let clamp_word = id(format!("{}_rd_data_i", ParamMemory::Clamp.port()));
+    if rounding_parted {
+        v.read_param(&mut m, ParamMemory::ZeroPoint, &ctl);
+    } else {
         v.read_param(&mut m, ParamMemory::Clamp, &ctl);
     }
-    let s3 = pipe.stage(
-        &mut m,
-        vec![
-            ("ctl", ctl_bits, ctl),
-            ("data", 32 * lanes, id("step2_out_all")),
-            (
-                "right",
-                ParamField::Shift.value_bits() * lanes,
-                id("step2_right_all"),
-            ),
-            ("half", 32 * lanes, id("step2_half_all")),
-            ("low", 32 * lanes, id("step2_low_all")),
-        ],
-    );
-    v.step3(&mut m, s3[1].clone(), [&s3[2], &s3[3], &s3[4]]);
-
-    // The second stage of timing slack goes between the rounding and the clamp: two carry
-    // chains in a row set the clock otherwise.
-    let (ctl, row, sums) = if parted {
-        m.comment("The rounded sums: the second stage of timing slack.");
+    let mut signals = vec![
+        ("ctl", ctl_bits, ctl),
+        ("data", 32 * lanes, id("step2_out_all")),
+        ("right", SHIFT_AMOUNT_BITS * lanes, id("step2_right_all")),
+        ("half", 32 * lanes, id("step2_half_all")),
+        ("low", 32 * lanes, id("step2_low_all")),
+    ];
+    let zp_in_s3 = zp_ahead && !rounding_parted;
+    if zp_in_s3 {
+        signals.push(("zp", v.zp_word.bits(), zp_word.clone()));
+    }
+    let s3 = pipe.stage(&mut m, signals);
+    v.step3_shift(&mut m, s3[1].clone(), [&s3[2], &s3[3], &s3[4]]);
+    let (s3, shifted, zp) = if rounding_parted {
+        m.comment("The shifted rows: the fifth stage of timing slack.");
         v.read_param(&mut m, ParamMemory::Clamp, &s3[0]);
         let s = pipe.stage(
             &mut m,
             vec![
                 ("ctl", ctl_bits, s3[0].clone()),
                 ("data", 32 * lanes, s3[1].clone()),
-                ("sum", 33 * lanes, id("step3_sum_all")),
+                ("shifted", 33 * lanes, id("step3_shifted_all")),
+                ("zp", v.zp_word.bits(), zp_word),
             ],
         );
-        (s[0].clone(), s[1].clone(), s[2].clone())
+        (s[..2].to_vec(), s[2].clone(), s[3].clone())
     } else {
-        (s3[0].clone(), s3[1].clone(), id("step3_sum_all"))
+        let zp = if zp_in_s3 { s3[5].clone() } else { zp_word };
+        (s3, id("step3_shifted_all"), zp)
     };
-    v.step4(&mut m, &ctl, row, sums);
+    v.step3_sum(&mut m, &shifted, &zp);
+
+    // The second stage of timing slack goes between the rounding and the clamp: two carry
+    // chains in a row set the clock otherwise.
+    let (ctl, row, sums, bounds) = if parted {
+        m.comment("The rounded sums: the second stage of timing slack.");
+        let s = pipe.stage(
+            &mut m,
+            vec![
+                ("ctl", ctl_bits, s3[0].clone()),
+                ("data", 32 * lanes, s3[1].clone()),
+                ("sum", 33 * lanes, id("step3_sum_all")),
+                ("bounds", v.clamp_word.bits(), clamp_word),
+            ],
+        );
+        (s[0].clone(), s[1].clone(), s[2].clone(), s[3].clone())
+    } else {
+        (
+            s3[0].clone(),
+            s3[1].clone(),
+            id("step3_sum_all"),
+            clamp_word,
+        )
+    };
+    v.step4_compare(&mut m, &sums, &bounds);
+    let flags = id("step4_flags_all");
+    let (ctl, row, sums, bounds, flags) = if stages >= CLAMP_PARTED_VECTOR_LATENCY {
+        m.comment("The clamp's comparisons: the fourth stage of timing slack.");
+        let s = pipe.stage(
+            &mut m,
+            vec![
+                ("ctl", ctl_bits, ctl),
+                ("data", 32 * lanes, row),
+                ("sum", 33 * lanes, sums),
+                ("bounds", v.clamp_word.bits(), bounds),
+                ("flags", 2 * lanes, flags),
+            ],
+        );
+        (
+            s[0].clone(),
+            s[1].clone(),
+            s[2].clone(),
+            s[3].clone(),
+            s[4].clone(),
+        )
+    } else {
+        (ctl, row, sums, bounds, flags)
+    };
+    v.step4_choose(&mut m, &ctl, row, sums, &bounds, flags);
 
     // Stages past the arithmetic, when the config asks for a deeper pipeline, then the
     // write stage.

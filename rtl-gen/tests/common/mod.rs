@@ -6,7 +6,7 @@ use isa::{HwConfig, SystemConfig, Topology};
 /// lanes and one of everything: the memories' narrowest addresses), `lean` (narrow without
 /// every unit a config may leave out, its vector unit one lane a cycle, its products
 /// registered and its vector pipeline as deep as that needs), `serial` (tiny
-/// without RED, its vector unit one lane a cycle, three stages deeper: every stage of slack
+/// without RED, its vector unit one lane a cycle, five stages deeper: every stage of slack
 /// the arithmetic has; its accumulate registered), `wide` (the widest array with the deepest vector pipeline) or
 /// `dragonfly16` (tiny as a 16-chip dragonfly).
 pub fn config(name: &str) -> HwConfig {
@@ -43,7 +43,7 @@ pub fn config(name: &str) -> HwConfig {
             let mut cfg = tiny();
             cfg.chip.omit = vec![isa::Opcode::Red];
             cfg.chip.vector_lanes = Some(1);
-            cfg.chip.vector_latency = isa::config::MIN_VECTOR_LATENCY + 3;
+            cfg.chip.vector_latency = isa::config::MIN_VECTOR_LATENCY + 5;
             cfg.chip.registered_accumulate = true;
             cfg
         }

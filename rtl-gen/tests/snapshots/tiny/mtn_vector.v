@@ -512,10 +512,12 @@ module mtn_vector (
       };
     end
   endgenerate
+  assign param_zp_rd_en_o = s2_ctl_q[CtlValid];
+  assign param_zp_rd_addr_o = s2_ctl_q[CtlParamLo +: CtlParamBits];
 
   // Step 2: the rounding doubling high multiply, summed from its partial products.
   wire [127:0] step2_out_all;
-  wire [23:0] step2_right_all;
+  wire [19:0] step2_right_all;
   wire [127:0] step2_half_all;
   wire [127:0] step2_low_all;
   generate
@@ -546,19 +548,17 @@ module mtn_vector (
       assign step2_out_all[l * 32 +: 32] = step2_out;
       wire [5:0] shift;
       assign shift = s2_param_q[RqS2ShiftLo + (l * 6) +: 6];
-      wire [5:0] negated;
-      assign negated = -shift;
-      wire [5:0] right;
-      assign right = shift[5] ? negated : 6'd0;
+      wire [4:0] negated;
+      assign negated = -shift[4:0];
+      wire [4:0] right;
+      assign right = shift[5] ? negated : 5'd0;
       wire [31:0] mask;
       assign mask = ~(~32'd0 << right);
-      assign step2_right_all[l * 6 +: 6] = right;
+      assign step2_right_all[l * 5 +: 5] = right;
       assign step2_half_all[l * 32 +: 32] = (32'd1 << right) >> 32'd1;
       assign step2_low_all[l * 32 +: 32] = mask >> 32'd1;
     end
   endgenerate
-  assign param_zp_rd_en_o = s2_ctl_q[CtlValid];
-  assign param_zp_rd_addr_o = s2_ctl_q[CtlParamLo +: CtlParamBits];
   assign param_clamp_rd_en_o = s2_ctl_q[CtlValid];
   assign param_clamp_rd_addr_o = s2_ctl_q[CtlParamLo +: CtlParamBits];
   wire [26:0] s3_ctl_d;
@@ -581,11 +581,11 @@ module mtn_vector (
     end
   end
   assign s3_data_d = step2_out_all;
-  wire [23:0] s3_right_d;
-  reg  [23:0] s3_right_q;
+  wire [19:0] s3_right_d;
+  reg  [19:0] s3_right_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s3_right_q <= 24'd0;
+      s3_right_q <= 20'd0;
     end else begin
       s3_right_q <= s3_right_d;
     end
@@ -611,54 +611,80 @@ module mtn_vector (
     end
   end
   assign s3_low_d = step2_low_all;
-  wire [31:0] zero_point;
-  assign zero_point = param_zp_rd_data_i[ParamZpZeroPointLo +: ParamZpZeroPointBits];
 
-  // Step 3: rounding divide by a power of two, zero point.
-  wire [131:0] step3_sum_all;
+  // Step 3: rounding divide by a power of two.
+  wire [131:0] step3_shifted_all;
   generate
-    for (l = 0; l < 4; l = l + 1) begin : g_step3
+    for (l = 0; l < 4; l = l + 1) begin : g_step3_shift
       wire [31:0] x;
       assign x = s3_data_q[l * 32 +: 32];
-      wire [5:0] right;
-      assign right = s3_right_q[l * 6 +: 6];
+      wire [4:0] right;
+      assign right = s3_right_q[l * 5 +: 5];
       wire at_half;
       assign at_half = (|(x & s3_half_q[l * 32 +: 32]));
       wire past_half;
       assign past_half = (|(x & s3_low_q[l * 32 +: 32]));
-      wire round_up;
-      assign round_up = at_half && (!x[31] || past_half);
-      wire [31:0] shifted;
-      assign shifted = $signed(x) >>> right;
+      assign step3_shifted_all[l * 33 +: 33] = {
+        at_half && (!x[31] || past_half),
+        $signed(x) >>> right
+      };
+    end
+  endgenerate
+  wire [31:0] zero_point;
+  assign zero_point = param_zp_rd_data_i[ParamZpZeroPointLo +: ParamZpZeroPointBits];
+
+  // Step 3: the zero point.
+  wire [131:0] step3_sum_all;
+  generate
+    for (l = 0; l < 4; l = l + 1) begin : g_step3
+      wire [32:0] shifted;
+      assign shifted = step3_shifted_all[l * 33 +: 33];
       wire [33:0] sum;
-      assign sum = {{{1{shifted[31]}}, shifted}, 1'b1}
-          + {{{1{zero_point[31]}}, zero_point}, round_up};
+      assign sum = {{{1{shifted[31]}}, shifted[31:0]}, 1'b1}
+          + {{{1{zero_point[31]}}, zero_point}, shifted[32]};
       wire unused_sum;
       assign unused_sum = sum[0];
       assign step3_sum_all[l * 33 +: 33] = sum[33:1];
     end
   endgenerate
-  wire [31:0] act_min;
-  assign act_min = param_clamp_rd_data_i[ParamClampActMinLo +: ParamClampActMinBits];
-  wire [31:0] act_max;
-  assign act_max = param_clamp_rd_data_i[ParamClampActMaxLo +: ParamClampActMaxBits];
+  wire [31:0] compare_act_min;
+  assign compare_act_min = param_clamp_rd_data_i[ParamClampActMinLo +: ParamClampActMinBits];
+  wire [31:0] compare_act_max;
+  assign compare_act_max = param_clamp_rd_data_i[ParamClampActMaxLo +: ParamClampActMaxBits];
 
-  // Step 4: clamp.
+  // Step 4: the clamp's comparisons.
+  wire [7:0] step4_flags_all;
+  generate
+    for (l = 0; l < 4; l = l + 1) begin : g_step4_compare
+      wire [32:0] with_zp;
+      assign with_zp = step3_sum_all[l * 33 +: 33];
+      assign step4_flags_all[l * 2 +: 2] = {
+        $signed({{1{compare_act_max[31]}}, compare_act_max}) < $signed(with_zp),
+        $signed(with_zp) < $signed({{1{compare_act_min[31]}}, compare_act_min})
+      };
+    end
+  endgenerate
+  wire [31:0] choose_act_min;
+  assign choose_act_min = param_clamp_rd_data_i[ParamClampActMinLo +: ParamClampActMinBits];
+  wire [31:0] choose_act_max;
+  assign choose_act_max = param_clamp_rd_data_i[ParamClampActMaxLo +: ParamClampActMaxBits];
+
+  // Step 4: the clamp's choice.
   wire [127:0] step4_out_all;
   generate
     for (l = 0; l < 4; l = l + 1) begin : g_step4
+      wire [1:0] flags;
+      assign flags = step4_flags_all[l * 2 +: 2];
       wire [31:0] x;
       assign x = s3_data_q[l * 32 +: 32];
       wire [32:0] with_zp;
       assign with_zp = step3_sum_all[l * 33 +: 33];
-      wire below;
-      assign below = $signed(with_zp) < $signed({{1{act_min[31]}}, act_min});
-      wire above;
-      assign above = $signed({{1{act_max[31]}}, act_max}) < $signed(with_zp);
       wire [31:0] rq4;
-      assign rq4 = below ? act_min : (above ? act_max : with_zp[31:0]);
+      assign rq4 = flags[0] ? choose_act_min : (flags[1] ? choose_act_max : with_zp[31:0]);
       wire [31:0] step4_out;
       assign step4_out = (s3_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq4 : x;
+      wire unused_with_zp;
+      assign unused_with_zp = with_zp[32];
       assign step4_out_all[l * 32 +: 32] = step4_out;
     end
   endgenerate
