@@ -250,8 +250,11 @@ fn the_main_job_is_bit_exact_and_accurate_on_tiny_small_and_the_up5k_chip() {
             "{preset}: nobody measured 100 MHz"
         );
         let utilization = json["matrix_unit_utilization"].as_f64().unwrap();
+        // up5k issues an instruction every other cycle at most (its instructions take two
+        // cycles to read), and the MLP at N = 2 is one instruction after another: 46 %.
+        let floor = if preset == "up5k" { 0.4 } else { 0.5 };
         assert!(
-            utilization > 0.5 && utilization <= 1.0,
+            utilization > floor && utilization <= 1.0,
             "{preset}: {utilization}"
         );
     }

@@ -31,7 +31,7 @@ fn the_ice40_netlist_of_up5k_runs_random_programs_as_the_golden_model_does() {
         &netlist.defines,
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    for seed in 7000..7003 {
+    for seed in 7000..7002 {
         let program = random_program(&cfg, seed, 12);
         let image = random_image(&cfg, seed);
         let checked = cosim::lockstep(&mut sim, &program, &image, 100_000, None)

@@ -273,6 +273,43 @@ struct Fetch {
     warm: Option<(Expr, Expr)>,
 }
 
+/// The instruction memory: its RAM module and shape.
+struct ImemShape {
+    module: &'static str,
+    width: u32,
+    depth: u32,
+    addr_bits: u32,
+}
+
+impl ImemShape {
+    /// `u_imem`, enabled by `en`: the host's writes while idle, else reads of `read_addr`
+    /// into `fetched`.
+    fn instantiate(
+        &self,
+        m: &mut Module,
+        r: &FetchRegs,
+        en: Expr,
+        read_addr: Expr,
+        fetched: &Expr,
+    ) {
+        m.instance(
+            Instance::new(self.module, "u_imem")
+                .param("Width", int(self.width as i64))
+                .param("Depth", int(self.depth as i64))
+                .param("AddrBits", int(self.addr_bits as i64))
+                .conn("clk_i", id("clk_i"))
+                .conn("en_i", en)
+                .conn("we_i", r.host_write.clone())
+                .conn(
+                    "addr_i",
+                    mux(r.host_write.clone(), id("imem_addr_i"), read_addr),
+                )
+                .conn("wdata_i", id("imem_wdata_i"))
+                .conn("rdata_o", fetched.clone()),
+        );
+    }
+}
+
 /// The instruction memory with a whole instruction a line: it reads one instruction ahead;
 /// while idle it reads instruction 0 (and `word_q` follows the host's writes of it), so a
 /// start issues instruction 0 in the cycle after.
@@ -283,28 +320,23 @@ fn fetch_words(m: &mut Module, ctx: &Ctx, r: &FetchRegs) -> Fetch {
     m.comment("Instruction memory: the host writes it while idle. Idle, it reads instruction 0;");
     m.comment("running, the instruction after the waiting one, read as the waiting one issues.");
     let idle_read = r.run.clone().lnot().land(r.host_write.clone().lnot());
-    m.instance(
-        Instance::new("mtn_ram_sp", "u_imem")
-            .param("Width", int(wb as i64))
-            .param("Depth", int(ctx.cfg.chip.imem_depth as i64))
-            .param("AddrBits", int(pcb as i64))
-            .conn("clk_i", id("clk_i"))
-            .conn("en_i", r.run.clone().lnot() | r.issue.clone())
-            .conn("we_i", r.host_write.clone())
-            .conn(
-                "addr_i",
-                mux(
-                    r.host_write.clone(),
-                    id("imem_addr_i"),
-                    mux(
-                        r.start.clone(),
-                        lit(pcb, 1),
-                        mux(r.run.clone(), r.pc.clone() + lit(pcb, 2), zero(pcb)),
-                    ),
-                ),
-            )
-            .conn("wdata_i", id("imem_wdata_i"))
-            .conn("rdata_o", fetched.clone()),
+    let read_addr = mux(
+        r.start.clone(),
+        lit(pcb, 1),
+        mux(r.run.clone(), r.pc.clone() + lit(pcb, 2), zero(pcb)),
+    );
+    let memory = ImemShape {
+        module: "mtn_ram_sp",
+        width: wb,
+        depth: ctx.cfg.chip.imem_depth,
+        addr_bits: pcb,
+    };
+    memory.instantiate(
+        m,
+        r,
+        r.run.clone().lnot() | r.issue.clone(),
+        read_addr,
+        &fetched,
     );
     // The read register holds instruction 0 after an idle read; a host write of it since
     // reaches word_q directly.
@@ -349,24 +381,18 @@ fn fetch_lines(m: &mut Module, ctx: &Ctx, r: &FetchRegs) -> Fetch {
         1,
         r.start.clone() | warm_q.clone() | r.issue.clone() | line_q.clone().ne(zero(kb)),
     );
-    m.instance(
-        Instance::new("mtn_ram_sp_undef", "u_imem")
-            .param("Width", int(lb as i64))
-            .param("Depth", int((ctx.cfg.chip.imem_depth * f) as i64))
-            .param("AddrBits", int(ab as i64))
-            .conn("clk_i", id("clk_i"))
-            .conn("en_i", r.host_write.clone() | reading.clone())
-            .conn("we_i", r.host_write.clone())
-            .conn(
-                "addr_i",
-                mux(
-                    r.host_write.clone(),
-                    id("imem_addr_i"),
-                    mux(r.start.clone(), zero(ab), addr_q.clone()),
-                ),
-            )
-            .conn("wdata_i", id("imem_wdata_i"))
-            .conn("rdata_o", fetched.clone()),
+    let memory = ImemShape {
+        module: "mtn_ram_sp_undef",
+        width: lb,
+        depth: ctx.cfg.chip.imem_depth * f,
+        addr_bits: ab,
+    };
+    memory.instantiate(
+        m,
+        r,
+        r.host_write.clone() | reading.clone(),
+        mux(r.start.clone(), zero(ab), addr_q.clone()),
+        &fetched,
     );
     let next = |from: Expr, width: u32| {
         mux(

@@ -8,9 +8,13 @@
 //! clamp), and stage `V` writes, `V` being the config's vector latency
 //! ([`Datapath::Vector`]). At the minimum `V` of 4 the steps take stages 1, 2 and 3 (steps 3
 //! and 4 share a stage). A deeper pipeline spends its first extra stage on registering the
-//! operands as read (the steps move one stage on), its second on a register between steps 3
-//! and 4, its third on one between RQ's partial products and their sum; further stages only
-//! carry the row before the write.
+//! operands as read (the steps move one stage on; RQ's bias is added before the register),
+//! its second on a register between steps 3 and 4, its third on one between RQ's partial
+//! products and their sum, its fourth on one between the clamp's comparisons and its choice,
+//! its fifth on one between the rounding right shift and the zero point's add; further
+//! stages only carry the row before the write. The fields of RQ's parameter entry that
+//! steps 3 and 4 use are read from memories of their own at the stage before (see
+//! [`ParamMemory`]), registered where a stage of slack allows.
 //!
 //! With `R` groups of lanes a row (the config's vector interval), the streams read a row
 //! every `R` cycles and the arithmetic is `n / R` lanes wide: the row's first group enters
