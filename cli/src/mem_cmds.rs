@@ -40,6 +40,8 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                            "registered_products": c.registered_products,
                            "mma_latency": isa::timing::Datapath::Mma.latency(&cfg),
                            "registered_accumulate": c.registered_accumulate,
+                           "imem_fetch_cycles": c.imem_fetch_cycles,
+                           "imem_line_bits": isa::Layout::new(&cfg).line_bits,
                            "missing_ops": isa::Opcode::ALL.iter().filter(|op| !cfg.implements(**op))
                                .map(|op| op.spec().mnemonic).collect::<Vec<_>>()})
                 );
@@ -65,13 +67,20 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                     isa::timing::Datapath::Mma.latency(&cfg),
                     c.accumulate_read_ahead()
                 );
+                let layout = isa::Layout::new(&cfg);
                 println!(
                     "  {} lookup tables, {} parameter entries, {} instructions of {} bits",
-                    c.lut_tables,
-                    c.param_depth,
-                    c.imem_depth,
-                    isa::Layout::new(&cfg).word_bits
+                    c.lut_tables, c.param_depth, c.imem_depth, layout.word_bits
                 );
+                if c.imem_fetch_cycles > 1 {
+                    println!(
+                        "  instructions read over {} cycles as {}-bit lines: they issue at least {} \
+                         cycles apart",
+                        c.imem_fetch_cycles,
+                        layout.line_bits,
+                        isa::timing::issue_interval(&cfg)
+                    );
+                }
                 println!(
                     "  vector unit: {} lane(s) a cycle, a row every {} cycle(s), {} cycles from its read to its write",
                     c.vector_lanes(),

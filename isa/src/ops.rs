@@ -466,7 +466,9 @@ ops! {
 
 /// One instruction: an op and the cycles between the previous instruction's issue and its own
 /// (for the first instruction, cycles after start). Every instruction after the first needs a
-/// delay of at least 1: one sequencer issues at most one instruction a cycle.
+/// delay of at least the issue interval ([`crate::timing::issue_interval`], 1 unless the
+/// config reads instructions over several cycles): one sequencer issues at most one
+/// instruction an interval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Instr {
     pub delay: u32,
