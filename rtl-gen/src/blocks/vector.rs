@@ -764,8 +764,8 @@ impl<'a> Vector<'a> {
     /// Arithmetic step 2, first half: RQ's multiply as four unsigned 16 x 16 partial products
     /// (`step2_pp_all`, four 32-bit products a lane: `lo * lo`, `lo * hi`, `hi * lo`,
     /// `hi * hi` of the row's and the multiplier's halves), and the sign correction the
-    /// signed product needs, negated, with the flag of the one overflowing case (`step2_fix_all`);
-    /// and what other ops' rows become: LUT results arrive, VOP mul's partial products are
+    /// signed product needs, negated, with the flag of the one overflowing case
+    /// (`step2_fix_all`); and what other ops' rows become: LUT results arrive, VOP mul's partial products are
     /// summed (`step2_other_all`). With registered products (`ahead`: the row and the
     /// multipliers a stage before `row` and `param`), `mtn_mul16x16` cells compute the
     /// partial products from those, so they arrive a stage later, with the next stage.
@@ -947,9 +947,10 @@ impl<'a> Vector<'a> {
         m.items.push(lane.generate("l", n, "g_step2"));
     }
 
-    /// Arithmetic step 3: RQ's rounding divide by a power of two (the rounding terms `round`
-    /// come from step 2: the right shift, the bit of half the divisor and the mask of the
-    /// bits below it) and the zero point. The 33-bit sums are `step3_sum_all`.
+    /// Arithmetic step 3, first part: RQ's rounding divide by a power of two (the rounding
+    /// terms `round` come from step 2: the right shift, the bit of half the divisor and the
+    /// mask of the bits below it). The shifted rows, each with its round-up bit above it, are
+    /// `step3_shifted_all` (33 bits a lane).
     fn step3_shift(&self, m: &mut Module, row: Expr, round: [&Expr; 3]) {
         m.comment("Step 3: rounding divide by a power of two.");
         let mut lane = Items::default();
