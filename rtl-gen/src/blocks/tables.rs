@@ -78,15 +78,15 @@ pub fn tables(ctx: &Ctx) -> Module {
                 )
                 .conn("rdata_o", rdata.clone()),
         );
-        read_back.push((layout, rdata));
+        read_back.push((mem, layout, rdata));
     }
     m.assign(
         id("param_host_rdata_o"),
         entry.pack(|f| {
-            let (layout, rdata) = &read_back[ParamMemory::ALL
+            let (_, layout, rdata) = read_back
                 .iter()
-                .position(|mem| *mem == ParamMemory::of(f))
-                .expect("every field has a memory")];
+                .find(|(mem, ..)| *mem == ParamMemory::of(f))
+                .expect("every field has a memory");
             layout.get(rdata, f)
         }),
     );
@@ -94,7 +94,7 @@ pub fn tables(ctx: &Ctx) -> Module {
         lookup_tables(ctx, &mut m);
     }
     entry.declare(&mut m, "A parameter entry");
-    for (layout, _) in &read_back {
+    for (_, layout, _) in &read_back {
         layout.declare(&mut m, "A parameter memory's word");
     }
     m

@@ -1208,6 +1208,11 @@ impl<'a> Vector<'a> {
         );
     }
 
+    /// The word `mem` reads out ([`Vector::read_param`]).
+    fn param_data(&self, mem: ParamMemory) -> Expr {
+        id(format!("{}_rd_data_i", mem.port()))
+    }
+
     /// Declares the layouts' positions and the codes the module used.
     fn declare(&self, m: &mut Module) {
         self.kinds.declare(m, "The op each row belongs to.");
@@ -1346,20 +1351,21 @@ pub fn vector(ctx: &Ctx) -> Module {
     let vop_mul = ctx.has(Opcode::Vop).then(|| &s2[3..6]);
     v.step2_products(&mut m, &s2[0], s2[1].clone(), &s2[2], vop_mul, ahead);
 
+    // The zero point is read two stages before step 3's sum and registered the stage before
+    // it (a block RAM's output is slow, and the sum is long), or, in the shallowest
+    // pipelines, read the stage before the sum.
+    let products_parted = stages >= REGISTERED_PRODUCTS_VECTOR_LATENCY;
+    let rounding_parted = stages >= ROUNDING_PARTED_VECTOR_LATENCY;
+    let zp_word = v.param_data(ParamMemory::ZeroPoint);
+    if !rounding_parted {
+        v.read_param(&mut m, ParamMemory::ZeroPoint, &s2[0]);
+    }
+
     // The third stage of timing slack registers the multiply's partial products. (With a
     // reset, like every register: Yosys's ice40_dsp pass folds reset-less ones into the DSPs
     // and loses partial products doing it; see docs/fpga.md.)
     // (Registered products need this stage: the config asks for it with them.)
-    // The zero point is read two stages before step 3's sum and registered the stage before
-    // it (a block RAM's output is slow, and the sum is long), or, in the shallowest
-    // pipelines, read the stage before the sum.
-    let rounding_parted = stages >= ROUNDING_PARTED_VECTOR_LATENCY;
-    let zp_word = id(format!("{}_rd_data_i", ParamMemory::ZeroPoint.port()));
-    let zp_ahead = stages >= REGISTERED_PRODUCTS_VECTOR_LATENCY;
-    if !rounding_parted {
-        v.read_param(&mut m, ParamMemory::ZeroPoint, &s2[0]);
-    }
-    let (ctl, other, param, layout, products) = if zp_ahead {
+    let (ctl, other, param, layout, products) = if products_parted {
         m.comment("The partial products: the third stage of timing slack.");
         let mut signals = vec![
             ("ctl", ctl_bits, s2[0].clone()),
@@ -1404,7 +1410,7 @@ pub fn vector(ctx: &Ctx) -> Module {
     // The clamp bounds are read the stage before step 3's sum: they arrive with step 4 or,
     // when a stage of slack parts steps 3 and 4, with that stage, which registers them.
     let parted = stages >= MIN_VECTOR_LATENCY + 2;
-    let clamp_word = id(format!("{}_rd_data_i", ParamMemory::Clamp.port()));
+    let clamp_word = v.param_data(ParamMemory::Clamp);
     if rounding_parted {
         v.read_param(&mut m, ParamMemory::ZeroPoint, &ctl);
     } else {
@@ -1417,7 +1423,7 @@ pub fn vector(ctx: &Ctx) -> Module {
         ("half", 32 * lanes, id("step2_half_all")),
         ("low", 32 * lanes, id("step2_low_all")),
     ];
-    let zp_in_s3 = zp_ahead && !rounding_parted;
+    let zp_in_s3 = products_parted && !rounding_parted;
     if zp_in_s3 {
         signals.push(("zp", v.zp_word.bits(), zp_word.clone()));
     }
