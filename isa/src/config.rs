@@ -129,6 +129,11 @@ pub const PRODUCT_REGISTERS: u32 = 2;
 /// stage after RQ's multiply is the product's register.
 pub const REGISTERED_PRODUCTS_VECTOR_LATENCY: u32 = MIN_VECTOR_LATENCY + 3;
 
+/// The shallowest vector pipeline with every stage of timing slack the vector unit's
+/// arithmetic can use (the generator's vector unit says which stage parts what); deeper
+/// pipelines only carry the row before the write.
+pub const FULL_SLACK_VECTOR_LATENCY: u32 = REGISTERED_PRODUCTS_VECTOR_LATENCY + 2;
+
 /// The shallowest vector pipeline: read, three stages of requantization arithmetic, write.
 pub const MIN_VECTOR_LATENCY: u32 = 4;
 
@@ -253,7 +258,7 @@ impl HwConfig {
     /// A named preset: `up5k` (N=2, sized for the iCE40 UP5K: RQ the only vector op, one
     /// lane a cycle, its multipliers in DSPs, its instructions in SPRAM; see docs/fpga.md),
     /// `tiny` (N=4; over three times the UP5K's logic, see BENCHMARKS.md), `small` (N=8, the
-    /// default), `medium` (N=16), `large` (N=32). All are single-chip; see
+    /// default; pipelined for the ECP5-85F's clock), `medium` (N=16), `large` (N=32). All are single-chip; see
     /// [`HwConfig::with_system`].
     pub fn preset(name: &str) -> Result<Self, ConfigError> {
         let chip = match name {
@@ -283,7 +288,7 @@ impl HwConfig {
                 param_depth: 64,
                 imem_depth: 4096,
                 // Every stage of timing slack the vector arithmetic has.
-                vector_latency: REGISTERED_PRODUCTS_VECTOR_LATENCY + 2,
+                vector_latency: FULL_SLACK_VECTOR_LATENCY,
                 vector_lanes: Some(1),
                 registered_products: true,
                 registered_accumulate: false,
@@ -299,10 +304,12 @@ impl HwConfig {
                 lut_tables: 4,
                 param_depth: 64,
                 imem_depth: 1024,
-                vector_latency: MIN_VECTOR_LATENCY,
+                // Sized for the ECP5-85F's clock: every stage of timing slack the vector
+                // arithmetic has, and the accumulate's read registered (docs/fpga.md).
+                vector_latency: FULL_SLACK_VECTOR_LATENCY,
                 vector_lanes: None,
                 registered_products: false,
-                registered_accumulate: false,
+                registered_accumulate: true,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },

@@ -22,7 +22,9 @@
 //! collects the groups and the row is written with its last, `R - 1` cycles after the
 //! first would have been.
 
-use isa::config::{MIN_VECTOR_LATENCY, REGISTERED_PRODUCTS_VECTOR_LATENCY};
+use isa::config::{
+    FULL_SLACK_VECTOR_LATENCY, MIN_VECTOR_LATENCY, REGISTERED_PRODUCTS_VECTOR_LATENCY,
+};
 use isa::encoding::{bits_for, COUNT_BITS};
 use isa::ops::{FieldKind, Opcode, RedFunc, Unit, VopFunc};
 use isa::timing::Datapath;
@@ -38,13 +40,13 @@ use crate::host_map::ParamField;
 use crate::packed::{fields, Enum, Packed};
 use crate::pipeline::Pipeline;
 
+/// The shallowest vector pipeline whose stage after RQ's rounding right shift registers it,
+/// before the zero point's add (its fifth and last stage of timing slack).
+const ROUNDING_PARTED_VECTOR_LATENCY: u32 = FULL_SLACK_VECTOR_LATENCY;
+
 /// The shallowest vector pipeline whose stage after the clamp's comparisons registers them
 /// (its fourth stage of timing slack).
-const CLAMP_PARTED_VECTOR_LATENCY: u32 = REGISTERED_PRODUCTS_VECTOR_LATENCY + 1;
-
-/// The shallowest vector pipeline whose stage after RQ's rounding right shift registers it,
-/// before the zero point's add (its fifth stage of timing slack).
-const ROUNDING_PARTED_VECTOR_LATENCY: u32 = CLAMP_PARTED_VECTOR_LATENCY + 1;
+const CLAMP_PARTED_VECTOR_LATENCY: u32 = ROUNDING_PARTED_VECTOR_LATENCY - 1;
 
 /// Bits of a shift's amount either way: parameter shifts are `-31..=30`.
 const SHIFT_AMOUNT_BITS: u32 = 5;
