@@ -2,11 +2,12 @@
 //! ECP5 flow read, and the vendor-primitive version an iCE40 flow reads instead. The tests
 //! prove each vendor version equal to its model on the vendor's simulation model.
 //!
-//! Every cell is a multiplier with its operands and its product registered, the registers of
-//! an FPGA's DSP block: `p_o` follows `a_i` and `b_i` by [`isa::config::PRODUCT_REGISTERS`]
-//! cycles.
+//! The multipliers have their operands and their product registered, the registers of an
+//! FPGA's DSP block: `p_o` follows `a_i` and `b_i` by [`isa::config::PRODUCT_REGISTERS`]
+//! cycles. The PLLs (a board top's) exist only as their vendor's primitive: a simulated
+//! board runs without one.
 
-use crate::ast::Module;
+use crate::ast::{int, Module};
 
 /// Which version of the hand-written cells a design is built on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -26,6 +27,10 @@ pub enum Cell {
     Mul8x8x2,
     /// `mtn_mul16x16`: an unsigned product, `p_o = a_i * b_i`: one of `RQ`'s partial products.
     Mul16x16,
+    /// `mtn_pll_ice40`: `clk_o` from `clk_i` by an iCE40's PLL ([`crate::board::Ice40Pll`]).
+    Ice40Pll,
+    /// `mtn_pll_ecp5`: `clk_o` from `clk_i` by an ECP5's PLL ([`crate::board::Ecp5Pll`]).
+    Ecp5Pll,
 }
 
 impl Cell {
@@ -33,16 +38,35 @@ impl Cell {
         match self {
             Cell::Mul8x8x2 => "mtn_mul8x8x2",
             Cell::Mul16x16 => "mtn_mul16x16",
+            Cell::Ice40Pll => "mtn_pll_ice40",
+            Cell::Ecp5Pll => "mtn_pll_ecp5",
         }
     }
 
     /// The cell's module in `cells`' version: its ports, for the structural check, and its
     /// Verilog.
     pub fn module(self, cells: Cells) -> Module {
-        let mut m = Module::clocked(self.name(), &[]);
-        m.input("a_i", 16);
-        m.input("b_i", 16);
-        m.output("p_o", 32);
+        let params: &[&str] = match self {
+            Cell::Mul8x8x2 | Cell::Mul16x16 => &[],
+            Cell::Ice40Pll => &["DIVR", "DIVF", "DIVQ", "FILTER_RANGE"],
+            Cell::Ecp5Pll => &["CLKI_DIV", "CLKFB_DIV", "CLKOP_DIV", "CLKOP_CPHASE"],
+        };
+        let mut m = if params.is_empty() {
+            let mut m = Module::clocked(self.name(), &[]);
+            m.input("a_i", 16);
+            m.input("b_i", 16);
+            m.output("p_o", 32);
+            m
+        } else {
+            let mut m = Module::new(self.name(), &[]);
+            for p in params {
+                m.param(p, int(0), "");
+            }
+            m.input("clk_i", 1);
+            m.output("clk_o", 1);
+            m.output("locked_o", 1);
+            m
+        };
         m.verbatim = Some(self.verilog(cells));
         m
     }
@@ -53,6 +77,8 @@ impl Cell {
             (Cell::Mul8x8x2, Cells::Ice40) => include_str!("../../hdl/ice40/mtn_mul8x8x2.v"),
             (Cell::Mul16x16, Cells::Portable) => include_str!("../../hdl/mtn_mul16x16.v"),
             (Cell::Mul16x16, Cells::Ice40) => include_str!("../../hdl/ice40/mtn_mul16x16.v"),
+            (Cell::Ice40Pll, _) => include_str!("../../hdl/ice40/mtn_pll_ice40.v"),
+            (Cell::Ecp5Pll, _) => include_str!("../../hdl/ecp5/mtn_pll_ecp5.v"),
         }
     }
 }

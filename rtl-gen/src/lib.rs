@@ -19,6 +19,7 @@
 
 pub mod ast;
 mod blocks;
+pub mod board;
 pub mod cells;
 mod check;
 pub mod ctx;
@@ -28,6 +29,7 @@ mod hier;
 pub mod host_map;
 mod packed;
 mod pipeline;
+pub mod uartbone;
 pub mod yosys;
 
 pub use blocks::bus::{MemPort, Reach};
@@ -57,6 +59,8 @@ pub enum GenError {
          (system.chips = 1)"
     )]
     SystemOnFpga(u32),
+    #[error(transparent)]
+    Board(#[from] board::BoardError),
     #[error("cannot write {path}: {source}")]
     Io {
         path: String,
@@ -200,6 +204,47 @@ pub fn generate_fpga(cfg: &HwConfig, cells: Cells) -> Result<Design, GenError> {
     let top = fpga::fpga_top(&Ctx::new(cfg), chip);
     modules.push(top);
     Ok(assemble(cfg, None, "mtn_fpga_top", modules))
+}
+
+/// The design that goes onto a board: `cfg`'s chip on `cells` under `mtn_board_top`, which
+/// makes its clock with the board's PLL (none in `top`: the oscillator's clock, for
+/// simulation) and puts its host port behind a UARTBone bridge ([`uartbone`]) on the
+/// board's serial line.
+pub fn generate_board(
+    cfg: &HwConfig,
+    top: &board::BoardTop,
+    cells: Cells,
+) -> Result<Design, GenError> {
+    if cfg.system.chips > 1 {
+        return Err(GenError::SystemOnFpga(cfg.system.chips));
+    }
+    let cycles_per_bit = top.cycles_per_bit()?;
+    let ctx = Ctx::new(cfg);
+    let mut modules = elaborate(cfg, None, cells)?;
+    let chip = modules.last().expect("the chip is elaborated last");
+    let board = board_top::board(&ctx, top, chip);
+    let pll = top.pll.map(|p| match p {
+        board::Pll::Ice40(_) => cells::Cell::Ice40Pll,
+        board::Pll::Ecp5(_) => cells::Cell::Ecp5Pll,
+    });
+    modules.extend(
+        [
+            Some(uart::uart_rx(cycles_per_bit)),
+            Some(uart::uart_tx(cycles_per_bit)),
+            Some(bridge::uartbone(&ctx, top.timeout_cycles())),
+            Some(board_top::reset_sync()),
+            pll.map(|c| c.module(cells)),
+            Some(board),
+            Some(board_top::board_top(top)),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    let problems = check::check(&modules);
+    if !problems.is_empty() {
+        return Err(GenError::Check(problems));
+    }
+    Ok(assemble(cfg, None, "mtn_board_top", modules))
 }
 
 /// Prints `modules` (with `top` last) into a design's files.

@@ -96,6 +96,29 @@ fn the_fpga_top_lints_clean() {
     assert!(e.to_string().contains("system.chips = 1"), "{e}");
 }
 
+/// The board top (PLL, reset, UART, UARTBone bridge, LEDs) as simulation builds it, on its
+/// oscillator: as clean under the linter and Yosys as the chip.
+#[test]
+fn the_board_top_lints_clean_and_synthesizes_without_latches() {
+    let top = rtl_gen::board::BoardTop {
+        name: "simulated".into(),
+        oscillator_mhz: 12.0,
+        pll: None,
+        baud: 3_000_000,
+        leds: 2,
+        leds_active_low: true,
+        button_active_low: true,
+        tie_high: 1,
+    };
+    let design = rtl_gen::generate_board(&config("up5k"), &top, rtl_gen::Cells::Portable).unwrap();
+    assert_eq!(design.top, "mtn_board_top");
+    lint_design("the board top of up5k", written(design.clone()));
+    let (design, dir, _) = written(design);
+    if let Err(e) = yosys::synthesize(&design, dir.path(), Flow::Check) {
+        panic!("yosys on the board top: {e}");
+    }
+}
+
 /// The full report flow (LUT mapping included) on the smallest chip: every block has cells,
 /// the blocks add up to the chip, and the PE count and memory bits follow from the config.
 #[test]

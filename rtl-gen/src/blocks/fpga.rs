@@ -55,7 +55,7 @@ pub fn fpga_top(ctx: &Ctx, chip: &Module) -> Module {
     );
     m.assign(id("sdo_o"), read_q.bit(31));
 
-    let mut inst = Instance::new("mtn_chip", "u_chip")
+    let inst = Instance::new("mtn_chip", "u_chip")
         .clocked()
         .conn("host_req_i", req_q)
         .conn("host_we_i", request_q.clone().bit(width - 1))
@@ -64,6 +64,14 @@ pub fn fpga_top(ctx: &Ctx, chip: &Module) -> Module {
         .conn("host_rdata_o", rdata)
         .conn("running_o", id("running_o"))
         .conn("halted_o", id("halted_o"));
+    let inst = open_traces(&mut m, chip, inst);
+    m.instance(inst);
+    m
+}
+
+/// `inst` of `chip` with its trace outputs on wires of `m` that nothing reads, so that
+/// synthesis removes the logic behind them.
+pub fn open_traces(m: &mut Module, chip: &Module, mut inst: Instance) -> Instance {
     // Verilator's -Wall does not report signals whose names contain "unused".
     for p in chip
         .ports
@@ -73,6 +81,5 @@ pub fn fpga_top(ctx: &Ctx, chip: &Module) -> Module {
         let open = m.wire_w(&format!("unused_{}", p.name), p.width.clone());
         inst = inst.conn(&p.name, open);
     }
-    m.instance(inst);
-    m
+    inst
 }
