@@ -113,6 +113,7 @@ impl Clock {
         };
         let options = fpga::Options {
             device: synth_cmd::device(name)?,
+            board: None,
             clock_mhz: None,
             seed: 1,
             cache_root: dircache::root().context(

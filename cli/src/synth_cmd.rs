@@ -15,11 +15,24 @@ use crate::spinner::spinner;
 pub struct SynthArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// The FPGA: up5k (iCE40 UP5K, iCEBreaker), ecp5-25f, ecp5-45f or ecp5-85f (ECP5 on a
-    /// ULX3S).
-    #[arg(long, value_name = "DEVICE")]
-    pub device: String,
-    /// The clock to ask of place and route, in MHz (default: 30 on the UP5K, 60 on ECP5).
+    /// The FPGA, for the chip alone (its host port on a few pins): up5k (iCE40 UP5K,
+    /// iCEBreaker), ecp5-25f, ecp5-45f or ecp5-85f (ECP5 on a ULX3S).
+    #[arg(
+        long,
+        value_name = "DEVICE",
+        required_unless_present = "board",
+        conflicts_with = "board"
+    )]
+    pub device: Option<String>,
+    /// The board, for a bitstream to load onto it: the chip with a PLL, a UARTBone bridge on
+    /// the board's serial line and its LEDs: icebreaker, ulx3s-85f, ulx3s-45f or ulx3s-25f.
+    #[arg(long, value_name = "BOARD")]
+    pub board: Option<String>,
+    /// The serial line's rate on a board, 115200 to 3000000 baud.
+    #[arg(long, default_value_t = fpga::DEFAULT_BAUD, requires = "board")]
+    pub baud: u32,
+    /// The clock to ask of place and route, in MHz (default: 30 on the UP5K, 60 on ECP5); on
+    /// a board, the PLL's nearest.
     #[arg(long, value_name = "MHZ")]
     pub clock_mhz: Option<f64>,
     /// nextpnr's placement seed.
@@ -50,7 +63,18 @@ pub fn synthesize(cfg: &HwConfig, options: &Options, quiet: bool) -> Result<Synt
 
 pub fn synth(args: &SynthArgs) -> Result<()> {
     let cfg = args.config.load()?;
-    let device = device(&args.device)?;
+    let board = match &args.board {
+        Some(name) => Some(fpga::OnBoard {
+            board: fpga::Board::named(name).map_err(anyhow::Error::msg)?,
+            baud: args.baud,
+        }),
+        None => None,
+    };
+    let device = match (&args.device, &board) {
+        (Some(name), _) => device(name)?,
+        (None, Some(b)) => b.board.device(),
+        (None, None) => bail!("give --device or --board"),
+    };
     if let Some(mhz) = args.clock_mhz {
         if !(mhz.is_finite() && mhz > 0.0 && mhz <= 1000.0) {
             bail!("--clock-mhz {mhz}: give a clock between 0 and 1000 MHz");
@@ -58,6 +82,7 @@ pub fn synth(args: &SynthArgs) -> Result<()> {
     }
     let options = Options {
         device,
+        board,
         clock_mhz: args.clock_mhz,
         seed: args.seed,
         cache_root: dircache::root()

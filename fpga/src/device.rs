@@ -60,6 +60,14 @@ impl Family {
         }
     }
 
+    /// nextpnr's option for a pin file.
+    pub fn pin_file_flag(self) -> &'static str {
+        match self {
+            Family::Ice40 => "--pcf",
+            Family::Ecp5 => "--lpf",
+        }
+    }
+
     /// The bitstream the packer makes of the placed design.
     pub fn bitstream(self) -> &'static str {
         match self {

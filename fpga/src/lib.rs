@@ -3,11 +3,13 @@
 //! [`Report`] (utilisation against the part, Fmax after routing, the critical path, step
 //! times), cached by content so a second run of the same design, part and tools is instant.
 
+mod board;
 mod device;
 mod netlist;
 mod report;
 mod tools;
 
+pub use board::{Board, BoardReport, Pin, Pull, BOARDS, DEFAULT_BAUD};
 pub use device::{Device, Family, DEVICES};
 pub use netlist::{netlist, Netlist};
 pub use report::{CriticalPath, Report, Resource, Step};
@@ -38,6 +40,8 @@ pub enum FlowError {
     },
     #[error(transparent)]
     Gen(#[from] rtl_gen::GenError),
+    #[error(transparent)]
+    Board(#[from] rtl_gen::board::BoardError),
     #[error("the synthesis cache: {0}")]
     Cache(String),
     #[error("the work directory: {0}")]
@@ -52,13 +56,23 @@ pub enum FlowError {
 /// How to run the flow.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// The part; with a board, the board's part (this is not read).
     pub device: Device,
+    /// The board to build a bitstream for: the chip behind the board top, its pins placed.
+    pub board: Option<OnBoard>,
     /// The clock asked of nextpnr (MHz); the device's default if `None`.
     pub clock_mhz: Option<f64>,
     /// nextpnr's placement seed.
     pub seed: u32,
     /// The cache directory (results go in its `synth` directory): [`dircache::root`] for users.
     pub cache_root: PathBuf,
+}
+
+/// A board and the rate of its serial line.
+#[derive(Clone, Copy, Debug)]
+pub struct OnBoard {
+    pub board: Board,
+    pub baud: u32,
 }
 
 /// A finished flow: the report, and the cache entry holding it with the logs and bitstream.
@@ -85,9 +99,28 @@ pub fn synthesize(
     options: &Options,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Synthesized, FlowError> {
-    let device = options.device;
-    let clock = options.clock_mhz.unwrap_or(device.default_clock_mhz);
-    let design = rtl_gen::generate_fpga(cfg, device.family.cells())?;
+    let device = options.board.map_or(options.device, |b| b.board.device());
+    let mut clock = options.clock_mhz.unwrap_or(device.default_clock_mhz);
+    let cells = device.family.cells();
+    let (design, board) = match options.board {
+        None => (rtl_gen::generate_fpga(cfg, cells)?, None),
+        Some(OnBoard { board, baud }) => {
+            let top = board.top(clock, baud)?;
+            // nextpnr times the clock the PLL makes, not the one asked for.
+            clock = top.clock_mhz();
+            let design = rtl_gen::generate_board(cfg, &top, cells)?;
+            let report = BoardReport {
+                name: board.name.into(),
+                oscillator_mhz: board.oscillator_mhz,
+                clock_mhz: clock,
+                baud,
+            };
+            (design, Some((board, report)))
+        }
+    };
+    let pins = board
+        .as_ref()
+        .map(|(b, _)| (b.pin_file_name(), b.pin_file()));
     let tools = programs(device.family);
     let mut paths = Vec::new();
     let mut versions = Vec::new();
@@ -110,6 +143,10 @@ pub fn synthesize(
         options.seed,
         device.family.synth_command(cfg)
     ));
+    if let Some((name, text)) = &pins {
+        hasher.update(format!("{name} {}\n", text.len()));
+        hasher.update(text);
+    }
     for v in &versions {
         hasher.update(format!("{v}\n"));
     }
@@ -127,10 +164,10 @@ pub fn synthesize(
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .take(40)
         .collect();
-    let entry = options
-        .cache_root
-        .join("synth")
-        .join(format!("{}-{name}-{key}", device.name));
+    let entry = options.cache_root.join("synth").join(format!(
+        "{}-{name}-{key}",
+        board.as_ref().map_or(device.name, |(b, _)| b.name)
+    ));
 
     let flow = Flow {
         cfg,
@@ -138,6 +175,8 @@ pub fn synthesize(
         clock,
         seed: options.seed,
         design: &design,
+        pins: pins.as_ref(),
+        board: board.map(|(_, r)| r),
         tools,
         paths: &paths,
         versions: &versions,
@@ -192,6 +231,9 @@ struct Flow<'a> {
     clock: f64,
     seed: u32,
     design: &'a rtl_gen::Design,
+    /// The board's pin file, its name and text.
+    pins: Option<&'a (String, String)>,
+    board: Option<BoardReport>,
     tools: [Tool; 3],
     paths: &'a [PathBuf],
     versions: &'a [String],
@@ -254,6 +296,10 @@ impl Flow<'_> {
             ]
             .map(String::from),
         );
+        if let Some((name, text)) = self.pins {
+            std::fs::write(dir.join(name), text).map_err(io)?;
+            args.extend([self.device.family.pin_file_flag().into(), name.clone()]);
+        }
         args.extend(["--freq".into(), self.clock.to_string()]);
         args.extend(["--seed".into(), self.seed.to_string()]);
         let started = Instant::now();
@@ -267,6 +313,7 @@ impl Flow<'_> {
             device: self.device.name.into(),
             part: self.device.part.into(),
             requested_mhz: self.clock,
+            board: self.board.clone(),
             utilisation,
             fits,
             fmax_mhz: None,

@@ -14,7 +14,11 @@ pub struct Report {
     /// `--device`'s name, and the vendor's part number.
     pub device: String,
     pub part: String,
+    /// The clock asked of nextpnr: on a board, the one its PLL makes.
     pub requested_mhz: f64,
+    /// The board, for a board's bitstream (`None`: the chip alone).
+    #[serde(default)]
+    pub board: Option<crate::BoardReport>,
     /// Every resource placed, against what the part has.
     pub utilisation: Vec<Resource>,
     /// Whether every resource fits; if not, nothing was placed.
@@ -114,9 +118,19 @@ impl Report {
     /// The report as text: the utilisation table, the clock, the critical path, the steps.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "{} (config {}) on the {} ({}):\n\n",
+            "{} (config {}) on the {} ({}):\n",
             self.config_name, self.config_hash, self.device, self.part
         );
+        if let Some(b) = &self.board {
+            writeln!(
+                out,
+                "board {}: the chip at {:.3} MHz from the PLL ({} MHz oscillator), its host \
+                 port on UARTBone at {} baud",
+                b.name, b.clock_mhz, b.oscillator_mhz, b.baud
+            )
+            .unwrap();
+        }
+        out.push('\n');
         writeln!(
             out,
             "{:<24} {:>9} {:>9} {:>6}",
@@ -188,7 +202,7 @@ impl Report {
 }
 
 /// The readable name of a nextpnr cell type, for the types the table shows (in its order).
-const SHOWN: [(&str, &str); 12] = [
+const SHOWN: [(&str, &str); 14] = [
     ("ICESTORM_LC", "logic cells"),
     ("TRELLIS_COMB", "LUT4s"),
     ("TRELLIS_FF", "flip-flops"),
@@ -201,6 +215,8 @@ const SHOWN: [(&str, &str); 12] = [
     ("SB_IO", "IOs"),
     ("TRELLIS_IO", "IOs"),
     ("SB_GB", "global buffers"),
+    ("ICESTORM_PLL", "PLLs"),
+    ("EHXPLLL", "PLLs"),
 ];
 
 /// The `Device utilisation` table of a nextpnr log, for the cell types the report shows.
@@ -339,12 +355,15 @@ fn critical_path(p: &NextpnrPath) -> Option<CriticalPath> {
 }
 
 /// The chip block a flattened cell name belongs to: `u_chip.u_vector.s2_q_...` is in
-/// `u_vector`; cells of the FPGA top itself are in `top`.
+/// `u_vector` (under a board top, `u_board.u_chip...`); cells of the top itself are in `top`,
+/// the board's own (bridge, serial line) in `board`.
 fn block_of(cell: &str) -> String {
-    let mut parts = cell.split('.');
+    let inside = cell.strip_prefix("u_board.");
+    let mut parts = inside.unwrap_or(cell).split('.');
     match (parts.next(), parts.next()) {
         (Some("u_chip"), Some(block)) if block.starts_with("u_") => block.to_string(),
         (Some("u_chip"), _) => "chip".into(),
+        _ if inside.is_some() => "board".into(),
         _ => "top".into(),
     }
 }
@@ -369,7 +388,8 @@ mod tests {
             [
                 ("ICESTORM_LC", 17843, 5280),
                 ("ICESTORM_DSP", 44, 8),
-                ("ICESTORM_RAM", 73, 30)
+                ("ICESTORM_RAM", 73, 30),
+                ("ICESTORM_PLL", 0, 1)
             ]
         );
         assert_eq!(u[0].name, "logic cells");
@@ -437,6 +457,7 @@ mod tests {
             device: "up5k".into(),
             part: "iCE40UP5K-SG48".into(),
             requested_mhz: 20.0,
+            board: None,
             utilisation: Vec::new(),
             fits: true,
             fmax_mhz: read.fmax_mhz,
@@ -459,5 +480,7 @@ mod tests {
         assert_eq!(block_of("u_chip.u_vector.s2_q_SB_DFFER_Q"), "u_vector");
         assert_eq!(block_of("u_chip.cycle_SB_LUT4_O"), "chip");
         assert_eq!(block_of("request_q_SB_DFFER_Q_9"), "top");
+        assert_eq!(block_of("u_board.u_chip.u_seq.pc_q"), "u_seq");
+        assert_eq!(block_of("u_board.u_bridge.state_q"), "board");
     }
 }

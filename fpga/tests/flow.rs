@@ -16,6 +16,7 @@ fn narrow() -> HwConfig {
 fn synthesize(cfg: &HwConfig, device: &str, cache: &std::path::Path) -> (Report, bool) {
     let options = Options {
         device: Device::named(device).unwrap(),
+        board: None,
         clock_mhz: None,
         seed: 1,
         cache_root: cache.to_path_buf(),
