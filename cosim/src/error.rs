@@ -26,6 +26,9 @@ pub enum SimError {
     ConfigMismatch { expected: String, found: String },
     #[error("the program did not halt within {budget} cycles")]
     OverBudget { budget: u64 },
+    /// The serial line to a board (real or simulated) failed or fell silent.
+    #[error("the serial line: {0}")]
+    Serial(String),
     #[error("the simulator's output is malformed: {0}")]
     Output(String),
     /// A request the simulator cannot carry out, with what to do instead.

@@ -126,6 +126,42 @@ impl HostPort {
         })
     }
 
+    /// Writes zeros over every SRAM and accumulator row of every chip that `known` (the
+    /// memories as last read back) does not show to be zero; all of them if `None`. A
+    /// board's memories keep what the last run left (and SPRAM powers up undefined), while
+    /// a run assumes them zero.
+    pub fn clear(&self, known: Option<&SystemState>) -> Vec<HostOp> {
+        let mut ops = Vec::new();
+        let c = &self.cfg.chip;
+        let zeros = vec![0; self.n];
+        for chip in 0..self.cfg.system.chips {
+            let state = known.map(|s| &s.chips[chip as usize]);
+            for bank in 0..c.sram_banks {
+                for row in 0..c.sram_depth {
+                    let dirty = state.is_none_or(|s| {
+                        (0..self.n).any(|l| s.sram[[bank as usize, row as usize, l]] != 0)
+                    });
+                    if dirty {
+                        let cmd = row_command(Region::Sram, bank, row, true);
+                        self.row(&mut ops, chip, cmd, &zeros);
+                    }
+                }
+            }
+            for bank in 0..c.acc_banks {
+                for row in 0..c.acc_depth {
+                    let dirty = state.is_none_or(|s| {
+                        (0..self.n).any(|l| s.acc[[bank as usize, row as usize, l]] != 0)
+                    });
+                    if dirty {
+                        let cmd = row_command(Region::Acc, bank, row, true);
+                        self.row(&mut ops, chip, cmd, &zeros);
+                    }
+                }
+            }
+        }
+        ops
+    }
+
     /// Reads chip 0's config hash (low word, high word).
     fn identify(&self) -> Vec<HostOp> {
         [Reg::HashLow, Reg::HashHigh]

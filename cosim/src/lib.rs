@@ -27,6 +27,7 @@
 //! ```
 
 pub mod bench;
+pub mod board_sim;
 pub use dircache as cache;
 pub mod compare;
 mod error;
@@ -37,6 +38,7 @@ pub mod probe;
 pub mod random;
 pub mod runtime;
 pub mod trace;
+pub mod uart;
 pub mod verilator;
 
 pub use error::SimError;

@@ -160,10 +160,23 @@ impl Board {
             Family::Ice40 => Pll::Ice40(Ice40Pll::new(self.oscillator_mhz, clock_mhz)?),
             Family::Ecp5 => Pll::Ecp5(Ecp5Pll::new(self.oscillator_mhz, clock_mhz)?),
         };
+        self.top_with(Some(pll), baud)
+    }
+
+    /// The board top as a simulation builds it: no PLL, the chip on the oscillator's clock.
+    pub fn simulated_top(&self, baud: u32) -> Result<BoardTop, rtl_gen::board::BoardError> {
+        self.top_with(None, baud)
+    }
+
+    fn top_with(
+        &self,
+        pll: Option<Pll>,
+        baud: u32,
+    ) -> Result<BoardTop, rtl_gen::board::BoardError> {
         let top = BoardTop {
             name: self.title.into(),
             oscillator_mhz: self.oscillator_mhz,
-            pll: Some(pll),
+            pll,
             baud,
             leds: self.leds.len() as u32,
             leds_active_low: self.leds_active_low,

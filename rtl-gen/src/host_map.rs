@@ -156,6 +156,11 @@ pub(crate) fn status_layout() -> Packed<Status> {
     })
 }
 
+/// Whether a status word (the control register as read) says the program has halted.
+pub fn halted(status: u32) -> bool {
+    status >> status_layout().lo(Status::Halted) & 1 == 1
+}
+
 fields! {
     /// The control register as written.
     pub enum Control {

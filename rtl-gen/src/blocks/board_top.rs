@@ -156,16 +156,16 @@ pub fn board_top(top: &BoardTop) -> Module {
             );
         }
     }
-    let pressed = if top.button_active_low {
-        button.lnot()
-    } else {
+    let released = if top.button_active_low {
         button
+    } else {
+        button.lnot()
     };
     let rst_n = m.wire("rst_n", 1);
     m.instance(
         Instance::new("mtn_reset_sync", "u_reset")
             .conn("clk_i", clk.clone())
-            .conn("rst_ni", locked.land(pressed.lnot()))
+            .conn("rst_ni", locked.land(released))
             .conn("rst_no", rst_n.clone()),
     );
 

@@ -1,0 +1,173 @@
+//! The host over a serial line: the host-port operations of [`crate::host`] carried in
+//! LiteX's UARTBone frames ([`rtl_gen::uartbone`]) to a board top's bridge. The same code
+//! drives a real board (`metronome board run`, over a serial port) and a simulated one
+//! ([`crate::board_sim`]), through a [`SerialLink`].
+
+use isa::{HwConfig, MemImage, Program};
+use rtl_gen::host_map::{self, Reg};
+use rtl_gen::uartbone::{read_frame, write_frame, Command, HEADER_BYTES, MAX_WORDS};
+
+use crate::host::{HostOp, HostPort};
+use crate::{Backend, RtlRun, SimError, Wave};
+
+/// A serial line to a board.
+pub trait SerialLink {
+    /// Sends `bytes`, in order.
+    fn send(&mut self, bytes: &[u8]) -> Result<(), SimError>;
+    /// The next `n` bytes from the board; an error if the line stays silent too long.
+    fn receive(&mut self, n: usize) -> Result<Vec<u8>, SimError>;
+    /// Keeps the line silent for `ms` milliseconds (of the board's time).
+    fn pause(&mut self, ms: u32) -> Result<(), SimError>;
+    /// Clock cycles the board has run, where the link can know (a simulation); else 0.
+    fn cycles(&self) -> u64 {
+        0
+    }
+}
+
+/// The longest wait a host operation may ask for that a frame's own length covers: the
+/// shortest frame (a header) takes 10 bit times a byte, each at least
+/// [`rtl_gen::board::MIN_CYCLES_PER_BIT`] cycles.
+const IDLE_COVERED: u32 = (HEADER_BYTES as u32) * 10 * rtl_gen::board::MIN_CYCLES_PER_BIT;
+
+/// Carries out `ops` over `link`; returns the words read, in order.
+pub fn execute(link: &mut dyn SerialLink, ops: &[HostOp]) -> Result<Vec<u32>, SimError> {
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < ops.len() {
+        match ops[i] {
+            HostOp::Write { chip, addr, .. } | HostOp::Read { chip, addr } if chip != 0 => {
+                return Err(SimError::Unsupported(format!(
+                    "a board holds one chip; this operation is for chip {chip} (address {addr})"
+                )));
+            }
+            HostOp::Write { addr, .. } => {
+                // Writes to consecutive addresses go in one frame.
+                let mut data = Vec::new();
+                while let Some(HostOp::Write {
+                    addr: a, data: d, ..
+                }) = ops.get(i)
+                {
+                    if *a != addr + data.len() as u32 || data.len() == MAX_WORDS {
+                        break;
+                    }
+                    data.push(*d);
+                    i += 1;
+                }
+                link.send(&write_frame(Command::Write, addr, &data))?;
+                continue;
+            }
+            HostOp::Read { addr, .. } => {
+                let mut len = 0;
+                while let Some(HostOp::Read { addr: a, .. }) = ops.get(i) {
+                    if *a != addr + len as u32 || len == MAX_WORDS {
+                        break;
+                    }
+                    len += 1;
+                    i += 1;
+                }
+                words.extend(read(link, addr, len)?);
+                continue;
+            }
+            HostOp::Run { budget } => wait_for_halt(link, budget)?,
+            HostOp::Idle(cycles) if cycles > IDLE_COVERED => {
+                return Err(SimError::Unsupported(format!(
+                    "a wait of {cycles} cycles is longer than a serial frame takes"
+                )));
+            }
+            HostOp::Idle(_) => {}
+        }
+        i += 1;
+    }
+    Ok(words)
+}
+
+/// `len` words from `addr` on.
+fn read(link: &mut dyn SerialLink, addr: u32, len: usize) -> Result<Vec<u32>, SimError> {
+    link.send(&read_frame(Command::Read, addr, len))?;
+    let bytes = link.receive(4 * len)?;
+    Ok(bytes
+        .chunks(4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        .collect())
+}
+
+/// Polls the status and the cycle count until the program halts; an error once the count
+/// passes `budget`.
+fn wait_for_halt(link: &mut dyn SerialLink, budget: u64) -> Result<(), SimError> {
+    const { assert!(Reg::CycleLow as u32 == Reg::Control as u32 + 1) };
+    const { assert!(Reg::CycleHigh as u32 == Reg::Control as u32 + 2) };
+    loop {
+        let w = read(link, Reg::Control as u32, 3)?;
+        if host_map::halted(w[0]) {
+            return Ok(());
+        }
+        let cycles = u64::from(w[1]) | u64::from(w[2]) << 32;
+        if cycles > budget {
+            return Err(SimError::OverBudget { budget });
+        }
+    }
+}
+
+/// A board as a [`Backend`]: each run clears the memories the last one left (all of them
+/// on the first), loads the program and image over the serial line, starts it, polls until
+/// it halts and reads every memory back. There is no trace: compare the final state
+/// ([`crate::compare::state_mismatches`]). Parameter entries and lookup tables keep what
+/// earlier runs wrote: a program that reads ones its image does not load disagrees with
+/// the golden model, which has them zero.
+pub struct OverUart<L: SerialLink> {
+    link: L,
+    cfg: HwConfig,
+    port: HostPort,
+    /// The memories as the last run read them back.
+    known: Option<golden::SystemState>,
+}
+
+impl<L: SerialLink> OverUart<L> {
+    pub fn new(link: L, cfg: &HwConfig) -> Self {
+        OverUart {
+            link,
+            cfg: cfg.clone(),
+            port: HostPort::new(cfg),
+            known: None,
+        }
+    }
+
+    pub fn link(&mut self) -> &mut L {
+        &mut self.link
+    }
+}
+
+impl<L: SerialLink> Backend for OverUart<L> {
+    fn name(&self) -> &'static str {
+        "board"
+    }
+
+    fn config(&self) -> &HwConfig {
+        &self.cfg
+    }
+
+    fn run(
+        &mut self,
+        program: &Program,
+        image: &MemImage,
+        budget: u64,
+        wave: Option<&Wave>,
+    ) -> Result<RtlRun, SimError> {
+        if wave.is_some() {
+            return Err(SimError::Unsupported(
+                "a board gives no waveforms: simulate the RTL".into(),
+            ));
+        }
+        let started = self.link.cycles();
+        let session = self.port.session(program, image, budget)?;
+        execute(&mut self.link, &self.port.clear(self.known.as_ref()))?;
+        // Whatever happens next, the memories are no longer known.
+        self.known = None;
+        let words = execute(&mut self.link, &session)?;
+        let run = self
+            .port
+            .finish(&words, Vec::new(), self.link.cycles() - started)?;
+        self.known = Some(run.state.clone());
+        Ok(run)
+    }
+}
