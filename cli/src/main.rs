@@ -1,6 +1,7 @@
 //! `metronome`: generate, program, verify and run deterministic inference accelerators.
 
 mod bench_cmd;
+mod board_cmd;
 mod compile_cmd;
 mod gen_cmd;
 mod inputs;
@@ -47,6 +48,9 @@ enum Command {
     /// Place and route the chip on an FPGA (Yosys, nextpnr, the packer): utilisation against
     /// the part, Fmax after routing and the critical path. Results are cached by content.
     Synth(synth_cmd::SynthArgs),
+    /// Run models on an FPGA board over its serial line (or on its board top, simulated).
+    #[command(subcommand)]
+    Board(board_cmd::BoardCmd),
     /// Performance measurements.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCmd),
@@ -81,6 +85,7 @@ fn main() {
         Command::Sim(args) => sim_cmd::sim(args),
         Command::Synth(args) => synth_cmd::synth(args),
         Command::Bench(cmd) => bench_cmd::bench(cmd),
+        Command::Board(cmd) => board_cmd::board(cmd),
         Command::Config(cmd) => mem_cmds::config(cmd),
         Command::Asm(args) => program_cmds::asm(args),
         Command::Disasm(args) => program_cmds::disasm(args),

@@ -21,8 +21,9 @@ use crate::inputs::{load_model, ConfigArgs};
 use crate::sim_cmd::build_verilated;
 use crate::synth_cmd;
 
+/// What every run of a model takes: the chip, the model and which of its samples.
 #[derive(Args, Debug)]
-pub struct RunArgs {
+pub struct JobArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// Model directory (model.toml + .npy tensors; default: the built-in digits MLP,
@@ -35,6 +36,15 @@ pub struct RunArgs {
     /// Samples per program (default: as many as fit the chip).
     #[arg(long, value_name = "B", value_parser = clap::value_parser!(u32).range(1..))]
     pub batch: Option<u32>,
+    /// Machine-readable output (no progress bar).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
     /// Clock for the inferences-per-second figure, in MHz, labelled "assumed" (default: 100).
     #[arg(long, value_name = "MHZ", conflicts_with = "device")]
     pub clock_mhz: Option<f64>,
@@ -42,9 +52,16 @@ pub struct RunArgs {
     /// ecp5-45f, ecp5-85f): the `metronome synth` result, from the cache or run now.
     #[arg(long, value_name = "DEVICE")]
     pub device: Option<String>,
-    /// Machine-readable output (no progress bar).
-    #[arg(long)]
-    pub json: bool,
+}
+
+/// What runs the batches.
+pub struct Rtl<B> {
+    pub backend: B,
+    /// One line for the report: what it is and how it was made ready.
+    pub describe: String,
+    /// Whether it reports every op's trace (a simulator), or only the final memories and
+    /// cycle counts (a board).
+    pub traced: bool,
 }
 
 /// What one batch gave.
@@ -72,11 +89,15 @@ struct Report {
     model: String,
     widths: Vec<usize>,
     cfg: HwConfig,
-    built_in_rtl: bool,
     batch: u32,
     instructions: usize,
     batches: Vec<Batch>,
     samples: usize,
+    /// What ran the batches, and whether it was compared op by op.
+    rtl: String,
+    traced: bool,
+    /// Lines the backend adds to the report.
+    notes: Vec<String>,
     /// Correct predictions of the float model (if it ships float weights), the int8 golden
     /// model and the RTL.
     float_correct: Option<usize>,
@@ -89,7 +110,7 @@ struct Report {
 }
 
 /// The clock throughput is reported at, and where its number comes from.
-enum Clock {
+pub enum Clock {
     /// Given on the command line (or the default): nobody measured it.
     Assumed(f64),
     /// nextpnr's Fmax after routing this config on a part.
@@ -98,6 +119,8 @@ enum Clock {
         device: String,
         part: String,
     },
+    /// The clock a board top's PLL makes (its bitstream built by `metronome synth --board`).
+    Board { mhz: f64, board: String },
 }
 
 impl Clock {
@@ -120,7 +143,7 @@ impl Clock {
                 "no cache directory for synthesis results: set METRONOME_CACHE_DIR or HOME",
             )?,
         };
-        let report = synth_cmd::synthesize(cfg, &options, args.json)?.report;
+        let report = synth_cmd::synthesize(cfg, &options, args.job.json)?.report;
         match (report.fits, report.fmax_mhz) {
             // An Fmax that leaves paths untimed is no clock to quote.
             (true, Some(mhz)) if report.untimed_domains.is_empty() => Ok(Clock::Fmax {
@@ -137,7 +160,7 @@ impl Clock {
 
     fn mhz(&self) -> f64 {
         match self {
-            Clock::Assumed(mhz) | Clock::Fmax { mhz, .. } => *mhz,
+            Clock::Assumed(mhz) | Clock::Fmax { mhz, .. } | Clock::Board { mhz, .. } => *mhz,
         }
     }
 
@@ -148,6 +171,9 @@ impl Clock {
             Clock::Fmax { mhz, device, part } => {
                 format!("{mhz:.1} MHz (nextpnr's Fmax of this config on the {device}, {part})")
             }
+            Clock::Board { mhz, board } => {
+                format!("{mhz:.3} MHz (the {board} top's PLL clock, as `metronome synth --board` builds it)")
+            }
         }
     }
 
@@ -157,13 +183,50 @@ impl Clock {
             Clock::Fmax { mhz, device, part } => {
                 json!({ "mhz": mhz, "source": "fmax", "device": device, "part": part })
             }
+            Clock::Board { mhz, board } => json!({ "mhz": mhz, "source": "board", "board": board }),
         }
     }
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
+    let cfg = args.job.config.load()?;
+    let clock = Clock::of(args, &cfg)?;
+    job(
+        &args.job,
+        cfg,
+        clock,
+        |cfg| {
+            let started = Instant::now();
+            let backend = build_verilated(cfg, false, args.job.json)?;
+            let origin = if Verilated::is_built_in(cfg) {
+                "built in"
+            } else {
+                "built, or loaded from the model cache"
+            };
+            Ok(Rtl {
+                backend,
+                describe: format!(
+                    "Verilator model ready in {:.2} s ({origin})",
+                    started.elapsed().as_secs_f64()
+                ),
+                traced: true,
+            })
+        },
+        |_| Vec::new(),
+    )
+}
+
+/// The main job on `cfg` with the backend `make_rtl` makes (after the model compiles):
+/// every batch on it and on the golden model, compared, and the report; `notes` adds the
+/// backend's own lines to it.
+pub fn job<B: Backend>(
+    args: &JobArgs,
+    cfg: HwConfig,
+    clock: Clock,
+    make_rtl: impl FnOnce(&HwConfig) -> Result<Rtl<B>>,
+    notes: impl Fn(&B) -> Vec<String>,
+) -> Result<()> {
     let started = Instant::now();
-    let cfg = args.config.load()?;
     let model = load_model(args.model.as_ref())?;
     let test = match &model.test {
         Some(t) if !t.inputs.is_empty() => t,
@@ -179,7 +242,6 @@ pub fn run(args: &RunArgs) -> Result<()> {
             test.inputs.len()
         );
     }
-    let clock = Clock::of(args, &cfg)?;
     let inputs = &test.inputs[..samples];
 
     let compile_started = Instant::now();
@@ -199,7 +261,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let compile_seconds = compile_started.elapsed().as_secs_f64();
 
     let build_started = Instant::now();
-    let mut rtl = build_verilated(&cfg, false, args.json)?;
+    let mut rtl = make_rtl(&cfg)?;
     let build_seconds = build_started.elapsed().as_secs_f64();
 
     let progress = if args.json {
@@ -220,7 +282,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             _ => &full,
         };
         let quantized: Vec<Vec<i8>> = chunk.iter().map(|x| model.quantize_input(x)).collect();
-        let result = run_batch(compiled, &quantized, &mut rtl)?;
+        let result = run_batch(compiled, &quantized, &mut rtl.backend, rtl.traced)?;
         batches.push(result);
         let diverged = batches.iter().filter(|b| !b.mismatches.is_empty()).count();
         if diverged > 0 {
@@ -244,7 +306,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let report = Report {
         model: model.name.clone(),
         widths: widths(&model),
-        built_in_rtl: Verilated::is_built_in(&cfg),
+        rtl: rtl.describe.clone(),
+        traced: rtl.traced,
+        notes: notes(&rtl.backend),
         batch,
         instructions: full.program.len(),
         samples,
@@ -281,11 +345,13 @@ fn widths(model: &Model) -> Vec<usize> {
         .collect()
 }
 
-/// Runs one batch on the golden model and on the RTL and compares them.
+/// Runs one batch on the golden model and on the RTL and compares them: op by op if the
+/// RTL is `traced`, else the final memories and cycle counts.
 fn run_batch(
     compiled: &Compiled,
     inputs: &[Vec<i8>],
     rtl_model: &mut dyn Backend,
+    traced: bool,
 ) -> Result<Batch> {
     let (image, golden) = compiled
         .run_golden(inputs)
@@ -305,7 +371,11 @@ fn run_batch(
         predicted_cycles: compiled.cycles(),
         measured_cycles: rtl.cycles[0],
         simulated_cycles: rtl.simulated_cycles,
-        mismatches: cosim::compare::mismatches(&golden, &rtl),
+        mismatches: if traced {
+            cosim::compare::mismatches(&golden, &rtl)
+        } else {
+            cosim::compare::state_mismatches(&golden, &rtl)
+        },
         golden: take(&golden.state.chips[0]),
         rtl: take(&rtl.state.chips[0]),
     })
@@ -398,6 +468,9 @@ impl Report {
                 "total": self.seconds.total,
             },
             "simulated_cycles": self.simulated_cycles(),
+            "rtl": self.rtl,
+            "compared_op_by_op": self.traced,
+            "notes": self.notes,
         })
     }
 
@@ -418,18 +491,16 @@ impl Report {
              {:.2} s",
             self.batch, self.instructions, self.batches[0].predicted_cycles, self.seconds.compile
         );
-        let origin = if self.built_in_rtl {
-            "built in"
-        } else {
-            "built, or loaded from the model cache"
-        };
         println!(
-            "  RTL         Verilator model ready in {:.2} s ({origin}); {batches} batch(es) \
-             simulated in {:.2} s ({:.0} cycles/s with loading and read-back)",
-            self.seconds.rtl_build,
+            "  RTL         {}; {batches} batch(es) run in {:.2} s ({:.0} cycles/s with \
+             loading and read-back)",
+            self.rtl,
             self.seconds.simulation,
             self.simulated_cycles() as f64 / self.seconds.simulation.max(1e-9)
         );
+        for note in &self.notes {
+            println!("              {note}");
+        }
         println!();
         let float = self
             .float_correct
@@ -442,11 +513,15 @@ impl Report {
             self.percent(self.rtl_correct)
         );
         println!(
-            "  bit-exact   {}/{} samples; {}/{batches} batches match the golden model in every \
-             op, row and cycle",
+            "  bit-exact   {}/{} samples; {}/{batches} batches match the golden model {}",
             self.bit_exact,
             self.samples,
-            self.clean_batches()
+            self.clean_batches(),
+            if self.traced {
+                "in every op, row and cycle"
+            } else {
+                "in every memory word and the cycle count (a board gives no trace)"
+            }
         );
         println!(
             "  cycles      predicted {}, measured {} ({}/{batches} batches equal); {:.1} per \

@@ -260,6 +260,55 @@ fn the_main_job_is_bit_exact_and_accurate_on_tiny_small_and_the_up5k_chip() {
     }
 }
 
+/// The main job through the iCEBreaker's serial line, its board top simulated bit by bit:
+/// the host code `board run` uses on a real board.
+#[test]
+fn board_run_is_bit_exact_over_the_simulated_icebreaker_serial_line() {
+    let out = stdout(metronome().args([
+        "board",
+        "run",
+        "--simulate",
+        "--board",
+        "icebreaker",
+        "--preset",
+        "up5k",
+        "--samples",
+        "8",
+        "--json",
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["result"], "pass", "{json}");
+    assert_eq!(json["bit_exact_samples"], 8);
+    assert_eq!(json["compared_op_by_op"], false);
+    assert_eq!(json["cycles"]["predicted"], json["cycles"]["measured"]);
+    assert_eq!(json["clock"]["source"], "board");
+    assert_eq!(json["clock"]["mhz"], 30.0);
+    assert!(
+        json["rtl"].as_str().unwrap().contains("3000000 baud"),
+        "{json}"
+    );
+    let err = stderr_of_failure(metronome().args([
+        "board",
+        "run",
+        "--board",
+        "icebreaker",
+        "--preset",
+        "up5k",
+        "--port",
+        "/nonexistent/ttyUSB9",
+    ]));
+    assert!(
+        err.contains("cannot open the serial port /nonexistent/ttyUSB9"),
+        "{err}"
+    );
+    let err =
+        stderr_of_failure(metronome().args(["board", "run", "--board", "arty", "--simulate"]));
+    assert!(
+        err.contains("unknown board \"arty\": the boards are icebreaker"),
+        "{err}"
+    );
+}
+
 #[test]
 fn the_main_job_refuses_bad_requests() {
     let err = stderr_of_failure(metronome().args(["run", "--batch", "0"]));

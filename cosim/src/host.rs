@@ -73,8 +73,20 @@ impl HostPort {
         image: &MemImage,
         budget: u64,
     ) -> Result<Vec<HostOp>, SimError> {
+        self.session_on(program, image, budget, false)
+    }
+
+    /// [`HostPort::session`] on a chip that may hold `program` already (`program_held`):
+    /// then its instructions are not written again.
+    pub fn session_on(
+        &self,
+        program: &Program,
+        image: &MemImage,
+        budget: u64,
+        program_held: bool,
+    ) -> Result<Vec<HostOp>, SimError> {
         let mut ops = self.identify();
-        ops.extend(self.start(program, image)?);
+        ops.extend(self.start_on(program, image, program_held)?);
         ops.push(HostOp::Run { budget });
         ops.extend(self.read_back());
         Ok(ops)
@@ -83,9 +95,18 @@ impl HostPort {
     /// Checks `program` and `image`, loads them and starts every chip; the program's cycle 0
     /// is the cycle after the last operation.
     pub fn start(&self, program: &Program, image: &MemImage) -> Result<Vec<HostOp>, SimError> {
+        self.start_on(program, image, false)
+    }
+
+    fn start_on(
+        &self,
+        program: &Program,
+        image: &MemImage,
+        program_held: bool,
+    ) -> Result<Vec<HostOp>, SimError> {
         golden::verify(program, &self.cfg).map_err(SimError::Rejected)?;
         image.validate(&self.cfg)?;
-        let mut ops = self.load_and_start(program, image);
+        let mut ops = self.load_and_start(program, image, program_held);
         ops.push(HostOp::Idle(start_latency(&self.cfg) - 1));
         Ok(ops)
     }
@@ -172,13 +193,24 @@ impl HostPort {
             .into()
     }
 
-    /// Loads `program` into every chip's instruction memory and the non-zero rows of `image`
-    /// (the memories of a powered-up chip are zero), then starts every chip.
-    fn load_and_start(&self, program: &Program, image: &MemImage) -> Vec<HostOp> {
+    /// Loads `program` (unless the chips hold it) into every chip's instruction memory and
+    /// the non-zero rows of `image` (the memories of a powered-up chip are zero), then starts
+    /// every chip.
+    fn load_and_start(
+        &self,
+        program: &Program,
+        image: &MemImage,
+        program_held: bool,
+    ) -> Vec<HostOp> {
         let mut ops = Vec::new();
         // An instruction is written as its memory's lines, least significant first.
         let lines = self.cfg.chip.imem_fetch_cycles as usize;
-        for (chip, instrs) in program.chips.iter().enumerate() {
+        let to_write = if program_held {
+            &[][..]
+        } else {
+            &program.chips[..]
+        };
+        for (chip, instrs) in to_write.iter().enumerate() {
             let chip = chip as u32;
             for (i, instr) in instrs.iter().enumerate() {
                 let bytes = self

@@ -29,8 +29,34 @@ pub trait SerialLink {
 /// [`rtl_gen::board::MIN_CYCLES_PER_BIT`] cycles.
 const IDLE_COVERED: u32 = (HEADER_BYTES as u32) * 10 * rtl_gen::board::MIN_CYCLES_PER_BIT;
 
+/// Bytes carried each way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// To the board.
+    pub sent: u64,
+    /// From the board.
+    pub received: u64,
+}
+
+impl Traffic {
+    /// Seconds the line is busy carrying it at `baud`, 10 bits a byte, one way after the
+    /// other (the bridge answers only after a read's frame).
+    pub fn line_seconds(&self, baud: u32) -> f64 {
+        (self.sent + self.received) as f64 * 10.0 / f64::from(baud)
+    }
+}
+
 /// Carries out `ops` over `link`; returns the words read, in order.
 pub fn execute(link: &mut dyn SerialLink, ops: &[HostOp]) -> Result<Vec<u32>, SimError> {
+    execute_counted(link, ops, &mut Traffic::default())
+}
+
+/// [`execute`], adding the bytes each way to `traffic`.
+pub fn execute_counted(
+    link: &mut dyn SerialLink,
+    ops: &[HostOp],
+    traffic: &mut Traffic,
+) -> Result<Vec<u32>, SimError> {
     let mut words = Vec::new();
     let mut i = 0;
     while i < ops.len() {
@@ -53,7 +79,9 @@ pub fn execute(link: &mut dyn SerialLink, ops: &[HostOp]) -> Result<Vec<u32>, Si
                     data.push(*d);
                     i += 1;
                 }
-                link.send(&write_frame(Command::Write, addr, &data))?;
+                let frame = write_frame(Command::Write, addr, &data);
+                traffic.sent += frame.len() as u64;
+                link.send(&frame)?;
                 continue;
             }
             HostOp::Read { addr, .. } => {
@@ -65,10 +93,10 @@ pub fn execute(link: &mut dyn SerialLink, ops: &[HostOp]) -> Result<Vec<u32>, Si
                     len += 1;
                     i += 1;
                 }
-                words.extend(read(link, addr, len)?);
+                words.extend(read(link, addr, len, traffic)?);
                 continue;
             }
-            HostOp::Run { budget } => wait_for_halt(link, budget)?,
+            HostOp::Run { budget } => wait_for_halt(link, budget, traffic)?,
             HostOp::Idle(cycles) if cycles > IDLE_COVERED => {
                 return Err(SimError::Unsupported(format!(
                     "a wait of {cycles} cycles is longer than a serial frame takes"
@@ -82,9 +110,17 @@ pub fn execute(link: &mut dyn SerialLink, ops: &[HostOp]) -> Result<Vec<u32>, Si
 }
 
 /// `len` words from `addr` on.
-fn read(link: &mut dyn SerialLink, addr: u32, len: usize) -> Result<Vec<u32>, SimError> {
-    link.send(&read_frame(Command::Read, addr, len))?;
+fn read(
+    link: &mut dyn SerialLink,
+    addr: u32,
+    len: usize,
+    traffic: &mut Traffic,
+) -> Result<Vec<u32>, SimError> {
+    let frame = read_frame(Command::Read, addr, len);
+    traffic.sent += frame.len() as u64;
+    link.send(&frame)?;
     let bytes = link.receive(4 * len)?;
+    traffic.received += bytes.len() as u64;
     Ok(bytes
         .chunks(4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
@@ -93,11 +129,15 @@ fn read(link: &mut dyn SerialLink, addr: u32, len: usize) -> Result<Vec<u32>, Si
 
 /// Polls the status and the cycle count until the program halts; an error once the count
 /// passes `budget`.
-fn wait_for_halt(link: &mut dyn SerialLink, budget: u64) -> Result<(), SimError> {
+fn wait_for_halt(
+    link: &mut dyn SerialLink,
+    budget: u64,
+    traffic: &mut Traffic,
+) -> Result<(), SimError> {
     const { assert!(Reg::CycleLow as u32 == Reg::Control as u32 + 1) };
     const { assert!(Reg::CycleHigh as u32 == Reg::Control as u32 + 2) };
     loop {
-        let w = read(link, Reg::Control as u32, 3)?;
+        let w = read(link, Reg::Control as u32, 3, traffic)?;
         if host_map::halted(w[0]) {
             return Ok(());
         }
@@ -109,7 +149,8 @@ fn wait_for_halt(link: &mut dyn SerialLink, budget: u64) -> Result<(), SimError>
 }
 
 /// A board as a [`Backend`]: each run clears the memories the last one left (all of them
-/// on the first), loads the program and image over the serial line, starts it, polls until
+/// on the first), loads the program (unless the board holds it from the last run) and the
+/// image over the serial line, starts it, polls until
 /// it halts and reads every memory back. There is no trace: compare the final state
 /// ([`crate::compare::state_mismatches`]). Parameter entries and lookup tables keep what
 /// earlier runs wrote: a program that reads ones its image does not load disagrees with
@@ -120,6 +161,9 @@ pub struct OverUart<L: SerialLink> {
     port: HostPort,
     /// The memories as the last run read them back.
     known: Option<golden::SystemState>,
+    /// The program the board holds.
+    held: Option<Program>,
+    traffic: Traffic,
 }
 
 impl<L: SerialLink> OverUart<L> {
@@ -129,11 +173,18 @@ impl<L: SerialLink> OverUart<L> {
             cfg: cfg.clone(),
             port: HostPort::new(cfg),
             known: None,
+            held: None,
+            traffic: Traffic::default(),
         }
     }
 
     pub fn link(&mut self) -> &mut L {
         &mut self.link
+    }
+
+    /// The bytes carried by every run so far.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic
     }
 }
 
@@ -159,15 +210,19 @@ impl<L: SerialLink> Backend for OverUart<L> {
             ));
         }
         let started = self.link.cycles();
-        let session = self.port.session(program, image, budget)?;
-        execute(&mut self.link, &self.port.clear(self.known.as_ref()))?;
+        let held = self.held.as_ref() == Some(program);
+        let session = self.port.session_on(program, image, budget, held)?;
+        let clear = self.port.clear(self.known.as_ref());
         // Whatever happens next, the memories are no longer known.
         self.known = None;
-        let words = execute(&mut self.link, &session)?;
+        self.held = None;
+        execute_counted(&mut self.link, &clear, &mut self.traffic)?;
+        let words = execute_counted(&mut self.link, &session, &mut self.traffic)?;
         let run = self
             .port
             .finish(&words, Vec::new(), self.link.cycles() - started)?;
         self.known = Some(run.state.clone());
+        self.held = Some(program.clone());
         Ok(run)
     }
 }
