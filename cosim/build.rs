@@ -180,7 +180,7 @@ fn cached(dir: &Path, what: &str, build: impl FnOnce(&Path)) {
 /// Verilates `design` and compiles it into `libvmtn_<name>.a` in `dir`.
 fn build_model(dir: &Path, design: &Design, prefix: &str, root: &Path) {
     let (fast, slow) =
-        model_src::verilate(dir, design, prefix, false).unwrap_or_else(|e| panic!("{e}"));
+        model_src::verilate(dir, design, prefix, false, &[]).unwrap_or_else(|e| panic!("{e}"));
     let lib = format!("vmtn_{}", prefix.trim_start_matches("Vmtn_"));
     // Hot code at -O2, the once-run constructors at -O0 (measured faster to build and run
     // than the generated makefile's -Os).

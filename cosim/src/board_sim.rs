@@ -104,9 +104,20 @@ impl SimulatedBoard {
                 "a simulated board runs without its PLL: build its top with `pll: None`".into(),
             ));
         }
-        let cycles_per_bit = top.cycles_per_bit().map_err(rtl_gen::GenError::from)?;
         let design = rtl_gen::generate_board(cfg, top, rtl_gen::Cells::Portable)?;
-        let (path, _) = runtime::library(&design, PREFIX, &glue(top), false)?;
+        Self::of_design(&design, top, &[])
+    }
+
+    /// A board whose top is `design` (a board top `top` describes: a netlist of it, with the
+    /// models of its cells among its files), verilated with `flags` besides the standard
+    /// ones.
+    pub fn of_design(
+        design: &rtl_gen::Design,
+        top: &BoardTop,
+        flags: &[&str],
+    ) -> Result<Self, SimError> {
+        let cycles_per_bit = top.cycles_per_bit().map_err(rtl_gen::GenError::from)?;
+        let (path, _) = runtime::library(design, PREFIX, &glue(top), false, flags)?;
         let library = runtime::load(&path)?;
         let symbol = |name: &str| SimError::Failed {
             tool: "dlsym",

@@ -75,13 +75,15 @@ pub fn common_key(verilator: &str, cxx: &str) -> String {
     format!("{verilator}\n{cxx}\n{SHIM_VERSION}\n{VERILATOR_FLAGS:?}\n{CXX_FLAGS:?}")
 }
 
-/// Verilates `design` into `dir` (which gets the Verilog too); returns the C++ files to
+/// Verilates `design` into `dir` (which gets the Verilog too), with `flags` besides the
+/// standard ones; returns the C++ files to
 /// compile for speed and those (constructors, symbol tables) to compile for size.
 pub fn verilate(
     dir: &Path,
     design: &Design,
     prefix: &str,
     waves: bool,
+    flags: &[&str],
 ) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
     for f in design.verilog_files() {
         fs::write(dir.join(&f.name), &f.text).map_err(|e| format!("cannot write Verilog: {e}"))?;
@@ -90,6 +92,7 @@ pub fn verilate(
         .current_dir(dir)
         .args(VERILATOR_FLAGS)
         .args(if waves { &["--trace-fst"][..] } else { &[] })
+        .args(flags)
         .args(["--prefix", prefix, "--top-module", design.top, "-Mdir", "."])
         .args(design.verilog_files().map(|f| f.name.clone()))
         .output()

@@ -38,16 +38,18 @@ pub fn model_library(cfg: &HwConfig, waves: bool) -> Result<(PathBuf, Outcome), 
     glue += model_src::PRELUDE;
     glue += &model_src::model_class("model", prefix, &design, waves);
     glue += &format!("extern \"C\" mtn::Model* {FACTORY}() {{ return new mtn::Model_model(); }}\n");
-    library(&design, prefix, &glue, waves)
+    library(&design, prefix, &glue, waves, &[])
 }
 
-/// The shared object of `design` verilated with `prefix` and linked with `glue` (C++ that
-/// includes `shim.h` if it needs it), built into the model cache if not there.
+/// The shared object of `design` verilated with `prefix` (and Verilator's `flags` besides
+/// the standard ones) and linked with `glue` (C++ that includes `shim.h` if it needs it),
+/// built into the model cache if not there.
 pub(crate) fn library(
     design: &rtl_gen::Design,
     prefix: &str,
     glue: &str,
     waves: bool,
+    flags: &[&str],
 ) -> Result<(PathBuf, Outcome), SimError> {
     let missing = SimError::Missing {
         tool: "verilator",
@@ -67,13 +69,13 @@ pub(crate) fn library(
         "{}\n{SHIM}\n{glue}\n{}",
         common_key(&verilator, &cxx_version),
         std::env::var("CXXFLAGS").unwrap_or_default()
-    );
+    ) + &flags_key(flags);
     let key = model_src::key(&common, prefix, design);
     let dir = cache_root()?
         .join("verilator")
         .join(format!("{}-{key}", design.config.hash()));
     let outcome = cached(&dir, |tmp| {
-        let (fast, slow) = model_src::verilate(tmp, design, prefix, waves)?;
+        let (fast, slow) = model_src::verilate(tmp, design, prefix, waves, flags)?;
         std::fs::write(tmp.join("shim.h"), SHIM).map_err(|e| e.to_string())?;
         std::fs::write(tmp.join("model.cpp"), glue).map_err(|e| e.to_string())?;
         let mut runtime = vec!["verilated.cpp", "verilated_threads.cpp"];
@@ -104,6 +106,16 @@ pub(crate) fn library(
         output,
     })?;
     Ok((dir.join(LIBRARY), outcome))
+}
+
+/// Extra flags' part of a cache key: nothing without them, so the keys of models built
+/// without any stay as they were.
+fn flags_key(flags: &[&str]) -> String {
+    if flags.is_empty() {
+        String::new()
+    } else {
+        format!("\n{flags:?}")
+    }
 }
 
 fn cxx_compiler() -> String {

@@ -11,7 +11,7 @@ mod tools;
 
 pub use board::{Board, BoardReport, Pin, Pull, BOARDS, DEFAULT_BAUD};
 pub use device::{Device, Family, DEVICES};
-pub use netlist::{netlist, Netlist};
+pub use netlist::{board_netlist, netlist, Netlist};
 pub use report::{CriticalPath, Report, Resource, Step};
 pub use tools::{simulation_models, Tool};
 

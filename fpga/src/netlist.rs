@@ -24,8 +24,36 @@ pub fn netlist(cfg: &HwConfig, family: Family, dir: &Path) -> Result<Netlist, Fl
     if cfg.system.chips > 1 {
         return Err(rtl_gen::GenError::SystemOnFpga(cfg.system.chips).into());
     }
+    synthesized(
+        rtl_gen::generate_on(cfg, None, family.cells())?,
+        family,
+        dir,
+    )
+}
+
+/// The board top of `cfg`'s chip (`mtn_board_top`: its PLL, UART bridge and LEDs) as the
+/// flow synthesizes it for `family` into the bitstream, in `dir`.
+pub fn board_netlist(
+    cfg: &HwConfig,
+    top: &rtl_gen::board::BoardTop,
+    family: Family,
+    dir: &Path,
+) -> Result<Netlist, FlowError> {
+    synthesized(
+        rtl_gen::generate_board(cfg, top, family.cells())?,
+        family,
+        dir,
+    )
+}
+
+/// `design` synthesized with the flow's command for its config and `family`, in `dir`.
+fn synthesized(
+    mut design: rtl_gen::Design,
+    family: Family,
+    dir: &Path,
+) -> Result<Netlist, FlowError> {
+    let cfg = &design.config.clone();
     let yosys = Tool::Yosys.locate()?;
-    let mut design = rtl_gen::generate_on(cfg, None, family.cells())?;
     let src = dir.join("src");
     design.write_to(&src)?;
     let files: Vec<String> = design

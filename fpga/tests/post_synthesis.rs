@@ -5,9 +5,15 @@
 //! synthesis did not change the design. A missing tool fails the test with the command that
 //! installs it.
 
+use compiler::model::Model;
+use compiler::{compile, max_batch};
+use cosim::board_sim::SimulatedBoard;
+use cosim::compare::state_mismatches;
 use cosim::icarus::Icarus;
 use cosim::random::{random_image, random_program};
-use fpga::Family;
+use cosim::uart::OverUart;
+use cosim::Backend;
+use fpga::{Board, Family};
 use isa::HwConfig;
 
 #[test]
@@ -45,4 +51,79 @@ fn the_ice40_netlist_of_up5k_runs_random_programs_as_the_golden_model_does() {
             isa::disassemble(&program)
         );
     }
+}
+
+/// Yosys's iCE40 models with the black-box `SB_PLL40_PAD` replaced by the pass-through
+/// stand-in of `testbench/`, and the macro they need defined.
+fn ice40_models_with_pll_standin(models: &std::path::Path) -> rtl_gen::File {
+    let text = std::fs::read_to_string(models).unwrap();
+    let start = text
+        .find("(* blackbox *)\nmodule SB_PLL40_PAD (")
+        .expect("Yosys's models declare SB_PLL40_PAD as a black box");
+    let end = start + text[start..].find("endmodule").unwrap() + "endmodule".len();
+    let standin = include_str!("../../testbench/sb_pll40_pad_standin.v");
+    rtl_gen::File {
+        name: "cells_sim.v".into(),
+        text: format!(
+            "`define NO_ICE40_DEFAULT_ASSIGNMENTS\n{}{standin}{}",
+            &text[..start],
+            &text[end..]
+        ),
+    }
+}
+
+/// The netlist of the iCEBreaker's bitstream at 3 Mbaud (`metronome synth --board
+/// icebreaker --baud 3000000`: the `up5k` chip behind the board top, its PLL, UART and
+/// UARTBone bridge, as `synth_ice40` makes it) runs a batch of the digits model through
+/// its serial line as the golden model does, memory word for memory word and cycle for
+/// cycle, driven by the host code `metronome board run` uses. Simulated under Verilator on
+/// Yosys's models of the iCE40 primitives; the PLL, of which Yosys has no model, passes the
+/// oscillator through.
+#[test]
+fn the_icebreaker_bitstreams_netlist_runs_the_digits_model_over_its_uart() {
+    let cfg = HwConfig::preset("up5k").unwrap();
+    let top = Board::named("icebreaker")
+        .unwrap()
+        .top(30.0, 3_000_000)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut netlist = fpga::board_netlist(&cfg, &top, Family::Ice40, dir.path())
+        .unwrap_or_else(|e| panic!("{e}"));
+    for cell in ["SB_PLL40_PAD", "SB_SPRAM256KA", "SB_MAC16", "SB_LUT4"] {
+        assert!(
+            netlist.design.files[0].text.contains(cell),
+            "no {cell} in the netlist"
+        );
+    }
+    netlist
+        .design
+        .files
+        .push(ice40_models_with_pll_standin(&netlist.models));
+    // The vendor models and the bit-level netlist draw Verilator's warnings (pins left
+    // open, circular logic between the bits of one vector): not errors.
+    let board = SimulatedBoard::of_design(&netlist.design, &top, &["-Wno-fatal"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut backend = OverUart::new(board, &cfg);
+    let model = Model::digits();
+    let test = model.test.as_ref().unwrap();
+    let batch = max_batch(&model, &cfg, 8).unwrap();
+    let compiled = compile(&model, &cfg, batch).unwrap();
+    // One batch: at the gate level, every cycle of the serial line costs (a batch, with the
+    // memories cleared and the program loaded first, is some 12 million cycles).
+    let inputs: Vec<Vec<i8>> = test.inputs[..batch as usize]
+        .iter()
+        .map(|x| model.quantize_input(x))
+        .collect();
+    let (image, golden) = compiled.run_golden(&inputs).unwrap();
+    let run = backend
+        .run(&compiled.program, &image, compiled.cycles() + 1, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mismatches = state_mismatches(&golden, &run);
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+    assert_eq!(run.cycles, [compiled.cycles()]);
+    assert!(compiled
+        .outputs(&run.state.chips[0])
+        .iter()
+        .flatten()
+        .any(|x| *x != 0));
 }
