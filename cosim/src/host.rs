@@ -157,25 +157,24 @@ impl HostPort {
         let zeros = vec![0; self.n];
         for chip in 0..self.cfg.system.chips {
             let state = known.map(|s| &s.chips[chip as usize]);
-            for bank in 0..c.sram_banks {
-                for row in 0..c.sram_depth {
-                    let dirty = state.is_none_or(|s| {
-                        (0..self.n).any(|l| s.sram[[bank as usize, row as usize, l]] != 0)
-                    });
-                    if dirty {
-                        let cmd = row_command(Region::Sram, bank, row, true);
-                        self.row(&mut ops, chip, cmd, &zeros);
-                    }
-                }
-            }
-            for bank in 0..c.acc_banks {
-                for row in 0..c.acc_depth {
-                    let dirty = state.is_none_or(|s| {
-                        (0..self.n).any(|l| s.acc[[bank as usize, row as usize, l]] != 0)
-                    });
-                    if dirty {
-                        let cmd = row_command(Region::Acc, bank, row, true);
-                        self.row(&mut ops, chip, cmd, &zeros);
+            let memories = [
+                (Region::Sram, c.sram_banks, c.sram_depth),
+                (Region::Acc, c.acc_banks, c.acc_depth),
+            ];
+            for (region, banks, depth) in memories {
+                for bank in 0..banks {
+                    for row in 0..depth {
+                        let (b, r) = (bank as usize, row as usize);
+                        let dirty = state.is_none_or(|s| {
+                            (0..self.n).any(|l| match region {
+                                Region::Sram => s.sram[[b, r, l]] != 0,
+                                _ => s.acc[[b, r, l]] != 0,
+                            })
+                        });
+                        if dirty {
+                            let cmd = row_command(region, bank, row, true);
+                            self.row(&mut ops, chip, cmd, &zeros);
+                        }
                     }
                 }
             }

@@ -3,17 +3,15 @@
 //! uses, bit-exact and cycle-exact against the golden model; and a bridge that answers
 //! correctly after random and truncated frames.
 
-use compiler::model::Model;
-use compiler::{compile, max_batch};
 use cosim::board_sim::SimulatedBoard;
-use cosim::compare::state_mismatches;
 use cosim::uart::{execute, OverUart, SerialLink};
-use cosim::Backend;
 use fpga::Board;
 use isa::HwConfig;
 use rtl_gen::board::FRAME_TIMEOUT_MS;
 use rtl_gen::host_map::Reg;
 use rtl_gen::uartbone::{read_frame, write_frame, Command};
+
+mod digits;
 
 fn simulated(board: &str, cfg: &HwConfig, baud: u32) -> SimulatedBoard {
     let top = Board::named(board).unwrap().simulated_top(baud).unwrap();
@@ -24,31 +22,10 @@ fn simulated(board: &str, cfg: &HwConfig, baud: u32) -> SimulatedBoard {
 /// (the second finds the first's memories and must clear them).
 fn digits_over_uart(board: &str, preset: &str, baud: u32) {
     let cfg = HwConfig::preset(preset).unwrap();
-    let model = Model::digits();
-    let test = model.test.as_ref().unwrap();
-    let batch = max_batch(&model, &cfg, 8).unwrap();
-    let compiled = compile(&model, &cfg, batch).unwrap();
+    let (model, compiled) = digits::compiled(&cfg);
     let mut backend = OverUart::new(simulated(board, &cfg, baud), &cfg);
-    for round in 0..2 {
-        let from = round * batch as usize;
-        let inputs: Vec<Vec<i8>> = test.inputs[from..from + batch as usize]
-            .iter()
-            .map(|x| model.quantize_input(x))
-            .collect();
-        let (image, golden) = compiled.run_golden(&inputs).unwrap();
-        let run = backend
-            .run(&compiled.program, &image, compiled.cycles() + 1, None)
-            .unwrap_or_else(|e| panic!("{board}, batch {round}: {e}"));
-        let mismatches = state_mismatches(&golden, &run);
-        assert!(
-            mismatches.is_empty(),
-            "{board}, batch {round}: {mismatches:?}"
-        );
-        assert_eq!(run.cycles, [compiled.cycles()]);
-        let outputs = compiled.outputs(&run.state.chips[0]);
-        assert_eq!(outputs, compiled.outputs(&golden.state.chips[0]));
-        // Not all zero: the model's outputs came back over the line.
-        assert!(outputs.iter().flatten().any(|x| *x != 0));
+    for index in 0..2 {
+        digits::check_batch(&mut backend, &model, &compiled, index);
     }
 }
 

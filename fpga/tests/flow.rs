@@ -14,9 +14,18 @@ fn narrow() -> HwConfig {
 }
 
 fn synthesize(cfg: &HwConfig, device: &str, cache: &std::path::Path) -> (Report, bool) {
+    synthesize_on(cfg, device, None, cache)
+}
+
+fn synthesize_on(
+    cfg: &HwConfig,
+    device: &str,
+    board: Option<fpga::OnBoard>,
+    cache: &std::path::Path,
+) -> (Report, bool) {
     let options = Options {
         device: Device::named(device).unwrap(),
-        board: None,
+        board,
         clock_mhz: None,
         seed: 1,
         cache_root: cache.to_path_buf(),
@@ -124,4 +133,41 @@ fn ice40_flow_places_the_up5k_preset_with_room_to_spare_at_30_mhz() {
     assert!(report.fmax_mhz.is_some_and(|f| f >= 30.0), "{table}");
     assert!(!table.contains("NOT TIMED"));
     assert_eq!(report.bitstream.as_deref(), Some("chip.bin"));
+}
+
+/// `metronome synth --board icebreaker --preset up5k`: the chip behind the board top (PLL,
+/// UART, UARTBone bridge, LEDs) on the iCEBreaker's pins fits the UP5K and meets the 30 MHz
+/// its PLL makes, and the bitstream is there.
+#[test]
+fn the_icebreaker_bitstream_of_the_up5k_preset_fits_and_meets_its_pll_clock() {
+    let cache = tempfile::tempdir().unwrap();
+    let board = fpga::OnBoard {
+        board: fpga::Board::named("icebreaker").unwrap(),
+        baud: fpga::DEFAULT_BAUD,
+    };
+    let cfg = HwConfig::preset("up5k").unwrap();
+    let (report, _) = synthesize_on(&cfg, "up5k", Some(board), cache.path());
+    let table = report.table();
+    assert!(report.passes(), "{table}");
+    let on_board = report.board.as_ref().unwrap();
+    assert_eq!((on_board.clock_mhz, on_board.baud), (30.0, 115_200));
+    assert_eq!(report.requested_mhz, 30.0);
+    assert!(report.fmax_mhz.is_some_and(|f| f >= 30.0), "{table}");
+    assert_eq!(resource(&report, "ICESTORM_PLL").used, 1, "{table}");
+    // Clock, serial in and out, button, two LEDs.
+    assert_eq!(resource(&report, "SB_IO").used, 6, "{table}");
+    assert!(table.contains("board icebreaker"), "{table}");
+    let entry = std::fs::read_dir(cache.path().join("synth"))
+        .unwrap()
+        .flatten()
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("icebreaker-up5k-")
+        })
+        .expect("the board's cache entry");
+    let bitstream = std::fs::metadata(entry.path().join("chip.bin")).unwrap();
+    // An iCE40 UP5K bitstream is 104,090 bytes.
+    assert!(bitstream.len() > 100_000, "{}", bitstream.len());
+    assert!(entry.path().join("icebreaker.pcf").is_file());
 }

@@ -5,16 +5,14 @@
 //! synthesis did not change the design. A missing tool fails the test with the command that
 //! installs it.
 
-use compiler::model::Model;
-use compiler::{compile, max_batch};
 use cosim::board_sim::SimulatedBoard;
-use cosim::compare::state_mismatches;
 use cosim::icarus::Icarus;
 use cosim::random::{random_image, random_program};
 use cosim::uart::OverUart;
-use cosim::Backend;
 use fpga::{Board, Family};
 use isa::HwConfig;
+
+mod digits;
 
 #[test]
 fn the_ice40_netlist_of_up5k_runs_random_programs_as_the_golden_model_does() {
@@ -104,26 +102,8 @@ fn the_icebreaker_bitstreams_netlist_runs_the_digits_model_over_its_uart() {
     let board = SimulatedBoard::of_design(&netlist.design, &top, &["-Wno-fatal"])
         .unwrap_or_else(|e| panic!("{e}"));
     let mut backend = OverUart::new(board, &cfg);
-    let model = Model::digits();
-    let test = model.test.as_ref().unwrap();
-    let batch = max_batch(&model, &cfg, 8).unwrap();
-    let compiled = compile(&model, &cfg, batch).unwrap();
     // One batch: at the gate level, every cycle of the serial line costs (a batch, with the
     // memories cleared and the program loaded first, is some 12 million cycles).
-    let inputs: Vec<Vec<i8>> = test.inputs[..batch as usize]
-        .iter()
-        .map(|x| model.quantize_input(x))
-        .collect();
-    let (image, golden) = compiled.run_golden(&inputs).unwrap();
-    let run = backend
-        .run(&compiled.program, &image, compiled.cycles() + 1, None)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mismatches = state_mismatches(&golden, &run);
-    assert!(mismatches.is_empty(), "{mismatches:?}");
-    assert_eq!(run.cycles, [compiled.cycles()]);
-    assert!(compiled
-        .outputs(&run.state.chips[0])
-        .iter()
-        .flatten()
-        .any(|x| *x != 0));
+    let (model, compiled) = digits::compiled(&cfg);
+    digits::check_batch(&mut backend, &model, &compiled, 0);
 }

@@ -137,6 +137,40 @@ impl Pll {
     }
 }
 
+/// Whether `f` is in `lo..=hi`.
+fn within(f: f64, (lo, hi): (f64, f64)) -> bool {
+    (lo..=hi).contains(&f)
+}
+
+/// The clocks a family's PLL takes in and gives out, MHz.
+struct PllRanges {
+    family: &'static str,
+    input: (f64, f64),
+    output: (f64, f64),
+}
+
+impl PllRanges {
+    fn error(&self, input_mhz: f64, wanted_mhz: f64) -> BoardError {
+        BoardError::Pll {
+            family: self.family,
+            input_mhz,
+            wanted_mhz,
+            input_min: self.input.0,
+            input_max: self.input.1,
+            output_min: self.output.0,
+            output_max: self.output.1,
+        }
+    }
+
+    fn check(&self, input_mhz: f64, wanted_mhz: f64) -> Result<(), BoardError> {
+        if within(input_mhz, self.input) && within(wanted_mhz, self.output) {
+            Ok(())
+        } else {
+            Err(self.error(input_mhz, wanted_mhz))
+        }
+    }
+}
+
 /// An iCE40 `SB_PLL40` setting in simple feedback (`icepll`'s default).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Ice40Pll {
@@ -150,20 +184,12 @@ pub struct Ice40Pll {
 impl Ice40Pll {
     /// The setting nearest `output_mhz` from `input_mhz`, found as `icepll` finds it.
     pub fn new(input_mhz: f64, output_mhz: f64) -> Result<Self, BoardError> {
-        let (input_range, output_range) = ((10.0, 133.0), (16.0, 275.0));
-        let out_of_range = BoardError::Pll {
+        const RANGES: PllRanges = PllRanges {
             family: "iCE40",
-            input_mhz,
-            wanted_mhz: output_mhz,
-            input_min: input_range.0,
-            input_max: input_range.1,
-            output_min: output_range.0,
-            output_max: output_range.1,
+            input: (10.0, 133.0),
+            output: (16.0, 275.0),
         };
-        let within = |f: f64, (lo, hi): (f64, f64)| (lo..=hi).contains(&f);
-        if !within(input_mhz, input_range) || !within(output_mhz, output_range) {
-            return Err(out_of_range);
-        }
+        RANGES.check(input_mhz, output_mhz)?;
         let mut best: Option<(u32, u32, u32, f64)> = None;
         for divr in 0..=15u32 {
             let pfd = input_mhz / f64::from(divr + 1);
@@ -184,7 +210,7 @@ impl Ice40Pll {
                 }
             }
         }
-        let (divr, divf, divq, out) = best.ok_or(out_of_range)?;
+        let (divr, divf, divq, out) = best.ok_or(RANGES.error(input_mhz, output_mhz))?;
         let pfd = input_mhz / f64::from(divr + 1);
         let filter_range = [17.0, 26.0, 44.0, 66.0, 101.0]
             .iter()
@@ -215,20 +241,12 @@ pub struct Ecp5Pll {
 impl Ecp5Pll {
     /// The setting nearest `output_mhz` from `input_mhz`, found as `ecppll` finds it.
     pub fn new(input_mhz: f64, output_mhz: f64) -> Result<Self, BoardError> {
-        let (input_range, output_range) = ((8.0, 400.0), (10.0, 400.0));
-        let out_of_range = BoardError::Pll {
+        const RANGES: PllRanges = PllRanges {
             family: "ECP5",
-            input_mhz,
-            wanted_mhz: output_mhz,
-            input_min: input_range.0,
-            input_max: input_range.1,
-            output_min: output_range.0,
-            output_max: output_range.1,
+            input: (8.0, 400.0),
+            output: (10.0, 400.0),
         };
-        let within = |f: f64, (lo, hi): (f64, f64)| (lo..=hi).contains(&f);
-        if !within(input_mhz, input_range) || !within(output_mhz, output_range) {
-            return Err(out_of_range);
-        }
+        RANGES.check(input_mhz, output_mhz)?;
         let (input, wanted) = (input_mhz as f32, output_mhz as f32);
         let mut best: Option<(Ecp5Pll, f32)> = None;
         let mut error = f32::MAX;
@@ -267,7 +285,8 @@ impl Ecp5Pll {
                 }
             }
         }
-        best.map(|(p, _)| p).ok_or(out_of_range)
+        best.map(|(p, _)| p)
+            .ok_or(RANGES.error(input_mhz, output_mhz))
     }
 }
 

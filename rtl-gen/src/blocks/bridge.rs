@@ -96,12 +96,16 @@ pub fn uartbone(ctx: &Ctx, timeout_cycles: u64) -> Module {
     );
     let last_byte = byte_q.clone().eq(lit(2, 3));
     let last_word = len_q.clone().eq(lit(8, 1));
+    // Past the top of the space, the address stays outside it.
     let next_addr = vec![if_(
         incr_q.clone(),
-        vec![set(
-            cat(vec![outside_d.clone(), addr_d.clone()]),
-            cat(vec![outside_q.clone(), addr_q.clone()]) + lit(ab + 1, 1),
-        )],
+        vec![
+            set(addr_d.clone(), addr_q.clone() + lit(ab, 1)),
+            set(
+                outside_d.clone(),
+                outside_q.clone().lor(addr_q.clone().reduce_and()),
+            ),
+        ],
     )];
     let after_word = vec![
         set(len_d.clone(), len_q.clone() - lit(8, 1)),
@@ -149,6 +153,17 @@ pub fn uartbone(ctx: &Ctx, timeout_cycles: u64) -> Module {
         ),
     ];
     let byte_step = set(byte_d.clone(), byte_q.clone() + lit(2, 1));
+    // A byte of a word (the address, or one to write) shifted in; `on_last` after its fourth.
+    let word_byte = |on_last: Vec<Stmt>| {
+        vec![if_(
+            got.clone(),
+            vec![
+                set(shift_d.clone(), word_in.clone()),
+                byte_step.clone(),
+                if_(last_byte.clone(), on_last),
+            ],
+        )]
+    };
     body.push(Stmt::Case(
         state_q.clone(),
         vec![
@@ -172,53 +187,35 @@ pub fn uartbone(ctx: &Ctx, timeout_cycles: u64) -> Module {
             ),
             (
                 vec![states.of(State::Address)],
-                vec![if_(
-                    got.clone(),
-                    vec![
-                        set(shift_d.clone(), word_in.clone()),
-                        byte_step.clone(),
-                        if_(
-                            last_byte.clone(),
-                            vec![
-                                set(addr_d.clone(), word_in.clone().bits(ab - 1, 0)),
-                                set(outside_d.clone(), word_in.clone().bits(31, ab).reduce_or()),
-                                if_else(
-                                    len_q.clone().eq(zero(8)),
-                                    vec![goto(State::Command)],
-                                    vec![if_else(
-                                        write_q.clone(),
-                                        vec![goto(State::WriteData)],
-                                        vec![goto(State::Read)],
-                                    )],
-                                ),
-                            ],
-                        ),
-                    ],
-                )],
+                word_byte(vec![
+                    set(addr_d.clone(), word_in.clone().bits(ab - 1, 0)),
+                    set(outside_d.clone(), word_in.clone().bits(31, ab).reduce_or()),
+                    if_else(
+                        len_q.clone().eq(zero(8)),
+                        vec![goto(State::Command)],
+                        vec![if_else(
+                            write_q.clone(),
+                            vec![goto(State::WriteData)],
+                            vec![goto(State::Read)],
+                        )],
+                    ),
+                ]),
             ),
             (
                 vec![states.of(State::WriteData)],
-                vec![if_(
-                    got.clone(),
-                    vec![
-                        set(shift_d.clone(), word_in.clone()),
-                        byte_step.clone(),
-                        if_(
-                            last_byte.clone(),
-                            [
-                                vec![
-                                    set(req_d.clone(), outside_q.clone().lnot()),
-                                    set(we_d.clone(), lit(1, 1)),
-                                    set(haddr_d.clone(), addr_q.clone()),
-                                    set(wdata_d, word_in),
-                                ],
-                                next_addr.clone(),
-                                after_word.clone(),
-                            ]
-                            .concat(),
-                        ),
-                    ],
-                )],
+                word_byte(
+                    [
+                        vec![
+                            set(req_d.clone(), outside_q.clone().lnot()),
+                            set(we_d.clone(), lit(1, 1)),
+                            set(haddr_d.clone(), addr_q.clone()),
+                            set(wdata_d, word_in.clone()),
+                        ],
+                        next_addr.clone(),
+                        after_word.clone(),
+                    ]
+                    .concat(),
+                ),
             ),
             (
                 vec![states.of(State::Read)],
