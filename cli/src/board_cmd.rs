@@ -161,7 +161,14 @@ impl PortLink {
                      use the port (on Linux, the dialout group)?"
                 )
             })?;
-        Ok(PortLink { port, name })
+        let mut link = PortLink { port, name };
+        // Whatever an earlier session left in the buffer or half-sent to the bridge goes:
+        // the bridge drops a frame after its timeout.
+        link.port
+            .clear(serialport::ClearBuffer::All)
+            .with_context(|| format!("clearing {}", link.name))?;
+        link.pause(rtl_gen::board::FRAME_TIMEOUT_MS + 1)?;
+        Ok(link)
     }
 }
 
@@ -179,7 +186,12 @@ impl SerialLink for PortLink {
         let mut got = 0;
         while got < n {
             match self.port.read(&mut bytes[got..]) {
-                Ok(0) => {}
+                Ok(0) => {
+                    return Err(SimError::Serial(format!(
+                        "{}: the port closed after {got} of the {n} bytes expected",
+                        self.name
+                    )));
+                }
                 Ok(k) => got += k,
                 Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
                     return Err(SimError::Serial(format!(

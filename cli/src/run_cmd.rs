@@ -491,12 +491,17 @@ impl Report {
              {:.2} s",
             self.batch, self.instructions, self.batches[0].predicted_cycles, self.seconds.compile
         );
+        // A board counts no cycles but the program's.
+        let rate = match self.simulated_cycles() {
+            0 => String::new(),
+            cycles => format!(
+                " ({:.0} cycles/s with loading and read-back)",
+                cycles as f64 / self.seconds.simulation.max(1e-9)
+            ),
+        };
         println!(
-            "  RTL         {}; {batches} batch(es) run in {:.2} s ({:.0} cycles/s with \
-             loading and read-back)",
-            self.rtl,
-            self.seconds.simulation,
-            self.simulated_cycles() as f64 / self.seconds.simulation.max(1e-9)
+            "  RTL         {}; {batches} batch(es) run in {:.2} s{rate}",
+            self.rtl, self.seconds.simulation
         );
         for note in &self.notes {
             println!("              {note}");

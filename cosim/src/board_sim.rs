@@ -19,8 +19,8 @@ use crate::SimError;
 
 const PREFIX: &str = "Vmtn_board";
 
-/// Bit times of an idle line after power-up, before the host's first byte: the reset
-/// synchroniser takes two cycles.
+/// Bit times of an idle line after the button's release, before the host's first byte: the
+/// reset synchroniser takes two cycles.
 const POWER_UP_BITS: u32 = 2;
 
 /// The C glue: a board in, a run of cycles at one level of the line into the board, the
@@ -49,6 +49,15 @@ extern "C" void* mtn_board_new() {{
   b->top = new {PREFIX}{{&b->ctx}};
   b->top->{clk} = 0;
   b->top->{rx} = 1;
+  // Powered up with the button held for a few cycles: the reset every flip-flop sees.
+  b->top->{button} = !{released};
+  for (int i = 0; i < 4; i++) {{
+    b->top->{clk} = 0;
+    b->top->eval();
+    b->top->{clk} = 1;
+    b->top->eval();
+  }}
+  b->top->{clk} = 0;
   b->top->{button} = {released};
   b->top->eval();
   return b;

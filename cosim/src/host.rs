@@ -130,6 +130,18 @@ impl HostPort {
                 words.len()
             )));
         }
+        self.check_identity(words)?;
+        let (cycles, state) = self.parse_readback(&words[2..]);
+        Ok(RtlRun {
+            cycles,
+            state,
+            trace,
+            simulated_cycles,
+        })
+    }
+
+    /// Checks the config hash [`HostPort::identify`] read (the first two of `words`).
+    pub fn check_identity(&self, words: &[u32]) -> Result<(), SimError> {
         let found = format!("{:08x}{:08x}", words[1], words[0]);
         let want = self.cfg.hash().to_string();
         if found != want {
@@ -138,13 +150,7 @@ impl HostPort {
                 found,
             });
         }
-        let (cycles, state) = self.parse_readback(&words[2..]);
-        Ok(RtlRun {
-            cycles,
-            state,
-            trace,
-            simulated_cycles,
-        })
+        Ok(())
     }
 
     /// Writes zeros over every SRAM and accumulator row of every chip that `known` (the
@@ -182,8 +188,9 @@ impl HostPort {
         ops
     }
 
-    /// Reads chip 0's config hash (low word, high word).
-    fn identify(&self) -> Vec<HostOp> {
+    /// Reads chip 0's config hash (low word, high word): the first operations of a
+    /// [`HostPort::session`].
+    pub fn identify(&self) -> Vec<HostOp> {
         [Reg::HashLow, Reg::HashHigh]
             .map(|r| HostOp::Read {
                 chip: 0,

@@ -4,7 +4,7 @@
 //! ([`crate::board_sim`]), through a [`SerialLink`].
 
 use isa::{HwConfig, MemImage, Program};
-use rtl_gen::host_map::{self, Reg};
+use rtl_gen::host_map::{self, Reg, Status};
 use rtl_gen::uartbone::{read_frame, write_frame, Command, HEADER_BYTES, MAX_WORDS};
 
 use crate::host::{HostOp, HostPort};
@@ -86,7 +86,7 @@ pub fn execute_counted(
             }
             HostOp::Read { addr, .. } => {
                 let mut len = 0;
-                while let Some(HostOp::Read { addr: a, .. }) = ops.get(i) {
+                while let Some(HostOp::Read { chip: 0, addr: a }) = ops.get(i) {
                     if *a != addr + len as u32 || len == MAX_WORDS {
                         break;
                     }
@@ -128,7 +128,7 @@ fn read(
 }
 
 /// Polls the status and the cycle count until the program halts; an error once the count
-/// passes `budget`.
+/// passes `budget`, or if the chip is idle (the start was lost).
 fn wait_for_halt(
     link: &mut dyn SerialLink,
     budget: u64,
@@ -138,8 +138,13 @@ fn wait_for_halt(
     const { assert!(Reg::CycleHigh as u32 == Reg::Control as u32 + 2) };
     loop {
         let w = read(link, Reg::Control as u32, 3, traffic)?;
-        if host_map::halted(w[0]) {
+        if host_map::status_has(w[0], Status::Halted) {
             return Ok(());
+        }
+        if !host_map::status_has(w[0], Status::Running) {
+            return Err(SimError::Serial(
+                "the chip is neither running nor halted: the start did not arrive".into(),
+            ));
         }
         let cycles = u64::from(w[1]) | u64::from(w[2]) << 32;
         if cycles > budget {
@@ -212,12 +217,21 @@ impl<L: SerialLink> Backend for OverUart<L> {
         let started = self.link.cycles();
         let held = self.held.as_ref() == Some(program);
         let session = self.port.session_on(program, image, budget, held)?;
+        // The session starts by reading the config hash: read it before clearing anything,
+        // so that a board with another bitstream is refused untouched.
+        let identify = self.port.identify().len();
+        let mut words = execute_counted(&mut self.link, &session[..identify], &mut self.traffic)?;
+        self.port.check_identity(&words)?;
         let clear = self.port.clear(self.known.as_ref());
         // Whatever happens next, the memories are no longer known.
         self.known = None;
         self.held = None;
         execute_counted(&mut self.link, &clear, &mut self.traffic)?;
-        let words = execute_counted(&mut self.link, &session, &mut self.traffic)?;
+        words.extend(execute_counted(
+            &mut self.link,
+            &session[identify..],
+            &mut self.traffic,
+        )?);
         let run = self
             .port
             .finish(&words, Vec::new(), self.link.cycles() - started)?;

@@ -3,7 +3,7 @@
 //! are `rtl_gen::board::Port`'s; the pin files made here (`.pcf`, `.lpf`) map them, and the
 //! copies in `constraints/` are these files as generated (a test keeps them so).
 
-use rtl_gen::board::{BoardTop, Ecp5Pll, Ice40Pll, Pll, Port, LED_MEANINGS};
+use rtl_gen::board::{BoardTop, Ecp5Pll, Ice40Pll, Pll, Port, LEDS};
 use serde::Serialize;
 
 use crate::device::{Device, Family};
@@ -53,7 +53,7 @@ pub struct Board {
     /// The reset button.
     pub button: Pin,
     pub button_active_low: bool,
-    /// The LEDs, in the order the top uses them ([`LED_MEANINGS`]).
+    /// The LEDs, in the order the top uses them ([`LEDS`]).
     pub leds: &'static [Pin],
     pub leds_active_low: bool,
     /// Pins that must be driven high.
@@ -223,7 +223,11 @@ impl Board {
              # from the board maker's constraint file; regenerate, do not edit.\n\
              # LEDs: {}.\n",
             self.title,
-            LED_MEANINGS[..self.leds.len().min(LED_MEANINGS.len())].join("; ")
+            LEDS.iter()
+                .take(self.leds.len())
+                .map(|(_, meaning)| *meaning)
+                .collect::<Vec<_>>()
+                .join("; ")
         );
         for (port, p) in self.pins() {
             match self.device().family {

@@ -37,18 +37,14 @@ impl Port {
             Port::TieHigh => "tie_high_o",
         }
     }
-
-    /// Whether the port is a vector, one bit a pin.
-    pub fn is_vector(self) -> bool {
-        matches!(self, Port::Led | Port::TieHigh)
-    }
 }
 
-/// What the LEDs show, in the order of the board's LEDs: a board with fewer shows the first.
-pub const LED_MEANINGS: [&str; 3] = [
-    "alive: blinks about once a second",
-    "halted: the program has run to its ctl.halt",
-    "running: a program is running",
+/// What the LEDs show, in the order of the board's LEDs (a board with fewer shows the
+/// first): the board's signal, and its meaning.
+pub const LEDS: [(&str, &str); 3] = [
+    ("alive", "alive: blinks about once a second"),
+    ("halted", "halted: the program has run to its ctl.halt"),
+    ("running", "running: a program is running"),
 ];
 
 /// A board, as its top is built.
@@ -74,14 +70,18 @@ pub struct BoardTop {
 /// boards here carry.
 pub const BAUD_RANGE: std::ops::RangeInclusive<u32> = 115_200..=3_000_000;
 
-/// The most a UART's bit period may be off the line's and still sample each bit of a frame
-/// (start, 8 data, stop) within its middle half: 2 %.
+/// The most a UART's bit period may be off the line's: 2 %. The receiver finds a start bit
+/// up to a cycle late and then samples every bit period; with at least
+/// [`MIN_CYCLES_PER_BIT`] cycles a bit, the stop bit's sample is then at most
+/// 1/4 + 9.5 x 2 % = 0.44 of a bit from its middle: still inside the bit, with little room
+/// at 4 cycles, more at the usual 10 or more.
 pub const MAX_BAUD_ERROR: f64 = 0.02;
 
-/// The fewest clock cycles of a bit the receiver can sample in its middle.
+/// The fewest clock cycles of a bit the receiver takes.
 pub const MIN_CYCLES_PER_BIT: u32 = 4;
 
-/// Silence in a frame after which the bridge drops it (LiteX's UARTBone does the same).
+/// Silence in a frame after which the bridge drops it. (LiteX's UARTBone limits the whole
+/// frame to 100 ms instead, which a long frame at 115200 baud exceeds.)
 pub const FRAME_TIMEOUT_MS: u32 = 100;
 
 /// Why a board top cannot be built as asked.

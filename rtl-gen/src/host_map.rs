@@ -156,9 +156,9 @@ pub(crate) fn status_layout() -> Packed<Status> {
     })
 }
 
-/// Whether a status word (the control register as read) says the program has halted.
-pub fn halted(status: u32) -> bool {
-    status >> status_layout().lo(Status::Halted) & 1 == 1
+/// Whether a status word (the control register as read) has `flag` set.
+pub fn status_has(status: u32, flag: Status) -> bool {
+    status >> status_layout().lo(flag) & 1 == 1
 }
 
 fields! {

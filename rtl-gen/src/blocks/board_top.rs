@@ -1,19 +1,16 @@
 //! The chip on a board: `mtn_board_top` makes the chip's clock with the part's PLL and a
 //! reset from the button and the PLL's lock; `mtn_board` (on that clock) puts the host port
 //! behind a UARTBone bridge on the board's serial line and shows the chip's state on the
-//! LEDs ([`crate::board::LED_MEANINGS`]).
+//! LEDs ([`crate::board::LEDS`]).
 
 use isa::encoding::bits_for;
 
 use super::fpga::open_traces;
 use super::host::pins_bundle;
 use crate::ast::*;
-use crate::board::{BoardTop, Pll, Port};
+use crate::board::{BoardTop, Pll, Port, LEDS};
 use crate::cells::Cell;
 use crate::ctx::Ctx;
-
-/// The chip's states the LEDs show, in [`crate::board::LED_MEANINGS`]' order.
-const SHOWN: [&str; 3] = ["alive", "halted", "running"];
 
 /// `mtn_reset_sync`: a reset asserted at once and released on the clock, two cycles on.
 pub fn reset_sync() -> Module {
@@ -44,7 +41,7 @@ pub fn board(ctx: &Ctx, top: &BoardTop, chip: &Module) -> Module {
     );
     m.input(Port::UartRx.name(), 1);
     m.output(Port::UartTx.name(), 1);
-    for name in SHOWN {
+    for (name, _) in LEDS {
         m.output(&format!("{name}_o"), 1);
     }
 
@@ -171,8 +168,9 @@ pub fn board_top(top: &BoardTop) -> Module {
 
     // States past the board's LEDs go unseen (Verilator's -Wall does not report signals
     // whose names contain "unused").
-    let shown: Vec<Expr> = SHOWN
+    let shown: Vec<Expr> = LEDS
         .iter()
+        .map(|(name, _)| *name)
         .enumerate()
         .map(|(k, s)| {
             let seen = k < top.leds as usize;
@@ -191,7 +189,7 @@ pub fn board_top(top: &BoardTop) -> Module {
         .conn("rst_ni", rst_n)
         .conn(Port::UartRx.name(), id(Port::UartRx.name()))
         .conn(Port::UartTx.name(), id(Port::UartTx.name()));
-    for (name, wire) in SHOWN.iter().zip(&shown) {
+    for ((name, _), wire) in LEDS.iter().zip(&shown) {
         inst = inst.conn(&format!("{name}_o"), wire.clone());
     }
     m.instance(inst);

@@ -5,6 +5,7 @@ use isa::encoding::bits_for;
 
 use super::host::pins_bundle;
 use crate::ast::*;
+use crate::board::FRAME_TIMEOUT_MS;
 use crate::ctx::Ctx;
 use crate::host_map::READ_LATENCY;
 use crate::packed::Enum;
@@ -39,14 +40,17 @@ const STATES: [(State, &str); 7] = [
 /// `mtn_uartbone`; a frame silent for `timeout_cycles` before its end is dropped.
 pub fn uartbone(ctx: &Ctx, timeout_cycles: u64) -> Module {
     let ab = ctx.host_addr_bits;
+    let timeout = format!(
+        "space do nothing and read zero. A frame silent for {FRAME_TIMEOUT_MS} ms ({timeout_cycles} cycles)"
+    );
     let mut m = Module::clocked(
         "mtn_uartbone",
         &[
             "LiteX's UARTBone frames to the host port: command, length, word address (most",
             "significant byte first), then the words to write, or the words read sent back",
             "(most significant byte first). Writes and reads outside the host port's address",
-            "space do nothing and read zero. A frame silent for 100 ms before its end is",
-            "dropped. See rtl_gen::uartbone.",
+            &timeout,
+            "before its end is dropped. See rtl_gen::uartbone.",
         ],
     );
     m.input("rx_data_i", 8);
@@ -65,7 +69,8 @@ pub fn uartbone(ctx: &Ctx, timeout_cycles: u64) -> Module {
             .map(|(i, (s, n))| (*s, *n, i as u64)),
     );
     let sw = states.width();
-    let tw = bits_for(timeout_cycles as u32 + 1);
+    let tw =
+        bits_for(u32::try_from(timeout_cycles + 1).expect("a frame timeout of under 2^32 cycles"));
     let (state_d, state_q) = m.flop("state", sw, false);
     let (write_d, write_q) = m.flop("is_write", 1, false);
     let (incr_d, incr_q) = m.flop("increments", 1, false);
@@ -267,8 +272,11 @@ pub fn uartbone(ctx: &Ctx, timeout_cycles: u64) -> Module {
         ],
         vec![goto(State::Command)],
     ));
+    // A byte arriving as the limit is reached still counts (it may start the next frame).
     body.push(if_(
-        silent_q.eq(lit(tw, timeout_cycles)),
+        silent_q
+            .eq(lit(tw, timeout_cycles))
+            .land(got.clone().lnot()),
         vec![goto(State::Command)],
     ));
     m.comb(body);
