@@ -541,9 +541,14 @@ impl Report {
             100.0 * self.utilization()
         );
         println!(
-            "  throughput  {:.0} inferences/s at {}",
+            "  throughput  {:.0} inferences/s at {}{}",
             self.inferences_per_second(),
-            self.clock.describe()
+            self.clock.describe(),
+            if self.traced {
+                ""
+            } else {
+                ": the chip's own cycles, not the serial line's time"
+            }
         );
         println!("  wall time   {:.2} s in all", self.seconds.total);
         for m in self.first_mismatches() {
