@@ -161,9 +161,11 @@ fn the_icebreaker_bitstream_of_the_up5k_preset_fits_and_meets_its_pll_clock() {
         .unwrap()
         .flatten()
         .find(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("icebreaker-up5k-")
+            // Beside the entry is its lock file, of the same name.
+            e.path().is_dir()
+                && e.file_name()
+                    .to_string_lossy()
+                    .starts_with("icebreaker-up5k-")
         })
         .expect("the board's cache entry");
     let bitstream = std::fs::metadata(entry.path().join("chip.bin")).unwrap();
