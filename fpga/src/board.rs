@@ -136,17 +136,7 @@ pub struct BoardReport {
 impl Board {
     /// The board called `name`, or an error listing the boards there are.
     pub fn named(name: &str) -> Result<Board, String> {
-        BOARDS
-            .iter()
-            .find(|b| b.name.eq_ignore_ascii_case(name))
-            .copied()
-            .ok_or_else(|| {
-                let names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
-                format!(
-                    "unknown board {name:?}: the boards are {}",
-                    names.join(", ")
-                )
-            })
+        crate::device::by_name(&BOARDS, name, |b| b.name, "board")
     }
 
     pub fn device(&self) -> Device {

@@ -134,18 +134,29 @@ pub const DEVICES: [Device; 4] = [
 impl Device {
     /// The part called `name`, or an error listing the parts there are.
     pub fn named(name: &str) -> Result<Device, String> {
-        DEVICES
-            .iter()
-            .find(|d| d.name.eq_ignore_ascii_case(name))
-            .copied()
-            .ok_or_else(|| {
-                let names: Vec<&str> = DEVICES.iter().map(|d| d.name).collect();
-                format!(
-                    "unknown device {name:?}: the devices are {}",
-                    names.join(", ")
-                )
-            })
+        by_name(&DEVICES, name, |d| d.name, "device")
     }
+}
+
+/// The one of `items` whose `key` is `name` (in any case), or an error listing the `what`s
+/// there are.
+pub(crate) fn by_name<T: Copy>(
+    items: &[T],
+    name: &str,
+    key: fn(&T) -> &'static str,
+    what: &str,
+) -> Result<T, String> {
+    items
+        .iter()
+        .find(|i| key(i).eq_ignore_ascii_case(name))
+        .copied()
+        .ok_or_else(|| {
+            let names: Vec<&str> = items.iter().map(key).collect();
+            format!(
+                "unknown {what} {name:?}: the {what}s are {}",
+                names.join(", ")
+            )
+        })
 }
 
 #[cfg(test)]

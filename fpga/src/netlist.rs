@@ -21,9 +21,7 @@ pub struct Netlist {
 /// Synthesizes `cfg`'s chip (`mtn_chip`, every port kept; a system is refused) for `family`
 /// in `dir`, with the flow's synthesis command and cells, and reads the netlist back.
 pub fn netlist(cfg: &HwConfig, family: Family, dir: &Path) -> Result<Netlist, FlowError> {
-    if cfg.system.chips > 1 {
-        return Err(rtl_gen::GenError::SystemOnFpga(cfg.system.chips).into());
-    }
+    rtl_gen::single_chip(cfg)?;
     synthesized(
         rtl_gen::generate_on(cfg, None, family.cells())?,
         family,

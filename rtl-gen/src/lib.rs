@@ -193,12 +193,18 @@ pub fn generate_on(cfg: &HwConfig, fault: Option<Fault>, cells: Cells) -> Result
     Ok(assemble(cfg, fault, top, modules))
 }
 
+/// Refuses a system of chips, which no FPGA design holds.
+pub fn single_chip(cfg: &HwConfig) -> Result<(), GenError> {
+    match cfg.system.chips {
+        1 => Ok(()),
+        chips => Err(GenError::SystemOnFpga(chips)),
+    }
+}
+
 /// The design an FPGA flow places and routes: `cfg`'s chip on `cells` under `mtn_fpga_top`,
 /// which puts the host port behind shift registers on a few pins and leaves the trace open.
 pub fn generate_fpga(cfg: &HwConfig, cells: Cells) -> Result<Design, GenError> {
-    if cfg.system.chips > 1 {
-        return Err(GenError::SystemOnFpga(cfg.system.chips));
-    }
+    single_chip(cfg)?;
     let mut modules = elaborate(cfg, None, cells)?;
     let chip = modules.last().expect("the chip is elaborated last");
     let top = fpga::fpga_top(&Ctx::new(cfg), chip);
@@ -215,9 +221,7 @@ pub fn generate_board(
     top: &board::BoardTop,
     cells: Cells,
 ) -> Result<Design, GenError> {
-    if cfg.system.chips > 1 {
-        return Err(GenError::SystemOnFpga(cfg.system.chips));
-    }
+    single_chip(cfg)?;
     let cycles_per_bit = top.cycles_per_bit()?;
     let ctx = Ctx::new(cfg);
     let mut modules = elaborate(cfg, None, cells)?;
