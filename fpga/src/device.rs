@@ -52,6 +52,20 @@ impl Family {
         }
     }
 
+    /// Yosys commands run on its netlist after [`Family::synth_command`].
+    pub fn after_synth(self) -> &'static str {
+        match self {
+            Family::Ice40 => "",
+            // synth_ecp5 (Yosys 0.23) legalises each flip-flop's active-low asynchronous reset
+            // with an inverter of its own, a LUT4 per flip-flop. The eight flip-flops of an
+            // ECP5 logic tile share one set/reset net, so every flip-flop took a tile to itself:
+            // nextpnr found no legal placement once there were about as many flip-flops as
+            // tiles (docs/fpga.md). Merging the identical inverters gives back the LUT4s and
+            // lets the flip-flops share tiles.
+            Family::Ecp5 => "opt_merge -share_all\nopt_clean",
+        }
+    }
+
     /// nextpnr's option for the placed and routed design, and the file it writes.
     pub fn placed(self) -> (&'static str, &'static str) {
         match self {

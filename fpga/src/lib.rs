@@ -23,7 +23,7 @@ use isa::HwConfig;
 use sha2::{Digest, Sha256};
 
 /// Bumped whenever the flow's steps or the report's meaning change: old entries stop matching.
-const FLOW_VERSION: u32 = 2;
+const FLOW_VERSION: u32 = 3;
 
 /// What went wrong before the flow could say whether the design fits.
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +141,7 @@ pub fn synthesize(
         device.name,
         device.nextpnr_args,
         options.seed,
-        device.family.synth_command(cfg)
+        synth_script(&[], device.family, cfg, design.top)
     ));
     if let Some((name, text)) = &pins {
         hasher.update(format!("{name} {}\n", text.len()));
@@ -206,12 +206,13 @@ pub fn synthesize(
 }
 
 /// The Yosys commands that read `files` and synthesize `top` of `cfg`'s chip for `family`;
-/// the caller adds its output (the synthesis command's `-json`, or a command after it).
+/// the caller adds the command that writes its output.
 fn synth_script(files: &[String], family: Family, cfg: &HwConfig, top: &str) -> String {
     format!(
-        "read_verilog {}\n{} -top {top}",
+        "read_verilog {}\n{} -top {top}\n{}",
         files.join(" "),
-        family.synth_command(cfg)
+        family.synth_command(cfg),
+        family.after_synth()
     )
 }
 
@@ -260,7 +261,7 @@ impl Flow<'_> {
             self.design.top
         ));
         let script = format!(
-            "{} -json {NETLIST}\n",
+            "{}\nwrite_json {NETLIST}\n",
             synth_script(&files, self.device.family, self.cfg, self.design.top)
         );
         std::fs::write(dir.join("synth.ys"), script).map_err(io)?;

@@ -14,6 +14,10 @@ use isa::HwConfig;
 
 mod digits;
 
+// The configs the generator's tests name, defined once there.
+#[path = "../../rtl-gen/tests/common/mod.rs"]
+mod configs;
+
 #[test]
 fn the_ice40_netlist_of_up5k_runs_random_programs_as_the_golden_model_does() {
     let cfg = HwConfig::preset("up5k").unwrap();
@@ -106,4 +110,35 @@ fn the_icebreaker_bitstreams_netlist_runs_the_digits_model_over_its_uart() {
     // memories cleared and the program loaded first, is some 12 million cycles).
     let (model, compiled) = digits::compiled(&cfg);
     digits::check_batch(&mut backend, &model, &compiled, 0);
+}
+
+/// The flip-flops of the ECP5 netlist share one reset net. synth_ecp5 legalises each
+/// flip-flop's active-low asynchronous reset with an inverter of its own, and the eight
+/// flip-flops of an ECP5 logic tile share one set/reset net: unmerged, every flip-flop took a
+/// tile to itself and nextpnr found no placement for chips whose other flip-flops and logic
+/// needed those tiles (`small` on the 85F; docs/fpga.md). The flow merges the inverters.
+#[test]
+fn the_ecp5_netlists_flip_flops_share_their_reset() {
+    let cfg = configs::config("lean");
+    let dir = tempfile::tempdir().unwrap();
+    let netlist = fpga::netlist(&cfg, Family::Ecp5, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let text = &netlist.design.files[0].text;
+    let mut flip_flops = 0;
+    let mut resets = std::collections::BTreeSet::new();
+    for instance in text.split("TRELLIS_FF #(").skip(1) {
+        let ports = &instance[..instance.find(");").expect("an instance ends")];
+        flip_flops += 1;
+        if let Some(at) = ports.find(".LSR(") {
+            let net = &ports[at + 5..];
+            resets.insert(net[..net.find(')').unwrap()].trim().to_string());
+        }
+    }
+    assert!(flip_flops > 500, "{flip_flops} flip-flops");
+    // The reset, and a constant for the flip-flops without one.
+    assert!(
+        resets.len() <= 2,
+        "{} reset nets: {:?}",
+        resets.len(),
+        resets.iter().take(4).collect::<Vec<_>>()
+    );
 }
