@@ -39,30 +39,29 @@ impl Family {
         }
     }
 
-    /// The Yosys synthesis command for `cfg`'s chip, without its `-top` and `-json`.
-    pub fn synth_command(self, cfg: &isa::HwConfig) -> &'static str {
+    /// The Yosys commands that synthesize `top` of `cfg`'s chip, one a line, without the
+    /// output's.
+    pub fn synthesis(self, cfg: &isa::HwConfig, top: &str) -> String {
         match self {
             // -dsp puts multiplies on SB_MAC16s, but its ice40_dsp pass also rewrites the
             // SB_MAC16s of the hand-written cells, dropping their registers and clock (Yosys
             // 0.23 and 0.70; docs/fpga.md): with registered products, the cells are the DSPs.
             // -spram: read-or-write memories on SPRAM.
-            Family::Ice40 if cfg.chip.registered_products => "synth_ice40 -spram",
-            Family::Ice40 => "synth_ice40 -dsp -spram",
-            Family::Ecp5 => "synth_ecp5",
-        }
-    }
-
-    /// Yosys commands run on its netlist after [`Family::synth_command`].
-    pub fn after_synth(self) -> &'static str {
-        match self {
-            Family::Ice40 => "",
+            Family::Ice40 if cfg.chip.registered_products => {
+                format!("synth_ice40 -spram -top {top}")
+            }
+            Family::Ice40 => format!("synth_ice40 -dsp -spram -top {top}"),
             // synth_ecp5 (Yosys 0.23) legalises each flip-flop's active-low asynchronous reset
-            // with an inverter of its own, a LUT4 per flip-flop. The eight flip-flops of an
-            // ECP5 logic tile share one set/reset net, so every flip-flop took a tile to itself:
-            // nextpnr found no legal placement once there were about as many flip-flops as
-            // tiles (docs/fpga.md). Merging the identical inverters gives back the LUT4s and
-            // lets the flip-flops share tiles.
-            Family::Ecp5 => "opt_merge -share_all\nopt_clean",
+            // with an inverter of its own, which becomes a LUT4 per flip-flop. The eight
+            // flip-flops of an ECP5 logic tile share one set/reset net, so each flip-flop took
+            // a tile to itself, and nextpnr found no legal placement once the flip-flops
+            // needed about as many tiles as the logic left (docs/fpga.md). Merging the
+            // inverters before LUT mapping gives back the LUT4s and lets flip-flops share.
+            Family::Ecp5 => {
+                format!(
+                    "synth_ecp5 -top {top} -run :map_luts\nopt_merge\nsynth_ecp5 -run map_luts:"
+                )
+            }
         }
     }
 

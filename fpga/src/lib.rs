@@ -209,10 +209,9 @@ pub fn synthesize(
 /// the caller adds the command that writes its output.
 fn synth_script(files: &[String], family: Family, cfg: &HwConfig, top: &str) -> String {
     format!(
-        "read_verilog {}\n{} -top {top}\n{}",
+        "read_verilog {}\n{}",
         files.join(" "),
-        family.synth_command(cfg),
-        family.after_synth()
+        family.synthesis(cfg, top)
     )
 }
 
@@ -256,9 +255,8 @@ impl Flow<'_> {
         let mut steps = Vec::new();
 
         progress(&format!(
-            "yosys: {} of {}",
-            self.device.family.synth_command(self.cfg),
-            self.design.top
+            "yosys: synthesis of {} for the {}",
+            self.design.top, self.device.name
         ));
         let script = format!(
             "{}\nwrite_json {NETLIST}\n",

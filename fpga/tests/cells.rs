@@ -88,9 +88,8 @@ fn simulate(cell: Cell, version: Version, dir: &Path) -> String {
         let mut cfg = isa::HwConfig::preset("tiny").unwrap();
         cfg.chip.registered_products = true;
         let script = format!(
-            "read_verilog {file}; {} -top {}; write_verilog -noattr netlist_{file}",
-            Family::Ice40.synth_command(&cfg),
-            cell.name()
+            "read_verilog {file}; {}; write_verilog -noattr netlist_{file}",
+            Family::Ice40.synthesis(&cfg, cell.name())
         );
         run(Tool::Yosys, &["-q".into(), "-p".into(), script], dir);
         args.push(format!("netlist_{file}"));
