@@ -163,6 +163,8 @@ impl HostPort {
         let zeros = vec![0; self.n];
         for chip in 0..self.cfg.system.chips {
             let state = known.map(|s| &s.chips[chip as usize]);
+            // A row write leaves the staging row as it was: zeros staged once clear every row.
+            let mut zeros_staged = false;
             let memories = [
                 (Region::Sram, c.sram_banks, c.sram_depth),
                 (Region::Acc, c.acc_banks, c.acc_depth),
@@ -179,7 +181,16 @@ impl HostPort {
                         });
                         if dirty {
                             let cmd = row_command(region, bank, row, true);
-                            self.row(&mut ops, chip, cmd, &zeros);
+                            if zeros_staged {
+                                ops.push(HostOp::Write {
+                                    chip,
+                                    addr: Reg::RowCommand as u32,
+                                    data: cmd,
+                                });
+                            } else {
+                                self.row(&mut ops, chip, cmd, &zeros);
+                                zeros_staged = true;
+                            }
                         }
                     }
                 }

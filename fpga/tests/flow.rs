@@ -47,21 +47,32 @@ fn resource<'a>(report: &'a Report, cell: &str) -> &'a fpga::Resource {
         .unwrap_or_else(|| panic!("no {cell} in {:?}", report.utilisation))
 }
 
-/// The ECP5 flow places and routes the chip, times it and packs a bitstream; a second run is
-/// a cache hit with the same report.
+/// The ECP5 flow (`metronome synth --board ulx3s-25f`) places and routes the smallest chip
+/// behind the ULX3S's board top (its PLL, UART bridge and LEDs, on the board's pins), times
+/// it against the clock the PLL makes and packs a bitstream; a second run is a cache hit with
+/// the same report. (The same flow without the board top, `--device`, differs only in the
+/// top; the iCE40's is tested below.)
 #[test]
-fn ecp5_flow_places_routes_and_times_the_chip() {
+fn ecp5_flow_places_routes_and_times_the_chip_on_the_ulx3s() {
     let cache = tempfile::tempdir().unwrap();
     let cfg = narrow();
-    let (report, cached) = synthesize(&cfg, "ecp5-25f", cache.path());
+    let board = fpga::OnBoard {
+        board: fpga::Board::named("ulx3s-25f").unwrap(),
+        baud: fpga::DEFAULT_BAUD,
+    };
+    let (report, cached) = synthesize_on(&cfg, "ecp5-25f", Some(board), cache.path());
     assert!(!cached);
-    assert!(report.fits, "{}", report.table());
+    let table = report.table();
+    assert!(report.fits, "{table}");
     let luts = resource(&report, "TRELLIS_COMB");
     assert_eq!(luts.available, 24288, "the 25F's LUT4s");
     assert!(luts.used > 1000, "{luts:?}");
     assert!(resource(&report, "MULT18X18D").used > 0);
-    // The pins of the FPGA top: clock, reset, three serial inputs, three outputs.
-    assert_eq!(resource(&report, "TRELLIS_IO").used, 8);
+    assert_eq!(resource(&report, "EHXPLLL").used, 1, "{table}");
+    // Clock, serial in and out, button, eight LEDs and the pin tied high (wifi_gpio0).
+    assert_eq!(resource(&report, "TRELLIS_IO").used, 13, "{table}");
+    // The PLL makes the 60 MHz asked of the 25 MHz oscillator exactly (x 12 / 5).
+    assert_eq!(report.requested_mhz, 60.0);
     let fmax = report.fmax_mhz.expect("a routed design has an Fmax");
     assert!((5.0..500.0).contains(&fmax), "{fmax} MHz");
     let path = report.critical_path.as_ref().expect("a critical path");
@@ -80,8 +91,9 @@ fn ecp5_flow_places_routes_and_times_the_chip() {
         .path();
     let bits = std::fs::metadata(entry.join("chip.bit")).unwrap().len();
     assert!(bits > 100_000, "a 25F bitstream of {bits} bytes");
+    assert!(entry.join("ulx3s-25f.lpf").is_file());
 
-    let (again, cached) = synthesize(&cfg, "ecp5-25f", cache.path());
+    let (again, cached) = synthesize_on(&cfg, "ecp5-25f", Some(board), cache.path());
     assert!(cached);
     assert_eq!(again, report);
 }
