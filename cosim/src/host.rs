@@ -181,16 +181,9 @@ impl HostPort {
                         });
                         if dirty {
                             let cmd = row_command(region, bank, row, true);
-                            if zeros_staged {
-                                ops.push(HostOp::Write {
-                                    chip,
-                                    addr: Reg::RowCommand as u32,
-                                    data: cmd,
-                                });
-                            } else {
-                                self.row(&mut ops, chip, cmd, &zeros);
-                                zeros_staged = true;
-                            }
+                            let staged = if zeros_staged { &[][..] } else { &zeros };
+                            self.row(&mut ops, chip, cmd, staged);
+                            zeros_staged = true;
                         }
                     }
                 }
@@ -388,4 +381,49 @@ fn param_words(p: &ParamEntry) -> Vec<u32> {
         .chain(p.shift.iter().map(|s| *s as i32 as u32))
         .chain([p.zero_point, p.act_min, p.act_max].map(|x| x as u32))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Clearing unknown memories stages one zero row, then writes it to every SRAM and
+    /// accumulator row with a row command each; known memories lose only their non-zero rows.
+    #[test]
+    fn a_clear_stages_zeros_once_and_writes_every_row_not_known_zero() {
+        let cfg = HwConfig::preset("up5k").unwrap();
+        let port = HostPort::new(&cfg);
+        let c = &cfg.chip;
+        let rows = (c.sram_banks * c.sram_depth + c.acc_banks * c.acc_depth) as usize;
+        let is_command = |op: &HostOp| matches!(op, HostOp::Write { addr, .. } if *addr == Reg::RowCommand as u32);
+        let ops = port.clear(None);
+        let commands = ops.iter().filter(|op| is_command(op)).count();
+        assert_eq!(commands, rows);
+        let staged: Vec<&HostOp> = ops.iter().filter(|op| !is_command(op)).collect();
+        assert_eq!(staged.len(), cfg.lanes(), "{staged:?}");
+        assert!(staged.iter().all(
+            |op| matches!(op, HostOp::Write { data: 0, addr, .. } if *addr >= port.stage_base)
+        ));
+        assert!(ops[..cfg.lanes()].iter().all(|op| !is_command(op)));
+
+        let mut known = golden::SystemState::new(&cfg);
+        assert!(port.clear(Some(&known)).is_empty());
+        known.chips[0].sram[[1, 7, 0]] = -3;
+        known.chips[0].acc[[0, 2, 1]] = 9;
+        let ops = port.clear(Some(&known));
+        let expected = [
+            row_command(Region::Sram, 1, 7, true),
+            row_command(Region::Acc, 0, 2, true),
+        ];
+        let written: Vec<u32> = ops
+            .iter()
+            .filter(|op| is_command(op))
+            .map(|op| match op {
+                HostOp::Write { data, .. } => *data,
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(written, expected);
+        assert_eq!(ops.len(), cfg.lanes() + 2);
+    }
 }

@@ -39,8 +39,8 @@ impl Family {
         }
     }
 
-    /// The Yosys commands that synthesize `top` of `cfg`'s chip, one a line, without the
-    /// output's.
+    /// The Yosys commands that synthesize `top` of `cfg`'s chip, separated by `;` (so they
+    /// work in a script file and after `-p` alike), without the command that writes the output.
     pub fn synthesis(self, cfg: &isa::HwConfig, top: &str) -> String {
         match self {
             // -dsp puts multiplies on SB_MAC16s, but its ice40_dsp pass also rewrites the
@@ -51,15 +51,12 @@ impl Family {
                 format!("synth_ice40 -spram -top {top}")
             }
             Family::Ice40 => format!("synth_ice40 -dsp -spram -top {top}"),
-            // synth_ecp5 (Yosys 0.23) legalises each flip-flop's active-low asynchronous reset
-            // with an inverter of its own, which becomes a LUT4 per flip-flop. The eight
-            // flip-flops of an ECP5 logic tile share one set/reset net, so each flip-flop took
-            // a tile to itself, and nextpnr found no legal placement once the flip-flops
-            // needed about as many tiles as the logic left (docs/fpga.md). Merging the
-            // inverters before LUT mapping gives back the LUT4s and lets flip-flops share.
+            // The reset inverters synth_ecp5 gives each flip-flop, merged before LUT mapping:
+            // unmerged, no two flip-flops share a logic tile (docs/fpga.md). An option of the
+            // first call that acts from map_luts on must be repeated in the second.
             Family::Ecp5 => {
                 format!(
-                    "synth_ecp5 -top {top} -run :map_luts\nopt_merge\nsynth_ecp5 -run map_luts:"
+                    "synth_ecp5 -top {top} -run :map_luts; opt_merge; synth_ecp5 -run map_luts:"
                 )
             }
         }

@@ -19,7 +19,7 @@ pub struct Netlist {
 }
 
 /// Synthesizes `cfg`'s chip (`mtn_chip`, every port kept; a system is refused) for `family`
-/// in `dir`, with the flow's synthesis command and cells, and reads the netlist back.
+/// in `dir`, with the flow's synthesis script and cells, and reads the netlist back.
 pub fn netlist(cfg: &HwConfig, family: Family, dir: &Path) -> Result<Netlist, FlowError> {
     rtl_gen::single_chip(cfg)?;
     synthesized(
@@ -44,7 +44,7 @@ pub fn board_netlist(
     )
 }
 
-/// `design` synthesized with the flow's command for its config and `family`, in `dir`.
+/// `design` synthesized with the flow's synthesis script for its config and `family`, in `dir`.
 fn synthesized(
     mut design: rtl_gen::Design,
     family: Family,

@@ -1,8 +1,9 @@
 //! The netlist the iCE40 flow makes of the `up5k` chip (Yosys's `synth_ice40`, the
 //! hand-instantiated `SB_MAC16`s, block RAM, the instruction memory in SPRAM) runs random
-//! programs bit for bit and cycle for cycle as the
-//! golden model does, simulated on Yosys's models of the primitives under Icarus Verilog:
-//! synthesis did not change the design. A missing tool fails the test with the command that
+//! programs bit for bit and cycle for cycle as the golden model does, simulated on Yosys's
+//! models of the primitives under Icarus Verilog, and the iCEBreaker bitstream's netlist runs
+//! the digits model over its UART: synthesis did not change the design. The ECP5 netlist's
+//! flip-flops share their reset. A missing tool fails the test with the command that
 //! installs it.
 
 use cosim::board_sim::SimulatedBoard;
@@ -112,11 +113,9 @@ fn the_icebreaker_bitstreams_netlist_runs_the_digits_model_over_its_uart() {
     digits::check_batch(&mut backend, &model, &compiled, 0);
 }
 
-/// The flip-flops of the ECP5 netlist share one reset net. synth_ecp5 legalises each
-/// flip-flop's active-low asynchronous reset with an inverter of its own, and the eight
-/// flip-flops of an ECP5 logic tile share one set/reset net: unmerged, every flip-flop took a
-/// tile to itself and nextpnr found no placement for chips whose other flip-flops and logic
-/// needed those tiles (`small` on the 85F; docs/fpga.md). The flow merges the inverters.
+/// The flip-flops of the ECP5 netlist share one reset net: the eight flip-flops of a logic
+/// tile share their set/reset, and synth_ecp5 gives each flip-flop an inverter of the chip's
+/// reset of its own unless the flow merges them (docs/fpga.md).
 #[test]
 fn the_ecp5_netlists_flip_flops_share_their_reset() {
     let cfg = configs::config("lean");
@@ -124,16 +123,27 @@ fn the_ecp5_netlists_flip_flops_share_their_reset() {
     let netlist = fpga::netlist(&cfg, Family::Ecp5, dir.path()).unwrap_or_else(|e| panic!("{e}"));
     let text = &netlist.design.files[0].text;
     let mut flip_flops = 0;
-    let mut resets = std::collections::BTreeSet::new();
+    let mut resets = std::collections::BTreeMap::<String, usize>::new();
     for instance in text.split("TRELLIS_FF #(").skip(1) {
         let ports = &instance[..instance.find(");").expect("an instance ends")];
         flip_flops += 1;
-        if let Some(at) = ports.find(".LSR(") {
-            let net = &ports[at + 5..];
-            resets.insert(net[..net.find(')').unwrap()].trim().to_string());
-        }
+        let at = ports
+            .find(".LSR(")
+            .expect("a flip-flop's set/reset is connected");
+        let net = &ports[at + 5..];
+        *resets
+            .entry(net[..net.find(')').unwrap()].trim().to_string())
+            .or_default() += 1;
     }
     assert!(flip_flops > 500, "{flip_flops} flip-flops");
+    let reset = resets
+        .iter()
+        .filter(|(net, _)| !net.starts_with("1'"))
+        .max_by_key(|(_, n)| **n);
+    assert!(
+        reset.is_some_and(|(_, n)| 2 * n > flip_flops),
+        "most flip-flops are on one reset net: {reset:?} of {flip_flops}"
+    );
     // The reset, and a constant for the flip-flops without one.
     assert!(
         resets.len() <= 2,

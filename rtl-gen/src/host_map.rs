@@ -16,7 +16,7 @@
 //! order they are written: the program's cycle 0 is [`start_latency`] cycles after the start
 //! write. A row command word is `row` (bits 0-15), `bank` or table (16-23), [`Region`] (24-26)
 //! and `write` (bit 31): [`RowCommand`]. A write command stores the staging row into the memory in the next
-//! cycle; a read command's row is in the staging row [`ROW_READ_LATENCY`] cycles after the
+//! cycle and leaves the staging row as it was; a read command's row is in the staging row [`ROW_READ_LATENCY`] cycles after the
 //! command (status bit 2 clears then). Staging words by region:
 //! - SRAM and accumulators: word `l` is lane `l` as int32 (SRAM writes saturate to int8).
 //! - Lookup table `bank`: word 0 is entry `row` (the output for input `row - 128`).
