@@ -39,8 +39,8 @@ impl Family {
         }
     }
 
-    /// The Yosys commands that synthesize `top` of `cfg`'s chip, separated by `;` (so they
-    /// work in a script file and after `-p` alike), without the command that writes the output.
+    /// The Yosys commands that synthesize `top` of `cfg`'s chip, one a line as in a script file
+    /// (after `yosys -p`, only `;` ends a command), without the command that writes the output.
     pub fn synthesis(self, cfg: &isa::HwConfig, top: &str) -> String {
         match self {
             // -dsp puts multiplies on SB_MAC16s, but its ice40_dsp pass also rewrites the
@@ -56,7 +56,7 @@ impl Family {
             // first call that acts from map_luts on must be repeated in the second.
             Family::Ecp5 => {
                 format!(
-                    "synth_ecp5 -top {top} -run :map_luts; opt_merge; synth_ecp5 -run map_luts:"
+                    "synth_ecp5 -top {top} -run :map_luts\nopt_merge\nsynth_ecp5 -run map_luts:"
                 )
             }
         }

@@ -89,7 +89,9 @@ fn simulate(cell: Cell, version: Version, dir: &Path) -> String {
         cfg.chip.registered_products = true;
         let script = format!(
             "read_verilog {file}; {}; write_verilog -noattr netlist_{file}",
-            Family::Ice40.synthesis(&cfg, cell.name())
+            Family::Ice40
+                .synthesis(&cfg, cell.name())
+                .replace('\n', "; ")
         );
         run(Tool::Yosys, &["-q".into(), "-p".into(), script], dir);
         args.push(format!("netlist_{file}"));
