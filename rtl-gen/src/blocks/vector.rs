@@ -1549,31 +1549,34 @@ pub fn vector(ctx: &Ctx) -> Module {
 fn reduction(m: &mut Module, ctx: &Ctx, a: &Expr, out: &Expr, func: &Expr, funcs: &Enum<RedFunc>) {
     let n = ctx.n;
     let lane = |l: u32| a.clone().part(int((32 * l) as i64), 32);
-    let value = |m: &mut Module, f: RedFunc| -> Expr {
-        match f {
-            RedFunc::Sum => {
-                // A balanced adder tree (wrapping addition is associative).
-                fn tree(lanes: &[Expr]) -> Expr {
-                    match lanes {
-                        [one] => one.clone(),
-                        _ => {
-                            let (low, high) = lanes.split_at(lanes.len() / 2);
-                            tree(low) + tree(high)
-                        }
-                    }
-                }
-                let sum = tree(&(0..n).map(lane).collect::<Vec<_>>());
-                let w = m.wire("red_sum", 32);
-                m.assign(w.clone(), sum);
+    // A balanced tree over the lanes (wrapping addition and the maximum are associative and
+    // commutative): log2(N) operations deep, not N - 1. Each node is a wire named by the
+    // lanes it covers.
+    fn tree(
+        m: &mut Module,
+        name: &str,
+        lanes: &[Expr],
+        first: usize,
+        op: &dyn Fn(Expr, Expr) -> Expr,
+    ) -> Expr {
+        match lanes {
+            [one] => one.clone(),
+            _ => {
+                let half = lanes.len() / 2;
+                let low = tree(m, name, &lanes[..half], first, op);
+                let high = tree(m, name, &lanes[half..], first + half, op);
+                let w = m.wire(&format!("{name}_{first}_{}", first + lanes.len() - 1), 32);
+                m.assign(w.clone(), op(low, high));
                 w
             }
-            RedFunc::Max => (1..n).fold(lane(0), |best, l| {
-                let w = m.wire(&format!("red_max_{l}"), 32);
-                m.assign(
-                    w.clone(),
-                    mux(best.clone().signed().lt(lane(l).signed()), lane(l), best),
-                );
-                w
+        }
+    }
+    let lanes: Vec<Expr> = (0..n).map(lane).collect();
+    let value = |m: &mut Module, f: RedFunc| -> Expr {
+        match f {
+            RedFunc::Sum => tree(m, "red_sum", &lanes, 0, &|a, b| a + b),
+            RedFunc::Max => tree(m, "red_max", &lanes, 0, &|a, b| {
+                mux(a.clone().signed().lt(b.clone().signed()), b, a)
             }),
         }
     };

@@ -333,22 +333,23 @@ module mtn_vector (
 
   // Step 1: the lane functions, the reduction, RQ's bias and the table reads.
   wire [31:0] red;
-  wire [31:0] red_sum;
-  assign red_sum = (vec_a_rd_data_i[0 +: 32] + vec_a_rd_data_i[32 +: 32])
-      + (vec_a_rd_data_i[64 +: 32] + vec_a_rd_data_i[96 +: 32]);
-  wire [31:0] red_max_1;
-  assign red_max_1 = ($signed(vec_a_rd_data_i[0 +: 32]) < $signed(vec_a_rd_data_i[32 +: 32]))
+  wire [31:0] red_sum_0_1;
+  assign red_sum_0_1 = vec_a_rd_data_i[0 +: 32] + vec_a_rd_data_i[32 +: 32];
+  wire [31:0] red_sum_2_3;
+  assign red_sum_2_3 = vec_a_rd_data_i[64 +: 32] + vec_a_rd_data_i[96 +: 32];
+  wire [31:0] red_sum_0_3;
+  assign red_sum_0_3 = red_sum_0_1 + red_sum_2_3;
+  wire [31:0] red_max_0_1;
+  assign red_max_0_1 = ($signed(vec_a_rd_data_i[0 +: 32]) < $signed(vec_a_rd_data_i[32 +: 32]))
       ? vec_a_rd_data_i[32 +: 32]
       : vec_a_rd_data_i[0 +: 32];
-  wire [31:0] red_max_2;
-  assign red_max_2 = ($signed(red_max_1) < $signed(vec_a_rd_data_i[64 +: 32]))
-      ? vec_a_rd_data_i[64 +: 32]
-      : red_max_1;
-  wire [31:0] red_max_3;
-  assign red_max_3 = ($signed(red_max_2) < $signed(vec_a_rd_data_i[96 +: 32]))
+  wire [31:0] red_max_2_3;
+  assign red_max_2_3 = ($signed(vec_a_rd_data_i[64 +: 32]) < $signed(vec_a_rd_data_i[96 +: 32]))
       ? vec_a_rd_data_i[96 +: 32]
-      : red_max_2;
-  assign red = (step1_func == RED_SUM) ? red_sum : red_max_3;
+      : vec_a_rd_data_i[64 +: 32];
+  wire [31:0] red_max_0_3;
+  assign red_max_0_3 = ($signed(red_max_0_1) < $signed(red_max_2_3)) ? red_max_2_3 : red_max_0_1;
+  assign red = (step1_func == RED_SUM) ? red_sum_0_3 : red_max_0_3;
   wire step1_vop_mul;
   assign step1_vop_mul = (s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_VOP)
       && (step1_func == VOP_MUL);
