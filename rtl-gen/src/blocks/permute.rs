@@ -354,16 +354,21 @@ fn transpose(
     for b in 0..2u32 {
         let (bd, bq) = m.flop(&format!("tile{b}"), tile, false);
         let load = t1_valid.clone().land(t1_buf.clone().eq(lit(1, b as u64)));
-        m.comb(vec![
-            set(bd.clone(), bq),
-            if_(
-                load,
-                vec![set(
-                    bd.part(cat(vec![t1_k.clone(), zero(3 + lb)]), 8 * n),
-                    PERM_READ.data(),
-                )],
-            ),
-        ]);
+        // A row enable per row, not `tile[k * 8N +: 8N]`: Yosys builds a variable
+        // part-select written into a register as a shifter across the whole tile (8N^2
+        // bits wide), eleven thousand LUT4s on the ECP5 at N = 8.
+        let rows = (0..n)
+            .map(|k| {
+                if_(
+                    t1_k.clone().eq(lit(lb, k as u64)),
+                    vec![set(
+                        bd.clone().part(int((8 * n * k) as i64), 8 * n),
+                        PERM_READ.data(),
+                    )],
+                )
+            })
+            .collect();
+        m.comb(vec![set(bd.clone(), bq), if_(load, rows)]);
     }
     m.comment("Transpose: the write waits N + 1 cycles behind the read.");
     let column_ctl = Packed::new("Column", |f| match f {

@@ -221,7 +221,18 @@ module mtn_permute (
   always @* begin
     tile0_d = tile0_q;
     if (tr_fill_q[FillValid] && (tr_fill_q[FillBuffer] == 1'b0)) begin
-      tile0_d[{tr_k, 5'd0} +: 32] = perm_rd_data_i;
+      if (tr_k == 2'd0) begin
+        tile0_d[0 +: 32] = perm_rd_data_i;
+      end
+      if (tr_k == 2'd1) begin
+        tile0_d[32 +: 32] = perm_rd_data_i;
+      end
+      if (tr_k == 2'd2) begin
+        tile0_d[64 +: 32] = perm_rd_data_i;
+      end
+      if (tr_k == 2'd3) begin
+        tile0_d[96 +: 32] = perm_rd_data_i;
+      end
     end
   end
   reg  [127:0] tile1_d;
@@ -236,7 +247,18 @@ module mtn_permute (
   always @* begin
     tile1_d = tile1_q;
     if (tr_fill_q[FillValid] && (tr_fill_q[FillBuffer] == 1'b1)) begin
-      tile1_d[{tr_k, 5'd0} +: 32] = perm_rd_data_i;
+      if (tr_k == 2'd0) begin
+        tile1_d[0 +: 32] = perm_rd_data_i;
+      end
+      if (tr_k == 2'd1) begin
+        tile1_d[32 +: 32] = perm_rd_data_i;
+      end
+      if (tr_k == 2'd2) begin
+        tile1_d[64 +: 32] = perm_rd_data_i;
+      end
+      if (tr_k == 2'd3) begin
+        tile1_d[96 +: 32] = perm_rd_data_i;
+      end
     end
   end
 
