@@ -8,7 +8,6 @@ use super::bus::{sink, MemPort, Reach};
 use super::mxu::sext;
 use crate::ast::*;
 use crate::ctx::Ctx;
-use isa::encoding::bits_for;
 
 /// The requests one bank could serve.
 fn reaches(port: &MemPort, acc: bool) -> bool {
@@ -38,113 +37,6 @@ fn row_of(port: &MemPort, bits: u32, ctx: &Ctx) -> Expr {
     } else {
         row.bits(bits - 1, 0)
     }
-}
-
-/// One wire per port, `{bank}_from_{port}`: the port addresses this bank this cycle.
-fn selects_into(
-    m: &mut Module,
-    bank: &str,
-    ports: &[&MemPort],
-    acc: bool,
-    index: u32,
-    ctx: &Ctx,
-) -> Vec<Expr> {
-    ports
-        .iter()
-        .map(|p| {
-            let name = format!("{bank}_from_{}", p.prefix());
-            m.wire_of(&name, 1, selects(p, acc, index, ctx))
-        })
-        .collect()
-}
-
-/// The first of each pair.
-fn firsts(pairs: &[(Expr, Expr)]) -> Vec<Expr> {
-    pairs.iter().map(|(a, _)| a.clone()).collect()
-}
-
-/// Whether any of `conds` holds (`1'b0` for none).
-fn any(conds: &[Expr]) -> Expr {
-    match conds {
-        [] => lit(1, 0),
-        [one] => one.clone(),
-        _ => cat(conds.to_vec()).reduce_or(),
-    }
-}
-
-/// The value whose select holds, as an AND-OR: the schedule lets at most one hold, and
-/// this is flat where a chain of `if`s would be a priority chain as deep as the ports.
-fn one_hot(width: u32, choices: &[(Expr, Expr)]) -> Expr {
-    let terms: Vec<Expr> = choices
-        .iter()
-        .map(|(sel, value)| repeat(width, sel.clone()) & value.clone())
-        .collect();
-    or_tree(&terms).unwrap_or_else(|| zero(width))
-}
-
-/// `terms` ORed as a balanced tree (shallow parentheses in the Verilog).
-fn or_tree(terms: &[Expr]) -> Option<Expr> {
-    match terms {
-        [] => None,
-        [one] => Some(one.clone()),
-        _ => {
-            let (a, b) = terms.split_at(terms.len() / 2);
-            Some(or_tree(a)? | or_tree(b)?)
-        }
-    }
-}
-
-/// The value whose select holds, through a binary index of the selects (`{name}_src`): a
-/// 2^k-to-1 multiplexer per bit. Selects decoded next to each bit would make LUT mapping
-/// copy the sources' logic (the saturation of 32-bit writes) into every bank.
-fn by_index(m: &mut Module, name: &str, width: u32, choices: &[(Expr, Expr)]) -> Expr {
-    let out = m.wire(name, width);
-    match choices {
-        [] => m.assign(out.clone(), zero(width)),
-        [(_, only)] => m.assign(out.clone(), only.clone()),
-        _ => {
-            let k = bits_for(choices.len() as u32);
-            let index_bits: Vec<Expr> = (0..k)
-                .rev()
-                .map(|bit| {
-                    let sels: Vec<Expr> = choices
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| i >> bit & 1 == 1)
-                        .map(|(_, (s, _))| s.clone())
-                        .collect();
-                    any(&sels)
-                })
-                .collect();
-            let src = m.wire_of(&format!("{name}_src"), k, cat(index_bits));
-            let values: Vec<Expr> = choices.iter().map(|(_, v)| v.clone()).collect();
-            m.assign(out.clone(), index_tree(&src, k, k, &values));
-        }
-    }
-    out
-}
-
-/// `values[index]` as a tree of 2-to-1 multiplexers on the low `bits` bits of `index`
-/// (`index_width` bits wide).
-fn index_tree(index: &Expr, index_width: u32, bits: u32, values: &[Expr]) -> Expr {
-    if bits == 0 || values.len() == 1 {
-        return values[0].clone();
-    }
-    let half = 1 << (bits - 1);
-    if values.len() <= half {
-        return index_tree(index, index_width, bits - 1, values);
-    }
-    // A 1-bit index has no bit select in Verilog.
-    let top = if index_width == 1 {
-        index.clone()
-    } else {
-        index.clone().bit(bits - 1)
-    };
-    mux(
-        top,
-        index_tree(index, index_width, bits - 1, &values[half..]),
-        index_tree(index, index_width, bits - 1, &values[..half]),
-    )
 }
 
 /// `mtn_memory`: every bank and the crossbar, for the given ports.
@@ -204,34 +96,36 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
 
     m.comment("SRAM banks: one port each.");
     let sram_rdata = m.wire("sram_rdata", 8 * n * c.sram_banks);
-    let sram_ports: Vec<&MemPort> = ports.iter().filter(|p| reaches(p, false)).collect();
     for b in 0..c.sram_banks {
-        let bank = format!("sram{b}");
-        let sel = selects_into(&mut m, &bank, &sram_ports, false, b, ctx);
-        let writes: Vec<(Expr, Expr)> = sram_ports
-            .iter()
-            .zip(&sel)
-            .filter(|(p, _)| p.write)
-            .map(|(p, s)| {
-                let data = if p.lane_bits == 32 {
-                    id(format!("{}_sat", p.prefix()))
+        let en = m.reg(&format!("sram{b}_en"), 1);
+        let we = m.reg(&format!("sram{b}_we"), 1);
+        let addr = m.reg(&format!("sram{b}_addr"), sab);
+        let wdata = m.reg(&format!("sram{b}_wdata"), 8 * n);
+        let mut body = vec![
+            set(en.clone(), lit(1, 0)),
+            set(we.clone(), lit(1, 0)),
+            set(addr.clone(), zero(sab)),
+            set(wdata.clone(), zero(8 * n)),
+        ];
+        for port in ports.iter().filter(|p| reaches(p, false)) {
+            let mut then = vec![
+                set(en.clone(), lit(1, 1)),
+                set(addr.clone(), row_of(port, sab, ctx)),
+            ];
+            if port.write {
+                then.push(set(we.clone(), lit(1, 1)));
+                let data = if port.lane_bits == 32 {
+                    id(format!("{}_sat", port.prefix()))
                 } else {
-                    id(format!("{}_data_i", p.prefix()))
+                    id(format!("{}_data_i", port.prefix()))
                 };
-                (s.clone(), data)
-            })
-            .collect();
-        let rows: Vec<(Expr, Expr)> = sram_ports
-            .iter()
-            .zip(&sel)
-            .map(|(p, s)| (s.clone(), row_of(p, sab, ctx)))
-            .collect();
-        let en = m.wire_of(&format!("{bank}_en"), 1, any(&sel));
-        let we = m.wire_of(&format!("{bank}_we"), 1, any(&firsts(&writes)));
-        let addr = m.wire_of(&format!("{bank}_addr"), sab, one_hot(sab, &rows));
-        let wdata = by_index(&mut m, &format!("{bank}_wdata"), 8 * n, &writes);
+                then.push(set(wdata.clone(), data));
+            }
+            body.push(if_(selects(port, false, b, ctx), then));
+        }
+        m.comb(body);
         m.instance(
-            Instance::new("mtn_ram_sp", &format!("u_{bank}"))
+            Instance::new("mtn_ram_sp", &format!("u_sram{b}"))
                 .param("Width", int(8 * n as i64))
                 .param("Depth", int(c.sram_depth as i64))
                 .param("AddrBits", int(sab as i64))
@@ -249,27 +143,37 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
 
     m.comment("Accumulator banks: a read port and a write port each.");
     let acc_rdata = m.wire("acc_rdata", 32 * n * c.acc_banks);
-    let acc_ports: Vec<&MemPort> = ports.iter().filter(|p| reaches(p, true)).collect();
     for b in 0..c.acc_banks {
-        let bank = format!("acc{b}");
-        let sel = selects_into(&mut m, &bank, &acc_ports, true, b, ctx);
-        let (mut reads, mut write_rows, mut write_data) = (Vec::new(), Vec::new(), Vec::new());
-        for (p, s) in acc_ports.iter().zip(&sel) {
-            let row = (s.clone(), row_of(p, aab, ctx));
-            if p.write {
-                write_rows.push(row);
-                write_data.push((s.clone(), id(format!("{}_data_i", p.prefix()))));
+        let re = m.reg(&format!("acc{b}_re"), 1);
+        let raddr = m.reg(&format!("acc{b}_raddr"), aab);
+        let we = m.reg(&format!("acc{b}_we"), 1);
+        let waddr = m.reg(&format!("acc{b}_waddr"), aab);
+        let wdata = m.reg(&format!("acc{b}_wdata"), 32 * n);
+        let mut body = vec![
+            set(re.clone(), lit(1, 0)),
+            set(raddr.clone(), zero(aab)),
+            set(we.clone(), lit(1, 0)),
+            set(waddr.clone(), zero(aab)),
+            set(wdata.clone(), zero(32 * n)),
+        ];
+        for port in ports.iter().filter(|p| reaches(p, true)) {
+            let then = if port.write {
+                vec![
+                    set(we.clone(), lit(1, 1)),
+                    set(waddr.clone(), row_of(port, aab, ctx)),
+                    set(wdata.clone(), id(format!("{}_data_i", port.prefix()))),
+                ]
             } else {
-                reads.push(row);
-            }
+                vec![
+                    set(re.clone(), lit(1, 1)),
+                    set(raddr.clone(), row_of(port, aab, ctx)),
+                ]
+            };
+            body.push(if_(selects(port, true, b, ctx), then));
         }
-        let re = m.wire_of(&format!("{bank}_re"), 1, any(&firsts(&reads)));
-        let raddr = m.wire_of(&format!("{bank}_raddr"), aab, one_hot(aab, &reads));
-        let we = m.wire_of(&format!("{bank}_we"), 1, any(&firsts(&write_rows)));
-        let waddr = m.wire_of(&format!("{bank}_waddr"), aab, one_hot(aab, &write_rows));
-        let wdata = by_index(&mut m, &format!("{bank}_wdata"), 32 * n, &write_data);
+        m.comb(body);
         m.instance(
-            Instance::new("mtn_ram_1r1w", &format!("u_{bank}"))
+            Instance::new("mtn_ram_1r1w", &format!("u_acc{b}"))
                 .param("Width", int(32 * n as i64))
                 .param("Depth", int(c.acc_depth as i64))
                 .param("AddrBits", int(aab as i64))

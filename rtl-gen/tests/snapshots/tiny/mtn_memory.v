@@ -102,69 +102,68 @@ module mtn_memory (
 
   // SRAM banks: one port each.
   wire [127:0] sram_rdata;
-  wire sram0_from_ldw_rd;
-  assign sram0_from_ldw_rd = ldw_rd_en_i && (ldw_rd_bank_i == 2'd0);
-  wire sram0_from_mma_rd;
-  assign sram0_from_mma_rd = mma_rd_en_i && (mma_rd_bank_i == 2'd0);
-  wire sram0_from_vec_a_rd;
-  assign sram0_from_vec_a_rd = (vec_a_rd_en_i && !vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd0);
-  wire sram0_from_vec_b_rd;
-  assign sram0_from_vec_b_rd = (vec_b_rd_en_i && !vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd0);
-  wire sram0_from_vec_wr;
-  assign sram0_from_vec_wr = (vec_wr_en_i && !vec_wr_acc_i) && (vec_wr_bank_i == 2'd0);
-  wire sram0_from_perm_rd;
-  assign sram0_from_perm_rd = perm_rd_en_i && (perm_rd_bank_i == 2'd0);
-  wire sram0_from_perm_wr;
-  assign sram0_from_perm_wr = perm_wr_en_i && (perm_wr_bank_i == 2'd0);
-  wire sram0_from_mov_rd;
-  assign sram0_from_mov_rd = (mov_rd_en_i && !mov_rd_acc_i) && (mov_rd_bank_i == 2'd0);
-  wire sram0_from_mov_wr;
-  assign sram0_from_mov_wr = (mov_wr_en_i && !mov_wr_acc_i) && (mov_wr_bank_i == 2'd0);
-  wire sram0_from_host_rd;
-  assign sram0_from_host_rd = (host_rd_en_i && !host_rd_acc_i) && (host_rd_bank_i == 2'd0);
-  wire sram0_from_host_wr;
-  assign sram0_from_host_wr = (host_wr_en_i && !host_wr_acc_i) && (host_wr_bank_i == 2'd0);
-  wire sram0_en;
-  assign sram0_en = (|{
-    sram0_from_ldw_rd,
-    sram0_from_mma_rd,
-    sram0_from_vec_a_rd,
-    sram0_from_vec_b_rd,
-    sram0_from_vec_wr,
-    sram0_from_perm_rd,
-    sram0_from_perm_wr,
-    sram0_from_mov_rd,
-    sram0_from_mov_wr,
-    sram0_from_host_rd,
-    sram0_from_host_wr
-  });
-  wire sram0_we;
-  assign sram0_we = (|{
-    sram0_from_vec_wr,
-    sram0_from_perm_wr,
-    sram0_from_mov_wr,
-    sram0_from_host_wr
-  });
-  wire [7:0] sram0_addr;
-  assign sram0_addr = ((({8{sram0_from_ldw_rd}} & ldw_rd_row_i)
-      | ({8{sram0_from_mma_rd}} & mma_rd_row_i))
-      | (({8{sram0_from_vec_a_rd}} & vec_a_rd_row_i)
-          | (({8{sram0_from_vec_b_rd}} & vec_b_rd_row_i)
-              | ({8{sram0_from_vec_wr}} & vec_wr_row_i))))
-      | ((({8{sram0_from_perm_rd}} & perm_rd_row_i)
-          | (({8{sram0_from_perm_wr}} & perm_wr_row_i) | ({8{sram0_from_mov_rd}} & mov_rd_row_i)))
-          | (({8{sram0_from_mov_wr}} & mov_wr_row_i)
-              | (({8{sram0_from_host_rd}} & host_rd_row_i)
-                  | ({8{sram0_from_host_wr}} & host_wr_row_i))));
-  wire [31:0] sram0_wdata;
-  wire [1:0] sram0_wdata_src;
-  assign sram0_wdata_src = {
-    (|{sram0_from_mov_wr, sram0_from_host_wr}),
-    (|{sram0_from_perm_wr, sram0_from_host_wr})
-  };
-  assign sram0_wdata = sram0_wdata_src[1] ? (sram0_wdata_src[0] ? host_wr_sat : mov_wr_sat)
-      : (sram0_wdata_src[0] ? perm_wr_data_i
-      : vec_wr_sat);
+  reg  sram0_en;
+  reg  sram0_we;
+  reg  [7:0] sram0_addr;
+  reg  [31:0] sram0_wdata;
+  always @* begin
+    sram0_en = 1'b0;
+    sram0_we = 1'b0;
+    sram0_addr = 8'd0;
+    sram0_wdata = 32'd0;
+    if (ldw_rd_en_i && (ldw_rd_bank_i == 2'd0)) begin
+      sram0_en = 1'b1;
+      sram0_addr = ldw_rd_row_i;
+    end
+    if (mma_rd_en_i && (mma_rd_bank_i == 2'd0)) begin
+      sram0_en = 1'b1;
+      sram0_addr = mma_rd_row_i;
+    end
+    if ((vec_a_rd_en_i && !vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd0)) begin
+      sram0_en = 1'b1;
+      sram0_addr = vec_a_rd_row_i;
+    end
+    if ((vec_b_rd_en_i && !vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd0)) begin
+      sram0_en = 1'b1;
+      sram0_addr = vec_b_rd_row_i;
+    end
+    if ((vec_wr_en_i && !vec_wr_acc_i) && (vec_wr_bank_i == 2'd0)) begin
+      sram0_en = 1'b1;
+      sram0_addr = vec_wr_row_i;
+      sram0_we = 1'b1;
+      sram0_wdata = vec_wr_sat;
+    end
+    if (perm_rd_en_i && (perm_rd_bank_i == 2'd0)) begin
+      sram0_en = 1'b1;
+      sram0_addr = perm_rd_row_i;
+    end
+    if (perm_wr_en_i && (perm_wr_bank_i == 2'd0)) begin
+      sram0_en = 1'b1;
+      sram0_addr = perm_wr_row_i;
+      sram0_we = 1'b1;
+      sram0_wdata = perm_wr_data_i;
+    end
+    if ((mov_rd_en_i && !mov_rd_acc_i) && (mov_rd_bank_i == 2'd0)) begin
+      sram0_en = 1'b1;
+      sram0_addr = mov_rd_row_i;
+    end
+    if ((mov_wr_en_i && !mov_wr_acc_i) && (mov_wr_bank_i == 2'd0)) begin
+      sram0_en = 1'b1;
+      sram0_addr = mov_wr_row_i;
+      sram0_we = 1'b1;
+      sram0_wdata = mov_wr_sat;
+    end
+    if ((host_rd_en_i && !host_rd_acc_i) && (host_rd_bank_i == 2'd0)) begin
+      sram0_en = 1'b1;
+      sram0_addr = host_rd_row_i;
+    end
+    if ((host_wr_en_i && !host_wr_acc_i) && (host_wr_bank_i == 2'd0)) begin
+      sram0_en = 1'b1;
+      sram0_addr = host_wr_row_i;
+      sram0_we = 1'b1;
+      sram0_wdata = host_wr_sat;
+    end
+  end
   mtn_ram_sp #(
     .Width(32),
     .Depth(256),
@@ -177,69 +176,68 @@ module mtn_memory (
     .wdata_i (sram0_wdata),
     .rdata_o (sram_rdata[0 +: 32])
   );
-  wire sram1_from_ldw_rd;
-  assign sram1_from_ldw_rd = ldw_rd_en_i && (ldw_rd_bank_i == 2'd1);
-  wire sram1_from_mma_rd;
-  assign sram1_from_mma_rd = mma_rd_en_i && (mma_rd_bank_i == 2'd1);
-  wire sram1_from_vec_a_rd;
-  assign sram1_from_vec_a_rd = (vec_a_rd_en_i && !vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd1);
-  wire sram1_from_vec_b_rd;
-  assign sram1_from_vec_b_rd = (vec_b_rd_en_i && !vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd1);
-  wire sram1_from_vec_wr;
-  assign sram1_from_vec_wr = (vec_wr_en_i && !vec_wr_acc_i) && (vec_wr_bank_i == 2'd1);
-  wire sram1_from_perm_rd;
-  assign sram1_from_perm_rd = perm_rd_en_i && (perm_rd_bank_i == 2'd1);
-  wire sram1_from_perm_wr;
-  assign sram1_from_perm_wr = perm_wr_en_i && (perm_wr_bank_i == 2'd1);
-  wire sram1_from_mov_rd;
-  assign sram1_from_mov_rd = (mov_rd_en_i && !mov_rd_acc_i) && (mov_rd_bank_i == 2'd1);
-  wire sram1_from_mov_wr;
-  assign sram1_from_mov_wr = (mov_wr_en_i && !mov_wr_acc_i) && (mov_wr_bank_i == 2'd1);
-  wire sram1_from_host_rd;
-  assign sram1_from_host_rd = (host_rd_en_i && !host_rd_acc_i) && (host_rd_bank_i == 2'd1);
-  wire sram1_from_host_wr;
-  assign sram1_from_host_wr = (host_wr_en_i && !host_wr_acc_i) && (host_wr_bank_i == 2'd1);
-  wire sram1_en;
-  assign sram1_en = (|{
-    sram1_from_ldw_rd,
-    sram1_from_mma_rd,
-    sram1_from_vec_a_rd,
-    sram1_from_vec_b_rd,
-    sram1_from_vec_wr,
-    sram1_from_perm_rd,
-    sram1_from_perm_wr,
-    sram1_from_mov_rd,
-    sram1_from_mov_wr,
-    sram1_from_host_rd,
-    sram1_from_host_wr
-  });
-  wire sram1_we;
-  assign sram1_we = (|{
-    sram1_from_vec_wr,
-    sram1_from_perm_wr,
-    sram1_from_mov_wr,
-    sram1_from_host_wr
-  });
-  wire [7:0] sram1_addr;
-  assign sram1_addr = ((({8{sram1_from_ldw_rd}} & ldw_rd_row_i)
-      | ({8{sram1_from_mma_rd}} & mma_rd_row_i))
-      | (({8{sram1_from_vec_a_rd}} & vec_a_rd_row_i)
-          | (({8{sram1_from_vec_b_rd}} & vec_b_rd_row_i)
-              | ({8{sram1_from_vec_wr}} & vec_wr_row_i))))
-      | ((({8{sram1_from_perm_rd}} & perm_rd_row_i)
-          | (({8{sram1_from_perm_wr}} & perm_wr_row_i) | ({8{sram1_from_mov_rd}} & mov_rd_row_i)))
-          | (({8{sram1_from_mov_wr}} & mov_wr_row_i)
-              | (({8{sram1_from_host_rd}} & host_rd_row_i)
-                  | ({8{sram1_from_host_wr}} & host_wr_row_i))));
-  wire [31:0] sram1_wdata;
-  wire [1:0] sram1_wdata_src;
-  assign sram1_wdata_src = {
-    (|{sram1_from_mov_wr, sram1_from_host_wr}),
-    (|{sram1_from_perm_wr, sram1_from_host_wr})
-  };
-  assign sram1_wdata = sram1_wdata_src[1] ? (sram1_wdata_src[0] ? host_wr_sat : mov_wr_sat)
-      : (sram1_wdata_src[0] ? perm_wr_data_i
-      : vec_wr_sat);
+  reg  sram1_en;
+  reg  sram1_we;
+  reg  [7:0] sram1_addr;
+  reg  [31:0] sram1_wdata;
+  always @* begin
+    sram1_en = 1'b0;
+    sram1_we = 1'b0;
+    sram1_addr = 8'd0;
+    sram1_wdata = 32'd0;
+    if (ldw_rd_en_i && (ldw_rd_bank_i == 2'd1)) begin
+      sram1_en = 1'b1;
+      sram1_addr = ldw_rd_row_i;
+    end
+    if (mma_rd_en_i && (mma_rd_bank_i == 2'd1)) begin
+      sram1_en = 1'b1;
+      sram1_addr = mma_rd_row_i;
+    end
+    if ((vec_a_rd_en_i && !vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd1)) begin
+      sram1_en = 1'b1;
+      sram1_addr = vec_a_rd_row_i;
+    end
+    if ((vec_b_rd_en_i && !vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd1)) begin
+      sram1_en = 1'b1;
+      sram1_addr = vec_b_rd_row_i;
+    end
+    if ((vec_wr_en_i && !vec_wr_acc_i) && (vec_wr_bank_i == 2'd1)) begin
+      sram1_en = 1'b1;
+      sram1_addr = vec_wr_row_i;
+      sram1_we = 1'b1;
+      sram1_wdata = vec_wr_sat;
+    end
+    if (perm_rd_en_i && (perm_rd_bank_i == 2'd1)) begin
+      sram1_en = 1'b1;
+      sram1_addr = perm_rd_row_i;
+    end
+    if (perm_wr_en_i && (perm_wr_bank_i == 2'd1)) begin
+      sram1_en = 1'b1;
+      sram1_addr = perm_wr_row_i;
+      sram1_we = 1'b1;
+      sram1_wdata = perm_wr_data_i;
+    end
+    if ((mov_rd_en_i && !mov_rd_acc_i) && (mov_rd_bank_i == 2'd1)) begin
+      sram1_en = 1'b1;
+      sram1_addr = mov_rd_row_i;
+    end
+    if ((mov_wr_en_i && !mov_wr_acc_i) && (mov_wr_bank_i == 2'd1)) begin
+      sram1_en = 1'b1;
+      sram1_addr = mov_wr_row_i;
+      sram1_we = 1'b1;
+      sram1_wdata = mov_wr_sat;
+    end
+    if ((host_rd_en_i && !host_rd_acc_i) && (host_rd_bank_i == 2'd1)) begin
+      sram1_en = 1'b1;
+      sram1_addr = host_rd_row_i;
+    end
+    if ((host_wr_en_i && !host_wr_acc_i) && (host_wr_bank_i == 2'd1)) begin
+      sram1_en = 1'b1;
+      sram1_addr = host_wr_row_i;
+      sram1_we = 1'b1;
+      sram1_wdata = host_wr_sat;
+    end
+  end
   mtn_ram_sp #(
     .Width(32),
     .Depth(256),
@@ -252,69 +250,68 @@ module mtn_memory (
     .wdata_i (sram1_wdata),
     .rdata_o (sram_rdata[32 +: 32])
   );
-  wire sram2_from_ldw_rd;
-  assign sram2_from_ldw_rd = ldw_rd_en_i && (ldw_rd_bank_i == 2'd2);
-  wire sram2_from_mma_rd;
-  assign sram2_from_mma_rd = mma_rd_en_i && (mma_rd_bank_i == 2'd2);
-  wire sram2_from_vec_a_rd;
-  assign sram2_from_vec_a_rd = (vec_a_rd_en_i && !vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd2);
-  wire sram2_from_vec_b_rd;
-  assign sram2_from_vec_b_rd = (vec_b_rd_en_i && !vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd2);
-  wire sram2_from_vec_wr;
-  assign sram2_from_vec_wr = (vec_wr_en_i && !vec_wr_acc_i) && (vec_wr_bank_i == 2'd2);
-  wire sram2_from_perm_rd;
-  assign sram2_from_perm_rd = perm_rd_en_i && (perm_rd_bank_i == 2'd2);
-  wire sram2_from_perm_wr;
-  assign sram2_from_perm_wr = perm_wr_en_i && (perm_wr_bank_i == 2'd2);
-  wire sram2_from_mov_rd;
-  assign sram2_from_mov_rd = (mov_rd_en_i && !mov_rd_acc_i) && (mov_rd_bank_i == 2'd2);
-  wire sram2_from_mov_wr;
-  assign sram2_from_mov_wr = (mov_wr_en_i && !mov_wr_acc_i) && (mov_wr_bank_i == 2'd2);
-  wire sram2_from_host_rd;
-  assign sram2_from_host_rd = (host_rd_en_i && !host_rd_acc_i) && (host_rd_bank_i == 2'd2);
-  wire sram2_from_host_wr;
-  assign sram2_from_host_wr = (host_wr_en_i && !host_wr_acc_i) && (host_wr_bank_i == 2'd2);
-  wire sram2_en;
-  assign sram2_en = (|{
-    sram2_from_ldw_rd,
-    sram2_from_mma_rd,
-    sram2_from_vec_a_rd,
-    sram2_from_vec_b_rd,
-    sram2_from_vec_wr,
-    sram2_from_perm_rd,
-    sram2_from_perm_wr,
-    sram2_from_mov_rd,
-    sram2_from_mov_wr,
-    sram2_from_host_rd,
-    sram2_from_host_wr
-  });
-  wire sram2_we;
-  assign sram2_we = (|{
-    sram2_from_vec_wr,
-    sram2_from_perm_wr,
-    sram2_from_mov_wr,
-    sram2_from_host_wr
-  });
-  wire [7:0] sram2_addr;
-  assign sram2_addr = ((({8{sram2_from_ldw_rd}} & ldw_rd_row_i)
-      | ({8{sram2_from_mma_rd}} & mma_rd_row_i))
-      | (({8{sram2_from_vec_a_rd}} & vec_a_rd_row_i)
-          | (({8{sram2_from_vec_b_rd}} & vec_b_rd_row_i)
-              | ({8{sram2_from_vec_wr}} & vec_wr_row_i))))
-      | ((({8{sram2_from_perm_rd}} & perm_rd_row_i)
-          | (({8{sram2_from_perm_wr}} & perm_wr_row_i) | ({8{sram2_from_mov_rd}} & mov_rd_row_i)))
-          | (({8{sram2_from_mov_wr}} & mov_wr_row_i)
-              | (({8{sram2_from_host_rd}} & host_rd_row_i)
-                  | ({8{sram2_from_host_wr}} & host_wr_row_i))));
-  wire [31:0] sram2_wdata;
-  wire [1:0] sram2_wdata_src;
-  assign sram2_wdata_src = {
-    (|{sram2_from_mov_wr, sram2_from_host_wr}),
-    (|{sram2_from_perm_wr, sram2_from_host_wr})
-  };
-  assign sram2_wdata = sram2_wdata_src[1] ? (sram2_wdata_src[0] ? host_wr_sat : mov_wr_sat)
-      : (sram2_wdata_src[0] ? perm_wr_data_i
-      : vec_wr_sat);
+  reg  sram2_en;
+  reg  sram2_we;
+  reg  [7:0] sram2_addr;
+  reg  [31:0] sram2_wdata;
+  always @* begin
+    sram2_en = 1'b0;
+    sram2_we = 1'b0;
+    sram2_addr = 8'd0;
+    sram2_wdata = 32'd0;
+    if (ldw_rd_en_i && (ldw_rd_bank_i == 2'd2)) begin
+      sram2_en = 1'b1;
+      sram2_addr = ldw_rd_row_i;
+    end
+    if (mma_rd_en_i && (mma_rd_bank_i == 2'd2)) begin
+      sram2_en = 1'b1;
+      sram2_addr = mma_rd_row_i;
+    end
+    if ((vec_a_rd_en_i && !vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd2)) begin
+      sram2_en = 1'b1;
+      sram2_addr = vec_a_rd_row_i;
+    end
+    if ((vec_b_rd_en_i && !vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd2)) begin
+      sram2_en = 1'b1;
+      sram2_addr = vec_b_rd_row_i;
+    end
+    if ((vec_wr_en_i && !vec_wr_acc_i) && (vec_wr_bank_i == 2'd2)) begin
+      sram2_en = 1'b1;
+      sram2_addr = vec_wr_row_i;
+      sram2_we = 1'b1;
+      sram2_wdata = vec_wr_sat;
+    end
+    if (perm_rd_en_i && (perm_rd_bank_i == 2'd2)) begin
+      sram2_en = 1'b1;
+      sram2_addr = perm_rd_row_i;
+    end
+    if (perm_wr_en_i && (perm_wr_bank_i == 2'd2)) begin
+      sram2_en = 1'b1;
+      sram2_addr = perm_wr_row_i;
+      sram2_we = 1'b1;
+      sram2_wdata = perm_wr_data_i;
+    end
+    if ((mov_rd_en_i && !mov_rd_acc_i) && (mov_rd_bank_i == 2'd2)) begin
+      sram2_en = 1'b1;
+      sram2_addr = mov_rd_row_i;
+    end
+    if ((mov_wr_en_i && !mov_wr_acc_i) && (mov_wr_bank_i == 2'd2)) begin
+      sram2_en = 1'b1;
+      sram2_addr = mov_wr_row_i;
+      sram2_we = 1'b1;
+      sram2_wdata = mov_wr_sat;
+    end
+    if ((host_rd_en_i && !host_rd_acc_i) && (host_rd_bank_i == 2'd2)) begin
+      sram2_en = 1'b1;
+      sram2_addr = host_rd_row_i;
+    end
+    if ((host_wr_en_i && !host_wr_acc_i) && (host_wr_bank_i == 2'd2)) begin
+      sram2_en = 1'b1;
+      sram2_addr = host_wr_row_i;
+      sram2_we = 1'b1;
+      sram2_wdata = host_wr_sat;
+    end
+  end
   mtn_ram_sp #(
     .Width(32),
     .Depth(256),
@@ -327,69 +324,68 @@ module mtn_memory (
     .wdata_i (sram2_wdata),
     .rdata_o (sram_rdata[64 +: 32])
   );
-  wire sram3_from_ldw_rd;
-  assign sram3_from_ldw_rd = ldw_rd_en_i && (ldw_rd_bank_i == 2'd3);
-  wire sram3_from_mma_rd;
-  assign sram3_from_mma_rd = mma_rd_en_i && (mma_rd_bank_i == 2'd3);
-  wire sram3_from_vec_a_rd;
-  assign sram3_from_vec_a_rd = (vec_a_rd_en_i && !vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd3);
-  wire sram3_from_vec_b_rd;
-  assign sram3_from_vec_b_rd = (vec_b_rd_en_i && !vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd3);
-  wire sram3_from_vec_wr;
-  assign sram3_from_vec_wr = (vec_wr_en_i && !vec_wr_acc_i) && (vec_wr_bank_i == 2'd3);
-  wire sram3_from_perm_rd;
-  assign sram3_from_perm_rd = perm_rd_en_i && (perm_rd_bank_i == 2'd3);
-  wire sram3_from_perm_wr;
-  assign sram3_from_perm_wr = perm_wr_en_i && (perm_wr_bank_i == 2'd3);
-  wire sram3_from_mov_rd;
-  assign sram3_from_mov_rd = (mov_rd_en_i && !mov_rd_acc_i) && (mov_rd_bank_i == 2'd3);
-  wire sram3_from_mov_wr;
-  assign sram3_from_mov_wr = (mov_wr_en_i && !mov_wr_acc_i) && (mov_wr_bank_i == 2'd3);
-  wire sram3_from_host_rd;
-  assign sram3_from_host_rd = (host_rd_en_i && !host_rd_acc_i) && (host_rd_bank_i == 2'd3);
-  wire sram3_from_host_wr;
-  assign sram3_from_host_wr = (host_wr_en_i && !host_wr_acc_i) && (host_wr_bank_i == 2'd3);
-  wire sram3_en;
-  assign sram3_en = (|{
-    sram3_from_ldw_rd,
-    sram3_from_mma_rd,
-    sram3_from_vec_a_rd,
-    sram3_from_vec_b_rd,
-    sram3_from_vec_wr,
-    sram3_from_perm_rd,
-    sram3_from_perm_wr,
-    sram3_from_mov_rd,
-    sram3_from_mov_wr,
-    sram3_from_host_rd,
-    sram3_from_host_wr
-  });
-  wire sram3_we;
-  assign sram3_we = (|{
-    sram3_from_vec_wr,
-    sram3_from_perm_wr,
-    sram3_from_mov_wr,
-    sram3_from_host_wr
-  });
-  wire [7:0] sram3_addr;
-  assign sram3_addr = ((({8{sram3_from_ldw_rd}} & ldw_rd_row_i)
-      | ({8{sram3_from_mma_rd}} & mma_rd_row_i))
-      | (({8{sram3_from_vec_a_rd}} & vec_a_rd_row_i)
-          | (({8{sram3_from_vec_b_rd}} & vec_b_rd_row_i)
-              | ({8{sram3_from_vec_wr}} & vec_wr_row_i))))
-      | ((({8{sram3_from_perm_rd}} & perm_rd_row_i)
-          | (({8{sram3_from_perm_wr}} & perm_wr_row_i) | ({8{sram3_from_mov_rd}} & mov_rd_row_i)))
-          | (({8{sram3_from_mov_wr}} & mov_wr_row_i)
-              | (({8{sram3_from_host_rd}} & host_rd_row_i)
-                  | ({8{sram3_from_host_wr}} & host_wr_row_i))));
-  wire [31:0] sram3_wdata;
-  wire [1:0] sram3_wdata_src;
-  assign sram3_wdata_src = {
-    (|{sram3_from_mov_wr, sram3_from_host_wr}),
-    (|{sram3_from_perm_wr, sram3_from_host_wr})
-  };
-  assign sram3_wdata = sram3_wdata_src[1] ? (sram3_wdata_src[0] ? host_wr_sat : mov_wr_sat)
-      : (sram3_wdata_src[0] ? perm_wr_data_i
-      : vec_wr_sat);
+  reg  sram3_en;
+  reg  sram3_we;
+  reg  [7:0] sram3_addr;
+  reg  [31:0] sram3_wdata;
+  always @* begin
+    sram3_en = 1'b0;
+    sram3_we = 1'b0;
+    sram3_addr = 8'd0;
+    sram3_wdata = 32'd0;
+    if (ldw_rd_en_i && (ldw_rd_bank_i == 2'd3)) begin
+      sram3_en = 1'b1;
+      sram3_addr = ldw_rd_row_i;
+    end
+    if (mma_rd_en_i && (mma_rd_bank_i == 2'd3)) begin
+      sram3_en = 1'b1;
+      sram3_addr = mma_rd_row_i;
+    end
+    if ((vec_a_rd_en_i && !vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd3)) begin
+      sram3_en = 1'b1;
+      sram3_addr = vec_a_rd_row_i;
+    end
+    if ((vec_b_rd_en_i && !vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd3)) begin
+      sram3_en = 1'b1;
+      sram3_addr = vec_b_rd_row_i;
+    end
+    if ((vec_wr_en_i && !vec_wr_acc_i) && (vec_wr_bank_i == 2'd3)) begin
+      sram3_en = 1'b1;
+      sram3_addr = vec_wr_row_i;
+      sram3_we = 1'b1;
+      sram3_wdata = vec_wr_sat;
+    end
+    if (perm_rd_en_i && (perm_rd_bank_i == 2'd3)) begin
+      sram3_en = 1'b1;
+      sram3_addr = perm_rd_row_i;
+    end
+    if (perm_wr_en_i && (perm_wr_bank_i == 2'd3)) begin
+      sram3_en = 1'b1;
+      sram3_addr = perm_wr_row_i;
+      sram3_we = 1'b1;
+      sram3_wdata = perm_wr_data_i;
+    end
+    if ((mov_rd_en_i && !mov_rd_acc_i) && (mov_rd_bank_i == 2'd3)) begin
+      sram3_en = 1'b1;
+      sram3_addr = mov_rd_row_i;
+    end
+    if ((mov_wr_en_i && !mov_wr_acc_i) && (mov_wr_bank_i == 2'd3)) begin
+      sram3_en = 1'b1;
+      sram3_addr = mov_wr_row_i;
+      sram3_we = 1'b1;
+      sram3_wdata = mov_wr_sat;
+    end
+    if ((host_rd_en_i && !host_rd_acc_i) && (host_rd_bank_i == 2'd3)) begin
+      sram3_en = 1'b1;
+      sram3_addr = host_rd_row_i;
+    end
+    if ((host_wr_en_i && !host_wr_acc_i) && (host_wr_bank_i == 2'd3)) begin
+      sram3_en = 1'b1;
+      sram3_addr = host_wr_row_i;
+      sram3_we = 1'b1;
+      sram3_wdata = host_wr_sat;
+    end
+  end
   mtn_ram_sp #(
     .Width(32),
     .Depth(256),
@@ -405,54 +401,58 @@ module mtn_memory (
 
   // Accumulator banks: a read port and a write port each.
   wire [255:0] acc_rdata;
-  wire acc0_from_mma_acc_rd;
-  assign acc0_from_mma_acc_rd = mma_acc_rd_en_i && (mma_acc_rd_bank_i == 2'd0);
-  wire acc0_from_mma_wr;
-  assign acc0_from_mma_wr = mma_wr_en_i && (mma_wr_bank_i == 2'd0);
-  wire acc0_from_vec_a_rd;
-  assign acc0_from_vec_a_rd = (vec_a_rd_en_i && vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd0);
-  wire acc0_from_vec_b_rd;
-  assign acc0_from_vec_b_rd = (vec_b_rd_en_i && vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd0);
-  wire acc0_from_vec_wr;
-  assign acc0_from_vec_wr = (vec_wr_en_i && vec_wr_acc_i) && (vec_wr_bank_i == 2'd0);
-  wire acc0_from_mov_rd;
-  assign acc0_from_mov_rd = (mov_rd_en_i && mov_rd_acc_i) && (mov_rd_bank_i == 2'd0);
-  wire acc0_from_mov_wr;
-  assign acc0_from_mov_wr = (mov_wr_en_i && mov_wr_acc_i) && (mov_wr_bank_i == 2'd0);
-  wire acc0_from_host_rd;
-  assign acc0_from_host_rd = (host_rd_en_i && host_rd_acc_i) && (host_rd_bank_i == 2'd0);
-  wire acc0_from_host_wr;
-  assign acc0_from_host_wr = (host_wr_en_i && host_wr_acc_i) && (host_wr_bank_i == 2'd0);
-  wire acc0_re;
-  assign acc0_re = (|{
-    acc0_from_mma_acc_rd,
-    acc0_from_vec_a_rd,
-    acc0_from_vec_b_rd,
-    acc0_from_mov_rd,
-    acc0_from_host_rd
-  });
-  wire [5:0] acc0_raddr;
-  assign acc0_raddr = (({6{acc0_from_mma_acc_rd}} & mma_acc_rd_row_i[5:0])
-      | ({6{acc0_from_vec_a_rd}} & vec_a_rd_row_i[5:0]))
-      | (({6{acc0_from_vec_b_rd}} & vec_b_rd_row_i[5:0])
-          | (({6{acc0_from_mov_rd}} & mov_rd_row_i[5:0])
-              | ({6{acc0_from_host_rd}} & host_rd_row_i[5:0])));
-  wire acc0_we;
-  assign acc0_we = (|{acc0_from_mma_wr, acc0_from_vec_wr, acc0_from_mov_wr, acc0_from_host_wr});
-  wire [5:0] acc0_waddr;
-  assign acc0_waddr = (({6{acc0_from_mma_wr}} & mma_wr_row_i[5:0])
-      | ({6{acc0_from_vec_wr}} & vec_wr_row_i[5:0]))
-      | (({6{acc0_from_mov_wr}} & mov_wr_row_i[5:0])
-          | ({6{acc0_from_host_wr}} & host_wr_row_i[5:0]));
-  wire [127:0] acc0_wdata;
-  wire [1:0] acc0_wdata_src;
-  assign acc0_wdata_src = {
-    (|{acc0_from_mov_wr, acc0_from_host_wr}),
-    (|{acc0_from_vec_wr, acc0_from_host_wr})
-  };
-  assign acc0_wdata = acc0_wdata_src[1] ? (acc0_wdata_src[0] ? host_wr_data_i : mov_wr_data_i)
-      : (acc0_wdata_src[0] ? vec_wr_data_i
-      : mma_wr_data_i);
+  reg  acc0_re;
+  reg  [5:0] acc0_raddr;
+  reg  acc0_we;
+  reg  [5:0] acc0_waddr;
+  reg  [127:0] acc0_wdata;
+  always @* begin
+    acc0_re = 1'b0;
+    acc0_raddr = 6'd0;
+    acc0_we = 1'b0;
+    acc0_waddr = 6'd0;
+    acc0_wdata = {128{1'b0}};
+    if (mma_acc_rd_en_i && (mma_acc_rd_bank_i == 2'd0)) begin
+      acc0_re = 1'b1;
+      acc0_raddr = mma_acc_rd_row_i[5:0];
+    end
+    if (mma_wr_en_i && (mma_wr_bank_i == 2'd0)) begin
+      acc0_we = 1'b1;
+      acc0_waddr = mma_wr_row_i[5:0];
+      acc0_wdata = mma_wr_data_i;
+    end
+    if ((vec_a_rd_en_i && vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd0)) begin
+      acc0_re = 1'b1;
+      acc0_raddr = vec_a_rd_row_i[5:0];
+    end
+    if ((vec_b_rd_en_i && vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd0)) begin
+      acc0_re = 1'b1;
+      acc0_raddr = vec_b_rd_row_i[5:0];
+    end
+    if ((vec_wr_en_i && vec_wr_acc_i) && (vec_wr_bank_i == 2'd0)) begin
+      acc0_we = 1'b1;
+      acc0_waddr = vec_wr_row_i[5:0];
+      acc0_wdata = vec_wr_data_i;
+    end
+    if ((mov_rd_en_i && mov_rd_acc_i) && (mov_rd_bank_i == 2'd0)) begin
+      acc0_re = 1'b1;
+      acc0_raddr = mov_rd_row_i[5:0];
+    end
+    if ((mov_wr_en_i && mov_wr_acc_i) && (mov_wr_bank_i == 2'd0)) begin
+      acc0_we = 1'b1;
+      acc0_waddr = mov_wr_row_i[5:0];
+      acc0_wdata = mov_wr_data_i;
+    end
+    if ((host_rd_en_i && host_rd_acc_i) && (host_rd_bank_i == 2'd0)) begin
+      acc0_re = 1'b1;
+      acc0_raddr = host_rd_row_i[5:0];
+    end
+    if ((host_wr_en_i && host_wr_acc_i) && (host_wr_bank_i == 2'd0)) begin
+      acc0_we = 1'b1;
+      acc0_waddr = host_wr_row_i[5:0];
+      acc0_wdata = host_wr_data_i;
+    end
+  end
   mtn_ram_1r1w #(
     .Width(128),
     .Depth(64),
@@ -466,54 +466,58 @@ module mtn_memory (
     .waddr_i (acc0_waddr),
     .wdata_i (acc0_wdata)
   );
-  wire acc1_from_mma_acc_rd;
-  assign acc1_from_mma_acc_rd = mma_acc_rd_en_i && (mma_acc_rd_bank_i == 2'd1);
-  wire acc1_from_mma_wr;
-  assign acc1_from_mma_wr = mma_wr_en_i && (mma_wr_bank_i == 2'd1);
-  wire acc1_from_vec_a_rd;
-  assign acc1_from_vec_a_rd = (vec_a_rd_en_i && vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd1);
-  wire acc1_from_vec_b_rd;
-  assign acc1_from_vec_b_rd = (vec_b_rd_en_i && vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd1);
-  wire acc1_from_vec_wr;
-  assign acc1_from_vec_wr = (vec_wr_en_i && vec_wr_acc_i) && (vec_wr_bank_i == 2'd1);
-  wire acc1_from_mov_rd;
-  assign acc1_from_mov_rd = (mov_rd_en_i && mov_rd_acc_i) && (mov_rd_bank_i == 2'd1);
-  wire acc1_from_mov_wr;
-  assign acc1_from_mov_wr = (mov_wr_en_i && mov_wr_acc_i) && (mov_wr_bank_i == 2'd1);
-  wire acc1_from_host_rd;
-  assign acc1_from_host_rd = (host_rd_en_i && host_rd_acc_i) && (host_rd_bank_i == 2'd1);
-  wire acc1_from_host_wr;
-  assign acc1_from_host_wr = (host_wr_en_i && host_wr_acc_i) && (host_wr_bank_i == 2'd1);
-  wire acc1_re;
-  assign acc1_re = (|{
-    acc1_from_mma_acc_rd,
-    acc1_from_vec_a_rd,
-    acc1_from_vec_b_rd,
-    acc1_from_mov_rd,
-    acc1_from_host_rd
-  });
-  wire [5:0] acc1_raddr;
-  assign acc1_raddr = (({6{acc1_from_mma_acc_rd}} & mma_acc_rd_row_i[5:0])
-      | ({6{acc1_from_vec_a_rd}} & vec_a_rd_row_i[5:0]))
-      | (({6{acc1_from_vec_b_rd}} & vec_b_rd_row_i[5:0])
-          | (({6{acc1_from_mov_rd}} & mov_rd_row_i[5:0])
-              | ({6{acc1_from_host_rd}} & host_rd_row_i[5:0])));
-  wire acc1_we;
-  assign acc1_we = (|{acc1_from_mma_wr, acc1_from_vec_wr, acc1_from_mov_wr, acc1_from_host_wr});
-  wire [5:0] acc1_waddr;
-  assign acc1_waddr = (({6{acc1_from_mma_wr}} & mma_wr_row_i[5:0])
-      | ({6{acc1_from_vec_wr}} & vec_wr_row_i[5:0]))
-      | (({6{acc1_from_mov_wr}} & mov_wr_row_i[5:0])
-          | ({6{acc1_from_host_wr}} & host_wr_row_i[5:0]));
-  wire [127:0] acc1_wdata;
-  wire [1:0] acc1_wdata_src;
-  assign acc1_wdata_src = {
-    (|{acc1_from_mov_wr, acc1_from_host_wr}),
-    (|{acc1_from_vec_wr, acc1_from_host_wr})
-  };
-  assign acc1_wdata = acc1_wdata_src[1] ? (acc1_wdata_src[0] ? host_wr_data_i : mov_wr_data_i)
-      : (acc1_wdata_src[0] ? vec_wr_data_i
-      : mma_wr_data_i);
+  reg  acc1_re;
+  reg  [5:0] acc1_raddr;
+  reg  acc1_we;
+  reg  [5:0] acc1_waddr;
+  reg  [127:0] acc1_wdata;
+  always @* begin
+    acc1_re = 1'b0;
+    acc1_raddr = 6'd0;
+    acc1_we = 1'b0;
+    acc1_waddr = 6'd0;
+    acc1_wdata = {128{1'b0}};
+    if (mma_acc_rd_en_i && (mma_acc_rd_bank_i == 2'd1)) begin
+      acc1_re = 1'b1;
+      acc1_raddr = mma_acc_rd_row_i[5:0];
+    end
+    if (mma_wr_en_i && (mma_wr_bank_i == 2'd1)) begin
+      acc1_we = 1'b1;
+      acc1_waddr = mma_wr_row_i[5:0];
+      acc1_wdata = mma_wr_data_i;
+    end
+    if ((vec_a_rd_en_i && vec_a_rd_acc_i) && (vec_a_rd_bank_i == 2'd1)) begin
+      acc1_re = 1'b1;
+      acc1_raddr = vec_a_rd_row_i[5:0];
+    end
+    if ((vec_b_rd_en_i && vec_b_rd_acc_i) && (vec_b_rd_bank_i == 2'd1)) begin
+      acc1_re = 1'b1;
+      acc1_raddr = vec_b_rd_row_i[5:0];
+    end
+    if ((vec_wr_en_i && vec_wr_acc_i) && (vec_wr_bank_i == 2'd1)) begin
+      acc1_we = 1'b1;
+      acc1_waddr = vec_wr_row_i[5:0];
+      acc1_wdata = vec_wr_data_i;
+    end
+    if ((mov_rd_en_i && mov_rd_acc_i) && (mov_rd_bank_i == 2'd1)) begin
+      acc1_re = 1'b1;
+      acc1_raddr = mov_rd_row_i[5:0];
+    end
+    if ((mov_wr_en_i && mov_wr_acc_i) && (mov_wr_bank_i == 2'd1)) begin
+      acc1_we = 1'b1;
+      acc1_waddr = mov_wr_row_i[5:0];
+      acc1_wdata = mov_wr_data_i;
+    end
+    if ((host_rd_en_i && host_rd_acc_i) && (host_rd_bank_i == 2'd1)) begin
+      acc1_re = 1'b1;
+      acc1_raddr = host_rd_row_i[5:0];
+    end
+    if ((host_wr_en_i && host_wr_acc_i) && (host_wr_bank_i == 2'd1)) begin
+      acc1_we = 1'b1;
+      acc1_waddr = host_wr_row_i[5:0];
+      acc1_wdata = host_wr_data_i;
+    end
+  end
   mtn_ram_1r1w #(
     .Width(128),
     .Depth(64),
