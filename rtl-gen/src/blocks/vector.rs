@@ -3,9 +3,9 @@
 //!
 //! Stage `s` of row `i` is cycle `t + i + s`: stage 0 reads, stage 1 has the data, four
 //! arithmetic steps compute (requantization needs them all: bias and left shift, with the
-//! table reads and VOP's functions; the rounding doubling high multiply, from four 16 x 16
-//! partial products, and the sum of VOP mul's; the rounding right shift and zero point; the
-//! clamp), and stage `V` writes, `V` being the config's vector latency
+//! table reads, VOP's functions and RED's lower tree levels; the rounding doubling high
+//! multiply, from four 16 x 16 partial products, the sum of VOP mul's and RED's upper tree
+//! levels; the rounding right shift and zero point; the clamp), and stage `V` writes, `V` being the config's vector latency
 //! ([`Datapath::Vector`]). At the minimum `V` of 4 the steps take stages 1, 2 and 3 (steps 3
 //! and 4 share a stage). A deeper pipeline spends its first extra stage on registering the
 //! operands as read (the steps move one stage on; RQ's bias is added before the register),
@@ -248,6 +248,13 @@ struct Vector<'a> {
     clamp_word: Packed<ParamField>,
     /// Whether RQ's bias is added ahead of the operand register (there is one).
     bias_ahead: bool,
+}
+
+/// What step 2 finishes other ops' rows with, as the stage before step 2 registers it: VOP
+/// mul's partial products (the flag, `mul_lo`, `mul_cross`) and RED's function.
+struct Finish<'e> {
+    mul: Option<&'e [Expr]>,
+    red_func: Option<&'e Expr>,
 }
 
 /// What arithmetic step 1 computes from: the rows as read (operand `a`, and `b` when read)
@@ -576,9 +583,9 @@ impl<'a> Vector<'a> {
         ]
     }
 
-    /// Arithmetic step 1: the `b` operand, the lane functions, the reduction, RQ's bias and
-    /// left shift, and the table reads (each only when the chip has its op); the row is
-    /// `step1_out_all`.
+    /// Arithmetic step 1: the `b` operand, the lane functions, RED's lower tree levels, RQ's
+    /// bias and left shift, and the table reads (each only when the chip has its op); the row
+    /// is `step1_out_all`.
     fn step1(&self, m: &mut Module, ctl: &Expr, args: &Expr, operands: &Operands) {
         let (ctx, n) = (self.ctx, self.lanes);
         let (has_vop, has_red) = (ctx.has(Opcode::Vop), ctx.has(Opcode::Red));
@@ -589,13 +596,17 @@ impl<'a> Vector<'a> {
             func
         });
 
-        m.comment("Step 1: the lane functions, the reduction, RQ's bias and the table reads.");
+        m.comment("Step 1: the lane functions, RED's lower levels, RQ's bias, the table reads.");
         let a = operands.a.clone();
+        // RED's lower tree levels: their results in the row's first lanes, the rest as read.
         let red = has_red.then(|| {
-            let red = m.wire("red", 32);
             let func = func.as_ref().expect("RED has a function");
-            reduction(m, ctx, &a, &red, func, &self.red_funcs);
-            red
+            let levels = red_step1_levels(n);
+            let lanes = lanes_of(&a, n);
+            let mut row = reduce_levels(m, "red1", &lanes, levels, func, &self.red_funcs);
+            row.extend_from_slice(&lanes[row.len()..]);
+            row.reverse();
+            m.wire_of("red1_all", 32 * n, cat(row))
         });
 
         let mut lane = Items::default();
@@ -622,7 +633,7 @@ impl<'a> Vector<'a> {
         // Rows of other ops (LUT's, whose results arrive in step 2) pass as read.
         let mut out = vop.unwrap_or_else(|| la.clone());
         if let Some(red) = red {
-            out = mux(self.kind_is(ctl, Opcode::Red), red, out);
+            out = mux(self.kind_is(ctl, Opcode::Red), lane32(red), out);
         }
         out = mux(self.kind_is(ctl, Opcode::Rq), rq1, out);
         lane.wire("step1_out", 32, out);
@@ -777,10 +788,28 @@ impl<'a> Vector<'a> {
         ctl: &Expr,
         row: Expr,
         param: &Expr,
-        mul: Option<&[Expr]>,
+        finish: Finish,
         ahead: Option<[Expr; 2]>,
     ) {
-        m.comment("Step 2: RQ's multiply as partial products; LUT results arrive.");
+        let Finish { mul, red_func } = finish;
+        m.comment(
+            "Step 2: RQ's multiply as partial products; LUT results arrive; RED's tree ends.",
+        );
+        // RED's upper tree levels, from the nodes step 1 left in the row's first lanes.
+        let red = red_func.map(|func| {
+            let n = self.lanes;
+            let first = red_step1_levels(n);
+            let nodes = lanes_of(&row, n >> first);
+            let top = reduce_levels(
+                m,
+                "red2",
+                &nodes,
+                red_levels(n) - first,
+                func,
+                &self.red_funcs,
+            );
+            m.wire_of("red", 32, top[0].clone())
+        });
         let mut lane = Items::default();
         let x = lane.wire("x", 32, lane32(row));
         // VOP mul's partial products, summed (see `mul_partials`).
@@ -792,6 +821,10 @@ impl<'a> Vector<'a> {
                 mux(is_mul.clone(), product, x.clone())
             }
             _ => x.clone(),
+        };
+        let passed = match red {
+            Some(red) => mux(self.kind_is(ctl, Opcode::Red), red, passed),
+            None => passed,
         };
         let other = if self.ctx.has(Opcode::Lut) {
             mux(
@@ -1338,6 +1371,9 @@ pub fn vector(ctx: &Ctx) -> Module {
             ("mul_cross", 16 * lanes, id("step1_mul_cross_all")),
         ]);
     }
+    if ctx.has(Opcode::Red) {
+        stage2.push(("red_func", v.args.width(Args::Func), id("step1_func")));
+    }
     // Registered products: RQ's multiplier cells take the row and the multipliers as stage 2
     // registers them, so their operand registers are that stage's and their product
     // registers the next's.
@@ -1351,7 +1387,14 @@ pub fn vector(ctx: &Ctx) -> Module {
     });
     let s2 = pipe.stage(&mut m, stage2);
     let vop_mul = ctx.has(Opcode::Vop).then(|| &s2[3..6]);
-    v.step2_products(&mut m, &s2[0], s2[1].clone(), &s2[2], vop_mul, ahead);
+    let red_func = ctx
+        .has(Opcode::Red)
+        .then(|| s2.last().expect("RED's function"));
+    let finish = Finish {
+        mul: vop_mul,
+        red_func,
+    };
+    v.step2_products(&mut m, &s2[0], s2[1].clone(), &s2[2], finish, ahead);
 
     // The zero point is read two stages before step 3's sum and registered the stage before
     // it (a block RAM's output is slow, and the sum is long), or, in the shallowest
@@ -1545,45 +1588,62 @@ pub fn vector(ctx: &Ctx) -> Module {
     m
 }
 
-/// `RED`: every function over the `a` lanes, picked by `func`.
-fn reduction(m: &mut Module, ctx: &Ctx, a: &Expr, out: &Expr, func: &Expr, funcs: &Enum<RedFunc>) {
-    let n = ctx.n;
-    let lane = |l: u32| a.clone().part(int((32 * l) as i64), 32);
-    // A balanced tree over the lanes (wrapping addition and the maximum are associative and
-    // commutative): log2(N) operations deep, not N - 1. Each node is a wire named by the
-    // lanes it covers.
-    fn tree(
-        m: &mut Module,
-        name: &str,
-        lanes: &[Expr],
-        first: usize,
-        op: &dyn Fn(Expr, Expr) -> Expr,
-    ) -> Expr {
-        match lanes {
-            [one] => one.clone(),
-            _ => {
-                let half = lanes.len() / 2;
-                let low = tree(m, name, &lanes[..half], first, op);
-                let high = tree(m, name, &lanes[half..], first + half, op);
-                let w = m.wire(&format!("{name}_{first}_{}", first + lanes.len() - 1), 32);
-                m.assign(w.clone(), op(low, high));
-                w
-            }
+/// How many of `RED`'s tree levels step 1 computes: the lower half (rounded down). Step 2
+/// computes the rest from the partial results, beside RQ's multiply, so neither step holds
+/// the whole tree's chain of carries (log2(N) adds or compares in a row).
+fn red_step1_levels(n: u32) -> u32 {
+    red_levels(n) / 2
+}
+
+/// `RED`'s tree levels over `n` lanes (a power of two).
+fn red_levels(n: u32) -> u32 {
+    n.trailing_zeros()
+}
+
+/// `RED`'s tree, `levels` of it, over `nodes` (a power of two of them): every function's,
+/// picked by `func`. A level combines neighbouring nodes (wrapping addition and the maximum
+/// are associative and commutative, so any balanced order gives the golden model's result).
+/// Each node is a wire named by its function, `name`, level and index.
+fn reduce_levels(
+    m: &mut Module,
+    name: &str,
+    nodes: &[Expr],
+    levels: u32,
+    func: &Expr,
+    funcs: &Enum<RedFunc>,
+) -> Vec<Expr> {
+    let tree = |m: &mut Module, f: RedFunc| -> Vec<Expr> {
+        let mut nodes = nodes.to_vec();
+        for level in 1..=levels {
+            nodes = nodes
+                .chunks_exact(2)
+                .enumerate()
+                .map(|(j, pair)| {
+                    let (a, b) = (pair[0].clone(), pair[1].clone());
+                    let value = match f {
+                        RedFunc::Sum => a + b,
+                        RedFunc::Max => mux(a.clone().signed().lt(b.clone().signed()), b, a),
+                    };
+                    m.wire_of(&format!("{name}_{}_{level}_{j}", f.name()), 32, value)
+                })
+                .collect();
         }
-    }
-    let lanes: Vec<Expr> = (0..n).map(lane).collect();
-    let value = |m: &mut Module, f: RedFunc| -> Expr {
-        match f {
-            RedFunc::Sum => tree(m, "red_sum", &lanes, 0, &|a, b| a + b),
-            RedFunc::Max => tree(m, "red_max", &lanes, 0, &|a, b| {
-                mux(a.clone().signed().lt(b.clone().signed()), b, a)
-            }),
-        }
+        nodes
     };
-    let arms: Vec<(RedFunc, Expr)> = RedFunc::ALL.iter().map(|f| (*f, value(m, *f))).collect();
+    let arms: Vec<(RedFunc, Vec<Expr>)> = RedFunc::ALL.iter().map(|f| (*f, tree(m, *f))).collect();
     let (last, rest) = arms.split_last().expect("RED has functions");
-    let picked = rest.iter().rev().fold(last.1.clone(), |other, (f, v)| {
-        mux(func.clone().eq(funcs.of(*f)), v.clone(), other)
-    });
-    m.assign(out.clone(), picked);
+    (0..last.1.len())
+        .map(|j| {
+            rest.iter().rev().fold(last.1[j].clone(), |other, (f, v)| {
+                mux(func.clone().eq(funcs.of(*f)), v[j].clone(), other)
+            })
+        })
+        .collect()
+}
+
+/// The 32-bit lanes of `row`, `count` of them from lane 0.
+fn lanes_of(row: &Expr, count: u32) -> Vec<Expr> {
+    (0..count)
+        .map(|l| row.clone().part(int((32 * l) as i64), 32))
+        .collect()
 }

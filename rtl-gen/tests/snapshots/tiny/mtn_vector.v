@@ -331,25 +331,26 @@ module mtn_vector (
   wire [2:0] step1_func;
   assign step1_func = s1_args_q[ArgsFuncLo +: ArgsFuncBits];
 
-  // Step 1: the lane functions, the reduction, RQ's bias and the table reads.
-  wire [31:0] red;
-  wire [31:0] red_sum_0_1;
-  assign red_sum_0_1 = vec_a_rd_data_i[0 +: 32] + vec_a_rd_data_i[32 +: 32];
-  wire [31:0] red_sum_2_3;
-  assign red_sum_2_3 = vec_a_rd_data_i[64 +: 32] + vec_a_rd_data_i[96 +: 32];
-  wire [31:0] red_sum_0_3;
-  assign red_sum_0_3 = red_sum_0_1 + red_sum_2_3;
-  wire [31:0] red_max_0_1;
-  assign red_max_0_1 = ($signed(vec_a_rd_data_i[0 +: 32]) < $signed(vec_a_rd_data_i[32 +: 32]))
+  // Step 1: the lane functions, RED's lower levels, RQ's bias, the table reads.
+  wire [31:0] red1_sum_1_0;
+  assign red1_sum_1_0 = vec_a_rd_data_i[0 +: 32] + vec_a_rd_data_i[32 +: 32];
+  wire [31:0] red1_sum_1_1;
+  assign red1_sum_1_1 = vec_a_rd_data_i[64 +: 32] + vec_a_rd_data_i[96 +: 32];
+  wire [31:0] red1_max_1_0;
+  assign red1_max_1_0 = ($signed(vec_a_rd_data_i[0 +: 32]) < $signed(vec_a_rd_data_i[32 +: 32]))
       ? vec_a_rd_data_i[32 +: 32]
       : vec_a_rd_data_i[0 +: 32];
-  wire [31:0] red_max_2_3;
-  assign red_max_2_3 = ($signed(vec_a_rd_data_i[64 +: 32]) < $signed(vec_a_rd_data_i[96 +: 32]))
+  wire [31:0] red1_max_1_1;
+  assign red1_max_1_1 = ($signed(vec_a_rd_data_i[64 +: 32]) < $signed(vec_a_rd_data_i[96 +: 32]))
       ? vec_a_rd_data_i[96 +: 32]
       : vec_a_rd_data_i[64 +: 32];
-  wire [31:0] red_max_0_3;
-  assign red_max_0_3 = ($signed(red_max_0_1) < $signed(red_max_2_3)) ? red_max_2_3 : red_max_0_1;
-  assign red = (step1_func == RED_SUM) ? red_sum_0_3 : red_max_0_3;
+  wire [127:0] red1_all;
+  assign red1_all = {
+    vec_a_rd_data_i[96 +: 32],
+    vec_a_rd_data_i[64 +: 32],
+    (step1_func == RED_SUM) ? red1_sum_1_1 : red1_max_1_1,
+    (step1_func == RED_SUM) ? red1_sum_1_0 : red1_max_1_0
+  };
   wire step1_vop_mul;
   assign step1_vop_mul = (s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_VOP)
       && (step1_func == VOP_MUL);
@@ -415,7 +416,7 @@ module mtn_vector (
       assign rq1 = biased << left;
       wire [31:0] step1_out;
       assign step1_out = (s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq1
-          : ((s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RED) ? red
+          : ((s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RED) ? red1_all[l * 32 +: 32]
           : vop);
       wire [8:0] lut_index;
       assign lut_index = {s1_args_q[ArgsTable], !la[7], la[6:0]};
@@ -486,8 +487,26 @@ module mtn_vector (
     end
   end
   assign s2_mul_cross_d = step1_mul_cross_all;
+  wire [2:0] s2_red_func_d;
+  reg  [2:0] s2_red_func_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s2_red_func_q <= 3'd0;
+    end else begin
+      s2_red_func_q <= s2_red_func_d;
+    end
+  end
+  assign s2_red_func_d = step1_func;
 
-  // Step 2: RQ's multiply as partial products; LUT results arrive.
+  // Step 2: RQ's multiply as partial products; LUT results arrive; RED's tree ends.
+  wire [31:0] red2_sum_1_0;
+  assign red2_sum_1_0 = s2_data_q[0 +: 32] + s2_data_q[32 +: 32];
+  wire [31:0] red2_max_1_0;
+  assign red2_max_1_0 = ($signed(s2_data_q[0 +: 32]) < $signed(s2_data_q[32 +: 32]))
+      ? s2_data_q[32 +: 32]
+      : s2_data_q[0 +: 32];
+  wire [31:0] red;
+  assign red = (s2_red_func_q == RED_SUM) ? red2_sum_1_0 : red2_max_1_0;
   wire [127:0] step2_other_all;
   wire [511:0] step2_pp_all;
   wire [131:0] step2_fix_all;
@@ -499,8 +518,9 @@ module mtn_vector (
       assign vop_mul = s2_mul_lo_q[l * 32 +: 32] + {s2_mul_cross_q[l * 16 +: 16], 16'd0};
       assign step2_other_all[l * 32 +: 32] = (s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT)
           ? lut_rd_data_i[l * 32 +: 32]
+          : ((s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RED) ? red
           : (s2_vop_mul_q ? vop_mul
-          : x);
+          : x));
       wire [31:0] mult;
       assign mult = s2_param_q[RqS2MultiplierLo + (l * 32) +: 32];
       assign step2_pp_all[(l * 128) + 0 +: 32] = x[15:0] * mult[15:0];
