@@ -31,7 +31,9 @@ use sha2::{Digest, Sha256};
 /// The configs built into the harness: the ones the tests and `metronome sim` run.
 fn standard_configs() -> Vec<(&'static str, HwConfig)> {
     let tiny = HwConfig::preset("tiny").expect("preset");
-    let system = |chips, topology, link_latency| {
+    let mut registered_reads = tiny.clone();
+    registered_reads.chip.registered_reads = true;
+    let system = |tiny: &HwConfig, chips, topology, link_latency| {
         tiny.clone()
             .with_system(SystemConfig {
                 chips,
@@ -43,8 +45,11 @@ fn standard_configs() -> Vec<(&'static str, HwConfig)> {
     vec![
         ("tiny", tiny.clone()),
         ("small", HwConfig::preset("small").expect("preset")),
-        ("ring2", system(2, Topology::Ring, 2)),
-        ("mesh4", system(4, Topology::Mesh { rows: 2, cols: 2 }, 1)),
+        ("ring2", system(&tiny, 2, Topology::Ring, 2)),
+        (
+            "mesh4",
+            system(&registered_reads, 4, Topology::Mesh { rows: 2, cols: 2 }, 1),
+        ),
     ]
 }
 

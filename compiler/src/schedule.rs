@@ -111,6 +111,7 @@ fn port_index(port: Port, cfg: &HwConfig) -> usize {
         Port::Sram { bank, .. } => bank as usize,
         Port::AccRead { bank, .. } => s + bank as usize,
         Port::AccWrite { bank, .. } => s + a + bank as usize,
+        Port::Arrival { .. } => unreachable!("`Access::port` names memories' ports only"),
     }
 }
 

@@ -5,7 +5,7 @@
 use golden::SystemState;
 use isa::{HwConfig, Layout, MemImage, ParamEntry, Program, Rows};
 use rtl_gen::ctx::Ctx;
-use rtl_gen::host_map::{row_command, start_command, start_latency, Reg, Region, ROW_READ_LATENCY};
+use rtl_gen::host_map::{row_command, row_read_latency, start_command, start_latency, Reg, Region};
 
 use crate::trace::TraceEvent;
 use crate::{RtlRun, SimError};
@@ -321,7 +321,7 @@ impl HostPort {
                         addr: Reg::RowCommand as u32,
                         data: row_command(region, bank, row, false),
                     });
-                    ops.push(HostOp::Idle(ROW_READ_LATENCY));
+                    ops.push(HostOp::Idle(row_read_latency(&self.cfg)));
                     for w in 0..self.n as u32 {
                         ops.push(HostOp::Read {
                             chip,

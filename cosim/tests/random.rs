@@ -92,6 +92,15 @@ fn ring2() -> Suite {
     }
 }
 
+/// Tiny with its reads registered, as a 2x2 mesh: transfers leave a cycle later.
+fn mesh4() -> Suite {
+    Suite {
+        cfg: configs::config("mesh4"),
+        seeds: 8000..8030,
+        len: 10,
+    }
+}
+
 /// Tiny with a deeper vector pipeline (see `common::deep_vector`).
 fn deep_vector() -> Suite {
     Suite {
@@ -164,6 +173,11 @@ fn verilator_random_programs_on_small() {
 #[test]
 fn verilator_random_programs_on_a_two_chip_ring() {
     ring2().verilator();
+}
+
+#[test]
+fn verilator_random_programs_on_a_mesh_of_chips_with_registered_reads() {
+    mesh4().verilator();
 }
 
 #[test]
@@ -250,6 +264,7 @@ fn every_suite_exercises_every_op_and_function() {
         tiny(),
         small(),
         ring2(),
+        mesh4(),
         deep_vector(),
         lean(),
         serial(),

@@ -502,8 +502,12 @@ impl Verifier<'_> {
         let mut links: HashMap<(Link, u64), (u32, usize)> = HashMap::new();
         for (c, i) in timeline.sequential_order() {
             let t = &timeline.chips[c as usize][i];
-            for a in &t.plan.accesses {
-                let Some(port) = a.port() else { continue };
+            for (a, port) in t
+                .plan
+                .accesses
+                .iter()
+                .flat_map(|a| a.ports().map(move |p| (a, p)))
+            {
                 if let Some(&(oc, oi)) = ports.get(&(port, a.cycle)) {
                     self.report(
                         Rule::PortConflict,

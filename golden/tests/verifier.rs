@@ -45,6 +45,36 @@ fn a_well_scheduled_program_passes_with_a_hand_counted_timeline() {
 }
 
 #[test]
+fn registered_reads_make_every_write_a_cycle_later() {
+    // The first test's program on tiny with registered reads: every read's data arrives a
+    // cycle later, so every write is a cycle later and rq, a cycle later than there, reads
+    // acc row i at 10 + i, the cycle mma writes it.
+    let mut cfg = tiny();
+    cfg.chip.registered_reads = true;
+    let text = "
+        +0  ldw src=sram0[0]                              # issue 0; shadow row k written at k+2
+        +1  mma src=sram1[0] dst=acc0[0] count=8 swap     # issue 1; acc row i written at 1+i+9
+        +9  rq src=acc0[0] dst=sram2[0] count=8 param=0   # issue 10; reads row i at 10+i: too early
+        +13 ctl.halt
+    ";
+    let v = violations(&cfg, text);
+    assert!(
+        v.iter()
+            .all(|x| x.rule == Rule::ReadAfterWrite && x.index == 2),
+        "{v:#?}"
+    );
+    assert_eq!((v[0].cycle, v[0].resource.as_str()), (10, "chip 0 acc0[0]"));
+    // A cycle later it passes, and each op completes a cycle later than on plain tiny.
+    let t = verify(&assemble(&text.replace("+9  rq", "+10 rq")).unwrap(), &cfg).unwrap();
+    let issue_completion: Vec<(u64, u64)> = t.chips[0]
+        .iter()
+        .map(|x| (x.issue(), x.completion()))
+        .collect();
+    // ldw: last shadow write 0+3+2; mma: last acc write 1+7+9; rq: 11+7+5.
+    assert_eq!(issue_completion, vec![(0, 5), (1, 17), (11, 23), (24, 24)]);
+}
+
+#[test]
 fn a_vector_unit_of_fewer_lanes_takes_a_row_every_few_cycles() {
     // Tiny's vector unit computing one lane a cycle: a row every 4 cycles, each written
     // 4 + 3 cycles after its read.
@@ -299,6 +329,22 @@ fn link_conflict() {
                                   .chip 2\n+10 ctl.halt\n.chip 3\n+0 ctl.halt\n",
     );
     expect(&v, Rule::LinkConflict, 1, 0, 2, "link 1->2");
+}
+
+#[test]
+fn two_rows_arriving_at_one_chip_in_one_cycle() {
+    // 4-chip ring: chips 1 and 3 each send a row to chip 2 in cycle 0, over links 1->2 and
+    // 3->2; both arrive in cycle 2, for different banks, and the chip writes one a cycle.
+    let text = ".chip 0\n+0 ctl.halt\n\
+                .chip 1\n+0 xfer chip=2 src=sram0[0] dst=sram1[0]\n+4 ctl.halt\n\
+                .chip 2\n+5 ctl.halt\n\
+                .chip 3\n+0 xfer chip=2 src=sram0[0] dst=sram2[0]\n+4 ctl.halt\n";
+    let v = violations(&ring(4), text);
+    assert_eq!(v.len(), 1, "{v:#?}");
+    expect(&v, Rule::PortConflict, 3, 0, 2, "chip 2 arrival port");
+    // A cycle apart they pass.
+    let apart = text.replace(".chip 3\n+0 xfer", ".chip 3\n+1 xfer");
+    verify(&assemble(&apart).unwrap(), &ring(4)).unwrap();
 }
 
 #[test]

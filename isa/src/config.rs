@@ -58,6 +58,12 @@ pub struct ChipConfig {
     /// ([`ChipConfig::accumulate_read_ahead`]). Omitted: false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub registered_accumulate: bool,
+    /// Whether the memories register each read's data after choosing the bank it came from,
+    /// so that no unit's logic starts from a block RAM's slow output and the crossbar's
+    /// multiplexer: every read's data arrives [`ChipConfig::read_registers`] cycles later, and
+    /// every read-to-write latency grows by as much ([`crate::timing`]). Omitted: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub registered_reads: bool,
     /// Cycles the sequencer takes to fetch an instruction: its memory is a line of
     /// `word / imem_fetch_cycles` bits wide (1, 2 or 4), so that it fits memories narrower
     /// than an instruction word (three of an iCE40's 16-bit SPRAMs hold a 96-bit word as
@@ -169,10 +175,17 @@ impl ChipConfig {
         }
     }
 
-    /// Cycles before its write that `MMA ... accumulate` reads the old row: 1, or 2 with
-    /// [`ChipConfig::registered_accumulate`].
+    /// Cycles before its write that `MMA ... accumulate` reads the old row: 1, one more with
+    /// [`ChipConfig::registered_accumulate`] and one more with registered reads.
     pub fn accumulate_read_ahead(&self) -> u32 {
-        1 + u32::from(self.registered_accumulate)
+        1 + u32::from(self.registered_accumulate) + self.read_registers()
+    }
+
+    /// The registers a read's data passes after the bank's own output: 1 with
+    /// [`ChipConfig::registered_reads`], else 0. A read's data arrives this many cycles
+    /// after the cycle following its request.
+    pub fn read_registers(&self) -> u32 {
+        u32::from(self.registered_reads)
     }
 
     /// Cycles the vector unit spends on each row: it reads a row every this many cycles.
@@ -275,6 +288,7 @@ impl HwConfig {
                 vector_lanes: None,
                 registered_products: false,
                 registered_accumulate: false,
+                registered_reads: false,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -292,6 +306,7 @@ impl HwConfig {
                 vector_lanes: Some(1),
                 registered_products: true,
                 registered_accumulate: false,
+                registered_reads: false,
                 imem_fetch_cycles: 2,
                 omit: OMITTABLE.to_vec(),
             },
@@ -305,11 +320,13 @@ impl HwConfig {
                 param_depth: 64,
                 imem_depth: 1024,
                 // Sized for the ECP5-85F's clock: every stage of timing slack the vector
-                // arithmetic has, and the accumulate's read registered (docs/fpga.md).
+                // arithmetic has, the accumulate's read registered, and every read's data
+                // (docs/fpga.md).
                 vector_latency: FULL_SLACK_VECTOR_LATENCY,
                 vector_lanes: None,
                 registered_products: false,
                 registered_accumulate: true,
+                registered_reads: true,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -326,6 +343,7 @@ impl HwConfig {
                 vector_lanes: None,
                 registered_products: false,
                 registered_accumulate: false,
+                registered_reads: false,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -342,6 +360,7 @@ impl HwConfig {
                 vector_lanes: None,
                 registered_products: false,
                 registered_accumulate: false,
+                registered_reads: false,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -614,6 +633,9 @@ impl HwConfig {
         if c.registered_accumulate {
             canonical += ";registered_accumulate";
         }
+        if c.registered_reads {
+            canonical += ";registered_reads";
+        }
         if c.imem_fetch_cycles != 1 {
             canonical += &format!(";imem_fetch_cycles={}", c.imem_fetch_cycles);
         }
@@ -776,6 +798,22 @@ mod tests {
         assert_eq!(plain.chip.accumulate_read_ahead(), 1);
         let text = format!("{}registered_accumulate = true\n", chip_toml(4, 256));
         let registered = HwConfig::from_toml(&text).unwrap();
+        assert_eq!(registered.chip.accumulate_read_ahead(), 2);
+        assert_ne!(registered.hash(), plain.hash());
+        assert_eq!(
+            HwConfig::from_toml(&registered.to_toml()).unwrap(),
+            registered
+        );
+    }
+
+    #[test]
+    fn registered_reads_are_read_and_hashed_only_when_set() {
+        let plain = HwConfig::from_toml(&chip_toml(4, 256)).unwrap();
+        assert!(!plain.to_toml().contains("registered_reads"));
+        let text = format!("{}registered_reads = true\n", chip_toml(4, 256));
+        let registered = HwConfig::from_toml(&text).unwrap();
+        assert_eq!(registered.chip.read_registers(), 1);
+        // The accumulate reads ahead by the read's register too: its data arrives as late.
         assert_eq!(registered.chip.accumulate_read_ahead(), 2);
         assert_ne!(registered.hash(), plain.hash());
         assert_eq!(

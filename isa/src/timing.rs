@@ -2,26 +2,29 @@
 //! link use, as a function of the op's fields and its issue cycle `t`. The golden timeline, the
 //! verifier and the RTL all follow this one description.
 //!
-//! Conventions: SRAM reads are synchronous (address in cycle `c`, data in `c + 1`); a write in
+//! Conventions: SRAM reads are synchronous (address in cycle `c`, data in `c + 1`, or
+//! `c + 1 + G` after `G` read registers); a write in
 //! cycle `c` is visible to a read in any later cycle. A read and a write of one word never
 //! share a cycle (the verifier refuses it whatever their order), so the hardware never depends
 //! on a memory's read-during-write behaviour. A unit is busy from its issue cycle for
 //! [`occupancy`] cycles. Rows are numbered `i = 0..count`. `ctl.halt` stops a chip's
-//! sequencer only: its router keeps forwarding rows for other chips.
+//! sequencer only: its router keeps forwarding rows for other chips. A chip writes one row
+//! arriving over the network a cycle ([`Port::Arrival`]).
 //!
 //! | op | unit busy | reads | writes |
 //! |---|---|---|---|
-//! | `LDW` | `N` | SRAM row `k` at `t + k` | shadow row `k` at `t + k + 1` |
-//! | `MMA` | `count` | SRAM row `i` at `t + i`; with `swap`, shadow row `k` at `t + 1 + k` .. `t + k + N` (the swap wavefront, one column a cycle); with `accumulate`, acc row `i` at `t + i + 2N + P - A` | acc row `i` at `t + i + 2N + P` |
-//! | `RQ` `VOP` `LUT` `RED` | `count * R` | row `i` at `t + R*i` (`VOP`: `a` and `b`, once if they are the same stream) | row `i` at `t + R*i + V + R - 1` |
-//! | `PERM` rotate/shift | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
-//! | `PERM` transpose | `count * N + N + 1` | tile `c` row `k` at `t + c*N + k` | tile `c` row `j` at `t + c*N + N + 1 + j` |
-//! | `MOV` | `count` | row `i` at `t + i` | row `i` at `t + i + 2` |
-//! | `XFER` | `count` | row `i` at `t + i` | remote row `i` at `t + i + 1 + H*L`; hop `h` link at `t + i + 1 + h*L` |
+//! | `LDW` | `N` | SRAM row `k` at `t + k` | shadow row `k` at `t + k + 1 + G` |
+//! | `MMA` | `count` | SRAM row `i` at `t + i`; with `swap`, shadow row `k` at `t + 1 + G + k` .. `t + G + k + N` (the swap wavefront, one column a cycle); with `accumulate`, acc row `i` at `t + i + 2N + P + G - A` | acc row `i` at `t + i + 2N + P + G` |
+//! | `RQ` `VOP` `LUT` `RED` | `count * R` | row `i` at `t + R*i` (`VOP`: `a` and `b`, once if they are the same stream) | row `i` at `t + R*i + V + R - 1 + G` |
+//! | `PERM` rotate/shift | `count` | row `i` at `t + i` | row `i` at `t + i + 2 + G` |
+//! | `PERM` transpose | `count * N + N + 1 + G` | tile `c` row `k` at `t + c*N + k` | tile `c` row `j` at `t + c*N + N + 1 + G + j` |
+//! | `MOV` | `count` | row `i` at `t + i` | row `i` at `t + i + 2 + G` |
+//! | `XFER` | `count` | row `i` at `t + i` | remote row `i` at `t + i + 1 + G + H*L`; hop `h` link at `t + i + 1 + G + h*L` |
 //! | `CTL` | 1 (`sync`: `1 + D*L`) | | |
 //!
 //! `P` is the registers each product passes (0, or 2 with registered products), `A` the
-//! cycles an accumulate reads ahead of its write (1, or 2 with a registered accumulate),
+//! cycles an accumulate reads ahead of its write (1, one more with a registered accumulate
+//! and `G` more), `G` the read registers (0, or 1 with registered reads),
 //! `H` the route's hop count, `L` the link latency, `D` the system's diameter, `V` the
 //! config's vector latency (4 unless a deeper pipeline is asked for), `R` its vector interval
 //! (1 unless the vector unit computes fewer lanes than a row has: it then takes `R` cycles a
@@ -87,17 +90,28 @@ impl Datapath {
         }
     }
 
-    /// Cycles from the read of a row to the write it leads to.
+    /// Cycles from the read of a row to the write it leads to: the unit's own, and the read
+    /// registers ([`ChipConfig::read_registers`]) the row passes before it reaches the unit.
+    ///
+    /// [`ChipConfig::read_registers`]: crate::ChipConfig::read_registers
     pub fn latency(self, cfg: &HwConfig) -> u64 {
         let n = cfg.chip.n as u64;
-        match self {
+        let own = match self {
             Datapath::WeightLoad => 1,
             Datapath::Mma => 2 * n + cfg.chip.product_registers() as u64,
             Datapath::Vector => (cfg.chip.vector_latency + cfg.chip.vector_interval() - 1) as u64,
             Datapath::PermuteLanes | Datapath::Move => 2,
             Datapath::Transpose => n + 1,
-        }
+        };
+        own + read_registers(cfg)
     }
+}
+
+/// The registers a read's data passes after the bank's output ([`ChipConfig::read_registers`]).
+///
+/// [`ChipConfig::read_registers`]: crate::ChipConfig::read_registers
+pub fn read_registers(cfg: &HwConfig) -> u64 {
+    cfg.chip.read_registers() as u64
 }
 
 /// A memory the verifier tracks word by word.
@@ -137,6 +151,8 @@ pub enum Port {
     AccRead { chip: u32, bank: u32 },
     /// An accumulator bank's write port.
     AccWrite { chip: u32, bank: u32 },
+    /// The port through which rows arriving over the network are written: one a cycle.
+    Arrival { chip: u32 },
 }
 
 impl std::fmt::Display for Port {
@@ -145,6 +161,7 @@ impl std::fmt::Display for Port {
             Port::Sram { chip, bank } => write!(f, "chip {chip} sram bank {bank} port"),
             Port::AccRead { chip, bank } => write!(f, "chip {chip} acc bank {bank} read port"),
             Port::AccWrite { chip, bank } => write!(f, "chip {chip} acc bank {bank} write port"),
+            Port::Arrival { chip } => write!(f, "chip {chip} arrival port"),
         }
     }
 }
@@ -163,6 +180,9 @@ pub struct Access {
     pub order: u32,
     pub dir: Dir,
     pub word: Word,
+    /// The write of a row arriving over the network, which takes the chip's arrival port
+    /// as well as its bank's.
+    pub arrival: bool,
 }
 
 impl Access {
@@ -175,6 +195,15 @@ impl Access {
             (Mem::Acc, Dir::Write) => Some(Port::AccWrite { chip, bank }),
             (Mem::Shadow, _) => None,
         }
+    }
+
+    /// The ports this access occupies: its memory's ([`Access::port`]) and, for a row
+    /// arriving over the network, the chip's arrival port.
+    pub fn ports(&self) -> impl Iterator<Item = Port> {
+        let arrival = self.arrival.then_some(Port::Arrival {
+            chip: self.word.chip,
+        });
+        self.port().into_iter().chain(arrival)
     }
 }
 
@@ -305,6 +334,7 @@ impl Builder {
             order,
             dir,
             word,
+            arrival: false,
         });
     }
     /// A row stream: row `i` read from `src` at `t + interval * i`, written to `dst`
@@ -370,6 +400,7 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
             if x.swap {
                 // The swap happens before row 0 in the sequential semantics (order 0), but the
                 // hardware moves it across the array with the first vector.
+                let g = read_registers(cfg);
                 for k in 0..n64 {
                     let shadow = Word {
                         chip,
@@ -377,8 +408,8 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
                         bank: 0,
                         row: k,
                     };
-                    b.push_word(t + 1 + k, 0, Dir::Read, shadow);
-                    b.push_word(t + k + n64, 0, Dir::Read, shadow);
+                    b.push_word(t + 1 + g + k, 0, Dir::Read, shadow);
+                    b.push_word(t + g + k + n64, 0, Dir::Read, shadow);
                 }
             }
             let lat = Datapath::Mma.latency(cfg);
@@ -456,12 +487,14 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
             let route = cfg.system.route(chip, x.chip);
             let latency = cfg.system.link_latency as u64;
             let hops = route.len() as u64;
+            // The row enters the first link as its read's data arrives.
+            let send = 1 + read_registers(cfg);
             for i in 0..x.count as u64 {
                 let order = 2 * i as u32;
                 b.push(t + i, order, Dir::Read, x.src, x.src.nth(x.src_step, i));
                 for (h, link) in route.iter().enumerate() {
                     links.push(LinkUse {
-                        cycle: t + i + 1 + h as u64 * latency,
+                        cycle: t + i + send + h as u64 * latency,
                         link: *link,
                     });
                 }
@@ -471,7 +504,13 @@ pub fn plan(op: &Op, chip: u32, issue: u64, cfg: &HwConfig) -> Plan {
                     bank: x.dst.bank,
                     row: x.dst.nth(x.dst_step, i),
                 };
-                b.push_word(t + i + 1 + hops * latency, order + 1, Dir::Write, remote);
+                b.accesses.push(Access {
+                    cycle: t + i + send + hops * latency,
+                    order: order + 1,
+                    dir: Dir::Write,
+                    word: remote,
+                    arrival: true,
+                });
             }
         }
         Op::Ctl(_) => {}

@@ -15,7 +15,7 @@ use crate::ast::Module;
 use crate::blocks::chip::trace_bundles;
 use crate::ctx::Ctx;
 use crate::host_map::{
-    row_command_layout, start_latency, Reg, Region, RowCommand, READ_LATENCY, ROW_READ_LATENCY,
+    row_command_layout, row_read_latency, start_latency, Reg, Region, RowCommand, READ_LATENCY,
 };
 
 pub const FILE_NAME: &str = "metronome.json";
@@ -88,7 +88,7 @@ pub fn descriptor(ctx: &Ctx, top: &str, modules: &[Module], fault: Option<crate:
                 "region_lo": cmd.lo(RowCommand::Region), "write_bit": cmd.lo(RowCommand::Write),
             },
             "read_latency": READ_LATENCY,
-            "row_read_latency": ROW_READ_LATENCY,
+            "row_read_latency": row_read_latency(&ctx.cfg),
             "start_latency": start_latency(&ctx.cfg),
         },
         "latencies": latencies,

@@ -16,7 +16,7 @@
 //! order they are written: the program's cycle 0 is [`start_latency`] cycles after the start
 //! write. A row command word is `row` (bits 0-15), `bank` or table (16-23), [`Region`] (24-26)
 //! and `write` (bit 31): [`RowCommand`]. A write command stores the staging row into the memory in the next
-//! cycle and leaves the staging row as it was; a read command's row is in the staging row [`ROW_READ_LATENCY`] cycles after the
+//! cycle and leaves the staging row as it was; a read command's row is in the staging row [`row_read_latency`] cycles after the
 //! command (status bit 2 clears then). Staging words by region:
 //! - SRAM and accumulators: word `l` is lane `l` as int32 (SRAM writes saturate to int8).
 //! - Lookup table `bank`: word 0 is entry `row` (the output for input `row - 128`).
@@ -253,8 +253,11 @@ pub fn start_latency(cfg: &isa::HwConfig) -> u32 {
         f => 1 + 2 * f,
     }
 }
-/// Cycles to wait after a row read command before reading the staging row.
-pub const ROW_READ_LATENCY: u32 = 2;
+/// Cycles to wait after a row read command before reading the staging row: the command's
+/// register, the memory's read and its read registers ([`isa::ChipConfig::read_registers`]).
+pub fn row_read_latency(cfg: &isa::HwConfig) -> u32 {
+    2 + cfg.chip.read_registers()
+}
 /// Cycles from a register read request to its data on `host_rdata_o`.
 pub const READ_LATENCY: u32 = 1;
 

@@ -64,6 +64,19 @@ impl Pipeline {
             .collect()
     }
 
+    /// The stages a read's data spends in the memories' read registers
+    /// ([`isa::ChipConfig::read_registers`]), counted here: `signals`, the control read
+    /// with a row, wait as long (an `mtn_delay` line each, as [`Pipeline::delay`]) and meet
+    /// the row when it arrives.
+    pub fn await_read(
+        &mut self,
+        m: &mut Module,
+        cfg: &isa::HwConfig,
+        signals: Vec<(&str, u32, Expr)>,
+    ) -> Vec<Expr> {
+        self.delay(m, read_registers(cfg), signals)
+    }
+
     /// Counts `stages` registers built by a structure of its own (the systolic array), as it
     /// built them.
     pub fn built_elsewhere(&mut self, stages: u64) {
@@ -84,6 +97,26 @@ impl Pipeline {
 
 /// The wire `<name>`, driven by the `mtn_delay` instance `u_<name>` that delays `value`
 /// (`width` bits) by `cycles` (at least 1).
+/// The cycles a read's data spends in the memories' read registers.
+pub fn read_registers(cfg: &isa::HwConfig) -> u64 {
+    isa::timing::read_registers(cfg)
+}
+
+/// `value` as it arrives with a read's data: `value` carried over the memories' read
+/// registers by an `mtn_delay` line `<name>`, or `value` itself when there are none.
+pub fn await_read(
+    m: &mut Module,
+    cfg: &isa::HwConfig,
+    name: &str,
+    width: u32,
+    value: Expr,
+) -> Expr {
+    match read_registers(cfg) {
+        0 => value,
+        cycles => delay_line(m, name, width, value, cycles),
+    }
+}
+
 pub fn delay_line(m: &mut Module, name: &str, width: u32, value: Expr, cycles: u64) -> Expr {
     let out = m.wire(name, width);
     m.instance(

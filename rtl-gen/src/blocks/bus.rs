@@ -98,7 +98,8 @@ pub enum Reach {
     Any,
 }
 
-/// A unit's port to the banks: reads return data the next cycle; SRAM lanes are sign-extended
+/// A unit's port to the banks: reads return data the next cycle (plus the config's read
+/// registers, [`isa::ChipConfig::read_registers`]); SRAM lanes are sign-extended
 /// to 32 bits for 32-bit ports, and 32-bit lanes written to SRAM saturate to int8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemPort {

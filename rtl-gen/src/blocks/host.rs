@@ -12,6 +12,7 @@ use crate::host_map::{
     ParamField, Reg, Region, RowCommand, Shape, Status,
 };
 use crate::packed::Enum;
+use crate::pipeline::await_read;
 
 pub const HOST_READ: MemPort = MemPort::read("host", Reach::Any, 32);
 pub const HOST_WRITE: MemPort = MemPort::write("host", Reach::Any, 32);
@@ -119,6 +120,15 @@ pub fn host(ctx: &Ctx) -> Module {
     let (rdr_d, rdr_q) = m.flop("read_region", region_width, true);
     m.assign(rdp_d, cmd_read.clone());
     m.assign(rdr_d, mux(cmd_read.clone(), region.clone(), rdr_q.clone()));
+    // The memories' data passes their read registers; the tables' reads wait as long, so
+    // that every region's row arrives in the same cycle (the command stays put meanwhile).
+    let arrives = await_read(&mut m, &ctx.cfg, "read_arrives", 1, rdp_q.clone());
+    let table_read = await_read(&mut m, &ctx.cfg, "table_read", 1, cmd_read.clone());
+    let busy = if ctx.cfg.chip.registered_reads {
+        cv_q.clone() | rdp_q.clone() | arrives.clone()
+    } else {
+        cv_q.clone() | rdp_q.clone()
+    };
     let rdr_is = |r: Region| rdr_q.clone().eq(regions.of(r));
 
     // What a finished read puts in the staging row, by region: a parameter entry is staged
@@ -173,7 +183,7 @@ pub fn host(ctx: &Ctx) -> Module {
         mux(
             word_we.at(id("w")),
             id("host_wdata_i"),
-            mux(rdp_q.clone(), word(&captured), word(&stage_q)),
+            mux(arrives.clone(), word(&captured), word(&stage_q)),
         ),
     ));
     m.items.push(words.generate("w", s, "g_stage_word"));
@@ -201,7 +211,7 @@ pub fn host(ctx: &Ctx) -> Module {
         );
         m.assign(
             id("lut_host_re_o"),
-            cmd_read.clone().land(region_is(Region::Lut)),
+            table_read.clone().land(region_is(Region::Lut)),
         );
         m.assign(id("lut_host_addr_o"), cat(vec![bank(tb), row(8)]));
         m.assign(id("lut_host_wdata_o"), stage_q.clone().bits(31, 0));
@@ -212,7 +222,7 @@ pub fn host(ctx: &Ctx) -> Module {
     );
     m.assign(
         id("param_host_re_o"),
-        cmd_read.land(region_is(Region::Param)),
+        table_read.land(region_is(Region::Param)),
     );
     m.assign(id("param_host_addr_o"), row(ctx.param_addr_bits));
     // The entry from its staging words, each value cut to its width in the entry.
@@ -245,7 +255,7 @@ pub fn host(ctx: &Ctx) -> Module {
     let status_word = status_layout();
     let status = status_word.pack(|f| match f {
         Status::Reserved => zero(29),
-        Status::Busy => cv_q.clone() | rdp_q.clone(),
+        Status::Busy => busy.clone(),
         Status::Halted => id("halted_i"),
         Status::Running => running.clone(),
     });

@@ -2,12 +2,14 @@
 //!
 //! The schedule guarantees at most one access per SRAM bank and per accumulator read or write
 //! port in any cycle, so each bank's port is a plain multiplexer of the requests addressed to
-//! it: no arbitration. A read's data comes back the next cycle to the port that asked.
+//! it: no arbitration. A read's data comes back to the port that asked the next cycle, or
+//! through a register a cycle later with registered reads (`chip.registered_reads`).
 
 use super::bus::{sink, MemPort, Reach};
 use super::mxu::sext;
 use crate::ast::*;
 use crate::ctx::Ctx;
+use crate::pipeline::read_registers;
 
 /// The requests one bank could serve.
 fn reaches(port: &MemPort, acc: bool) -> bool {
@@ -190,7 +192,11 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
         );
     }
 
-    m.comment("Read data returns to the port that asked, by the bank it asked last cycle.");
+    m.comment(if ctx.cfg.chip.registered_reads {
+        "Read data returns to the port that asked, by the bank it asked, through a register."
+    } else {
+        "Read data returns to the port that asked, by the bank it asked last cycle."
+    });
     let bb = ctx.bank_bits;
     for port in ports.iter().filter(|p| !p.write) {
         let p = port.prefix();
@@ -231,6 +237,13 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
         } else {
             acc_row()
         };
+        // The read registers hold data only: no reset, as the bank's own output has none.
+        let mut data = data;
+        for k in 0..read_registers(&ctx.cfg) {
+            let q = m.reg(&format!("{p}_data_q{k}"), width);
+            m.clocked_block(vec![set(q.clone(), data)]);
+            data = q;
+        }
         m.assign(id(format!("{p}_data_o")), data);
     }
 

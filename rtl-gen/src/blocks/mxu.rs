@@ -20,7 +20,7 @@ use super::seq::{decoded, issue_bundle, issued, op_bundle, operand, ops_of};
 use crate::ast::*;
 use crate::ctx::Ctx;
 use crate::packed::{fields, Packed};
-use crate::pipeline::{delay_line, Pipeline};
+use crate::pipeline::{await_read, delay_line, read_registers, Pipeline};
 
 pub const LDW_READ: MemPort = MemPort::read("ldw", Reach::Sram, 8);
 pub const MMA_READ: MemPort = MemPort::read("mma", Reach::Sram, 8);
@@ -227,9 +227,10 @@ pub fn array(ctx: &Ctx) -> Module {
     }
     // Column j's result: lane N-1's skew, one x register per column to its left, the
     // product's registers, the bottom PE's partial-sum register, then the column's de-skew.
-    // The input row arrives one cycle after its read, so the data path from read to write is
-    // one more.
+    // The input row arrives one cycle after its read (and the read registers' after that),
+    // so the data path from read to write is as many more.
     let last = (n - 1) as usize;
+    let arrival = 1 + read_registers(&ctx.cfg);
     let products = ctx.cfg.chip.product_registers() as u64;
     let mut columns: Vec<u64> = (0..n as usize)
         .map(|j| skew[last] + j as u64 + products + 1 + deskew[j])
@@ -237,7 +238,7 @@ pub fn array(ctx: &Ctx) -> Module {
     columns.dedup();
     for latency in columns {
         let mut pipe = Pipeline::new(Datapath::Mma);
-        pipe.built_elsewhere(1 + latency);
+        pipe.built_elsewhere(arrival + latency);
         pipe.finish(&mut m);
     }
     m.comment("The right edge's x and swap and the last row's inner partial sums go nowhere.");
@@ -317,7 +318,10 @@ pub fn mxu(ctx: &Ctx) -> Module {
         retire_bundle(unit, ctx).ports(&mut m, true);
     }
 
-    m.comment("LDW: weight row k is read at t + k and loaded into shadow row k at t + k + 1.");
+    m.comment(&format!(
+        "LDW: weight row k is read at t + k and loaded into shadow row k at t + k + {}.",
+        Datapath::WeightLoad.latency(&ctx.cfg)
+    ));
     let src = operand(ctx, Opcode::Ldw, "src");
     let load_tag = Packed::new("LoadTag", |f| match f {
         LoadTag::Pc => pcb,
@@ -372,6 +376,11 @@ pub fn mxu(ctx: &Ctx) -> Module {
                 LoadCtl::Pc => load_tag.get(&ldw_tag, LoadTag::Pc),
             }),
         )],
+    );
+    let s1 = load_pipe.await_read(
+        &mut m,
+        &ctx.cfg,
+        vec![("load_read", load.bits(), s1[0].clone())],
     );
     load_pipe.finish(&mut m);
     let s1 = &s1[0];
@@ -481,6 +490,7 @@ pub fn mxu(ctx: &Ctx) -> Module {
         swd,
         issued(Opcode::Mma).land(decoded(ctx, Opcode::Mma, "swap")),
     );
+    let swq = await_read(&mut m, &ctx.cfg, "mma_swap_read", 1, swq);
     let y = m.wire("y", 32 * n);
     m.instance(
         Instance::new("mtn_array", "u_array")

@@ -15,7 +15,7 @@ use super::seq::{decoded, funcs, issue_bundle, issued, op_bundle, operand, ops_o
 use crate::ast::*;
 use crate::ctx::Ctx;
 use crate::packed::{fields, Enum, Packed};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{await_read, Pipeline};
 
 pub const PERM_READ: MemPort = MemPort::read("perm", Reach::Sram, 8);
 pub const PERM_WRITE: MemPort = MemPort::write("perm", Reach::Sram, 8);
@@ -280,6 +280,11 @@ fn move_lanes(
             }),
         )],
     );
+    let s1 = pipe.await_read(
+        m,
+        &ctx.cfg,
+        vec![("lanes_read", lanes.bits(), s1[0].clone())],
+    );
     let s1 = &s1[0];
     let data = PERM_READ.data();
     let sh = m.wire("lane_shift", lb + 3);
@@ -319,9 +324,10 @@ fn move_lanes(
     (s2[0].clone(), s2[1].clone())
 }
 
-/// Transpose: the row read at `pos` ({buffer, k}) fills row `k` of its tile buffer a cycle
-/// later (when `fill_valid`); its write (`row_write`) waits N + 1 cycles and takes column
-/// `j` of the buffer. Returns the write control and the column.
+/// Transpose: the row read at `pos` ({buffer, k}) fills row `k` of its tile buffer as it
+/// arrives, a cycle later and the read registers' after that (when `fill_valid`); its write
+/// (`row_write`) waits as long and N more cycles and takes column `j` of the buffer. Returns
+/// the write control and the column.
 fn transpose(
     m: &mut Module,
     ctx: &Ctx,
@@ -337,7 +343,8 @@ fn transpose(
         Fill::Valid | Fill::Buffer => 1,
         Fill::K => lb,
     });
-    let (t1d, t1) = m.flop("tr_fill", fill.bits(), true);
+    let (t1d, t1_read) = m.flop("tr_fill", fill.bits(), true);
+    let t1 = await_read(m, &ctx.cfg, "tr_fill_read", fill.bits(), t1_read);
     m.assign(
         t1d,
         fill.pack(|f| match f {
@@ -523,6 +530,11 @@ pub fn move_unit(ctx: &Ctx) -> Module {
                 MoveCtl::Pc => tag.get(&dst.tag, MoveTag::Pc),
             }),
         )],
+    );
+    let s1 = pipe.await_read(
+        &mut m,
+        &ctx.cfg,
+        vec![("read_ctl", ctl.bits(), s1[0].clone())],
     );
     let s2 = pipe.stage(
         &mut m,

@@ -15,6 +15,7 @@ use super::seq::{decoded, issue_bundle, op_bundle};
 use crate::ast::*;
 use crate::ctx::Ctx;
 use crate::packed::{fields, Packed};
+use crate::pipeline::await_read;
 
 pub const XFER_READ: MemPort = MemPort::read("xfer", Reach::Sram, 8);
 /// Rows arriving for this chip.
@@ -149,7 +150,8 @@ pub fn router(ctx: &Ctx) -> Module {
             Packet::Src | Packet::Data => unreachable!("not in the header"),
         }),
     );
-    m.comment("The row read last cycle enters the network with its destination.");
+    let s1 = await_read(&mut m, &ctx.cfg, "s1_read", header.bits(), s1);
+    m.comment("The row read enters the network with its destination as it arrives.");
     let inject = m.wire("inject", pkb);
     m.assign(
         inject.clone(),

@@ -38,7 +38,7 @@ use crate::cells::Cell;
 use crate::ctx::{Ctx, ParamMemory};
 use crate::host_map::ParamField;
 use crate::packed::{fields, Enum, Packed};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{await_read, Pipeline};
 
 /// The shallowest vector pipeline whose stage after RQ's rounding right shift registers it,
 /// before the zero point's add (its fifth and last stage of timing slack).
@@ -1306,12 +1306,24 @@ pub fn vector(ctx: &Ctx) -> Module {
     let v = Vector::new(ctx);
     let dst = v.streams(&mut m);
     m.comment("RQ reads its parameter entry as it issues; the entry arrives with row 0.");
-    m.assign(id("param_rd_en_o"), issued(Opcode::Rq));
-    m.assign(id("param_rd_addr_o"), decoded(ctx, Opcode::Rq, "param"));
+    let (cfg, param_bits) = (&ctx.cfg, ctx.param_addr_bits);
+    let en = await_read(&mut m, cfg, "param_read_en", 1, issued(Opcode::Rq));
+    let param = decoded(ctx, Opcode::Rq, "param");
+    let addr = await_read(&mut m, cfg, "param_read_addr", param_bits, param);
+    m.assign(id("param_rd_en_o"), en);
+    m.assign(id("param_rd_addr_o"), addr);
 
     let ctl_bits = v.ctl.bits();
     let mut pipe = Pipeline::new(Datapath::Vector);
     let s1 = pipe.stage(&mut m, v.control(&dst).into());
+    let s1 = pipe.await_read(
+        &mut m,
+        &ctx.cfg,
+        vec![
+            ("read_ctl", ctl_bits, s1[0].clone()),
+            ("read_args", v.args.bits(), s1[1].clone()),
+        ],
+    );
     let read = Operands {
         a: VEC_A_READ.data(),
         b: VEC_B_READ.data(),

@@ -2,7 +2,8 @@
 
 use isa::{HwConfig, SystemConfig, Topology};
 
-/// A preset, or: `ring2` and `mesh4` (tiny as a 2-chip ring and a 2x2 mesh), `narrow` (two
+/// A preset, or: `ring2` (tiny as a 2-chip ring), `mesh4` (tiny with its reads registered as
+/// a 2x2 mesh), `narrow` (two
 /// lanes and one of everything: the memories' narrowest addresses), `lean` (narrow without
 /// every unit a config may leave out, its vector unit one lane a cycle, its products
 /// registered and its vector pipeline as deep as that needs), `serial` (tiny
@@ -12,13 +13,14 @@ use isa::{HwConfig, SystemConfig, Topology};
 pub fn config(name: &str) -> HwConfig {
     let tiny = || HwConfig::preset("tiny").unwrap();
     let system = |chips, topology, link_latency| {
-        tiny()
-            .with_system(SystemConfig {
-                chips,
-                topology,
-                link_latency,
-            })
-            .unwrap()
+        let mut chip = tiny();
+        chip.chip.registered_reads = name == "mesh4";
+        chip.with_system(SystemConfig {
+            chips,
+            topology,
+            link_latency,
+        })
+        .unwrap()
     };
     let mut cfg = match name {
         "ring2" => return system(2, Topology::Ring, 2),
