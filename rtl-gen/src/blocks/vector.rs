@@ -748,7 +748,7 @@ impl<'a> Vector<'a> {
             ),
         );
         let lb = lane.wire("lb", 32, lane32(b));
-        lane.wire("a_lt_b", 1, la.clone().signed().lt(lb.clone().signed()));
+        lane.wire("a_lt_b", 1, signed_lt(la.clone(), lb.clone(), 32));
         let fault = self.ctx.fault == Some(crate::Fault::VopAddBitFlip);
         let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = VopFunc::ALL
             .iter()
@@ -1045,8 +1045,8 @@ impl<'a> Vector<'a> {
         m.comment("Step 4: the clamp's comparisons.");
         let mut lane = Items::default();
         let with_zp = lane.wire("with_zp", 33, sums.clone().lane(id("l"), 33));
-        let below = with_zp.clone().signed().lt(sext(lo, 32, 33).signed());
-        let above = sext(hi, 32, 33).signed().lt(with_zp.signed());
+        let below = signed_lt(with_zp.clone(), sext(lo, 32, 33), 33);
+        let above = signed_lt(sext(hi, 32, 33), with_zp, 33);
         lane.push(Item::Assign(
             id("step4_flags_all").lane(id("l"), 2),
             cat(vec![above, below]),
@@ -1634,7 +1634,7 @@ fn reduce_levels(
                     let (a, b) = (pair[0].clone(), pair[1].clone());
                     let value = match f {
                         RedFunc::Sum => a + b,
-                        RedFunc::Max => mux(a.clone().signed().lt(b.clone().signed()), b, a),
+                        RedFunc::Max => mux(signed_lt(a.clone(), b.clone(), 32), b, a),
                     };
                     m.wire_of(&format!("{name}_{}_{level}_{j}", f.name()), 32, value)
                 })
@@ -1651,6 +1651,15 @@ fn reduce_levels(
             })
         })
         .collect()
+}
+
+/// `a < b` for two's complement values of `bits` bits, as an unsigned compare of the two
+/// with their sign bits flipped: LUT mapping keeps it one carry chain whose carry out is the
+/// answer, where a signed compare adds LUTs after the chain to correct for the signs (two
+/// levels on the ECP5, on the vector unit's longest paths).
+fn signed_lt(a: Expr, b: Expr, bits: u32) -> Expr {
+    let sign = lit(bits, 1 << (bits - 1));
+    (a ^ sign.clone()).lt(b ^ sign)
 }
 
 /// The 32-bit lanes of `row`, `count` of them from lane 0.

@@ -337,11 +337,13 @@ module mtn_vector (
   wire [31:0] red1_sum_1_1;
   assign red1_sum_1_1 = vec_a_rd_data_i[64 +: 32] + vec_a_rd_data_i[96 +: 32];
   wire [31:0] red1_max_1_0;
-  assign red1_max_1_0 = ($signed(vec_a_rd_data_i[0 +: 32]) < $signed(vec_a_rd_data_i[32 +: 32]))
+  assign red1_max_1_0 = ((vec_a_rd_data_i[0 +: 32] ^ 32'd2147483648)
+          < (vec_a_rd_data_i[32 +: 32] ^ 32'd2147483648))
       ? vec_a_rd_data_i[32 +: 32]
       : vec_a_rd_data_i[0 +: 32];
   wire [31:0] red1_max_1_1;
-  assign red1_max_1_1 = ($signed(vec_a_rd_data_i[64 +: 32]) < $signed(vec_a_rd_data_i[96 +: 32]))
+  assign red1_max_1_1 = ((vec_a_rd_data_i[64 +: 32] ^ 32'd2147483648)
+          < (vec_a_rd_data_i[96 +: 32] ^ 32'd2147483648))
       ? vec_a_rd_data_i[96 +: 32]
       : vec_a_rd_data_i[64 +: 32];
   wire [127:0] red1_all;
@@ -372,7 +374,7 @@ module mtn_vector (
       wire [31:0] lb;
       assign lb = b[l * 32 +: 32];
       wire a_lt_b;
-      assign a_lt_b = $signed(la) < $signed(lb);
+      assign a_lt_b = (la ^ 32'd2147483648) < (lb ^ 32'd2147483648);
       wire [31:0] sra;
       assign sra = $signed(la) >>> lb[4:0];
       assign step1_mul_lo_all[l * 32 +: 32] = la[15:0] * lb[15:0];
@@ -502,7 +504,8 @@ module mtn_vector (
   wire [31:0] red2_sum_1_0;
   assign red2_sum_1_0 = s2_data_q[0 +: 32] + s2_data_q[32 +: 32];
   wire [31:0] red2_max_1_0;
-  assign red2_max_1_0 = ($signed(s2_data_q[0 +: 32]) < $signed(s2_data_q[32 +: 32]))
+  assign red2_max_1_0 = ((s2_data_q[0 +: 32] ^ 32'd2147483648)
+          < (s2_data_q[32 +: 32] ^ 32'd2147483648))
       ? s2_data_q[32 +: 32]
       : s2_data_q[0 +: 32];
   wire [31:0] red;
@@ -680,8 +683,8 @@ module mtn_vector (
       wire [32:0] with_zp;
       assign with_zp = step3_sum_all[l * 33 +: 33];
       assign step4_flags_all[l * 2 +: 2] = {
-        $signed({{1{compare_act_max[31]}}, compare_act_max}) < $signed(with_zp),
-        $signed(with_zp) < $signed({{1{compare_act_min[31]}}, compare_act_min})
+        ({{1{compare_act_max[31]}}, compare_act_max} ^ 33'h100000000) < (with_zp ^ 33'h100000000),
+        (with_zp ^ 33'h100000000) < ({{1{compare_act_min[31]}}, compare_act_min} ^ 33'h100000000)
       };
     end
   endgenerate
