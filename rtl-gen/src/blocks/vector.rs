@@ -246,7 +246,8 @@ struct Vector<'a> {
     /// The words of the zero point's and the clamp bounds' memories.
     zp_word: Packed<ParamField>,
     clamp_word: Packed<ParamField>,
-    /// Whether RQ's bias is added ahead of the operand register (there is one).
+    /// Whether the operands are registered as read (the first stage of slack): RQ's bias is
+    /// then added, and VOP's `b` chosen, ahead of that register.
     bias_ahead: bool,
 }
 
@@ -696,6 +697,31 @@ impl<'a> Vector<'a> {
         }
     }
 
+    /// VOP's `b` operand: its read, `a`'s or the immediate, as `args` says.
+    fn choose_b(&self, args: &Expr, operands: &Operands) -> Expr {
+        let from = self.args.get(args, Args::BFrom);
+        mux(
+            from.clone().eq(self.b_from.of(BFrom::Imm)),
+            repeat(self.lanes, self.args.get(args, Args::Imm)),
+            mux(
+                from.eq(self.b_from.of(BFrom::A)),
+                operands.a.clone(),
+                operands.b.clone(),
+            ),
+        )
+    }
+
+    /// VOP's `b` operand chosen ahead of the operand register, so that step 1's functions
+    /// start from a register: returns the operands with `b` chosen.
+    fn b_chosen_ahead(&self, m: &mut Module, args: &Expr, read: Operands) -> Operands {
+        if !self.ctx.has(Opcode::Vop) {
+            return read;
+        }
+        m.comment("VOP's b operand, chosen ahead of the operand register.");
+        let b = m.wire_of("b_ahead", 32 * self.lanes, self.choose_b(args, &read));
+        Operands { b, ..read }
+    }
+
     /// RQ's bias, added ahead of the operand register: the add starts from the banks' read
     /// and step 1 is left with the shift. Returns the operands with `RQ` rows' `a` biased
     /// and the entry without its bias.
@@ -733,20 +759,13 @@ impl<'a> Vector<'a> {
         let n = self.lanes;
         let imm = m.wire("step1_imm", 32);
         m.assign(imm.clone(), self.args.get(args, Args::Imm));
-        let b = m.wire("b", 32 * n);
-        let from = self.args.get(args, Args::BFrom);
-        m.assign(
-            b.clone(),
-            mux(
-                from.clone().eq(self.b_from.of(BFrom::Imm)),
-                repeat(n, imm.clone()),
-                mux(
-                    from.eq(self.b_from.of(BFrom::A)),
-                    operands.a.clone(),
-                    operands.b.clone(),
-                ),
-            ),
-        );
+        let b = if self.bias_ahead {
+            // Chosen ahead ([`Vector::b_chosen_ahead`]): where it came from is spent.
+            sink(m, "b_from", vec![self.args.get(args, Args::BFrom)]);
+            operands.b.clone()
+        } else {
+            m.wire_of("b", 32 * n, self.choose_b(args, operands))
+        };
         let lb = lane.wire("lb", 32, lane32(b));
         lane.wire("a_lt_b", 1, signed_lt(la.clone(), lb.clone(), 32));
         let fault = self.ctx.fault == Some(crate::Fault::VopAddBitFlip);
@@ -1343,6 +1362,7 @@ pub fn vector(ctx: &Ctx) -> Module {
     // The pipeline's depth for a row's first group, the stages the config asks for.
     let stages = ctx.cfg.chip.vector_latency;
     let (ctl, args, operands) = if stages > MIN_VECTOR_LATENCY {
+        let read = v.b_chosen_ahead(&mut m, &args, read);
         let read = v.biased_ahead(&mut m, &ctl, read);
         m.comment("The operands as read: the first stage of timing slack.");
         let s = pipe.stage(

@@ -359,7 +359,8 @@ module mtn_vector (
   wire [31:0] step1_imm;
   assign step1_imm = s1_args_q[ArgsImmLo +: ArgsImmBits];
   wire [127:0] b;
-  assign b = (s1_args_q[ArgsBFromLo +: ArgsBFromBits] == B_FROM_IMM) ? {4{step1_imm}}
+  assign b = (s1_args_q[ArgsBFromLo +: ArgsBFromBits] == B_FROM_IMM)
+      ? {4{s1_args_q[ArgsImmLo +: ArgsImmBits]}}
       : ((s1_args_q[ArgsBFromLo +: ArgsBFromBits] == B_FROM_A) ? vec_a_rd_data_i
       : vec_b_rd_data_i);
   wire [127:0] step1_mul_lo_all;
