@@ -5,8 +5,8 @@
 //! arithmetic steps compute (requantization needs them all: bias and left shift, with the
 //! table reads, VOP's functions and RED's lower tree levels; the rounding doubling high
 //! multiply, from four 16 x 16 partial products, the sum of VOP mul's and RED's upper tree
-//! levels; the rounding right shift and zero point; the clamp), and stage `V` writes, `V` being the config's vector latency
-//! ([`Datapath::Vector`]). At the minimum `V` of 4 the steps take stages 1, 2 and 3 (steps 3
+//! levels; the rounding right shift and zero point; the clamp), and stage `V` writes, `V`
+//! being the config's vector latency ([`Datapath::Vector`]). At the minimum `V` of 4 the steps take stages 1, 2 and 3 (steps 3
 //! and 4 share a stage). A deeper pipeline spends its first extra stage on registering the
 //! operands as read (the steps move one stage on; RQ's bias is added before the register),
 //! its second on a register between steps 3 and 4, its third on one between RQ's partial
@@ -248,7 +248,7 @@ struct Vector<'a> {
     clamp_word: Packed<ParamField>,
     /// Whether the operands are registered as read (the first stage of slack): RQ's bias is
     /// then added, and VOP's `b` chosen, ahead of that register.
-    bias_ahead: bool,
+    operands_registered: bool,
 }
 
 /// What step 2 finishes other ops' rows with, as the stage before step 2 registers it: VOP
@@ -367,7 +367,7 @@ impl<'a> Vector<'a> {
             }),
             zp_word: ParamMemory::ZeroPoint.layout(n),
             clamp_word: ParamMemory::Clamp.layout(n),
-            bias_ahead: ctx.cfg.chip.vector_latency > MIN_VECTOR_LATENCY,
+            operands_registered: ctx.cfg.chip.vector_latency > MIN_VECTOR_LATENCY,
             ops,
             kinds,
             b_from,
@@ -621,7 +621,7 @@ impl<'a> Vector<'a> {
         });
         // RQ: the bias (unless added ahead), then the left shift (a positive shift).
         let p = operands.entry.clone();
-        let biased = if self.bias_ahead {
+        let biased = if self.operands_registered {
             la.clone()
         } else {
             let bias = self
@@ -690,7 +690,7 @@ impl<'a> Vector<'a> {
     /// The layout of the entry step 1 computes with: the computed entry, less the bias when
     /// it was added ahead ([`Vector::biased_ahead`]), which leaves what step 2 needs.
     fn operand_entry(&self) -> &Packed<ParamField> {
-        if self.bias_ahead {
+        if self.operands_registered {
             &self.rq2
         } else {
             self.computed_entry()
@@ -759,7 +759,7 @@ impl<'a> Vector<'a> {
         let n = self.lanes;
         let imm = m.wire("step1_imm", 32);
         m.assign(imm.clone(), self.args.get(args, Args::Imm));
-        let b = if self.bias_ahead {
+        let b = if self.operands_registered {
             // Chosen ahead ([`Vector::b_chosen_ahead`]): where it came from is spent.
             sink(m, "b_from", vec![self.args.get(args, Args::BFrom)]);
             operands.b.clone()
