@@ -6,7 +6,7 @@
 //! [`Pipeline::delay`] adds stages that only carry signals (an `mtn_delay` line), which is
 //! how a config asks for a deeper pipeline than the arithmetic needs.
 
-use isa::timing::Datapath;
+use isa::timing::{read_registers, Datapath};
 
 use crate::ast::*;
 
@@ -95,13 +95,6 @@ impl Pipeline {
     }
 }
 
-/// The wire `<name>`, driven by the `mtn_delay` instance `u_<name>` that delays `value`
-/// (`width` bits) by `cycles` (at least 1).
-/// The cycles a read's data spends in the memories' read registers.
-pub fn read_registers(cfg: &isa::HwConfig) -> u64 {
-    isa::timing::read_registers(cfg)
-}
-
 /// `value` as it arrives with a read's data: `value` carried over the memories' read
 /// registers by an `mtn_delay` line `<name>`, or `value` itself when there are none.
 pub fn await_read(
@@ -117,6 +110,8 @@ pub fn await_read(
     }
 }
 
+/// The wire `<name>`, driven by the `mtn_delay` instance `u_<name>` that delays `value`
+/// (`width` bits) by `cycles` (at least 1).
 pub fn delay_line(m: &mut Module, name: &str, width: u32, value: Expr, cycles: u64) -> Expr {
     let out = m.wire(name, width);
     m.instance(

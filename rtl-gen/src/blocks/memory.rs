@@ -5,11 +5,12 @@
 //! it: no arbitration. A read's data comes back to the port that asked the next cycle, or
 //! through a register a cycle later with registered reads (`chip.registered_reads`).
 
+use isa::timing::read_registers;
+
 use super::bus::{sink, MemPort, Reach};
 use super::mxu::sext;
 use crate::ast::*;
 use crate::ctx::Ctx;
-use crate::pipeline::read_registers;
 
 /// The requests one bank could serve.
 fn reaches(port: &MemPort, acc: bool) -> bool {

@@ -12,7 +12,7 @@
 
 use isa::encoding::COUNT_BITS;
 use isa::ops::{Opcode, Unit};
-use isa::timing::Datapath;
+use isa::timing::{read_registers, Datapath};
 
 use super::bus::{drive_read, retire, retire_bundle, retire_pc, sink, MemPort, Reach};
 use super::prims::{add_stream, StreamSpec};
@@ -20,7 +20,7 @@ use super::seq::{decoded, issue_bundle, issued, op_bundle, operand, ops_of};
 use crate::ast::*;
 use crate::ctx::Ctx;
 use crate::packed::{fields, Packed};
-use crate::pipeline::{await_read, delay_line, read_registers, Pipeline};
+use crate::pipeline::{await_read, delay_line, Pipeline};
 
 pub const LDW_READ: MemPort = MemPort::read("ldw", Reach::Sram, 8);
 pub const MMA_READ: MemPort = MemPort::read("mma", Reach::Sram, 8);

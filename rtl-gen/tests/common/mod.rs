@@ -12,9 +12,7 @@ use isa::{HwConfig, SystemConfig, Topology};
 /// `dragonfly16` (tiny as a 16-chip dragonfly).
 pub fn config(name: &str) -> HwConfig {
     let tiny = || HwConfig::preset("tiny").unwrap();
-    let system = |chips, topology, link_latency| {
-        let mut chip = tiny();
-        chip.chip.registered_reads = name == "mesh4";
+    let system = |chip: HwConfig, chips, topology, link_latency| {
         chip.with_system(SystemConfig {
             chips,
             topology,
@@ -23,14 +21,18 @@ pub fn config(name: &str) -> HwConfig {
         .unwrap()
     };
     let mut cfg = match name {
-        "ring2" => return system(2, Topology::Ring, 2),
-        "mesh4" => return system(4, Topology::Mesh { rows: 2, cols: 2 }, 1),
+        "ring2" => return system(tiny(), 2, Topology::Ring, 2),
+        "mesh4" => {
+            let mut chip = tiny();
+            chip.chip.registered_reads = true;
+            return system(chip, 4, Topology::Mesh { rows: 2, cols: 2 }, 1);
+        }
         "dragonfly16" => {
             let topology = Topology::Dragonfly {
                 groups: 4,
                 group_size: 4,
             };
-            return system(16, topology, 3);
+            return system(tiny(), 16, topology, 3);
         }
         "lean" => {
             let mut cfg = config("narrow");
