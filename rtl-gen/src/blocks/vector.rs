@@ -5,7 +5,7 @@
 //! arithmetic steps compute (requantization needs them all: bias and left shift, with the
 //! table reads, VOP's functions and RED's lower tree levels; the rounding doubling high
 //! multiply, from four 16 x 16 partial products, the sum of VOP mul's and RED's upper tree
-//! levels; the rounding right shift and zero point; the clamp), and stage `V` writes, `V`
+//! levels (shared with the multiply's sum when a stage parts it from the products); the rounding right shift and zero point; the clamp), and stage `V` writes, `V`
 //! being the config's vector latency ([`Datapath::Vector`]). At the minimum `V` of 4 the steps take stages 1, 2 and 3 (steps 3
 //! and 4 share a stage). A deeper pipeline spends its first extra stage on registering the
 //! operands as read (the steps move one stage on; RQ's bias is added before the register),
@@ -249,6 +249,9 @@ struct Vector<'a> {
     /// Whether the operands are registered as read (the first stage of slack): RQ's bias is
     /// then added, and VOP's `b` chosen, ahead of that register.
     operands_registered: bool,
+    /// `RED`'s tree levels computed by each step that computes some: step 1, step 2 and,
+    /// when a stage parts them, step 2's second half ([`red_split`]).
+    red_split: Vec<u32>,
 }
 
 /// What step 2 finishes other ops' rows with, as the stage before step 2 registers it: VOP
@@ -368,6 +371,10 @@ impl<'a> Vector<'a> {
             zp_word: ParamMemory::ZeroPoint.layout(n),
             clamp_word: ParamMemory::Clamp.layout(n),
             operands_registered: ctx.cfg.chip.vector_latency > MIN_VECTOR_LATENCY,
+            red_split: red_split(
+                lanes,
+                ctx.cfg.chip.vector_latency >= REGISTERED_PRODUCTS_VECTOR_LATENCY,
+            ),
             ops,
             kinds,
             b_from,
@@ -602,12 +609,7 @@ impl<'a> Vector<'a> {
         // RED's lower tree levels: their results in the row's first lanes, the rest as read.
         let red = has_red.then(|| {
             let func = func.as_ref().expect("RED has a function");
-            let levels = red_step1_levels(n);
-            let lanes = lanes_of(&a, n);
-            let mut row = reduce_levels(m, "red1", &lanes, levels, func, &self.red_funcs);
-            row.extend_from_slice(&lanes[row.len()..]);
-            row.reverse();
-            m.wire_of("red1_all", 32 * n, cat(row))
+            self.red_step(m, "red1", &a, 0, func)
         });
 
         let mut lane = Items::default();
@@ -663,6 +665,27 @@ impl<'a> Vector<'a> {
         lane.push(Item::Assign(lane32(id("step1_out_all")), id("step1_out")));
         m.wire("step1_out_all", 32 * n);
         m.items.push(lane.generate("l", n, "g_step1"));
+    }
+
+    /// `RED`'s row after the tree levels of step `step` (an index into `red_split`), from the
+    /// nodes the steps before left in the first lanes of `row`: the nodes this step leaves in
+    /// the first lanes and the rest of `row` as it was, or, after the tree's last level, the
+    /// result in every lane. The wire `<name>_all`.
+    fn red_step(&self, m: &mut Module, name: &str, row: &Expr, step: usize, func: &Expr) -> Expr {
+        let n = self.lanes;
+        let done: u32 = self.red_split[..step].iter().sum();
+        let lanes = lanes_of(row, n);
+        let levels = self.red_split[step];
+        let nodes = &lanes[..(n >> done) as usize];
+        let mut row = reduce_levels(m, name, nodes, levels, func, &self.red_funcs);
+        if step + 1 == self.red_split.len() {
+            let red = m.wire_of(name, 32, row[0].clone());
+            row = vec![red; n as usize];
+        } else {
+            row.extend_from_slice(&lanes[row.len()..]);
+        }
+        row.reverse();
+        m.wire_of(&format!("{name}_all"), 32 * n, cat(row))
     }
 
     /// RQ's left shift amount of lane `l` of `entry` (step 1's): a positive shift's, 0 for
@@ -798,7 +821,7 @@ impl<'a> Vector<'a> {
     /// `hi * hi` of the row's and the multiplier's halves), and the sign correction the
     /// signed product needs, negated, with the flag of the one overflowing case
     /// (`step2_fix_all`); and what other ops' rows become: LUT results arrive, VOP mul's partial products are
-    /// summed (`step2_other_all`). With registered products (`ahead`: the row and the
+    /// summed, RED's tree goes on (`step2_other_all`). With registered products (`ahead`: the row and the
     /// multipliers a stage before `row` and `param`), `mtn_mul16x16` cells compute the
     /// partial products from those, so they arrive a stage later, with the next stage.
     fn step2_products(
@@ -812,23 +835,10 @@ impl<'a> Vector<'a> {
     ) {
         let Finish { mul, red_func } = finish;
         m.comment(
-            "Step 2: RQ's multiply as partial products; LUT results arrive; RED's tree ends.",
+            "Step 2: RQ's multiply as partial products; LUT results arrive; RED's tree goes on.",
         );
-        // RED's upper tree levels, from the nodes step 1 left in the row's first lanes.
-        let red = red_func.map(|func| {
-            let n = self.lanes;
-            let first = red_step1_levels(n);
-            let nodes = lanes_of(&row, n >> first);
-            let top = reduce_levels(
-                m,
-                "red2",
-                &nodes,
-                red_levels(n) - first,
-                func,
-                &self.red_funcs,
-            );
-            m.wire_of("red", 32, top[0].clone())
-        });
+        // RED's next tree levels, from the nodes step 1 left in the row's first lanes.
+        let red = red_func.map(|func| self.red_step(m, "red2", &row, 1, func));
         let mut lane = Items::default();
         let x = lane.wire("x", 32, lane32(row));
         // VOP mul's partial products, summed (see `mul_partials`).
@@ -842,7 +852,7 @@ impl<'a> Vector<'a> {
             _ => x.clone(),
         };
         let passed = match red {
-            Some(red) => mux(self.kind_is(ctl, Opcode::Red), red, passed),
+            Some(red) => mux(self.kind_is(ctl, Opcode::Red), lane32(red), passed),
             None => passed,
         };
         let other = if self.ctx.has(Opcode::Lut) {
@@ -1458,13 +1468,26 @@ pub fn vector(ctx: &Ctx) -> Module {
             signals.push(("pp", 128 * lanes, id("step2_pp_all")));
         }
         signals.push(("fix", 33 * lanes, id("step2_fix_all")));
+        if let Some(func) = red_func {
+            signals.push(("red_func", v.args.width(Args::Func), func.clone()));
+        }
         let s = pipe.stage(&mut m, signals);
         let products = if registered {
             [id("step2_pp_all"), s[3].clone()]
         } else {
             [s[3].clone(), s[4].clone()]
         };
-        (s[0].clone(), s[1].clone(), s[2].clone(), &v.rq2b, products)
+        // RED's last tree levels, beside the multiply's sum.
+        let other = match red_func {
+            Some(_) => {
+                let func = s.last().expect("RED's function");
+                let red = v.red_step(&mut m, "red3", &s[1], 2, func);
+                let other = mux(v.kind_is(&s[0], Opcode::Red), red, s[1].clone());
+                m.wire_of("step2b_other_all", 32 * lanes, other)
+            }
+            None => s[1].clone(),
+        };
+        (s[0].clone(), other, s[2].clone(), &v.rq2b, products)
     } else {
         let products = [id("step2_pp_all"), id("step2_fix_all")];
         (
@@ -1620,16 +1643,17 @@ pub fn vector(ctx: &Ctx) -> Module {
     m
 }
 
-/// How many of `RED`'s tree levels step 1 computes: the lower half (rounded down). Step 2
-/// computes the rest from the partial results, beside RQ's multiply, so neither step holds
-/// the whole tree's chain of carries (log2(N) adds or compares in a row).
-fn red_step1_levels(n: u32) -> u32 {
-    red_levels(n) / 2
-}
-
-/// `RED`'s tree levels over `n` lanes (a power of two).
-fn red_levels(n: u32) -> u32 {
-    n.trailing_zeros()
+/// How `RED`'s tree levels over `n` lanes (a power of two) are shared by step 1, step 2 and,
+/// when a stage parts the products from their sum (`halves_parted`), step 2's second half:
+/// evenly, later steps taking the extra levels, each beside other ops' arithmetic, so no
+/// step holds the whole tree's chain of carries (log2(N) adds or compares in a row).
+fn red_split(n: u32, halves_parted: bool) -> Vec<u32> {
+    let levels = n.trailing_zeros();
+    let steps = if halves_parted { 3 } else { 2 };
+    let done_after = |step: u32| levels * step / steps;
+    (1..=steps)
+        .map(|step| done_after(step) - done_after(step - 1))
+        .collect()
 }
 
 /// `RED`'s tree, `levels` of it, over `nodes` (a power of two of them): every function's,

@@ -501,7 +501,7 @@ module mtn_vector (
   end
   assign s2_red_func_d = step1_func;
 
-  // Step 2: RQ's multiply as partial products; LUT results arrive; RED's tree ends.
+  // Step 2: RQ's multiply as partial products; LUT results arrive; RED's tree goes on.
   wire [31:0] red2_sum_1_0;
   assign red2_sum_1_0 = s2_data_q[0 +: 32] + s2_data_q[32 +: 32];
   wire [31:0] red2_max_1_0;
@@ -509,8 +509,10 @@ module mtn_vector (
           < (s2_data_q[32 +: 32] ^ 32'd2147483648))
       ? s2_data_q[32 +: 32]
       : s2_data_q[0 +: 32];
-  wire [31:0] red;
-  assign red = (s2_red_func_q == RED_SUM) ? red2_sum_1_0 : red2_max_1_0;
+  wire [31:0] red2;
+  assign red2 = (s2_red_func_q == RED_SUM) ? red2_sum_1_0 : red2_max_1_0;
+  wire [127:0] red2_all;
+  assign red2_all = {red2, red2, red2, red2};
   wire [127:0] step2_other_all;
   wire [511:0] step2_pp_all;
   wire [131:0] step2_fix_all;
@@ -522,7 +524,7 @@ module mtn_vector (
       assign vop_mul = s2_mul_lo_q[l * 32 +: 32] + {s2_mul_cross_q[l * 16 +: 16], 16'd0};
       assign step2_other_all[l * 32 +: 32] = (s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT)
           ? lut_rd_data_i[l * 32 +: 32]
-          : ((s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RED) ? red
+          : ((s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RED) ? red2_all[l * 32 +: 32]
           : (s2_vop_mul_q ? vop_mul
           : x));
       wire [31:0] mult;
