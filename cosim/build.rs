@@ -12,6 +12,9 @@
 use dircache as cache;
 #[path = "src/model_src.rs"]
 mod model_src;
+// The systems the generator's tests name, defined once.
+#[path = "../rtl-gen/tests/common/mod.rs"]
+mod configs;
 // The build script renders the trace sampler only; decoding is the library's.
 #[allow(dead_code)]
 #[path = "src/probe.rs"]
@@ -24,38 +27,21 @@ use std::process::Command;
 
 use model_src::{cxx_flags, model_class, tool_version};
 
-use isa::{HwConfig, SystemConfig, Topology};
+use isa::HwConfig;
 use rtl_gen::Design;
 use sha2::{Digest, Sha256};
 
 /// The configs built into the harness: the ones the tests and `metronome sim` run.
 fn standard_configs() -> Vec<(&'static str, HwConfig)> {
-    let tiny = HwConfig::preset("tiny").expect("preset");
-    let mut registered_reads = tiny.clone();
-    registered_reads.chip.registered_reads = true;
-    let system = |tiny: &HwConfig, chips, topology, link_latency| {
-        tiny.clone()
-            .with_system(SystemConfig {
-                chips,
-                topology,
-                link_latency,
-            })
-            .expect("a valid system")
-    };
-    vec![
-        ("tiny", tiny.clone()),
-        ("small", HwConfig::preset("small").expect("preset")),
-        ("ring2", system(&tiny, 2, Topology::Ring, 2)),
-        (
-            "mesh4",
-            system(&registered_reads, 4, Topology::Mesh { rows: 2, cols: 2 }, 1),
-        ),
-    ]
+    ["tiny", "small", "ring2", "mesh4"]
+        .map(|name| (name, configs::config(name)))
+        .to_vec()
 }
 
 fn main() {
     for f in [
         "build.rs",
+        "../rtl-gen/tests/common/mod.rs",
         "src/model_src.rs",
         "src/verilator.rs",
         "../testbench/shim.h",

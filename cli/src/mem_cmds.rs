@@ -41,6 +41,7 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                            "mma_latency": isa::timing::Datapath::Mma.latency(&cfg),
                            "registered_accumulate": c.registered_accumulate,
                            "registered_reads": c.registered_reads,
+                           "registered_requests": c.registered_requests,
                            "imem_fetch_cycles": c.imem_fetch_cycles,
                            "imem_line_bits": isa::Layout::new(&cfg).line_bits,
                            "missing_ops": isa::Opcode::ALL.iter().filter(|op| !cfg.implements(**op))

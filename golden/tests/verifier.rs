@@ -75,6 +75,35 @@ fn registered_reads_make_every_write_a_cycle_later() {
 }
 
 #[test]
+fn registered_requests_and_reads_make_every_write_two_cycles_later() {
+    // The same program with each access's request registered too: every read's data arrives
+    // two cycles later than on plain tiny, so rq must issue two cycles later.
+    let mut cfg = tiny();
+    cfg.chip.registered_reads = true;
+    cfg.chip.registered_requests = true;
+    let text = "
+        +0  ldw src=sram0[0]                              # issue 0; shadow row k written at k+3
+        +1  mma src=sram1[0] dst=acc0[0] count=8 swap     # issue 1; acc row i written at 1+i+10
+        +10 rq src=acc0[0] dst=sram2[0] count=8 param=0   # issue 11; reads row i at 11+i: too early
+        +14 ctl.halt
+    ";
+    let v = violations(&cfg, text);
+    assert!(
+        v.iter()
+            .all(|x| x.rule == Rule::ReadAfterWrite && x.index == 2),
+        "{v:#?}"
+    );
+    assert_eq!((v[0].cycle, v[0].resource.as_str()), (11, "chip 0 acc0[0]"));
+    let t = verify(&assemble(&text.replace("+10 rq", "+11 rq")).unwrap(), &cfg).unwrap();
+    let issue_completion: Vec<(u64, u64)> = t.chips[0]
+        .iter()
+        .map(|x| (x.issue(), x.completion()))
+        .collect();
+    // ldw: last shadow write 0+3+3; mma: last acc write 1+7+10; rq: 12+7+6.
+    assert_eq!(issue_completion, vec![(0, 6), (1, 18), (12, 25), (26, 26)]);
+}
+
+#[test]
 fn a_vector_unit_of_fewer_lanes_takes_a_row_every_few_cycles() {
     // Tiny's vector unit computing one lane a cycle: a row every 4 cycles, each written
     // 4 + 3 cycles after its read.

@@ -64,6 +64,14 @@ pub struct ChipConfig {
     /// every read-to-write latency grows by as much ([`crate::timing`]). Omitted: false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub registered_reads: bool,
+    /// Whether the memories register every port's request (enable, bank, row, write data)
+    /// before the crossbar chooses among them, so that no unit's address or data logic
+    /// runs on into the crossbar's multiplexers and a block RAM's setup: every access
+    /// reaches its bank a cycle later, so a read's data arrives
+    /// [`ChipConfig::read_registers`] cycles later and the order of reads and writes is as
+    /// scheduled ([`crate::timing`]). Omitted: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub registered_requests: bool,
     /// Cycles the sequencer takes to fetch an instruction: its memory is a line of
     /// `word / imem_fetch_cycles` bits wide (1, 2 or 4), so that it fits memories narrower
     /// than an instruction word (three of an iCE40's 16-bit SPRAMs hold a 96-bit word as
@@ -176,16 +184,17 @@ impl ChipConfig {
     }
 
     /// Cycles before its write that `MMA ... accumulate` reads the old row: 1, one more with
-    /// [`ChipConfig::registered_accumulate`] and one more with registered reads.
+    /// [`ChipConfig::registered_accumulate`] and one more for each of a read's registers.
     pub fn accumulate_read_ahead(&self) -> u32 {
         1 + u32::from(self.registered_accumulate) + self.read_registers()
     }
 
-    /// The registers a read's data passes after the bank's own output: 1 with
-    /// [`ChipConfig::registered_reads`], else 0. A read's data arrives this many cycles
-    /// after the cycle following its request.
+    /// The registers a read passes besides the bank's own: its request's
+    /// ([`ChipConfig::registered_requests`]) and its data's
+    /// ([`ChipConfig::registered_reads`]). A read's data arrives this many cycles after the
+    /// cycle following its request.
     pub fn read_registers(&self) -> u32 {
-        u32::from(self.registered_reads)
+        u32::from(self.registered_requests) + u32::from(self.registered_reads)
     }
 
     /// Cycles the vector unit spends on each row: it reads a row every this many cycles.
@@ -289,6 +298,7 @@ impl HwConfig {
                 registered_products: false,
                 registered_accumulate: false,
                 registered_reads: false,
+                registered_requests: false,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -307,6 +317,7 @@ impl HwConfig {
                 registered_products: true,
                 registered_accumulate: false,
                 registered_reads: false,
+                registered_requests: false,
                 imem_fetch_cycles: 2,
                 omit: OMITTABLE.to_vec(),
             },
@@ -320,13 +331,14 @@ impl HwConfig {
                 param_depth: 64,
                 imem_depth: 1024,
                 // Sized for the ECP5-85F's clock: every stage of timing slack the vector
-                // arithmetic has, the accumulate's read registered, and every read's data
-                // (docs/fpga.md).
+                // arithmetic has, the accumulate's read registered, and every read's request
+                // and data (docs/fpga.md).
                 vector_latency: FULL_SLACK_VECTOR_LATENCY,
                 vector_lanes: None,
                 registered_products: false,
                 registered_accumulate: true,
                 registered_reads: true,
+                registered_requests: true,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -344,6 +356,7 @@ impl HwConfig {
                 registered_products: false,
                 registered_accumulate: false,
                 registered_reads: false,
+                registered_requests: false,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -361,6 +374,7 @@ impl HwConfig {
                 registered_products: false,
                 registered_accumulate: false,
                 registered_reads: false,
+                registered_requests: false,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -636,6 +650,9 @@ impl HwConfig {
         if c.registered_reads {
             canonical += ";registered_reads";
         }
+        if c.registered_requests {
+            canonical += ";registered_requests";
+        }
         if c.imem_fetch_cycles != 1 {
             canonical += &format!(";imem_fetch_cycles={}", c.imem_fetch_cycles);
         }
@@ -804,6 +821,22 @@ mod tests {
             HwConfig::from_toml(&registered.to_toml()).unwrap(),
             registered
         );
+    }
+
+    #[test]
+    fn registered_requests_add_to_registered_reads_and_are_hashed_only_when_set() {
+        let reads = format!("{}registered_reads = true\n", chip_toml(4, 256));
+        let reads = HwConfig::from_toml(&reads).unwrap();
+        assert!(!reads.to_toml().contains("registered_requests"));
+        let both = format!(
+            "{}registered_reads = true\nregistered_requests = true\n",
+            chip_toml(4, 256)
+        );
+        let both = HwConfig::from_toml(&both).unwrap();
+        assert_eq!(both.chip.read_registers(), 2);
+        assert_eq!(both.chip.accumulate_read_ahead(), 3);
+        assert_ne!(both.hash(), reads.hash());
+        assert_eq!(HwConfig::from_toml(&both.to_toml()).unwrap(), both);
     }
 
     #[test]

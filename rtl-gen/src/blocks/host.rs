@@ -1,6 +1,7 @@
 //! The host port: 32-bit registers and a staging row that moves whole rows between the host
 //! and any memory of the chip. See [`crate::host_map`] for the register map.
 
+use isa::timing::read_registers;
 use isa::Opcode;
 
 use super::bus::{Bundle, MemPort, Reach};
@@ -124,10 +125,16 @@ pub fn host(ctx: &Ctx) -> Module {
     // that every region's row arrives in the same cycle (the command stays put meanwhile).
     let arrives = await_read(&mut m, &ctx.cfg, "read_arrives", 1, rdp_q.clone());
     let table_read = await_read(&mut m, &ctx.cfg, "table_read", 1, cmd_read.clone());
-    let busy = if ctx.cfg.chip.registered_reads {
-        cv_q.clone() | rdp_q.clone() | arrives.clone()
-    } else {
+    let busy = if read_registers(&ctx.cfg) == 0 {
         cv_q.clone() | rdp_q.clone()
+    } else {
+        // Busy until the row arrives, however many registers it passes.
+        let (flight_d, flight_q) = m.flop("read_in_flight", 1, true);
+        m.assign(
+            flight_d,
+            (flight_q.clone() | rdp_q.clone()).land(arrives.clone().lnot()),
+        );
+        cv_q.clone() | rdp_q.clone() | flight_q
     };
     let rdr_is = |r: Region| rdr_q.clone().eq(regions.of(r));
 

@@ -3,9 +3,9 @@
 //! The schedule guarantees at most one access per SRAM bank and per accumulator read or write
 //! port in any cycle, so each bank's port is a plain multiplexer of the requests addressed to
 //! it: no arbitration. A read's data comes back to the port that asked the next cycle, or
-//! through a register a cycle later with registered reads (`chip.registered_reads`).
-
-use isa::timing::read_registers;
+//! through a register a cycle later with registered reads (`chip.registered_reads`). With
+//! registered requests (`chip.registered_requests`) every request reaches the crossbar a
+//! cycle after the port presents it: reads and writes alike, so they keep their order.
 
 use super::bus::{sink, MemPort, Reach};
 use super::mxu::sext;
@@ -21,24 +21,138 @@ fn reaches(port: &MemPort, acc: bool) -> bool {
     }
 }
 
-/// `en && (acc bit says this memory) && bank == b` for a port.
-fn selects(port: &MemPort, acc: bool, bank: u32, ctx: &Ctx) -> Expr {
-    let p = port.prefix();
-    let mut cond = id(format!("{p}_en_i"));
-    if port.reach == Reach::Any {
-        let bit = id(format!("{p}_acc_i"));
-        cond = cond.land(if acc { bit } else { bit.lnot() });
+/// The row bits of a port that address a memory it reaches; the schedule keeps the rest zero.
+fn used_row_bits(port: &MemPort, ctx: &Ctx) -> u32 {
+    match port.reach {
+        Reach::Sram => ctx.sram_addr_bits,
+        Reach::Acc => ctx.acc_addr_bits,
+        Reach::Any => ctx.sram_addr_bits.max(ctx.acc_addr_bits),
     }
-    cond.land(id(format!("{p}_bank_i")).eq(lit(ctx.bank_bits, bank as u64)))
 }
 
-/// The low `bits` of a port's row.
-fn row_of(port: &MemPort, bits: u32, ctx: &Ctx) -> Expr {
-    let row = id(format!("{}_row_i", port.prefix()));
-    if bits == ctx.row_bits {
-        row
-    } else {
-        row.bits(bits - 1, 0)
+/// A signal of a port's request, as the banks take it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    En,
+    /// Which memory, for a port that reaches both.
+    Acc,
+    Bank,
+    Row,
+    Data,
+    /// 32-bit write data saturated to SRAM's int8 lanes.
+    Sat,
+}
+
+impl Signal {
+    const ALL: [Signal; 6] = [
+        Signal::En,
+        Signal::Acc,
+        Signal::Bank,
+        Signal::Row,
+        Signal::Data,
+        Signal::Sat,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Signal::En => "en",
+            Signal::Acc => "acc",
+            Signal::Bank => "bank",
+            Signal::Row => "row",
+            Signal::Data => "data",
+            Signal::Sat => "sat",
+        }
+    }
+}
+
+/// Where the banks take the ports' requests from: the ports' inputs, or, with registered
+/// requests, registers of what the banks use of them (`<port>_req_<signal>`).
+struct Requests<'c> {
+    ctx: &'c Ctx,
+    registered: bool,
+}
+
+impl Requests<'_> {
+    /// The bits of `signal` the banks use of `port`'s requests: 0 when they use none.
+    fn width(&self, port: &MemPort, signal: Signal) -> u32 {
+        let n = self.ctx.n;
+        let saturates = port.write && port.lane_bits == 32 && reaches(port, false);
+        match signal {
+            Signal::En => 1,
+            Signal::Acc => u32::from(port.reach == Reach::Any),
+            Signal::Bank => self.ctx.bank_bits,
+            Signal::Row => used_row_bits(port, self.ctx),
+            Signal::Data if port.write && (!saturates || reaches(port, true)) => port.lane_bits * n,
+            Signal::Sat if saturates => 8 * n,
+            Signal::Data | Signal::Sat => 0,
+        }
+    }
+
+    /// `signal` of `port`'s request as the port presents it.
+    fn presented(&self, port: &MemPort, signal: Signal) -> Expr {
+        let p = port.prefix();
+        match signal {
+            Signal::Sat => id(format!("{p}_sat")),
+            Signal::Row if self.width(port, signal) < self.ctx.row_bits => {
+                id(format!("{p}_row_i")).bits(self.width(port, signal) - 1, 0)
+            }
+            _ => id(format!("{p}_{}_i", signal.name())),
+        }
+    }
+
+    /// `signal` of `port`'s request as the banks take it.
+    fn get(&self, port: &MemPort, signal: Signal) -> Expr {
+        if self.registered {
+            id(format!("{}_req_{}", port.prefix(), signal.name()))
+        } else {
+            self.presented(port, signal)
+        }
+    }
+
+    /// With registered requests, the registers. They hold no reset: in reset no port
+    /// requests, so the first clock clears the enables.
+    fn register(&self, m: &mut Module, ports: &[MemPort]) {
+        if !self.registered {
+            return;
+        }
+        m.comment("Every port's request, registered before the crossbar.");
+        for port in ports {
+            for signal in Signal::ALL {
+                let width = self.width(port, signal);
+                if width > 0 {
+                    let name = format!("{}_req_{}", port.prefix(), signal.name());
+                    let q = m.reg(&name, width);
+                    m.clocked_block(vec![set(q, self.presented(port, signal))]);
+                }
+            }
+        }
+    }
+
+    /// `en && (acc bit says this memory) && bank == b` for a port.
+    fn selects(&self, port: &MemPort, acc: bool, bank: u32) -> Expr {
+        let mut cond = self.get(port, Signal::En);
+        if port.reach == Reach::Any {
+            let bit = self.get(port, Signal::Acc);
+            cond = cond.land(if acc { bit } else { bit.lnot() });
+        }
+        cond.land(
+            self.get(port, Signal::Bank)
+                .eq(lit(self.ctx.bank_bits, bank as u64)),
+        )
+    }
+
+    /// The low `bits` of a port's row.
+    fn row(&self, port: &MemPort, bits: u32) -> Expr {
+        let (row, width) = if self.registered {
+            (self.get(port, Signal::Row), self.width(port, Signal::Row))
+        } else {
+            (id(format!("{}_row_i", port.prefix())), self.ctx.row_bits)
+        };
+        if bits == width {
+            row
+        } else {
+            row.bits(bits - 1, 0)
+        }
     }
 }
 
@@ -60,6 +174,10 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
         port.bundle(ctx).ports(&mut m, false);
     }
     let (sab, aab) = (ctx.sram_addr_bits, ctx.acc_addr_bits);
+    let requests = Requests {
+        ctx,
+        registered: c.registered_requests,
+    };
 
     // Saturated copies of 32-bit data written to SRAM.
     for port in ports
@@ -97,6 +215,8 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
         });
     }
 
+    requests.register(&mut m, ports);
+
     m.comment("SRAM banks: one port each.");
     let sram_rdata = m.wire("sram_rdata", 8 * n * c.sram_banks);
     for b in 0..c.sram_banks {
@@ -113,18 +233,18 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
         for port in ports.iter().filter(|p| reaches(p, false)) {
             let mut then = vec![
                 set(en.clone(), lit(1, 1)),
-                set(addr.clone(), row_of(port, sab, ctx)),
+                set(addr.clone(), requests.row(port, sab)),
             ];
             if port.write {
                 then.push(set(we.clone(), lit(1, 1)));
                 let data = if port.lane_bits == 32 {
-                    id(format!("{}_sat", port.prefix()))
+                    Signal::Sat
                 } else {
-                    id(format!("{}_data_i", port.prefix()))
+                    Signal::Data
                 };
-                then.push(set(wdata.clone(), data));
+                then.push(set(wdata.clone(), requests.get(port, data)));
             }
-            body.push(if_(selects(port, false, b, ctx), then));
+            body.push(if_(requests.selects(port, false, b), then));
         }
         m.comb(body);
         m.instance(
@@ -163,16 +283,16 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
             let then = if port.write {
                 vec![
                     set(we.clone(), lit(1, 1)),
-                    set(waddr.clone(), row_of(port, aab, ctx)),
-                    set(wdata.clone(), id(format!("{}_data_i", port.prefix()))),
+                    set(waddr.clone(), requests.row(port, aab)),
+                    set(wdata.clone(), requests.get(port, Signal::Data)),
                 ]
             } else {
                 vec![
                     set(re.clone(), lit(1, 1)),
-                    set(raddr.clone(), row_of(port, aab, ctx)),
+                    set(raddr.clone(), requests.row(port, aab)),
                 ]
             };
-            body.push(if_(selects(port, true, b, ctx), then));
+            body.push(if_(requests.selects(port, true, b), then));
         }
         m.comb(body);
         m.instance(
@@ -202,10 +322,10 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
     for port in ports.iter().filter(|p| !p.write) {
         let p = port.prefix();
         let bank = m.reg(&format!("{p}_bank_q"), bb);
-        let mut remember = vec![set(bank.clone(), id(format!("{p}_bank_i")))];
+        let mut remember = vec![set(bank.clone(), requests.get(port, Signal::Bank))];
         let acc = (port.reach == Reach::Any).then(|| {
             let acc = m.reg(&format!("{p}_acc_q"), 1);
-            remember.push(set(acc.clone(), id(format!("{p}_acc_i"))));
+            remember.push(set(acc.clone(), requests.get(port, Signal::Acc)));
             acc
         });
         m.clocked_block(remember);
@@ -240,7 +360,7 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
         };
         // The read registers hold data only: no reset, as the bank's own output has none.
         let mut data = data;
-        for k in 0..read_registers(&ctx.cfg) {
+        for k in 0..u32::from(c.registered_reads) {
             let q = m.reg(&format!("{p}_data_q{k}"), width);
             m.clocked_block(vec![set(q.clone(), data)]);
             data = q;
@@ -252,11 +372,7 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
     let mut unused = Vec::new();
     for port in ports {
         let p = port.prefix();
-        let used = match port.reach {
-            Reach::Sram => sab,
-            Reach::Acc => aab,
-            Reach::Any => sab.max(aab),
-        };
+        let used = used_row_bits(port, ctx);
         if used < ctx.row_bits {
             unused.push(id(format!("{p}_row_i")).bits(ctx.row_bits - 1, used));
         }

@@ -2,8 +2,8 @@
 
 use isa::{HwConfig, SystemConfig, Topology};
 
-/// A preset, or: `ring2` (tiny as a 2-chip ring), `mesh4` (tiny with its reads registered as
-/// a 2x2 mesh), `narrow` (two
+/// A preset, or: `ring2` (tiny with its memory requests registered as a 2-chip ring), `mesh4`
+/// (tiny with its reads' data registered as a 2x2 mesh), `narrow` (two
 /// lanes and one of everything: the memories' narrowest addresses), `lean` (narrow without
 /// every unit a config may leave out, its vector unit one lane a cycle, its products
 /// registered and its vector pipeline as deep as that needs), `serial` (tiny
@@ -21,7 +21,11 @@ pub fn config(name: &str) -> HwConfig {
         .unwrap()
     };
     let mut cfg = match name {
-        "ring2" => return system(tiny(), 2, Topology::Ring, 2),
+        "ring2" => {
+            let mut chip = tiny();
+            chip.chip.registered_requests = true;
+            return system(chip, 2, Topology::Ring, 2);
+        }
         "mesh4" => {
             let mut chip = tiny();
             chip.chip.registered_reads = true;
