@@ -525,10 +525,27 @@ pub fn seq(ctx: &Ctx) -> Module {
         ),
         None => (run_d.clone(), run_q.clone()),
     };
-    m.assign(
-        issue_d,
-        may_issue.land(elapsed_d.clone().eq(delay_of(word_d))),
-    );
+    let issues = if ctx.cfg.chip.imem_fetch_cycles == 1 {
+        // The same, taken apart by what the counter and the word will be (see
+        // `fetch_words`), so that the memory's slow output meets a constant, not the word's
+        // multiplexer and then the counter: after an issue the fetched word waits with
+        // the counter at 1.
+        let wb = DELAY_BITS + 1;
+        let waiting = (elapsed_q.clone() + lit(wb, 1)).eq(delay_of(word_q.clone()));
+        let next = mux(
+            issue.clone(),
+            delay_of(id("fetched")).eq(lit(wb, 1)),
+            waiting,
+        );
+        mux(
+            start.clone(),
+            delay_of(word_d).eq(zero(wb)),
+            run_q.clone().land(halt.clone().lnot()).land(next),
+        )
+    } else {
+        may_issue.land(elapsed_d.clone().eq(delay_of(word_d)))
+    };
+    m.assign(issue_d, issues);
     let word = word_q;
     let doing = |effect: CtlEffect| -> Expr {
         CtlFunc::ALL

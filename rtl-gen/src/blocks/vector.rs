@@ -189,7 +189,7 @@ fn vop_lane(
         VopFunc::Mul => return None,
         VopFunc::Max => mux(id("a_lt_b"), b.clone(), a.clone()),
         VopFunc::Min => mux(id("a_lt_b"), a.clone(), b.clone()),
-        VopFunc::Sel => mux(b.clone().ne(lit(32, 0)), a.clone(), imm.clone()),
+        VopFunc::Sel => mux(id("b_nonzero"), a.clone(), imm.clone()),
         VopFunc::Shl => a.clone().shl(b.clone().bits(4, 0)),
         VopFunc::Sra => lane.wire("sra", 32, a.clone().signed().ashr(b.clone().bits(4, 0))),
     })
@@ -267,6 +267,12 @@ struct Operands {
     a: Expr,
     b: Expr,
     entry: Expr,
+    /// VOP's comparisons of each lane's operands, when made ahead of the operand register
+    /// ([`Vector::compared_ahead`]): two bits a lane, `b != 0` above `a < b`.
+    compared: Option<Expr>,
+    /// RED's first tree level's comparisons, when made ahead of the operand register: bit
+    /// `j` is lane `2j` < lane `2j + 1` of `a`.
+    red_compared: Option<Expr>,
 }
 
 /// The control, op fields and operands of a row, or of one group of its lanes, as step 1
@@ -609,7 +615,8 @@ impl<'a> Vector<'a> {
         // RED's lower tree levels: their results in the row's first lanes, the rest as read.
         let red = has_red.then(|| {
             let func = func.as_ref().expect("RED has a function");
-            self.red_step(m, "red1", &a, 0, func)
+            let compared = operands.red_compared.as_ref();
+            self.red_step_compared(m, "red1", &a, 0, func, compared)
         });
 
         let mut lane = Items::default();
@@ -672,12 +679,31 @@ impl<'a> Vector<'a> {
     /// the first lanes and the rest of `row` as it was, or, after the tree's last level, the
     /// result in every lane. The wire `<name>_all`.
     fn red_step(&self, m: &mut Module, name: &str, row: &Expr, step: usize, func: &Expr) -> Expr {
+        self.red_step_compared(m, name, row, step, func, None)
+    }
+
+    /// [`Vector::red_step`], with the first level's compares made ahead (`first_lt`).
+    fn red_step_compared(
+        &self,
+        m: &mut Module,
+        name: &str,
+        row: &Expr,
+        step: usize,
+        func: &Expr,
+        first_lt: Option<&Expr>,
+    ) -> Expr {
         let n = self.lanes;
         let done: u32 = self.red_split[..step].iter().sum();
         let lanes = lanes_of(row, n);
         let levels = self.red_split[step];
         let nodes = &lanes[..(n >> done) as usize];
-        let mut row = reduce_levels(m, name, nodes, levels, func, &self.red_funcs);
+        let tree = Tree {
+            name,
+            func,
+            funcs: &self.red_funcs,
+            first_lt,
+        };
+        let mut row = tree.reduce(m, nodes, levels);
         if step + 1 == self.red_split.len() {
             let red = m.wire_of(name, 32, row[0].clone());
             row = vec![red; n as usize];
@@ -734,15 +760,50 @@ impl<'a> Vector<'a> {
         )
     }
 
-    /// VOP's `b` operand chosen ahead of the operand register, so that step 1's functions
-    /// start from a register: returns the operands with `b` chosen.
-    fn b_chosen_ahead(&self, m: &mut Module, args: &Expr, read: Operands) -> Operands {
+    /// VOP's `b` operand chosen, and the compares of VOP's lanes and of RED's first tree
+    /// level made, ahead of the operand register, so that step 1's functions start from a
+    /// register and the maximums and `sel` only choose: returns the operands with them.
+    fn compared_ahead(&self, m: &mut Module, args: &Expr, read: Operands) -> Operands {
+        let read = self.red_compared_ahead(m, read);
         if !self.ctx.has(Opcode::Vop) {
             return read;
         }
-        m.comment("VOP's b operand, chosen ahead of the operand register.");
-        let b = m.wire_of("b_ahead", 32 * self.lanes, self.choose_b(args, &read));
-        Operands { b, ..read }
+        m.comment("VOP's b operand, chosen ahead of the operand register, and its compares.");
+        let n = self.lanes;
+        let b = m.wire_of("b_ahead", 32 * n, self.choose_b(args, &read));
+        let mut lane = Items::default();
+        let la = lane.wire("a", 32, lane32(read.a.clone()));
+        let lb = lane.wire("b", 32, lane32(b.clone()));
+        lane.push(Item::Assign(
+            id("compared_ahead_all").lane(id("l"), 2),
+            cat(vec![lb.clone().ne(lit(32, 0)), signed_lt(la, lb, 32)]),
+        ));
+        m.wire("compared_ahead_all", 2 * n);
+        m.items.push(lane.generate("l", n, "g_compare_ahead"));
+        Operands {
+            b,
+            compared: Some(id("compared_ahead_all")),
+            ..read
+        }
+    }
+
+    /// RED's first tree level's compares, ahead of the operand register (when step 1
+    /// computes that level).
+    fn red_compared_ahead(&self, m: &mut Module, read: Operands) -> Operands {
+        if !self.ctx.has(Opcode::Red) || self.red_split[0] == 0 {
+            return read;
+        }
+        let lanes = lanes_of(&read.a, self.lanes);
+        let compares = lanes
+            .chunks_exact(2)
+            .rev()
+            .map(|pair| signed_lt(pair[0].clone(), pair[1].clone(), 32))
+            .collect();
+        let compared = m.wire_of("red_compared_ahead", self.lanes / 2, cat(compares));
+        Operands {
+            red_compared: Some(compared),
+            ..read
+        }
     }
 
     /// RQ's bias, added ahead of the operand register: the add starts from the banks' read
@@ -765,6 +826,7 @@ impl<'a> Vector<'a> {
             a: id("ahead_a_all"),
             b: read.b,
             entry: m.wire_of("ahead_entry", self.rq2.bits(), rest),
+            ..read
         }
     }
 
@@ -790,7 +852,18 @@ impl<'a> Vector<'a> {
             m.wire_of("b", 32 * n, self.choose_b(args, operands))
         };
         let lb = lane.wire("lb", 32, lane32(b));
-        lane.wire("a_lt_b", 1, signed_lt(la.clone(), lb.clone(), 32));
+        let (lt, nonzero) = match &operands.compared {
+            Some(compared) => {
+                let bit = |k: i64| compared.clone().part(id("l").mul(int(2)) + int(k), 1);
+                (bit(0), bit(1))
+            }
+            None => (
+                signed_lt(la.clone(), lb.clone(), 32),
+                lb.clone().ne(lit(32, 0)),
+            ),
+        };
+        lane.wire("a_lt_b", 1, lt);
+        lane.wire("b_nonzero", 1, nonzero);
         let fault = self.ctx.fault == Some(crate::Fault::VopAddBitFlip);
         let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = VopFunc::ALL
             .iter()
@@ -1233,7 +1306,13 @@ impl<'a> Vector<'a> {
         Step1Input {
             ctl,
             args,
-            operands: Operands { a, b, entry },
+            operands: Operands {
+                a,
+                b,
+                entry,
+                compared: None,
+                red_compared: None,
+            },
         }
     }
 
@@ -1357,6 +1436,8 @@ pub fn vector(ctx: &Ctx) -> Module {
         a: VEC_A_READ.data(),
         b: VEC_B_READ.data(),
         entry: id("param_rd_data_i"),
+        compared: None,
+        red_compared: None,
     };
     let (ctl, args, read) = if interval > 1 {
         let groups = v.groups(&mut m, s1[0].clone(), s1[1].clone(), read);
@@ -1372,23 +1453,31 @@ pub fn vector(ctx: &Ctx) -> Module {
     // The pipeline's depth for a row's first group, the stages the config asks for.
     let stages = ctx.cfg.chip.vector_latency;
     let (ctl, args, operands) = if stages > MIN_VECTOR_LATENCY {
-        let read = v.b_chosen_ahead(&mut m, &args, read);
+        let read = v.compared_ahead(&mut m, &args, read);
         let read = v.biased_ahead(&mut m, &ctl, read);
         m.comment("The operands as read: the first stage of timing slack.");
-        let s = pipe.stage(
-            &mut m,
-            vec![
-                ("ctl", ctl_bits, ctl),
-                ("args", v.args.bits(), args),
-                ("a", 32 * lanes, read.a),
-                ("b", b_bits, read.b),
-                ("entry", v.operand_entry().bits(), read.entry),
-            ],
-        );
+        let mut signals = vec![
+            ("ctl", ctl_bits, ctl),
+            ("args", v.args.bits(), args),
+            ("a", 32 * lanes, read.a),
+            ("b", b_bits, read.b),
+            ("entry", v.operand_entry().bits(), read.entry),
+        ];
+        let mut registered = |name, bits, value: Option<Expr>| {
+            value.map(|v| {
+                signals.push((name, bits, v));
+                signals.len() - 1
+            })
+        };
+        let compared = registered("compared", 2 * lanes, read.compared);
+        let red_compared = registered("red_compared", lanes / 2, read.red_compared);
+        let s = pipe.stage(&mut m, signals);
         let operands = Operands {
             a: s[2].clone(),
             b: s[3].clone(),
             entry: s[4].clone(),
+            compared: compared.map(|k| s[k].clone()),
+            red_compared: red_compared.map(|k| s[k].clone()),
         };
         (s[0].clone(), s[1].clone(), operands)
     } else {
@@ -1656,45 +1745,54 @@ fn red_split(n: u32, halves_parted: bool) -> Vec<u32> {
         .collect()
 }
 
-/// `RED`'s tree, `levels` of it, over `nodes` (a power of two of them): every function's,
-/// picked by `func`. A level combines neighbouring nodes (wrapping addition and the maximum
-/// are associative and commutative, so any balanced order gives the golden model's result).
-/// Each node is a wire named by its function, `name`, level and index.
-fn reduce_levels(
-    m: &mut Module,
-    name: &str,
-    nodes: &[Expr],
-    levels: u32,
-    func: &Expr,
-    funcs: &Enum<RedFunc>,
-) -> Vec<Expr> {
-    let tree = |m: &mut Module, f: RedFunc| -> Vec<Expr> {
-        let mut nodes = nodes.to_vec();
-        for level in 1..=levels {
-            nodes = nodes
-                .chunks_exact(2)
-                .enumerate()
-                .map(|(j, pair)| {
-                    let (a, b) = (pair[0].clone(), pair[1].clone());
-                    let value = match f {
-                        RedFunc::Sum => a + b,
-                        RedFunc::Max => mux(signed_lt(a.clone(), b.clone(), 32), b, a),
-                    };
-                    m.wire_of(&format!("{name}_{}_{level}_{j}", f.name()), 32, value)
+/// `RED`'s tree over nodes, every function's, picked by `func`; each node a wire named by
+/// its function, `name`, level and index.
+struct Tree<'t> {
+    name: &'t str,
+    func: &'t Expr,
+    funcs: &'t Enum<RedFunc>,
+    /// The first level's compares, when made ahead: bit `j` is node `2j` < node `2j + 1`.
+    first_lt: Option<&'t Expr>,
+}
+
+impl Tree<'_> {
+    /// `levels` of the tree over `nodes` (a power of two of them). A level combines
+    /// neighbouring nodes (wrapping addition and the maximum are associative and
+    /// commutative, so any balanced order gives the golden model's result).
+    fn reduce(&self, m: &mut Module, nodes: &[Expr], levels: u32) -> Vec<Expr> {
+        let name = self.name;
+        let tree = |m: &mut Module, f: RedFunc| -> Vec<Expr> {
+            let mut nodes = nodes.to_vec();
+            for level in 1..=levels {
+                nodes = nodes
+                    .chunks_exact(2)
+                    .enumerate()
+                    .map(|(j, pair)| {
+                        let (a, b) = (pair[0].clone(), pair[1].clone());
+                        let value = match (f, self.first_lt) {
+                            (RedFunc::Sum, _) => a + b,
+                            (RedFunc::Max, Some(lt)) if level == 1 => {
+                                mux(lt.clone().part(int(j as i64), 1), b, a)
+                            }
+                            (RedFunc::Max, _) => mux(signed_lt(a.clone(), b.clone(), 32), b, a),
+                        };
+                        m.wire_of(&format!("{name}_{}_{level}_{j}", f.name()), 32, value)
+                    })
+                    .collect();
+            }
+            nodes
+        };
+        let arms: Vec<(RedFunc, Vec<Expr>)> =
+            RedFunc::ALL.iter().map(|f| (*f, tree(m, *f))).collect();
+        let (last, rest) = arms.split_last().expect("RED has functions");
+        (0..last.1.len())
+            .map(|j| {
+                rest.iter().rev().fold(last.1[j].clone(), |other, (f, v)| {
+                    mux(self.func.clone().eq(self.funcs.of(*f)), v[j].clone(), other)
                 })
-                .collect();
-        }
-        nodes
-    };
-    let arms: Vec<(RedFunc, Vec<Expr>)> = RedFunc::ALL.iter().map(|f| (*f, tree(m, *f))).collect();
-    let (last, rest) = arms.split_last().expect("RED has functions");
-    (0..last.1.len())
-        .map(|j| {
-            rest.iter().rev().fold(last.1[j].clone(), |other, (f, v)| {
-                mux(func.clone().eq(funcs.of(*f)), v[j].clone(), other)
             })
-        })
-        .collect()
+            .collect()
+    }
 }
 
 /// `a < b` for two's complement values of `bits` bits, as an unsigned compare of the two

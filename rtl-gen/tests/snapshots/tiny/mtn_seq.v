@@ -209,7 +209,10 @@ module mtn_seq (
   // Issue when the cycles since the previous issue reach the word's delay,
 
   // decided a cycle ahead from the word that will be waiting then.
-  assign issue_d = run_d && (elapsed_d == {1'b0, word_d[19:4]});
+  assign issue_d = start ? ({1'b0, word_d[19:4]} == 17'd0)
+      : ((run_q && !halt)
+          && (issue_q ? ({1'b0, fetched[19:4]} == 17'd1)
+              : ((elapsed_q + 17'd1) == {1'b0, word_q[19:4]})));
   assign halt = ctl_issue && (ctl_func == CTL_HALT);
   assign run_d = start ? 1'b1 : (run_q && !halt);
   assign halted_d = start ? 1'b0 : (halted_q | halt);

@@ -376,6 +376,8 @@ module mtn_vector (
       assign lb = b[l * 32 +: 32];
       wire a_lt_b;
       assign a_lt_b = (la ^ 32'd2147483648) < (lb ^ 32'd2147483648);
+      wire b_nonzero;
+      assign b_nonzero = lb != 32'd0;
       wire [31:0] sra;
       assign sra = $signed(la) >>> lb[4:0];
       assign step1_mul_lo_all[l * 32 +: 32] = la[15:0] * lb[15:0];
@@ -396,7 +398,7 @@ module mtn_vector (
             vop = a_lt_b ? la : lb;
           end
           VOP_SEL: begin
-            vop = (lb != 32'd0) ? la : step1_imm;
+            vop = b_nonzero ? la : step1_imm;
           end
           VOP_SHL: begin
             vop = la << lb[4:0];
