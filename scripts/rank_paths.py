@@ -17,9 +17,10 @@ with the permute fix) at 32.2 MHz where nextpnr's estimate after placement was 3
 it to rank and compare paths, and nextpnr's report for any number quoted as Fmax.
 
 `--placed PLACED.json` (what `nextpnr-ecp5 --no-route --write PLACED.json` writes) prices
-each net instead by the distance between its cells as placed, with the estimate nextpnr's
-own timing analysis uses before routing (speed 6): the critical path after placement, which
-nextpnr reports only as a frequency.
+each net instead by the distance between its cells as placed, with the delay estimate in
+nextpnr-ecp5's source (speed 6): the critical path after placement, which nextpnr reports
+only as a frequency. It overprices long nets against nextpnr 0.11.1 (27.5 MHz modelled where
+nextpnr estimated 38.4 on `small` at `c4b420d`): a ranking, not a measurement.
 
 `--path` prints the slowest path into the first endpoint whose name contains SUBSTRING;
 `--cut` treats the nets whose names match REGEX as registered (what-if: where a register on
@@ -37,7 +38,7 @@ CARRY_NS = 0.06  # CIN -> COUT along a CCU2C chain
 CARRY_IN_NS = 0.4  # an operand into the chain
 CARRY_SUM_NS = 0.3  # CIN -> a sum
 OPERAND_SUM_NS = 0.45  # an operand -> its sum
-PLACED_TILE_NS = 0.12  # nextpnr-ecp5's estimateDelay unit at speed 6
+PLACED_TILE_NS = 0.12  # the unit of nextpnr-ecp5's estimateDelay at speed 6
 FF_CLK_TO_Q_NS = 0.5
 FF_SETUP_NS = 0.15
 BRAM_CLK_TO_Q_NS = 4.0  # DP16KD without its output register

@@ -221,14 +221,14 @@ fn ctl_sync_and_nop_on_a_ring_and_a_mesh() {
 #[test]
 fn a_layer_on_small_uses_every_lane_of_the_wider_array() {
     // The main job's layer: N x N weights, 4N inputs, requantized with ReLU-style clamp.
-    // (Small registers its reads' requests and data: the mma writes acc row i at
-    // 1 + i + 2N + 2.)
+    // (Small registers its products and its reads' requests and data: the mma writes acc
+    // row i at 1 + i + 2N + 2 + 2.)
     let cfg = HwConfig::preset("small").unwrap();
     check(
         &cfg,
         "+0 ldw src=sram0[0]
          +1 mma src=sram1[0] dst=acc0[0] count=16 swap
-         +19 rq src=acc0[0] dst=sram2[0] count=16 param=0
+         +21 rq src=acc0[0] dst=sram2[0] count=16 param=0
          +1 perm.transpose src=sram3[0] dst=sram4[0] count=1
          +16 vop.max a=acc1[0] b=acc0[0] dst=acc1[0] count=8
          +9 red.sum src=sram5[0] dst=acc1[16] count=4

@@ -331,11 +331,12 @@ impl HwConfig {
                 param_depth: 64,
                 imem_depth: 1024,
                 // Sized for the ECP5-85F's clock: every stage of timing slack the vector
-                // arithmetic has, the accumulate's read registered, and every read's request
-                // and data (docs/fpga.md).
+                // arithmetic has, the multipliers' operands and products registered (the
+                // placer spreads them over the die's rows of DSPs), the accumulate's read
+                // registered, and every read's request and data (docs/fpga.md).
                 vector_latency: FULL_SLACK_VECTOR_LATENCY,
                 vector_lanes: None,
-                registered_products: false,
+                registered_products: true,
                 registered_accumulate: true,
                 registered_reads: true,
                 registered_requests: true,
