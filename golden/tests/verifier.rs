@@ -44,63 +44,59 @@ fn a_well_scheduled_program_passes_with_a_hand_counted_timeline() {
     assert_eq!(busy, vec![4, 4, 8, 8, 0, 0, 0]);
 }
 
-#[test]
-fn registered_reads_make_every_write_a_cycle_later() {
-    // The first test's program on tiny with registered reads: every read's data arrives a
-    // cycle later, so every write is a cycle later and rq, a cycle later than there, reads
-    // acc row i at 10 + i, the cycle mma writes it.
-    let mut cfg = tiny();
-    cfg.chip.registered_reads = true;
-    let text = "
-        +0  ldw src=sram0[0]                              # issue 0; shadow row k written at k+2
-        +1  mma src=sram1[0] dst=acc0[0] count=8 swap     # issue 1; acc row i written at 1+i+9
-        +9  rq src=acc0[0] dst=sram2[0] count=8 param=0   # issue 10; reads row i at 10+i: too early
-        +13 ctl.halt
-    ";
-    let v = violations(&cfg, text);
+/// The first test's program on `cfg`, tiny with `g` read registers: every read's data
+/// arrives `g` cycles later, so every write is `g` cycles later, and rq, issued at `10 + g - 1`,
+/// reads acc row i in the cycle mma writes it. Returns the ops' (issue, completion) once rq
+/// issues a cycle later.
+fn read_registers_delay_every_write(cfg: &HwConfig, g: u64) -> Vec<(u64, u64)> {
+    let program = |rq: u64| {
+        format!(
+            "+0 ldw src=sram0[0]
+             +1 mma src=sram1[0] dst=acc0[0] count=8 swap
+             +{rq} rq src=acc0[0] dst=sram2[0] count=8 param=0
+             +{} ctl.halt",
+            12 + g
+        )
+    };
+    // mma (issue 1) writes acc row i at 1 + i + 8 + g.
+    let v = violations(cfg, &program(8 + g));
     assert!(
         v.iter()
             .all(|x| x.rule == Rule::ReadAfterWrite && x.index == 2),
         "{v:#?}"
     );
-    assert_eq!((v[0].cycle, v[0].resource.as_str()), (10, "chip 0 acc0[0]"));
-    // A cycle later it passes, and each op completes a cycle later than on plain tiny.
-    let t = verify(&assemble(&text.replace("+9  rq", "+10 rq")).unwrap(), &cfg).unwrap();
-    let issue_completion: Vec<(u64, u64)> = t.chips[0]
+    assert_eq!(
+        (v[0].cycle, v[0].resource.as_str()),
+        (9 + g, "chip 0 acc0[0]")
+    );
+    let t = verify(&assemble(&program(9 + g)).unwrap(), cfg).unwrap();
+    t.chips[0]
         .iter()
         .map(|x| (x.issue(), x.completion()))
-        .collect();
-    // ldw: last shadow write 0+3+2; mma: last acc write 1+7+9; rq: 11+7+5.
-    assert_eq!(issue_completion, vec![(0, 5), (1, 17), (11, 23), (24, 24)]);
+        .collect()
+}
+
+#[test]
+fn registered_reads_make_every_write_a_cycle_later() {
+    let mut cfg = tiny();
+    cfg.chip.registered_reads = true;
+    // ldw: last shadow write 0+3+2; mma: last acc write 1+7+9; rq: 11+7+5; halt 11+13.
+    assert_eq!(
+        read_registers_delay_every_write(&cfg, 1),
+        vec![(0, 5), (1, 17), (11, 23), (24, 24)]
+    );
 }
 
 #[test]
 fn registered_requests_and_reads_make_every_write_two_cycles_later() {
-    // The same program with each access's request registered too: every read's data arrives
-    // two cycles later than on plain tiny, so rq must issue two cycles later.
     let mut cfg = tiny();
     cfg.chip.registered_reads = true;
     cfg.chip.registered_requests = true;
-    let text = "
-        +0  ldw src=sram0[0]                              # issue 0; shadow row k written at k+3
-        +1  mma src=sram1[0] dst=acc0[0] count=8 swap     # issue 1; acc row i written at 1+i+10
-        +10 rq src=acc0[0] dst=sram2[0] count=8 param=0   # issue 11; reads row i at 11+i: too early
-        +14 ctl.halt
-    ";
-    let v = violations(&cfg, text);
-    assert!(
-        v.iter()
-            .all(|x| x.rule == Rule::ReadAfterWrite && x.index == 2),
-        "{v:#?}"
+    // ldw: last shadow write 0+3+3; mma: last acc write 1+7+10; rq: 12+7+6; halt 12+14.
+    assert_eq!(
+        read_registers_delay_every_write(&cfg, 2),
+        vec![(0, 6), (1, 18), (12, 25), (26, 26)]
     );
-    assert_eq!((v[0].cycle, v[0].resource.as_str()), (11, "chip 0 acc0[0]"));
-    let t = verify(&assemble(&text.replace("+10 rq", "+11 rq")).unwrap(), &cfg).unwrap();
-    let issue_completion: Vec<(u64, u64)> = t.chips[0]
-        .iter()
-        .map(|x| (x.issue(), x.completion()))
-        .collect();
-    // ldw: last shadow write 0+3+3; mma: last acc write 1+7+10; rq: 12+7+6.
-    assert_eq!(issue_completion, vec![(0, 6), (1, 18), (12, 25), (26, 26)]);
 }
 
 #[test]
