@@ -130,10 +130,10 @@ fn yosys_area_report_of_tiny() {
     let chip = row("mtn_chip");
     assert_eq!(rows[0].module, "mtn_chip");
     assert_eq!(row("mtn_pe").instances, 16);
-    // N x N int8 multipliers; per vector lane, VOP mul's three 16 x 16 partial products and
-    // RQ's four.
+    // N x N int8 multipliers; per vector lane, RQ's four 16 x 16 partial products, which
+    // VOP mul's product shares.
     assert_eq!(row("mtn_pe").multipliers, 16);
-    assert_eq!(row("mtn_vector").multipliers, 4 * (3 + 4));
+    assert_eq!(row("mtn_vector").multipliers, 4 * 4);
     let c = &design.config.chip;
     let banks =
         (c.sram_banks * c.sram_depth * 8 * c.n + c.acc_banks * c.acc_depth * 32 * c.n) as u64;

@@ -4,8 +4,9 @@
 //! Stage `s` of row `i` is cycle `t + i + s`: stage 0 reads, stage 1 has the data, four
 //! arithmetic steps compute (requantization needs them all: bias and left shift, with the
 //! table reads, VOP's functions and RED's lower tree levels; the rounding doubling high
-//! multiply, from four 16 x 16 partial products, the sum of VOP mul's and RED's upper tree
-//! levels (shared with the multiply's sum when a stage parts it from the products); the rounding right shift and zero point; the clamp), and stage `V` writes, `V`
+//! multiply, from four 16 x 16 partial products, which with `b` as the multiplier are VOP
+//! mul's product too, and RED's upper tree levels (shared with the multiply's sum when a
+//! stage parts it from the products); the rounding right shift and zero point; the clamp), and stage `V` writes, `V`
 //! being the config's vector latency ([`Datapath::Vector`]). At the minimum `V` of 4 the steps take stages 1, 2 and 3 (steps 3
 //! and 4 share a stage). A deeper pipeline spends its first extra stage on registering the
 //! operands as read (the steps move one stage on; RQ's bias is added before the register),
@@ -166,16 +167,10 @@ fn has_func(op: Opcode) -> bool {
 }
 
 /// One lane of `VOP func` (step 1): `a` and `b` are the lane's operands, `imm` the op's.
-/// `None` for `mul`, whose partial products step 1 computes apart ([`mul_partials`]).
-fn vop_lane(
-    func: VopFunc,
-    lane: &mut Items,
-    a: &Expr,
-    b: &Expr,
-    imm: &Expr,
-    fault: bool,
-) -> Option<Expr> {
-    Some(match func {
+/// `mul` passes `a` on: RQ's multipliers compute its product in step 2, with `b` as their
+/// multiplier ([`Vector::multiplier`]).
+fn vop_lane(func: VopFunc, lane: &mut Items, a: &Expr, b: &Expr, imm: &Expr, fault: bool) -> Expr {
+    match func {
         VopFunc::Add => {
             let sum = a.clone() + b.clone();
             if fault {
@@ -186,35 +181,13 @@ fn vop_lane(
             }
         }
         VopFunc::Sub => a.clone() - b.clone(),
-        VopFunc::Mul => return None,
+        VopFunc::Mul => a.clone(),
         VopFunc::Max => mux(id("a_lt_b"), b.clone(), a.clone()),
         VopFunc::Min => mux(id("a_lt_b"), a.clone(), b.clone()),
         VopFunc::Sel => mux(id("b_nonzero"), a.clone(), imm.clone()),
         VopFunc::Shl => a.clone().shl(b.clone().bits(4, 0)),
         VopFunc::Sra => lane.wire("sra", 32, a.clone().signed().ashr(b.clone().bits(4, 0))),
-    })
-}
-
-/// `VOP mul` keeps the low 32 bits of the product, which the operands' signs do not reach:
-/// `a_lo * b_lo + ((a_hi * b_lo + a_lo * b_hi) << 16)`. Step 1 computes the low product and
-/// the low half of the cross sum (`mul_lo`, `mul_cross`); step 2 adds them, beside RQ's
-/// multiply, so no 32 x 32 multiplier sits in step 1.
-fn mul_partials(lane: &mut Items, a: &Expr, b: &Expr) {
-    let half = |x: &Expr, hi: bool| {
-        if hi {
-            x.clone().bits(31, 16)
-        } else {
-            x.clone().bits(15, 0)
-        }
-    };
-    lane.push(Item::Assign(
-        lane32(id("step1_mul_lo_all")),
-        half(a, false).mul(half(b, false)),
-    ));
-    lane.push(Item::Assign(
-        id("step1_mul_cross_all").lane(id("l"), 16),
-        half(a, true).mul(half(b, false)) + half(a, false).mul(half(b, true)),
-    ));
+    }
 }
 
 /// What every part of the vector unit shares: the ops it runs, and the layouts and codes of
@@ -252,13 +225,6 @@ struct Vector<'a> {
     /// `RED`'s tree levels computed by each step that computes some: step 1, step 2 and,
     /// when a stage parts them, step 2's second half ([`red_split`]).
     red_split: Vec<u32>,
-}
-
-/// What step 2 finishes other ops' rows with, as the stage before step 2 registers it: VOP
-/// mul's partial products (the flag, `mul_lo`, `mul_cross`) and RED's function.
-struct Finish<'e> {
-    mul: Option<&'e [Expr]>,
-    red_func: Option<&'e Expr>,
 }
 
 /// What arithmetic step 1 computes from: the rows as read (operand `a`, and `b` when read)
@@ -674,6 +640,45 @@ impl<'a> Vector<'a> {
         m.items.push(lane.generate("l", n, "g_step1"));
     }
 
+    /// The multipliers of RQ's multiply, a lane each: the parameter entry's, or, on a `VOP
+    /// mul` row, the row's `b`, so that `VOP mul`'s product is RQ's multiply's low half
+    /// ([`Vector::vop_product`]) and needs no multipliers of its own.
+    fn multiplier(&self, m: &mut Module, operands: &Operands) -> Expr {
+        let entry = self
+            .operand_entry()
+            .get(&operands.entry, ParamField::Multiplier);
+        if !self.ctx.has(Opcode::Vop) {
+            return entry;
+        }
+        // Chosen ahead ([`Vector::compared_ahead`]), or in step 1 ([`Vector::vop_lanes`]).
+        let b = if self.operands_registered {
+            operands.b.clone()
+        } else {
+            id("b")
+        };
+        let multiplier = mux(id("step1_vop_mul"), b, entry);
+        m.wire_of("step1_multiplier_all", 32 * self.lanes, multiplier)
+    }
+
+    /// `VOP mul`'s product, the low 32 bits of `a * b`, from RQ's unsigned partial products
+    /// of the lanes' `a` and `b` (`pp`, as [`Vector::step2_products`] lays them out): the
+    /// operands' signs do not reach the low half, `lo * lo + ((lo * hi + hi * lo) << 16)`.
+    fn vop_product(&self, m: &mut Module, pp: &Expr) -> Expr {
+        let mut lane = Items::default();
+        // Of the cross products, the low halves: the rest is above bit 31.
+        let product = |k: i64, bits| pp.clone().part(id("l").mul(int(128)) + int(32 * k), bits);
+        let ll = lane.wire("vop_pp0", 32, product(0, 32));
+        let cross = lane.wire("vop_cross", 16, product(1, 16) + product(2, 16));
+        lane.push(Item::Assign(
+            lane32(id("vop_product_all")),
+            ll + cat(vec![cross, zero(16)]),
+        ));
+        m.wire("vop_product_all", 32 * self.lanes);
+        m.items
+            .push(lane.generate("l", self.lanes, "g_vop_product"));
+        id("vop_product_all")
+    }
+
     /// `RED`'s row after the tree levels of step `step` (an index into `red_split`), from the
     /// nodes the steps before left in the first lanes of `row`: the nodes this step leaves in
     /// the first lanes and the rest of `row` as it was, or, after the tree's last level, the
@@ -867,14 +872,11 @@ impl<'a> Vector<'a> {
         let fault = self.ctx.fault == Some(crate::Fault::VopAddBitFlip);
         let arms: Vec<(Vec<Expr>, Vec<Stmt>)> = VopFunc::ALL
             .iter()
-            .filter_map(|f| {
-                let value = vop_lane(*f, lane, la, &lb, &imm, fault)?;
-                Some((vec![self.vop_funcs.of(*f)], vec![set(id("vop"), value)]))
+            .map(|f| {
+                let value = vop_lane(*f, lane, la, &lb, &imm, fault);
+                (vec![self.vop_funcs.of(*f)], vec![set(id("vop"), value)])
             })
             .collect();
-        mul_partials(lane, la, &lb);
-        m.wire("step1_mul_lo_all", 32 * n);
-        m.wire("step1_mul_cross_all", 16 * n);
         lane.push(Item::Decl {
             kind: NetKind::Reg,
             name: "vop".into(),
@@ -903,10 +905,9 @@ impl<'a> Vector<'a> {
         ctl: &Expr,
         row: Expr,
         param: &Expr,
-        finish: Finish,
+        red_func: Option<&Expr>,
         ahead: Option<[Expr; 2]>,
     ) {
-        let Finish { mul, red_func } = finish;
         m.comment(
             "Step 2: RQ's multiply as partial products; LUT results arrive; RED's tree goes on.",
         );
@@ -914,19 +915,9 @@ impl<'a> Vector<'a> {
         let red = red_func.map(|func| self.red_step(m, "red2", &row, 1, func));
         let mut lane = Items::default();
         let x = lane.wire("x", 32, lane32(row));
-        // VOP mul's partial products, summed (see `mul_partials`).
-        let passed = match mul {
-            Some([is_mul, lo, cross]) => {
-                let lo = lo.clone().lane(id("l"), 32);
-                let cross = cross.clone().lane(id("l"), 16);
-                let product = lane.wire("vop_mul", 32, lo + cat(vec![cross, zero(16)]));
-                mux(is_mul.clone(), product, x.clone())
-            }
-            _ => x.clone(),
-        };
         let passed = match red {
-            Some(red) => mux(self.kind_is(ctl, Opcode::Red), lane32(red), passed),
-            None => passed,
+            Some(red) => mux(self.kind_is(ctl, Opcode::Red), lane32(red), x.clone()),
+            None => x.clone(),
         };
         let other = if self.ctx.has(Opcode::Lut) {
             mux(
@@ -1486,21 +1477,21 @@ pub fn vector(ctx: &Ctx) -> Module {
     v.step1(&mut m, &ctl, &args, &operands);
     let entry = v.operand_entry();
 
+    let multiplier = v.multiplier(&mut m, &operands);
     let mut stage2 = vec![
         ("ctl", ctl_bits, ctl),
         ("data", 32 * lanes, id("step1_out_all")),
         (
             "param",
             v.rq2.bits(),
-            v.rq2.pack(|f| entry.get(&operands.entry, f)),
+            v.rq2.pack(|f| match f {
+                ParamField::Multiplier => multiplier.clone(),
+                _ => entry.get(&operands.entry, f),
+            }),
         ),
     ];
     if ctx.has(Opcode::Vop) {
-        stage2.extend([
-            ("vop_mul", 1, id("step1_vop_mul")),
-            ("mul_lo", 32 * lanes, id("step1_mul_lo_all")),
-            ("mul_cross", 16 * lanes, id("step1_mul_cross_all")),
-        ]);
+        stage2.push(("vop_mul", 1, id("step1_vop_mul")));
     }
     if ctx.has(Opcode::Red) {
         stage2.push(("red_func", v.args.width(Args::Func), id("step1_func")));
@@ -1510,22 +1501,17 @@ pub fn vector(ctx: &Ctx) -> Module {
     // registers the next's.
     let registered = ctx.cfg.chip.registered_products;
     let ahead = registered.then(|| {
-        let mult = entry.get(&operands.entry, ParamField::Multiplier);
         [
             id("step1_out_all"),
-            m.wire_of("rq_mult_all", 32 * lanes, mult),
+            m.wire_of("rq_mult_all", 32 * lanes, multiplier),
         ]
     });
     let s2 = pipe.stage(&mut m, stage2);
-    let vop_mul = ctx.has(Opcode::Vop).then(|| &s2[3..6]);
+    let vop_mul = ctx.has(Opcode::Vop).then(|| &s2[3]);
     let red_func = ctx
         .has(Opcode::Red)
         .then(|| s2.last().expect("RED's function"));
-    let finish = Finish {
-        mul: vop_mul,
-        red_func,
-    };
-    v.step2_products(&mut m, &s2[0], s2[1].clone(), &s2[2], finish, ahead);
+    v.step2_products(&mut m, &s2[0], s2[1].clone(), &s2[2], red_func, ahead);
 
     // The zero point is read two stages before step 3's sum and registered the stage before
     // it (a block RAM's output is slow, and the sum is long), or, in the shallowest
@@ -1541,7 +1527,7 @@ pub fn vector(ctx: &Ctx) -> Module {
     // reset, like every register: Yosys's ice40_dsp pass folds reset-less ones into the DSPs
     // and loses partial products doing it; see docs/fpga.md.)
     // (Registered products need this stage: the config asks for it with them.)
-    let (ctl, other, param, layout, products) = if products_parted {
+    let (ctl, other, param, layout, products, vop_mul) = if products_parted {
         m.comment("The partial products: the third stage of timing slack.");
         let mut signals = vec![
             ("ctl", ctl_bits, s2[0].clone()),
@@ -1557,10 +1543,15 @@ pub fn vector(ctx: &Ctx) -> Module {
             signals.push(("pp", 128 * lanes, id("step2_pp_all")));
         }
         signals.push(("fix", 33 * lanes, id("step2_fix_all")));
+        let vop_mul = vop_mul.map(|flag| {
+            signals.push(("vop_mul", 1, flag.clone()));
+            signals.len() - 1
+        });
         if let Some(func) = red_func {
             signals.push(("red_func", v.args.width(Args::Func), func.clone()));
         }
         let s = pipe.stage(&mut m, signals);
+        let vop_mul = vop_mul.map(|k| s[k].clone());
         let products = if registered {
             [id("step2_pp_all"), s[3].clone()]
         } else {
@@ -1576,7 +1567,14 @@ pub fn vector(ctx: &Ctx) -> Module {
             }
             None => s[1].clone(),
         };
-        (s[0].clone(), other, s[2].clone(), &v.rq2b, products)
+        (
+            s[0].clone(),
+            other,
+            s[2].clone(),
+            &v.rq2b,
+            products,
+            vop_mul,
+        )
     } else {
         let products = [id("step2_pp_all"), id("step2_fix_all")];
         (
@@ -1585,7 +1583,15 @@ pub fn vector(ctx: &Ctx) -> Module {
             s2[2].clone(),
             &v.rq2,
             products,
+            vop_mul.cloned(),
         )
+    };
+    let other = match vop_mul {
+        Some(flag) => {
+            let product = v.vop_product(&mut m, &products[0]);
+            m.wire_of("step2_vop_all", 32 * lanes, mux(flag, product, other))
+        }
+        None => other,
     };
     v.step2_sum(
         &mut m,

@@ -363,8 +363,6 @@ module mtn_vector (
       ? {4{s1_args_q[ArgsImmLo +: ArgsImmBits]}}
       : ((s1_args_q[ArgsBFromLo +: ArgsBFromBits] == B_FROM_A) ? vec_a_rd_data_i
       : vec_b_rd_data_i);
-  wire [127:0] step1_mul_lo_all;
-  wire [63:0] step1_mul_cross_all;
   assign lut_rd_en_o = s1_ctl_q[CtlValid] && (s1_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT);
   wire [127:0] step1_out_all;
   generate
@@ -380,8 +378,6 @@ module mtn_vector (
       assign b_nonzero = lb != 32'd0;
       wire [31:0] sra;
       assign sra = $signed(la) >>> lb[4:0];
-      assign step1_mul_lo_all[l * 32 +: 32] = la[15:0] * lb[15:0];
-      assign step1_mul_cross_all[l * 16 +: 16] = (la[31:16] * lb[15:0]) + (la[15:0] * lb[31:16]);
       reg  [31:0] vop;
       always @* begin
         case (step1_func)
@@ -390,6 +386,9 @@ module mtn_vector (
           end
           VOP_SUB: begin
             vop = la - lb;
+          end
+          VOP_MUL: begin
+            vop = la;
           end
           VOP_MAX: begin
             vop = a_lt_b ? lb : la;
@@ -429,6 +428,9 @@ module mtn_vector (
       assign step1_out_all[l * 32 +: 32] = step1_out;
     end
   endgenerate
+  wire [127:0] step1_multiplier_all;
+  assign step1_multiplier_all = step1_vop_mul ? b
+      : param_rd_data_i[ParamIssueMultiplierLo +: ParamIssueMultiplierBits];
   wire [26:0] s2_ctl_d;
   reg  [26:0] s2_ctl_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -460,7 +462,7 @@ module mtn_vector (
   end
   assign s2_param_d = {
     param_rd_data_i[ParamIssueShiftLo +: ParamIssueShiftBits],
-    param_rd_data_i[ParamIssueMultiplierLo +: ParamIssueMultiplierBits]
+    step1_multiplier_all
   };
   wire s2_vop_mul_d;
   reg  s2_vop_mul_q;
@@ -472,26 +474,6 @@ module mtn_vector (
     end
   end
   assign s2_vop_mul_d = step1_vop_mul;
-  wire [127:0] s2_mul_lo_d;
-  reg  [127:0] s2_mul_lo_q;
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      s2_mul_lo_q <= {128{1'b0}};
-    end else begin
-      s2_mul_lo_q <= s2_mul_lo_d;
-    end
-  end
-  assign s2_mul_lo_d = step1_mul_lo_all;
-  wire [63:0] s2_mul_cross_d;
-  reg  [63:0] s2_mul_cross_q;
-  always @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      s2_mul_cross_q <= 64'h0;
-    end else begin
-      s2_mul_cross_q <= s2_mul_cross_d;
-    end
-  end
-  assign s2_mul_cross_d = step1_mul_cross_all;
   wire [2:0] s2_red_func_d;
   reg  [2:0] s2_red_func_q;
   always @(posedge clk_i or negedge rst_ni) begin
@@ -522,13 +504,10 @@ module mtn_vector (
     for (l = 0; l < 4; l = l + 1) begin : g_step2_products
       wire [31:0] x;
       assign x = s2_data_q[l * 32 +: 32];
-      wire [31:0] vop_mul;
-      assign vop_mul = s2_mul_lo_q[l * 32 +: 32] + {s2_mul_cross_q[l * 16 +: 16], 16'd0};
       assign step2_other_all[l * 32 +: 32] = (s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_LUT)
           ? lut_rd_data_i[l * 32 +: 32]
           : ((s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RED) ? red2_all[l * 32 +: 32]
-          : (s2_vop_mul_q ? vop_mul
-          : x));
+          : x);
       wire [31:0] mult;
       assign mult = s2_param_q[RqS2MultiplierLo + (l * 32) +: 32];
       assign step2_pp_all[(l * 128) + 0 +: 32] = x[15:0] * mult[15:0];
@@ -543,6 +522,18 @@ module mtn_vector (
   endgenerate
   assign param_zp_rd_en_o = s2_ctl_q[CtlValid];
   assign param_zp_rd_addr_o = s2_ctl_q[CtlParamLo +: CtlParamBits];
+  wire [127:0] vop_product_all;
+  generate
+    for (l = 0; l < 4; l = l + 1) begin : g_vop_product
+      wire [31:0] vop_pp0;
+      assign vop_pp0 = step2_pp_all[(l * 128) + 0 +: 32];
+      wire [15:0] vop_cross;
+      assign vop_cross = step2_pp_all[(l * 128) + 32 +: 16] + step2_pp_all[(l * 128) + 64 +: 16];
+      assign vop_product_all[l * 32 +: 32] = vop_pp0 + {vop_cross, 16'd0};
+    end
+  endgenerate
+  wire [127:0] step2_vop_all;
+  assign step2_vop_all = s2_vop_mul_q ? vop_product_all : step2_other_all;
 
   // Step 2: the rounding doubling high multiply, summed from its partial products.
   wire [127:0] step2_out_all;
@@ -573,7 +564,7 @@ module mtn_vector (
       assign rq2 = fix[32] ? 32'd2147483647 : rounded[46:15];
       wire [31:0] step2_out;
       assign step2_out = (s2_ctl_q[CtlKindLo +: CtlKindBits] == KIND_RQ) ? rq2
-          : step2_other_all[l * 32 +: 32];
+          : step2_vop_all[l * 32 +: 32];
       assign step2_out_all[l * 32 +: 32] = step2_out;
       wire [5:0] shift;
       assign shift = s2_param_q[RqS2ShiftLo + (l * 6) +: 6];
