@@ -530,16 +530,16 @@ pub fn seq(ctx: &Ctx) -> Module {
         // `fetch_words`), so that the memory's slow output meets a constant, not the word's
         // multiplexer and then the counter: after an issue the fetched word waits with
         // the counter at 1.
-        let wb = DELAY_BITS + 1;
-        let waiting = (elapsed_q.clone() + lit(wb, 1)).eq(delay_of(word_q.clone()));
+        let count_bits = DELAY_BITS + 1;
+        let waiting = (elapsed_q.clone() + lit(count_bits, 1)).eq(delay_of(word_q.clone()));
         let next = mux(
             issue.clone(),
-            delay_of(id("fetched")).eq(lit(wb, 1)),
+            delay_of(id("fetched")).eq(lit(count_bits, 1)),
             waiting,
         );
         mux(
             start.clone(),
-            delay_of(word_d).eq(zero(wb)),
+            delay_of(word_d).eq(zero(count_bits)),
             run_q.clone().land(halt.clone().lnot()).land(next),
         )
     } else {
