@@ -249,6 +249,12 @@ struct Step1Input {
     operands: Operands,
 }
 
+/// The low `bits` of partial product `k` (0 to 3: `lo * lo`, `lo * hi`, `hi * lo`, `hi * hi`
+/// of the operands' 16-bit halves) of lane `l` in `pp`, four 32-bit products a lane.
+fn partial_product(pp: &Expr, k: i64, bits: u32) -> Expr {
+    pp.clone().part(id("l").mul(int(128)) + int(32 * k), bits)
+}
+
 /// Lane `l` (the generate loop's genvar) of a row of 32-bit lanes.
 fn lane32(row: Expr) -> Expr {
     row.lane(id("l"), 32)
@@ -666,9 +672,12 @@ impl<'a> Vector<'a> {
     fn vop_product(&self, m: &mut Module, pp: &Expr) -> Expr {
         let mut lane = Items::default();
         // Of the cross products, the low halves: the rest is above bit 31.
-        let product = |k: i64, bits| pp.clone().part(id("l").mul(int(128)) + int(32 * k), bits);
-        let ll = lane.wire("vop_pp0", 32, product(0, 32));
-        let cross = lane.wire("vop_cross", 16, product(1, 16) + product(2, 16));
+        let ll = lane.wire("vop_pp0", 32, partial_product(pp, 0, 32));
+        let cross = lane.wire(
+            "vop_cross",
+            16,
+            partial_product(pp, 1, 16) + partial_product(pp, 2, 16),
+        );
         lane.push(Item::Assign(
             lane32(id("vop_product_all")),
             ll + cat(vec![cross, zero(16)]),
@@ -950,7 +959,7 @@ impl<'a> Vector<'a> {
             .into_iter()
             .enumerate()
         {
-            let product = id("step2_pp_all").part(id("l").mul(int(128)) + int(32 * k as i64), 32);
+            let product = partial_product(&id("step2_pp_all"), k as i64, 32);
             lane.push(match &ahead {
                 Some([x, mult]) => Item::Instance(
                     Instance::new(Cell::Mul16x16.name(), &format!("u_pp{k}"))
@@ -997,7 +1006,7 @@ impl<'a> Vector<'a> {
         m.comment("Step 2: the rounding doubling high multiply, summed from its partial products.");
         let [pp, fix] = products;
         let mut lane = Items::default();
-        let product = |k: i64| pp.clone().part(id("l").mul(int(128)) + int(32 * k), 32);
+        let product = |k: i64| partial_product(pp, k, 32);
         let [ll, lh, hl, hh] = [0, 1, 2, 3].map(|k| lane.wire(&format!("pp{k}"), 32, product(k)));
         let middle = lane.wire(
             "middle",
