@@ -34,8 +34,7 @@ impl Family {
     pub fn cells(self) -> rtl_gen::Cells {
         match self {
             Family::Ice40 => rtl_gen::Cells::Ice40,
-            // synth_ecp5 maps the portable model's multiplies onto MULT18X18D.
-            Family::Ecp5 => rtl_gen::Cells::Portable,
+            Family::Ecp5 => rtl_gen::Cells::Ecp5,
         }
     }
 

@@ -202,7 +202,7 @@ impl Report {
 }
 
 /// The readable name of a nextpnr cell type, for the types the table shows (in its order).
-const SHOWN: [(&str, &str); 14] = [
+const SHOWN: [(&str, &str); 15] = [
     ("ICESTORM_LC", "logic cells"),
     ("TRELLIS_COMB", "LUT4s"),
     ("TRELLIS_FF", "flip-flops"),
@@ -215,6 +215,7 @@ const SHOWN: [(&str, &str); 14] = [
     ("SB_IO", "IOs"),
     ("TRELLIS_IO", "IOs"),
     ("SB_GB", "global buffers"),
+    ("DCCA", "global buffers"),
     ("ICESTORM_PLL", "PLLs"),
     ("EHXPLLL", "PLLs"),
 ];

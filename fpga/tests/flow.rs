@@ -68,6 +68,8 @@ fn ecp5_flow_places_routes_and_times_the_chip_on_the_ulx3s() {
     assert!(luts.used > 1000, "{luts:?}");
     assert!(resource(&report, "MULT18X18D").used > 0);
     assert_eq!(resource(&report, "EHXPLLL").used, 1, "{table}");
+    // The clock's global network and the reset's (`mtn_global`).
+    assert_eq!(resource(&report, "DCCA").used, 2, "{table}");
     assert!(table.contains("board ulx3s-25f"), "{table}");
     // Clock, serial in and out, button, eight LEDs and the pin tied high (wifi_gpio0).
     assert_eq!(resource(&report, "TRELLIS_IO").used, 13, "{table}");

@@ -208,6 +208,7 @@ pub fn generate_fpga(cfg: &HwConfig, cells: Cells) -> Result<Design, GenError> {
     let mut modules = elaborate(cfg, None, cells)?;
     let chip = modules.last().expect("the chip is elaborated last");
     let top = fpga::fpga_top(&Ctx::new(cfg), chip);
+    modules.push(cells::Cell::Global.module(cells));
     modules.push(top);
     Ok(assemble(cfg, None, "mtn_fpga_top", modules))
 }
@@ -237,6 +238,7 @@ pub fn generate_board(
             Some(uart::uart_tx(cycles_per_bit)),
             Some(bridge::uartbone(&ctx, top.timeout_cycles())),
             Some(board_top::reset_sync()),
+            Some(cells::Cell::Global.module(cells)),
             pll.map(|c| c.module(cells)),
             Some(board),
             Some(board_top::board_top(top)),

@@ -5,7 +5,7 @@
 
 use isa::encoding::bits_for;
 
-use super::fpga::open_traces;
+use super::fpga::{global, open_traces};
 use super::host::pins_bundle;
 use crate::ast::*;
 use crate::board::{BoardTop, Pll, Port, LEDS};
@@ -111,8 +111,8 @@ pub fn board_top(top: &BoardTop) -> Module {
                 top.clock_mhz()
             ),
             "The PLL makes the chip's clock of the board's oscillator; the chip is held in",
-            "reset while the button is pressed or the PLL is not locked. The LEDs show, in",
-            "order: alive, halted, running. See rtl_gen::board.",
+            "reset (on a global network) while the button is pressed or the PLL is not locked.",
+            "The LEDs show, in order: alive, halted, running. See rtl_gen::board.",
         ],
     );
     let clock_in = m.input(Port::Clock.name(), 1);
@@ -158,13 +158,15 @@ pub fn board_top(top: &BoardTop) -> Module {
     } else {
         button.lnot()
     };
-    let rst_n = m.wire("rst_n", 1);
+    let synced = m.wire("rst_n_synced", 1);
     m.instance(
         Instance::new("mtn_reset_sync", "u_reset")
             .conn("clk_i", clk.clone())
             .conn("rst_ni", locked.land(released))
-            .conn("rst_no", rst_n.clone()),
+            .conn("rst_no", synced.clone()),
     );
+    let rst_n = m.wire("rst_n", 1);
+    m.instance(global(synced, rst_n.clone()));
 
     // States past the board's LEDs go unseen (Verilator's -Wall does not report signals
     // whose names contain "unused").

@@ -4,6 +4,7 @@
 //! reads, are left open so that synthesis removes the logic behind them.
 
 use crate::ast::*;
+use crate::cells::Cell;
 use crate::ctx::Ctx;
 
 /// The bits of a host request, shifted in most significant first: write enable, address,
@@ -21,7 +22,8 @@ pub fn fpga_top(ctx: &Ctx, chip: &Module) -> Module {
             "sdi_i shifts into the request (write enable, address, write data; most significant",
             "bit first) and the read data shifts out on sdo_o (most significant first); a",
             "one-cycle pulse on req_i issues the request. While shift_i is low the read register",
-            "follows the host port's read data. The trace outputs are left open.",
+            "follows the host port's read data. The chip's reset takes a global network. The",
+            "trace outputs are left open.",
         ],
     );
     m.input("sdi_i", 1);
@@ -55,8 +57,11 @@ pub fn fpga_top(ctx: &Ctx, chip: &Module) -> Module {
     );
     m.assign(id("sdo_o"), read_q.bit(31));
 
+    let rst_n = m.wire("rst_n", 1);
+    m.instance(global(id("rst_ni"), rst_n.clone()));
     let inst = Instance::new("mtn_chip", "u_chip")
-        .clocked()
+        .conn("clk_i", id("clk_i"))
+        .conn("rst_ni", rst_n)
         .conn("host_req_i", req_q)
         .conn("host_we_i", request_q.clone().bit(width - 1))
         .conn("host_addr_i", request_q.clone().bits(width - 2, 32))
@@ -67,6 +72,13 @@ pub fn fpga_top(ctx: &Ctx, chip: &Module) -> Module {
     let inst = open_traces(&mut m, chip, inst);
     m.instance(inst);
     m
+}
+
+/// `o = i` through [`Cell::Global`]: the chip's reset, which reaches nearly every flip-flop.
+pub fn global(i: Expr, o: Expr) -> Instance {
+    Instance::new(Cell::Global.name(), "u_reset_global")
+        .conn("i", i)
+        .conn("o", o)
 }
 
 /// `inst` of `chip` with its trace outputs on wires of `m` that nothing reads, so that
