@@ -42,6 +42,8 @@ pub fn config(cmd: &ConfigCmd) -> Result<()> {
                            "registered_accumulate": c.registered_accumulate,
                            "registered_reads": c.registered_reads,
                            "registered_requests": c.registered_requests,
+                           "registered_bank_requests": c.registered_bank_requests,
+                           "registered_bank_reads": c.registered_bank_reads,
                            "imem_fetch_cycles": c.imem_fetch_cycles,
                            "imem_line_bits": isa::Layout::new(&cfg).line_bits,
                            "missing_ops": isa::Opcode::ALL.iter().filter(|op| !cfg.implements(**op))

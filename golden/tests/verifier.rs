@@ -100,6 +100,20 @@ fn registered_requests_and_reads_make_every_write_two_cycles_later() {
 }
 
 #[test]
+fn the_banks_registers_make_every_write_two_cycles_later_again() {
+    let mut cfg = tiny();
+    cfg.chip.registered_reads = true;
+    cfg.chip.registered_requests = true;
+    cfg.chip.registered_bank_requests = true;
+    cfg.chip.registered_bank_reads = true;
+    // ldw: last shadow write 0+3+5; mma: last acc write 1+7+12; rq: 14+7+8; halt 14+16.
+    assert_eq!(
+        read_registers_delay_every_write(&cfg, 4),
+        vec![(0, 8), (1, 20), (14, 29), (30, 30)]
+    );
+}
+
+#[test]
 fn a_vector_unit_of_fewer_lanes_takes_a_row_every_few_cycles() {
     // Tiny's vector unit computing one lane a cycle: a row every 4 cycles, each written
     // 4 + 3 cycles after its read.

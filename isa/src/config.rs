@@ -72,6 +72,19 @@ pub struct ChipConfig {
     /// scheduled ([`crate::timing`]). Omitted: false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub registered_requests: bool,
+    /// Whether each bank registers the request the crossbar chose for it (enable, row, write
+    /// data) before its block RAM takes it, so that the crossbar's multiplexers, spread
+    /// over the die to reach every bank, end at a register beside the bank rather than at
+    /// a block RAM's setup. Like [`ChipConfig::registered_requests`]: every access reaches
+    /// its bank a cycle later. Omitted: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub registered_bank_requests: bool,
+    /// Whether each bank registers its read data beside the block RAM, before the crossbar
+    /// carries it to the port that asked, so that no path starts from a block RAM's slow
+    /// output and runs across the die. Like [`ChipConfig::registered_reads`]: a read's data
+    /// arrives a cycle later. Omitted: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub registered_bank_reads: bool,
     /// Cycles the sequencer takes to fetch an instruction: its memory is a line of
     /// `word / imem_fetch_cycles` bits wide (1, 2 or 4), so that it fits memories narrower
     /// than an instruction word (three of an iCE40's 16-bit SPRAMs hold a 96-bit word as
@@ -189,12 +202,23 @@ impl ChipConfig {
         1 + u32::from(self.registered_accumulate) + self.read_registers()
     }
 
-    /// The registers a read passes besides the bank's own: its request's
-    /// ([`ChipConfig::registered_requests`]) and its data's
+    /// The registers a read passes besides the bank's own: its request's, before the
+    /// crossbar ([`ChipConfig::registered_requests`]) and beside the bank
+    /// ([`ChipConfig::registered_bank_requests`]), and its data's, beside the bank
+    /// ([`ChipConfig::registered_bank_reads`]) and after the crossbar
     /// ([`ChipConfig::registered_reads`]). A read's data arrives this many cycles after the
-    /// cycle following its request.
+    /// cycle following its request; a write reaches its bank as many cycles after it as the
+    /// request's registers.
     pub fn read_registers(&self) -> u32 {
-        u32::from(self.registered_requests) + u32::from(self.registered_reads)
+        [
+            self.registered_requests,
+            self.registered_bank_requests,
+            self.registered_bank_reads,
+            self.registered_reads,
+        ]
+        .into_iter()
+        .map(u32::from)
+        .sum()
     }
 
     /// Cycles the vector unit spends on each row: it reads a row every this many cycles.
@@ -299,6 +323,8 @@ impl HwConfig {
                 registered_accumulate: false,
                 registered_reads: false,
                 registered_requests: false,
+                registered_bank_requests: false,
+                registered_bank_reads: false,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -318,6 +344,8 @@ impl HwConfig {
                 registered_accumulate: false,
                 registered_reads: false,
                 registered_requests: false,
+                registered_bank_requests: false,
+                registered_bank_reads: false,
                 imem_fetch_cycles: 2,
                 omit: OMITTABLE.to_vec(),
             },
@@ -340,6 +368,8 @@ impl HwConfig {
                 registered_accumulate: true,
                 registered_reads: true,
                 registered_requests: true,
+                registered_bank_requests: false,
+                registered_bank_reads: false,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -358,6 +388,8 @@ impl HwConfig {
                 registered_accumulate: false,
                 registered_reads: false,
                 registered_requests: false,
+                registered_bank_requests: false,
+                registered_bank_reads: false,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -376,6 +408,8 @@ impl HwConfig {
                 registered_accumulate: false,
                 registered_reads: false,
                 registered_requests: false,
+                registered_bank_requests: false,
+                registered_bank_reads: false,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
             },
@@ -654,6 +688,12 @@ impl HwConfig {
         if c.registered_requests {
             canonical += ";registered_requests";
         }
+        if c.registered_bank_requests {
+            canonical += ";registered_bank_requests";
+        }
+        if c.registered_bank_reads {
+            canonical += ";registered_bank_reads";
+        }
         if c.imem_fetch_cycles != 1 {
             canonical += &format!(";imem_fetch_cycles={}", c.imem_fetch_cycles);
         }
@@ -838,6 +878,33 @@ mod tests {
         assert_eq!(both.chip.accumulate_read_ahead(), 3);
         assert_ne!(both.hash(), reads.hash());
         assert_eq!(HwConfig::from_toml(&both.to_toml()).unwrap(), both);
+    }
+
+    #[test]
+    fn bank_registers_add_to_the_read_registers_and_are_hashed_only_when_set() {
+        let plain = HwConfig::from_toml(&chip_toml(4, 256)).unwrap();
+        let mut hashes = vec![plain.hash().0];
+        for field in ["registered_bank_requests", "registered_bank_reads"] {
+            let one =
+                HwConfig::from_toml(&format!("{}{field} = true\n", chip_toml(4, 256))).unwrap();
+            assert_eq!(one.chip.read_registers(), 1, "{field}");
+            assert!(one.to_toml().contains(field));
+            assert_eq!(HwConfig::from_toml(&one.to_toml()).unwrap(), one);
+            hashes.push(one.hash().0);
+        }
+        let all = format!(
+            "{}registered_requests = true\nregistered_bank_requests = true\n\
+             registered_bank_reads = true\nregistered_reads = true\n",
+            chip_toml(4, 256)
+        );
+        let all = HwConfig::from_toml(&all).unwrap();
+        assert_eq!(all.chip.read_registers(), 4);
+        assert_eq!(all.chip.accumulate_read_ahead(), 5);
+        hashes.push(all.hash().0);
+        hashes.sort();
+        hashes.dedup();
+        assert_eq!(hashes.len(), 4, "every setting hashes apart");
+        assert!(!plain.to_toml().contains("registered_bank"));
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //! through a register a cycle later with registered reads (`chip.registered_reads`). With
 //! registered requests (`chip.registered_requests`) every request reaches the crossbar a
 //! cycle after the port presents it: reads and writes alike, so they keep their order.
+//! Beside each bank, its request (`chip.registered_bank_requests`) and its read data
+//! (`chip.registered_bank_reads`) may be registered too, each a cycle more, so that the
+//! crossbar, which spans the die, runs between registers.
 
 use super::bus::{sink, MemPort, Reach};
 use super::mxu::sext;
@@ -156,6 +159,38 @@ impl Requests<'_> {
     }
 }
 
+/// The request a bank's block RAM takes: `taken`, the crossbar's choice, or with
+/// `registered`, registers of it beside the bank. Like the requests' registers, they hold no
+/// reset: in reset no port requests, so the clocks through it clear the enables.
+fn bank_requests<const K: usize>(
+    m: &mut Module,
+    registered: bool,
+    bank: &str,
+    taken: [(&str, u32); K],
+) -> [Expr; K] {
+    taken.map(|(signal, width)| {
+        let name = format!("{bank}_{signal}");
+        if !registered {
+            return id(name);
+        }
+        let q = m.reg(&format!("{name}_q"), width);
+        m.clocked_block(vec![set(q.clone(), id(name))]);
+        q
+    })
+}
+
+/// The banks' read data `rdata` as the crossbar takes it: as the block RAMs give it, or with
+/// `registered`, through a register beside the banks (data only: no reset).
+fn bank_reads(m: &mut Module, registered: bool, name: &str, width: u32) -> Expr {
+    let rdata = id(name);
+    if !registered {
+        return rdata;
+    }
+    let q = m.reg(&format!("{name}_q"), width);
+    m.clocked_block(vec![set(q.clone(), rdata)]);
+    q
+}
+
 /// `mtn_memory`: every bank and the crossbar, for the given ports.
 pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
     let c = &ctx.cfg.chip;
@@ -247,6 +282,9 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
             body.push(if_(requests.selects(port, false, b), then));
         }
         m.comb(body);
+        let taken = [("en", 1), ("we", 1), ("addr", sab), ("wdata", 8 * n)];
+        let bank = format!("sram{b}");
+        let [en, we, addr, wdata] = bank_requests(&mut m, c.registered_bank_requests, &bank, taken);
         m.instance(
             Instance::new("mtn_ram_sp", &format!("u_sram{b}"))
                 .param("Width", int(8 * n as i64))
@@ -263,6 +301,12 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
                 ),
         );
     }
+    let sram_rdata = bank_reads(
+        &mut m,
+        c.registered_bank_reads,
+        "sram_rdata",
+        8 * n * c.sram_banks,
+    );
 
     m.comment("Accumulator banks: a read port and a write port each.");
     let acc_rdata = m.wire("acc_rdata", 32 * n * c.acc_banks);
@@ -295,6 +339,16 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
             body.push(if_(requests.selects(port, true, b), then));
         }
         m.comb(body);
+        let taken = [
+            ("re", 1),
+            ("raddr", aab),
+            ("we", 1),
+            ("waddr", aab),
+            ("wdata", 32 * n),
+        ];
+        let bank = format!("acc{b}");
+        let [re, raddr, we, waddr, wdata] =
+            bank_requests(&mut m, c.registered_bank_requests, &bank, taken);
         m.instance(
             Instance::new("mtn_ram_1r1w", &format!("u_acc{b}"))
                 .param("Width", int(32 * n as i64))
@@ -312,23 +366,43 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
                 .conn("wdata_i", wdata),
         );
     }
+    let acc_rdata = bank_reads(
+        &mut m,
+        c.registered_bank_reads,
+        "acc_rdata",
+        32 * n * c.acc_banks,
+    );
 
-    m.comment(if ctx.cfg.chip.registered_reads {
-        "Read data returns to the port that asked, by the bank it asked, through a register."
+    // Cycles from a request at the crossbar to its data at the crossbar.
+    let bank_cycles =
+        1 + u32::from(c.registered_bank_requests) + u32::from(c.registered_bank_reads);
+    let when = match bank_cycles {
+        1 => "last cycle".to_string(),
+        k => format!("{k} cycles ago"),
+    };
+    let through = if c.registered_reads {
+        ", through a register"
     } else {
-        "Read data returns to the port that asked, by the bank it asked last cycle."
-    });
+        ""
+    };
+    m.comment(&format!(
+        "Read data returns to the port that asked, by the bank it asked {when}{through}."
+    ));
     let bb = ctx.bank_bits;
     for port in ports.iter().filter(|p| !p.write) {
         let p = port.prefix();
-        let bank = m.reg(&format!("{p}_bank_q"), bb);
-        let mut remember = vec![set(bank.clone(), requests.get(port, Signal::Bank))];
-        let acc = (port.reach == Reach::Any).then(|| {
-            let acc = m.reg(&format!("{p}_acc_q"), 1);
-            remember.push(set(acc.clone(), requests.get(port, Signal::Acc)));
-            acc
-        });
-        m.clocked_block(remember);
+        let mut remembered = |signal: Signal, width: u32| {
+            let mut value = requests.get(port, signal);
+            for k in 0..bank_cycles {
+                let suffix = if k == 0 { String::new() } else { k.to_string() };
+                let q = m.reg(&format!("{p}_{}_q{suffix}", signal.name()), width);
+                m.clocked_block(vec![set(q.clone(), value)]);
+                value = q;
+            }
+            value
+        };
+        let bank = remembered(Signal::Bank, bb);
+        let acc = (port.reach == Reach::Any).then(|| remembered(Signal::Acc, 1));
         let width = port.lane_bits * n;
         let acc_row = || {
             acc_rdata

@@ -2,8 +2,10 @@
 
 use isa::{HwConfig, SystemConfig, Topology};
 
-/// A preset, or: `ring2` (tiny with its memory requests registered as a 2-chip ring), `mesh4`
-/// (tiny with its reads' data registered as a 2x2 mesh), `narrow` (two
+/// A preset, or: `ring2` (tiny with its memory requests registered before the crossbar and
+/// its read data beside the banks, as a 2-chip ring), `mesh4` (tiny with its requests
+/// registered beside the banks and its reads' data after the crossbar, as a 2x2 mesh),
+/// `narrow` (two
 /// lanes and one of everything: the memories' narrowest addresses), `lean` (narrow without
 /// every unit a config may leave out, its vector unit one lane a cycle, its products
 /// registered and its vector pipeline as deep as that needs), `serial` (tiny
@@ -24,11 +26,13 @@ pub fn config(name: &str) -> HwConfig {
         "ring2" => {
             let mut chip = tiny();
             chip.chip.registered_requests = true;
+            chip.chip.registered_bank_reads = true;
             return system(chip, 2, Topology::Ring, 2);
         }
         "mesh4" => {
             let mut chip = tiny();
             chip.chip.registered_reads = true;
+            chip.chip.registered_bank_requests = true;
             return system(chip, 4, Topology::Mesh { rows: 2, cols: 2 }, 1);
         }
         "dragonfly16" => {

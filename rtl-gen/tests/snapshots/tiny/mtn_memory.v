@@ -553,9 +553,11 @@ module mtn_memory (
   end
   assign mma_acc_rd_data_o = acc_rdata[mma_acc_rd_bank_q * 128 +: 128];
   reg  [1:0] vec_a_rd_bank_q;
-  reg  vec_a_rd_acc_q;
   always @(posedge clk_i) begin
     vec_a_rd_bank_q <= vec_a_rd_bank_i;
+  end
+  reg  vec_a_rd_acc_q;
+  always @(posedge clk_i) begin
     vec_a_rd_acc_q <= vec_a_rd_acc_i;
   end
   wire [31:0] vec_a_rd_sram;
@@ -568,9 +570,11 @@ module mtn_memory (
         {{24{vec_a_rd_sram[7]}}, vec_a_rd_sram[0 +: 8]}
       };
   reg  [1:0] vec_b_rd_bank_q;
-  reg  vec_b_rd_acc_q;
   always @(posedge clk_i) begin
     vec_b_rd_bank_q <= vec_b_rd_bank_i;
+  end
+  reg  vec_b_rd_acc_q;
+  always @(posedge clk_i) begin
     vec_b_rd_acc_q <= vec_b_rd_acc_i;
   end
   wire [31:0] vec_b_rd_sram;
@@ -590,9 +594,11 @@ module mtn_memory (
   assign perm_rd_sram = sram_rdata[perm_rd_bank_q * 32 +: 32];
   assign perm_rd_data_o = perm_rd_sram;
   reg  [1:0] mov_rd_bank_q;
-  reg  mov_rd_acc_q;
   always @(posedge clk_i) begin
     mov_rd_bank_q <= mov_rd_bank_i;
+  end
+  reg  mov_rd_acc_q;
+  always @(posedge clk_i) begin
     mov_rd_acc_q <= mov_rd_acc_i;
   end
   wire [31:0] mov_rd_sram;
@@ -605,9 +611,11 @@ module mtn_memory (
         {{24{mov_rd_sram[7]}}, mov_rd_sram[0 +: 8]}
       };
   reg  [1:0] host_rd_bank_q;
-  reg  host_rd_acc_q;
   always @(posedge clk_i) begin
     host_rd_bank_q <= host_rd_bank_i;
+  end
+  reg  host_rd_acc_q;
+  always @(posedge clk_i) begin
     host_rd_acc_q <= host_rd_acc_i;
   end
   wire [31:0] host_rd_sram;
