@@ -159,8 +159,8 @@ impl Requests<'_> {
     }
 }
 
-/// The request a bank's block RAM takes: `taken`, the crossbar's choice, or with
-/// `registered`, registers of it beside the bank. Like the requests' registers, they hold no
+/// The request a bank's block RAM takes: the signals `taken` names (`<bank>_<signal>`, the
+/// crossbar's choice), or with `registered`, registers of them beside the bank. Like the requests' registers, they hold no
 /// reset: in reset no port requests, so the clocks through it clear the enables.
 fn bank_requests<const K: usize>(
     m: &mut Module,
@@ -179,7 +179,7 @@ fn bank_requests<const K: usize>(
     })
 }
 
-/// The banks' read data `rdata` as the crossbar takes it: as the block RAMs give it, or with
+/// The banks' read data (the wire `name`) as the crossbar takes it: as the block RAMs give it, or with
 /// `registered`, through a register beside the banks (data only: no reset).
 fn bank_reads(m: &mut Module, registered: bool, name: &str, width: u32) -> Expr {
     let rdata = id(name);
