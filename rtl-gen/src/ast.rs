@@ -557,6 +557,14 @@ impl Module {
         self.items.push(Item::AlwaysFf { reset: false, body });
     }
 
+    /// A register `name` with no reset that takes `d` every clock (data no one reads before
+    /// it is written); returns it.
+    pub fn data_reg(&mut self, name: &str, width: u32, d: Expr) -> Expr {
+        let q = self.reg(name, width);
+        self.clocked_block(vec![set(q.clone(), d)]);
+        q
+    }
+
     pub fn instance(&mut self, inst: Instance) {
         self.items.push(Item::Instance(inst));
     }

@@ -124,8 +124,7 @@ impl Requests<'_> {
                 let width = self.width(port, signal);
                 if width > 0 {
                     let name = format!("{}_req_{}", port.prefix(), signal.name());
-                    let q = m.reg(&name, width);
-                    m.clocked_block(vec![set(q, self.presented(port, signal))]);
+                    m.data_reg(&name, width, self.presented(port, signal));
                 }
             }
         }
@@ -170,25 +169,22 @@ fn bank_requests<const K: usize>(
 ) -> [Expr; K] {
     taken.map(|(signal, width)| {
         let name = format!("{bank}_{signal}");
-        if !registered {
-            return id(name);
+        if registered {
+            m.data_reg(&format!("{name}_q"), width, id(name))
+        } else {
+            id(name)
         }
-        let q = m.reg(&format!("{name}_q"), width);
-        m.clocked_block(vec![set(q.clone(), id(name))]);
-        q
     })
 }
 
 /// The banks' read data (the wire `name`) as the crossbar takes it: as the block RAMs give it, or with
 /// `registered`, through a register beside the banks (data only: no reset).
 fn bank_reads(m: &mut Module, registered: bool, name: &str, width: u32) -> Expr {
-    let rdata = id(name);
-    if !registered {
-        return rdata;
+    if registered {
+        m.data_reg(&format!("{name}_q"), width, id(name))
+    } else {
+        id(name)
     }
-    let q = m.reg(&format!("{name}_q"), width);
-    m.clocked_block(vec![set(q.clone(), rdata)]);
-    q
 }
 
 /// `mtn_memory`: every bank and the crossbar, for the given ports.
@@ -395,9 +391,7 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
             let mut value = requests.get(port, signal);
             for k in 0..bank_cycles {
                 let suffix = if k == 0 { String::new() } else { k.to_string() };
-                let q = m.reg(&format!("{p}_{}_q{suffix}", signal.name()), width);
-                m.clocked_block(vec![set(q.clone(), value)]);
-                value = q;
+                value = m.data_reg(&format!("{p}_{}_q{suffix}", signal.name()), width, value);
             }
             value
         };
@@ -435,9 +429,7 @@ pub fn memory(ctx: &Ctx, ports: &[MemPort]) -> Module {
         // The read registers hold data only: no reset, as the bank's own output has none.
         let mut data = data;
         for k in 0..u32::from(c.registered_reads) {
-            let q = m.reg(&format!("{p}_data_q{k}"), width);
-            m.clocked_block(vec![set(q.clone(), data)]);
-            data = q;
+            data = m.data_reg(&format!("{p}_data_q{k}"), width, data);
         }
         m.assign(id(format!("{p}_data_o")), data);
     }
