@@ -83,12 +83,21 @@ pub fn board(ctx: &Ctx, top: &BoardTop, chip: &Module) -> Module {
             true,
         ),
     );
+    let running = m.wire("running", 1);
+    let halted = m.wire("halted", 1);
     let chip_inst = pins
         .connect(Instance::new("mtn_chip", "u_chip").clocked(), false)
-        .conn("running_o", id("running_o"))
-        .conn("halted_o", id("halted_o"));
+        .conn("running_o", running.clone())
+        .conn("halted_o", halted.clone());
     let chip_inst = open_traces(&mut m, chip, chip_inst);
     m.instance(chip_inst);
+    // A register between each state and its pin: the pins sit at the die's edge, and a pin
+    // on the state's own net would stretch that net, and pull everything it reaches there.
+    for (name, state) in [("running", running), ("halted", halted)] {
+        let (d, q) = m.flop(&format!("{name}_led"), 1, true);
+        m.assign(d, state);
+        m.assign(id(format!("{name}_o")), q);
+    }
 
     // The counter's top bit turns over every 2^w cycles, w the bits of a second's cycles:
     // a period of one to two seconds.
