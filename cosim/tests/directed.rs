@@ -122,9 +122,11 @@ fn rq_to_int8_and_int32() {
 #[test]
 fn vop_every_function() {
     let mut text = String::new();
-    for (f, name) in ["add", "sub", "mul", "max", "min", "sel", "shl", "sra"]
-        .iter()
-        .enumerate()
+    for (f, name) in [
+        "add", "sub", "mul", "max", "min", "sel", "shl", "sra", "clz",
+    ]
+    .iter()
+    .enumerate()
     {
         let delay = if f == 0 { 0 } else { 2 };
         text += &format!(

@@ -224,5 +224,6 @@ pub fn vop(func: VopFunc, a: i32, b: i32, imm: i32) -> i32 {
         }
         VopFunc::Shl => a.wrapping_shl(b as u32 & 31),
         VopFunc::Sra => a >> (b as u32 & 31),
+        VopFunc::Clz => a.leading_zeros() as i32,
     }
 }

@@ -151,6 +151,12 @@ fn rq_requantizes_per_lane_to_int8_and_int32() {
     assert_eq!(sram_row(&r, 0, 0, 0)[0], 58);
 }
 
+/// The zero bits above the highest one of `x`'s 32 bits, counted one by one.
+fn leading_zeros(x: i64) -> i64 {
+    let bits = x as u32;
+    (0..32).rev().take_while(|b| bits >> b & 1 == 0).count() as i64
+}
+
 #[test]
 fn vop_functions_on_int32_and_widened_int8_rows() {
     let cfg = tiny();
@@ -161,7 +167,9 @@ fn vop_functions_on_int32_and_widened_int8_rows() {
     let b = vec![vec![1, 3, 0, -1], vec![33, 0, -2, 31]];
     let s = vec![vec![100i8, -100, 27, -128], vec![127, 0, -1, 50]];
     // Each vop: reads at t, t+1; writes at t+4, t+5; issued every 2 cycles.
-    let funcs = ["add", "sub", "mul", "max", "min", "sel", "shl", "sra"];
+    let funcs = [
+        "add", "sub", "mul", "max", "min", "sel", "shl", "sra", "clz",
+    ];
     let mut program = String::new();
     for (f, name) in funcs.iter().enumerate() {
         let delay = if f == 0 { 0 } else { 2 };
@@ -170,9 +178,9 @@ fn vop_functions_on_int32_and_widened_int8_rows() {
             10 + 2 * f
         );
     }
-    program += "+2 vop.add a=sram0[0] b=imm imm=100 dst=sram1[0] count=2\n"; // 16
-    program += "+2 vop.mul a=sram0[0] b=sram0[0] dst=acc1[26] count=2\n"; // 18: one read a cycle
-    program += "+6 ctl.halt\n"; // 24
+    program += "+2 vop.add a=sram0[0] b=imm imm=100 dst=sram1[0] count=2\n"; // 18
+    program += "+2 vop.mul a=sram0[0] b=sram0[0] dst=acc1[30] count=2\n"; // 20: one read a cycle
+    program += "+6 ctl.halt\n"; // 26
     let r = run_text(
         &cfg,
         &program,
@@ -195,6 +203,7 @@ fn vop_functions_on_int32_and_widened_int8_rows() {
                 if y != 0 { x } else { -77 },
                 wrap32(x << sh),
                 x >> sh,
+                leading_zeros(x),
             ];
             for (f, e) in expected.iter().enumerate() {
                 assert_eq!(
@@ -206,7 +215,7 @@ fn vop_functions_on_int32_and_widened_int8_rows() {
             }
             let v = s[i][l] as i64;
             assert_eq!(sram_row(&r, 0, 1, i)[l], sat8(v + 100));
-            assert_eq!(acc_row(&r, 0, 1, 26 + i)[l], v * v);
+            assert_eq!(acc_row(&r, 0, 1, 30 + i)[l], v * v);
         }
     }
 }

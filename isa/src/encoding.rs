@@ -10,7 +10,7 @@
 //! | offset | size | content |
 //! |---|---|---|
 //! | 0 | 4 | magic `MTNP` |
-//! | 4 | 2 | format version (1) |
+//! | 4 | 2 | format version (2) |
 //! | 6 | 2 | instruction word size in bytes |
 //! | 8 | 8 | config hash ([`crate::HwConfig::hash`]) |
 //! | 16 | 4 | number of chips `C` |
@@ -29,7 +29,8 @@ pub const DELAY_BITS: u32 = 16;
 pub const COUNT_BITS: u32 = 16;
 const IMM_BITS: u32 = 32;
 const MAGIC: &[u8; 4] = b"MTNP";
-const FORMAT_VERSION: u16 = 1;
+/// 2: `vop` gained `clz`, which widened its function field.
+const FORMAT_VERSION: u16 = 2;
 const HEADER_BYTES: usize = 20;
 
 /// Field widths for one config.
@@ -302,7 +303,7 @@ pub struct EncodeError {
 pub enum DecodeError {
     #[error("not a Metronome program (bad magic; expected `MTNP`)")]
     Magic,
-    #[error("program format version {0} is not supported (this build reads version 1)")]
+    #[error("program format version {0} is not supported (this build reads version {FORMAT_VERSION}; recompile the program)")]
     Version(u16),
     #[error(
         "program was built for config {found:016x}, but the config in use is {expected:016x}: \

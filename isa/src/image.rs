@@ -150,7 +150,7 @@ pub struct MemImage {
 pub enum ImageError {
     #[error("not a Metronome memory image (bad magic; expected `MTNM`)")]
     Magic,
-    #[error("memory image format version {0} is not supported (this build reads version 1)")]
+    #[error("memory image format version {0} is not supported (this build reads version {FORMAT_VERSION})")]
     Version(u16),
     #[error(
         "memory image was made for config {found:016x}, but the config in use is \

@@ -21,7 +21,7 @@
 //! | `LDW` | shadow weights `W[k][j] = src[k * src_step][j]` for `k, j < N` |
 //! | `MMA` | if `swap`: active weights = shadow. For each row `i`: `y[j] = sum_k x_i[k] * W[k][j]` (int8 x int8, int32 sum); `dst_i = y` or, with `accumulate`, `dst_i += y` |
 //! | `RQ`  | per lane `l`: `v = requant(src_i[l] + bias[l], mult[l], shift[l]) + zp`, clamped to `[act_min, act_max]` (param entry `param`); to SRAM as int8, to accumulators as int32 |
-//! | `VOP` | `dst_i[l] = f(a_i[l], b_i[l])` where `b` is a row or the immediate; `f` in add, sub, mul, max, min, shl, sra (shift by `b & 31`), sel (`b != 0 ? a : imm`) |
+//! | `VOP` | `dst_i[l] = f(a_i[l], b_i[l])` where `b` is a row or the immediate; `f` in add, sub, mul, max, min, shl, sra (shift by `b & 31`), sel (`b != 0 ? a : imm`), clz (leading zeros of `a`) |
 //! | `LUT` | `dst_i[l] = table[src_i[l] + 128]` (table entries are int32) |
 //! | `RED` | `dst_i[l] = sum (wrapping) or max over all lanes of src_i`, for every lane `l` |
 //! | `PERM`| `rotate`: `dst_i[l] = src_i[(l + amount) mod N]`; `shift_down`: `src_i[l + amount]` or 0; `shift_up`: `src_i[l - amount]` or 0; `transpose`: for each of `count` tiles, `dst[t*N + j][k] = src[t*N + k][j]` (rows scaled by the steps) |
@@ -292,6 +292,9 @@ funcs! {
         Shl = "shl",
         /// `a >> (b & 31)`, arithmetic.
         Sra = "sra",
+        /// The leading zero bits of `a` (0 to 32); `b` is not used. With `shl` it normalises
+        /// a sum into a table's range, for a per-row reciprocal or reciprocal square root.
+        Clz = "clz",
     }
 }
 funcs! {
@@ -401,7 +404,7 @@ ops! {
         param: u32 => FieldKind::Param,
     }
     /// Lane-wise arithmetic.
-    Vop = 3, "vop", Vector, "lane-wise add, sub, mul, max, min, select, shift" {
+    Vop = 3, "vop", Vector, "lane-wise add, sub, mul, max, min, select, shift, leading zeros" {
         func: VopFunc => FieldKind::Func(VopFunc::NAMES),
         a: Addr => FieldKind::Addr(ANY),
         a_step: u32 => FieldKind::Step,

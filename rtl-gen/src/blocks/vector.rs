@@ -187,7 +187,37 @@ fn vop_lane(func: VopFunc, lane: &mut Items, a: &Expr, b: &Expr, imm: &Expr, fau
         VopFunc::Sel => mux(id("b_nonzero"), a.clone(), imm.clone()),
         VopFunc::Shl => a.clone().shl(b.clone().bits(4, 0)),
         VopFunc::Sra => lane.wire("sra", 32, a.clone().signed().ashr(b.clone().bits(4, 0))),
+        VopFunc::Clz => leading_zeros(lane, a),
     }
+}
+
+/// The leading zero bits of the 32-bit `a`, in five halving steps: step `k` keeps the top
+/// half of what is left, or the bottom half if the top half is zero (bit `k` of the count).
+/// A zero bit left at the end means `a` was 0: 32.
+fn leading_zeros(lane: &mut Items, a: &Expr) -> Expr {
+    let mut left = a.clone();
+    let mut count = Vec::new();
+    for k in (0..5).rev() {
+        let half = 1u32 << k;
+        let zero_top = lane.wire(
+            &format!("clz_top{half}_zero"),
+            1,
+            left.clone().bits(2 * half - 1, half).eq(lit(half, 0)),
+        );
+        let kept = mux(
+            zero_top.clone(),
+            left.clone().bits(half - 1, 0),
+            left.bits(2 * half - 1, half),
+        );
+        left = lane.wire(&format!("clz_left{half}"), half, kept);
+        count.push(zero_top);
+    }
+    let all_zero = left.lnot();
+    cat(vec![
+        zero(26),
+        all_zero.clone(),
+        mux(all_zero, zero(5), cat(count)),
+    ])
 }
 
 /// What every part of the vector unit shares: the ops it runs, and the layouts and codes of

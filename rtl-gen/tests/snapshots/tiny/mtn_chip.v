@@ -140,7 +140,7 @@ module mtn_chip (
   wire [15:0] rq_count;
   wire [3:0] rq_param;
   wire vop_issue;
-  wire [2:0] vop_func;
+  wire [3:0] vop_func;
   wire vop_a_acc;
   wire [1:0] vop_a_bank;
   wire [7:0] vop_a_row;

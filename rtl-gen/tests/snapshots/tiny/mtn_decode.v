@@ -31,7 +31,7 @@ module mtn_decode (
   output wire [15:0]  rq_count_o,
   output wire [3:0]   rq_param_o,
   output wire         vop_issue_o,
-  output wire [2:0]   vop_func_o,
+  output wire [3:0]   vop_func_o,
   output wire         vop_a_acc_o,
   output wire [1:0]   vop_a_bank_o,
   output wire [7:0]   vop_a_row_o,
@@ -127,22 +127,22 @@ module mtn_decode (
   assign rq_count_o = word_i[72:57];
   assign rq_param_o = word_i[76:73];
   assign vop_issue_o = issue_i && (word_i[3:0] == OP_VOP);
-  assign vop_func_o = word_i[22:20];
-  assign vop_a_acc_o = word_i[23:23] == 1'b1;
-  assign vop_a_bank_o = word_i[25:24];
-  assign vop_a_row_o = word_i[33:26];
-  assign vop_a_step_o = word_i[41:34];
-  assign vop_b_acc_o = word_i[43:42] == 2'd1;
-  assign vop_b_imm_o = word_i[43:42] == 2'd2;
-  assign vop_b_bank_o = word_i[45:44];
-  assign vop_b_row_o = word_i[53:46];
-  assign vop_b_step_o = word_i[61:54];
-  assign vop_dst_acc_o = word_i[62:62] == 1'b1;
-  assign vop_dst_bank_o = word_i[64:63];
-  assign vop_dst_row_o = word_i[72:65];
-  assign vop_dst_step_o = word_i[80:73];
-  assign vop_count_o = word_i[96:81];
-  assign vop_imm_o = word_i[128:97];
+  assign vop_func_o = word_i[23:20];
+  assign vop_a_acc_o = word_i[24:24] == 1'b1;
+  assign vop_a_bank_o = word_i[26:25];
+  assign vop_a_row_o = word_i[34:27];
+  assign vop_a_step_o = word_i[42:35];
+  assign vop_b_acc_o = word_i[44:43] == 2'd1;
+  assign vop_b_imm_o = word_i[44:43] == 2'd2;
+  assign vop_b_bank_o = word_i[46:45];
+  assign vop_b_row_o = word_i[54:47];
+  assign vop_b_step_o = word_i[62:55];
+  assign vop_dst_acc_o = word_i[63:63] == 1'b1;
+  assign vop_dst_bank_o = word_i[65:64];
+  assign vop_dst_row_o = word_i[73:66];
+  assign vop_dst_step_o = word_i[81:74];
+  assign vop_count_o = word_i[97:82];
+  assign vop_imm_o = word_i[129:98];
   assign lut_issue_o = issue_i && (word_i[3:0] == OP_LUT);
   assign lut_src_bank_o = word_i[21:20];
   assign lut_src_row_o = word_i[29:22];
@@ -189,6 +189,6 @@ module mtn_decode (
 
   // The delay is the sequencer's; the padding is zero.
   wire unused_word;
-  assign unused_word = (^{word_i[19:4], word_i[159:129]});
+  assign unused_word = (^{word_i[19:4], word_i[159:130]});
 
 endmodule

@@ -43,7 +43,7 @@ module mtn_seq (
   output wire [15:0]  rq_count_o,
   output wire [3:0]   rq_param_o,
   output wire         vop_issue_o,
-  output wire [2:0]   vop_func_o,
+  output wire [3:0]   vop_func_o,
   output wire         vop_a_acc_o,
   output wire [1:0]   vop_a_bank_o,
   output wire [7:0]   vop_a_row_o,

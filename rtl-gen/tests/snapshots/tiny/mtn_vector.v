@@ -18,7 +18,7 @@ module mtn_vector (
   input  wire [15:0]  rq_count_i,
   input  wire [3:0]   rq_param_i,
   input  wire         vop_issue_i,
-  input  wire [2:0]   vop_func_i,
+  input  wire [3:0]   vop_func_i,
   input  wire         vop_a_acc_i,
   input  wire [1:0]   vop_a_bank_i,
   input  wire [7:0]   vop_a_row_i,
@@ -96,22 +96,23 @@ module mtn_vector (
   localparam [1:0] B_FROM_A = 2'd1;
   localparam [1:0] B_FROM_IMM = 2'd2;
   // VOP functions.
-  localparam [2:0] VOP_ADD = 3'd0;
-  localparam [2:0] VOP_SUB = 3'd1;
-  localparam [2:0] VOP_MUL = 3'd2;
-  localparam [2:0] VOP_MAX = 3'd3;
-  localparam [2:0] VOP_MIN = 3'd4;
-  localparam [2:0] VOP_SEL = 3'd5;
-  localparam [2:0] VOP_SHL = 3'd6;
-  localparam [2:0] VOP_SRA = 3'd7;
+  localparam [3:0] VOP_ADD = 4'd0;
+  localparam [3:0] VOP_SUB = 4'd1;
+  localparam [3:0] VOP_MUL = 4'd2;
+  localparam [3:0] VOP_MAX = 4'd3;
+  localparam [3:0] VOP_MIN = 4'd4;
+  localparam [3:0] VOP_SEL = 4'd5;
+  localparam [3:0] VOP_SHL = 4'd6;
+  localparam [3:0] VOP_SRA = 4'd7;
+  localparam [3:0] VOP_CLZ = 4'd8;
   // RED functions, at the pipeline's function width.
-  localparam [2:0] RED_SUM = 3'd0;
-  // The destination stream's tag: {kind[1:0], func[2:0], b_from[1:0], imm[31:0], table, acc,
+  localparam [3:0] RED_SUM = 4'd0;
+  // The destination stream's tag: {kind[1:0], func[3:0], b_from[1:0], imm[31:0], table, acc,
   // bank[1:0], pc[7:0], param[3:0]}
-  localparam integer TagKindLo = 53;
+  localparam integer TagKindLo = 54;
   localparam integer TagKindBits = 2;
   localparam integer TagFuncLo = 50;
-  localparam integer TagFuncBits = 3;
+  localparam integer TagFuncBits = 4;
   localparam integer TagBFromLo = 48;
   localparam integer TagBFromBits = 2;
   localparam integer TagImmLo = 16;
@@ -138,9 +139,9 @@ module mtn_vector (
   localparam integer CtlPcBits = 8;
   localparam integer CtlParamLo = 0;
   localparam integer CtlParamBits = 4;
-  // Stage 1's op fields: {func[2:0], b_from[1:0], imm[31:0], table}
+  // Stage 1's op fields: {func[3:0], b_from[1:0], imm[31:0], table}
   localparam integer ArgsFuncLo = 35;
-  localparam integer ArgsFuncBits = 3;
+  localparam integer ArgsFuncBits = 4;
   localparam integer ArgsBFromLo = 33;
   localparam integer ArgsBFromBits = 2;
   localparam integer ArgsImmLo = 1;
@@ -243,11 +244,11 @@ module mtn_vector (
   // Stage 0: the destination stream carries the op's fields down the pipeline.
   wire d_valid;
   wire [7:0] d_row;
-  wire [54:0] d_tag;
+  wire [55:0] d_tag;
   wire d_last;
   mtn_stream #(
     .RowBits(8),
-    .TagBits(55),
+    .TagBits(56),
     .CountBits(16)
   ) u_d_stream (
     .clk_i     (clk_i),
@@ -268,7 +269,7 @@ module mtn_vector (
         : red_count_i))),
     .tag_i     ({
       rq_issue_i ? KIND_RQ : (vop_issue_i ? KIND_VOP : (lut_issue_i ? KIND_LUT : KIND_RED)),
-      rq_issue_i ? 3'd0 : (vop_issue_i ? vop_func_i : (lut_issue_i ? 3'd0 : {2'd0, red_func_i})),
+      rq_issue_i ? 4'd0 : (vop_issue_i ? vop_func_i : (lut_issue_i ? 4'd0 : {3'd0, red_func_i})),
       b_from,
       vop_imm_i,
       lut_table_i,
@@ -313,11 +314,11 @@ module mtn_vector (
     d_tag[TagPcLo +: TagPcBits],
     d_tag[TagParamLo +: TagParamBits]
   };
-  wire [37:0] s1_args_d;
-  reg  [37:0] s1_args_q;
+  wire [38:0] s1_args_d;
+  reg  [38:0] s1_args_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s1_args_q <= 38'h0;
+      s1_args_q <= 39'h0;
     end else begin
       s1_args_q <= s1_args_d;
     end
@@ -328,7 +329,7 @@ module mtn_vector (
     d_tag[TagImmLo +: TagImmBits],
     d_tag[TagTable]
   };
-  wire [2:0] step1_func;
+  wire [3:0] step1_func;
   assign step1_func = s1_args_q[ArgsFuncLo +: ArgsFuncBits];
 
   // Step 1: the lane functions, RED's lower levels, RQ's bias, the table reads.
@@ -378,6 +379,26 @@ module mtn_vector (
       assign b_nonzero = lb != 32'd0;
       wire [31:0] sra;
       assign sra = $signed(la) >>> lb[4:0];
+      wire clz_top16_zero;
+      assign clz_top16_zero = la[31:16] == 16'd0;
+      wire [15:0] clz_left16;
+      assign clz_left16 = clz_top16_zero ? la[15:0] : la[31:16];
+      wire clz_top8_zero;
+      assign clz_top8_zero = clz_left16[15:8] == 8'd0;
+      wire [7:0] clz_left8;
+      assign clz_left8 = clz_top8_zero ? clz_left16[7:0] : clz_left16[15:8];
+      wire clz_top4_zero;
+      assign clz_top4_zero = clz_left8[7:4] == 4'd0;
+      wire [3:0] clz_left4;
+      assign clz_left4 = clz_top4_zero ? clz_left8[3:0] : clz_left8[7:4];
+      wire clz_top2_zero;
+      assign clz_top2_zero = clz_left4[3:2] == 2'd0;
+      wire [1:0] clz_left2;
+      assign clz_left2 = clz_top2_zero ? clz_left4[1:0] : clz_left4[3:2];
+      wire clz_top1_zero;
+      assign clz_top1_zero = clz_left2[1:1] == 1'b0;
+      wire clz_left1;
+      assign clz_left1 = clz_top1_zero ? clz_left2[0:0] : clz_left2[1:1];
       reg  [31:0] vop;
       always @* begin
         case (step1_func)
@@ -404,6 +425,14 @@ module mtn_vector (
           end
           VOP_SRA: begin
             vop = sra;
+          end
+          VOP_CLZ: begin
+            vop = {
+              26'd0,
+              !clz_left1,
+              !clz_left1 ? 5'd0
+                  : {clz_top16_zero, clz_top8_zero, clz_top4_zero, clz_top2_zero, clz_top1_zero}
+            };
           end
           default: begin
             vop = 32'd0;
@@ -474,11 +503,11 @@ module mtn_vector (
     end
   end
   assign s2_vop_mul_d = step1_vop_mul;
-  wire [2:0] s2_red_func_d;
-  reg  [2:0] s2_red_func_q;
+  wire [3:0] s2_red_func_d;
+  reg  [3:0] s2_red_func_q;
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s2_red_func_q <= 3'd0;
+      s2_red_func_q <= 4'd0;
     end else begin
       s2_red_func_q <= s2_red_func_d;
     end
