@@ -191,33 +191,42 @@ fn vop_lane(func: VopFunc, lane: &mut Items, a: &Expr, b: &Expr, imm: &Expr, fau
     }
 }
 
-/// The leading zero bits of the 32-bit `a`, in five halving steps: step `k` keeps the top
-/// half of what is left, or the bottom half if the top half is zero (bit `k` of the count).
-/// A zero bit left at the end means `a` was 0: 32.
+/// The leading zero bits of the 32-bit `a`: the first byte from the top that is not zero, and
+/// the leading zeros within it, found for the four bytes side by side (8 LUT levels on an ECP5
+/// where five halving steps, one after the other, took 14).
 fn leading_zeros(lane: &mut Items, a: &Expr) -> Expr {
-    let mut left = a.clone();
-    let mut count = Vec::new();
-    for k in (0..5).rev() {
-        let half = 1u32 << k;
-        let zero_top = lane.wire(
-            &format!("clz_top{half}_zero"),
-            1,
-            left.clone().bits(2 * half - 1, half).eq(lit(half, 0)),
-        );
-        let kept = mux(
-            zero_top.clone(),
-            left.clone().bits(half - 1, 0),
-            left.bits(2 * half - 1, half),
-        );
-        left = lane.wire(&format!("clz_left{half}"), half, kept);
-        count.push(zero_top);
-    }
-    let all_zero = left.lnot();
-    cat(vec![
-        zero(26),
-        all_zero.clone(),
-        mux(all_zero, zero(5), cat(count)),
-    ])
+    // From the top byte down: whether it is not zero, and its own leading zeros.
+    let bytes: Vec<(Expr, Expr)> = (0..4)
+        .rev()
+        .map(|k| {
+            let byte = |hi: u32, lo: u32| a.clone().bits(8 * k + hi, 8 * k + lo);
+            let nonzero = lane.wire(&format!("clz_byte{k}_nonzero"), 1, byte(7, 0).ne(lit(8, 0)));
+            let zeros = (1..8).fold(lit(3, 7), |rest, b| {
+                mux(a.clone().bit(8 * k + b), lit(3, 7 - b as u64), rest)
+            });
+            let zeros = lane.wire(&format!("clz_byte{k}_zeros"), 3, zeros);
+            (nonzero, zeros)
+        })
+        .collect();
+    let first = |of: &dyn Fn(usize, &(Expr, Expr)) -> Expr, none: Expr| {
+        bytes
+            .iter()
+            .enumerate()
+            .rev()
+            .fold(none, |rest, (i, b)| mux(b.0.clone(), of(i, b), rest))
+    };
+    let byte_index = first(&|i, _| lit(2, i as u64), lit(2, 3));
+    let within = first(&|_, b| b.1.clone(), lit(3, 7));
+    let all_zero = lane.wire(
+        "clz_all_zero",
+        1,
+        cat(bytes.iter().map(|b| b.0.clone()).collect()).eq(lit(4, 0)),
+    );
+    mux(
+        all_zero,
+        lit(32, 32),
+        cat(vec![zero(27), byte_index, within]),
+    )
 }
 
 /// What every part of the vector unit shares: the ops it runs, and the layouts and codes of

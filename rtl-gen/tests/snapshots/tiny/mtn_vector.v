@@ -379,26 +379,58 @@ module mtn_vector (
       assign b_nonzero = lb != 32'd0;
       wire [31:0] sra;
       assign sra = $signed(la) >>> lb[4:0];
-      wire clz_top16_zero;
-      assign clz_top16_zero = la[31:16] == 16'd0;
-      wire [15:0] clz_left16;
-      assign clz_left16 = clz_top16_zero ? la[15:0] : la[31:16];
-      wire clz_top8_zero;
-      assign clz_top8_zero = clz_left16[15:8] == 8'd0;
-      wire [7:0] clz_left8;
-      assign clz_left8 = clz_top8_zero ? clz_left16[7:0] : clz_left16[15:8];
-      wire clz_top4_zero;
-      assign clz_top4_zero = clz_left8[7:4] == 4'd0;
-      wire [3:0] clz_left4;
-      assign clz_left4 = clz_top4_zero ? clz_left8[3:0] : clz_left8[7:4];
-      wire clz_top2_zero;
-      assign clz_top2_zero = clz_left4[3:2] == 2'd0;
-      wire [1:0] clz_left2;
-      assign clz_left2 = clz_top2_zero ? clz_left4[1:0] : clz_left4[3:2];
-      wire clz_top1_zero;
-      assign clz_top1_zero = clz_left2[1:1] == 1'b0;
-      wire clz_left1;
-      assign clz_left1 = clz_top1_zero ? clz_left2[0:0] : clz_left2[1:1];
+      wire clz_byte3_nonzero;
+      assign clz_byte3_nonzero = la[31:24] != 8'd0;
+      wire [2:0] clz_byte3_zeros;
+      assign clz_byte3_zeros = la[31] ? 3'd0
+          : (la[30] ? 3'd1
+          : (la[29] ? 3'd2
+          : (la[28] ? 3'd3
+          : (la[27] ? 3'd4
+          : (la[26] ? 3'd5
+          : (la[25] ? 3'd6
+          : 3'd7))))));
+      wire clz_byte2_nonzero;
+      assign clz_byte2_nonzero = la[23:16] != 8'd0;
+      wire [2:0] clz_byte2_zeros;
+      assign clz_byte2_zeros = la[23] ? 3'd0
+          : (la[22] ? 3'd1
+          : (la[21] ? 3'd2
+          : (la[20] ? 3'd3
+          : (la[19] ? 3'd4
+          : (la[18] ? 3'd5
+          : (la[17] ? 3'd6
+          : 3'd7))))));
+      wire clz_byte1_nonzero;
+      assign clz_byte1_nonzero = la[15:8] != 8'd0;
+      wire [2:0] clz_byte1_zeros;
+      assign clz_byte1_zeros = la[15] ? 3'd0
+          : (la[14] ? 3'd1
+          : (la[13] ? 3'd2
+          : (la[12] ? 3'd3
+          : (la[11] ? 3'd4
+          : (la[10] ? 3'd5
+          : (la[9] ? 3'd6
+          : 3'd7))))));
+      wire clz_byte0_nonzero;
+      assign clz_byte0_nonzero = la[7:0] != 8'd0;
+      wire [2:0] clz_byte0_zeros;
+      assign clz_byte0_zeros = la[7] ? 3'd0
+          : (la[6] ? 3'd1
+          : (la[5] ? 3'd2
+          : (la[4] ? 3'd3
+          : (la[3] ? 3'd4
+          : (la[2] ? 3'd5
+          : (la[1] ? 3'd6
+          : 3'd7))))));
+      wire clz_all_zero;
+      assign clz_all_zero = {
+        clz_byte3_nonzero,
+        clz_byte2_nonzero,
+        clz_byte1_nonzero,
+        clz_byte0_nonzero
+      }
+          == 4'd0;
       reg  [31:0] vop;
       always @* begin
         case (step1_func)
@@ -427,12 +459,20 @@ module mtn_vector (
             vop = sra;
           end
           VOP_CLZ: begin
-            vop = {
-              26'd0,
-              !clz_left1,
-              !clz_left1 ? 5'd0
-                  : {clz_top16_zero, clz_top8_zero, clz_top4_zero, clz_top2_zero, clz_top1_zero}
-            };
+            vop = clz_all_zero ? 32'd32
+                : {
+                  27'd0,
+                  clz_byte3_nonzero ? 2'd0
+                      : (clz_byte2_nonzero ? 2'd1
+                      : (clz_byte1_nonzero ? 2'd2
+                      : (clz_byte0_nonzero ? 2'd3
+                      : 2'd3))),
+                  clz_byte3_nonzero ? clz_byte3_zeros
+                      : (clz_byte2_nonzero ? clz_byte2_zeros
+                      : (clz_byte1_nonzero ? clz_byte1_zeros
+                      : (clz_byte0_nonzero ? clz_byte0_zeros
+                      : 3'd7)))
+                };
           end
           default: begin
             vop = 32'd0;
