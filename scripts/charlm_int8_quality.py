@@ -83,7 +83,10 @@ def forward(p, tokens, cfg, q):
             w[f"b{b}.w2"] = per_channel(p[f"b{b}.w2"])
         w["out"] = per_channel(p["norm"][:, None] * p["out"])
 
-    def norm(x, gain):
+    def norm(name, x, gain):
+        if q:
+            # The int32 stream requantized to int8 on the norm's own grid, then x / rms(x).
+            x = act(f"{name}.input", x)
         r = 1 / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + cfg["eps"])
         return x * mantissa8(r) if q else x * r * gain
 
@@ -92,7 +95,7 @@ def forward(p, tokens, cfg, q):
     x = act("residual", act("tok", p["tok"][tokens]) + act("pos", p["pos"][:t]), RESIDUAL_BITS)
     causal = np.triu(np.ones((t, t), bool), 1)
     for b in range(cfg["blocks"]):
-        a = act(f"b{b}.norm1", norm(x, p[f"b{b}.norm1"]))
+        a = act(f"b{b}.norm1", norm(f"b{b}.norm1", x, p[f"b{b}.norm1"]))
 
         def split(m):
             y = act(f"b{b}.{m}", a @ w[f"b{b}.w{m}"])
@@ -115,11 +118,11 @@ def forward(p, tokens, cfg, q):
         y = (probs @ vh).transpose(0, 2, 1, 3).reshape(bsz, t, d)
         y = act(f"b{b}.attn", y)
         x = act("residual", x + act("residual", y @ w[f"b{b}.wo"], RESIDUAL_BITS), RESIDUAL_BITS)
-        m = act(f"b{b}.norm2", norm(x, p[f"b{b}.norm2"]))
+        m = act(f"b{b}.norm2", norm(f"b{b}.norm2", x, p[f"b{b}.norm2"]))
         h = act(f"b{b}.hidden", m @ w[f"b{b}.w1"])
         g = act(f"b{b}.gelu", lm.gelu(h))
         x = act("residual", x + act("residual", g @ w[f"b{b}.w2"], RESIDUAL_BITS), RESIDUAL_BITS)
-    f = act("norm", norm(x, p["norm"]))
+    f = act("norm", norm("norm", x, p["norm"]))
     return act("logits", f @ w["out"])
 
 
