@@ -281,14 +281,6 @@ DESCRIPTION = (
 )
 
 
-def windows(data, t, count):
-    starts = np.linspace(0, len(data) - t - 1, count).astype(np.int64)
-    return (
-        np.stack([data[s : s + t] for s in starts]),
-        np.stack([data[s + 1 : s + t + 1] for s in starts]),
-    )
-
-
 def nll(logits, targets):
     z = logits - logits.max(-1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
@@ -313,10 +305,10 @@ def main():
     q = Scales()
     # The tables' grids cover every row, not only those the calibration text reaches.
     q.seen["tok"], q.seen["pos"] = float(np.abs(p["tok"]).max()), float(np.abs(p["pos"]).max())
-    forward(p, windows(train, cfg["context"], 32)[0], cfg, q)
+    forward(p, lm.windows(train, cfg["context"], 32)[0], cfg, q)
     q.calibrating = False
 
-    x, y = windows(held, cfg["context"], args.windows)
+    x, y = lm.windows(held, cfg["context"], args.windows)
     float_logits = forward(p, x, cfg, None)
     int8_logits = forward(p, x, cfg, q)
     lf, lq = nll(float_logits, y), nll(int8_logits, y)

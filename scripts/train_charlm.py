@@ -116,13 +116,17 @@ def batches(data, rng, batch, t):
     return x, y
 
 
-def evaluate(p, data, cfg, windows=64):
-    """Mean next-character loss over evenly spaced full-context windows of `data`."""
-    t = cfg["context"]
-    starts = np.linspace(0, len(data) - t - 1, windows).astype(np.int64)
+def windows(data, t, count):
+    """`count` evenly spaced windows of `t` characters of `data`, and the characters after."""
+    starts = np.linspace(0, len(data) - t - 1, count).astype(np.int64)
     x = np.stack([data[s : s + t] for s in starts])
     y = np.stack([data[s + 1 : s + t + 1] for s in starts])
-    return float(loss(p, x, y, cfg))
+    return x, y
+
+
+def evaluate(p, data, cfg, count=64):
+    """Mean next-character loss over evenly spaced full-context windows of `data`."""
+    return float(loss(p, *windows(data, cfg["context"], count), cfg))
 
 
 def main():
