@@ -138,6 +138,7 @@ impl Clock {
             device: synth_cmd::device(name)?,
             board: None,
             clock_mhz: None,
+            placer: fpga::Placer::Heap,
             seed: 1,
             cache_root: dircache::root().context(
                 "no cache directory for synthesis results: set METRONOME_CACHE_DIR or HOME",

@@ -10,7 +10,7 @@ mod report;
 mod tools;
 
 pub use board::{Board, BoardReport, Pin, Pull, BOARDS, DEFAULT_BAUD};
-pub use device::{Device, Family, DEVICES};
+pub use device::{Device, Family, Placer, DEVICES};
 pub use netlist::{board_netlist, netlist, Netlist};
 pub use report::{CriticalPath, Report, Resource, Step};
 pub use tools::{simulation_models, Tool};
@@ -47,6 +47,16 @@ pub enum FlowError {
     #[error("the work directory: {0}")]
     WorkDir(String),
     #[error(
+        "the {} has no {} placer in this flow (its nextpnr's: {})",
+        .device, .placer.name(),
+        .available.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+    )]
+    Placer {
+        placer: Placer,
+        device: &'static str,
+        available: &'static [Placer],
+    },
+    #[error(
         "Yosys's simulation models ({file}) are not where its data should be beside {yosys}: \
          reinstall Yosys with {}", Tool::Yosys.how_to_get()
     )]
@@ -62,7 +72,8 @@ pub struct Options {
     pub board: Option<OnBoard>,
     /// The clock asked of nextpnr (MHz); the device's default if `None`.
     pub clock_mhz: Option<f64>,
-    /// nextpnr's placement seed.
+    /// nextpnr's placer, and its seed.
+    pub placer: Placer,
     pub seed: u32,
     /// The cache directory (results go in its `synth` directory): [`dircache::root`] for users.
     pub cache_root: PathBuf,
@@ -100,6 +111,14 @@ pub fn synthesize(
     progress: &mut dyn FnMut(&str),
 ) -> Result<Synthesized, FlowError> {
     let device = options.board.map_or(options.device, |b| b.board.device());
+    let available = device.family.placers();
+    if !available.contains(&options.placer) {
+        return Err(FlowError::Placer {
+            placer: options.placer,
+            device: device.name,
+            available,
+        });
+    }
     let mut clock = options.clock_mhz.unwrap_or(device.default_clock_mhz);
     let cells = device.family.cells();
     let (design, board) = match options.board {
@@ -137,9 +156,10 @@ pub fn synthesize(
         hasher.update(&f.text);
     }
     hasher.update(format!(
-        "{} {:?} {clock} {} {}\n",
+        "{} {:?} {clock} {} {} {}\n",
         device.name,
         device.nextpnr_args,
+        options.placer.name(),
         options.seed,
         synth_script(&[], device.family, cfg, design.top)
     ));
@@ -173,6 +193,7 @@ pub fn synthesize(
         cfg,
         device,
         clock,
+        placer: options.placer,
         seed: options.seed,
         design: &design,
         pins: pins.as_ref(),
@@ -229,6 +250,7 @@ struct Flow<'a> {
     cfg: &'a HwConfig,
     device: Device,
     clock: f64,
+    placer: Placer,
     seed: u32,
     design: &'a rtl_gen::Design,
     /// The board's pin file, its name and text.
@@ -300,6 +322,7 @@ impl Flow<'_> {
             args.extend([self.device.family.pin_file_flag().into(), name.clone()]);
         }
         args.extend(["--freq".into(), self.clock.to_string()]);
+        args.extend(["--placer".into(), self.placer.name().into()]);
         args.extend(["--seed".into(), self.seed.to_string()]);
         let started = Instant::now();
         let routed = self.step(nextpnr, &self.paths[1], &args, dir, "nextpnr.log");
@@ -312,6 +335,8 @@ impl Flow<'_> {
             device: self.device.name.into(),
             part: self.device.part.into(),
             requested_mhz: self.clock,
+            placer: self.placer,
+            seed: self.seed,
             board: self.board.clone(),
             utilisation,
             fits,

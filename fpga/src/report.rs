@@ -16,6 +16,11 @@ pub struct Report {
     pub part: String,
     /// The clock asked of nextpnr: on a board, the one its PLL makes.
     pub requested_mhz: f64,
+    /// nextpnr's placer and seed (entries from before they were recorded: heap, 1).
+    #[serde(default)]
+    pub placer: crate::Placer,
+    #[serde(default = "first_seed")]
+    pub seed: u32,
     /// The board, for a board's bitstream (`None`: the chip alone).
     #[serde(default)]
     pub board: Option<crate::BoardReport>,
@@ -39,6 +44,10 @@ pub struct Report {
     pub tools: Vec<String>,
     /// The bitstream's file name in the cache entry, if the design was placed.
     pub bitstream: Option<String>,
+}
+
+fn first_seed() -> u32 {
+    1
 }
 
 /// One resource: nextpnr's cell type, a readable name, use and capacity.
@@ -160,8 +169,11 @@ impl Report {
                 };
                 writeln!(
                     out,
-                    "clock: {f:.2} MHz after routing, {:.2} MHz requested: {verdict}",
-                    self.requested_mhz
+                    "clock: {f:.2} MHz after routing, {:.2} MHz requested: {verdict} (nextpnr's \
+                     {} placer, seed {})",
+                    self.requested_mhz,
+                    self.placer.name(),
+                    self.seed
                 )
                 .unwrap();
             }
@@ -458,6 +470,8 @@ mod tests {
             device: "up5k".into(),
             part: "iCE40UP5K-SG48".into(),
             requested_mhz: 20.0,
+            placer: crate::Placer::Heap,
+            seed: 1,
             board: None,
             utilisation: Vec::new(),
             fits: true,

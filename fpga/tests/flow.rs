@@ -27,6 +27,7 @@ fn synthesize_on(
         device: Device::named(device).unwrap(),
         board,
         clock_mhz: None,
+        placer: fpga::Placer::Heap,
         seed: 1,
         cache_root: cache.to_path_buf(),
     };
@@ -168,4 +169,24 @@ fn the_icebreaker_bitstream_of_the_up5k_preset_fits_and_meets_its_pll_clock() {
     // An iCE40 UP5K bitstream is 104,090 bytes.
     assert!(bitstream.len() > 100_000, "{}", bitstream.len());
     assert!(entry.path().join("icebreaker.pcf").is_file());
+}
+
+#[test]
+fn a_placer_the_family_lacks_is_an_error_before_any_tool_runs() {
+    let options = Options {
+        device: Device::named("up5k").unwrap(),
+        board: None,
+        clock_mhz: None,
+        placer: fpga::Placer::Static,
+        seed: 1,
+        cache_root: std::env::temp_dir().join("metronome-no-cache"),
+    };
+    let e = fpga::synthesize(&HwConfig::preset("up5k").unwrap(), &options, &mut |s| {
+        panic!("a step ran: {s}")
+    })
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the up5k has no static placer in this flow (its nextpnr's: heap)"
+    );
 }
