@@ -136,10 +136,18 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> ModelError {
     }
 }
 
+/// Only the `format` field of a model file, whatever else it holds.
+#[derive(Deserialize)]
+struct FormatOnly {
+    format: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ModelFile {
-    format: String,
+    /// Checked first, through [`FormatOnly`].
+    #[serde(rename = "format")]
+    _format: String,
     name: String,
     #[serde(default)]
     description: String,
@@ -265,16 +273,18 @@ impl Model {
             message,
         };
         let text = String::from_utf8(text).map_err(|_| toml_error("not UTF-8 text".into()))?;
-        let file: ModelFile = toml::from_str(&text).map_err(|e| toml_error(e.to_string()))?;
-        if file.format != FORMAT {
+        // The format first: another format's fields are not this one's mistakes.
+        let format: FormatOnly = toml::from_str(&text).map_err(|e| toml_error(e.to_string()))?;
+        if format.format != FORMAT {
             return Err(invalid(
                 "format",
                 format!(
                     "{:?} is not supported (this version reads {FORMAT:?})",
-                    file.format
+                    format.format
                 ),
             ));
         }
+        let file: ModelFile = toml::from_str(&text).map_err(|e| toml_error(e.to_string()))?;
         let input = Quant {
             scale: f32_scale("input.scale", file.input.scale)?,
             zero_point: zero_point("input.zero_point", file.input.zero_point)?,

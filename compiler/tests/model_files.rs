@@ -169,6 +169,16 @@ fn broken_descriptions_are_named() {
     edit_toml(&dir, "format = \"metronome-model/1\"", "format = \"onnx\"");
     assert!(error_of(&dir).contains("format: \"onnx\" is not supported"));
 
+    // A later format's fields do not hide that it is a later format.
+    let (_tmp, dir) = copy_of_shipped();
+    edit_toml(
+        &dir,
+        "format = \"metronome-model/1\"",
+        "format = \"metronome-model/2\"",
+    );
+    edit_toml(&dir, "features = 64", "vocab = 96");
+    assert!(error_of(&dir).contains("format: \"metronome-model/2\" is not supported"));
+
     let (_tmp, dir) = copy_of_shipped();
     std::fs::write(dir.join("test_labels.npy"), b"not numpy").unwrap();
     assert!(error_of(&dir).contains("test_labels.npy: not a .npy file"));
