@@ -199,8 +199,8 @@ fn leading_zeros(lane: &mut Items, a: &Expr) -> Expr {
     let bytes: Vec<(Expr, Expr)> = (0..4)
         .rev()
         .map(|k| {
-            let byte = |hi: u32, lo: u32| a.clone().bits(8 * k + hi, 8 * k + lo);
-            let nonzero = lane.wire(&format!("clz_byte{k}_nonzero"), 1, byte(7, 0).ne(lit(8, 0)));
+            let byte = a.clone().bits(8 * k + 7, 8 * k);
+            let nonzero = lane.wire(&format!("clz_byte{k}_nonzero"), 1, byte.ne(lit(8, 0)));
             let zeros = (1..8).fold(lit(3, 7), |rest, b| {
                 mux(a.clone().bit(8 * k + b), lit(3, 7 - b as u64), rest)
             });
