@@ -91,8 +91,9 @@ pub fn board(ctx: &Ctx, top: &BoardTop, chip: &Module) -> Module {
         .conn("halted_o", halted.clone());
     let chip_inst = open_traces(&mut m, chip, chip_inst);
     m.instance(chip_inst);
-    // A register between each state and its pin: the pins sit at the die's edge, and a pin
-    // on the state's own net would stretch that net, and pull everything it reaches there.
+    // A register between each state and its pin, so that the pin at the die's edge hangs on
+    // a net of its own rather than on the sequencer's state net (on the ULX3S it did not
+    // change where nextpnr's analytic placer put the chip: BENCHMARKS.md).
     for (name, state) in [("running", running), ("halted", halted)] {
         let (d, q) = m.flop(&format!("{name}_led"), 1, true);
         m.assign(d, state);
