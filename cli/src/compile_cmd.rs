@@ -41,7 +41,7 @@ pub fn compile_cmd(args: &CompileArgs) -> Result<()> {
     };
     let compiled = compile(&model, &cfg, batch)
         .with_context(|| format!("compiling {} for a batch of {batch}", model.name))?;
-    let inputs: Vec<Vec<i8>> = model.test.as_ref().map_or_else(Vec::new, |t| {
+    let inputs: Vec<Vec<i8>> = model.samples().map_or_else(Vec::new, |t| {
         t.inputs
             .iter()
             .take(batch as usize)

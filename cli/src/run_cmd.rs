@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use compiler::model::{argmax, Model};
+use compiler::model::{argmax, DenseStack};
 use compiler::{array_utilization, compile, max_batch, Compiled};
 use cosim::compare::Mismatch;
 use cosim::verilator::Verilated;
@@ -229,7 +229,10 @@ pub fn job<B: Backend>(
 ) -> Result<()> {
     let started = Instant::now();
     let model = load_model(args.model.as_ref())?;
-    let test = match &model.test {
+    let stack = model
+        .dense_stack()
+        .map_err(|why| anyhow!("`metronome run` runs stacks of dense layers: {why}"))?;
+    let test = match model.samples() {
         Some(t) if !t.inputs.is_empty() => t,
         _ => bail!(
             "the model {} has no test samples to run: add a [test] split to its model.toml",
@@ -306,7 +309,7 @@ pub fn job<B: Backend>(
     let rtl_out: Vec<&Vec<i8>> = batches.iter().flat_map(|b| &b.rtl).collect();
     let report = Report {
         model: model.name.clone(),
-        widths: widths(&model),
+        widths: widths(&stack),
         rtl: rtl.describe.clone(),
         traced: rtl.traced,
         notes: notes(&rtl.backend),
@@ -340,9 +343,9 @@ pub fn job<B: Backend>(
 }
 
 /// Input features, then each layer's outputs.
-fn widths(model: &Model) -> Vec<usize> {
-    std::iter::once(model.features)
-        .chain(model.layers.iter().map(|l| l.outputs))
+fn widths(stack: &DenseStack) -> Vec<usize> {
+    std::iter::once(stack.features)
+        .chain(stack.dense().map(|l| l.outputs))
         .collect()
 }
 

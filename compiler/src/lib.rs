@@ -18,7 +18,7 @@
 //! let model = Model::digits();
 //! let cfg = HwConfig::preset("small").unwrap();
 //! let compiled = compile(&model, &cfg, 4).unwrap();
-//! let test = model.test.as_ref().unwrap();
+//! let test = model.samples().unwrap();
 //! let inputs: Vec<Vec<i8>> = test.inputs[..4].iter().map(|x| model.quantize_input(x)).collect();
 //! // An error if the golden model's cycle count differs from the predicted one.
 //! let (_image, run) = compiled.run_golden(&inputs).unwrap();
@@ -38,7 +38,7 @@ use golden::ChipState;
 use isa::ops::{Ctl, CtlFunc, MAX_DELAY};
 use isa::{Addr, Chunk, HwConfig, Instr, MemImage, Op, Program, Region, Rows};
 
-pub use model::{Model, ModelError};
+pub use model::{DenseStack, Model, ModelError};
 pub use schedule::Schedule;
 
 /// `docs/numerics.md`: its examples run as doctests of this crate (which sees both the golden
@@ -200,11 +200,11 @@ impl Compiled {
 
 /// Lowers, places and materializes `model` for `batch` samples, refusing whatever cannot fit
 /// `cfg` before the (costlier) schedule: the checks [`compile`] and [`max_batch`] share.
-fn plan(
-    model: &Model,
+fn plan<'m>(
+    model: &'m Model,
     cfg: &HwConfig,
     batch: u32,
-) -> Result<(lower::Lowered, alloc::Placement, Vec<Op>), CompileError> {
+) -> Result<(DenseStack<'m>, lower::Lowered, alloc::Placement, Vec<Op>), CompileError> {
     model.validate()?;
     if cfg.system.chips != 1 {
         return Err(CompileError::Unsupported(format!(
@@ -217,7 +217,10 @@ fn plan(
             "the batch must hold at least one sample".into(),
         ));
     }
-    let lowered = lower::lower(model, cfg, batch)?;
+    let stack = model.dense_stack().map_err(|why| {
+        CompileError::Unsupported(format!("the compiler lowers stacks of dense layers: {why}"))
+    })?;
+    let lowered = lower::lower(&stack, cfg, batch)?;
     let placement = alloc::allocate(&lowered.regions, &lowered.conflicts, cfg)?;
     let ops = lower::materialize(&lowered.steps, &placement);
     let busy: u64 = ops.iter().map(|op| isa::timing::occupancy(op, cfg)).sum();
@@ -228,12 +231,12 @@ fn plan(
             golden::verify::MAX_BUSY_CYCLES
         )));
     }
-    Ok((lowered, placement, ops))
+    Ok((stack, lowered, placement, ops))
 }
 
 /// Compiles `model` for batches of `batch` samples on `cfg`.
 pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, CompileError> {
-    let (lowered, placement, ops) = plan(model, cfg, batch)?;
+    let (stack, lowered, placement, ops) = plan(model, cfg, batch)?;
     let schedule = schedule::schedule(&ops, cfg);
     let program = encode(&schedule, cfg);
     if program.len() > cfg.chip.imem_depth as usize {
@@ -269,7 +272,7 @@ pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, Co
         cfg: cfg.clone(),
         batch,
         weights: weight_image(&lowered, &placement, cfg),
-        input: layout(lowered.activations[0], model.features),
+        input: layout(lowered.activations[0], stack.features),
         output: layout(last, model.outputs()),
         program,
         schedule,

@@ -19,7 +19,7 @@ use isa::ops::{Ldw, Mma, Rq};
 use isa::{Addr, HwConfig, Op, ParamEntry};
 
 use crate::alloc::{Placement, Region};
-use crate::model::{Dense, Model, Quant};
+use crate::model::{Dense, DenseStack, Quant};
 use crate::CompileError;
 
 /// The largest requantization multiplier the compiler accepts (exclusive).
@@ -72,7 +72,7 @@ fn tiles(width: usize, n: usize) -> u32 {
 
 /// Lowers `model` for a batch of `batch` samples (at least one) on `cfg`'s array. Sizes
 /// that cannot fit the chip are refused before anything is built.
-pub fn lower(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Lowered, CompileError> {
+pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, CompileError> {
     let n = cfg.lanes();
     let chunk = batch.min(cfg.chip.acc_depth).min(isa::ops::MAX_COUNT);
     if chunk > cfg.chip.sram_depth {
@@ -85,8 +85,7 @@ pub fn lower(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Lowered, Compi
     let chunks = batch.div_ceil(chunk);
     // Per chunk: an LDW and an MMA per weight tile, an RQ per output tile; then the halt.
     let per_chunk: u64 = model
-        .layers
-        .iter()
+        .dense()
         .map(|l| {
             let (k, c) = (tiles(l.inputs, n) as u64, tiles(l.outputs, n) as u64);
             2 * k * c + c
@@ -112,7 +111,7 @@ pub fn lower(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Lowered, Compi
     });
     let mut input_quant = model.input;
     let mut weight_regions = Vec::new();
-    for layer in &model.layers {
+    for layer in model.dense() {
         let (input, w, output) = (regions.len() - 1, regions.len(), regions.len() + 1);
         regions.push(Region {
             name: format!("{} weights", layer.name),
@@ -143,7 +142,7 @@ pub fn lower(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Lowered, Compi
     let mut acc_turn = 0u32;
     for h in 0..chunks {
         let count = chunk.min(batch - h * chunk);
-        for (l, layer) in model.layers.iter().enumerate() {
+        for (l, layer) in model.dense().enumerate() {
             let (input, output) = (activations[l], activations[l + 1]);
             let (w, param_base) = weight_regions[l];
             let k_tiles = tiles(layer.inputs, n);

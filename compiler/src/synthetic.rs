@@ -3,7 +3,7 @@
 
 use seeded::Rng;
 
-use crate::model::{Dense, Model, Quant};
+use crate::model::{Dense, Input, Layer, Model, Quant, Source};
 
 /// Log-uniform in `[lo, hi)`.
 fn scale(rng: &mut Rng, lo: f64, hi: f64) -> f32 {
@@ -60,8 +60,13 @@ fn stack(seed: u64, widths: &[usize], pow2: bool) -> Model {
             scale: snap((spread / 64.0 * scale(&mut rng, 0.5, 2.0) as f64) as f32),
             zero_point: rng.range(-128, 127) as i32,
         };
-        layers.push(Dense {
+        layers.push(Layer::Dense(Dense {
             name: format!("fc{}", l + 1),
+            input: if l == 0 {
+                Source::Input
+            } else {
+                Source::Layer(l - 1)
+            },
             inputs,
             outputs,
             relu: rng.range(0, 1) == 1,
@@ -70,14 +75,16 @@ fn stack(seed: u64, widths: &[usize], pow2: bool) -> Model {
             bias,
             output,
             float: None,
-        });
+        }));
         input = output;
     }
     Model {
         name: format!("random-{seed}"),
         description: "seeded random fully-connected stack".into(),
-        features: widths[0],
-        input: model_input,
+        input: Input::Features {
+            features: widths[0],
+            quant: model_input,
+        },
         layers,
         test: None,
     }
@@ -87,12 +94,9 @@ fn stack(seed: u64, widths: &[usize], pow2: bool) -> Model {
 pub fn random_inputs(seed: u64, model: &Model, batch: usize) -> Vec<Vec<i8>> {
     // Another stream than the model's of the same seed.
     let mut rng = Rng::new(seed ^ 0xD1B5_4A32_D192_ED03);
+    let features = model.dense_stack().expect("a dense stack").features;
     (0..batch)
-        .map(|_| {
-            (0..model.features)
-                .map(|_| rng.range(-128, 127) as i8)
-                .collect()
-        })
+        .map(|_| (0..features).map(|_| rng.range(-128, 127) as i8).collect())
         .collect()
 }
 
@@ -106,16 +110,14 @@ mod tests {
         a.validate().unwrap();
         assert_eq!(a, random_stack(7, &[13, 9, 5]));
         assert_ne!(a, random_stack(8, &[13, 9, 5]));
-        assert_eq!(a.layers[1].inputs, 9);
+        let a = a.dense_stack().unwrap();
+        assert_eq!(a.dense().nth(1).unwrap().inputs, 9);
         let p = random_stack_pow2(7, &[13, 9, 5]);
         p.validate().unwrap();
+        let p = p.dense_stack().unwrap();
         let scales = std::iter::once(p.input.scale)
-            .chain(
-                p.layers
-                    .iter()
-                    .flat_map(|l| l.weight_scales.iter().copied()),
-            )
-            .chain(p.layers.iter().map(|l| l.output.scale));
+            .chain(p.dense().flat_map(|l| l.weight_scales.iter().copied()))
+            .chain(p.dense().map(|l| l.output.scale));
         for s in scales {
             assert_eq!(s.log2().fract(), 0.0, "{s} is a power of two");
         }

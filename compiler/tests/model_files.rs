@@ -2,17 +2,23 @@
 
 use std::path::{Path, PathBuf};
 
-use compiler::model::Model;
+use compiler::model::{Input, Layer, Model, Source, TestSet};
 use compiler::npy::{self, Array, Data};
 
 const SHIPPED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/digits-mlp");
+const CHARLM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/charlm");
 
-/// A copy of the shipped model that a test may damage.
+/// A copy of the shipped digits model that a test may damage.
 fn copy_of_shipped() -> (tempfile::TempDir, PathBuf) {
+    copy_of(SHIPPED)
+}
+
+/// A copy of a model directory that a test may damage.
+fn copy_of(model: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("model");
     std::fs::create_dir(&dir).unwrap();
-    for entry in std::fs::read_dir(SHIPPED).unwrap() {
+    for entry in std::fs::read_dir(model).unwrap() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
     }
@@ -174,10 +180,19 @@ fn broken_descriptions_are_named() {
     edit_toml(
         &dir,
         "format = \"metronome-model/1\"",
-        "format = \"metronome-model/2\"",
+        "format = \"metronome-model/3\"",
     );
     edit_toml(&dir, "features = 64", "vocab = 96");
-    assert!(error_of(&dir).contains("format: \"metronome-model/2\" is not supported"));
+    assert!(error_of(&dir).contains("format: \"metronome-model/3\" is not supported"));
+
+    // Format 1 stacks fully-connected layers: no other kinds, no named inputs.
+    let (_tmp, dir) = copy_of_shipped();
+    edit_toml(&dir, "name = \"fc2\"", "name = \"fc2\"\ninput = \"fc1\"");
+    let err = error_of(&dir);
+    assert!(
+        err.contains("layers[1] (fc2).input: format \"metronome-model/1\" stacks its layers"),
+        "{err}"
+    );
 
     let (_tmp, dir) = copy_of_shipped();
     std::fs::write(dir.join("test_labels.npy"), b"not numpy").unwrap();
@@ -202,5 +217,177 @@ fn out_of_range_integers_are_refused() {
     assert!(
         err.contains("sample 0 has label 10, but the model has 10 outputs"),
         "{err}"
+    );
+}
+
+#[test]
+fn the_language_model_loads_with_its_layers_in_order() {
+    let model = Model::load(Path::new(CHARLM)).unwrap();
+    let Input::Tokens(vocab) = &model.input else {
+        panic!("charlm reads tokens")
+    };
+    assert_eq!((vocab.symbols.len(), vocab.context), (96, 128));
+    assert_eq!(vocab.token('a'), Some(66)); // newline, then ASCII from the space
+    let kinds: Vec<&str> = model.layers.iter().map(Layer::kind).collect();
+    let block = ["rms_norm", "attention", "add", "rms_norm", "mlp", "add"];
+    let expected: Vec<&str> = std::iter::once("embedding")
+        .chain(block)
+        .chain(block)
+        .chain(["rms_norm", "fully_connected"])
+        .collect();
+    assert_eq!(kinds, expected);
+    // b0.add2 = b0.add1 + b0.mlp, by index.
+    assert_eq!(
+        model.layers[6].sources(),
+        vec![Source::Layer(3), Source::Layer(5)]
+    );
+    let Some(TestSet::Text(text)) = &model.test else {
+        panic!("charlm ships its held-out text")
+    };
+    assert!(text.len() >= 256, "{} characters", text.len());
+    assert_eq!(model.outputs(), 96);
+    // Four 64 x 64 projections and a 64 x 256 MLP per block, then 64 x 96 logits.
+    assert_eq!(
+        model.macs_per_sample(),
+        2 * (4 * 64 * 64 + 2 * 64 * 256) + 64 * 96
+    );
+    let err = model.dense_stack().unwrap_err();
+    assert!(err.contains("reads tokens"), "{err}");
+}
+
+#[test]
+fn a_broken_language_model_is_named_by_file_and_field() {
+    let check = |edit: &dyn Fn(&Path), expected: &str| {
+        let (_tmp, dir) = copy_of(CHARLM);
+        edit(&dir);
+        let err = error_of(&dir);
+        assert!(err.contains(expected), "expected {expected:?} in: {err}");
+    };
+    // A missing tensor.
+    check(
+        &|d| std::fs::remove_file(d.join("b1.attn.wv.npy")).unwrap(),
+        "cannot read",
+    );
+    check(
+        &|d| std::fs::remove_file(d.join("b1.attn.wv.npy")).unwrap(),
+        "b1.attn.wv.npy",
+    );
+    // A wrong shape: a square projection of another width.
+    check(
+        &|d| write_npy(d, "b0.attn.wk.npy", &[64, 63], Data::I8(vec![1; 64 * 63])),
+        "b0.attn.wk.npy: has shape [64, 63], expected [64, 64] ([outputs, inputs])",
+    );
+    check(
+        &|d| {
+            write_npy(
+                d,
+                "embed.positions.npy",
+                &[128, 32],
+                Data::I8(vec![1; 128 * 32]),
+            )
+        },
+        "embed.positions.npy: has shape [128, 32], expected [rows, 64]",
+    );
+    check(
+        &|d| write_npy(d, "b0.mlp.w2.npy", &[64, 128], Data::I8(vec![1; 64 * 128])),
+        "b0.mlp.w2.npy: has shape [64, 128], expected [64, 256] ([outputs, inputs])",
+    );
+    check(
+        &|d| write_npy(d, "b0.attn.wq_scales.npy", &[64], Data::I8(vec![1; 64])),
+        "b0.attn.wq_scales.npy: holds int8, expected float32",
+    );
+    // Bad scales.
+    check(
+        &|d| edit_toml(d, "scores_scale = 0.3524773418903351", "scores_scale = 0.0"),
+        "layers[2] (b0.attn).scores_scale: is 0; scales must be positive and finite",
+    );
+    check(
+        &|d| {
+            edit_toml(
+                d,
+                "hidden_scale = 0.0633118599653244",
+                "hidden_scale = -1.0",
+            )
+        },
+        "layers[5] (b0.mlp).hidden_scale: is -1; scales must be positive and finite",
+    );
+    check(
+        &|d| {
+            let mut scales = vec![0.01f32; 256];
+            scales[7] = f32::INFINITY;
+            write_npy(d, "b1.mlp.w1_scales.npy", &[256], Data::F32(scales))
+        },
+        "b1.mlp.w1_scales.npy: value 7 is inf",
+    );
+    // An unknown kind, and a known one with a field it lacks.
+    check(
+        &|d| edit_toml(d, "kind = \"rms_norm\"", "kind = \"layer_norm\""),
+        "unknown variant `layer_norm`",
+    );
+    check(
+        &|d| {
+            edit_toml(
+                d,
+                "kind = \"rms_norm\"",
+                "kind = \"rms_norm\"\nepsilon = 1e-5",
+            )
+        },
+        "unknown field `epsilon`",
+    );
+    check(
+        &|d| edit_toml(d, "activation = \"gelu\"", "activation = \"swish\""),
+        "layers[5] (b0.mlp).activation: \"swish\" is not supported",
+    );
+    // A tensor read before it is made, or never made.
+    check(
+        &|d| {
+            edit_toml(
+                d,
+                "inputs = [\"embed\", \"b0.attn\"]",
+                "inputs = [\"embed\", \"b0.mlp\"]",
+            )
+        },
+        "layers[3] (b0.add1).inputs: reads \"b0.mlp\", which layers[5] makes later",
+    );
+    check(
+        &|d| edit_toml(d, "input = \"b0.norm1\"", "input = \"b0.norm\""),
+        "layers[2] (b0.attn).input: no layer is named \"b0.norm\"",
+    );
+    // What a layer reads must be what it takes.
+    check(
+        &|d| edit_toml(d, "input = \"b0.norm1\"", "input = \"embed\""),
+        "layers[2] (b0.attn).input: reads 64 residual-stream values; this kind reads int8 values",
+    );
+    check(
+        &|d| {
+            edit_toml(
+                d,
+                "input = \"b0.add1\"\ninput_scale",
+                "input = \"b0.norm1\"\ninput_scale",
+            )
+        },
+        "layers[4] (b0.norm2).input: reads 64 int8 values; this kind reads the residual stream",
+    );
+    // Heads that do not divide the width; the vocabulary and its size.
+    check(
+        &|d| edit_toml(d, "heads = 4", "heads = 5"),
+        "layers[2] (b0.attn).heads: is 5; it must divide the width, 64",
+    );
+    check(
+        &|d| edit_toml(d, "vocab = 96", "vocab = 95"),
+        "input.symbols: has 96 symbols, but input.vocab is 95",
+    );
+    check(
+        &|d| std::fs::write(d.join("held_out.txt"), "caf\u{e9}").unwrap(),
+        "test.text: character 3 ('\u{e9}') is not one of the model's symbols",
+    );
+    // Weights are symmetric.
+    check(
+        &|d| {
+            let mut w = vec![3i8; 256 * 64];
+            w[64 * 2 + 9] = -128;
+            write_npy(d, "b0.mlp.w1.npy", &[256, 64], Data::I8(w))
+        },
+        "layers[5] (b0.mlp).w1: weight [2, 9] is -128",
     );
 }

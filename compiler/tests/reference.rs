@@ -20,7 +20,7 @@ fn golden_outputs(compiled: &Compiled, inputs: &[Vec<i8>]) -> Vec<Vec<i8>> {
 #[test]
 fn digits_golden_equals_reference_on_every_test_sample_and_keeps_accuracy() {
     let model = Model::digits();
-    let test = model.test.as_ref().unwrap();
+    let test = model.samples().unwrap();
     let samples = test.inputs.len();
     assert_eq!(samples, 360);
     let float_correct = test
@@ -86,7 +86,10 @@ fn batches_longer_than_an_accumulator_bank_run_in_chunks() {
 fn a_multiplier_rq_cannot_apply_is_an_error() {
     let cfg = HwConfig::preset("small").unwrap();
     let mut model = random_stack(4, &[8, 8]);
-    model.layers[0].output.scale = 1e-30;
+    let compiler::model::Layer::Dense(fc1) = &mut model.layers[0] else {
+        unreachable!("random stacks are dense")
+    };
+    fc1.output.scale = 1e-30;
     let err = compile(&model, &cfg, 1).unwrap_err().to_string();
     assert!(
         err.starts_with("layer fc1, channel 0: the requantization multiplier"),

@@ -62,9 +62,10 @@ fn requantize(acc: i32, real: f64) -> i64 {
 /// The int8 outputs of `model` for one quantized input.
 pub fn reference_logits(model: &Model, input: &[i8]) -> Vec<i8> {
     let mut x: Vec<i8> = input.to_vec();
-    let mut in_scale = model.input.scale;
-    let mut in_zp = model.input.zero_point;
-    for layer in &model.layers {
+    let stack = model.dense_stack().expect("a stack of dense layers");
+    let mut in_scale = stack.input.scale;
+    let mut in_zp = stack.input.zero_point;
+    for layer in stack.dense() {
         let mut y = vec![0i8; layer.outputs];
         for (c, out) in y.iter_mut().enumerate() {
             let mut acc: i32 = layer.bias[c];

@@ -17,7 +17,7 @@ pub fn compiled(cfg: &HwConfig) -> (Model, Compiled) {
 /// Runs test batch `index` on `board` and checks it against the golden model: every memory
 /// word, the cycle count, and outputs that are not all zero (they came back over the line).
 pub fn check_batch(board: &mut dyn Backend, model: &Model, compiled: &Compiled, index: usize) {
-    let test = model.test.as_ref().unwrap();
+    let test = model.samples().unwrap();
     let from = index * compiled.batch as usize;
     let inputs: Vec<Vec<i8>> = test.inputs[from..from + compiled.batch as usize]
         .iter()

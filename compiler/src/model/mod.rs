@@ -1,0 +1,487 @@
+//! Metronome's model format: a directory with `model.toml` and `.npy` tensors, read into a
+//! [`Model`]: a list of typed [`Layer`]s, each naming the tensors it reads.
+//!
+//! Format 1 (`metronome-model/1`) is a stack of fully-connected layers over a feature vector:
+//!
+//! ```toml
+//! format = "metronome-model/1"
+//! name = "digits-mlp"
+//!
+//! [input]
+//! features = 64
+//! scale = 0.0627451          # real = (q - zero_point) * scale
+//! zero_point = -128
+//!
+//! [[layers]]
+//! name = "fc1"
+//! kind = "fully_connected"
+//! inputs = 64
+//! outputs = 24
+//! activation = "relu"                        # or "none"
+//! weights = "fc1.weights.npy"                # int8 [outputs, inputs], symmetric, in -127..=127
+//! weight_scales = "fc1.weight_scales.npy"    # float32 [outputs], one per output channel
+//! bias = "fc1.bias.npy"                      # int32 [outputs], scale input_scale * weight_scale
+//! output_scale = 0.05
+//! output_zero_point = -128
+//! float_weights = "fc1.float_weights.npy"    # optional: float32 [outputs, inputs]
+//! float_bias = "fc1.float_bias.npy"          # optional: float32 [outputs]
+//!
+//! [test]                                     # optional held-out split
+//! inputs = "test_inputs.npy"                 # float32 (or integer) [samples, features]
+//! labels = "test_labels.npy"                 # any integer type [samples]
+//! ```
+//!
+//! Format 2 (`metronome-model/2`) reads tokens (`[input]` has `vocab`, `context` and
+//! `symbols`; `[test]` a held-out `text`) and adds the layer kinds of a decoder-only
+//! transformer: `embedding`, `rms_norm`, `attention`, `mlp` and `add`. Each layer names the
+//! tensor it reads (`input`, or `inputs` for `add`) and is the tensor it makes (`name`);
+//! `docs/transformer.md` has every kind's fields and numerics.
+//!
+//! The quantization scheme is TFLite's int8 one (see `docs/numerics.md`): per-channel symmetric
+//! weights, asymmetric per-tensor activations, int32 bias. Everything is checked on load; a
+//! malformed model is a [`ModelError`] that names the file or field and what is wrong.
+
+mod load;
+mod validate;
+
+use std::path::PathBuf;
+
+pub use load::{Embedded, ModelSource, DIGITS_MLP};
+
+/// The formats this version reads: a stack of dense layers, and the transformer's layers.
+pub const FORMATS: [&str; 2] = ["metronome-model/1", "metronome-model/2"];
+
+/// The widest layer input: `MAX_INPUTS * 127 * 255 < 2^31` (weights in -127..=127, inputs
+/// with their zero point in -255..=255), so no dot product can wrap an int32 accumulator.
+pub const MAX_INPUTS: usize = 65_000;
+
+/// Per-tensor affine quantization: `real = (q - zero_point) * scale`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quant {
+    pub scale: f32,
+    pub zero_point: i32,
+}
+
+impl Quant {
+    /// TFLite's `Quantize`: round half away from zero, add the zero point, saturate to int8.
+    pub fn quantize(&self, x: f32) -> i8 {
+        let q = (x as f64 / self.scale as f64).round() + self.zero_point as f64;
+        q.clamp(-128.0, 127.0) as i8
+    }
+    pub fn dequantize(&self, q: i8) -> f32 {
+        (q as i32 - self.zero_point) as f32 * self.scale
+    }
+}
+
+/// A quantized model: its input, its layers in the order they run, and a held-out split.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub name: String,
+    pub description: String,
+    pub input: Input,
+    pub layers: Vec<Layer>,
+    pub test: Option<TestSet>,
+}
+
+/// What a model reads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// A vector of `features` int8 values (format 1).
+    Features { features: usize, quant: Quant },
+    /// Token ids, one position at a time (format 2).
+    Tokens(Vocabulary),
+}
+
+/// A token model's symbols and context.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vocabulary {
+    /// Token `k` is `symbols[k]`.
+    pub symbols: Vec<char>,
+    /// Positions the model attends over.
+    pub context: usize,
+}
+
+impl Vocabulary {
+    /// The token of `symbol`, if the vocabulary has it.
+    pub fn token(&self, symbol: char) -> Option<usize> {
+        self.symbols.iter().position(|s| *s == symbol)
+    }
+}
+
+/// A model's held-out split.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TestSet {
+    /// Samples with their labels (format 1).
+    Samples(Samples),
+    /// Text in the model's symbols (format 2).
+    Text(String),
+}
+
+/// Held-out samples with their labels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Samples {
+    /// One row of `features` floats per sample.
+    pub inputs: Vec<Vec<f32>>,
+    pub labels: Vec<usize>,
+}
+
+/// Where a layer's operand comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The model's input.
+    Input,
+    /// The output of the layer with this index, which runs earlier.
+    Layer(usize),
+}
+
+/// One layer: a kind of computation with its weights and scales.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Layer {
+    /// `fully_connected`.
+    Dense(Dense),
+    Embedding(Embedding),
+    RmsNorm(RmsNorm),
+    Attention(Attention),
+    Mlp(Mlp),
+    Add(Add),
+}
+
+impl Layer {
+    pub fn name(&self) -> &str {
+        match self {
+            Layer::Dense(l) => &l.name,
+            Layer::Embedding(l) => &l.name,
+            Layer::RmsNorm(l) => &l.name,
+            Layer::Attention(l) => &l.name,
+            Layer::Mlp(l) => &l.name,
+            Layer::Add(l) => &l.name,
+        }
+    }
+
+    /// The kind as `model.toml` spells it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Layer::Dense(_) => "fully_connected",
+            Layer::Embedding(_) => "embedding",
+            Layer::RmsNorm(_) => "rms_norm",
+            Layer::Attention(_) => "attention",
+            Layer::Mlp(_) => "mlp",
+            Layer::Add(_) => "add",
+        }
+    }
+
+    /// The tensors the layer reads.
+    pub fn sources(&self) -> Vec<Source> {
+        match self {
+            Layer::Dense(l) => vec![l.input],
+            Layer::Embedding(_) => vec![Source::Input],
+            Layer::RmsNorm(l) => vec![l.input],
+            Layer::Attention(l) => vec![l.input],
+            Layer::Mlp(l) => vec![l.input],
+            Layer::Add(l) => l.inputs.clone(),
+        }
+    }
+
+    /// Multiply-accumulates of the layer's weights for one sample or position (attention's
+    /// products of activations with each other not counted).
+    pub fn weight_macs(&self) -> u64 {
+        let p = |w: &Projection| (w.inputs * w.outputs) as u64;
+        match self {
+            Layer::Dense(l) => (l.inputs * l.outputs) as u64,
+            Layer::Attention(l) => [&l.wq, &l.wk, &l.wv, &l.wo].into_iter().map(p).sum(),
+            Layer::Mlp(l) => p(&l.w1) + p(&l.w2),
+            Layer::Embedding(_) | Layer::RmsNorm(_) | Layer::Add(_) => 0,
+        }
+    }
+}
+
+/// A fully-connected layer, `y = act(W x + b)`, quantized.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    pub name: String,
+    pub input: Source,
+    pub inputs: usize,
+    pub outputs: usize,
+    /// ReLU, applied by the requantization clamp.
+    pub relu: bool,
+    /// `[outputs][inputs]`, row-major.
+    pub weights: Vec<i8>,
+    /// One per output channel.
+    pub weight_scales: Vec<f32>,
+    /// One per output channel, in units of `input_scale * weight_scale`.
+    pub bias: Vec<i32>,
+    pub output: Quant,
+    /// The float layer the quantized one came from, if the model ships it.
+    pub float: Option<FloatDense>,
+}
+
+impl Dense {
+    /// Weight of input `k` for output `c`.
+    pub fn weight(&self, c: usize, k: usize) -> i8 {
+        self.weights[c * self.inputs + k]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatDense {
+    /// `[outputs][inputs]`, row-major.
+    pub weights: Vec<f32>,
+    pub bias: Vec<f32>,
+}
+
+/// An int8 weight matrix with a scale per output channel and no bias.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Projection {
+    pub inputs: usize,
+    pub outputs: usize,
+    /// `[outputs][inputs]`, row-major, in -127..=127.
+    pub weights: Vec<i8>,
+    /// One per output channel.
+    pub scales: Vec<f32>,
+}
+
+impl Projection {
+    /// Weight of input `k` for output `c`.
+    pub fn weight(&self, c: usize, k: usize) -> i8 {
+        self.weights[c * self.inputs + k]
+    }
+}
+
+/// Token and position embeddings summed onto the residual stream's int32 grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embedding {
+    pub name: String,
+    /// The width of a row.
+    pub width: usize,
+    /// `[vocab][width]`, row-major.
+    pub tokens: Vec<i8>,
+    pub token_scale: f32,
+    /// `[context][width]`, row-major.
+    pub positions: Vec<i8>,
+    pub position_scale: f32,
+    /// The residual stream's grid.
+    pub output_scale: f32,
+}
+
+/// `x / rms(x)` (the gain is folded into the weights that read it): reads the residual
+/// stream as int8 on `input_scale`, writes int8 on `output_scale` (zero points 0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RmsNorm {
+    pub name: String,
+    pub input: Source,
+    pub input_scale: f32,
+    pub output_scale: f32,
+}
+
+/// Causal multi-head self-attention with its four projections, onto the residual grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attention {
+    pub name: String,
+    pub input: Source,
+    pub heads: usize,
+    pub wq: Projection,
+    pub wk: Projection,
+    pub wv: Projection,
+    pub wo: Projection,
+    pub q_scale: f32,
+    pub k_scale: f32,
+    pub v_scale: f32,
+    /// The int8 scores' grid, `1 / sqrt(head width)` folded in.
+    pub scores_scale: f32,
+    /// Attention x V, int8.
+    pub context_scale: f32,
+    /// The residual stream's grid.
+    pub output_scale: f32,
+}
+
+/// The elementwise nonlinearity of an [`Mlp`], applied by a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// GELU, tanh form.
+    Gelu,
+}
+
+/// `w2 act(w1 x)`, onto the residual grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp {
+    pub name: String,
+    pub input: Source,
+    pub w1: Projection,
+    pub hidden_scale: f32,
+    pub activation: Activation,
+    pub activation_scale: f32,
+    pub w2: Projection,
+    /// The residual stream's grid.
+    pub output_scale: f32,
+}
+
+/// The sum of residual-stream tensors, all on the output's grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Add {
+    pub name: String,
+    pub inputs: Vec<Source>,
+    pub output_scale: f32,
+}
+
+/// A model that is a stack of dense layers over a feature vector (format 1): what
+/// [`crate::compile`] lowers today.
+#[derive(Clone, Copy, Debug)]
+pub struct DenseStack<'a> {
+    pub features: usize,
+    pub input: Quant,
+    pub layers: &'a [Layer],
+}
+
+impl<'a> DenseStack<'a> {
+    /// The layers, each a [`Dense`] reading the one before.
+    pub fn dense(&self) -> impl Iterator<Item = &'a Dense> + 'a {
+        self.layers.iter().map(|l| match l {
+            Layer::Dense(d) => d,
+            _ => unreachable!("a DenseStack holds only dense layers"),
+        })
+    }
+}
+
+/// A malformed model, naming what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    File { path: PathBuf, message: String },
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> ModelError {
+    ModelError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+impl Model {
+    /// Loads and checks the model in directory `dir`.
+    pub fn load(dir: &std::path::Path) -> Result<Model, ModelError> {
+        if !dir.is_dir() {
+            return Err(ModelError::File {
+                path: dir.to_path_buf(),
+                message: "not a directory (a model is a directory holding model.toml)".into(),
+            });
+        }
+        load::load_from(dir)
+    }
+
+    /// Loads and checks a model from any source.
+    pub fn load_from(src: &(impl ModelSource + ?Sized)) -> Result<Model, ModelError> {
+        load::load_from(src)
+    }
+
+    /// The shipped digits model.
+    pub fn digits() -> Model {
+        load::load_from(&DIGITS_MLP).expect("the built-in model is valid")
+    }
+
+    /// The model as a stack of dense layers over a feature vector, or what makes it not one.
+    pub fn dense_stack(&self) -> Result<DenseStack<'_>, String> {
+        let Input::Features { features, quant } = self.input else {
+            return Err(format!("{} reads tokens, not a feature vector", self.name));
+        };
+        for (i, l) in self.layers.iter().enumerate() {
+            let before = if i == 0 {
+                Source::Input
+            } else {
+                Source::Layer(i - 1)
+            };
+            match l {
+                Layer::Dense(d) if d.input == before => {}
+                Layer::Dense(d) => {
+                    return Err(format!(
+                        "layer {} reads {:?}, not the layer before it",
+                        d.name, d.input
+                    ))
+                }
+                other => {
+                    return Err(format!(
+                        "layer {} is {}, not fully_connected",
+                        other.name(),
+                        other.kind()
+                    ))
+                }
+            }
+        }
+        Ok(DenseStack {
+            features,
+            input: quant,
+            layers: &self.layers,
+        })
+    }
+
+    /// The held-out samples, if the model ships them.
+    pub fn samples(&self) -> Option<&Samples> {
+        match &self.test {
+            Some(TestSet::Samples(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Output values per sample or position (the last layer's width).
+    pub fn outputs(&self) -> usize {
+        match self.layers.last() {
+            Some(Layer::Dense(d)) => d.outputs,
+            Some(Layer::Embedding(e)) => e.width,
+            Some(Layer::Attention(a)) => a.wo.outputs,
+            Some(Layer::Mlp(m)) => m.w2.outputs,
+            Some(Layer::RmsNorm(_) | Layer::Add(_)) | None => 0,
+        }
+    }
+
+    /// The quantized input of one sample of a feature model.
+    pub fn quantize_input(&self, x: &[f32]) -> Vec<i8> {
+        match &self.input {
+            Input::Features { quant, .. } => x.iter().map(|v| quant.quantize(*v)).collect(),
+            Input::Tokens(_) => Vec::new(),
+        }
+    }
+
+    /// The float model's outputs for one sample of a dense stack, if every layer ships its
+    /// float weights.
+    pub fn forward_float(&self, x: &[f32]) -> Option<Vec<f32>> {
+        let stack = self.dense_stack().ok()?;
+        let mut act = x.to_vec();
+        for l in stack.dense() {
+            let f = l.float.as_ref()?;
+            act = (0..l.outputs)
+                .map(|c| {
+                    let row = &f.weights[c * l.inputs..(c + 1) * l.inputs];
+                    let y = f.bias[c] + row.iter().zip(&act).map(|(w, x)| w * x).sum::<f32>();
+                    if l.relu {
+                        y.max(0.0)
+                    } else {
+                        y
+                    }
+                })
+                .collect();
+        }
+        Some(act)
+    }
+
+    /// Multiply-accumulates of the weights for one sample or position.
+    pub fn macs_per_sample(&self) -> u64 {
+        self.layers.iter().map(Layer::weight_macs).sum()
+    }
+}
+
+/// Index of the largest value; the first one on a tie.
+pub fn argmax<T: PartialOrd + Copy>(values: &[T]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
