@@ -234,9 +234,17 @@ impl Model {
     }
 }
 
+/// The width of int8 values with zero point 0, what attention and the MLP read.
 fn int8_width(v: Value, field: &str) -> Result<usize, ModelError> {
     match v {
-        Value::Int8 { width, .. } => Ok(width),
+        Value::Int8 { width, quant } if quant.zero_point == 0 => Ok(width),
+        Value::Int8 { quant, .. } => Err(invalid(
+            field,
+            format!(
+                "reads int8 values with zero point {}; this kind reads them with zero point 0",
+                quant.zero_point
+            ),
+        )),
         other => Err(invalid(
             field,
             format!("reads {}; this kind reads int8 values", other.describe()),

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod transformer;
+
 use compiler::model::Model;
 
 /// `QuantizeMultiplier`: `real ~= m * 2^(e - 31)` with `m` in `[2^30, 2^31)`.

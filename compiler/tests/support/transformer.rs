@@ -1,0 +1,408 @@
+//! An independent reference for token models (format 2): the integer recipes of
+//! `docs/transformer.md`, as plain loops over the model file's integers, over a whole
+//! sequence at once (no KV cache), written from that page and sharing no code with the
+//! compiler or the golden model. And the float model the int8 one came from, for quality.
+
+use compiler::model::{Attention, Input, Layer, Mlp, Model, Projection, RmsNorm, Source};
+
+use super::requantize;
+
+/// The rounding of every table: half away from zero.
+fn round(x: f64) -> i64 {
+    x.round() as i64
+}
+
+/// `RQ` to int8: requantize, no zero point, saturate.
+fn to_int8(acc: i64, real: f64) -> i32 {
+    requantize(acc as i32, real).clamp(-128, 127) as i32
+}
+
+/// `RQ` to int32.
+fn to_int32(acc: i64, real: f64) -> i32 {
+    requantize(acc as i32, real).clamp(i32::MIN as i64, i32::MAX as i64) as i32
+}
+
+/// `y = W x` for every output channel, int32 sums.
+fn matvec(w: &Projection, x: &[i32]) -> Vec<i64> {
+    (0..w.outputs)
+        .map(|c| {
+            (0..w.inputs)
+                .map(|k| w.weights[c * w.inputs + k] as i64 * x[k] as i64)
+                .sum()
+        })
+        .collect()
+}
+
+/// The table `rms_norm` reads: `2^15 / sqrt(m)` for the mantissa `m = (i + 192.5) / 256`.
+fn rsqrt_entry(i: i64) -> i64 {
+    round(2f64.powi(19) / (i as f64 + 192.5).sqrt())
+}
+
+/// The table softmax reads: `2^15 / m` for the mantissa `m = (i + 384.5) / 512`.
+fn recip_entry(i: i64) -> i64 {
+    round(2f64.powi(24) / (i as f64 + 384.5))
+}
+
+fn gelu(x: f64) -> f64 {
+    0.5 * x * (1.0 + (0.7978845608028654 * (x + 0.044715 * x * x * x)).tanh())
+}
+
+fn leading_zeros(x: i64) -> i64 {
+    (x as i32 as u32).leading_zeros() as i64
+}
+
+/// One row of `rms_norm`: the residual row `r` (on grid `stream_scale`) to int8.
+fn rms_norm(n: &RmsNorm, stream_scale: f32, r: &[i32]) -> Vec<i32> {
+    let x: Vec<i32> = r
+        .iter()
+        .map(|v| to_int8(*v as i64, stream_scale as f64 / n.input_scale as f64))
+        .collect();
+    let ss: i64 = x.iter().map(|v| (*v as i64) * (*v as i64)).sum();
+    // Normalise the sum to [2^28, 2^30) by an even shift, look its mantissa up.
+    let half = (leading_zeros(ss) - 2) >> 1;
+    let normalised = ss << (2 * half);
+    let index = ((normalised >> 22) - 192).clamp(-128, 127);
+    let q = rsqrt_entry(index);
+    let shift = 15 - half;
+    let real = (x.len() as f64).sqrt() / 32768.0 / n.output_scale as f64;
+    x.iter()
+        .map(|v| to_int8((*v as i64 * q) >> shift, real))
+        .collect()
+}
+
+/// Causal attention over every position of `y` (int8 rows on grid `input_scale`), onto
+/// the residual grid.
+fn attention(a: &Attention, input_scale: f32, y: &[Vec<i32>]) -> Vec<Vec<i32>> {
+    let per_channel = |w: &Projection, out: f32| -> Vec<Vec<i32>> {
+        y.iter()
+            .map(|row| {
+                matvec(w, row)
+                    .iter()
+                    .enumerate()
+                    .map(|(c, acc)| {
+                        to_int8(*acc, input_scale as f64 * w.scales[c] as f64 / out as f64)
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let (q, k, v) = (
+        per_channel(&a.wq, a.q_scale),
+        per_channel(&a.wk, a.k_scale),
+        per_channel(&a.wv, a.v_scale),
+    );
+    let width = a.wq.outputs;
+    let hd = width / a.heads;
+    let exp: Vec<i64> = (-128..=127)
+        .map(|i| {
+            if i > 0 {
+                0
+            } else {
+                round(16384.0 * (a.scores_scale as f64 * i as f64).exp())
+            }
+        })
+        .collect();
+    let scores_real =
+        a.q_scale as f64 * a.k_scale as f64 / (hd as f64).sqrt() / a.scores_scale as f64;
+    let mut out = Vec::with_capacity(y.len());
+    for (p, qp) in q.iter().enumerate() {
+        let mut context = vec![0i32; width];
+        for h in 0..a.heads {
+            let dims = h * hd..(h + 1) * hd;
+            let scores: Vec<i64> = (0..=p)
+                .map(|t| {
+                    let dot: i64 = dims.clone().map(|j| qp[j] as i64 * k[t][j] as i64).sum();
+                    to_int8(dot, scores_real) as i64
+                })
+                .collect();
+            let max = *scores.iter().max().unwrap();
+            // Saturated onto the table's inputs, [-128, 0].
+            let e: Vec<i64> = scores
+                .iter()
+                .map(|s| exp[((s - max).clamp(-128, 127) + 128) as usize])
+                .collect();
+            let sum: i64 = e.iter().sum();
+            let c = leading_zeros(sum);
+            let normalised = sum << (c - 1);
+            let index = ((normalised >> 22) - 384).clamp(-128, 127);
+            let r = recip_entry(index);
+            let probs: Vec<i64> = e
+                .iter()
+                .map(|e| ((e * r) >> (40 - c)).clamp(-128, 127))
+                .collect();
+            for j in dims {
+                let acc: i64 = (0..=p).map(|t| probs[t] * v[t][j] as i64).sum();
+                context[j] = to_int8(acc, a.v_scale as f64 / 128.0 / a.context_scale as f64);
+            }
+        }
+        let o = matvec(&a.wo, &context);
+        out.push(
+            o.iter()
+                .enumerate()
+                .map(|(c, acc)| {
+                    to_int32(
+                        *acc,
+                        a.context_scale as f64 * a.wo.scales[c] as f64 / a.output_scale as f64,
+                    )
+                })
+                .collect(),
+        );
+    }
+    out
+}
+
+/// The MLP of one row `y` (int8 on grid `input_scale`), onto the residual grid.
+fn mlp(m: &Mlp, input_scale: f32, y: &[i32]) -> Vec<i32> {
+    let table: Vec<i32> = (-128..=127)
+        .map(|i| {
+            let x = i as f64 * m.hidden_scale as f64;
+            round(gelu(x) / m.activation_scale as f64).clamp(-128, 127) as i32
+        })
+        .collect();
+    let hidden: Vec<i32> = matvec(&m.w1, y)
+        .iter()
+        .enumerate()
+        .map(|(c, acc)| {
+            let h = to_int8(
+                *acc,
+                input_scale as f64 * m.w1.scales[c] as f64 / m.hidden_scale as f64,
+            );
+            table[(h + 128) as usize]
+        })
+        .collect();
+    matvec(&m.w2, &hidden)
+        .iter()
+        .enumerate()
+        .map(|(c, acc)| {
+            to_int32(
+                *acc,
+                m.activation_scale as f64 * m.w2.scales[c] as f64 / m.output_scale as f64,
+            )
+        })
+        .collect()
+}
+
+/// The int8 logits of `model` at every position of `tokens` (at most its context).
+pub fn logits(model: &Model, tokens: &[usize]) -> Vec<Vec<i8>> {
+    let Input::Tokens(vocab) = &model.input else {
+        panic!("a token model")
+    };
+    assert!(tokens.len() <= vocab.context);
+    // Per layer: its rows, one per position, and the grid they are on.
+    let mut values: Vec<(Vec<Vec<i32>>, f32)> = Vec::new();
+    for layer in &model.layers {
+        let read = |s: &Source| match s {
+            Source::Layer(j) => &values[*j],
+            Source::Input => panic!("only an embedding reads the tokens"),
+        };
+        let made = match layer {
+            Layer::Embedding(e) => {
+                let w = e.width;
+                let rows = tokens
+                    .iter()
+                    .enumerate()
+                    .map(|(p, t)| {
+                        (0..w)
+                            .map(|j| {
+                                let tok = e.tokens[t * w + j] as i64;
+                                let pos = e.positions[p * w + j] as i64;
+                                let ts = e.token_scale as f64 / e.output_scale as f64;
+                                let ps = e.position_scale as f64 / e.output_scale as f64;
+                                to_int32(tok, ts).wrapping_add(to_int32(pos, ps))
+                            })
+                            .collect()
+                    })
+                    .collect();
+                (rows, e.output_scale)
+            }
+            Layer::RmsNorm(n) => {
+                let (rows, scale) = read(&n.input);
+                let out = rows.iter().map(|r| rms_norm(n, *scale, r)).collect();
+                (out, n.output_scale)
+            }
+            Layer::Attention(a) => {
+                let (rows, scale) = read(&a.input);
+                (attention(a, *scale, rows), a.output_scale)
+            }
+            Layer::Mlp(m) => {
+                let (rows, scale) = read(&m.input);
+                let out = rows.iter().map(|r| mlp(m, *scale, r)).collect();
+                (out, m.output_scale)
+            }
+            Layer::Add(a) => {
+                let parts: Vec<&Vec<Vec<i32>>> = a.inputs.iter().map(|s| &read(s).0).collect();
+                let out = (0..tokens.len())
+                    .map(|p| {
+                        (0..parts[0][p].len())
+                            .map(|j| parts.iter().fold(0i32, |s, x| s.wrapping_add(x[p][j])))
+                            .collect()
+                    })
+                    .collect();
+                (out, a.output_scale)
+            }
+            Layer::Dense(d) => {
+                let (rows, scale) = read(&d.input);
+                let out = rows
+                    .iter()
+                    .map(|x| {
+                        (0..d.outputs)
+                            .map(|c| {
+                                let acc: i64 = d.bias[c] as i64
+                                    + (0..d.inputs)
+                                        .map(|k| d.weight(c, k) as i64 * x[k] as i64)
+                                        .sum::<i64>();
+                                let real = *scale as f64 * d.weight_scales[c] as f64
+                                    / d.output.scale as f64;
+                                let v = requantize(acc as i32, real) + d.output.zero_point as i64;
+                                let lo = if d.relu {
+                                    d.output.zero_point as i64
+                                } else {
+                                    -128
+                                };
+                                v.clamp(lo, 127) as i32
+                            })
+                            .collect()
+                    })
+                    .collect();
+                (out, d.output.scale)
+            }
+        };
+        values.push(made);
+    }
+    let (last, _) = values.pop().expect("a model has layers");
+    last.into_iter()
+        .map(|row| row.into_iter().map(|v| v as i8).collect())
+        .collect()
+}
+
+/// The float model `models/charlm` was quantized from (`*.float.npy`, all `x @ w`).
+pub struct FloatModel {
+    width: usize,
+    heads: usize,
+    tok: Vec<f32>,
+    pos: Vec<f32>,
+    blocks: Vec<FloatBlock>,
+    norm: Vec<f32>,
+    out: Vec<f32>,
+}
+
+struct FloatBlock {
+    norm1: Vec<f32>,
+    wq: Vec<f32>,
+    wk: Vec<f32>,
+    wv: Vec<f32>,
+    wo: Vec<f32>,
+    norm2: Vec<f32>,
+    w1: Vec<f32>,
+    w2: Vec<f32>,
+}
+
+/// The training script's RMSNorm epsilon (`float.json`).
+const EPS: f32 = 1e-5;
+
+impl FloatModel {
+    pub fn load(dir: &std::path::Path, width: usize, heads: usize, blocks: usize) -> Self {
+        let read = |name: &str| -> Vec<f32> {
+            let bytes = std::fs::read(dir.join(format!("{name}.float.npy"))).unwrap();
+            match compiler::npy::read(&bytes).unwrap().data {
+                compiler::npy::Data::F32(v) => v,
+                _ => panic!("{name} is float32"),
+            }
+        };
+        FloatModel {
+            width,
+            heads,
+            tok: read("tok"),
+            pos: read("pos"),
+            blocks: (0..blocks)
+                .map(|b| {
+                    let w = |n: &str| read(&format!("b{b}.{n}"));
+                    FloatBlock {
+                        norm1: w("norm1"),
+                        wq: w("wq"),
+                        wk: w("wk"),
+                        wv: w("wv"),
+                        wo: w("wo"),
+                        norm2: w("norm2"),
+                        w1: w("w1"),
+                        w2: w("w2"),
+                    }
+                })
+                .collect(),
+            norm: read("norm"),
+            out: read("out"),
+        }
+    }
+
+    /// The float logits at every position of `tokens`.
+    pub fn logits(&self, tokens: &[usize]) -> Vec<Vec<f32>> {
+        let d = self.width;
+        let hd = d / self.heads;
+        // `x @ w` for w of `x.len()` rows.
+        let matmul = |x: &[f32], w: &[f32]| -> Vec<f32> {
+            let cols = w.len() / x.len();
+            (0..cols)
+                .map(|j| x.iter().enumerate().map(|(k, v)| v * w[k * cols + j]).sum())
+                .collect()
+        };
+        let norm = |x: &[f32], g: &[f32]| -> Vec<f32> {
+            let ms = x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32;
+            let r = 1.0 / (ms + EPS).sqrt();
+            x.iter().zip(g).map(|(v, g)| v * r * g).collect()
+        };
+        let mut x: Vec<Vec<f32>> = tokens
+            .iter()
+            .enumerate()
+            .map(|(p, t)| {
+                (0..d)
+                    .map(|j| self.tok[t * d + j] + self.pos[p * d + j])
+                    .collect()
+            })
+            .collect();
+        for b in &self.blocks {
+            let a: Vec<Vec<f32>> = x.iter().map(|r| norm(r, &b.norm1)).collect();
+            let q: Vec<Vec<f32>> = a.iter().map(|r| matmul(r, &b.wq)).collect();
+            let k: Vec<Vec<f32>> = a.iter().map(|r| matmul(r, &b.wk)).collect();
+            let v: Vec<Vec<f32>> = a.iter().map(|r| matmul(r, &b.wv)).collect();
+            for p in 0..x.len() {
+                let mut y = vec![0f32; d];
+                for h in 0..self.heads {
+                    let dims = h * hd..(h + 1) * hd;
+                    let s: Vec<f32> = (0..=p)
+                        .map(|t| {
+                            dims.clone().map(|j| q[p][j] * k[t][j]).sum::<f32>()
+                                / (hd as f32).sqrt()
+                        })
+                        .collect();
+                    let m = s.iter().cloned().fold(f32::MIN, f32::max);
+                    let e: Vec<f32> = s.iter().map(|s| (s - m).exp()).collect();
+                    let sum: f32 = e.iter().sum();
+                    for j in dims {
+                        y[j] = (0..=p).map(|t| e[t] / sum * v[t][j]).sum();
+                    }
+                }
+                let o = matmul(&y, &b.wo);
+                x[p].iter_mut().zip(o).for_each(|(x, o)| *x += o);
+            }
+            for row in x.iter_mut() {
+                let m = norm(row, &b.norm2);
+                let h: Vec<f32> = matmul(&m, &b.w1)
+                    .into_iter()
+                    .map(|v| gelu(v as f64) as f32)
+                    .collect();
+                let o = matmul(&h, &b.w2);
+                row.iter_mut().zip(o).for_each(|(x, o)| *x += o);
+            }
+        }
+        x.iter()
+            .map(|r| matmul(&norm(r, &self.norm), &self.out))
+            .collect()
+    }
+}
+
+/// Next-token loss in nats of `logits` (any scale) for `target`.
+pub fn nll(logits: &[f64], target: usize) -> f64 {
+    let m = logits.iter().cloned().fold(f64::MIN, f64::max);
+    let sum: f64 = logits.iter().map(|z| (z - m).exp()).sum();
+    -(logits[target] - m - sum.ln())
+}
