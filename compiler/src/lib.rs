@@ -28,6 +28,7 @@
 //! ```
 
 pub mod alloc;
+pub mod decode;
 pub mod lower;
 pub mod model;
 pub mod npy;
@@ -237,7 +238,30 @@ fn plan<'m>(
 /// Compiles `model` for batches of `batch` samples on `cfg`.
 pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, CompileError> {
     let (stack, lowered, placement, ops) = plan(model, cfg, batch)?;
-    let schedule = schedule::schedule(&ops, cfg);
+    let (program, schedule) = finish(&ops, cfg)?;
+    let layout = |r: usize, features: usize| TensorLayout {
+        features,
+        chunk: lowered.chunk,
+        chunks: batch.div_ceil(lowered.chunk),
+        blocks: placement[r].clone(),
+    };
+    let last = *lowered.activations.last().expect("a model has layers");
+    Ok(Compiled {
+        cfg: cfg.clone(),
+        batch,
+        weights: weight_image(&lowered, &placement, cfg),
+        input: layout(lowered.activations[0], stack.features),
+        output: layout(last, model.outputs()),
+        program,
+        schedule,
+        useful_macs: model.macs_per_sample() * batch as u64,
+    })
+}
+
+/// Schedules `ops` (in logical order) and encodes them, refusing a program the instruction
+/// memory cannot hold; the golden verifier must accept it and agree on its cycles.
+pub(crate) fn finish(ops: &[Op], cfg: &HwConfig) -> Result<(Program, Schedule), CompileError> {
+    let schedule = schedule::schedule(ops, cfg);
     let program = encode(&schedule, cfg);
     if program.len() > cfg.chip.imem_depth as usize {
         return Err(CompileError::DoesNotFit(format!(
@@ -261,23 +285,7 @@ pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, Co
             timeline.cycles()
         )));
     }
-    let layout = |r: usize, features: usize| TensorLayout {
-        features,
-        chunk: lowered.chunk,
-        chunks: batch.div_ceil(lowered.chunk),
-        blocks: placement[r].clone(),
-    };
-    let last = *lowered.activations.last().expect("a model has layers");
-    Ok(Compiled {
-        cfg: cfg.clone(),
-        batch,
-        weights: weight_image(&lowered, &placement, cfg),
-        input: layout(lowered.activations[0], stack.features),
-        output: layout(last, model.outputs()),
-        program,
-        schedule,
-        useful_macs: model.macs_per_sample() * batch as u64,
-    })
+    Ok((program, schedule))
 }
 
 /// The largest batch (up to `limit`) that fits `cfg`, or why not even one sample does.

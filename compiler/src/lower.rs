@@ -66,7 +66,7 @@ pub struct Lowered {
     pub chunk: u32,
 }
 
-fn tiles(width: usize, n: usize) -> u32 {
+pub(crate) fn tiles(width: usize, n: usize) -> u32 {
     width.div_ceil(n) as u32
 }
 
@@ -124,7 +124,10 @@ pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, 
             block_rows: chunk,
         });
         conflicts.extend([(input, w), (input, output), (w, output)]);
-        weight_tiles.push((w, weight_tile_rows(layer, n)));
+        weight_tiles.push((
+            w,
+            self::weight_tiles(&layer.weights, layer.inputs, layer.outputs, n),
+        ));
         weight_regions.push((w, params.len() as u32));
         params.extend(layer_params(layer, input_quant, n)?);
         activations.push(output);
@@ -180,18 +183,25 @@ pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, 
     })
 }
 
-/// The weight tiles of `layer`, output tile by output tile, k-tile by k-tile.
-fn weight_tile_rows(layer: &Dense, n: usize) -> Vec<Vec<i8>> {
-    let (k_tiles, c_tiles) = (tiles(layer.inputs, n), tiles(layer.outputs, n));
-    let mut out = Vec::with_capacity((k_tiles * c_tiles) as usize);
-    for c in 0..c_tiles as usize {
-        for j in 0..k_tiles as usize {
+/// The `N x N` tiles of an `[outputs][inputs]` row-major weight matrix, output tile by output
+/// tile, k-tile by k-tile: tile `(j, c)` row `r` lane `x` holds `W[c*N + x][j*N + r]`, zero
+/// past the matrix's edges.
+pub(crate) fn weight_tiles(
+    weights: &[i8],
+    inputs: usize,
+    outputs: usize,
+    n: usize,
+) -> Vec<Vec<i8>> {
+    let (k_tiles, c_tiles) = (tiles(inputs, n) as usize, tiles(outputs, n) as usize);
+    let mut out = Vec::with_capacity(k_tiles * c_tiles);
+    for c in 0..c_tiles {
+        for j in 0..k_tiles {
             let mut tile = vec![0i8; n * n];
             for r in 0..n {
                 for x in 0..n {
                     let (out_ch, in_ch) = (c * n + x, j * n + r);
-                    if out_ch < layer.outputs && in_ch < layer.inputs {
-                        tile[r * n + x] = layer.weight(out_ch, in_ch);
+                    if out_ch < outputs && in_ch < inputs {
+                        tile[r * n + x] = weights[out_ch * inputs + in_ch];
                     }
                 }
             }
@@ -230,26 +240,34 @@ fn layer_params(layer: &Dense, input: Quant, n: usize) -> Result<Vec<ParamEntry>
             })?;
             let real =
                 input.scale as f64 * layer.weight_scales[ch] as f64 / layer.output.scale as f64;
-            // RQ's shift field ends at 30, so the multiplier must stay below 2^30; a bound of
-            // 2^29 keeps the rounding of `QuantizeMultiplier` from reaching it. (Below 2^-32
-            // the multiplier is 0, as in TFLite: the channel outputs its zero point.)
-            if real >= MAX_MULTIPLIER {
-                return Err(CompileError::Numerics {
-                    layer: layer.name.clone(),
-                    channel: ch,
-                    problem: format!(
-                        "the requantization multiplier {real:e} (input scale x weight scale / \
-                         output scale) is not below 2^29, the most RQ applies"
-                    ),
-                });
-            }
-            let (multiplier, shift) = quantize_multiplier(real);
+            let (multiplier, shift) = rq_multiplier(real, &layer.name, ch)?;
             entry.multiplier[x] = multiplier;
             entry.shift[x] = shift as i8;
         }
         entries.push(entry);
     }
     Ok(entries)
+}
+
+/// `RQ`'s multiplier and shift for the real multiplier `real` of channel `channel` of
+/// `layer`. RQ's shift field ends at 30, so the multiplier must stay below 2^30; a bound of
+/// 2^29 keeps the rounding of `QuantizeMultiplier` from reaching it. (Below 2^-32 the
+/// multiplier is 0, as in TFLite: the channel outputs its zero point.)
+pub(crate) fn rq_multiplier(
+    real: f64,
+    layer: &str,
+    channel: usize,
+) -> Result<(i32, i32), CompileError> {
+    if real >= MAX_MULTIPLIER {
+        return Err(CompileError::Numerics {
+            layer: layer.to_string(),
+            channel,
+            problem: format!(
+                "the requantization multiplier {real:e} is not below 2^29, the most RQ applies"
+            ),
+        });
+    }
+    Ok(quantize_multiplier(real))
 }
 
 /// The ops of `steps` at the addresses of `placement`.

@@ -97,11 +97,18 @@ impl SystemState {
 
     /// Zero state with `image` applied (validated against `cfg` first).
     pub fn from_image(cfg: &HwConfig, image: &MemImage) -> Result<Self, ImageError> {
-        image.validate(cfg)?;
         let mut state = SystemState::new(cfg);
+        state.load(cfg, image)?;
+        Ok(state)
+    }
+
+    /// Writes `image` over this state (validated against `cfg` first), as the host does
+    /// between runs.
+    pub fn load(&mut self, cfg: &HwConfig, image: &MemImage) -> Result<(), ImageError> {
+        image.validate(cfg)?;
         let n = cfg.lanes();
         for chunk in &image.chunks {
-            let chip = &mut state.chips[chunk.chip as usize];
+            let chip = &mut self.chips[chunk.chip as usize];
             let start = chunk.start as usize;
             match (&chunk.rows, chunk.region) {
                 (Rows::I8(v), Region::Sram { bank }) => {
@@ -131,7 +138,7 @@ impl SystemState {
                 _ => unreachable!("validate() checked chunk shapes"),
             }
         }
-        Ok(state)
+        Ok(())
     }
 
     /// The whole state as an image: one chunk per bank, table and parameter memory.

@@ -1,0 +1,1158 @@
+//! Decoding a token model (format 2) one position at a time, with a KV cache in SRAM.
+//!
+//! The ISA has no branches and static addresses, so each position has its own program
+//! ([`Decoder::step`]): the program for position `p` reads the token's embedding row, which the
+//! host writes to a fixed SRAM address before the step ([`Decoder::token_image`]), adds
+//! position `p`'s row, runs every layer, writes row `p` of each attention's K and V into the
+//! cache, attends over rows `0..=p` (whole tiles of `N` positions, the last one masked by a
+//! mask row of the image) and leaves the int8 logits at a fixed address
+//! ([`Decoder::logits`]). Everything else (weights, position rows, masks, tables,
+//! requantization entries) is the image loaded once ([`Decoder::image`]); the cache stays in
+//! SRAM between steps. The integer recipes are those of `docs/transformer.md`.
+//!
+//! Memory: the last SRAM bank holds the small per-step tensors (the token's row, each layer's
+//! int8 output, scratch), the others the weight tiles, position rows and the cache, so that an
+//! `LDW` and the `MMA` it feeds read different banks. Accumulator rows hold the residual
+//! stream and every int32 intermediate.
+//!
+//! The cache of attention `a`, per dimension tile `c` (`N` dimensions) of K and V:
+//! - `V[c]`: row `t` holds position `t`'s dimensions; a tile of `N` rows is `MMA`'s weights
+//!   for attention x V (rows are positions);
+//! - `K[c]`: the same layout for K, written row by row, and `KT[c]`, its tiles transposed by
+//!   `PERM` after each write, whose tiles are `MMA`'s weights for `q . k` (rows are
+//!   dimensions, lanes positions).
+
+use isa::config::OMITTABLE;
+use isa::ops::{Ldw, Lut, Mma, Mov, Perm, PermFunc, Red, RedFunc, Rq, Vop, VopFunc};
+use isa::{Addr, Chunk, HwConfig, MemImage, Op, ParamEntry, Program, Region, Rows};
+
+use crate::lower::{rq_multiplier, tiles, weight_tiles};
+use crate::model::{Attention, Input, Layer, Mlp, Model, Projection, RmsNorm, Source};
+use crate::schedule::Schedule;
+use crate::CompileError;
+
+/// A compiled step: the program of one position.
+pub struct Step {
+    pub position: usize,
+    pub program: Program,
+    pub schedule: Schedule,
+    /// Tiles the step loads into the array (`LDW`s): the model's weights and the cache's.
+    pub loaded_tiles: u64,
+}
+
+impl Step {
+    /// Cycles the step runs.
+    pub fn cycles(&self) -> u64 {
+        self.schedule.cycles()
+    }
+}
+
+/// A model's layout on a chip, and the programs of its positions.
+pub struct Decoder {
+    cfg: HwConfig,
+    symbols: Vec<char>,
+    context: usize,
+    /// The embedding table the host gathers rows from: `[vocab][width]`.
+    tokens: Vec<i8>,
+    width: usize,
+    /// Where the host writes the token's row.
+    token_at: Addr,
+    /// Where each step leaves the logits, and how many.
+    logits_at: Addr,
+    vocab: usize,
+    plan: Vec<Planned>,
+    temps: Temps,
+    image: MemImage,
+    /// Weight tiles of the model's projections (each step loads every one).
+    pub weight_tiles: u64,
+}
+
+/// A weight matrix placed as tiles, with its first requantization entry.
+#[derive(Clone)]
+struct Placed {
+    /// `tile[c * k_tiles + j]`.
+    tiles: Vec<Addr>,
+    k_tiles: u32,
+    c_tiles: u32,
+    param: u32,
+}
+
+/// Each layer's placement.
+enum Planned {
+    Embedding {
+        out: Addr,
+        positions: Addr,
+        params: u32,
+    },
+    Norm {
+        input: usize,
+        out: Addr,
+        params: u32,
+    },
+    Attention(Box<AttentionPlan>),
+    Mlp {
+        input: usize,
+        w1: Placed,
+        hidden: Addr,
+        activated: Addr,
+        table: u32,
+        w2: Placed,
+        out: Addr,
+    },
+    Add {
+        inputs: Vec<usize>,
+        out: Addr,
+    },
+    Dense {
+        input: usize,
+        w: Placed,
+        out: Addr,
+    },
+}
+
+struct AttentionPlan {
+    input: usize,
+    heads: usize,
+    wq: Placed,
+    wk: Placed,
+    wv: Placed,
+    wo: Placed,
+    /// Per dimension tile: the first row of K (natural), its transpose, and V.
+    k: Vec<Addr>,
+    kt: Vec<Addr>,
+    v: Vec<Addr>,
+    q: Addr,
+    context: Addr,
+    scores_param: u32,
+    context_param: u32,
+    exp_table: u32,
+    out: Addr,
+}
+
+/// Intermediates every layer of a kind shares (the scheduler orders their reuse).
+struct Temps {
+    /// A projection's int32 sums, one row per output tile.
+    sums: Addr,
+    /// The embedding's two rows widened, in different accumulator banks.
+    embed: [Addr; 2],
+    norm: NormTemps,
+    /// Per head: see [`HeadTemps`].
+    heads: Vec<HeadTemps>,
+    /// A copy of a residual row in each accumulator bank, for adding two rows of one bank
+    /// (a `VOP` reads its two operands in the same cycle, and a bank has one read port).
+    bounce: [Addr; 2],
+    /// The mask rows: row `r` is 1 in lanes `0..=r`, 0 above.
+    masks: Addr,
+    recip_table: u32,
+    rsqrt_table: u32,
+}
+
+/// The norm's intermediates. Accumulator bank A holds `x_wide`, `squares`, `half`, `shift`
+/// and `mantissa`; bank B `total`, `table_out` and `scaled`: every `VOP` reads its operands
+/// from two banks.
+struct NormTemps {
+    /// The int8 input (SRAM) and a widened copy.
+    x: Addr,
+    x_wide: Addr,
+    squares: Addr,
+    total: Addr,
+    half: Addr,
+    shift: Addr,
+    mantissa: Addr,
+    /// The table's index (SRAM) and entry.
+    index: Addr,
+    table_out: Addr,
+    scaled: Addr,
+}
+
+/// A head's softmax intermediates. Bank A holds `scores` (one row per position tile), their
+/// per-row maxima and sums (`per_row`) and `less_one`; bank B `total`, `recip` and `shift`.
+struct HeadTemps {
+    scores: Addr,
+    per_row: Addr,
+    total: Addr,
+    less_one: Addr,
+    recip: Addr,
+    shift: Addr,
+    /// SRAM: the exp table's inputs, the probabilities, the reciprocal table's index.
+    exp_in: Addr,
+    probs: Addr,
+    index: Addr,
+    context_sums: Addr,
+}
+
+/// Rows taken from each bank, first free row by bank.
+struct Banks {
+    next: Vec<u32>,
+    depth: u32,
+    what: &'static str,
+}
+
+impl Banks {
+    fn new(banks: u32, depth: u32, what: &'static str) -> Self {
+        Banks {
+            next: vec![0; banks as usize],
+            depth,
+            what,
+        }
+    }
+
+    /// `rows` consecutive rows in `bank`.
+    fn take(
+        &mut self,
+        bank: u32,
+        rows: u32,
+        space: fn(u32, u32) -> Addr,
+    ) -> Result<Addr, CompileError> {
+        let next = &mut self.next[bank as usize];
+        if *next + rows > self.depth {
+            return Err(CompileError::DoesNotFit(format!(
+                "{}: bank {bank} has {} of its {} rows free; {rows} more are needed",
+                self.what,
+                self.depth - *next,
+                self.depth
+            )));
+        }
+        let at = space(bank, *next);
+        *next += rows;
+        Ok(at)
+    }
+
+    /// `rows` consecutive rows in the emptiest of `banks`.
+    fn take_any(
+        &mut self,
+        banks: impl Iterator<Item = u32>,
+        rows: u32,
+        space: fn(u32, u32) -> Addr,
+    ) -> Result<Addr, CompileError> {
+        let bank = banks
+            .min_by_key(|b| (self.next[*b as usize], *b))
+            .expect("at least one bank");
+        self.take(bank, rows, space)
+    }
+}
+
+/// One table of 256 entries: entry `e` for input `e - 128`.
+fn table(f: impl Fn(i64) -> i64) -> Vec<i32> {
+    (-128..=127).map(|i| f(i) as i32).collect()
+}
+
+fn gelu(x: f64) -> f64 {
+    0.5 * x * (1.0 + (0.7978845608028654 * (x + 0.044715 * x * x * x)).tanh())
+}
+
+/// Everything that goes into the image, as it is planned.
+struct ImageBuilder {
+    n: usize,
+    chunks: Vec<Chunk>,
+    params: Vec<ParamEntry>,
+    tables: Vec<Vec<i32>>,
+}
+
+impl ImageBuilder {
+    fn sram(&mut self, at: Addr, rows: Vec<i8>) {
+        self.chunks.push(Chunk {
+            chip: 0,
+            region: Region::Sram { bank: at.bank },
+            start: at.row,
+            rows: Rows::I8(rows),
+        });
+    }
+
+    fn table(&mut self, entries: Vec<i32>) -> u32 {
+        self.tables.push(entries);
+        self.tables.len() as u32 - 1
+    }
+
+    /// One entry for every lane: `real` to int8 (`act` int8) or int32.
+    fn per_tensor(&mut self, real: f64, int8: bool, layer: &str) -> Result<u32, CompileError> {
+        let (m, s) = rq_multiplier(real, layer, 0)?;
+        let mut e = ParamEntry::zero(self.n);
+        e.multiplier = vec![m; self.n];
+        e.shift = vec![s as i8; self.n];
+        (e.act_min, e.act_max) = if int8 {
+            (-128, 127)
+        } else {
+            (i32::MIN, i32::MAX)
+        };
+        self.params.push(e);
+        Ok(self.params.len() as u32 - 1)
+    }
+
+    /// One entry per output tile of a projection: channel `c`'s multiplier `real(c)`, its
+    /// bias, the output zero point, int8 or int32.
+    fn per_channel(
+        &mut self,
+        outputs: usize,
+        real: impl Fn(usize) -> f64,
+        bias: impl Fn(usize) -> i32,
+        zero_point: i32,
+        int8: bool,
+        layer: &str,
+    ) -> Result<u32, CompileError> {
+        let first = self.params.len() as u32;
+        for c in 0..tiles(outputs, self.n) as usize {
+            let mut e = ParamEntry::zero(self.n);
+            e.zero_point = zero_point;
+            (e.act_min, e.act_max) = if int8 {
+                (-128, 127)
+            } else {
+                (i32::MIN, i32::MAX)
+            };
+            for x in 0..self.n {
+                let ch = c * self.n + x;
+                if ch < outputs {
+                    let (m, s) = rq_multiplier(real(ch), layer, ch)?;
+                    e.multiplier[x] = m;
+                    e.shift[x] = s as i8;
+                    e.bias[x] = bias(ch);
+                }
+            }
+            self.params.push(e);
+        }
+        Ok(first)
+    }
+}
+
+impl Decoder {
+    /// Lays `model` out on `cfg`'s chip, refusing what cannot fit or run there.
+    pub fn new(model: &Model, cfg: &HwConfig) -> Result<Decoder, CompileError> {
+        model.validate()?;
+        let Input::Tokens(vocabulary) = &model.input else {
+            return Err(CompileError::Unsupported(format!(
+                "{} reads a feature vector; decoding is for token models (compile it instead)",
+                model.name
+            )));
+        };
+        if cfg.system.chips != 1 {
+            return Err(CompileError::Unsupported(format!(
+                "the decoder targets one chip; this config is a system of {} chips",
+                cfg.system.chips
+            )));
+        }
+        if let Some(op) = OMITTABLE.iter().find(|op| cfg.chip.omit.contains(op)) {
+            return Err(CompileError::Unsupported(format!(
+                "a transformer needs every vector op; this chip omits `{}`",
+                op.spec().mnemonic
+            )));
+        }
+        let n = cfg.lanes();
+        let nu = n as u32;
+        let Some(Layer::Embedding(embedding)) = model.layers.first() else {
+            return Err(CompileError::Unsupported(
+                "the decoder reads token models that start with their embedding".into(),
+            ));
+        };
+        let width = embedding.width;
+        if width % n != 0 {
+            return Err(CompileError::Unsupported(format!(
+                "the model's width, {width}, is not a multiple of the array's {n} lanes"
+            )));
+        }
+        let rows = (width / n) as u32;
+        let context = vocabulary.context;
+        let pos_tiles = context.div_ceil(n) as u32;
+        // Two scratch banks, so that an op from SRAM to SRAM reads one and writes the other
+        // (a bank has one port); the rest for weights, positions and the cache.
+        if cfg.chip.sram_banks < 4 {
+            return Err(CompileError::DoesNotFit(
+                "the decoder needs at least four SRAM banks".into(),
+            ));
+        }
+        let (scratch_bank, other_scratch_bank) = (cfg.chip.sram_banks - 1, cfg.chip.sram_banks - 2);
+        let bulk = 0..other_scratch_bank;
+        let mut sram = Banks::new(cfg.chip.sram_banks, cfg.chip.sram_depth, "SRAM");
+        let mut acc = Banks::new(cfg.chip.acc_banks, cfg.chip.acc_depth, "accumulator memory");
+        if cfg.chip.acc_banks < 2 {
+            return Err(CompileError::DoesNotFit(
+                "the decoder needs at least two accumulator banks".into(),
+            ));
+        }
+        // Accumulator rows in bank A (0) or B (1).
+        let (bank_a, bank_b) = (0u32, 1u32);
+        let mut turn = 0u32;
+        // A layer's output: the banks in turn.
+        let mut acc_out = |acc: &mut Banks, count: u32| -> Result<Addr, CompileError> {
+            turn += 1;
+            acc.take(turn % 2, count, Addr::acc)
+        };
+        let mut image = ImageBuilder {
+            n,
+            chunks: Vec::new(),
+            params: Vec::new(),
+            tables: Vec::new(),
+        };
+        let place = |sram: &mut Banks,
+                     image: &mut ImageBuilder,
+                     w: &Projection,
+                     param: u32|
+         -> Result<Placed, CompileError> {
+            let t = weight_tiles(&w.weights, w.inputs, w.outputs, n);
+            let mut at = Vec::with_capacity(t.len());
+            for rows in t {
+                let a = sram.take_any(bulk.clone(), nu, Addr::sram)?;
+                image.sram(a, rows);
+                at.push(a);
+            }
+            Ok(Placed {
+                tiles: at,
+                k_tiles: tiles(w.inputs, n),
+                c_tiles: tiles(w.outputs, n),
+                param,
+            })
+        };
+
+        // Shared intermediates first, in the scratch bank.
+        let max_heads = model
+            .layers
+            .iter()
+            .filter_map(|l| match l {
+                Layer::Attention(a) => Some(a.heads),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        let widest = model
+            .layers
+            .iter()
+            .map(|l| match l {
+                Layer::Dense(d) => tiles(d.outputs, n),
+                Layer::Mlp(m) => tiles(m.w1.outputs, n),
+                _ => rows,
+            })
+            .max()
+            .unwrap_or(rows);
+        let scratch = |sram: &mut Banks, count: u32| sram.take(scratch_bank, count, Addr::sram);
+        let a = |acc: &mut Banks, count| acc.take(bank_a, count, Addr::acc);
+        let mut temps = Temps {
+            sums: a(&mut acc, widest)?,
+            embed: [a(&mut acc, rows)?, acc.take(bank_b, rows, Addr::acc)?],
+            norm: NormTemps {
+                x: scratch(&mut sram, rows)?,
+                x_wide: a(&mut acc, rows)?,
+                squares: a(&mut acc, rows)?,
+                total: acc.take(bank_b, 1, Addr::acc)?,
+                half: a(&mut acc, 1)?,
+                shift: a(&mut acc, 1)?,
+                mantissa: a(&mut acc, 1)?,
+                index: scratch(&mut sram, 1)?,
+                table_out: acc.take(bank_b, 1, Addr::acc)?,
+                scaled: acc.take(bank_b, rows, Addr::acc)?,
+            },
+            heads: Vec::new(),
+            bounce: [a(&mut acc, rows)?, acc.take(bank_b, rows, Addr::acc)?],
+            masks: scratch(&mut sram, nu)?,
+            recip_table: image.table(table(|i| {
+                (2f64.powi(24) / (i as f64 + 384.5)).round() as i64
+            })),
+            rsqrt_table: image.table(table(|i| {
+                (2f64.powi(19) / (i as f64 + 192.5).sqrt()).round() as i64
+            })),
+        };
+        let masks: Vec<i8> = (0..n)
+            .flat_map(|r| (0..n).map(move |l| i8::from(l <= r)))
+            .collect();
+        image.sram(temps.masks, masks);
+        let head_dims_tiles = |a: &Attention| (width / a.heads) / n;
+        let max_head_tiles = model
+            .layers
+            .iter()
+            .filter_map(|l| match l {
+                Layer::Attention(a) => Some(head_dims_tiles(a) as u32),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        for _ in 0..max_heads {
+            temps.heads.push(HeadTemps {
+                scores: a(&mut acc, pos_tiles)?,
+                per_row: a(&mut acc, pos_tiles)?,
+                total: acc.take(bank_b, 1, Addr::acc)?,
+                less_one: a(&mut acc, 1)?,
+                recip: acc.take(bank_b, 1, Addr::acc)?,
+                shift: acc.take(bank_b, 1, Addr::acc)?,
+                exp_in: scratch(&mut sram, pos_tiles)?,
+                probs: scratch(&mut sram, pos_tiles)?,
+                index: scratch(&mut sram, 1)?,
+                context_sums: acc.take(bank_b, max_head_tiles, Addr::acc)?,
+            });
+        }
+        let token_at = scratch(&mut sram, rows)?;
+
+        let mut plan = Vec::with_capacity(model.layers.len());
+        // Each layer's output grid.
+        let mut made: Vec<f32> = Vec::with_capacity(model.layers.len());
+        let mut weight_tile_count = 0u64;
+        let source = |s: Source| match s {
+            Source::Layer(j) => j,
+            Source::Input => unreachable!("validated: only the embedding reads the tokens"),
+        };
+        for (i, layer) in model.layers.iter().enumerate() {
+            let name = layer.name();
+            let (planned, output) = match layer {
+                Layer::Embedding(e) => {
+                    if i != 0 {
+                        return Err(CompileError::Unsupported(format!(
+                            "layer {name}: an embedding must be the first layer"
+                        )));
+                    }
+                    let positions =
+                        sram.take_any(bulk.clone(), context as u32 * rows, Addr::sram)?;
+                    image.sram(positions, e.positions.clone());
+                    let os = e.output_scale as f64;
+                    let params = image.per_tensor(e.token_scale as f64 / os, false, name)?;
+                    image.per_tensor(e.position_scale as f64 / os, false, name)?;
+                    let out = acc_out(&mut acc, rows)?;
+                    (
+                        Planned::Embedding {
+                            out,
+                            positions,
+                            params,
+                        },
+                        e.output_scale,
+                    )
+                }
+                Layer::RmsNorm(nrm) => {
+                    let input = source(nrm.input);
+                    let stream = made[input];
+                    let params = norm_params(&mut image, nrm, stream, width, name)?;
+                    let out = scratch(&mut sram, rows)?;
+                    (Planned::Norm { input, out, params }, nrm.output_scale)
+                }
+                Layer::Attention(a) => {
+                    let input = source(a.input);
+                    let s_y = made[input] as f64;
+                    let hd = width / a.heads;
+                    if hd % n != 0 {
+                        return Err(CompileError::Unsupported(format!(
+                            "layer {name}: heads of {hd} dimensions are not whole tiles of the \
+                             array's {n} lanes"
+                        )));
+                    }
+                    let proj = |image: &mut ImageBuilder,
+                                w: &Projection,
+                                out: f32,
+                                int8: bool,
+                                in_scale: f64| {
+                        image.per_channel(
+                            w.outputs,
+                            |c| in_scale * w.scales[c] as f64 / out as f64,
+                            |_| 0,
+                            0,
+                            int8,
+                            name,
+                        )
+                    };
+                    let pq = proj(&mut image, &a.wq, a.q_scale, true, s_y)?;
+                    let pk = proj(&mut image, &a.wk, a.k_scale, true, s_y)?;
+                    let pv = proj(&mut image, &a.wv, a.v_scale, true, s_y)?;
+                    let po = proj(
+                        &mut image,
+                        &a.wo,
+                        a.output_scale,
+                        false,
+                        a.context_scale as f64,
+                    )?;
+                    let scores_param = image.per_tensor(
+                        a.q_scale as f64 * a.k_scale as f64
+                            / (hd as f64).sqrt()
+                            / a.scores_scale as f64,
+                        true,
+                        name,
+                    )?;
+                    let context_param = image.per_tensor(
+                        a.v_scale as f64 / 128.0 / a.context_scale as f64,
+                        true,
+                        name,
+                    )?;
+                    let ss = a.scores_scale as f64;
+                    let exp_table = image.table(table(|i| {
+                        if i > 0 {
+                            0
+                        } else {
+                            (16384.0 * (ss * i as f64).exp()).round() as i64
+                        }
+                    }));
+                    // A tile of K and its transpose in different banks: `PERM` reads one and
+                    // writes the other.
+                    let (mut k, mut kt, mut v) = (Vec::new(), Vec::new(), Vec::new());
+                    for _ in 0..rows {
+                        let natural = sram.take_any(bulk.clone(), pos_tiles * nu, Addr::sram)?;
+                        let others = bulk.clone().filter(|b| *b != natural.bank);
+                        kt.push(sram.take_any(others, pos_tiles * nu, Addr::sram)?);
+                        k.push(natural);
+                        v.push(sram.take_any(bulk.clone(), pos_tiles * nu, Addr::sram)?);
+                    }
+                    let plan = AttentionPlan {
+                        input,
+                        heads: a.heads,
+                        wq: place(&mut sram, &mut image, &a.wq, pq)?,
+                        wk: place(&mut sram, &mut image, &a.wk, pk)?,
+                        wv: place(&mut sram, &mut image, &a.wv, pv)?,
+                        wo: place(&mut sram, &mut image, &a.wo, po)?,
+                        k,
+                        kt,
+                        v,
+                        q: scratch(&mut sram, rows)?,
+                        context: scratch(&mut sram, rows)?,
+                        scores_param,
+                        context_param,
+                        exp_table,
+                        out: acc_out(&mut acc, rows)?,
+                    };
+                    weight_tile_count += 4 * (rows as u64).pow(2);
+                    (Planned::Attention(Box::new(plan)), a.output_scale)
+                }
+                Layer::Mlp(m) => {
+                    let input = source(m.input);
+                    let s_y = made[input] as f64;
+                    let (p1, p2, table_id) = mlp_params(&mut image, m, s_y, name)?;
+                    let w1 = place(&mut sram, &mut image, &m.w1, p1)?;
+                    let w2 = place(&mut sram, &mut image, &m.w2, p2)?;
+                    weight_tile_count += (w1.tiles.len() + w2.tiles.len()) as u64;
+                    let hidden_rows = tiles(m.w1.outputs, n);
+                    let out = acc_out(&mut acc, rows)?;
+                    (
+                        Planned::Mlp {
+                            input,
+                            w1,
+                            hidden: scratch(&mut sram, hidden_rows)?,
+                            activated: sram.take(other_scratch_bank, hidden_rows, Addr::sram)?,
+                            table: table_id,
+                            w2,
+                            out,
+                        },
+                        m.output_scale,
+                    )
+                }
+                Layer::Add(a) => {
+                    let inputs: Vec<usize> = a.inputs.iter().map(|s| source(*s)).collect();
+                    let out = acc_out(&mut acc, rows)?;
+                    (Planned::Add { inputs, out }, a.output_scale)
+                }
+                Layer::Dense(d) => {
+                    let input = source(d.input);
+                    let s_y = made[input] as f64;
+                    let param = image.per_channel(
+                        d.outputs,
+                        |c| s_y * d.weight_scales[c] as f64 / d.output.scale as f64,
+                        |c| d.bias[c],
+                        d.output.zero_point,
+                        true,
+                        name,
+                    )?;
+                    let lo = if d.relu { d.output.zero_point } else { -128 };
+                    for e in &mut image.params[param as usize..] {
+                        e.act_min = lo;
+                    }
+                    let w = place(
+                        &mut sram,
+                        &mut image,
+                        &Projection {
+                            inputs: d.inputs,
+                            outputs: d.outputs,
+                            weights: d.weights.clone(),
+                            scales: d.weight_scales.clone(),
+                        },
+                        param,
+                    )?;
+                    weight_tile_count += w.tiles.len() as u64;
+                    let out = scratch(&mut sram, tiles(d.outputs, n))?;
+                    (Planned::Dense { input, w, out }, d.output.scale)
+                }
+            };
+            plan.push(planned);
+            made.push(output);
+        }
+        let Some(Planned::Dense { out: logits_at, .. }) = plan.last() else {
+            return Err(CompileError::Unsupported(
+                "the decoder reads token models that end in a fully_connected layer (the logits)"
+                    .into(),
+            ));
+        };
+        let logits_at = *logits_at;
+        if image.params.len() > cfg.chip.param_depth as usize {
+            return Err(CompileError::DoesNotFit(format!(
+                "parameters: the model needs {} requantization entries; the chip holds {}",
+                image.params.len(),
+                cfg.chip.param_depth
+            )));
+        }
+        if image.tables.len() > cfg.chip.lut_tables as usize {
+            return Err(CompileError::DoesNotFit(format!(
+                "lookup tables: the model needs {} (exp per attention, GELU per MLP, a \
+                 reciprocal and a reciprocal square root); the chip has {}",
+                image.tables.len(),
+                cfg.chip.lut_tables
+            )));
+        }
+        let mut chunks = image.chunks;
+        for (t, entries) in image.tables.into_iter().enumerate() {
+            chunks.push(Chunk {
+                chip: 0,
+                region: Region::Lut { table: t as u32 },
+                start: 0,
+                rows: Rows::I32(entries),
+            });
+        }
+        chunks.push(Chunk {
+            chip: 0,
+            region: Region::Params,
+            start: 0,
+            rows: Rows::Params(image.params),
+        });
+        Ok(Decoder {
+            cfg: cfg.clone(),
+            symbols: vocabulary.symbols.clone(),
+            context,
+            tokens: embedding.tokens.clone(),
+            width,
+            token_at,
+            logits_at,
+            vocab: vocabulary.symbols.len(),
+            plan,
+            temps,
+            image: MemImage { chunks },
+            weight_tiles: weight_tile_count,
+        })
+    }
+
+    /// The config the decoder compiled for.
+    pub fn config(&self) -> &HwConfig {
+        &self.cfg
+    }
+
+    /// Positions the model attends over: steps `0..context`.
+    pub fn context(&self) -> usize {
+        self.context
+    }
+
+    /// The model's symbols: token `k` is `symbols()[k]`.
+    pub fn symbols(&self) -> &[char] {
+        &self.symbols
+    }
+
+    /// The image loaded once before the first step.
+    pub fn image(&self) -> &MemImage {
+        &self.image
+    }
+
+    /// What the host writes before a step: `token`'s embedding row.
+    pub fn token_image(&self, token: usize) -> Result<MemImage, CompileError> {
+        if token >= self.vocab {
+            return Err(CompileError::Input(format!(
+                "token {token} is not in the model's vocabulary of {}",
+                self.vocab
+            )));
+        }
+        let row = self.tokens[token * self.width..(token + 1) * self.width].to_vec();
+        Ok(MemImage {
+            chunks: vec![Chunk {
+                chip: 0,
+                region: Region::Sram {
+                    bank: self.token_at.bank,
+                },
+                start: self.token_at.row,
+                rows: Rows::I8(row),
+            }],
+        })
+    }
+
+    /// The logits a step left in the chip's SRAM.
+    pub fn logits(&self, chip: &golden::ChipState) -> Vec<i8> {
+        let n = self.cfg.lanes();
+        (0..self.vocab)
+            .map(|k| {
+                let row = self.logits_at.row as usize + k / n;
+                chip.sram[[self.logits_at.bank as usize, row, k % n]]
+            })
+            .collect()
+    }
+
+    /// The program of position `position`, scheduled and checked by the verifier.
+    pub fn step(&self, position: usize) -> Result<Step, CompileError> {
+        if position >= self.context {
+            return Err(CompileError::Input(format!(
+                "position {position} is past the model's context of {}",
+                self.context
+            )));
+        }
+        let ops = self.ops(position);
+        let loaded_tiles = ops.iter().filter(|op| matches!(op, Op::Ldw(_))).count() as u64;
+        let (program, schedule) = crate::finish(&ops, &self.cfg)?;
+        Ok(Step {
+            position,
+            program,
+            schedule,
+            loaded_tiles,
+        })
+    }
+
+    /// The ops of position `p` in their logical order.
+    fn ops(&self, p: usize) -> Vec<Op> {
+        let n = self.cfg.lanes() as u32;
+        let rows = self.width as u32 / n;
+        let mut e = Emit { ops: Vec::new() };
+        let t = &self.temps;
+        // Where each layer's output is.
+        let mut outputs: Vec<Addr> = Vec::with_capacity(self.plan.len());
+        for planned in &self.plan {
+            let out = match planned {
+                Planned::Embedding {
+                    out,
+                    positions,
+                    params,
+                } => {
+                    let [tok, pos] = t.embed;
+                    e.mov(self.token_at, tok, rows);
+                    e.rq(tok, tok, rows, *params);
+                    e.mov(offset(*positions, p as u32 * rows), pos, rows);
+                    e.rq(pos, pos, rows, params + 1);
+                    e.vop(VopFunc::Add, tok, 1, pos, 1, *out, rows, 0);
+                    *out
+                }
+                Planned::Norm { input, out, params } => {
+                    self.norm(&mut e, outputs[*input], *out, *params);
+                    *out
+                }
+                Planned::Attention(a) => {
+                    self.attention(&mut e, a, outputs[a.input], p);
+                    a.out
+                }
+                Planned::Mlp {
+                    input,
+                    w1,
+                    hidden,
+                    activated,
+                    table,
+                    w2,
+                    out,
+                } => {
+                    e.project(w1, outputs[*input], t.sums, |c| offset(*hidden, c));
+                    e.push(Op::Lut(Lut {
+                        src: *hidden,
+                        src_step: 1,
+                        dst: *activated,
+                        dst_step: 1,
+                        count: w1.c_tiles,
+                        table: *table,
+                    }));
+                    e.project(w2, *activated, t.sums, |c| offset(*out, c));
+                    *out
+                }
+                Planned::Add { inputs, out } => {
+                    let mut sum = outputs[inputs[0]];
+                    for i in &inputs[1..] {
+                        let mut b = outputs[*i];
+                        if b.bank == sum.bank {
+                            b = t.bounce[1 - b.bank as usize];
+                            e.mov(outputs[*i], b, rows);
+                        }
+                        e.vop(VopFunc::Add, sum, 1, b, 1, *out, rows, 0);
+                        sum = *out;
+                    }
+                    *out
+                }
+                Planned::Dense { input, w, out } => {
+                    e.project(w, outputs[*input], t.sums, |c| offset(*out, c));
+                    *out
+                }
+            };
+            outputs.push(out);
+        }
+        e.ops
+    }
+
+    /// RMSNorm of the residual rows at `input` into int8 rows at `out`.
+    fn norm(&self, e: &mut Emit, input: Addr, out: Addr, params: u32) {
+        let t = &self.temps.norm;
+        let rows = self.width as u32 / self.cfg.lanes() as u32;
+        e.rq(input, t.x, rows, params);
+        e.mov(t.x, t.x_wide, rows);
+        e.vop(VopFunc::Mul, t.x, 1, t.x_wide, 1, t.squares, rows, 0);
+        e.red(RedFunc::Sum, t.squares, t.squares, rows);
+        e.reduce_rows(VopFunc::Add, t.squares, rows, t.total);
+        // h = (clz(ss) - 2) >> 1; n = ss << 2h; index = (n >> 22) - 192.
+        e.vop_imm(VopFunc::Clz, t.total, t.half, 0);
+        e.vop_imm(VopFunc::Sub, t.half, t.half, 2);
+        e.vop_imm(VopFunc::Sra, t.half, t.half, 1);
+        e.vop_imm(VopFunc::Shl, t.half, t.shift, 1);
+        e.vop(VopFunc::Shl, t.total, 0, t.shift, 0, t.mantissa, 1, 0);
+        e.vop_imm(VopFunc::Sra, t.mantissa, t.mantissa, 22);
+        e.vop_imm(VopFunc::Sub, t.mantissa, t.mantissa, 192);
+        e.mov(t.mantissa, t.index, 1);
+        e.lut(t.index, t.table_out, 1, self.temps.rsqrt_table);
+        // The shift back: 15 - h.
+        e.vop_imm(VopFunc::Mul, t.half, t.half, -1);
+        e.vop_imm(VopFunc::Add, t.half, t.half, 15);
+        e.vop(VopFunc::Mul, t.x, 1, t.table_out, 0, t.scaled, rows, 0);
+        e.vop(VopFunc::Sra, t.scaled, 1, t.half, 0, t.scaled, rows, 0);
+        e.rq(t.scaled, out, rows, params + 1);
+    }
+
+    /// Attention at position `p` of the int8 rows at `input`.
+    fn attention(&self, e: &mut Emit, a: &AttentionPlan, input: Addr, p: usize) {
+        let n = self.cfg.lanes() as u32;
+        let t = &self.temps;
+        let p32 = p as u32;
+        let (tile, lane) = (p32 / n, p32 % n);
+        let position_tiles = tile + 1;
+        let masked = lane != n - 1;
+        let mask = offset(t.masks, lane);
+        e.project(&a.wq, input, t.sums, |c| offset(a.q, c));
+        // This position's K and V rows into the cache; K's tile transposed again.
+        e.project(&a.wk, input, t.sums, |c| offset(a.k[c as usize], p32));
+        e.project(&a.wv, input, t.sums, |c| offset(a.v[c as usize], p32));
+        for (k, kt) in a.k.iter().zip(&a.kt) {
+            e.push(Op::Perm(Perm {
+                func: PermFunc::Transpose,
+                src: offset(*k, tile * n),
+                src_step: 1,
+                dst: offset(*kt, tile * n),
+                dst_step: 1,
+                count: 1,
+                amount: 0,
+            }));
+        }
+        let head_tiles = a.k.len() as u32 / a.heads as u32;
+        // Step by step over the heads, so that one head's chain waits under another's work.
+        let heads: Vec<(u32, &HeadTemps)> = (0..a.heads as u32).zip(&t.heads).collect();
+        for &(h, ht) in &heads {
+            for b in 0..position_tiles {
+                for i in 0..head_tiles {
+                    let c = (h * head_tiles + i) as usize;
+                    e.ldw(offset(a.kt[c], b * n));
+                    e.mma(offset(a.q, c as u32), offset(ht.scores, b), i > 0);
+                }
+            }
+        }
+        for &(_, ht) in &heads {
+            let s = ht.scores;
+            let last = offset(s, tile);
+            e.rq(s, s, position_tiles, a.scores_param);
+            if masked {
+                e.vop(VopFunc::Sel, last, 1, mask, 1, last, 1, -128);
+            }
+            e.red(RedFunc::Max, s, ht.per_row, position_tiles);
+            e.reduce_rows(VopFunc::Max, ht.per_row, position_tiles, ht.total);
+            e.vop(VopFunc::Sub, s, 1, ht.total, 0, s, position_tiles, 0);
+            // Saturated into [-128, 0] on the way to the table.
+            e.mov(s, ht.exp_in, position_tiles);
+            e.lut(ht.exp_in, s, position_tiles, a.exp_table);
+            if masked {
+                e.vop(VopFunc::Sel, last, 1, mask, 1, last, 1, 0);
+            }
+            e.red(RedFunc::Sum, s, ht.per_row, position_tiles);
+            e.reduce_rows(VopFunc::Add, ht.per_row, position_tiles, ht.total);
+        }
+        for &(_, ht) in &heads {
+            // c = clz(S); n = S << (c - 1); index = (n >> 22) - 384.
+            e.vop_imm(VopFunc::Clz, ht.total, ht.shift, 0);
+            e.vop_imm(VopFunc::Sub, ht.shift, ht.less_one, 1);
+            e.vop(VopFunc::Shl, ht.total, 0, ht.less_one, 0, ht.less_one, 1, 0);
+            e.vop_imm(VopFunc::Sra, ht.less_one, ht.less_one, 22);
+            e.vop_imm(VopFunc::Sub, ht.less_one, ht.less_one, 384);
+            e.mov(ht.less_one, ht.index, 1);
+            e.lut(ht.index, ht.recip, 1, t.recip_table);
+            // The shift back: 40 - c.
+            e.vop_imm(VopFunc::Sub, ht.shift, ht.shift, 40);
+            e.vop_imm(VopFunc::Mul, ht.shift, ht.shift, -1);
+        }
+        for &(_, ht) in &heads {
+            let s = ht.scores;
+            e.vop(VopFunc::Mul, s, 1, ht.recip, 0, s, position_tiles, 0);
+            e.vop(VopFunc::Sra, s, 1, ht.shift, 0, s, position_tiles, 0);
+            e.mov(s, ht.probs, position_tiles);
+        }
+        for &(h, ht) in &heads {
+            for i in 0..head_tiles {
+                let c = h * head_tiles + i;
+                let sums = offset(ht.context_sums, i);
+                for b in 0..position_tiles {
+                    e.ldw(offset(a.v[c as usize], b * n));
+                    e.mma(offset(ht.probs, b), sums, b > 0);
+                }
+                e.rq(sums, offset(a.context, c), 1, a.context_param);
+            }
+        }
+        e.project(&a.wo, a.context, t.sums, |c| offset(a.out, c));
+    }
+}
+
+/// The norm's two entries: the stream onto its int8 grid, and the scaled rows onto the
+/// output's.
+fn norm_params(
+    image: &mut ImageBuilder,
+    n: &RmsNorm,
+    stream_scale: f32,
+    width: usize,
+    name: &str,
+) -> Result<u32, CompileError> {
+    let first = image.per_tensor(stream_scale as f64 / n.input_scale as f64, true, name)?;
+    image.per_tensor(
+        (width as f64).sqrt() / 32768.0 / n.output_scale as f64,
+        true,
+        name,
+    )?;
+    Ok(first)
+}
+
+/// The MLP's entries and its activation table.
+fn mlp_params(
+    image: &mut ImageBuilder,
+    m: &Mlp,
+    s_y: f64,
+    name: &str,
+) -> Result<(u32, u32, u32), CompileError> {
+    let p1 = image.per_channel(
+        m.w1.outputs,
+        |c| s_y * m.w1.scales[c] as f64 / m.hidden_scale as f64,
+        |_| 0,
+        0,
+        true,
+        name,
+    )?;
+    let p2 = image.per_channel(
+        m.w2.outputs,
+        |c| m.activation_scale as f64 * m.w2.scales[c] as f64 / m.output_scale as f64,
+        |_| 0,
+        0,
+        false,
+        name,
+    )?;
+    let (hs, acts) = (m.hidden_scale as f64, m.activation_scale as f64);
+    let table = image.table(table(|i| {
+        (gelu(i as f64 * hs) / acts).round().clamp(-128.0, 127.0) as i64
+    }));
+    Ok((p1, p2, table))
+}
+
+fn offset(a: Addr, rows: u32) -> Addr {
+    Addr {
+        row: a.row + rows,
+        ..a
+    }
+}
+
+/// Ops in logical order.
+struct Emit {
+    ops: Vec<Op>,
+}
+
+impl Emit {
+    fn push(&mut self, op: Op) {
+        self.ops.push(op);
+    }
+
+    fn mov(&mut self, src: Addr, dst: Addr, count: u32) {
+        self.push(Op::Mov(Mov {
+            src,
+            src_step: 1,
+            dst,
+            dst_step: 1,
+            count,
+        }));
+    }
+
+    fn rq(&mut self, src: Addr, dst: Addr, count: u32, param: u32) {
+        self.push(Op::Rq(Rq {
+            src,
+            src_step: 1,
+            dst,
+            dst_step: 1,
+            count,
+            param,
+        }));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn vop(
+        &mut self,
+        func: VopFunc,
+        a: Addr,
+        a_step: u32,
+        b: Addr,
+        b_step: u32,
+        dst: Addr,
+        count: u32,
+        imm: i32,
+    ) {
+        self.push(Op::Vop(Vop {
+            func,
+            a,
+            a_step,
+            b,
+            b_step,
+            dst,
+            dst_step: 1,
+            count,
+            imm,
+        }));
+    }
+
+    /// `dst = a func imm` for one row.
+    fn vop_imm(&mut self, func: VopFunc, a: Addr, dst: Addr, imm: i32) {
+        self.vop(func, a, 1, Addr::IMM, 0, dst, 1, imm);
+    }
+
+    fn lut(&mut self, src: Addr, dst: Addr, count: u32, table: u32) {
+        self.push(Op::Lut(Lut {
+            src,
+            src_step: 1,
+            dst,
+            dst_step: 1,
+            count,
+            table,
+        }));
+    }
+
+    fn red(&mut self, func: RedFunc, src: Addr, dst: Addr, count: u32) {
+        self.push(Op::Red(Red {
+            func,
+            src,
+            src_step: 1,
+            dst,
+            dst_step: 1,
+            count,
+        }));
+    }
+
+    fn ldw(&mut self, src: Addr) {
+        self.push(Op::Ldw(Ldw { src, src_step: 1 }));
+    }
+
+    fn mma(&mut self, src: Addr, dst: Addr, accumulate: bool) {
+        self.push(Op::Mma(Mma {
+            src,
+            src_step: 1,
+            dst,
+            dst_step: 1,
+            count: 1,
+            swap: true,
+            accumulate,
+        }));
+    }
+
+    /// Folds `count` rows at `rows` with `func` (add, max) into the row `total`, in another
+    /// bank: a chain, each step reading the total so far and the next row.
+    fn reduce_rows(&mut self, func: VopFunc, rows: Addr, count: u32, total: Addr) {
+        self.mov(rows, total, 1);
+        for i in 1..count {
+            self.vop(func, total, 1, offset(rows, i), 1, total, 1, 0);
+        }
+    }
+
+    /// `W x` for the int8 rows at `x` (one per k-tile): each output tile's sums into
+    /// `sums + c`, then requantized by the tile's entry into `out(c)`.
+    fn project(&mut self, w: &Placed, x: Addr, sums: Addr, out: impl Fn(u32) -> Addr) {
+        for c in 0..w.c_tiles {
+            for j in 0..w.k_tiles {
+                self.ldw(w.tiles[(c * w.k_tiles + j) as usize]);
+                self.mma(offset(x, j), offset(sums, c), j > 0);
+            }
+        }
+        for c in 0..w.c_tiles {
+            self.rq(offset(sums, c), out(c), 1, w.param + c);
+        }
+    }
+}
