@@ -12,18 +12,6 @@ use isa::HwConfig;
 
 const CHARLM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/charlm");
 
-fn lm_config() -> HwConfig {
-    let mut cfg = HwConfig::preset("small").unwrap();
-    cfg.chip.sram_banks = 12;
-    cfg.chip.sram_depth = 2048;
-    cfg.chip.lut_tables = 6;
-    cfg.chip.param_depth = 256;
-    cfg.chip.imem_depth = 8192;
-    cfg.name = Some("lm-test".into());
-    cfg.validate().unwrap();
-    cfg
-}
-
 fn held_out_tokens(model: &Model) -> Vec<usize> {
     let (Input::Tokens(vocab), Some(TestSet::Text(text))) = (&model.input, &model.test) else {
         panic!("charlm is a token model with held-out text")
@@ -31,27 +19,53 @@ fn held_out_tokens(model: &Model) -> Vec<usize> {
     text.chars().map(|c| vocab.token(c).unwrap()).collect()
 }
 
-#[test]
-fn every_position_matches_the_reference() {
-    let model = Model::load(Path::new(CHARLM)).unwrap();
-    let cfg = lm_config();
-    let decoder = Decoder::new(&model, &cfg).unwrap();
-    let tokens = &held_out_tokens(&model)[..24];
-    let expected = support::transformer::logits(&model, tokens);
+/// Decodes `tokens` from a fresh chip of `preset` on the golden model, checking each
+/// position's logits against the reference's; returns each step's cycles.
+fn decode_against_reference(model: &Model, preset: &str, tokens: &[usize]) -> Vec<u64> {
+    let cfg = HwConfig::preset(preset).unwrap();
+    let decoder = Decoder::new(model, &cfg).unwrap();
+    let expected = support::transformer::logits(model, tokens);
     let mut state = SystemState::from_image(&cfg, decoder.image()).unwrap();
+    let mut cycles = Vec::new();
     for (p, token) in tokens.iter().enumerate() {
         state
             .load(&cfg, &decoder.token_image(*token).unwrap())
             .unwrap();
         let step = decoder.step(p).unwrap();
         let run = golden::run(&step.program, &cfg, state, None).unwrap();
+        assert_eq!(run.cycles(), step.cycles(), "{preset}, position {p}");
         state = run.state;
-        println!(
-            "position {p}: {} cycles, {} instructions, {} tiles loaded",
-            step.cycles(),
-            step.program.len(),
-            step.loaded_tiles
+        assert_eq!(
+            decoder.logits(&state.chips[0]),
+            expected[p],
+            "{preset}, position {p}"
         );
-        assert_eq!(decoder.logits(&state.chips[0]), expected[p], "position {p}");
+        cycles.push(step.cycles());
     }
+    cycles
+}
+
+#[test]
+fn every_position_of_256_held_out_characters_matches_the_reference() {
+    let model = Model::load(Path::new(CHARLM)).unwrap();
+    let tokens = held_out_tokens(&model);
+    // Two full contexts, each from a fresh chip.
+    for window in tokens[..256].chunks(128) {
+        let cycles = decode_against_reference(&model, "lm", window);
+        println!(
+            "lm: cycles at positions 0, 63, 127: {}, {}, {}",
+            cycles[0], cycles[63], cycles[127]
+        );
+    }
+}
+
+#[test]
+fn a_sixteen_lane_chip_gives_the_same_logits() {
+    let model = Model::load(Path::new(CHARLM)).unwrap();
+    let tokens = held_out_tokens(&model);
+    let cycles = decode_against_reference(&model, "lm16", &tokens[1000..1128]);
+    println!(
+        "lm16: cycles at positions 0, 63, 127: {}, {}, {}",
+        cycles[0], cycles[63], cycles[127]
+    );
 }

@@ -287,7 +287,7 @@ pub enum ConfigError {
 pub const MAX_STATE_BYTES: u64 = 1 << 30;
 
 /// The preset names, smallest first.
-pub const PRESETS: [&str; 5] = ["up5k", "tiny", "small", "medium", "large"];
+pub const PRESETS: [&str; 7] = ["up5k", "tiny", "small", "medium", "large", "lm", "lm16"];
 
 impl SystemConfig {
     /// A single chip with no links.
@@ -304,7 +304,8 @@ impl HwConfig {
     /// A named preset: `up5k` (N=2, sized for the iCE40 UP5K: RQ the only vector op, one
     /// lane a cycle, its multipliers in DSPs, its instructions in SPRAM; see docs/fpga.md),
     /// `tiny` (N=4; over three times the UP5K's logic, see BENCHMARKS.md), `small` (N=8, the
-    /// default; pipelined for the ECP5-85F's clock), `medium` (N=16), `large` (N=32). All are single-chip; see
+    /// default; pipelined for the ECP5-85F's clock), `medium` (N=16), `large` (N=32), and
+    /// `lm` (N=8) and `lm16` (N=16), sized for the language model `models/charlm`. All are single-chip; see
     /// [`HwConfig::with_system`].
     pub fn preset(name: &str) -> Result<Self, ConfigError> {
         let chip = match name {
@@ -412,6 +413,30 @@ impl HwConfig {
                 registered_bank_reads: false,
                 imem_fetch_cycles: 1,
                 omit: Vec::new(),
+            },
+            // Sized for the language model of `models/charlm` (docs/transformer.md): its
+            // weight tiles, position rows and KV cache in 12 banks of 2,048 rows (192 KiB),
+            // the longest position's program in the instruction memory, its six tables, and
+            // `small`'s pipelining for the ECP5-85F's clock.
+            "lm" => ChipConfig {
+                sram_banks: 12,
+                sram_depth: 2048,
+                lut_tables: 6,
+                param_depth: 256,
+                imem_depth: 6144,
+                ..Self::preset("small")?.chip
+            },
+            // The same model on a 16 x 16 array without pipeline registers.
+            "lm16" => ChipConfig {
+                n: 16,
+                sram_banks: 8,
+                sram_depth: 2048,
+                acc_banks: 2,
+                acc_depth: 256,
+                lut_tables: 6,
+                param_depth: 128,
+                imem_depth: 4096,
+                ..Self::preset("medium")?.chip
             },
             other => return Err(ConfigError::UnknownPreset(other.to_string())),
         };
