@@ -769,6 +769,34 @@ impl Decoder {
             .collect()
     }
 
+    /// Each attention's cache in a chip's SRAM: K and V rows of positions `0..positions`.
+    pub fn cached_keys_values(
+        &self,
+        chip: &golden::ChipState,
+        positions: usize,
+    ) -> Vec<(Vec<Vec<i8>>, Vec<Vec<i8>>)> {
+        let n = self.cfg.lanes();
+        // Row `t` of a tensor cached as one region per dimension tile.
+        let rows = |tiles: &[Addr], t: usize| -> Vec<i8> {
+            (0..self.width)
+                .map(|j| {
+                    let at = tiles[j / n];
+                    chip.sram[[at.bank as usize, at.row as usize + t, j % n]]
+                })
+                .collect()
+        };
+        self.plan
+            .iter()
+            .filter_map(|p| match p {
+                Planned::Attention(a) => Some((
+                    (0..positions).map(|t| rows(&a.k, t)).collect(),
+                    (0..positions).map(|t| rows(&a.v, t)).collect(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The program of position `position`, scheduled and checked by the verifier.
     pub fn step(&self, position: usize) -> Result<Step, CompileError> {
         if position >= self.context {

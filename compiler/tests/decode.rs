@@ -20,11 +20,12 @@ fn held_out_tokens(model: &Model) -> Vec<usize> {
 }
 
 /// Decodes `tokens` from a fresh chip of `preset` on the golden model, checking each
-/// position's logits against the reference's; returns each step's cycles.
+/// position's logits and the KV cache after it against the reference's full-sequence
+/// recompute; returns each step's cycles.
 fn decode_against_reference(model: &Model, preset: &str, tokens: &[usize]) -> Vec<u64> {
     let cfg = HwConfig::preset(preset).unwrap();
     let decoder = Decoder::new(model, &cfg).unwrap();
-    let expected = support::transformer::logits(model, tokens);
+    let (expected, caches) = support::transformer::run(model, tokens);
     let mut state = SystemState::from_image(&cfg, decoder.image()).unwrap();
     let mut cycles = Vec::new();
     for (p, token) in tokens.iter().enumerate() {
@@ -40,6 +41,25 @@ fn decode_against_reference(model: &Model, preset: &str, tokens: &[usize]) -> Ve
             expected[p],
             "{preset}, position {p}"
         );
+        // The cache after the step holds every position so far, byte for byte.
+        let cached = decoder.cached_keys_values(&state.chips[0], p + 1);
+        for (a, ((k, v), (ref_k, ref_v))) in cached.iter().zip(&caches).enumerate() {
+            let narrow = |rows: &[Vec<i32>]| -> Vec<Vec<i8>> {
+                rows.iter()
+                    .map(|r| r.iter().map(|x| *x as i8).collect())
+                    .collect()
+            };
+            assert_eq!(
+                k,
+                &narrow(&ref_k[..=p]),
+                "{preset}, position {p}, attention {a}: K"
+            );
+            assert_eq!(
+                v,
+                &narrow(&ref_v[..=p]),
+                "{preset}, position {p}, attention {a}: V"
+            );
+        }
         cycles.push(step.cycles());
     }
     cycles

@@ -70,9 +70,12 @@ fn rms_norm(n: &RmsNorm, stream_scale: f32, r: &[i32]) -> Vec<i32> {
         .collect()
 }
 
+/// Each position's K and V rows of one attention, int8.
+pub type KeysValues = (Vec<Vec<i32>>, Vec<Vec<i32>>);
+
 /// Causal attention over every position of `y` (int8 rows on grid `input_scale`), onto
-/// the residual grid.
-fn attention(a: &Attention, input_scale: f32, y: &[Vec<i32>]) -> Vec<Vec<i32>> {
+/// the residual grid; and its K and V rows.
+fn attention(a: &Attention, input_scale: f32, y: &[Vec<i32>]) -> (Vec<Vec<i32>>, KeysValues) {
     let per_channel = |w: &Projection, out: f32| -> Vec<Vec<i32>> {
         y.iter()
             .map(|row| {
@@ -148,7 +151,7 @@ fn attention(a: &Attention, input_scale: f32, y: &[Vec<i32>]) -> Vec<Vec<i32>> {
                 .collect(),
         );
     }
-    out
+    (out, (k, v))
 }
 
 /// The MLP of one row `y` (int8 on grid `input_scale`), onto the residual grid.
@@ -184,12 +187,18 @@ fn mlp(m: &Mlp, input_scale: f32, y: &[i32]) -> Vec<i32> {
 
 /// The int8 logits of `model` at every position of `tokens` (at most its context).
 pub fn logits(model: &Model, tokens: &[usize]) -> Vec<Vec<i8>> {
+    run(model, tokens).0
+}
+
+/// The logits at every position, and each attention's K and V rows.
+pub fn run(model: &Model, tokens: &[usize]) -> (Vec<Vec<i8>>, Vec<KeysValues>) {
     let Input::Tokens(vocab) = &model.input else {
         panic!("a token model")
     };
     assert!(tokens.len() <= vocab.context);
     // Per layer: its rows, one per position, and the grid they are on.
     let mut values: Vec<(Vec<Vec<i32>>, f32)> = Vec::new();
+    let mut caches = Vec::new();
     for layer in &model.layers {
         let read = |s: &Source| match s {
             Source::Layer(j) => &values[*j],
@@ -222,7 +231,9 @@ pub fn logits(model: &Model, tokens: &[usize]) -> Vec<Vec<i8>> {
             }
             Layer::Attention(a) => {
                 let (rows, scale) = read(&a.input);
-                (attention(a, *scale, rows), a.output_scale)
+                let (out, kv) = attention(a, *scale, rows);
+                caches.push(kv);
+                (out, a.output_scale)
             }
             Layer::Mlp(m) => {
                 let (rows, scale) = read(&m.input);
@@ -270,9 +281,11 @@ pub fn logits(model: &Model, tokens: &[usize]) -> Vec<Vec<i8>> {
         values.push(made);
     }
     let (last, _) = values.pop().expect("a model has layers");
-    last.into_iter()
+    let logits = last
+        .into_iter()
         .map(|row| row.into_iter().map(|v| v as i8).collect())
-        .collect()
+        .collect();
+    (logits, caches)
 }
 
 /// The float model `models/charlm` was quantized from (`*.float.npy`, all `x @ w`).
