@@ -47,6 +47,12 @@ impl Step {
     }
 }
 
+/// One attention's K and V rows, by position, as a chip holds them.
+pub struct CachedKeysValues {
+    pub keys: Vec<Vec<i8>>,
+    pub values: Vec<Vec<i8>>,
+}
+
 /// A model's layout on a chip, and the programs of its positions.
 pub struct Decoder {
     cfg: HwConfig,
@@ -774,7 +780,7 @@ impl Decoder {
         &self,
         chip: &golden::ChipState,
         positions: usize,
-    ) -> Vec<(Vec<Vec<i8>>, Vec<Vec<i8>>)> {
+    ) -> Vec<CachedKeysValues> {
         let n = self.cfg.lanes();
         // Row `t` of a tensor cached as one region per dimension tile.
         let rows = |tiles: &[Addr], t: usize| -> Vec<i8> {
@@ -788,10 +794,10 @@ impl Decoder {
         self.plan
             .iter()
             .filter_map(|p| match p {
-                Planned::Attention(a) => Some((
-                    (0..positions).map(|t| rows(&a.k, t)).collect(),
-                    (0..positions).map(|t| rows(&a.v, t)).collect(),
-                )),
+                Planned::Attention(a) => Some(CachedKeysValues {
+                    keys: (0..positions).map(|t| rows(&a.k, t)).collect(),
+                    values: (0..positions).map(|t| rows(&a.v, t)).collect(),
+                }),
                 _ => None,
             })
             .collect()

@@ -43,20 +43,20 @@ fn decode_against_reference(model: &Model, preset: &str, tokens: &[usize]) -> Ve
         );
         // The cache after the step holds every position so far, byte for byte.
         let cached = decoder.cached_keys_values(&state.chips[0], p + 1);
-        for (a, ((k, v), (ref_k, ref_v))) in cached.iter().zip(&caches).enumerate() {
+        for (a, (cache, (ref_k, ref_v))) in cached.iter().zip(&caches).enumerate() {
             let narrow = |rows: &[Vec<i32>]| -> Vec<Vec<i8>> {
                 rows.iter()
                     .map(|r| r.iter().map(|x| *x as i8).collect())
                     .collect()
             };
             assert_eq!(
-                k,
-                &narrow(&ref_k[..=p]),
+                cache.keys,
+                narrow(&ref_k[..=p]),
                 "{preset}, position {p}, attention {a}: K"
             );
             assert_eq!(
-                v,
-                &narrow(&ref_v[..=p]),
+                cache.values,
+                narrow(&ref_v[..=p]),
                 "{preset}, position {p}, attention {a}: V"
             );
         }
