@@ -37,6 +37,7 @@ mod model_src;
 pub mod probe;
 pub mod random;
 pub mod runtime;
+pub mod steps;
 pub mod trace;
 pub mod uart;
 pub mod verilator;

@@ -189,13 +189,38 @@ impl Verilated {
         })
     }
 
+    /// Runs `program` on this model as the last run left it, with `image` written over its
+    /// memories: the next step of a computation whose state stays on the chip between
+    /// programs (a decoder's KV cache). Loads, runs to halt and reads everything back, as
+    /// [`Backend::run`] does, but without a fresh model.
+    pub fn resume(
+        &mut self,
+        program: &Program,
+        image: &MemImage,
+        budget: u64,
+    ) -> Result<RtlRun, SimError> {
+        let host = HostPort::new(&self.cfg);
+        let ops = host.session(program, image, budget)?;
+        let (trace_mark, cycles_before) = (self.model.trace_len(), self.cycles);
+        let words = self.drive(&ops)?;
+        let trace = self.trace_since(trace_mark)?;
+        host.finish(&words, trace, self.cycles - cycles_before)
+    }
+
     /// The recorded trace as events.
     fn trace(&self) -> Result<Vec<TraceEvent>, SimError> {
+        self.trace_since(0)
+    }
+
+    /// The events recorded after the first `mark` words of the trace.
+    fn trace_since(&self, mark: usize) -> Result<Vec<TraceEvent>, SimError> {
         // SAFETY: the model's trace buffer holds `trace_len` words and lives as long as the
         // model, which `self` borrows.
         let words =
             unsafe { std::slice::from_raw_parts(self.model.trace_data(), self.model.trace_len()) };
-        self.probes.decode(words).map_err(SimError::Output)
+        self.probes
+            .decode(&words[mark.min(words.len())..])
+            .map_err(SimError::Output)
     }
 }
 
