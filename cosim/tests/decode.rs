@@ -27,14 +27,22 @@ fn generate_on_rtl(preset: &str, tokens: usize) -> String {
     while p < PROMPT.len() + tokens - 1 {
         let step = decoder.step(p).unwrap();
         let checked = steps
-            .step(&step.program, &decoder.token_image(context[p]).unwrap(), step.cycles() + 1)
+            .step(
+                &step.program,
+                &decoder.token_image(context[p]).unwrap(),
+                step.cycles() + 1,
+            )
             .unwrap();
         assert!(
             checked.mismatches.is_empty(),
             "{preset}, position {p}: {:?}",
             &checked.mismatches[..checked.mismatches.len().min(5)]
         );
-        assert_eq!(checked.rtl.cycles, vec![step.cycles()], "{preset}, position {p}");
+        assert_eq!(
+            checked.rtl.cycles,
+            vec![step.cycles()],
+            "{preset}, position {p}"
+        );
         let logits = decoder.logits(&checked.rtl.state.chips[0]);
         assert_eq!(logits, decoder.logits(&steps.state().chips[0]));
         p += 1;
