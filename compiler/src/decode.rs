@@ -27,6 +27,7 @@ use isa::ops::{Ldw, Lut, Mma, Mov, Perm, PermFunc, Red, RedFunc, Rq, Vop, VopFun
 use isa::{Addr, Chunk, HwConfig, MemImage, Op, ParamEntry, Program, Region, Rows};
 
 use crate::lower::{rq_multiplier, tiles, weight_tiles};
+use crate::model::float::gelu;
 use crate::model::{Attention, Input, Layer, Mlp, Model, Projection, RmsNorm, Source};
 use crate::schedule::Schedule;
 use crate::CompileError;
@@ -241,10 +242,6 @@ impl Banks {
 /// One table of 256 entries: entry `e` for input `e - 128`.
 fn table(f: impl Fn(i64) -> i64) -> Vec<i32> {
     (-128..=127).map(|i| f(i) as i32).collect()
-}
-
-fn gelu(x: f64) -> f64 {
-    0.5 * x * (1.0 + (0.7978845608028654 * (x + 0.044715 * x * x * x)).tanh())
 }
 
 /// Everything that goes into the image, as it is planned.

@@ -47,6 +47,14 @@ fn write_npy(dir: &Path, name: &str, shape: &[usize], data: Data) {
 #[test]
 fn the_shipped_directory_loads_like_the_built_in_model() {
     assert_eq!(Model::load(Path::new(SHIPPED)).unwrap(), Model::digits());
+    assert_eq!(Model::load(Path::new(CHARLM)).unwrap(), Model::charlm());
+    // The built-in language model carries every file of its directory (its float model
+    // and held-out text included), so `--eval` needs no directory either.
+    let built_in: Vec<&str> = compiler::model::CHARLM.0.iter().map(|(n, _)| *n).collect();
+    for entry in std::fs::read_dir(CHARLM).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(name == "README.md" || built_in.contains(&name.as_str()), "{name}");
+    }
 }
 
 #[test]

@@ -6,8 +6,9 @@ mod support;
 
 use std::path::Path;
 
+use compiler::model::float::{nll, FloatTransformer};
 use compiler::model::{argmax, Input, Layer, Model, TestSet};
-use support::transformer::{logits, nll, FloatModel};
+use support::transformer::logits;
 
 const CHARLM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/charlm");
 
@@ -36,16 +37,7 @@ fn the_int8_model_is_within_five_percent_of_the_float_one_on_held_out_text() {
     let Some(Layer::Dense(out)) = model.layers.last() else {
         panic!("charlm ends in its logits")
     };
-    let blocks = model
-        .layers
-        .iter()
-        .filter(|l| matches!(l, Layer::Attention(_)))
-        .count();
-    let float = FloatModel::load(Path::new(CHARLM), 64, 4, blocks);
-    let meta: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(Path::new(CHARLM).join("float.json")).unwrap(),
-    )
-    .unwrap();
+    let float = FloatTransformer::load(Path::new(CHARLM), vocab.symbols.len()).unwrap();
 
     let (mut float_loss, mut int8_loss, mut agree, mut positions) = (0f64, 0f64, 0usize, 0usize);
     for (x, y) in windows(&tokens, vocab.context, 64) {
@@ -72,7 +64,7 @@ fn the_int8_model_is_within_five_percent_of_the_float_one_on_held_out_text() {
         100.0 * agreement
     );
     // The float model here is the training script's, to its float32 rounding.
-    let trained = meta["held_out_loss"].as_f64().unwrap();
+    let trained = float.held_out_loss.unwrap();
     assert!(
         (float_loss - trained).abs() < 2e-3,
         "{float_loss} vs {trained}"

@@ -206,14 +206,15 @@ impl ModelSource for Embedded {
     }
 }
 
-macro_rules! digits_files {
-    ($($name:literal),* $(,)?) => {
-        &[$(($name, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/digits-mlp/", $name)))),*]
+/// The files `$name...` of the model directory `models/$dir`, built into the binary.
+macro_rules! model_files {
+    ($dir:literal: $($name:literal),* $(,)?) => {
+        &[$(($name, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/", $dir, "/", $name)))),*]
     };
 }
 
 /// The shipped digits MLP (`models/digits-mlp`), built into the binary.
-pub const DIGITS_MLP: Embedded = Embedded(digits_files!(
+pub const DIGITS_MLP: Embedded = Embedded(model_files!("digits-mlp":
     "model.toml",
     "fc1.weights.npy",
     "fc1.weight_scales.npy",
@@ -227,6 +228,63 @@ pub const DIGITS_MLP: Embedded = Embedded(digits_files!(
     "fc2.float_bias.npy",
     "test_inputs.npy",
     "test_labels.npy",
+));
+
+/// The shipped language model (`models/charlm`), its float weights and held-out text
+/// included, built into the binary.
+pub const CHARLM: Embedded = Embedded(model_files!("charlm":
+    "b0.attn.wk.npy",
+    "b0.attn.wk_scales.npy",
+    "b0.attn.wo.npy",
+    "b0.attn.wo_scales.npy",
+    "b0.attn.wq.npy",
+    "b0.attn.wq_scales.npy",
+    "b0.attn.wv.npy",
+    "b0.attn.wv_scales.npy",
+    "b0.mlp.w1.npy",
+    "b0.mlp.w1_scales.npy",
+    "b0.mlp.w2.npy",
+    "b0.mlp.w2_scales.npy",
+    "b0.norm1.float.npy",
+    "b0.norm2.float.npy",
+    "b0.w1.float.npy",
+    "b0.w2.float.npy",
+    "b0.wk.float.npy",
+    "b0.wo.float.npy",
+    "b0.wq.float.npy",
+    "b0.wv.float.npy",
+    "b1.attn.wk.npy",
+    "b1.attn.wk_scales.npy",
+    "b1.attn.wo.npy",
+    "b1.attn.wo_scales.npy",
+    "b1.attn.wq.npy",
+    "b1.attn.wq_scales.npy",
+    "b1.attn.wv.npy",
+    "b1.attn.wv_scales.npy",
+    "b1.mlp.w1.npy",
+    "b1.mlp.w1_scales.npy",
+    "b1.mlp.w2.npy",
+    "b1.mlp.w2_scales.npy",
+    "b1.norm1.float.npy",
+    "b1.norm2.float.npy",
+    "b1.w1.float.npy",
+    "b1.w2.float.npy",
+    "b1.wk.float.npy",
+    "b1.wo.float.npy",
+    "b1.wq.float.npy",
+    "b1.wv.float.npy",
+    "embed.positions.npy",
+    "embed.tokens.npy",
+    "float.json",
+    "held_out.txt",
+    "logits.bias.npy",
+    "logits.weight_scales.npy",
+    "logits.weights.npy",
+    "model.toml",
+    "norm.float.npy",
+    "out.float.npy",
+    "pos.float.npy",
+    "tok.float.npy",
 ));
 
 /// Loads and checks a model from any source: the format first, then its fields.

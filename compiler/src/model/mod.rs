@@ -41,12 +41,13 @@
 //! weights, asymmetric per-tensor activations, int32 bias. Everything is checked on load; a
 //! malformed model is a [`ModelError`] that names the file or field and what is wrong.
 
+pub mod float;
 mod load;
 mod validate;
 
 use std::path::PathBuf;
 
-pub use load::{Embedded, ModelSource, DIGITS_MLP};
+pub use load::{Embedded, ModelSource, CHARLM, DIGITS_MLP};
 
 /// The formats this version reads: a stack of dense layers, and the transformer's layers.
 pub const FORMATS: [&str; 2] = ["metronome-model/1", "metronome-model/2"];
@@ -383,6 +384,11 @@ impl Model {
     /// The shipped digits model.
     pub fn digits() -> Model {
         load::load_from(&DIGITS_MLP).expect("the built-in model is valid")
+    }
+
+    /// The shipped language model.
+    pub fn charlm() -> Model {
+        load::load_from(&CHARLM).expect("the built-in model is valid")
     }
 
     /// The model as a stack of dense layers over a feature vector, or what makes it not one.
