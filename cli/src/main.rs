@@ -4,6 +4,7 @@ mod bench_cmd;
 mod board_cmd;
 mod compile_cmd;
 mod gen_cmd;
+mod generate_cmd;
 mod inputs;
 mod mem_cmds;
 mod program_cmds;
@@ -39,6 +40,10 @@ enum Command {
     /// Compile a model (default: the built-in digits MLP) into a scheduled program, a memory
     /// image and a predicted cycle count.
     Compile(compile_cmd::CompileArgs),
+    /// Generate text with a language model (default: the built-in charlm on the `lm` preset)
+    /// on the RTL under Verilator, a position a step over its KV cache, every step checked
+    /// against the golden model op by op; `--eval` measures its quality instead.
+    Generate(generate_cmd::GenerateArgs),
     /// Generate the chip's (or system's) Verilog and its descriptor.
     Gen(gen_cmd::GenArgs),
     /// Run a program on the generated RTL (Verilator or Icarus) and check it against the golden
@@ -81,6 +86,7 @@ fn main() {
     let result = match &cli.command {
         Command::Run(args) => run_cmd::run(args),
         Command::Compile(args) => compile_cmd::compile_cmd(args),
+        Command::Generate(args) => generate_cmd::generate(args),
         Command::Gen(args) => gen_cmd::gen(args),
         Command::Sim(args) => sim_cmd::sim(args),
         Command::Synth(args) => synth_cmd::synth(args),

@@ -126,9 +126,14 @@ pub enum Clock {
 impl Clock {
     /// The clock `--clock-mhz` or `--device` asks for; a device's Fmax is synthesized (or read
     /// from the cache) now.
-    fn of(args: &RunArgs, cfg: &HwConfig) -> Result<Clock> {
-        let Some(name) = &args.device else {
-            let mhz = args.clock_mhz.unwrap_or(100.0);
+    pub fn of(
+        clock_mhz: Option<f64>,
+        device: Option<&str>,
+        cfg: &HwConfig,
+        quiet: bool,
+    ) -> Result<Clock> {
+        let Some(name) = device else {
+            let mhz = clock_mhz.unwrap_or(100.0);
             if !(mhz.is_finite() && mhz > 0.0) {
                 bail!("--clock-mhz must be a positive number");
             }
@@ -144,7 +149,7 @@ impl Clock {
                 "no cache directory for synthesis results: set METRONOME_CACHE_DIR or HOME",
             )?,
         };
-        let report = synth_cmd::synthesize(cfg, &options, args.job.json)?.report;
+        let report = synth_cmd::synthesize(cfg, &options, quiet)?.report;
         match (report.fits, report.fmax_mhz) {
             // An Fmax that leaves paths untimed is no clock to quote.
             (true, Some(mhz)) if report.untimed_domains.is_empty() => Ok(Clock::Fmax {
@@ -159,14 +164,14 @@ impl Clock {
         }
     }
 
-    fn mhz(&self) -> f64 {
+    pub fn mhz(&self) -> f64 {
         match self {
             Clock::Assumed(mhz) | Clock::Fmax { mhz, .. } | Clock::Board { mhz, .. } => *mhz,
         }
     }
 
     /// How the report names the clock.
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Clock::Assumed(mhz) => format!("{mhz} MHz (assumed, not measured)"),
             Clock::Fmax { mhz, device, part } => {
@@ -178,7 +183,7 @@ impl Clock {
         }
     }
 
-    fn to_json(&self) -> serde_json::Value {
+    pub fn to_json(&self) -> serde_json::Value {
         match self {
             Clock::Assumed(mhz) => json!({ "mhz": mhz, "source": "assumed" }),
             Clock::Fmax { mhz, device, part } => {
@@ -191,7 +196,7 @@ impl Clock {
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let cfg = args.job.config.load()?;
-    let clock = Clock::of(args, &cfg)?;
+    let clock = Clock::of(args.clock_mhz, args.device.as_deref(), &cfg, args.job.json)?;
     job(
         &args.job,
         cfg,
@@ -429,7 +434,7 @@ impl Report {
             .collect()
     }
 
-    fn to_json(&self) -> serde_json::Value {
+    pub fn to_json(&self) -> serde_json::Value {
         json!({
             "result": if self.passed() { "pass" } else { "fail" },
             "model": self.model,

@@ -602,3 +602,55 @@ fn a_closed_pipe_ends_printing_quietly() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
 }
+
+#[test]
+fn generate_writes_text_a_position_a_step_and_measures_its_quality() {
+    // On the golden model (the RTL runs are cosim's tests/decode.rs): the prompt's positions
+    // and one per new token but the last, each step's cycles as predicted.
+    let out = stdout(metronome().args([
+        "generate", "--golden", "--prompt", "The ", "--tokens", "6", "--json",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["text"].as_str().unwrap().chars().count(), 6);
+    assert_eq!(report["steps"], 9);
+    assert_eq!(report["cycles_equal_steps"], 9);
+    assert_eq!(report["config_name"], "lm");
+    let ratio = report["roofline"]["ratio"].as_f64().unwrap();
+    assert!((1.0..1.5).contains(&ratio), "{ratio}");
+    // A seeded temperature repeats itself.
+    let sampled = |seed: &str| {
+        let out = stdout(metronome().args([
+            "generate",
+            "--golden",
+            "--tokens",
+            "12",
+            "--temperature",
+            "1.0",
+            "--seed",
+            seed,
+            "--json",
+        ]));
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["text"].clone()
+    };
+    assert_eq!(sampled("3"), sampled("3"));
+
+    let out = stdout(metronome().args(["generate", "--eval", "--eval-windows", "2", "--json"]));
+    let eval: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(eval["positions"], 256);
+    assert!(eval["loss_increase"].as_f64().unwrap() < 0.05, "{eval}");
+    assert!(eval["argmax_agreement"].as_f64().unwrap() >= 0.9, "{eval}");
+
+    let err =
+        stderr_of_failure(metronome().args(["generate", "--golden", "--prompt", "caf\u{e9}"]));
+    assert!(
+        err.contains("character 3 ('\u{e9}') is not one of the model's 96 symbols"),
+        "{err}"
+    );
+    let err = stderr_of_failure(metronome().args(["generate", "--golden", "--tokens", "120"]));
+    assert!(
+        err.contains("need 139 positions; the model's context holds 128"),
+        "{err}"
+    );
+    let err = stderr_of_failure(metronome().args(["generate", "--golden", "--preset", "small"]));
+    assert!(err.contains("does not fit the chip: SRAM"), "{err}");
+}

@@ -67,6 +67,8 @@ pub struct Decoder {
     /// Where each step leaves the logits, and how many.
     logits_at: Addr,
     vocab: usize,
+    /// The logits' scale: real = q * scale (zero point 0).
+    logit_scale: f32,
     plan: Vec<Planned>,
     temps: Temps,
     image: MemImage,
@@ -674,6 +676,14 @@ impl Decoder {
             ));
         };
         let logits_at = *logits_at;
+        let Some(Layer::Dense(logits_layer)) = model.layers.last() else {
+            unreachable!("the plan's last layer is dense")
+        };
+        if logits_layer.output.zero_point != 0 {
+            return Err(CompileError::Unsupported(
+                "the decoder samples logits with zero point 0".into(),
+            ));
+        }
         if image.params.len() > cfg.chip.param_depth as usize {
             return Err(CompileError::DoesNotFit(format!(
                 "parameters: the model needs {} requantization entries; the chip holds {}",
@@ -713,6 +723,7 @@ impl Decoder {
             token_at,
             logits_at,
             vocab: vocabulary.symbols.len(),
+            logit_scale: logits_layer.output.scale,
             plan,
             temps,
             image: MemImage { chunks },
@@ -733,6 +744,72 @@ impl Decoder {
     /// The model's symbols: token `k` is `symbols()[k]`.
     pub fn symbols(&self) -> &[char] {
         &self.symbols
+    }
+
+    /// The tokens of `text`, or the first character the model does not know.
+    pub fn tokenize(&self, text: &str) -> Result<Vec<usize>, CompileError> {
+        text.chars()
+            .enumerate()
+            .map(|(i, c)| {
+                self.symbols.iter().position(|s| *s == c).ok_or_else(|| {
+                    CompileError::Input(format!(
+                        "character {i} ({c:?}) is not one of the model's {} symbols",
+                        self.vocab
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// The logits' scale (real value = int8 value x scale).
+    pub fn logit_scale(&self) -> f32 {
+        self.logit_scale
+    }
+
+    /// Positions a prompt of `prompt` tokens and `count` new ones take, or why they cannot.
+    pub fn positions(&self, prompt: usize, count: usize) -> Result<usize, CompileError> {
+        if prompt == 0 {
+            return Err(CompileError::Input(
+                "the prompt must hold at least one character".into(),
+            ));
+        }
+        let positions = prompt + count.saturating_sub(1);
+        if positions > self.context {
+            return Err(CompileError::Input(format!(
+                "a prompt of {prompt} and {count} new tokens need {positions} positions; the \
+                 model's context holds {}",
+                self.context
+            )));
+        }
+        Ok(positions)
+    }
+
+    /// Runs `prompt` and then `count` generated tokens, a position a step: `run` executes a
+    /// step's program after writing its token image (on whatever runs it) and returns the
+    /// logits it left; `sampler` picks each new token from the last position's logits and
+    /// `emit` sees it. Returns the generated tokens.
+    pub fn generate<E: From<CompileError>>(
+        &self,
+        prompt: &[usize],
+        count: usize,
+        sampler: &mut Sampler,
+        mut run: impl FnMut(&Step, &MemImage) -> Result<Vec<i8>, E>,
+        mut emit: impl FnMut(usize),
+    ) -> Result<Vec<usize>, E> {
+        let positions = self.positions(prompt.len(), count)?;
+        let mut tokens = prompt.to_vec();
+        let mut generated = Vec::with_capacity(count);
+        for p in 0..positions {
+            let step = self.step(p)?;
+            let logits = run(&step, &self.token_image(tokens[p])?)?;
+            if p + 1 >= prompt.len() {
+                let next = sampler.next(&logits);
+                tokens.push(next);
+                generated.push(next);
+                emit(next);
+            }
+        }
+        Ok(generated)
     }
 
     /// The image loaded once before the first step.
@@ -1185,5 +1262,49 @@ impl Emit {
         for c in 0..w.c_tiles {
             self.rq(offset(sums, c), out(c), 1, w.param + c);
         }
+    }
+}
+
+/// Picks the next token from int8 logits: the largest (the first of equals) at temperature
+/// 0, else a draw from `softmax(logits x scale / temperature)` with a seeded generator, so
+/// that a run is repeatable and the golden model and the RTL sample alike.
+pub struct Sampler {
+    temperature: f64,
+    scale: f64,
+    rng: seeded::Rng,
+}
+
+impl Sampler {
+    pub fn new(temperature: f64, seed: u64, logit_scale: f32) -> Result<Self, CompileError> {
+        if !(temperature.is_finite() && temperature >= 0.0) {
+            return Err(CompileError::Input(format!(
+                "the temperature must be 0 or more, not {temperature}"
+            )));
+        }
+        Ok(Sampler {
+            temperature,
+            scale: logit_scale as f64,
+            rng: seeded::Rng::new(seed),
+        })
+    }
+
+    pub fn next(&mut self, logits: &[i8]) -> usize {
+        if self.temperature == 0.0 {
+            return crate::model::argmax(logits);
+        }
+        let z: Vec<f64> = logits
+            .iter()
+            .map(|q| *q as f64 * self.scale / self.temperature)
+            .collect();
+        let max = z.iter().cloned().fold(f64::MIN, f64::max);
+        let weights: Vec<f64> = z.iter().map(|v| (v - max).exp()).collect();
+        let mut pick = self.rng.unit() * weights.iter().sum::<f64>();
+        for (k, w) in weights.iter().enumerate() {
+            if pick < *w {
+                return k;
+            }
+            pick -= w;
+        }
+        weights.len() - 1
     }
 }

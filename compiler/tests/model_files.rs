@@ -53,7 +53,10 @@ fn the_shipped_directory_loads_like_the_built_in_model() {
     let built_in: Vec<&str> = compiler::model::CHARLM.0.iter().map(|(n, _)| *n).collect();
     for entry in std::fs::read_dir(CHARLM).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        assert!(name == "README.md" || built_in.contains(&name.as_str()), "{name}");
+        assert!(
+            name == "README.md" || built_in.contains(&name.as_str()),
+            "{name}"
+        );
     }
 }
 

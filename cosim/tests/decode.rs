@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
-use compiler::decode::Decoder;
-use compiler::model::{argmax, Model};
+use compiler::decode::{Decoder, Sampler, Step};
+use compiler::model::Model;
+use compiler::CompileError;
 use cosim::steps::Steps;
 use cosim::verilator::Verilated;
-use isa::HwConfig;
+use isa::{HwConfig, MemImage};
 
 const CHARLM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/charlm");
 const PROMPT: &str = "The return statement";
@@ -16,23 +17,12 @@ fn generate_on_rtl(preset: &str, tokens: usize) -> String {
     let model = Model::load(Path::new(CHARLM)).unwrap();
     let cfg = HwConfig::preset(preset).unwrap();
     let decoder = Decoder::new(&model, &cfg).unwrap();
-    let symbols = decoder.symbols().to_vec();
     let mut steps = Steps::new(Verilated::new(&cfg).unwrap(), decoder.image()).unwrap();
-    let mut context: Vec<usize> = PROMPT
-        .chars()
-        .map(|c| symbols.iter().position(|s| *s == c).unwrap())
-        .collect();
-    let mut text = String::new();
-    let mut p = 0;
-    while p < PROMPT.len() + tokens - 1 {
-        let step = decoder.step(p).unwrap();
-        let checked = steps
-            .step(
-                &step.program,
-                &decoder.token_image(context[p]).unwrap(),
-                step.cycles() + 1,
-            )
-            .unwrap();
+    let mut sampler = Sampler::new(0.0, 0, decoder.logit_scale()).unwrap();
+    let prompt = decoder.tokenize(PROMPT).unwrap();
+    let run = |step: &Step, token: &MemImage| -> Result<Vec<i8>, CompileError> {
+        let p = step.position;
+        let checked = steps.step(&step.program, token, step.cycles() + 1).unwrap();
         assert!(
             checked.mismatches.is_empty(),
             "{preset}, position {p}: {:?}",
@@ -43,16 +33,12 @@ fn generate_on_rtl(preset: &str, tokens: usize) -> String {
             vec![step.cycles()],
             "{preset}, position {p}"
         );
-        let logits = decoder.logits(&checked.rtl.state.chips[0]);
-        assert_eq!(logits, decoder.logits(&steps.state().chips[0]));
-        p += 1;
-        if p >= PROMPT.len() {
-            let next = argmax(&logits);
-            context.push(next);
-            text.push(symbols[next]);
-        }
-    }
-    text
+        Ok(decoder.logits(&checked.rtl.state.chips[0]))
+    };
+    let generated = decoder
+        .generate(&prompt, tokens, &mut sampler, run, |_| {})
+        .unwrap();
+    generated.iter().map(|t| decoder.symbols()[*t]).collect()
 }
 
 #[test]
