@@ -980,15 +980,12 @@ impl Decoder {
         e.vop(VopFunc::Mul, t.x, 1, t.x_wide, 1, t.squares, rows, 0);
         e.red(RedFunc::Sum, t.squares, t.squares, rows);
         e.reduce_rows(VopFunc::Add, t.squares, rows, t.total);
-        // h = (clz(ss) - 2) >> 1; n = ss << 2h; index = (n >> 22) - 192.
+        // h = (clz(ss) - 2) >> 1; the table's index ((ss << 2h) >> 22) - 192.
         e.vop_imm(VopFunc::Clz, t.total, t.half, 0);
         e.vop_imm(VopFunc::Sub, t.half, t.half, 2);
         e.vop_imm(VopFunc::Sra, t.half, t.half, 1);
         e.vop_imm(VopFunc::Shl, t.half, t.shift, 1);
-        e.vop(VopFunc::Shl, t.total, 0, t.shift, 0, t.mantissa, 1, 0);
-        e.vop_imm(VopFunc::Sra, t.mantissa, t.mantissa, 22);
-        e.vop_imm(VopFunc::Sub, t.mantissa, t.mantissa, 192);
-        e.mov(t.mantissa, t.index, 1);
+        e.lookup_mantissa(t.total, t.shift, t.mantissa, 192, t.index);
         e.lut(t.index, t.table_out, 1, self.temps.rsqrt_table);
         // The shift back: 15 - h.
         e.vop_imm(VopFunc::Mul, t.half, t.half, -1);
@@ -1054,13 +1051,10 @@ impl Decoder {
             e.reduce_rows(VopFunc::Add, ht.per_row, position_tiles, ht.total);
         }
         for &(_, ht) in &heads {
-            // c = clz(S); n = S << (c - 1); index = (n >> 22) - 384.
+            // c = clz(S); the table's index ((S << (c - 1)) >> 22) - 384.
             e.vop_imm(VopFunc::Clz, ht.total, ht.shift, 0);
             e.vop_imm(VopFunc::Sub, ht.shift, ht.less_one, 1);
-            e.vop(VopFunc::Shl, ht.total, 0, ht.less_one, 0, ht.less_one, 1, 0);
-            e.vop_imm(VopFunc::Sra, ht.less_one, ht.less_one, 22);
-            e.vop_imm(VopFunc::Sub, ht.less_one, ht.less_one, 384);
-            e.mov(ht.less_one, ht.index, 1);
+            e.lookup_mantissa(ht.total, ht.less_one, ht.less_one, 384, ht.index);
             e.lut(ht.index, ht.recip, 1, t.recip_table);
             // The shift back: 40 - c.
             e.vop_imm(VopFunc::Sub, ht.shift, ht.shift, 40);
@@ -1239,6 +1233,17 @@ impl Emit {
             swap: true,
             accumulate,
         }));
+    }
+
+    /// A table's index for the mantissa of the row `value` normalised by the left shift in
+    /// the row `shift` (both broadcast): `((value << shift) >> 22) - offset`, computed in the
+    /// row `work` (another bank than `value`'s) and saturated to int8 into the SRAM row
+    /// `index` that `LUT` reads.
+    fn lookup_mantissa(&mut self, value: Addr, shift: Addr, work: Addr, offset: i32, index: Addr) {
+        self.vop(VopFunc::Shl, value, 0, shift, 0, work, 1, 0);
+        self.vop_imm(VopFunc::Sra, work, work, 22);
+        self.vop_imm(VopFunc::Sub, work, work, offset);
+        self.mov(work, index, 1);
     }
 
     /// Folds `count` rows at `rows` with `func` (add, max) into the row `total`, in another
