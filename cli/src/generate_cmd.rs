@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use compiler::decode::{Decoder, Sampler, Step};
 use compiler::model::float::{nll, FloatTransformer};
@@ -142,10 +142,8 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
                 (checked.rtl.cycles[0], logits)
             }
             None => {
-                let mut state =
-                    std::mem::replace(&mut golden_state, golden::SystemState::new(&cfg));
-                state.load(&cfg, token)?;
-                let run = golden::run(&step.program, &cfg, state, Some(step.cycles() + 1))?;
+                let state = std::mem::replace(&mut golden_state, golden::SystemState::new(&cfg));
+                let run = decoder.golden_step(state, step, token)?;
                 golden_state = run.state;
                 (
                     run.timeline.cycles(),
@@ -277,8 +275,8 @@ fn eval(args: &GenerateArgs, model: &Model, cfg: &HwConfig, decoder: &Decoder) -
         );
     };
     let float = match &args.model {
-        Some(dir) => FloatTransformer::load(dir.as_path(), vocab.symbols.len()),
-        None => FloatTransformer::load(&CHARLM, vocab.symbols.len()),
+        Some(dir) => FloatTransformer::load(dir.as_path(), vocab.symbols.len(), vocab.context),
+        None => FloatTransformer::load(&CHARLM, vocab.symbols.len(), vocab.context),
     }
     .context("--eval compares with the float model, which the model directory must ship")?;
     let tokens = decoder.tokenize(text)?;
@@ -315,9 +313,8 @@ fn eval(args: &GenerateArgs, model: &Model, cfg: &HwConfig, decoder: &Decoder) -
         let float_logits = float.logits(window);
         let mut state = golden::SystemState::from_image(cfg, decoder.image())?;
         for (p, step) in programs.iter().enumerate() {
-            state.load(cfg, &decoder.token_image(window[p])?)?;
-            state = golden::run(&step.program, cfg, state, None)
-                .map_err(|e| anyhow!("position {p}: {e}"))?
+            state = decoder
+                .golden_step(state, step, &decoder.token_image(window[p])?)?
                 .state;
             let q = decoder.logits(&state.chips[0]);
             let target = tokens[s + p + 1];

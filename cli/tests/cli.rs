@@ -651,6 +651,11 @@ fn generate_writes_text_a_position_a_step_and_measures_its_quality() {
         err.contains("need 139 positions; the model's context holds 128"),
         "{err}"
     );
+    let err = stderr_of_failure(metronome().args(["generate", "--golden", "--tokens", "0"]));
+    assert!(
+        err.contains("at least one token must be generated"),
+        "{err}"
+    );
     let err = stderr_of_failure(metronome().args(["generate", "--golden", "--preset", "small"]));
     assert!(err.contains("does not fit the chip: SRAM"), "{err}");
 }

@@ -10,9 +10,9 @@
 //! requantization entries) is the image loaded once ([`Decoder::image`]); the cache stays in
 //! SRAM between steps. The integer recipes are those of `docs/transformer.md`.
 //!
-//! Memory: the last SRAM bank holds the small per-step tensors (the token's row, each layer's
-//! int8 output, scratch), the others the weight tiles, position rows and the cache, so that an
-//! `LDW` and the `MMA` it feeds read different banks. Accumulator rows hold the residual
+//! Memory: the last two SRAM banks hold the small per-step tensors (the token's row, each
+//! layer's int8 output, scratch), the others the weight tiles, position rows and the cache, so
+//! that an `LDW` and the `MMA` it feeds read different banks. Accumulator rows hold the residual
 //! stream and every int32 intermediate.
 //!
 //! The cache of attention `a`, per dimension tile `c` (`N` dimensions) of K and V:
@@ -26,9 +26,10 @@ use isa::config::OMITTABLE;
 use isa::ops::{Ldw, Lut, Mma, Mov, Perm, PermFunc, Red, RedFunc, Rq, Vop, VopFunc};
 use isa::{Addr, Chunk, HwConfig, MemImage, Op, ParamEntry, Program, Region, Rows};
 
-use crate::lower::{rq_multiplier, tiles, weight_tiles};
-use crate::model::float::gelu;
-use crate::model::{Attention, Input, Layer, Mlp, Model, Projection, RmsNorm, Source};
+use crate::lower::{layer_params, rq_multiplier, tiles, weight_tiles};
+use crate::model::{
+    Attention, Input, Layer, Mlp, Model, Projection, Quant, RmsNorm, Source, Vocabulary,
+};
 use crate::schedule::Schedule;
 use crate::CompileError;
 
@@ -57,8 +58,7 @@ pub struct CachedKeysValues {
 /// A model's layout on a chip, and the programs of its positions.
 pub struct Decoder {
     cfg: HwConfig,
-    symbols: Vec<char>,
-    context: usize,
+    vocabulary: Vocabulary,
     /// The embedding table the host gathers rows from: `[vocab][width]`.
     tokens: Vec<i8>,
     width: usize,
@@ -284,21 +284,19 @@ impl ImageBuilder {
         Ok(self.params.len() as u32 - 1)
     }
 
-    /// One entry per output tile of a projection: channel `c`'s multiplier `real(c)`, its
-    /// bias, the output zero point, int8 or int32.
-    fn per_channel(
+    /// One entry per output tile of the bias-free projection `w`: channel `c`'s multiplier
+    /// `in_scale * w.scales[c] / out_scale`, to int8 or int32.
+    fn projection(
         &mut self,
-        outputs: usize,
-        real: impl Fn(usize) -> f64,
-        bias: impl Fn(usize) -> i32,
-        zero_point: i32,
+        w: &Projection,
+        in_scale: f32,
+        out_scale: f32,
         int8: bool,
         layer: &str,
     ) -> Result<u32, CompileError> {
         let first = self.params.len() as u32;
-        for c in 0..tiles(outputs, self.n) as usize {
+        for c in 0..tiles(w.outputs, self.n) as usize {
             let mut e = ParamEntry::zero(self.n);
-            e.zero_point = zero_point;
             (e.act_min, e.act_max) = if int8 {
                 (-128, 127)
             } else {
@@ -306,11 +304,11 @@ impl ImageBuilder {
             };
             for x in 0..self.n {
                 let ch = c * self.n + x;
-                if ch < outputs {
-                    let (m, s) = rq_multiplier(real(ch), layer, ch)?;
+                if ch < w.outputs {
+                    let real = in_scale as f64 * w.scales[ch] as f64 / out_scale as f64;
+                    let (m, s) = rq_multiplier(real, layer, ch)?;
                     e.multiplier[x] = m;
                     e.shift[x] = s as i8;
-                    e.bias[x] = bias(ch);
                 }
             }
             self.params.push(e);
@@ -358,7 +356,8 @@ impl Decoder {
         let context = vocabulary.context;
         let pos_tiles = context.div_ceil(n) as u32;
         // Two scratch banks, so that an op from SRAM to SRAM reads one and writes the other
-        // (a bank has one port); the rest for weights, positions and the cache.
+        // (a bank has one port); the rest, at least two so that `PERM` can read K from one
+        // and write its transpose to another, for weights, positions and the cache.
         if cfg.chip.sram_banks < 4 {
             return Err(CompileError::DoesNotFit(
                 "the decoder needs at least four SRAM banks".into(),
@@ -526,7 +525,6 @@ impl Decoder {
                 }
                 Layer::Attention(a) => {
                     let input = source(a.input);
-                    let s_y = made[input] as f64;
                     let hd = width / a.heads;
                     if hd % n != 0 {
                         return Err(CompileError::Unsupported(format!(
@@ -534,30 +532,12 @@ impl Decoder {
                              array's {n} lanes"
                         )));
                     }
-                    let proj = |image: &mut ImageBuilder,
-                                w: &Projection,
-                                out: f32,
-                                int8: bool,
-                                in_scale: f64| {
-                        image.per_channel(
-                            w.outputs,
-                            |c| in_scale * w.scales[c] as f64 / out as f64,
-                            |_| 0,
-                            0,
-                            int8,
-                            name,
-                        )
-                    };
-                    let pq = proj(&mut image, &a.wq, a.q_scale, true, s_y)?;
-                    let pk = proj(&mut image, &a.wk, a.k_scale, true, s_y)?;
-                    let pv = proj(&mut image, &a.wv, a.v_scale, true, s_y)?;
-                    let po = proj(
-                        &mut image,
-                        &a.wo,
-                        a.output_scale,
-                        false,
-                        a.context_scale as f64,
-                    )?;
+                    let s_y = made[input];
+                    let pq = image.projection(&a.wq, s_y, a.q_scale, true, name)?;
+                    let pk = image.projection(&a.wk, s_y, a.k_scale, true, name)?;
+                    let pv = image.projection(&a.wv, s_y, a.v_scale, true, name)?;
+                    let po =
+                        image.projection(&a.wo, a.context_scale, a.output_scale, false, name)?;
                     let scores_param = image.per_tensor(
                         a.q_scale as f64 * a.k_scale as f64
                             / (hd as f64).sqrt()
@@ -605,13 +585,15 @@ impl Decoder {
                         exp_table,
                         out: acc_out(&mut acc, rows)?,
                     };
-                    weight_tile_count += 4 * (rows as u64).pow(2);
+                    weight_tile_count += [&plan.wq, &plan.wk, &plan.wv, &plan.wo]
+                        .iter()
+                        .map(|w| w.tiles.len() as u64)
+                        .sum::<u64>();
                     (Planned::Attention(Box::new(plan)), a.output_scale)
                 }
                 Layer::Mlp(m) => {
                     let input = source(m.input);
-                    let s_y = made[input] as f64;
-                    let (p1, p2, table_id) = mlp_params(&mut image, m, s_y, name)?;
+                    let (p1, p2, table_id) = mlp_params(&mut image, m, made[input], name)?;
                     let w1 = place(&mut sram, &mut image, &m.w1, p1)?;
                     let w2 = place(&mut sram, &mut image, &m.w2, p2)?;
                     weight_tile_count += (w1.tiles.len() + w2.tiles.len()) as u64;
@@ -636,20 +618,21 @@ impl Decoder {
                     (Planned::Add { inputs, out }, a.output_scale)
                 }
                 Layer::Dense(d) => {
-                    let input = source(d.input);
-                    let s_y = made[input] as f64;
-                    let param = image.per_channel(
-                        d.outputs,
-                        |c| s_y * d.weight_scales[c] as f64 / d.output.scale as f64,
-                        |c| d.bias[c],
-                        d.output.zero_point,
-                        true,
-                        name,
-                    )?;
-                    let lo = if d.relu { d.output.zero_point } else { -128 };
-                    for e in &mut image.params[param as usize..] {
-                        e.act_min = lo;
+                    // The logits: a dense layer anywhere else could change the stream's width,
+                    // which every other layer's plan takes from the embedding.
+                    if i + 1 != model.layers.len() {
+                        return Err(CompileError::Unsupported(format!(
+                            "layer {name}: the decoder takes a fully_connected layer only as \
+                             the last (the logits)"
+                        )));
                     }
+                    let input = source(d.input);
+                    let input_grid = Quant {
+                        scale: made[input],
+                        zero_point: 0,
+                    };
+                    let param = image.params.len() as u32;
+                    image.params.extend(layer_params(d, input_grid, n)?);
                     let w = place(
                         &mut sram,
                         &mut image,
@@ -679,11 +662,6 @@ impl Decoder {
         let Some(Layer::Dense(logits_layer)) = model.layers.last() else {
             unreachable!("the plan's last layer is dense")
         };
-        if logits_layer.output.zero_point != 0 {
-            return Err(CompileError::Unsupported(
-                "the decoder samples logits with zero point 0".into(),
-            ));
-        }
         if image.params.len() > cfg.chip.param_depth as usize {
             return Err(CompileError::DoesNotFit(format!(
                 "parameters: the model needs {} requantization entries; the chip holds {}",
@@ -714,10 +692,9 @@ impl Decoder {
             start: 0,
             rows: Rows::Params(image.params),
         });
-        Ok(Decoder {
+        let decoder = Decoder {
             cfg: cfg.clone(),
-            symbols: vocabulary.symbols.clone(),
-            context,
+            vocabulary: vocabulary.clone(),
             tokens: embedding.tokens.clone(),
             width,
             token_at,
@@ -728,7 +705,11 @@ impl Decoder {
             temps,
             image: MemImage { chunks },
             weight_tiles: weight_tile_count,
-        })
+        };
+        // The last position's program is the longest: if it fits, every step does, and a
+        // generation cannot fail half-way for want of instruction memory.
+        decoder.step(context - 1)?;
+        Ok(decoder)
     }
 
     /// The config the decoder compiled for.
@@ -738,12 +719,12 @@ impl Decoder {
 
     /// Positions the model attends over: steps `0..context`.
     pub fn context(&self) -> usize {
-        self.context
+        self.vocabulary.context
     }
 
     /// The model's symbols: token `k` is `symbols()[k]`.
     pub fn symbols(&self) -> &[char] {
-        &self.symbols
+        &self.vocabulary.symbols
     }
 
     /// The tokens of `text`, or the first character the model does not know.
@@ -751,7 +732,7 @@ impl Decoder {
         text.chars()
             .enumerate()
             .map(|(i, c)| {
-                self.symbols.iter().position(|s| *s == c).ok_or_else(|| {
+                self.vocabulary.token(c).ok_or_else(|| {
                     CompileError::Input(format!(
                         "character {i} ({c:?}) is not one of the model's {} symbols",
                         self.vocab
@@ -768,17 +749,19 @@ impl Decoder {
 
     /// Positions a prompt of `prompt` tokens and `count` new ones take, or why they cannot.
     pub fn positions(&self, prompt: usize, count: usize) -> Result<usize, CompileError> {
-        if prompt == 0 {
+        if prompt == 0 || count == 0 {
             return Err(CompileError::Input(
-                "the prompt must hold at least one character".into(),
+                "the prompt must hold at least one character, and at least one token must be \
+                 generated"
+                    .into(),
             ));
         }
         let positions = prompt + count.saturating_sub(1);
-        if positions > self.context {
+        if positions > self.context() {
             return Err(CompileError::Input(format!(
                 "a prompt of {prompt} and {count} new tokens need {positions} positions; the \
                  model's context holds {}",
-                self.context
+                self.context()
             )));
         }
         Ok(positions)
@@ -838,6 +821,23 @@ impl Decoder {
         })
     }
 
+    /// Runs `step` on the golden model from `state` with `token`'s row written first: what
+    /// the chip holds after the step.
+    pub fn golden_step(
+        &self,
+        state: golden::SystemState,
+        step: &Step,
+        token: &MemImage,
+    ) -> Result<golden::Run, CompileError> {
+        let mut state = state;
+        let bug = |e: String| CompileError::Internal(format!("position {}: {e}", step.position));
+        state
+            .load(&self.cfg, token)
+            .map_err(|e| bug(e.to_string()))?;
+        golden::run(&step.program, &self.cfg, state, Some(step.cycles() + 1))
+            .map_err(|e| bug(e.to_string()))
+    }
+
     /// The logits a step left in the chip's SRAM.
     pub fn logits(&self, chip: &golden::ChipState) -> Vec<i8> {
         let n = self.cfg.lanes();
@@ -856,6 +856,7 @@ impl Decoder {
         positions: usize,
     ) -> Vec<CachedKeysValues> {
         let n = self.cfg.lanes();
+        let positions = positions.min(self.context());
         // Row `t` of a tensor cached as one region per dimension tile.
         let rows = |tiles: &[Addr], t: usize| -> Vec<i8> {
             (0..self.width)
@@ -879,10 +880,10 @@ impl Decoder {
 
     /// The program of position `position`, scheduled and checked by the verifier.
     pub fn step(&self, position: usize) -> Result<Step, CompileError> {
-        if position >= self.context {
+        if position >= self.context() {
             return Err(CompileError::Input(format!(
                 "position {position} is past the model's context of {}",
-                self.context
+                self.context()
             )));
         }
         let ops = self.ops(position);
@@ -1103,28 +1104,16 @@ fn norm_params(
 fn mlp_params(
     image: &mut ImageBuilder,
     m: &Mlp,
-    s_y: f64,
+    s_y: f32,
     name: &str,
 ) -> Result<(u32, u32, u32), CompileError> {
-    let p1 = image.per_channel(
-        m.w1.outputs,
-        |c| s_y * m.w1.scales[c] as f64 / m.hidden_scale as f64,
-        |_| 0,
-        0,
-        true,
-        name,
-    )?;
-    let p2 = image.per_channel(
-        m.w2.outputs,
-        |c| m.activation_scale as f64 * m.w2.scales[c] as f64 / m.output_scale as f64,
-        |_| 0,
-        0,
-        false,
-        name,
-    )?;
+    let p1 = image.projection(&m.w1, s_y, m.hidden_scale, true, name)?;
+    let p2 = image.projection(&m.w2, m.activation_scale, m.output_scale, false, name)?;
     let (hs, acts) = (m.hidden_scale as f64, m.activation_scale as f64);
     let table = image.table(table(|i| {
-        (gelu(i as f64 * hs) / acts).round().clamp(-128.0, 127.0) as i64
+        (m.activation.apply(i as f64 * hs) / acts)
+            .round()
+            .clamp(-128.0, 127.0) as i64
     }));
     Ok((p1, p2, table))
 }

@@ -213,7 +213,11 @@ pub(crate) fn weight_tiles(
 
 /// One requantization entry per output tile: folded bias, per-channel multiplier and shift,
 /// output zero point, and the clamp (ReLU clamps at the zero point).
-fn layer_params(layer: &Dense, input: Quant, n: usize) -> Result<Vec<ParamEntry>, CompileError> {
+pub(crate) fn layer_params(
+    layer: &Dense,
+    input: Quant,
+    n: usize,
+) -> Result<Vec<ParamEntry>, CompileError> {
     let mut entries = Vec::new();
     for c in 0..tiles(layer.outputs, n) as usize {
         let mut entry = ParamEntry::zero(n);

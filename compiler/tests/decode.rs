@@ -29,11 +29,10 @@ fn decode_against_reference(model: &Model, preset: &str, tokens: &[usize]) -> Ve
     let mut state = SystemState::from_image(&cfg, decoder.image()).unwrap();
     let mut cycles = Vec::new();
     for (p, token) in tokens.iter().enumerate() {
-        state
-            .load(&cfg, &decoder.token_image(*token).unwrap())
-            .unwrap();
         let step = decoder.step(p).unwrap();
-        let run = golden::run(&step.program, &cfg, state, None).unwrap();
+        let run = decoder
+            .golden_step(state, &step, &decoder.token_image(*token).unwrap())
+            .unwrap();
         assert_eq!(run.cycles(), step.cycles(), "{preset}, position {p}");
         state = run.state;
         assert_eq!(

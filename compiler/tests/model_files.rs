@@ -392,6 +392,15 @@ fn a_broken_language_model_is_named_by_file_and_field() {
         &|d| std::fs::write(d.join("held_out.txt"), "caf\u{e9}").unwrap(),
         "test.text: character 3 ('\u{e9}') is not one of the model's symbols",
     );
+    // A token model's zero points are all 0, and its softmax sums fit int32.
+    check(
+        &|d| edit_toml(d, "output_zero_point = 0", "output_zero_point = 5"),
+        "layers[14] (logits).output_zero_point: is 5; a token model's zero points are all 0",
+    );
+    check(
+        &|d| edit_toml(d, "context = 128", "context = 200000"),
+        "input.context: is 200000; it must be in 1..=131071",
+    );
     // Weights are symmetric.
     check(
         &|d| {

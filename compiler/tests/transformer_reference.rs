@@ -37,7 +37,8 @@ fn the_int8_model_is_within_five_percent_of_the_float_one_on_held_out_text() {
     let Some(Layer::Dense(out)) = model.layers.last() else {
         panic!("charlm ends in its logits")
     };
-    let float = FloatTransformer::load(Path::new(CHARLM), vocab.symbols.len()).unwrap();
+    let float =
+        FloatTransformer::load(Path::new(CHARLM), vocab.symbols.len(), vocab.context).unwrap();
 
     let (mut float_loss, mut int8_loss, mut agree, mut positions) = (0f64, 0f64, 0usize, 0usize);
     for (x, y) in windows(&tokens, vocab.context, 64) {

@@ -48,11 +48,14 @@ impl Steps {
         state.load(&self.cfg, image)?;
         let golden = golden::run(program, &self.cfg, state, Some(budget))?;
         let started = std::time::Instant::now();
-        let rtl = match self.base.take() {
+        let rtl = match &self.base {
             // The first step: a fresh model with the base image and this step's writes.
-            Some(mut base) => {
-                base.chunks.extend(image.chunks.iter().cloned());
-                self.rtl.run(program, &base, budget, None)?
+            Some(base) => {
+                let mut first = base.clone();
+                first.chunks.extend(image.chunks.iter().cloned());
+                let run = self.rtl.run(program, &first, budget, None)?;
+                self.base = None;
+                run
             }
             None => self.rtl.resume(program, image, budget)?,
         };

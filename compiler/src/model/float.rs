@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{ModelError, ModelSource};
+use super::{Activation, ModelError, ModelSource};
 use crate::npy::{self, Data};
 
 /// `float.json`'s architecture.
@@ -51,14 +51,14 @@ struct FloatBlock {
     w2: Vec<f32>,
 }
 
-/// GELU, tanh form.
-pub fn gelu(x: f64) -> f64 {
-    0.5 * x * (1.0 + (0.7978845608028654 * (x + 0.044715 * x * x * x)).tanh())
-}
-
 impl FloatTransformer {
-    /// Reads `float.json` and the float tensors it implies; `vocab` is the int8 model's.
-    pub fn load(src: &(impl ModelSource + ?Sized), vocab: usize) -> Result<Self, ModelError> {
+    /// Reads `float.json` and the float tensors it implies, for an int8 model of `vocab`
+    /// symbols and `context` positions.
+    pub fn load(
+        src: &(impl ModelSource + ?Sized),
+        vocab: usize,
+        context: usize,
+    ) -> Result<Self, ModelError> {
         let text = src.read("float.json")?;
         let file: FloatFile = serde_json::from_slice(&text).map_err(|e| ModelError::File {
             path: src.path("float.json"),
@@ -66,6 +66,25 @@ impl FloatTransformer {
         })?;
         let c = &file.config;
         let (d, h) = (c.d_model, c.mlp_hidden);
+        let refuse = |message: String| {
+            Err(ModelError::File {
+                path: src.path("float.json"),
+                message,
+            })
+        };
+        if d == 0 || h == 0 || c.heads == 0 || d % c.heads != 0 {
+            return refuse(format!(
+                "d_model {d}, mlp_hidden {h} and heads {}: widths must be positive and the heads \
+                 must divide d_model",
+                c.heads
+            ));
+        }
+        if c.context < context {
+            return refuse(format!(
+                "the float model's context is {}, shorter than the int8 model's {context}",
+                c.context
+            ));
+        }
         let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>, ModelError> {
             let file = format!("{name}.float.npy");
             let bad = |message: String| ModelError::File {
@@ -97,12 +116,6 @@ impl FloatTransformer {
                 })
             })
             .collect::<Result<_, ModelError>>()?;
-        if c.heads == 0 || d % c.heads != 0 {
-            return Err(ModelError::File {
-                path: src.path("float.json"),
-                message: format!("{} heads do not divide d_model {d}", c.heads),
-            });
-        }
         Ok(FloatTransformer {
             width: d,
             heads: c.heads,
@@ -169,7 +182,7 @@ impl FloatTransformer {
                 let m = norm(row, &b.norm2);
                 let h: Vec<f32> = matmul(&m, &b.w1)
                     .into_iter()
-                    .map(|v| gelu(v as f64) as f32)
+                    .map(|v| Activation::Gelu.apply(v as f64) as f32)
                     .collect();
                 let o = matmul(&h, &b.w2);
                 row.iter_mut().zip(o).for_each(|(x, o)| *x += o);

@@ -56,6 +56,14 @@ pub const FORMATS: [&str; 2] = ["metronome-model/1", "metronome-model/2"];
 /// with their zero point in -255..=255), so no dot product can wrap an int32 accumulator.
 pub const MAX_INPUTS: usize = 65_000;
 
+/// The longest context of a token model: a softmax's sum of up to `MAX_CONTEXT` entries of
+/// 2^14 stays below 2^31.
+pub const MAX_CONTEXT: usize = (1 << 17) - 1;
+
+/// The widest residual stream of a token model: a norm's sum of up to `MAX_WIDTH` squares
+/// of int8 values (at most 2^14) stays below 2^30, the range its normalisation assumes.
+pub const MAX_WIDTH: usize = (1 << 16) - 1;
+
 /// Per-tensor affine quantization: `real = (q - zero_point) * scale`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Quant {
@@ -302,6 +310,18 @@ pub enum Activation {
     Gelu,
 }
 
+impl Activation {
+    /// The function itself, in f64 (the compiler builds the table from it; the float model
+    /// runs it).
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            Activation::Gelu => {
+                0.5 * x * (1.0 + (0.7978845608028654 * (x + 0.044715 * x * x * x)).tanh())
+            }
+        }
+    }
+}
+
 /// `w2 act(w1 x)`, onto the residual grid.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp {
@@ -326,20 +346,18 @@ pub struct Add {
 
 /// A model that is a stack of dense layers over a feature vector (format 1): what
 /// [`crate::compile`] lowers today.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct DenseStack<'a> {
     pub features: usize,
     pub input: Quant,
-    pub layers: &'a [Layer],
+    /// Each reads the one before.
+    pub layers: Vec<&'a Dense>,
 }
 
 impl<'a> DenseStack<'a> {
-    /// The layers, each a [`Dense`] reading the one before.
-    pub fn dense(&self) -> impl Iterator<Item = &'a Dense> + 'a {
-        self.layers.iter().map(|l| match l {
-            Layer::Dense(d) => d,
-            _ => unreachable!("a DenseStack holds only dense layers"),
-        })
+    /// The layers in order.
+    pub fn dense(&self) -> impl Iterator<Item = &'a Dense> + '_ {
+        self.layers.iter().copied()
     }
 }
 
@@ -396,6 +414,7 @@ impl Model {
         let Input::Features { features, quant } = self.input else {
             return Err(format!("{} reads tokens, not a feature vector", self.name));
         };
+        let mut layers = Vec::with_capacity(self.layers.len());
         for (i, l) in self.layers.iter().enumerate() {
             let before = if i == 0 {
                 Source::Input
@@ -403,7 +422,7 @@ impl Model {
                 Source::Layer(i - 1)
             };
             match l {
-                Layer::Dense(d) if d.input == before => {}
+                Layer::Dense(d) if d.input == before => layers.push(d),
                 Layer::Dense(d) => {
                     return Err(format!(
                         "layer {} reads {:?}, not the layer before it",
@@ -422,7 +441,7 @@ impl Model {
         Ok(DenseStack {
             features,
             input: quant,
-            layers: &self.layers,
+            layers,
         })
     }
 

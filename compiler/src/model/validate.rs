@@ -57,8 +57,12 @@ impl Model {
                         format!("symbol {k} ({s:?}) appears twice"),
                     ));
                 }
-                if v.context == 0 {
-                    return Err(invalid("input.context", "must be at least 1"));
+                // A softmax sums up to `context` entries of 2^14 in int32.
+                if !(1..=MAX_CONTEXT).contains(&v.context) {
+                    return Err(invalid(
+                        "input.context",
+                        format!("is {}; it must be in 1..={MAX_CONTEXT}", v.context),
+                    ));
                 }
                 Value::Tokens
             }
@@ -77,7 +81,19 @@ impl Model {
                 }
             };
             let value = match l {
-                Layer::Dense(d) => check_dense(d, read("input", d.input)?, &at)?,
+                Layer::Dense(d) => {
+                    // Format 2's tensors all have zero point 0 (docs/transformer.md).
+                    if matches!(self.input, Input::Tokens(_)) && d.output.zero_point != 0 {
+                        return Err(invalid(
+                            at("output_zero_point"),
+                            format!(
+                                "is {}; a token model's zero points are all 0",
+                                d.output.zero_point
+                            ),
+                        ));
+                    }
+                    check_dense(d, read("input", d.input)?, &at)?
+                }
                 Layer::Embedding(e) => self.check_embedding(e, &at)?,
                 Layer::RmsNorm(n) => {
                     let width = residual_width(read("input", n.input)?, &at("input"))?;
@@ -215,8 +231,12 @@ impl Model {
                 "an embedding needs a token model (format 2)",
             ));
         };
-        if e.width == 0 {
-            return Err(invalid(at("tokens"), "rows must have at least one value"));
+        // A norm sums `width` squares of up to 2^14 in a 2^30 range.
+        if !(1..=MAX_WIDTH).contains(&e.width) {
+            return Err(invalid(
+                at("tokens"),
+                format!("rows have {} values; at most {MAX_WIDTH}", e.width),
+            ));
         }
         check_len(&at("tokens"), e.tokens.len(), v.symbols.len() * e.width)?;
         check_len(&at("positions"), e.positions.len(), v.context * e.width)?;
