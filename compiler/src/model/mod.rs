@@ -295,7 +295,7 @@ pub struct Attention {
     pub q_scale: f32,
     pub k_scale: f32,
     pub v_scale: f32,
-    /// The int8 scores' grid, `1 / sqrt(head width)` folded in.
+    /// The int8 scores' grid: that of `q . k / sqrt(head width)`.
     pub scores_scale: f32,
     /// Attention x V, int8.
     pub context_scale: f32,
