@@ -416,14 +416,15 @@ impl HwConfig {
             },
             // Sized for the language model of `models/charlm` (docs/transformer.md): its
             // weight tiles, position rows and KV cache in 12 banks of 2,048 rows (192 KiB),
-            // the longest position's program in the instruction memory, its six tables, and
-            // `small`'s pipelining for the ECP5-85F's clock.
+            // the longest position's program (5,018 instructions) in the instruction memory,
+            // its six tables, and `small`'s pipelining for the ECP5-85F's clock. With 6,144
+            // instructions Yosys needed 209 of the 85F's 208 block RAMs.
             "lm" => ChipConfig {
                 sram_banks: 12,
                 sram_depth: 2048,
                 lut_tables: 6,
                 param_depth: 256,
-                imem_depth: 6144,
+                imem_depth: 5120,
                 ..Self::preset("small")?.chip
             },
             // The same model on a 16 x 16 array without pipeline registers.
