@@ -12,7 +12,7 @@ use isa::{assemble_with_lines, looks_binary, HwConfig, MemImage, Program};
 #[derive(Args, Debug, Clone)]
 pub struct ConfigArgs {
     /// A named preset: up5k (N=2, for the iCE40 UP5K), tiny (N=4), small (N=8), medium (N=16),
-    /// large (N=32).
+    /// large (N=32), lm (N=8) and lm16 (N=16), sized for the language model.
     #[arg(long, value_name = "NAME", conflicts_with = "config")]
     pub preset: Option<String>,
     /// A TOML configuration file (see `metronome config show` for the format).
