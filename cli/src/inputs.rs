@@ -101,10 +101,19 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The model in directory `dir`, or the built-in digits MLP.
+/// The stack of dense layers in directory `dir`, or the built-in digits MLP; a token model
+/// is refused with the command that runs it.
 pub fn load_model(dir: Option<&PathBuf>) -> Result<Model> {
-    match dir {
-        Some(dir) => Model::load(dir).with_context(|| format!("in the model {}", dir.display())),
-        None => Ok(Model::digits()),
+    let model = match dir {
+        Some(dir) => Model::load(dir).with_context(|| format!("in the model {}", dir.display()))?,
+        None => Model::digits(),
+    };
+    if let compiler::model::Input::Tokens(_) = model.input {
+        bail!(
+            "{} is a token model (metronome-model/2): `metronome generate` decodes it; this \
+             command takes stacks of dense layers",
+            model.name
+        );
     }
+    Ok(model)
 }

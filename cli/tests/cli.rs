@@ -651,6 +651,14 @@ fn generate_writes_text_a_position_a_step_and_measures_its_quality() {
         err.contains("need 139 positions; the model's context holds 128"),
         "{err}"
     );
+    let charlm = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/charlm");
+    let err = stderr_of_failure(metronome().args(["run", "--model", charlm]));
+    assert!(
+        err.contains(
+            "charlm is a token model (metronome-model/2): `metronome generate` decodes it"
+        ),
+        "{err}"
+    );
     let err = stderr_of_failure(metronome().args(["generate", "--golden", "--tokens", "0"]));
     assert!(
         err.contains("at least one token must be generated"),
