@@ -158,12 +158,13 @@ struct Temps {
 
 /// The norm's intermediates. Accumulator bank A holds `x_wide`, `squares`, `half`, `shift`
 /// and `mantissa`; bank B `total`, `table_out` and `scaled`: every `VOP` reads its operands
-/// from two banks.
+/// from two banks. `spare` has rows in both for the sum's tree ([`Emit::reduce`]).
 struct NormTemps {
     /// The int8 input (SRAM) and a widened copy.
     x: Addr,
     x_wide: Addr,
     squares: Addr,
+    spare: [Addr; 2],
     total: Addr,
     half: Addr,
     shift: Addr,
@@ -174,11 +175,14 @@ struct NormTemps {
     scaled: Addr,
 }
 
-/// A head's softmax intermediates. Bank A holds `scores` (one row per position tile), their
-/// per-row maxima and sums (`per_row`) and `less_one`; bank B `total`, `recip` and `shift`.
+/// A head's softmax intermediates. Bank A holds what the array writes (`scores`, one row per
+/// position tile, and `context_sums`) and the single rows `total`, `recip` and `shift`; bank B
+/// the rows the vector unit works on (`work`, the scores requantized and then their
+/// exponentials) and `less_one`. `spare` has rows in both for the reductions' trees.
 struct HeadTemps {
     scores: Addr,
-    per_row: Addr,
+    work: Addr,
+    spare: [Addr; 2],
     total: Addr,
     less_one: Addr,
     recip: Addr,
@@ -435,6 +439,7 @@ impl Decoder {
                 x: scratch(&mut sram, rows)?,
                 x_wide: a(&mut acc, rows)?,
                 squares: a(&mut acc, rows)?,
+                spare: [a(&mut acc, rows)?, acc.take(bank_b, rows, Addr::acc)?],
                 total: acc.take(bank_b, 1, Addr::acc)?,
                 half: a(&mut acc, 1)?,
                 shift: a(&mut acc, 1)?,
@@ -467,18 +472,25 @@ impl Decoder {
             })
             .max()
             .unwrap_or(0);
+        // The array writes each head's scores and context sums into bank A while the vector
+        // unit works on earlier heads' rows in bank B: a unit's multi-row op in a bank the
+        // array writes every N + 1 cycles would find no free run of write cycles.
         for _ in 0..max_heads {
             temps.heads.push(HeadTemps {
                 scores: a(&mut acc, pos_tiles)?,
-                per_row: a(&mut acc, pos_tiles)?,
-                total: acc.take(bank_b, 1, Addr::acc)?,
-                less_one: a(&mut acc, 1)?,
-                recip: acc.take(bank_b, 1, Addr::acc)?,
-                shift: acc.take(bank_b, 1, Addr::acc)?,
+                work: acc.take(bank_b, pos_tiles, Addr::acc)?,
+                spare: [
+                    a(&mut acc, pos_tiles)?,
+                    acc.take(bank_b, pos_tiles, Addr::acc)?,
+                ],
+                total: a(&mut acc, 1)?,
+                less_one: acc.take(bank_b, 1, Addr::acc)?,
+                recip: a(&mut acc, 1)?,
+                shift: a(&mut acc, 1)?,
                 exp_in: scratch(&mut sram, pos_tiles)?,
                 probs: scratch(&mut sram, pos_tiles)?,
                 index: scratch(&mut sram, 1)?,
-                context_sums: acc.take(bank_b, max_head_tiles, Addr::acc)?,
+                context_sums: a(&mut acc, max_head_tiles)?,
             });
         }
         let token_at = scratch(&mut sram, rows)?;
@@ -901,7 +913,10 @@ impl Decoder {
     fn ops(&self, p: usize) -> Vec<Op> {
         let n = self.cfg.lanes() as u32;
         let rows = self.width as u32 / n;
-        let mut e = Emit { ops: Vec::new() };
+        let mut e = Emit {
+            ops: Vec::new(),
+            lanes: n,
+        };
         let t = &self.temps;
         // Where each layer's output is.
         let mut outputs: Vec<Addr> = Vec::with_capacity(self.plan.len());
@@ -976,11 +991,11 @@ impl Decoder {
     fn norm(&self, e: &mut Emit, input: Addr, out: Addr, params: u32) {
         let t = &self.temps.norm;
         let rows = self.width as u32 / self.cfg.lanes() as u32;
+        // The same rows twice, for a VOP that reads its operands from two memories.
         e.rq(input, t.x, rows, params);
-        e.mov(t.x, t.x_wide, rows);
+        e.rq(input, t.x_wide, rows, params);
         e.vop(VopFunc::Mul, t.x, 1, t.x_wide, 1, t.squares, rows, 0);
-        e.red(RedFunc::Sum, t.squares, t.squares, rows);
-        e.reduce_rows(VopFunc::Add, t.squares, rows, t.total);
+        e.reduce(RedFunc::Sum, t.squares, rows, t.spare, t.total);
         // h = (clz(ss) - 2) >> 1; the table's index ((ss << 2h) >> 22) - 192.
         e.vop_imm(VopFunc::Clz, t.total, t.half, 0);
         e.vop_imm(VopFunc::Sub, t.half, t.half, 2);
@@ -1033,23 +1048,26 @@ impl Decoder {
             }
         }
         for &(_, ht) in &heads {
-            let s = ht.scores;
+            let s = ht.work;
             let last = offset(s, tile);
-            e.rq(s, s, position_tiles, a.scores_param);
+            for (b, count) in runs(position_tiles, n) {
+                e.rq(offset(ht.scores, b), offset(s, b), count, a.scores_param);
+            }
             if masked {
                 e.vop(VopFunc::Sel, last, 1, mask, 1, last, 1, -128);
             }
-            e.red(RedFunc::Max, s, ht.per_row, position_tiles);
-            e.reduce_rows(VopFunc::Max, ht.per_row, position_tiles, ht.total);
-            e.vop(VopFunc::Sub, s, 1, ht.total, 0, s, position_tiles, 0);
+            e.reduce(RedFunc::Max, s, position_tiles, ht.spare, ht.total);
+            for (b, count) in runs(position_tiles, n) {
+                let s = offset(s, b);
+                e.vop(VopFunc::Sub, s, 1, ht.total, 0, s, count, 0);
+            }
             // Saturated into [-128, 0] on the way to the table.
             e.mov(s, ht.exp_in, position_tiles);
             e.lut(ht.exp_in, s, position_tiles, a.exp_table);
             if masked {
                 e.vop(VopFunc::Sel, last, 1, mask, 1, last, 1, 0);
             }
-            e.red(RedFunc::Sum, s, ht.per_row, position_tiles);
-            e.reduce_rows(VopFunc::Add, ht.per_row, position_tiles, ht.total);
+            e.reduce(RedFunc::Sum, s, position_tiles, ht.spare, ht.total);
         }
         for &(_, ht) in &heads {
             // c = clz(S); the table's index ((S << (c - 1)) >> 22) - 384.
@@ -1062,9 +1080,12 @@ impl Decoder {
             e.vop_imm(VopFunc::Mul, ht.shift, ht.shift, -1);
         }
         for &(_, ht) in &heads {
-            let s = ht.scores;
-            e.vop(VopFunc::Mul, s, 1, ht.recip, 0, s, position_tiles, 0);
-            e.vop(VopFunc::Sra, s, 1, ht.shift, 0, s, position_tiles, 0);
+            let s = ht.work;
+            for (b, count) in runs(position_tiles, n) {
+                let s = offset(s, b);
+                e.vop(VopFunc::Mul, s, 1, ht.recip, 0, s, count, 0);
+                e.vop(VopFunc::Sra, s, 1, ht.shift, 0, s, count, 0);
+            }
             e.mov(s, ht.probs, position_tiles);
         }
         for &(h, ht) in &heads {
@@ -1118,6 +1139,13 @@ fn mlp_params(
     Ok((p1, p2, table))
 }
 
+/// `count` rows as runs of at most `n`: an op that reads or writes accumulator bank A for
+/// more than `n` cycles in a row cannot issue while the array updates a row of it every
+/// `n + 1` cycles (bank A's ports are the array's).
+fn runs(count: u32, n: u32) -> impl Iterator<Item = (u32, u32)> {
+    (0..count).step_by(n as usize).map(move |b| (b, n.min(count - b)))
+}
+
 fn offset(a: Addr, rows: u32) -> Addr {
     Addr {
         row: a.row + rows,
@@ -1128,6 +1156,8 @@ fn offset(a: Addr, rows: u32) -> Addr {
 /// Ops in logical order.
 struct Emit {
     ops: Vec<Op>,
+    /// The array's lanes, N.
+    lanes: u32,
 }
 
 impl Emit {
@@ -1197,17 +1227,6 @@ impl Emit {
         }));
     }
 
-    fn red(&mut self, func: RedFunc, src: Addr, dst: Addr, count: u32) {
-        self.push(Op::Red(Red {
-            func,
-            src,
-            src_step: 1,
-            dst,
-            dst_step: 1,
-            count,
-        }));
-    }
-
     fn ldw(&mut self, src: Addr) {
         self.push(Op::Ldw(Ldw { src, src_step: 1 }));
     }
@@ -1235,12 +1254,58 @@ impl Emit {
         self.mov(work, index, 1);
     }
 
-    /// Folds `count` rows at `rows` with `func` (add, max) into the row `total`, in another
-    /// bank: a chain, each step reading the total so far and the next row.
-    fn reduce_rows(&mut self, func: VopFunc, rows: Addr, count: u32, total: Addr) {
-        self.mov(rows, total, 1);
-        for i in 1..count {
-            self.vop(func, total, 1, offset(rows, i), 1, total, 1, 0);
+    /// Reduces the `count` rows at `rows` with `func` across lanes and rows into the row
+    /// `total` (every lane): each row across its lanes (`RED`, even rows into `spare[0]`, odd
+    /// into `spare[1]`, in different banks), then the row results pairwise as a tree, one
+    /// level a `VOP` latency, each pair one row of each bank (a `VOP` reads its operands in
+    /// one cycle), each level's results spread over both banks. `spare` has `count` rows in
+    /// each. Wrapping sums and maxima do not depend on the order.
+    fn reduce(&mut self, func: RedFunc, rows: Addr, count: u32, spare: [Addr; 2], total: Addr) {
+        let n = self.lanes;
+        let halves = [count.div_ceil(2), count / 2];
+        let mut used = [0u32; 2];
+        let mut values: Vec<Addr> = Vec::with_capacity(count as usize);
+        for (side, half) in halves.into_iter().enumerate() {
+            for (b, run) in runs(half, n) {
+                self.push(Op::Red(Red {
+                    func,
+                    src: offset(rows, side as u32 + 2 * b),
+                    src_step: 2,
+                    dst: offset(spare[side], b),
+                    dst_step: 1,
+                    count: run,
+                }));
+            }
+            values.extend((0..half).map(|r| offset(spare[side], r)));
+            used[side] = half;
+        }
+        let vop = match func {
+            RedFunc::Sum => VopFunc::Add,
+            RedFunc::Max => VopFunc::Max,
+        };
+        while values.len() > 1 {
+            let (a, b): (Vec<Addr>, Vec<Addr>) =
+                values.iter().partition(|v| v.bank == spare[0].bank);
+            let pairs = a.len().min(b.len());
+            let mut next: Vec<Addr> = a[pairs..].iter().chain(&b[pairs..]).copied().collect();
+            for (x, y) in a.iter().zip(&b) {
+                let dst = if values.len() == 2 {
+                    total
+                } else {
+                    // The bank with fewer of the next level's rows, so that it pairs.
+                    let in_a = next.iter().filter(|v| v.bank == spare[0].bank).count();
+                    let side = usize::from(2 * in_a > next.len());
+                    used[side] += 1;
+                    debug_assert!(used[side] <= count, "spare has `count` rows a bank");
+                    offset(spare[side], used[side] - 1)
+                };
+                self.vop(vop, *x, 1, *y, 1, dst, 1, 0);
+                next.push(dst);
+            }
+            values = next;
+        }
+        if values[0] != total {
+            self.mov(values[0], total, 1);
         }
     }
 
