@@ -32,9 +32,14 @@ pub struct GenerateArgs {
     /// of the logits over the temperature, with --seed.
     #[arg(long, default_value_t = 0.0)]
     pub temperature: f64,
-    /// The sampler's seed (with --temperature above 0).
+    /// The sampler's seed (with --temperature above 0); sequence i of a batch uses seed + i.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Sequences decoded side by side, each from the prompt: every step loads the weight
+    /// tiles once and streams a row per sequence through them. The cache then holds the
+    /// positions the run needs rather than the whole context.
+    #[arg(long, value_name = "B", default_value_t = 1)]
+    pub batch: usize,
     #[command(flatten)]
     pub config: ConfigArgs,
     /// A token model directory (metronome-model/2; default: the built-in charlm,
@@ -81,14 +86,20 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
         (None, None) => HwConfig::preset("lm")?,
         _ => args.config.load()?,
     };
-    let decoder = Decoder::new(&model, &cfg)
-        .with_context(|| format!("laying {} out on {}", model.name, config_name(&cfg)))?;
+    let laying = || format!("laying {} out on {}", model.name, config_name(&cfg));
+    let mut decoder = Decoder::new(&model, &cfg).with_context(laying)?;
     if args.eval {
         return eval(args, &model, &cfg, &decoder);
     }
     let prompt = decoder.tokenize(&args.prompt).context("in --prompt")?;
-    decoder.positions(prompt.len(), args.tokens)?;
-    let mut sampler = Sampler::new(args.temperature, args.seed, decoder.logit_scale())?;
+    let positions = decoder.positions(prompt.len(), args.tokens)?;
+    if args.batch != 1 {
+        decoder = Decoder::batched(&model, &cfg, args.batch, positions)
+            .with_context(|| format!("{} for --batch {}", laying(), args.batch))?;
+    }
+    let mut samplers = (0..args.batch as u64)
+        .map(|i| Sampler::new(args.temperature, args.seed + i, decoder.logit_scale()))
+        .collect::<Result<Vec<_>, _>>()?;
     let clock = Clock::of(args.clock_mhz, args.device.as_deref(), &cfg, args.json)?;
 
     let build_started = Instant::now();
@@ -118,7 +129,7 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
     }
     let mut records = Vec::new();
     let mut simulation = 0.0;
-    let run = |step: &Step, token: &MemImage| -> Result<Vec<i8>> {
+    let run = |step: &Step, token: &MemImage| -> Result<Vec<Vec<i8>>> {
         let p = step.position;
         let (measured, logits) = match steps.as_mut() {
             Some(steps) => {
@@ -159,14 +170,20 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
         });
         Ok(logits)
     };
-    let emit = |t: usize| {
-        if !args.json {
+    // Sequence 0 streams; the others are printed at the end.
+    let emit = |s: usize, t: usize| {
+        if s == 0 && !args.json {
             print!("{}", decoder.symbols()[t]);
             std::io::stdout().flush().ok();
         }
     };
-    let generated = decoder.generate(&prompt, args.tokens, &mut sampler, run, emit)?;
-    let text: String = generated.iter().map(|t| decoder.symbols()[*t]).collect();
+    let prompts = vec![prompt.clone(); args.batch];
+    let generated = decoder.generate(&prompts, args.tokens, &mut samplers, run, emit)?;
+    let texts: Vec<String> = generated
+        .iter()
+        .map(|g| g.iter().map(|t| decoder.symbols()[*t]).collect())
+        .collect();
+    let batch = args.batch as f64;
 
     let n = cfg.lanes() as u64;
     let steps_run = records.len() as u64;
@@ -177,8 +194,8 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
     let cycles_equal = records.iter().filter(|r| r.predicted == r.measured).count();
     let roofline = decoder.weight_tiles * (n + 1);
     let weight_macs = model.macs_per_sample() as f64;
-    let utilization = weight_macs / ((n * n) as f64 * measured);
-    let tokens_per_second = clock.mhz() * 1e6 / measured;
+    let utilization = batch * weight_macs / ((n * n) as f64 * measured);
+    let tokens_per_second = batch * clock.mhz() * 1e6 / measured;
     let (min, max) = (
         records.iter().map(|r| r.measured).min().unwrap_or(0),
         records.iter().map(|r| r.measured).max().unwrap_or(0),
@@ -199,7 +216,9 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
             "config_hash": cfg.hash().to_string(),
             "backend": backend,
             "prompt": args.prompt,
-            "text": text,
+            "text": texts[0],
+            "batch": args.batch,
+            "texts": texts,
             "temperature": args.temperature,
             "seed": args.seed,
             "steps": steps_run,
@@ -221,10 +240,23 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
         return Ok(());
     }
     println!("\n");
+    for (s, text) in texts.iter().enumerate().skip(1) {
+        println!(
+            "[sequence {s}, seed {}] {}{text}\n",
+            args.seed + s as u64,
+            args.prompt
+        );
+    }
+    if args.batch > 1 {
+        println!(
+            "  batch        {} sequences side by side: a step is a token of each",
+            args.batch
+        );
+    }
     println!(
         "  steps        {steps_run} positions ({} of prompt, {} generated){}",
         prompt.len(),
-        generated.len(),
+        generated[0].len(),
         if args.golden {
             String::new()
         } else {
@@ -232,8 +264,13 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
         }
     );
     println!(
-        "  cycles/token predicted {predicted:.0}, measured {measured:.0} ({cycles_equal}/{steps_run} \
-         steps equal; {min} to {max} by position)"
+        "  cycles/step  predicted {predicted:.0}, measured {measured:.0} ({cycles_equal}/{steps_run} \
+         steps equal; {min} to {max} by position){}",
+        if args.batch > 1 {
+            format!("; {:.0} a token", measured / batch)
+        } else {
+            String::new()
+        }
     );
     println!(
         "  roofline     {} weight tiles x (N + 1) = {roofline} cycles: {:.2}x; counting the \
@@ -243,7 +280,7 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
         measured / (loaded * (n + 1) as f64)
     );
     println!(
-        "  utilization  {:.1} % of the matrix unit (weight MACs / (N x N x cycles))",
+        "  utilization  {:.1} % of the matrix unit (batch x weight MACs / (N x N x cycles))",
         100.0 * utilization
     );
     println!(
@@ -314,15 +351,15 @@ fn eval(args: &GenerateArgs, model: &Model, cfg: &HwConfig, decoder: &Decoder) -
         let mut state = golden::SystemState::from_image(cfg, decoder.image())?;
         for (p, step) in programs.iter().enumerate() {
             state = decoder
-                .golden_step(state, step, &decoder.token_image(window[p])?)?
+                .golden_step(state, step, &decoder.token_image(&[window[p]])?)?
                 .state;
-            let q = decoder.logits(&state.chips[0]);
+            let q = &decoder.logits(&state.chips[0])[0];
             let target = tokens[s + p + 1];
             let z: Vec<f64> = q.iter().map(|v| *v as f64 * scale).collect();
             let f: Vec<f64> = float_logits[p].iter().map(|v| *v as f64).collect();
             int8_loss += nll(&z, target);
             float_loss += nll(&f, target);
-            agree += usize::from(argmax(&q) == argmax(&float_logits[p]));
+            agree += usize::from(argmax(q) == argmax(&float_logits[p]));
             positions += 1;
             bar.inc(1);
         }

@@ -74,7 +74,16 @@ pub struct Decoder {
     image: MemImage,
     /// Weight tiles of the model's projections (each step loads every one).
     pub weight_tiles: u64,
+    /// Sequences decoded side by side.
+    batch: usize,
+    /// Positions each sequence steps through (the cache's length).
+    positions: usize,
+    /// Rows of one sequence's cache per dimension tile: `positions` rounded up to whole tiles.
+    cache_rows: u32,
 }
+
+/// The most sequences a decoder takes at once.
+pub const MAX_BATCH: usize = 64;
 
 /// A weight matrix placed as tiles, with its first requantization entry.
 #[derive(Clone)]
@@ -138,32 +147,40 @@ struct AttentionPlan {
     out: Addr,
 }
 
+/// Output tiles of a projection whose sums are held at once: tile `c` in slot `c mod
+/// SUMS_RING` (its requantization reads it long before tile `c + SUMS_RING` starts).
+const SUMS_RING: u32 = 4;
+
+/// Sets of per-head intermediates in a batch.
+const HEAD_SETS: usize = 2;
+
 /// Intermediates every layer of a kind shares (the scheduler orders their reuse).
 struct Temps {
-    /// A projection's int32 sums, one row per output tile.
+    /// A projection's int32 sums: [`SUMS_RING`] output tiles, a row per sequence each.
     sums: Addr,
     /// The embedding's two rows widened, in different accumulator banks.
     embed: [Addr; 2],
     norm: NormTemps,
-    /// Per head: see [`HeadTemps`].
-    heads: Vec<HeadTemps>,
+    /// Per head, in [`HEAD_SETS`] sets (sequence `s` uses set `s mod HEAD_SETS`, so that
+    /// one sequence's softmax runs while the next one's scores stream): see [`HeadTemps`].
+    heads: Vec<Vec<HeadTemps>>,
     /// A copy of a residual row in each accumulator bank, for adding two rows of one bank
-    /// (a `VOP` reads its two operands in the same cycle, and a bank has one read port).
-    bounce: [Addr; 2],
+    /// (a `VOP` reads its two operands in the same cycle, and a bank has one read port); only
+    /// for models with such an add.
+    bounce: Option<[Addr; 2]>,
     /// The mask rows: row `r` is 1 in lanes `0..=r`, 0 above.
     masks: Addr,
     recip_table: u32,
     rsqrt_table: u32,
 }
 
-/// The norm's intermediates. Accumulator bank A holds `x_wide`, `squares`, `half`, `shift`
+/// The norm's intermediates. Accumulator bank A holds `x_wide`, `half`, `shift`
 /// and `mantissa`; bank B `total`, `table_out` and `scaled`: every `VOP` reads its operands
 /// from two banks. `spare` has rows in both for the sum's tree ([`Emit::reduce`]).
 struct NormTemps {
-    /// The int8 input (SRAM) and a widened copy.
+    /// The int8 input (SRAM) and a widened copy, squared in place.
     x: Addr,
     x_wide: Addr,
-    squares: Addr,
     spare: [Addr; 2],
     total: Addr,
     half: Addr,
@@ -192,6 +209,49 @@ struct HeadTemps {
     probs: Addr,
     index: Addr,
     context_sums: Addr,
+}
+
+/// Where a planned layer leaves its output.
+fn plan_out(planned: &Planned) -> Addr {
+    match planned {
+        Planned::Embedding { out, .. }
+        | Planned::Norm { out, .. }
+        | Planned::Mlp { out, .. }
+        | Planned::Add { out, .. }
+        | Planned::Dense { out, .. } => *out,
+        Planned::Attention(a) => a.out,
+    }
+}
+
+/// The accumulator buffers of layers' outputs (each `rows` rows).
+struct Streams {
+    turn: u32,
+    rows: u32,
+    /// `(layer, buffer)` in use.
+    held: Vec<(usize, Addr)>,
+    free: Vec<Addr>,
+}
+
+impl Streams {
+    /// Frees the buffers of the layers `done` says no one reads any more.
+    fn release(&mut self, done: impl Fn(usize) -> bool) {
+        let (gone, kept) = self.held.iter().partition(|(j, _)| done(*j));
+        self.held = kept;
+        self.free
+            .extend(gone.into_iter().map(|(_, a): (usize, Addr)| a));
+    }
+
+    /// A buffer for layer `layer`'s output, in the bank after the last one's.
+    fn take(&mut self, acc: &mut Banks, layer: usize) -> Result<Addr, CompileError> {
+        self.turn += 1;
+        let bank = self.turn % 2;
+        let at = match self.free.iter().position(|a| a.bank == bank) {
+            Some(k) => self.free.swap_remove(k),
+            None => acc.take(bank, self.rows, Addr::acc)?,
+        };
+        self.held.push((layer, at));
+        Ok(at)
+    }
 }
 
 /// Rows taken from each bank, first free row by bank.
@@ -322,8 +382,25 @@ impl ImageBuilder {
 }
 
 impl Decoder {
-    /// Lays `model` out on `cfg`'s chip, refusing what cannot fit or run there.
+    /// Lays `model` out on `cfg`'s chip for one sequence over its whole context, refusing
+    /// what cannot fit or run there.
     pub fn new(model: &Model, cfg: &HwConfig) -> Result<Decoder, CompileError> {
+        let context = match &model.input {
+            Input::Tokens(v) => v.context,
+            Input::Features { .. } => 1,
+        };
+        Decoder::batched(model, cfg, 1, context)
+    }
+
+    /// Lays `model` out for `batch` sequences decoded side by side, each step one position of
+    /// every sequence, over `positions` positions (at most the model's context; the cache
+    /// holds as many): the weight tiles load once a step and stream a row per sequence.
+    pub fn batched(
+        model: &Model,
+        cfg: &HwConfig,
+        batch: usize,
+        positions: usize,
+    ) -> Result<Decoder, CompileError> {
         model.validate()?;
         let Input::Tokens(vocabulary) = &model.input else {
             return Err(CompileError::Unsupported(format!(
@@ -357,8 +434,23 @@ impl Decoder {
             )));
         }
         let rows = (width / n) as u32;
-        let context = vocabulary.context;
+        if batch == 0 || batch > MAX_BATCH {
+            return Err(CompileError::Input(format!(
+                "a batch of {batch} sequences: the decoder takes 1 to {MAX_BATCH}"
+            )));
+        }
+        if positions == 0 || positions > vocabulary.context {
+            return Err(CompileError::Input(format!(
+                "{positions} positions: the model's context holds 1 to {}",
+                vocabulary.context
+            )));
+        }
+        let context = positions;
         let pos_tiles = context.div_ceil(n) as u32;
+        // Every per-sequence tensor is `batch` copies one after another (sequence-major).
+        let bsz = batch as u32;
+        // Cache rows of one sequence, per dimension tile.
+        let cache_rows = pos_tiles * nu;
         // Two scratch banks, so that an op from SRAM to SRAM reads one and writes the other
         // (a bank has one port); the rest, at least two so that `PERM` can read K from one
         // and write its transpose to another, for weights, positions and the cache.
@@ -378,11 +470,22 @@ impl Decoder {
         }
         // Accumulator rows in bank A (0) or B (1).
         let (bank_a, bank_b) = (0u32, 1u32);
-        let mut turn = 0u32;
-        // A layer's output: the banks in turn.
-        let mut acc_out = |acc: &mut Banks, count: u32| -> Result<Addr, CompileError> {
-            turn += 1;
-            acc.take(turn % 2, count, Addr::acc)
+        // The last layer reading each layer's output.
+        let mut last_reader: Vec<usize> = (0..model.layers.len()).collect();
+        for (i, layer) in model.layers.iter().enumerate() {
+            for s in layer.sources() {
+                if let Source::Layer(j) = s {
+                    last_reader[j] = last_reader[j].max(i);
+                }
+            }
+        }
+        // Layers' outputs in the accumulators: the banks in turn (an add's operands then sit
+        // in two banks), each buffer reused once no later layer reads it.
+        let mut streams = Streams {
+            turn: 0,
+            rows: bsz * rows,
+            held: Vec::new(),
+            free: Vec::new(),
         };
         let mut image = ImageBuilder {
             n,
@@ -433,23 +536,25 @@ impl Decoder {
         let scratch = |sram: &mut Banks, count: u32| sram.take(scratch_bank, count, Addr::sram);
         let a = |acc: &mut Banks, count| acc.take(bank_a, count, Addr::acc);
         let mut temps = Temps {
-            sums: a(&mut acc, widest)?,
-            embed: [a(&mut acc, rows)?, acc.take(bank_b, rows, Addr::acc)?],
+            sums: a(&mut acc, bsz * SUMS_RING.min(widest))?,
+            embed: [a(&mut acc, bsz * rows)?, acc.take(bank_b, rows, Addr::acc)?],
             norm: NormTemps {
-                x: scratch(&mut sram, rows)?,
-                x_wide: a(&mut acc, rows)?,
-                squares: a(&mut acc, rows)?,
-                spare: [a(&mut acc, rows)?, acc.take(bank_b, rows, Addr::acc)?],
-                total: acc.take(bank_b, 1, Addr::acc)?,
-                half: a(&mut acc, 1)?,
-                shift: a(&mut acc, 1)?,
-                mantissa: a(&mut acc, 1)?,
-                index: scratch(&mut sram, 1)?,
-                table_out: acc.take(bank_b, 1, Addr::acc)?,
-                scaled: acc.take(bank_b, rows, Addr::acc)?,
+                x: scratch(&mut sram, bsz * rows)?,
+                x_wide: a(&mut acc, bsz * rows)?,
+                spare: [
+                    a(&mut acc, bsz * rows)?,
+                    acc.take(bank_b, bsz * rows, Addr::acc)?,
+                ],
+                total: acc.take(bank_b, bsz, Addr::acc)?,
+                half: a(&mut acc, bsz)?,
+                shift: a(&mut acc, bsz)?,
+                mantissa: a(&mut acc, bsz)?,
+                index: scratch(&mut sram, bsz)?,
+                table_out: acc.take(bank_b, bsz, Addr::acc)?,
+                scaled: acc.take(bank_b, bsz * rows, Addr::acc)?,
             },
             heads: Vec::new(),
-            bounce: [a(&mut acc, rows)?, acc.take(bank_b, rows, Addr::acc)?],
+            bounce: None,
             masks: scratch(&mut sram, nu)?,
             recip_table: image.table(table(|i| {
                 (2f64.powi(24) / (i as f64 + 384.5)).round() as i64
@@ -475,25 +580,28 @@ impl Decoder {
         // The array writes each head's scores and context sums into bank A while the vector
         // unit works on earlier heads' rows in bank B: a unit's multi-row op in a bank the
         // array writes every N + 1 cycles would find no free run of write cycles.
-        for _ in 0..max_heads {
-            temps.heads.push(HeadTemps {
-                scores: a(&mut acc, pos_tiles)?,
-                work: acc.take(bank_b, pos_tiles, Addr::acc)?,
-                spare: [
-                    a(&mut acc, pos_tiles)?,
-                    acc.take(bank_b, pos_tiles, Addr::acc)?,
-                ],
-                total: a(&mut acc, 1)?,
-                less_one: acc.take(bank_b, 1, Addr::acc)?,
-                recip: a(&mut acc, 1)?,
-                shift: a(&mut acc, 1)?,
-                exp_in: scratch(&mut sram, pos_tiles)?,
-                probs: scratch(&mut sram, pos_tiles)?,
-                index: scratch(&mut sram, 1)?,
-                context_sums: a(&mut acc, max_head_tiles)?,
-            });
+        for set in 0..batch.min(HEAD_SETS) {
+            temps.heads.push(Vec::with_capacity(max_heads));
+            for _ in 0..max_heads {
+                temps.heads[set].push(HeadTemps {
+                    scores: a(&mut acc, pos_tiles)?,
+                    work: acc.take(bank_b, pos_tiles, Addr::acc)?,
+                    spare: [
+                        a(&mut acc, pos_tiles)?,
+                        acc.take(bank_b, pos_tiles, Addr::acc)?,
+                    ],
+                    total: a(&mut acc, 1)?,
+                    less_one: acc.take(bank_b, 1, Addr::acc)?,
+                    recip: a(&mut acc, 1)?,
+                    shift: a(&mut acc, 1)?,
+                    exp_in: scratch(&mut sram, pos_tiles)?,
+                    probs: scratch(&mut sram, pos_tiles)?,
+                    index: scratch(&mut sram, 1)?,
+                    context_sums: a(&mut acc, max_head_tiles)?,
+                });
+            }
         }
-        let token_at = scratch(&mut sram, rows)?;
+        let token_at = scratch(&mut sram, bsz * rows)?;
 
         let mut plan = Vec::with_capacity(model.layers.len());
         // Each layer's output grid.
@@ -505,6 +613,8 @@ impl Decoder {
         };
         for (i, layer) in model.layers.iter().enumerate() {
             let name = layer.name();
+            streams.release(|j| last_reader[j] < i);
+            let mut acc_out = |acc: &mut Banks| streams.take(acc, i);
             let (planned, output) = match layer {
                 Layer::Embedding(e) => {
                     if i != 0 {
@@ -514,11 +624,11 @@ impl Decoder {
                     }
                     let positions =
                         sram.take_any(bulk.clone(), context as u32 * rows, Addr::sram)?;
-                    image.sram(positions, e.positions.clone());
+                    image.sram(positions, e.positions[..context * width].to_vec());
                     let os = e.output_scale as f64;
                     let params = image.per_tensor(e.token_scale as f64 / os, false, name)?;
                     image.per_tensor(e.position_scale as f64 / os, false, name)?;
-                    let out = acc_out(&mut acc, rows)?;
+                    let out = acc_out(&mut acc)?;
                     (
                         Planned::Embedding {
                             out,
@@ -532,7 +642,7 @@ impl Decoder {
                     let input = source(nrm.input);
                     let stream = made[input];
                     let params = norm_params(&mut image, nrm, stream, width, name)?;
-                    let out = scratch(&mut sram, rows)?;
+                    let out = scratch(&mut sram, bsz * rows)?;
                     (Planned::Norm { input, out, params }, nrm.output_scale)
                 }
                 Layer::Attention(a) => {
@@ -573,12 +683,13 @@ impl Decoder {
                     // A tile of K and its transpose in different banks: `PERM` reads one and
                     // writes the other.
                     let (mut k, mut kt, mut v) = (Vec::new(), Vec::new(), Vec::new());
+                    let cache = bsz * cache_rows;
                     for _ in 0..rows {
-                        let natural = sram.take_any(bulk.clone(), pos_tiles * nu, Addr::sram)?;
+                        let natural = sram.take_any(bulk.clone(), cache, Addr::sram)?;
                         let others = bulk.clone().filter(|b| *b != natural.bank);
-                        kt.push(sram.take_any(others, pos_tiles * nu, Addr::sram)?);
+                        kt.push(sram.take_any(others, cache, Addr::sram)?);
                         k.push(natural);
-                        v.push(sram.take_any(bulk.clone(), pos_tiles * nu, Addr::sram)?);
+                        v.push(sram.take_any(bulk.clone(), cache, Addr::sram)?);
                     }
                     let plan = AttentionPlan {
                         input,
@@ -590,12 +701,12 @@ impl Decoder {
                         k,
                         kt,
                         v,
-                        q: scratch(&mut sram, rows)?,
-                        context: scratch(&mut sram, rows)?,
+                        q: scratch(&mut sram, bsz * rows)?,
+                        context: scratch(&mut sram, bsz * rows)?,
                         scores_param,
                         context_param,
                         exp_table,
-                        out: acc_out(&mut acc, rows)?,
+                        out: acc_out(&mut acc)?,
                     };
                     weight_tile_count += [&plan.wq, &plan.wk, &plan.wv, &plan.wo]
                         .iter()
@@ -610,13 +721,17 @@ impl Decoder {
                     let w2 = place(&mut sram, &mut image, &m.w2, p2)?;
                     weight_tile_count += (w1.tiles.len() + w2.tiles.len()) as u64;
                     let hidden_rows = tiles(m.w1.outputs, n);
-                    let out = acc_out(&mut acc, rows)?;
+                    let out = acc_out(&mut acc)?;
                     (
                         Planned::Mlp {
                             input,
                             w1,
-                            hidden: scratch(&mut sram, hidden_rows)?,
-                            activated: sram.take(other_scratch_bank, hidden_rows, Addr::sram)?,
+                            hidden: scratch(&mut sram, bsz * hidden_rows)?,
+                            activated: sram.take(
+                                other_scratch_bank,
+                                bsz * hidden_rows,
+                                Addr::sram,
+                            )?,
                             table: table_id,
                             w2,
                             out,
@@ -626,7 +741,22 @@ impl Decoder {
                 }
                 Layer::Add(a) => {
                     let inputs: Vec<usize> = a.inputs.iter().map(|s| source(*s)).collect();
-                    let out = acc_out(&mut acc, rows)?;
+                    let out = acc_out(&mut acc)?;
+                    // The running sum (the first input, then `out`) meets each further input.
+                    let one_bank = inputs[1..].iter().enumerate().any(|(k, &j)| {
+                        let sum = if k == 0 {
+                            plan_out(&plan[inputs[0]])
+                        } else {
+                            out
+                        };
+                        plan_out(&plan[j]).bank == sum.bank
+                    });
+                    if one_bank && temps.bounce.is_none() {
+                        temps.bounce = Some([
+                            acc.take(bank_a, bsz * rows, Addr::acc)?,
+                            acc.take(bank_b, bsz * rows, Addr::acc)?,
+                        ]);
+                    }
                     (Planned::Add { inputs, out }, a.output_scale)
                 }
                 Layer::Dense(d) => {
@@ -657,7 +787,7 @@ impl Decoder {
                         param,
                     )?;
                     weight_tile_count += w.tiles.len() as u64;
-                    let out = scratch(&mut sram, tiles(d.outputs, n))?;
+                    let out = scratch(&mut sram, bsz * tiles(d.outputs, n))?;
                     (Planned::Dense { input, w, out }, d.output.scale)
                 }
             };
@@ -717,6 +847,9 @@ impl Decoder {
             temps,
             image: MemImage { chunks },
             weight_tiles: weight_tile_count,
+            batch,
+            positions,
+            cache_rows,
         };
         // The last position's program is the longest: if it fits, every step does, and a
         // generation cannot fail half-way for want of instruction memory.
@@ -729,9 +862,15 @@ impl Decoder {
         &self.cfg
     }
 
-    /// Positions the model attends over: steps `0..context`.
+    /// Positions each sequence steps through, `0..context()`: the model's context, or fewer
+    /// for a batch ([`Decoder::batched`]).
     pub fn context(&self) -> usize {
-        self.vocabulary.context
+        self.positions
+    }
+
+    /// Sequences decoded side by side.
+    pub fn batch(&self) -> usize {
+        self.batch
     }
 
     /// The model's symbols: token `k` is `symbols()[k]`.
@@ -779,29 +918,49 @@ impl Decoder {
         Ok(positions)
     }
 
-    /// Runs `prompt` and then `count` generated tokens, a position a step: `run` executes a
-    /// step's program after writing its token image (on whatever runs it) and returns the
-    /// logits it left; `sampler` picks each new token from the last position's logits and
-    /// `emit` sees it. Returns the generated tokens.
+    /// Runs `prompts` (one a sequence, all of one length) and then `count` generated tokens
+    /// each, a position a step: `run` executes a step's program after writing its token image
+    /// (on whatever runs it) and returns each sequence's logits; `samplers[s]` picks sequence
+    /// `s`'s next token from its last position's logits and `emit(s, token)` sees it. Returns
+    /// each sequence's generated tokens.
     pub fn generate<E: From<CompileError>>(
         &self,
-        prompt: &[usize],
+        prompts: &[Vec<usize>],
         count: usize,
-        sampler: &mut Sampler,
-        mut run: impl FnMut(&Step, &MemImage) -> Result<Vec<i8>, E>,
-        mut emit: impl FnMut(usize),
-    ) -> Result<Vec<usize>, E> {
-        let positions = self.positions(prompt.len(), count)?;
-        let mut tokens = prompt.to_vec();
-        let mut generated = Vec::with_capacity(count);
+        samplers: &mut [Sampler],
+        mut run: impl FnMut(&Step, &MemImage) -> Result<Vec<Vec<i8>>, E>,
+        mut emit: impl FnMut(usize, usize),
+    ) -> Result<Vec<Vec<usize>>, E> {
+        if prompts.len() != self.batch || samplers.len() != self.batch {
+            return Err(CompileError::Input(format!(
+                "{} prompts and {} samplers for a batch of {}",
+                prompts.len(),
+                samplers.len(),
+                self.batch
+            ))
+            .into());
+        }
+        let length = prompts[0].len();
+        if prompts.iter().any(|p| p.len() != length) {
+            return Err(CompileError::Input(
+                "the prompts of a batch step together, so they must be of one length".into(),
+            )
+            .into());
+        }
+        let positions = self.positions(length, count)?;
+        let mut tokens = prompts.to_vec();
+        let mut generated = vec![Vec::with_capacity(count); self.batch];
         for p in 0..positions {
             let step = self.step(p)?;
-            let logits = run(&step, &self.token_image(tokens[p])?)?;
-            if p + 1 >= prompt.len() {
-                let next = sampler.next(&logits);
-                tokens.push(next);
-                generated.push(next);
-                emit(next);
+            let now: Vec<usize> = tokens.iter().map(|t| t[p]).collect();
+            let logits = run(&step, &self.token_image(&now)?)?;
+            if p + 1 >= length {
+                for (s, sampler) in samplers.iter_mut().enumerate() {
+                    let next = sampler.next(&logits[s]);
+                    tokens[s].push(next);
+                    generated[s].push(next);
+                    emit(s, next);
+                }
             }
         }
         Ok(generated)
@@ -812,15 +971,26 @@ impl Decoder {
         &self.image
     }
 
-    /// What the host writes before a step: `token`'s embedding row.
-    pub fn token_image(&self, token: usize) -> Result<MemImage, CompileError> {
-        if token >= self.vocab {
+    /// What the host writes before a step: each sequence's token's embedding row, `tokens`
+    /// one a sequence.
+    pub fn token_image(&self, tokens: &[usize]) -> Result<MemImage, CompileError> {
+        if tokens.len() != self.batch {
             return Err(CompileError::Input(format!(
-                "token {token} is not in the model's vocabulary of {}",
-                self.vocab
+                "{} tokens for a batch of {}",
+                tokens.len(),
+                self.batch
             )));
         }
-        let row = self.tokens[token * self.width..(token + 1) * self.width].to_vec();
+        let mut rows = Vec::with_capacity(self.batch * self.width);
+        for &token in tokens {
+            if token >= self.vocab {
+                return Err(CompileError::Input(format!(
+                    "token {token} is not in the model's vocabulary of {}",
+                    self.vocab
+                )));
+            }
+            rows.extend_from_slice(&self.tokens[token * self.width..(token + 1) * self.width]);
+        }
         Ok(MemImage {
             chunks: vec![Chunk {
                 chip: 0,
@@ -828,7 +998,7 @@ impl Decoder {
                     bank: self.token_at.bank,
                 },
                 start: self.token_at.row,
-                rows: Rows::I8(row),
+                rows: Rows::I8(rows),
             }],
         })
     }
@@ -850,31 +1020,39 @@ impl Decoder {
             .map_err(|e| bug(e.to_string()))
     }
 
-    /// The logits a step left in the chip's SRAM.
-    pub fn logits(&self, chip: &golden::ChipState) -> Vec<i8> {
+    /// The logits a step left in the chip's SRAM, one vector a sequence.
+    pub fn logits(&self, chip: &golden::ChipState) -> Vec<Vec<i8>> {
         let n = self.cfg.lanes();
-        (0..self.vocab)
-            .map(|k| {
-                let row = self.logits_at.row as usize + k / n;
-                chip.sram[[self.logits_at.bank as usize, row, k % n]]
+        let per_sequence = self.vocab.div_ceil(n);
+        (0..self.batch)
+            .map(|s| {
+                (0..self.vocab)
+                    .map(|k| {
+                        let row = self.logits_at.row as usize + s * per_sequence + k / n;
+                        chip.sram[[self.logits_at.bank as usize, row, k % n]]
+                    })
+                    .collect()
             })
             .collect()
     }
 
-    /// Each attention's cache in a chip's SRAM: K and V rows of positions `0..positions`.
+    /// Each attention's cache of `sequence` in a chip's SRAM: K and V rows of positions
+    /// `0..positions`.
     pub fn cached_keys_values(
         &self,
         chip: &golden::ChipState,
+        sequence: usize,
         positions: usize,
     ) -> Vec<CachedKeysValues> {
         let n = self.cfg.lanes();
         let positions = positions.min(self.context());
+        let first = sequence * self.cache_rows as usize;
         // Row `t` of a tensor cached as one region per dimension tile.
         let rows = |tiles: &[Addr], t: usize| -> Vec<i8> {
             (0..self.width)
                 .map(|j| {
                     let at = tiles[j / n];
-                    chip.sram[[at.bank as usize, at.row as usize + t, j % n]]
+                    chip.sram[[at.bank as usize, at.row as usize + first + t, j % n]]
                 })
                 .collect()
         };
@@ -913,9 +1091,11 @@ impl Decoder {
     fn ops(&self, p: usize) -> Vec<Op> {
         let n = self.cfg.lanes() as u32;
         let rows = self.width as u32 / n;
+        let bsz = self.batch as u32;
         let mut e = Emit {
             ops: Vec::new(),
             lanes: n,
+            batch: bsz,
         };
         let t = &self.temps;
         // Where each layer's output is.
@@ -928,11 +1108,24 @@ impl Decoder {
                     params,
                 } => {
                     let [tok, pos] = t.embed;
-                    e.mov(self.token_at, tok, rows);
-                    e.rq(tok, tok, rows, *params);
+                    e.mov(self.token_at, tok, bsz * rows);
+                    e.rq(tok, tok, bsz * rows, *params);
                     e.mov(offset(*positions, p as u32 * rows), pos, rows);
                     e.rq(pos, pos, rows, params + 1);
-                    e.vop(VopFunc::Add, tok, 1, pos, 1, *out, rows, 0);
+                    // One position row for every sequence.
+                    for s in 0..bsz {
+                        let at = s * rows;
+                        e.vop(
+                            VopFunc::Add,
+                            offset(tok, at),
+                            1,
+                            pos,
+                            1,
+                            offset(*out, at),
+                            rows,
+                            0,
+                        );
+                    }
                     *out
                 }
                 Planned::Norm { input, out, params } => {
@@ -952,16 +1145,15 @@ impl Decoder {
                     w2,
                     out,
                 } => {
-                    e.project(w1, outputs[*input], t.sums, |c| offset(*hidden, c));
-                    e.push(Op::Lut(Lut {
-                        src: *hidden,
-                        src_step: 1,
-                        dst: *activated,
-                        dst_step: 1,
-                        count: w1.c_tiles,
-                        table: *table,
-                    }));
-                    e.project(w2, *activated, t.sums, |c| offset(*out, c));
+                    e.project(
+                        w1,
+                        outputs[*input],
+                        t.sums,
+                        |c| offset(*hidden, c),
+                        w1.c_tiles,
+                    );
+                    e.lut(*hidden, *activated, bsz * w1.c_tiles, *table);
+                    e.project(w2, *activated, t.sums, |c| offset(*out, c), rows);
                     *out
                 }
                 Planned::Add { inputs, out } => {
@@ -969,16 +1161,17 @@ impl Decoder {
                     for i in &inputs[1..] {
                         let mut b = outputs[*i];
                         if b.bank == sum.bank {
-                            b = t.bounce[1 - b.bank as usize];
-                            e.mov(outputs[*i], b, rows);
+                            let bounce = t.bounce.expect("planned with the add");
+                            b = bounce[1 - b.bank as usize];
+                            e.mov(outputs[*i], b, bsz * rows);
                         }
-                        e.vop(VopFunc::Add, sum, 1, b, 1, *out, rows, 0);
+                        e.vop(VopFunc::Add, sum, 1, b, 1, *out, bsz * rows, 0);
                         sum = *out;
                     }
                     *out
                 }
                 Planned::Dense { input, w, out } => {
-                    e.project(w, outputs[*input], t.sums, |c| offset(*out, c));
+                    e.project(w, outputs[*input], t.sums, |c| offset(*out, c), w.c_tiles);
                     *out
                 }
             };
@@ -987,119 +1180,153 @@ impl Decoder {
         e.ops
     }
 
-    /// RMSNorm of the residual rows at `input` into int8 rows at `out`.
+    /// RMSNorm of each sequence's residual rows at `input` into int8 rows at `out`.
     fn norm(&self, e: &mut Emit, input: Addr, out: Addr, params: u32) {
         let t = &self.temps.norm;
         let rows = self.width as u32 / self.cfg.lanes() as u32;
+        let all = self.batch as u32 * rows;
         // The same rows twice, for a VOP that reads its operands from two memories.
-        e.rq(input, t.x, rows, params);
-        e.rq(input, t.x_wide, rows, params);
-        e.vop(VopFunc::Mul, t.x, 1, t.x_wide, 1, t.squares, rows, 0);
-        e.reduce(RedFunc::Sum, t.squares, rows, t.spare, t.total);
-        // h = (clz(ss) - 2) >> 1; the table's index ((ss << 2h) >> 22) - 192.
-        e.vop_imm(VopFunc::Clz, t.total, t.half, 0);
-        e.vop_imm(VopFunc::Sub, t.half, t.half, 2);
-        e.vop_imm(VopFunc::Sra, t.half, t.half, 1);
-        e.vop_imm(VopFunc::Shl, t.half, t.shift, 1);
-        e.lookup_mantissa(t.total, t.shift, t.mantissa, 192, t.index);
-        e.lut(t.index, t.table_out, 1, self.temps.rsqrt_table);
-        // The shift back: 15 - h.
-        e.vop_imm(VopFunc::Mul, t.half, t.half, -1);
-        e.vop_imm(VopFunc::Add, t.half, t.half, 15);
-        e.vop(VopFunc::Mul, t.x, 1, t.table_out, 0, t.scaled, rows, 0);
-        e.vop(VopFunc::Sra, t.scaled, 1, t.half, 0, t.scaled, rows, 0);
-        e.rq(t.scaled, out, rows, params + 1);
+        e.rq(input, t.x, all, params);
+        e.rq(input, t.x_wide, all, params);
+        e.vop(VopFunc::Mul, t.x, 1, t.x_wide, 1, t.x_wide, all, 0);
+        for s in 0..self.batch as u32 {
+            let (rows_at, one) = (|a: Addr| offset(a, s * rows), |a: Addr| offset(a, s));
+            let (total, half, shift) = (one(t.total), one(t.half), one(t.shift));
+            let spare = t.spare.map(rows_at);
+            e.reduce(RedFunc::Sum, rows_at(t.x_wide), rows, spare, total);
+            // h = (clz(ss) - 2) >> 1; the table's index ((ss << 2h) >> 22) - 192.
+            e.vop_imm(VopFunc::Clz, total, half, 0);
+            e.vop_imm(VopFunc::Sub, half, half, 2);
+            e.vop_imm(VopFunc::Sra, half, half, 1);
+            e.vop_imm(VopFunc::Shl, half, shift, 1);
+            e.lookup_mantissa(total, shift, one(t.mantissa), 192, one(t.index));
+            e.lut(one(t.index), one(t.table_out), 1, self.temps.rsqrt_table);
+            // The shift back: 15 - h.
+            e.vop_imm(VopFunc::Mul, half, half, -1);
+            e.vop_imm(VopFunc::Add, half, half, 15);
+            let scaled = rows_at(t.scaled);
+            e.vop(
+                VopFunc::Mul,
+                rows_at(t.x),
+                1,
+                one(t.table_out),
+                0,
+                scaled,
+                rows,
+                0,
+            );
+            e.vop(VopFunc::Sra, scaled, 1, half, 0, scaled, rows, 0);
+        }
+        e.rq(t.scaled, out, all, params + 1);
     }
 
-    /// Attention at position `p` of the int8 rows at `input`.
+    /// Attention at position `p` of each sequence's int8 rows at `input`.
     fn attention(&self, e: &mut Emit, a: &AttentionPlan, input: Addr, p: usize) {
         let n = self.cfg.lanes() as u32;
         let t = &self.temps;
+        let (bsz, cache_rows) = (self.batch as u32, self.cache_rows);
+        let rows = self.width as u32 / n;
         let p32 = p as u32;
         let (tile, lane) = (p32 / n, p32 % n);
         let position_tiles = tile + 1;
         let masked = lane != n - 1;
         let mask = offset(t.masks, lane);
-        e.project(&a.wq, input, t.sums, |c| offset(a.q, c));
-        // This position's K and V rows into the cache; K's tile transposed again.
-        e.project(&a.wk, input, t.sums, |c| offset(a.k[c as usize], p32));
-        e.project(&a.wv, input, t.sums, |c| offset(a.v[c as usize], p32));
-        for (k, kt) in a.k.iter().zip(&a.kt) {
-            e.push(Op::Perm(Perm {
-                func: PermFunc::Transpose,
-                src: offset(*k, tile * n),
-                src_step: 1,
-                dst: offset(*kt, tile * n),
-                dst_step: 1,
-                count: 1,
-                amount: 0,
-            }));
+        e.project(&a.wq, input, t.sums, |c| offset(a.q, c), rows);
+        // This position's K and V rows into each sequence's cache; K's tile transposed again.
+        let row_p = |at: &[Addr], c: u32| offset(at[c as usize], p32);
+        e.project(&a.wk, input, t.sums, |c| row_p(&a.k, c), cache_rows);
+        e.project(&a.wv, input, t.sums, |c| row_p(&a.v, c), cache_rows);
+        for s in 0..bsz {
+            let tile_at = s * cache_rows + tile * n;
+            for (k, kt) in a.k.iter().zip(&a.kt) {
+                e.push(Op::Perm(Perm {
+                    func: PermFunc::Transpose,
+                    src: offset(*k, tile_at),
+                    src_step: 1,
+                    dst: offset(*kt, tile_at),
+                    dst_step: 1,
+                    count: 1,
+                    amount: 0,
+                }));
+            }
         }
         let head_tiles = a.k.len() as u32 / a.heads as u32;
-        // Step by step over the heads, so that one head's chain waits under another's work.
-        let heads: Vec<(u32, &HeadTemps)> = (0..a.heads as u32).zip(&t.heads).collect();
-        for &(h, ht) in &heads {
-            for b in 0..position_tiles {
-                for i in 0..head_tiles {
-                    let c = (h * head_tiles + i) as usize;
-                    e.ldw(offset(a.kt[c], b * n));
-                    e.mma(offset(a.q, c as u32), offset(ht.scores, b), i > 0);
-                }
-            }
-        }
-        for &(_, ht) in &heads {
-            let s = ht.work;
-            let last = offset(s, tile);
-            for (b, count) in runs(position_tiles, n) {
-                e.rq(offset(ht.scores, b), offset(s, b), count, a.scores_param);
-            }
-            if masked {
-                e.vop(VopFunc::Sel, last, 1, mask, 1, last, 1, -128);
-            }
-            e.reduce(RedFunc::Max, s, position_tiles, ht.spare, ht.total);
-            for (b, count) in runs(position_tiles, n) {
-                let s = offset(s, b);
-                e.vop(VopFunc::Sub, s, 1, ht.total, 0, s, count, 0);
-            }
-            // Saturated into [-128, 0] on the way to the table.
-            e.mov(s, ht.exp_in, position_tiles);
-            e.lut(ht.exp_in, s, position_tiles, a.exp_table);
-            if masked {
-                e.vop(VopFunc::Sel, last, 1, mask, 1, last, 1, 0);
-            }
-            e.reduce(RedFunc::Sum, s, position_tiles, ht.spare, ht.total);
-        }
-        for &(_, ht) in &heads {
-            // c = clz(S); the table's index ((S << (c - 1)) >> 22) - 384.
-            e.vop_imm(VopFunc::Clz, ht.total, ht.shift, 0);
-            e.vop_imm(VopFunc::Sub, ht.shift, ht.less_one, 1);
-            e.lookup_mantissa(ht.total, ht.less_one, ht.less_one, 384, ht.index);
-            e.lut(ht.index, ht.recip, 1, t.recip_table);
-            // The shift back: 40 - c.
-            e.vop_imm(VopFunc::Sub, ht.shift, ht.shift, 40);
-            e.vop_imm(VopFunc::Mul, ht.shift, ht.shift, -1);
-        }
-        for &(_, ht) in &heads {
-            let s = ht.work;
-            for (b, count) in runs(position_tiles, n) {
-                let s = offset(s, b);
-                e.vop(VopFunc::Mul, s, 1, ht.recip, 0, s, count, 0);
-                e.vop(VopFunc::Sra, s, 1, ht.shift, 0, s, count, 0);
-            }
-            e.mov(s, ht.probs, position_tiles);
-        }
-        for &(h, ht) in &heads {
-            for i in 0..head_tiles {
-                let c = h * head_tiles + i;
-                let sums = offset(ht.context_sums, i);
+        // Sequence by sequence, step by step over the heads, so that one head's chain waits
+        // under another's work. `(sequence, head, temps)`.
+        let sets = t.heads.len() as u32;
+        let heads: Vec<(u32, u32, &HeadTemps)> = (0..bsz)
+            .flat_map(|s| {
+                let set = &t.heads[(s % sets) as usize];
+                (0..a.heads as u32).map(move |h| (s, h, &set[h as usize]))
+            })
+            .collect();
+        // Each phase over a group of sequences with their own sets of temps, then the next group.
+        for group in heads.chunks(sets as usize * a.heads) {
+            for &(s, h, ht) in group {
                 for b in 0..position_tiles {
-                    e.ldw(offset(a.v[c as usize], b * n));
-                    e.mma(offset(ht.probs, b), sums, b > 0);
+                    for i in 0..head_tiles {
+                        let c = (h * head_tiles + i) as usize;
+                        e.ldw(offset(a.kt[c], s * cache_rows + b * n));
+                        let q = offset(a.q, s * rows + c as u32);
+                        e.mma(q, offset(ht.scores, b), i > 0);
+                    }
                 }
-                e.rq(sums, offset(a.context, c), 1, a.context_param);
+            }
+            for &(_, _, ht) in group {
+                let s = ht.work;
+                let last = offset(s, tile);
+                for (b, count) in runs(position_tiles, n) {
+                    e.rq(offset(ht.scores, b), offset(s, b), count, a.scores_param);
+                }
+                if masked {
+                    e.vop(VopFunc::Sel, last, 1, mask, 1, last, 1, -128);
+                }
+                e.reduce(RedFunc::Max, s, position_tiles, ht.spare, ht.total);
+                for (b, count) in runs(position_tiles, n) {
+                    let s = offset(s, b);
+                    e.vop(VopFunc::Sub, s, 1, ht.total, 0, s, count, 0);
+                }
+                // Saturated into [-128, 0] on the way to the table.
+                e.mov(s, ht.exp_in, position_tiles);
+                e.lut(ht.exp_in, s, position_tiles, a.exp_table);
+                if masked {
+                    e.vop(VopFunc::Sel, last, 1, mask, 1, last, 1, 0);
+                }
+                e.reduce(RedFunc::Sum, s, position_tiles, ht.spare, ht.total);
+            }
+            for &(_, _, ht) in group {
+                // c = clz(S); the table's index ((S << (c - 1)) >> 22) - 384.
+                e.vop_imm(VopFunc::Clz, ht.total, ht.shift, 0);
+                e.vop_imm(VopFunc::Sub, ht.shift, ht.less_one, 1);
+                e.lookup_mantissa(ht.total, ht.less_one, ht.less_one, 384, ht.index);
+                e.lut(ht.index, ht.recip, 1, t.recip_table);
+                // The shift back: 40 - c.
+                e.vop_imm(VopFunc::Sub, ht.shift, ht.shift, 40);
+                e.vop_imm(VopFunc::Mul, ht.shift, ht.shift, -1);
+            }
+            for &(_, _, ht) in group {
+                let s = ht.work;
+                for (b, count) in runs(position_tiles, n) {
+                    let s = offset(s, b);
+                    e.vop(VopFunc::Mul, s, 1, ht.recip, 0, s, count, 0);
+                    e.vop(VopFunc::Sra, s, 1, ht.shift, 0, s, count, 0);
+                }
+                e.mov(s, ht.probs, position_tiles);
+            }
+            for &(s, h, ht) in group {
+                for i in 0..head_tiles {
+                    let c = h * head_tiles + i;
+                    let sums = offset(ht.context_sums, i);
+                    for b in 0..position_tiles {
+                        e.ldw(offset(a.v[c as usize], s * cache_rows + b * n));
+                        e.mma(offset(ht.probs, b), sums, b > 0);
+                    }
+                    let context = offset(a.context, s * rows + c);
+                    e.rq(sums, context, 1, a.context_param);
+                }
             }
         }
-        e.project(&a.wo, a.context, t.sums, |c| offset(a.out, c));
+        e.project(&a.wo, a.context, t.sums, |c| offset(a.out, c), rows);
     }
 }
 
@@ -1143,7 +1370,9 @@ fn mlp_params(
 /// more than `n` cycles in a row cannot issue while the array updates a row of it every
 /// `n + 1` cycles (bank A's ports are the array's).
 fn runs(count: u32, n: u32) -> impl Iterator<Item = (u32, u32)> {
-    (0..count).step_by(n as usize).map(move |b| (b, n.min(count - b)))
+    (0..count)
+        .step_by(n as usize)
+        .map(move |b| (b, n.min(count - b)))
 }
 
 fn offset(a: Addr, rows: u32) -> Addr {
@@ -1158,6 +1387,8 @@ struct Emit {
     ops: Vec<Op>,
     /// The array's lanes, N.
     lanes: u32,
+    /// Sequences side by side.
+    batch: u32,
 }
 
 impl Emit {
@@ -1309,17 +1540,40 @@ impl Emit {
         }
     }
 
-    /// `W x` for the int8 rows at `x` (one per k-tile): each output tile's sums into
-    /// `sums + c`, then requantized by the tile's entry into `out(c)`.
-    fn project(&mut self, w: &Placed, x: Addr, sums: Addr, out: impl Fn(u32) -> Addr) {
+    /// `W x` for each sequence's int8 rows at `x` (one per k-tile, `k_tiles` a sequence):
+    /// each weight tile loads once and streams a row per sequence, each output tile's sums
+    /// into a slot of the ring `sums` (a row per sequence), then requantized by the tile's
+    /// entry into `out(c) + sequence * out_step`.
+    fn project(
+        &mut self,
+        w: &Placed,
+        x: Addr,
+        sums: Addr,
+        out: impl Fn(u32) -> Addr,
+        out_step: u32,
+    ) {
         for c in 0..w.c_tiles {
+            let slot = offset(sums, c % SUMS_RING * self.batch);
             for j in 0..w.k_tiles {
                 self.ldw(w.tiles[(c * w.k_tiles + j) as usize]);
-                self.mma(offset(x, j), offset(sums, c), j > 0);
+                self.push(Op::Mma(Mma {
+                    src: offset(x, j),
+                    src_step: w.k_tiles,
+                    dst: slot,
+                    dst_step: 1,
+                    count: self.batch,
+                    swap: true,
+                    accumulate: j > 0,
+                }));
             }
-        }
-        for c in 0..w.c_tiles {
-            self.rq(offset(sums, c), out(c), 1, w.param + c);
+            self.push(Op::Rq(Rq {
+                src: slot,
+                src_step: 1,
+                dst: out(c),
+                dst_step: out_step,
+                count: self.batch,
+                param: w.param + c,
+            }));
         }
     }
 }

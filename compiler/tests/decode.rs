@@ -19,45 +19,47 @@ fn held_out_tokens(model: &Model) -> Vec<usize> {
     text.chars().map(|c| vocab.token(c).unwrap()).collect()
 }
 
-/// Decodes `tokens` from a fresh chip of `preset` on the golden model, checking each
-/// position's logits and the KV cache after it against the reference's full-sequence
-/// recompute; returns each step's cycles.
-fn decode_against_reference(model: &Model, preset: &str, tokens: &[usize]) -> Vec<u64> {
+/// Decodes `sequences` (one a batch lane, all of one length) side by side from a fresh chip
+/// of `preset` on the golden model, checking each position's logits and the KV cache after it
+/// against the reference's full-sequence recompute of each sequence; returns each step's
+/// cycles.
+fn decode_against_reference(model: &Model, preset: &str, sequences: &[&[usize]]) -> Vec<u64> {
     let cfg = HwConfig::preset(preset).unwrap();
-    let decoder = Decoder::new(model, &cfg).unwrap();
-    let (expected, caches) = support::transformer::run(model, tokens);
+    let length = sequences[0].len();
+    let decoder = if sequences.len() == 1 {
+        Decoder::new(model, &cfg).unwrap()
+    } else {
+        Decoder::batched(model, &cfg, sequences.len(), length).unwrap()
+    };
+    let references: Vec<_> = sequences
+        .iter()
+        .map(|tokens| support::transformer::run(model, tokens))
+        .collect();
     let mut state = SystemState::from_image(&cfg, decoder.image()).unwrap();
     let mut cycles = Vec::new();
-    for (p, token) in tokens.iter().enumerate() {
+    for p in 0..length {
         let step = decoder.step(p).unwrap();
+        let now: Vec<usize> = sequences.iter().map(|t| t[p]).collect();
         let run = decoder
-            .golden_step(state, &step, &decoder.token_image(*token).unwrap())
+            .golden_step(state, &step, &decoder.token_image(&now).unwrap())
             .unwrap();
         assert_eq!(run.cycles(), step.cycles(), "{preset}, position {p}");
         state = run.state;
-        assert_eq!(
-            decoder.logits(&state.chips[0]),
-            expected[p],
-            "{preset}, position {p}"
-        );
-        // The cache after the step holds every position so far, byte for byte.
-        let cached = decoder.cached_keys_values(&state.chips[0], p + 1);
-        for (a, (cache, (ref_k, ref_v))) in cached.iter().zip(&caches).enumerate() {
-            let narrow = |rows: &[Vec<i32>]| -> Vec<Vec<i8>> {
-                rows.iter()
-                    .map(|r| r.iter().map(|x| *x as i8).collect())
-                    .collect()
-            };
-            assert_eq!(
-                cache.keys,
-                narrow(&ref_k[..=p]),
-                "{preset}, position {p}, attention {a}: K"
-            );
-            assert_eq!(
-                cache.values,
-                narrow(&ref_v[..=p]),
-                "{preset}, position {p}, attention {a}: V"
-            );
+        let logits = decoder.logits(&state.chips[0]);
+        for (s, (expected, caches)) in references.iter().enumerate() {
+            let at = format!("{preset}, sequence {s}, position {p}");
+            assert_eq!(logits[s], expected[p], "{at}");
+            // The cache after the step holds every position so far, byte for byte.
+            let cached = decoder.cached_keys_values(&state.chips[0], s, p + 1);
+            for (a, (cache, (ref_k, ref_v))) in cached.iter().zip(caches).enumerate() {
+                let narrow = |rows: &[Vec<i32>]| -> Vec<Vec<i8>> {
+                    rows.iter()
+                        .map(|r| r.iter().map(|x| *x as i8).collect())
+                        .collect()
+                };
+                assert_eq!(cache.keys, narrow(&ref_k[..=p]), "{at}, attention {a}: K");
+                assert_eq!(cache.values, narrow(&ref_v[..=p]), "{at}, attention {a}: V");
+            }
         }
         cycles.push(step.cycles());
     }
@@ -70,7 +72,7 @@ fn every_position_of_256_held_out_characters_matches_the_reference() {
     let tokens = held_out_tokens(&model);
     // Two full contexts, each from a fresh chip.
     for window in tokens[..256].chunks(128) {
-        let cycles = decode_against_reference(&model, "lm", window);
+        let cycles = decode_against_reference(&model, "lm", &[window]);
         println!(
             "lm: cycles at positions 0, 63, 127: {}, {}, {}",
             cycles[0], cycles[63], cycles[127]
@@ -82,9 +84,21 @@ fn every_position_of_256_held_out_characters_matches_the_reference() {
 fn a_sixteen_lane_chip_gives_the_same_logits() {
     let model = Model::load(Path::new(CHARLM)).unwrap();
     let tokens = held_out_tokens(&model);
-    let cycles = decode_against_reference(&model, "lm16", &tokens[1000..1128]);
+    let cycles = decode_against_reference(&model, "lm16", &[&tokens[1000..1128]]);
     println!(
         "lm16: cycles at positions 0, 63, 127: {}, {}, {}",
         cycles[0], cycles[63], cycles[127]
     );
+}
+
+#[test]
+fn a_batch_of_sequences_decodes_each_as_if_alone() {
+    let model = Model::load(Path::new(CHARLM)).unwrap();
+    let tokens = held_out_tokens(&model);
+    // Different texts side by side, 24 positions each (three tiles of `lm`'s cache, two of
+    // `lm16`'s, the last one partly masked): as many as each chip's instruction memory takes.
+    let sequences: Vec<&[usize]> = (0..4).map(|s| &tokens[2000 + 500 * s..][..24]).collect();
+    for (preset, batch) in [("lm", 2), ("lm16", 4)] {
+        decode_against_reference(&model, preset, &sequences[..batch]);
+    }
 }
