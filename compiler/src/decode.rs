@@ -27,9 +27,7 @@ use isa::ops::{Ldw, Lut, Mma, Mov, Perm, PermFunc, Red, RedFunc, Rq, Vop, VopFun
 use isa::{Addr, Chunk, HwConfig, MemImage, Op, ParamEntry, Program, Region, Rows};
 
 use crate::lower::{layer_params, rq_multiplier, tiles, weight_tiles};
-use crate::model::{
-    Attention, Input, Layer, Mlp, Model, Projection, Quant, RmsNorm, Source, Vocabulary,
-};
+use crate::model::{Attention, Input, Layer, Mlp, Model, Projection, Quant, Source, Vocabulary};
 use crate::schedule::Schedule;
 use crate::CompileError;
 
@@ -93,6 +91,8 @@ struct Placed {
     k_tiles: u32,
     c_tiles: u32,
     param: u32,
+    /// Set when the input is a norm's, folded into this projection.
+    fold: Option<NormFold>,
 }
 
 /// Each layer's placement.
@@ -148,8 +148,14 @@ struct AttentionPlan {
 }
 
 /// Output tiles of a projection whose sums are held at once: tile `c` in slot `c mod
-/// SUMS_RING` (its requantization reads it long before tile `c + SUMS_RING` starts).
-const SUMS_RING: u32 = 4;
+/// SUMS_RING` (its group's requantization reads it long before tile `c + SUMS_RING`
+/// starts).
+const SUMS_RING: u32 = 8;
+
+/// Output tiles of a projection requantized together: a folded norm's factor and shift
+/// apply to the group with one `VOP` each (instructions are scarce on `lm`). Divides
+/// [`SUMS_RING`], so that a group's slots are consecutive.
+const FOLD_GROUP: u32 = 4;
 
 /// Sets of per-head intermediates in a batch.
 const HEAD_SETS: usize = 2;
@@ -171,25 +177,51 @@ struct Temps {
     /// The mask rows: row `r` is 1 in lanes `0..=r`, 0 above.
     masks: Addr,
     recip_table: u32,
-    rsqrt_table: u32,
+    /// The folded norm's factor table ([`NormFold`]).
+    norm_table: u32,
 }
 
-/// The norm's intermediates. Accumulator bank A holds `x_wide`, `half`, `shift`
-/// and `mantissa`; bank B `total`, `table_out` and `scaled`: every `VOP` reads its operands
-/// from two banks. `spare` has rows in both for the sum's tree ([`Emit::reduce`]).
+/// The norm's intermediates, a row (or a vector's rows) per sequence. Accumulator bank A
+/// holds `x_wide`, `half`, `shift` and `mantissa`; bank B `total`: every `VOP` reads its
+/// operands from two banks. `spare` has rows in both for the sum's tree ([`Emit::reduce`]).
 struct NormTemps {
-    /// The int8 input (SRAM) and a widened copy, squared in place.
-    x: Addr,
+    /// The int8 input widened, squared in place.
     x_wide: Addr,
     spare: [Addr; 2],
     total: Addr,
     half: Addr,
     shift: Addr,
     mantissa: Addr,
-    /// The table's index (SRAM) and entry.
+    /// The table's index (SRAM).
     index: Addr,
-    table_out: Addr,
-    scaled: Addr,
+    /// What the projections reading the norm scale their sums by.
+    fold: NormFold,
+}
+
+/// A norm folded into the projections that read it: they multiply the int32 sums `W x` of
+/// the norm's int8 input `x` by the row `factor` (`F[i]`, about `2^K / sqrt(m)`) and shift
+/// them right by the row `down` (`15 - h`) before requantizing. Both hold a row per sequence
+/// for each tile of a fold group (`[tile][sequence]`, as the sums' ring), in bank B (the sums
+/// are in bank A). See docs/transformer.md.
+#[derive(Clone, Copy)]
+struct NormFold {
+    factor: Addr,
+    down: Addr,
+}
+
+/// The folded norm's factor table's bits `K` for a model `width` wide: the most for which
+/// `W x` times a factor stays in int32 (`|W x| <= width * 128 * 127`, factor at most
+/// `2^K / sqrt(64.5)`), or `None` below 8 bits.
+pub fn norm_factor_bits(width: usize) -> Option<i32> {
+    let most = (i32::MAX as f64) * 64.5f64.sqrt() / (width as f64 * 128.0 * 127.0);
+    let bits = most.log2().floor() as i32;
+    (bits >= 8).then_some(bits)
+}
+
+/// The grid of a folded norm's scaled sums, per unit of a weight's scale: `sqrt(width) x
+/// 2^(4 - K)`, as `f32` like every scale.
+pub fn norm_fold_unit(width: usize, bits: i32) -> f32 {
+    ((width as f64).sqrt() * 2f64.powi(4 - bits)) as f32
 }
 
 /// A head's softmax intermediates. Bank A holds what the array writes (`scores`, one row per
@@ -496,7 +528,8 @@ impl Decoder {
         let place = |sram: &mut Banks,
                      image: &mut ImageBuilder,
                      w: &Projection,
-                     param: u32|
+                     param: u32,
+                     fold: Option<NormFold>|
          -> Result<Placed, CompileError> {
             let t = weight_tiles(&w.weights, w.inputs, w.outputs, n);
             let mut at = Vec::with_capacity(t.len());
@@ -510,6 +543,7 @@ impl Decoder {
                 k_tiles: tiles(w.inputs, n),
                 c_tiles: tiles(w.outputs, n),
                 param,
+                fold,
             })
         };
 
@@ -535,11 +569,17 @@ impl Decoder {
             .unwrap_or(rows);
         let scratch = |sram: &mut Banks, count: u32| sram.take(scratch_bank, count, Addr::sram);
         let a = |acc: &mut Banks, count| acc.take(bank_a, count, Addr::acc);
+        let Some(norm_bits) = norm_factor_bits(width) else {
+            return Err(CompileError::Unsupported(format!(
+                "a model {width} wide: the norm's factor folded into a projection would keep \
+                 fewer than 8 bits in int32"
+            )));
+        };
+        let norm_unit = norm_fold_unit(width, norm_bits);
         let mut temps = Temps {
             sums: a(&mut acc, bsz * SUMS_RING.min(widest))?,
             embed: [a(&mut acc, bsz * rows)?, acc.take(bank_b, rows, Addr::acc)?],
             norm: NormTemps {
-                x: scratch(&mut sram, bsz * rows)?,
                 x_wide: a(&mut acc, bsz * rows)?,
                 spare: [
                     a(&mut acc, bsz * rows)?,
@@ -550,8 +590,10 @@ impl Decoder {
                 shift: a(&mut acc, bsz)?,
                 mantissa: a(&mut acc, bsz)?,
                 index: scratch(&mut sram, bsz)?,
-                table_out: acc.take(bank_b, bsz, Addr::acc)?,
-                scaled: acc.take(bank_b, bsz * rows, Addr::acc)?,
+                fold: NormFold {
+                    factor: acc.take(bank_b, FOLD_GROUP * bsz, Addr::acc)?,
+                    down: acc.take(bank_b, FOLD_GROUP * bsz, Addr::acc)?,
+                },
             },
             heads: Vec::new(),
             bounce: None,
@@ -559,8 +601,8 @@ impl Decoder {
             recip_table: image.table(table(|i| {
                 (2f64.powi(24) / (i as f64 + 384.5)).round() as i64
             })),
-            rsqrt_table: image.table(table(|i| {
-                (2f64.powi(19) / (i as f64 + 192.5).sqrt()).round() as i64
+            norm_table: image.table(table(|i| {
+                (2f64.powi(norm_bits) / (i as f64 + 192.5).sqrt()).round() as i64
             })),
         };
         let masks: Vec<i8> = (0..n)
@@ -603,6 +645,11 @@ impl Decoder {
         }
         let token_at = scratch(&mut sram, bsz * rows)?;
 
+        // A projection reading a norm's output scales its sums by the norm's factor.
+        let norm_fold = temps.norm.fold;
+        let folded = |plan: &[Planned], input: usize| {
+            matches!(plan[input], Planned::Norm { .. }).then_some(norm_fold)
+        };
         let mut plan = Vec::with_capacity(model.layers.len());
         // Each layer's output grid.
         let mut made: Vec<f32> = Vec::with_capacity(model.layers.len());
@@ -614,6 +661,20 @@ impl Decoder {
         for (i, layer) in model.layers.iter().enumerate() {
             let name = layer.name();
             streams.release(|j| last_reader[j] < i);
+            // A norm is folded into projections; nothing else may read it.
+            let projects = matches!(layer, Layer::Attention(_) | Layer::Mlp(_) | Layer::Dense(_));
+            if let Some(j) = layer.sources().iter().find_map(|s| match s {
+                Source::Layer(j) if !projects && matches!(plan[*j], Planned::Norm { .. }) => {
+                    Some(*j)
+                }
+                _ => None,
+            }) {
+                return Err(CompileError::Unsupported(format!(
+                    "layer {name} reads the norm {}: the decoder folds a norm into the \
+                     projections that read it (attention, mlp, fully_connected) only",
+                    model.layers[j].name()
+                )));
+            }
             let mut acc_out = |acc: &mut Banks| streams.take(acc, i);
             let (planned, output) = match layer {
                 Layer::Embedding(e) => {
@@ -640,10 +701,14 @@ impl Decoder {
                 }
                 Layer::RmsNorm(nrm) => {
                     let input = source(nrm.input);
-                    let stream = made[input];
-                    let params = norm_params(&mut image, nrm, stream, width, name)?;
+                    let params = image.per_tensor(
+                        made[input] as f64 / nrm.input_scale as f64,
+                        true,
+                        name,
+                    )?;
                     let out = scratch(&mut sram, bsz * rows)?;
-                    (Planned::Norm { input, out, params }, nrm.output_scale)
+                    // The projections reading it see the folded grid.
+                    (Planned::Norm { input, out, params }, norm_unit)
                 }
                 Layer::Attention(a) => {
                     let input = source(a.input);
@@ -655,6 +720,7 @@ impl Decoder {
                         )));
                     }
                     let s_y = made[input];
+                    let fold = folded(&plan, input);
                     let pq = image.projection(&a.wq, s_y, a.q_scale, true, name)?;
                     let pk = image.projection(&a.wk, s_y, a.k_scale, true, name)?;
                     let pv = image.projection(&a.wv, s_y, a.v_scale, true, name)?;
@@ -694,10 +760,10 @@ impl Decoder {
                     let plan = AttentionPlan {
                         input,
                         heads: a.heads,
-                        wq: place(&mut sram, &mut image, &a.wq, pq)?,
-                        wk: place(&mut sram, &mut image, &a.wk, pk)?,
-                        wv: place(&mut sram, &mut image, &a.wv, pv)?,
-                        wo: place(&mut sram, &mut image, &a.wo, po)?,
+                        wq: place(&mut sram, &mut image, &a.wq, pq, fold)?,
+                        wk: place(&mut sram, &mut image, &a.wk, pk, fold)?,
+                        wv: place(&mut sram, &mut image, &a.wv, pv, fold)?,
+                        wo: place(&mut sram, &mut image, &a.wo, po, None)?,
                         k,
                         kt,
                         v,
@@ -717,8 +783,9 @@ impl Decoder {
                 Layer::Mlp(m) => {
                     let input = source(m.input);
                     let (p1, p2, table_id) = mlp_params(&mut image, m, made[input], name)?;
-                    let w1 = place(&mut sram, &mut image, &m.w1, p1)?;
-                    let w2 = place(&mut sram, &mut image, &m.w2, p2)?;
+                    let fold = folded(&plan, input);
+                    let w1 = place(&mut sram, &mut image, &m.w1, p1, fold)?;
+                    let w2 = place(&mut sram, &mut image, &m.w2, p2, None)?;
                     weight_tile_count += (w1.tiles.len() + w2.tiles.len()) as u64;
                     let hidden_rows = tiles(m.w1.outputs, n);
                     let out = acc_out(&mut acc)?;
@@ -769,10 +836,20 @@ impl Decoder {
                         )));
                     }
                     let input = source(d.input);
+                    let fold = folded(&plan, input);
                     let input_grid = Quant {
                         scale: made[input],
                         zero_point: 0,
                     };
+                    // The bias moves from the norm's output grid to the folded one.
+                    let mut d = d.clone();
+                    if let (Some(_), Some(Layer::RmsNorm(nrm))) = (fold, model.layers.get(input)) {
+                        for b in &mut d.bias {
+                            let real = *b as f64 * nrm.output_scale as f64 / norm_unit as f64;
+                            *b = real.round().clamp(i32::MIN as f64, i32::MAX as f64) as i32;
+                        }
+                    }
+                    let d = &d;
                     let param = image.params.len() as u32;
                     image.params.extend(layer_params(d, input_grid, n)?);
                     let w = place(
@@ -785,6 +862,7 @@ impl Decoder {
                             scales: d.weight_scales.clone(),
                         },
                         param,
+                        fold,
                     )?;
                     weight_tile_count += w.tiles.len() as u64;
                     let out = scratch(&mut sram, bsz * tiles(d.outputs, n))?;
@@ -1180,44 +1258,54 @@ impl Decoder {
         e.ops
     }
 
-    /// RMSNorm of each sequence's residual rows at `input` into int8 rows at `out`.
+    /// RMSNorm of each sequence's residual rows at `input`: their int8 rows at `out`, the
+    /// projections' input, and the factor and shift the projections fold in ([`NormFold`]).
     fn norm(&self, e: &mut Emit, input: Addr, out: Addr, params: u32) {
         let t = &self.temps.norm;
         let rows = self.width as u32 / self.cfg.lanes() as u32;
         let all = self.batch as u32 * rows;
         // The same rows twice, for a VOP that reads its operands from two memories.
-        e.rq(input, t.x, all, params);
+        e.rq(input, out, all, params);
         e.rq(input, t.x_wide, all, params);
-        e.vop(VopFunc::Mul, t.x, 1, t.x_wide, 1, t.x_wide, all, 0);
+        e.vop(VopFunc::Mul, out, 1, t.x_wide, 1, t.x_wide, all, 0);
         for s in 0..self.batch as u32 {
-            let (rows_at, one) = (|a: Addr| offset(a, s * rows), |a: Addr| offset(a, s));
+            let one = |a: Addr| offset(a, s);
             let (total, half, shift) = (one(t.total), one(t.half), one(t.shift));
-            let spare = t.spare.map(rows_at);
-            e.reduce(RedFunc::Sum, rows_at(t.x_wide), rows, spare, total);
+            let spare = t.spare.map(|a| offset(a, s * rows));
+            e.reduce(RedFunc::Sum, offset(t.x_wide, s * rows), rows, spare, total);
             // h = (clz(ss) - 2) >> 1; the table's index ((ss << 2h) >> 22) - 192.
             e.vop_imm(VopFunc::Clz, total, half, 0);
             e.vop_imm(VopFunc::Sub, half, half, 2);
             e.vop_imm(VopFunc::Sra, half, half, 1);
             e.vop_imm(VopFunc::Shl, half, shift, 1);
             e.lookup_mantissa(total, shift, one(t.mantissa), 192, one(t.index));
-            e.lut(one(t.index), one(t.table_out), 1, self.temps.rsqrt_table);
-            // The shift back: 15 - h.
-            e.vop_imm(VopFunc::Mul, half, half, -1);
-            e.vop_imm(VopFunc::Add, half, half, 15);
-            let scaled = rows_at(t.scaled);
-            e.vop(
-                VopFunc::Mul,
-                rows_at(t.x),
-                1,
-                one(t.table_out),
-                0,
-                scaled,
-                rows,
-                0,
-            );
-            e.vop(VopFunc::Sra, scaled, 1, half, 0, scaled, rows, 0);
+            // The factor and the shift down (15 - h), once per tile of a fold group.
+            let (factor, down) = (one(t.fold.factor), one(t.fold.down));
+            let batch = self.batch as u32;
+            e.push(Op::Lut(Lut {
+                src: one(t.index),
+                src_step: 0,
+                dst: factor,
+                dst_step: batch,
+                count: FOLD_GROUP,
+                table: self.temps.norm_table,
+            }));
+            let copies = |func, a, a_step, imm| {
+                Op::Vop(Vop {
+                    func,
+                    a,
+                    a_step,
+                    b: Addr::IMM,
+                    b_step: 0,
+                    dst: down,
+                    dst_step: batch,
+                    count: FOLD_GROUP,
+                    imm,
+                })
+            };
+            e.push(copies(VopFunc::Mul, half, 0, -1));
+            e.push(copies(VopFunc::Add, down, batch, 15));
         }
-        e.rq(t.scaled, out, all, params + 1);
     }
 
     /// Attention at position `p` of each sequence's int8 rows at `input`.
@@ -1328,24 +1416,6 @@ impl Decoder {
         }
         e.project(&a.wo, a.context, t.sums, |c| offset(a.out, c), rows);
     }
-}
-
-/// The norm's two entries: the stream onto its int8 grid, and the scaled rows onto the
-/// output's.
-fn norm_params(
-    image: &mut ImageBuilder,
-    n: &RmsNorm,
-    stream_scale: f32,
-    width: usize,
-    name: &str,
-) -> Result<u32, CompileError> {
-    let first = image.per_tensor(stream_scale as f64 / n.input_scale as f64, true, name)?;
-    image.per_tensor(
-        (width as f64).sqrt() / 32768.0 / n.output_scale as f64,
-        true,
-        name,
-    )?;
-    Ok(first)
 }
 
 /// The MLP's entries and its activation table.
@@ -1552,28 +1622,43 @@ impl Emit {
         out: impl Fn(u32) -> Addr,
         out_step: u32,
     ) {
+        let b = self.batch;
+        let slot = |c: u32| offset(sums, c % SUMS_RING * b);
         for c in 0..w.c_tiles {
-            let slot = offset(sums, c % SUMS_RING * self.batch);
             for j in 0..w.k_tiles {
                 self.ldw(w.tiles[(c * w.k_tiles + j) as usize]);
                 self.push(Op::Mma(Mma {
                     src: offset(x, j),
                     src_step: w.k_tiles,
-                    dst: slot,
+                    dst: slot(c),
                     dst_step: 1,
-                    count: self.batch,
+                    count: b,
                     swap: true,
                     accumulate: j > 0,
                 }));
             }
-            self.push(Op::Rq(Rq {
-                src: slot,
-                src_step: 1,
-                dst: out(c),
-                dst_step: out_step,
-                count: self.batch,
-                param: w.param + c,
-            }));
+            let group = c - c % FOLD_GROUP;
+            if c % FOLD_GROUP != FOLD_GROUP - 1 && c + 1 != w.c_tiles {
+                continue;
+            }
+            if let Some(f) = w.fold {
+                // The group's sums times each sequence's factor, shifted down by its shift
+                // (rows `[tile][sequence]` both).
+                let count = (c + 1 - group) * b;
+                let at = slot(group);
+                self.vop(VopFunc::Mul, at, 1, f.factor, 1, at, count, 0);
+                self.vop(VopFunc::Sra, at, 1, f.down, 1, at, count, 0);
+            }
+            for c in group..=c {
+                self.push(Op::Rq(Rq {
+                    src: slot(c),
+                    src_step: 1,
+                    dst: out(c),
+                    dst_step: out_step,
+                    count: b,
+                    param: w.param + c,
+                }));
+            }
         }
     }
 }

@@ -22,20 +22,44 @@ fn to_int32(acc: i64, real: f64) -> i32 {
     requantize(acc as i32, real).clamp(i32::MIN as i64, i32::MAX as i64) as i32
 }
 
-/// `y = W x` for every output channel, int32 sums.
-fn matvec(w: &Projection, x: &[i32]) -> Vec<i64> {
+/// A norm's factor and shift for one row, folded into the projection that reads it.
+type Fold = (i64, i64);
+
+/// `y = W x` for every output channel, int32 sums; for a norm's row `x`, each sum times the
+/// norm's factor, shifted down.
+fn matvec(w: &Projection, x: &[i32], fold: Option<Fold>) -> Vec<i64> {
     (0..w.outputs)
         .map(|c| {
-            (0..w.inputs)
+            let sum: i64 = (0..w.inputs)
                 .map(|k| w.weights[c * w.inputs + k] as i64 * x[k] as i64)
-                .sum()
+                .sum();
+            scale_by(sum, fold)
         })
         .collect()
 }
 
-/// The table `rms_norm` reads: `2^15 / sqrt(m)` for the mantissa `m = (i + 192.5) / 256`.
-fn rsqrt_entry(i: i64) -> i64 {
-    round(2f64.powi(19) / (i as f64 + 192.5).sqrt())
+fn scale_by(sum: i64, fold: Option<Fold>) -> i64 {
+    match fold {
+        Some((factor, down)) => {
+            let product = sum * factor;
+            assert!(i32::try_from(product).is_ok(), "the fold stays in int32");
+            product >> down
+        }
+        None => sum,
+    }
+}
+
+/// The bits `K` of the norm's factor table for a model `d` wide: the most with `d * 128 *
+/// 127 * 2^K / sqrt(64.5)` below 2^31.
+fn factor_bits(d: usize) -> i32 {
+    ((2f64.powi(31) - 1.0) * 64.5f64.sqrt() / (d as f64 * 128.0 * 127.0))
+        .log2()
+        .floor() as i32
+}
+
+/// The grid a norm's folded sums are on per unit of weight scale: `sqrt(d) 2^(4 - K)`.
+fn fold_unit(d: usize) -> f32 {
+    ((d as f64).sqrt() * 2f64.powi(4 - factor_bits(d))) as f32
 }
 
 /// The table softmax reads: `2^15 / m` for the mantissa `m = (i + 384.5) / 512`.
@@ -51,8 +75,9 @@ fn leading_zeros(x: i64) -> i64 {
     (x as i32 as u32).leading_zeros() as i64
 }
 
-/// One row of `rms_norm`: the residual row `r` (on grid `stream_scale`) to int8.
-fn rms_norm(n: &RmsNorm, stream_scale: f32, r: &[i32]) -> Vec<i32> {
+/// One row of `rms_norm`: the residual row `r` (on grid `stream_scale`) to int8, and the
+/// factor and shift a projection reading it folds in.
+fn rms_norm(n: &RmsNorm, stream_scale: f32, r: &[i32]) -> (Vec<i32>, Fold) {
     let x: Vec<i32> = r
         .iter()
         .map(|v| to_int8(*v as i64, stream_scale as f64 / n.input_scale as f64))
@@ -62,12 +87,8 @@ fn rms_norm(n: &RmsNorm, stream_scale: f32, r: &[i32]) -> Vec<i32> {
     let half = (leading_zeros(ss) - 2) >> 1;
     let normalised = ss << (2 * half);
     let index = ((normalised >> 22) - 192).clamp(-128, 127);
-    let q = rsqrt_entry(index);
-    let shift = 15 - half;
-    let real = (x.len() as f64).sqrt() / 32768.0 / n.output_scale as f64;
-    x.iter()
-        .map(|v| to_int8((*v as i64 * q) >> shift, real))
-        .collect()
+    let factor = round(2f64.powi(factor_bits(x.len())) / (index as f64 + 192.5).sqrt());
+    (x, (factor, 15 - half))
 }
 
 /// Each position's K and V rows of one attention, int8.
@@ -75,11 +96,17 @@ pub type KeysValues = (Vec<Vec<i32>>, Vec<Vec<i32>>);
 
 /// Causal attention over every position of `y` (int8 rows on grid `input_scale`), onto
 /// the residual grid; and its K and V rows.
-fn attention(a: &Attention, input_scale: f32, y: &[Vec<i32>]) -> (Vec<Vec<i32>>, KeysValues) {
+fn attention(
+    a: &Attention,
+    input_scale: f32,
+    y: &[Vec<i32>],
+    folds: &[Option<Fold>],
+) -> (Vec<Vec<i32>>, KeysValues) {
     let per_channel = |w: &Projection, out: f32| -> Vec<Vec<i32>> {
         y.iter()
-            .map(|row| {
-                matvec(w, row)
+            .zip(folds)
+            .map(|(row, fold)| {
+                matvec(w, row, *fold)
                     .iter()
                     .enumerate()
                     .map(|(c, acc)| {
@@ -138,7 +165,7 @@ fn attention(a: &Attention, input_scale: f32, y: &[Vec<i32>]) -> (Vec<Vec<i32>>,
                 context[j] = to_int8(acc, a.v_scale as f64 / 128.0 / a.context_scale as f64);
             }
         }
-        let o = matvec(&a.wo, &context);
+        let o = matvec(&a.wo, &context, None);
         out.push(
             o.iter()
                 .enumerate()
@@ -155,14 +182,14 @@ fn attention(a: &Attention, input_scale: f32, y: &[Vec<i32>]) -> (Vec<Vec<i32>>,
 }
 
 /// The MLP of one row `y` (int8 on grid `input_scale`), onto the residual grid.
-fn mlp(m: &Mlp, input_scale: f32, y: &[i32]) -> Vec<i32> {
+fn mlp(m: &Mlp, input_scale: f32, y: &[i32], fold: Option<Fold>) -> Vec<i32> {
     let table: Vec<i32> = (-128..=127)
         .map(|i| {
             let x = i as f64 * m.hidden_scale as f64;
             round(gelu(x) / m.activation_scale as f64).clamp(-128, 127) as i32
         })
         .collect();
-    let hidden: Vec<i32> = matvec(&m.w1, y)
+    let hidden: Vec<i32> = matvec(&m.w1, y, fold)
         .iter()
         .enumerate()
         .map(|(c, acc)| {
@@ -173,7 +200,7 @@ fn mlp(m: &Mlp, input_scale: f32, y: &[i32]) -> Vec<i32> {
             table[(h + 128) as usize]
         })
         .collect();
-    matvec(&m.w2, &hidden)
+    matvec(&m.w2, &hidden, None)
         .iter()
         .enumerate()
         .map(|(c, acc)| {
@@ -184,6 +211,9 @@ fn mlp(m: &Mlp, input_scale: f32, y: &[i32]) -> Vec<i32> {
         })
         .collect()
 }
+
+/// A layer's rows (one a position), their grid, and for a norm each row's fold.
+type Tensor = (Vec<Vec<i32>>, f32, Vec<Option<Fold>>);
 
 /// The int8 logits of `model` at every position of `tokens` (at most its context).
 pub fn logits(model: &Model, tokens: &[usize]) -> Vec<Vec<i8>> {
@@ -196,8 +226,10 @@ pub fn run(model: &Model, tokens: &[usize]) -> (Vec<Vec<i8>>, Vec<KeysValues>) {
         panic!("a token model")
     };
     assert!(tokens.len() <= vocab.context);
-    // Per layer: its rows, one per position, and the grid they are on.
-    let mut values: Vec<(Vec<Vec<i32>>, f32)> = Vec::new();
+    // Per layer: its rows, one per position, the grid they are on, and for a norm each row's
+    // fold (a projection reading a norm sees the fold's grid).
+    let mut values: Vec<Tensor> = Vec::new();
+    let none = vec![None; tokens.len()];
     let mut caches = Vec::new();
     for layer in &model.layers {
         let read = |s: &Source| match s {
@@ -222,23 +254,29 @@ pub fn run(model: &Model, tokens: &[usize]) -> (Vec<Vec<i8>>, Vec<KeysValues>) {
                             .collect()
                     })
                     .collect();
-                (rows, e.output_scale)
+                (rows, e.output_scale, none.clone())
             }
             Layer::RmsNorm(n) => {
-                let (rows, scale) = read(&n.input);
-                let out = rows.iter().map(|r| rms_norm(n, *scale, r)).collect();
-                (out, n.output_scale)
+                let (rows, scale, _) = read(&n.input);
+                let (out, folds): (Vec<_>, Vec<_>) =
+                    rows.iter().map(|r| rms_norm(n, *scale, r)).unzip();
+                let d = rows[0].len();
+                (out, fold_unit(d), folds.into_iter().map(Some).collect())
             }
             Layer::Attention(a) => {
-                let (rows, scale) = read(&a.input);
-                let (out, kv) = attention(a, *scale, rows);
+                let (rows, scale, folds) = read(&a.input);
+                let (out, kv) = attention(a, *scale, rows, folds);
                 caches.push(kv);
-                (out, a.output_scale)
+                (out, a.output_scale, none.clone())
             }
             Layer::Mlp(m) => {
-                let (rows, scale) = read(&m.input);
-                let out = rows.iter().map(|r| mlp(m, *scale, r)).collect();
-                (out, m.output_scale)
+                let (rows, scale, folds) = read(&m.input);
+                let out = rows
+                    .iter()
+                    .zip(folds)
+                    .map(|(r, f)| mlp(m, *scale, r, *f))
+                    .collect();
+                (out, m.output_scale, none.clone())
             }
             Layer::Add(a) => {
                 let parts: Vec<&Vec<Vec<i32>>> = a.inputs.iter().map(|s| &read(s).0).collect();
@@ -249,19 +287,32 @@ pub fn run(model: &Model, tokens: &[usize]) -> (Vec<Vec<i8>>, Vec<KeysValues>) {
                             .collect()
                     })
                     .collect();
-                (out, a.output_scale)
+                (out, a.output_scale, none.clone())
             }
             Layer::Dense(d) => {
-                let (rows, scale) = read(&d.input);
+                let (rows, scale, folds) = read(&d.input);
+                // After a norm, the bias moves from the norm's output grid to the fold's.
+                let bias = |c: usize| -> i64 {
+                    match &d.input {
+                        Source::Layer(j) => match &model.layers[*j] {
+                            Layer::RmsNorm(n) => {
+                                round(d.bias[c] as f64 * n.output_scale as f64 / *scale as f64)
+                            }
+                            _ => d.bias[c] as i64,
+                        },
+                        Source::Input => d.bias[c] as i64,
+                    }
+                };
                 let out = rows
                     .iter()
-                    .map(|x| {
+                    .zip(folds)
+                    .map(|(x, fold)| {
                         (0..d.outputs)
                             .map(|c| {
-                                let acc: i64 = d.bias[c] as i64
-                                    + (0..d.inputs)
-                                        .map(|k| d.weight(c, k) as i64 * x[k] as i64)
-                                        .sum::<i64>();
+                                let sum: i64 = (0..d.inputs)
+                                    .map(|k| d.weight(c, k) as i64 * x[k] as i64)
+                                    .sum();
+                                let acc = bias(c) + scale_by(sum, *fold);
                                 let real = *scale as f64 * d.weight_scales[c] as f64
                                     / d.output.scale as f64;
                                 let v = requantize(acc as i32, real) + d.output.zero_point as i64;
@@ -275,12 +326,12 @@ pub fn run(model: &Model, tokens: &[usize]) -> (Vec<Vec<i8>>, Vec<KeysValues>) {
                             .collect()
                     })
                     .collect();
-                (out, d.output.scale)
+                (out, d.output.scale, none.clone())
             }
         };
         values.push(made);
     }
-    let (last, _) = values.pop().expect("a model has layers");
+    let (last, _, _) = values.pop().expect("a model has layers");
     let logits = last
         .into_iter()
         .map(|row| row.into_iter().map(|v| v as i8).collect())
