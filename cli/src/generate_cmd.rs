@@ -38,7 +38,7 @@ pub struct GenerateArgs {
     /// Sequences decoded side by side, each from the prompt: every step loads the weight
     /// tiles once and streams a row per sequence through them. The cache then holds the
     /// positions the run needs rather than the whole context.
-    #[arg(long, value_name = "B", default_value_t = 1)]
+    #[arg(long, value_name = "B", default_value_t = 1, conflicts_with = "eval")]
     pub batch: usize,
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -240,12 +240,13 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
         return Ok(());
     }
     println!("\n");
+    // The other sequences of a batch, quoted (their newlines escaped) one a line.
     for (s, text) in texts.iter().enumerate().skip(1) {
-        println!(
-            "[sequence {s}, seed {}] {}{text}\n",
-            args.seed + s as u64,
-            args.prompt
-        );
+        let whole = format!("{}{text}", args.prompt);
+        println!("  sequence {s} (seed {}): {whole:?}", args.seed + s as u64);
+    }
+    if args.batch > 1 {
+        println!();
     }
     if args.batch > 1 {
         println!(

@@ -666,4 +666,37 @@ fn generate_writes_text_a_position_a_step_and_measures_its_quality() {
     );
     let err = stderr_of_failure(metronome().args(["generate", "--golden", "--preset", "small"]));
     assert!(err.contains("does not fit the chip: SRAM"), "{err}");
+
+    // A batch: two sequences sampled with seeds 0 and 1, a step a token of each, the weight
+    // tiles loaded once a step, so the matrix unit does more in each cycle.
+    let batch = |b: &str| {
+        let out = stdout(metronome().args([
+            "generate",
+            "--golden",
+            "--preset",
+            "lm16",
+            "--prompt",
+            "The ",
+            "--tokens",
+            "6",
+            "--temperature",
+            "1.0",
+            "--batch",
+            b,
+            "--json",
+        ]));
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let (one, two) = (batch("1"), batch("2"));
+    assert_eq!(two["batch"], 2);
+    assert_eq!(two["texts"][0], one["text"], "sequence 0 as alone");
+    assert_eq!(two["texts"][1].as_str().unwrap().chars().count(), 6);
+    assert_eq!(two["cycles_equal_steps"], 9);
+    let utilization = |r: &serde_json::Value| r["matrix_utilization"].as_f64().unwrap();
+    assert!(utilization(&two) > 1.5 * utilization(&one), "{two}");
+    let err = stderr_of_failure(metronome().args(["generate", "--golden", "--batch", "0"]));
+    assert!(
+        err.contains("a batch of 0 sequences: the decoder takes 1 to 64"),
+        "{err}"
+    );
 }
