@@ -929,9 +929,13 @@ impl Decoder {
             positions,
             cache_rows,
         };
-        // The last position's program is the longest: if it fits, every step does, and a
-        // generation cannot fail half-way for want of instruction memory.
-        decoder.step(context - 1)?;
+        // The longest program is the last position's or, if that one needs no mask (its
+        // tile is full), the one before (the same tiles and the mask's two ops a head): if
+        // they fit, every step does, and a generation cannot fail half-way for want of
+        // instruction memory.
+        for p in context.saturating_sub(2)..context {
+            decoder.step(p)?;
+        }
         Ok(decoder)
     }
 
@@ -1174,6 +1178,7 @@ impl Decoder {
             ops: Vec::new(),
             lanes: n,
             batch: bsz,
+            ring: 0,
         };
         let t = &self.temps;
         // Where each layer's output is.
@@ -1230,7 +1235,14 @@ impl Decoder {
                         |c| offset(*hidden, c),
                         w1.c_tiles,
                     );
-                    e.lut(*hidden, *activated, bsz * w1.c_tiles, *table);
+                    // A ring's worth of hidden tiles at a time, so that the second projection
+                    // can start on the first tiles while the last are being requantized.
+                    for s in 0..bsz {
+                        for (c, count) in runs(w1.c_tiles, SUMS_RING) {
+                            let at = s * w1.c_tiles + c;
+                            e.lut(offset(*hidden, at), offset(*activated, at), count, *table);
+                        }
+                    }
                     e.project(w2, *activated, t.sums, |c| offset(*out, c), rows);
                     *out
                 }
@@ -1459,6 +1471,10 @@ struct Emit {
     lanes: u32,
     /// Sequences side by side.
     batch: u32,
+    /// The sums ring's slot of the next projection's first tile: a projection starts where
+    /// the last one stopped, so that it does not wait to reuse the slots the last one's
+    /// final group is still being requantized from.
+    ring: u32,
 }
 
 impl Emit {
@@ -1622,8 +1638,10 @@ impl Emit {
         out: impl Fn(u32) -> Addr,
         out_step: u32,
     ) {
-        let b = self.batch;
-        let slot = |c: u32| offset(sums, c % SUMS_RING * b);
+        let (b, ring) = (self.batch, self.ring);
+        let slot = |c: u32| offset(sums, (ring + c) % SUMS_RING * b);
+        // Whole groups, so that a group's slots stay consecutive.
+        self.ring = (ring + w.c_tiles.next_multiple_of(FOLD_GROUP)) % SUMS_RING;
         for c in 0..w.c_tiles {
             for j in 0..w.k_tiles {
                 self.ldw(w.tiles[(c * w.k_tiles + j) as usize]);
