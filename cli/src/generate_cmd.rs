@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use compiler::decode::{Decoder, Sampler, Step};
+use compiler::decode::{positions_needed, Decoder, Sampler, Step};
 use compiler::model::float::{nll, FloatTransformer};
 use compiler::model::{argmax, Input, Model, TestSet, CHARLM};
 use cosim::steps::Steps;
@@ -87,18 +87,32 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
         _ => args.config.load()?,
     };
     let laying = || format!("laying {} out on {}", model.name, config_name(&cfg));
-    let mut decoder = Decoder::new(&model, &cfg).with_context(laying)?;
+    // A batch's cache holds the positions the run needs (a token a character).
+    let decoder = match &model.input {
+        Input::Tokens(vocabulary) if args.batch != 1 && !args.eval => {
+            let prompt = args.prompt.chars().count();
+            let positions = positions_needed(prompt, args.tokens, vocabulary.context)?;
+            Decoder::batched(&model, &cfg, args.batch, positions)
+                .with_context(|| format!("{} for --batch {}", laying(), args.batch))?
+        }
+        _ => Decoder::new(&model, &cfg).with_context(laying)?,
+    };
     if args.eval {
         return eval(args, &model, &cfg, &decoder);
     }
     let prompt = decoder.tokenize(&args.prompt).context("in --prompt")?;
-    let positions = decoder.positions(prompt.len(), args.tokens)?;
-    if args.batch != 1 {
-        decoder = Decoder::batched(&model, &cfg, args.batch, positions)
-            .with_context(|| format!("{} for --batch {}", laying(), args.batch))?;
+    decoder.positions(prompt.len(), args.tokens)?;
+    if args.batch > 1 && args.temperature == 0.0 && !args.json {
+        eprintln!(
+            "note: at temperature 0 every sequence of the batch takes the most likely token, \
+             so all {} write the same text (--temperature above 0 samples each with its own \
+             seed)",
+            args.batch
+        );
     }
-    let mut samplers = (0..args.batch as u64)
-        .map(|i| Sampler::new(args.temperature, args.seed + i, decoder.logit_scale()))
+    let seed = |s: usize| args.seed.wrapping_add(s as u64);
+    let mut samplers = (0..args.batch)
+        .map(|s| Sampler::new(args.temperature, seed(s), decoder.logit_scale()))
         .collect::<Result<Vec<_>, _>>()?;
     let clock = Clock::of(args.clock_mhz, args.device.as_deref(), &cfg, args.json)?;
 
@@ -224,8 +238,12 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
             "steps": steps_run,
             "bit_exact_steps": if args.golden { serde_json::Value::Null } else { json!(steps_run) },
             "cycles_equal_steps": cycles_equal,
-            "cycles_per_token": { "predicted_mean": predicted, "measured_mean": measured,
-                                  "min": min, "max": max },
+            "cycles_per_step": { "predicted_mean": predicted, "measured_mean": measured,
+                                 "min": min, "max": max },
+            // A step is a token of each sequence.
+            "cycles_per_token": { "predicted_mean": predicted / batch,
+                                  "measured_mean": measured / batch,
+                                  "min": min as f64 / batch, "max": max as f64 / batch },
             "roofline": { "weight_tiles": decoder.weight_tiles, "cycles": roofline,
                           "ratio": measured / roofline as f64,
                           "loaded_tiles_mean": loaded,
@@ -243,12 +261,10 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
     // The other sequences of a batch, quoted (their newlines escaped) one a line.
     for (s, text) in texts.iter().enumerate().skip(1) {
         let whole = format!("{}{text}", args.prompt);
-        println!("  sequence {s} (seed {}): {whole:?}", args.seed + s as u64);
+        println!("  sequence {s} (seed {}): {whole:?}", seed(s));
     }
     if args.batch > 1 {
         println!();
-    }
-    if args.batch > 1 {
         println!(
             "  batch        {} sequences side by side: a step is a token of each",
             args.batch

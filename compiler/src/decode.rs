@@ -80,6 +80,30 @@ pub struct Decoder {
     cache_rows: u32,
 }
 
+/// Positions a prompt of `prompt` tokens and `count` new ones take in a model whose context
+/// is `context`, or why they cannot.
+pub fn positions_needed(
+    prompt: usize,
+    count: usize,
+    context: usize,
+) -> Result<usize, CompileError> {
+    if prompt == 0 || count == 0 {
+        return Err(CompileError::Input(
+            "the prompt must hold at least one character, and at least one token must be \
+             generated"
+                .into(),
+        ));
+    }
+    let positions = prompt + count - 1;
+    if positions > context {
+        return Err(CompileError::Input(format!(
+            "a prompt of {prompt} and {count} new tokens need {positions} positions; the \
+             model's context holds {context}"
+        )));
+    }
+    Ok(positions)
+}
+
 /// The most sequences a decoder takes at once.
 pub const MAX_BATCH: usize = 64;
 
@@ -106,6 +130,9 @@ enum Planned {
         input: usize,
         out: Addr,
         params: u32,
+        /// Its own factor and shift rows: live until its last reader, whatever norms run
+        /// between.
+        fold: NormFold,
     },
     Attention(Box<AttentionPlan>),
     Mlp {
@@ -147,9 +174,9 @@ struct AttentionPlan {
     out: Addr,
 }
 
-/// Output tiles of a projection whose sums are held at once: tile `c` in slot `c mod
-/// SUMS_RING` (its group's requantization reads it long before tile `c + SUMS_RING`
-/// starts).
+/// Output tiles of projections' sums held at once: projections go round the ring one after
+/// another ([`Emit::ring`]), a tile's group requantized long before the ring comes back to
+/// its slot.
 const SUMS_RING: u32 = 8;
 
 /// Output tiles of a projection requantized together: a folded norm's factor and shift
@@ -194,12 +221,10 @@ struct NormTemps {
     mantissa: Addr,
     /// The table's index (SRAM).
     index: Addr,
-    /// What the projections reading the norm scale their sums by.
-    fold: NormFold,
 }
 
 /// A norm folded into the projections that read it: they multiply the int32 sums `W x` of
-/// the norm's int8 input `x` by the row `factor` (`F[i]`, about `2^K / sqrt(m)`) and shift
+/// the norm's int8 input `x` by the row `factor` (`F[i] = round(2^K / sqrt(i + 192.5))`) and shift
 /// them right by the row `down` (`15 - h`) before requantizing. Both hold a row per sequence
 /// for each tile of a fold group (`[tile][sequence]`, as the sums' ring), in bank B (the sums
 /// are in bank A). See docs/transformer.md.
@@ -210,12 +235,13 @@ struct NormFold {
 }
 
 /// The folded norm's factor table's bits `K` for a model `width` wide: the most for which
-/// `W x` times a factor stays in int32 (`|W x| <= width * 128 * 127`, factor at most
-/// `2^K / sqrt(64.5)`), or `None` below 8 bits.
+/// `W x` times the table's largest entry stays in int32 (`|W x| <= width * 128 * 127`, the
+/// largest entry `round(2^K / sqrt(64.5))`), or `None` below 8 bits.
 pub fn norm_factor_bits(width: usize) -> Option<i32> {
-    let most = (i32::MAX as f64) * 64.5f64.sqrt() / (width as f64 * 128.0 * 127.0);
-    let bits = most.log2().floor() as i32;
-    (bits >= 8).then_some(bits)
+    let bound = width as f64 * 128.0 * 127.0;
+    (8..=30)
+        .rev()
+        .find(|&k| bound * (2f64.powi(k) / 64.5f64.sqrt()).round() <= i32::MAX as f64)
 }
 
 /// The grid of a folded norm's scaled sums, per unit of a weight's scale: `sqrt(width) x
@@ -255,34 +281,41 @@ fn plan_out(planned: &Planned) -> Addr {
     }
 }
 
-/// The accumulator buffers of layers' outputs (each `rows` rows).
-struct Streams {
-    turn: u32,
-    rows: u32,
+/// Buffers that hold a layer's result until its last reader, then serve a later layer.
+struct Reuse<T> {
     /// `(layer, buffer)` in use.
-    held: Vec<(usize, Addr)>,
-    free: Vec<Addr>,
+    held: Vec<(usize, T)>,
+    free: Vec<T>,
 }
 
-impl Streams {
-    /// Frees the buffers of the layers `done` says no one reads any more.
-    fn release(&mut self, done: impl Fn(usize) -> bool) {
-        let (gone, kept) = self.held.iter().partition(|(j, _)| done(*j));
-        self.held = kept;
-        self.free
-            .extend(gone.into_iter().map(|(_, a): (usize, Addr)| a));
+impl<T: Copy> Reuse<T> {
+    fn new() -> Self {
+        Reuse {
+            held: Vec::new(),
+            free: Vec::new(),
+        }
     }
 
-    /// A buffer for layer `layer`'s output, in the bank after the last one's.
-    fn take(&mut self, acc: &mut Banks, layer: usize) -> Result<Addr, CompileError> {
-        self.turn += 1;
-        let bank = self.turn % 2;
-        let at = match self.free.iter().position(|a| a.bank == bank) {
+    /// Frees the buffers of the layers `done` says no one reads any more.
+    fn release(&mut self, done: impl Fn(usize) -> bool) {
+        let (gone, kept): (Vec<_>, Vec<_>) = self.held.iter().partition(|(j, _)| done(*j));
+        self.held = kept;
+        self.free.extend(gone.into_iter().map(|(_, b)| b));
+    }
+
+    /// A buffer for layer `layer`: a free one that `suits`, or a new one from `make`.
+    fn take(
+        &mut self,
+        layer: usize,
+        suits: impl Fn(&T) -> bool,
+        make: impl FnOnce() -> Result<T, CompileError>,
+    ) -> Result<T, CompileError> {
+        let buffer = match self.free.iter().position(suits) {
             Some(k) => self.free.swap_remove(k),
-            None => acc.take(bank, self.rows, Addr::acc)?,
+            None => make()?,
         };
-        self.held.push((layer, at));
-        Ok(at)
+        self.held.push((layer, buffer));
+        Ok(buffer)
     }
 }
 
@@ -512,13 +545,9 @@ impl Decoder {
             }
         }
         // Layers' outputs in the accumulators: the banks in turn (an add's operands then sit
-        // in two banks), each buffer reused once no later layer reads it.
-        let mut streams = Streams {
-            turn: 0,
-            rows: bsz * rows,
-            held: Vec::new(),
-            free: Vec::new(),
-        };
+        // in two banks); and the norms' folds.
+        let (mut streams, mut turn) = (Reuse::<Addr>::new(), 0u32);
+        let mut folds = Reuse::<NormFold>::new();
         let mut image = ImageBuilder {
             n,
             chunks: Vec::new(),
@@ -557,16 +586,6 @@ impl Decoder {
             })
             .max()
             .unwrap_or(0);
-        let widest = model
-            .layers
-            .iter()
-            .map(|l| match l {
-                Layer::Dense(d) => tiles(d.outputs, n),
-                Layer::Mlp(m) => tiles(m.w1.outputs, n),
-                _ => rows,
-            })
-            .max()
-            .unwrap_or(rows);
         let scratch = |sram: &mut Banks, count: u32| sram.take(scratch_bank, count, Addr::sram);
         let a = |acc: &mut Banks, count| acc.take(bank_a, count, Addr::acc);
         let Some(norm_bits) = norm_factor_bits(width) else {
@@ -577,7 +596,7 @@ impl Decoder {
         };
         let norm_unit = norm_fold_unit(width, norm_bits);
         let mut temps = Temps {
-            sums: a(&mut acc, bsz * SUMS_RING.min(widest))?,
+            sums: a(&mut acc, bsz * SUMS_RING)?,
             embed: [a(&mut acc, bsz * rows)?, acc.take(bank_b, rows, Addr::acc)?],
             norm: NormTemps {
                 x_wide: a(&mut acc, bsz * rows)?,
@@ -590,10 +609,6 @@ impl Decoder {
                 shift: a(&mut acc, bsz)?,
                 mantissa: a(&mut acc, bsz)?,
                 index: scratch(&mut sram, bsz)?,
-                fold: NormFold {
-                    factor: acc.take(bank_b, FOLD_GROUP * bsz, Addr::acc)?,
-                    down: acc.take(bank_b, FOLD_GROUP * bsz, Addr::acc)?,
-                },
             },
             heads: Vec::new(),
             bounce: None,
@@ -646,9 +661,9 @@ impl Decoder {
         let token_at = scratch(&mut sram, bsz * rows)?;
 
         // A projection reading a norm's output scales its sums by the norm's factor.
-        let norm_fold = temps.norm.fold;
-        let folded = |plan: &[Planned], input: usize| {
-            matches!(plan[input], Planned::Norm { .. }).then_some(norm_fold)
+        let folded = |plan: &[Planned], input: usize| match plan[input] {
+            Planned::Norm { fold, .. } => Some(fold),
+            _ => None,
         };
         let mut plan = Vec::with_capacity(model.layers.len());
         // Each layer's output grid.
@@ -661,21 +676,16 @@ impl Decoder {
         for (i, layer) in model.layers.iter().enumerate() {
             let name = layer.name();
             streams.release(|j| last_reader[j] < i);
-            // A norm is folded into projections; nothing else may read it.
-            let projects = matches!(layer, Layer::Attention(_) | Layer::Mlp(_) | Layer::Dense(_));
-            if let Some(j) = layer.sources().iter().find_map(|s| match s {
-                Source::Layer(j) if !projects && matches!(plan[*j], Planned::Norm { .. }) => {
-                    Some(*j)
-                }
-                _ => None,
-            }) {
-                return Err(CompileError::Unsupported(format!(
-                    "layer {name} reads the norm {}: the decoder folds a norm into the \
-                     projections that read it (attention, mlp, fully_connected) only",
-                    model.layers[j].name()
-                )));
-            }
-            let mut acc_out = |acc: &mut Banks| streams.take(acc, i);
+            folds.release(|j| last_reader[j] < i);
+            let mut acc_out = |acc: &mut Banks| {
+                turn += 1;
+                let bank = turn % 2;
+                streams.take(
+                    i,
+                    |a| a.bank == bank,
+                    || acc.take(bank, bsz * rows, Addr::acc),
+                )
+            };
             let (planned, output) = match layer {
                 Layer::Embedding(e) => {
                     if i != 0 {
@@ -707,8 +717,27 @@ impl Decoder {
                         name,
                     )?;
                     let out = scratch(&mut sram, bsz * rows)?;
-                    // The projections reading it see the folded grid.
-                    (Planned::Norm { input, out, params }, norm_unit)
+                    let fold = folds.take(
+                        i,
+                        |_| true,
+                        || {
+                            Ok(NormFold {
+                                factor: acc.take(bank_b, FOLD_GROUP * bsz, Addr::acc)?,
+                                down: acc.take(bank_b, FOLD_GROUP * bsz, Addr::acc)?,
+                            })
+                        },
+                    )?;
+                    // The projections reading it (the loader lets nothing else read int8
+                    // rows) see the folded grid.
+                    (
+                        Planned::Norm {
+                            input,
+                            out,
+                            params,
+                            fold,
+                        },
+                        norm_unit,
+                    )
                 }
                 Layer::Attention(a) => {
                     let input = source(a.input);
@@ -980,24 +1009,18 @@ impl Decoder {
         self.logit_scale
     }
 
-    /// Positions a prompt of `prompt` tokens and `count` new ones take, or why they cannot.
+    /// Positions a prompt of `prompt` tokens and `count` new ones take, or why this decoder
+    /// cannot run them.
     pub fn positions(&self, prompt: usize, count: usize) -> Result<usize, CompileError> {
-        if prompt == 0 || count == 0 {
-            return Err(CompileError::Input(
-                "the prompt must hold at least one character, and at least one token must be \
-                 generated"
-                    .into(),
-            ));
-        }
-        let positions = prompt + count.saturating_sub(1);
-        if positions > self.context() {
+        let needed = positions_needed(prompt, count, self.vocabulary.context)?;
+        if needed > self.positions {
             return Err(CompileError::Input(format!(
-                "a prompt of {prompt} and {count} new tokens need {positions} positions; the \
-                 model's context holds {}",
-                self.context()
+                "a prompt of {prompt} and {count} new tokens need {needed} positions; this \
+                 decoder was laid out for {} (the model's context is {})",
+                self.positions, self.vocabulary.context
             )));
         }
-        Ok(positions)
+        Ok(needed)
     }
 
     /// Runs `prompts` (one a sequence, all of one length) and then `count` generated tokens
@@ -1118,8 +1141,8 @@ impl Decoder {
             .collect()
     }
 
-    /// Each attention's cache of `sequence` in a chip's SRAM: K and V rows of positions
-    /// `0..positions`.
+    /// Each attention's cache of `sequence` (below [`Decoder::batch`]) in a chip's SRAM: K
+    /// and V rows of positions `0..positions`.
     pub fn cached_keys_values(
         &self,
         chip: &golden::ChipState,
@@ -1127,6 +1150,11 @@ impl Decoder {
         positions: usize,
     ) -> Vec<CachedKeysValues> {
         let n = self.cfg.lanes();
+        assert!(
+            sequence < self.batch,
+            "sequence {sequence} of a batch of {}",
+            self.batch
+        );
         let positions = positions.min(self.context());
         let first = sequence * self.cache_rows as usize;
         // Row `t` of a tensor cached as one region per dimension tile.
@@ -1154,7 +1182,7 @@ impl Decoder {
     pub fn step(&self, position: usize) -> Result<Step, CompileError> {
         if position >= self.context() {
             return Err(CompileError::Input(format!(
-                "position {position} is past the model's context of {}",
+                "position {position} is past the {} positions this decoder was laid out for",
                 self.context()
             )));
         }
@@ -1211,8 +1239,13 @@ impl Decoder {
                     }
                     *out
                 }
-                Planned::Norm { input, out, params } => {
-                    self.norm(&mut e, outputs[*input], *out, *params);
+                Planned::Norm {
+                    input,
+                    out,
+                    params,
+                    fold,
+                } => {
+                    self.norm(&mut e, outputs[*input], *out, *params, *fold);
                     *out
                 }
                 Planned::Attention(a) => {
@@ -1272,7 +1305,7 @@ impl Decoder {
 
     /// RMSNorm of each sequence's residual rows at `input`: their int8 rows at `out`, the
     /// projections' input, and the factor and shift the projections fold in ([`NormFold`]).
-    fn norm(&self, e: &mut Emit, input: Addr, out: Addr, params: u32) {
+    fn norm(&self, e: &mut Emit, input: Addr, out: Addr, params: u32, fold: NormFold) {
         let t = &self.temps.norm;
         let rows = self.width as u32 / self.cfg.lanes() as u32;
         let all = self.batch as u32 * rows;
@@ -1292,7 +1325,7 @@ impl Decoder {
             e.vop_imm(VopFunc::Shl, half, shift, 1);
             e.lookup_mantissa(total, shift, one(t.mantissa), 192, one(t.index));
             // The factor and the shift down (15 - h), once per tile of a fold group.
-            let (factor, down) = (one(t.fold.factor), one(t.fold.down));
+            let (factor, down) = (one(fold.factor), one(fold.down));
             let batch = self.batch as u32;
             e.push(Op::Lut(Lut {
                 src: one(t.index),
@@ -1448,9 +1481,9 @@ fn mlp_params(
     Ok((p1, p2, table))
 }
 
-/// `count` rows as runs of at most `n`: an op that reads or writes accumulator bank A for
-/// more than `n` cycles in a row cannot issue while the array updates a row of it every
-/// `n + 1` cycles (bank A's ports are the array's).
+/// `count` rows as runs of at most `n` (`(first, length)`). With `n` = N: an op that reads
+/// or writes accumulator bank A for more than N cycles in a row cannot issue while the array
+/// updates a row of it every N + 1 cycles (bank A's ports are the array's).
 fn runs(count: u32, n: u32) -> impl Iterator<Item = (u32, u32)> {
     (0..count)
         .step_by(n as usize)

@@ -416,7 +416,7 @@ impl HwConfig {
             },
             // Sized for the language model of `models/charlm` (docs/transformer.md): its
             // weight tiles, position rows and KV cache in 12 banks of 2,048 rows (192 KiB),
-            // the longest position's program (5,050 instructions) in the instruction memory,
+            // the longest position's program (5,119 instructions, position 126) in the instruction memory,
             // its six tables, and `small`'s pipelining for the ECP5-85F's clock. With 6,144
             // instructions Yosys needed 209 of the 85F's 208 block RAMs.
             "lm" => ChipConfig {

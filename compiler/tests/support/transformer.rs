@@ -50,11 +50,13 @@ fn scale_by(sum: i64, fold: Option<Fold>) -> i64 {
 }
 
 /// The bits `K` of the norm's factor table for a model `d` wide: the most with `d * 128 *
-/// 127 * 2^K / sqrt(64.5)` below 2^31.
+/// 127` times the largest entry, `round(2^K / sqrt(64.5))`, at most 2^31 - 1.
 fn factor_bits(d: usize) -> i32 {
-    ((2f64.powi(31) - 1.0) * 64.5f64.sqrt() / (d as f64 * 128.0 * 127.0))
-        .log2()
-        .floor() as i32
+    let mut k = 30;
+    while (d * 128 * 127) as i64 * round(2f64.powi(k) / 64.5f64.sqrt()) > i32::MAX as i64 {
+        k -= 1;
+    }
+    k
 }
 
 /// The grid a norm's folded sums are on per unit of weight scale: `sqrt(d) 2^(4 - K)`.
