@@ -102,3 +102,27 @@ fn a_batch_of_sequences_decodes_each_as_if_alone() {
         decode_against_reference(&model, preset, &sequences[..batch]);
     }
 }
+
+#[test]
+fn a_norm_whose_reader_comes_after_another_norm_keeps_its_own_factor() {
+    // charlm with block 0 made parallel: both norms read the embedding, and the MLP's norm
+    // runs before the attention that reads the first one.
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(CHARLM).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), tmp.path().join(entry.file_name())).unwrap();
+    }
+    let path = tmp.path().join("model.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let norm2 = "[[layers]]\nname = \"b0.norm2\"\nkind = \"rms_norm\"\ninput = \"b0.add1\"\n";
+    let at = text.find(norm2).expect("charlm's b0.norm2");
+    let end = at + text[at..].find("\n\n").unwrap() + 2;
+    let moved = text[at..end].replace("input = \"b0.add1\"", "input = \"embed\"");
+    let without = format!("{}{}", &text[..at], &text[end..]);
+    let attn = without.find("[[layers]]\nname = \"b0.attn\"").unwrap();
+    let parallel = format!("{}{moved}{}", &without[..attn], &without[attn..]);
+    std::fs::write(&path, parallel).unwrap();
+    let model = Model::load(tmp.path()).unwrap();
+    let tokens = held_out_tokens(&model);
+    decode_against_reference(&model, "lm", &[&tokens[3000..3012]]);
+}
