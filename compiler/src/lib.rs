@@ -258,18 +258,40 @@ pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, Co
     })
 }
 
-/// Schedules `ops` (in logical order) and encodes them, refusing a program the instruction
-/// memory cannot hold; the golden verifier must accept it and agree on its cycles.
+/// Schedules `ops` (in logical order) for `cfg`'s one chip and encodes them: see
+/// [`schedule_program`].
 pub(crate) fn finish(ops: &[Op], cfg: &HwConfig) -> Result<(Program, Schedule), CompileError> {
-    let schedule = schedule::schedule(ops, cfg);
-    let program = encode(&schedule, cfg);
-    if program.len() > cfg.chip.imem_depth as usize {
-        return Err(CompileError::DoesNotFit(format!(
-            "instruction memory: the program has {} instructions (waits included); the chip \
-             holds {}",
-            program.len(),
-            cfg.chip.imem_depth
-        )));
+    let on_first: Vec<(u32, Op)> = ops.iter().map(|op| (0, *op)).collect();
+    let (program, mut schedules) = schedule_program(&on_first, cfg)?;
+    Ok((program, schedules.swap_remove(0)))
+}
+
+/// Schedules a system's `ops` (`(chip, op)` in one logical order, [`schedule::schedule_system`])
+/// and encodes a program a chip, refusing a chip's program its instruction memory cannot
+/// hold; the golden verifier must accept the program and agree on its cycles (anything else
+/// is a compiler bug, reported as one).
+pub fn schedule_program(
+    ops: &[(u32, Op)],
+    cfg: &HwConfig,
+) -> Result<(Program, Vec<Schedule>), CompileError> {
+    let schedules = schedule::schedule_system(ops, cfg);
+    let program = Program {
+        chips: schedules.iter().map(|s| encode(s, cfg)).collect(),
+    };
+    for (chip, instrs) in program.chips.iter().enumerate() {
+        if instrs.len() > cfg.chip.imem_depth as usize {
+            let whose = if program.chips.len() > 1 {
+                format!("chip {chip}'s program")
+            } else {
+                "the program".to_string()
+            };
+            return Err(CompileError::DoesNotFit(format!(
+                "instruction memory: {whose} has {} instructions (waits included); the chip \
+                 holds {}",
+                instrs.len(),
+                cfg.chip.imem_depth
+            )));
+        }
     }
     let timeline = golden::verify(&program, cfg).map_err(|violations| {
         CompileError::Internal(format!(
@@ -278,14 +300,14 @@ pub(crate) fn finish(ops: &[Op], cfg: &HwConfig) -> Result<(Program, Schedule), 
             violations[0]
         ))
     })?;
-    if timeline.cycles() != schedule.cycles() {
+    let cycles = schedules.iter().map(Schedule::cycles).max().unwrap_or(0);
+    if timeline.cycles() != cycles {
         return Err(CompileError::Internal(format!(
-            "the schedule predicts {} cycles, the verifier {}",
-            schedule.cycles(),
+            "the schedule predicts {cycles} cycles, the verifier {}",
             timeline.cycles()
         )));
     }
-    Ok((program, schedule))
+    Ok((program, schedules))
 }
 
 /// The largest batch (up to `limit`) that fits `cfg`, or why not even one sample does.
@@ -343,10 +365,10 @@ fn weight_image(
     MemImage { chunks }
 }
 
-/// The program of a schedule: each slot's delay from the one before, with `ctl.nop`s
-/// bridging waits longer than one delay field holds, none closer to the next instruction
-/// than the issue interval allows.
-fn encode(schedule: &Schedule, cfg: &HwConfig) -> Program {
+/// One chip's program of its schedule: each slot's delay from the one before, with
+/// `ctl.nop`s bridging waits longer than one delay field holds, none closer to the next
+/// instruction than the issue interval allows.
+fn encode(schedule: &Schedule, cfg: &HwConfig) -> Vec<Instr> {
     let interval = isa::timing::issue_interval(cfg);
     let mut instrs = Vec::with_capacity(schedule.slots.len());
     let mut last = 0u64;
@@ -366,7 +388,7 @@ fn encode(schedule: &Schedule, cfg: &HwConfig) -> Program {
         });
         last = slot.issue;
     }
-    Program::single(instrs)
+    instrs
 }
 
 #[cfg(test)]
@@ -390,7 +412,7 @@ mod tests {
         let schedule = Schedule {
             slots: vec![slot(nop, 3), slot(halt, 3 + wait)],
         };
-        let program = encode(&schedule, &HwConfig::preset("tiny").unwrap());
+        let program = Program::single(encode(&schedule, &HwConfig::preset("tiny").unwrap()));
         let delays: Vec<u32> = program.chips[0].iter().map(|i| i.delay).collect();
         assert_eq!(delays, [3, MAX_DELAY, MAX_DELAY, 7]);
         assert!(program.chips[0][3].op.is_halt());
@@ -412,7 +434,7 @@ mod tests {
         };
         let cfg = HwConfig::preset("up5k").unwrap();
         assert_eq!(isa::timing::issue_interval(&cfg), 2);
-        let program = encode(&schedule, &cfg);
+        let program = Program::single(encode(&schedule, &cfg));
         let delays: Vec<u32> = program.chips[0].iter().map(|i| i.delay).collect();
         assert_eq!(delays, [2, MAX_DELAY - 1, 2]);
         assert_eq!(golden::cycles_from_delays(&program), schedule.cycles());

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 
 use isa::timing::{self, Dir, Port, Word};
+use isa::topology::Link;
 use isa::{HwConfig, Op, Unit};
 
 /// An op placed at its issue cycle.
@@ -93,6 +94,7 @@ impl Schedule {
 
 /// One op's resource use relative to its issue cycle.
 struct Footprint {
+    chip: u32,
     unit: Unit,
     occupancy: u64,
     /// Cycles before the sequencer may issue another instruction.
@@ -100,31 +102,39 @@ struct Footprint {
     /// The last cycle used, relative to issue.
     span: u64,
     accesses: Vec<(u64, Dir, Word)>,
-    /// `(port index, cycle offset)`.
+    /// `(port index, cycle offset)`: memories' ports and arrival ports, any chip's.
     ports: Vec<(usize, u64)>,
+    /// `(link index, cycle offset)`: a row entering the link.
+    links: Vec<(usize, u64)>,
+    /// `(chip, cycle offset)`: the last row it writes into each other chip.
+    remote: Vec<(u32, u64)>,
 }
 
-/// Ports by index: SRAM banks, then accumulator read ports, then accumulator write ports.
+/// Ports by index, chip by chip: SRAM banks, accumulator read ports, accumulator write
+/// ports, the arrival port.
 fn port_index(port: Port, cfg: &HwConfig) -> usize {
     let (s, a) = (cfg.chip.sram_banks as usize, cfg.chip.acc_banks as usize);
-    match port {
-        Port::Sram { bank, .. } => bank as usize,
-        Port::AccRead { bank, .. } => s + bank as usize,
-        Port::AccWrite { bank, .. } => s + a + bank as usize,
-        Port::Arrival { .. } => unreachable!("`Access::port` names memories' ports only"),
-    }
+    let per_chip = s + 2 * a + 1;
+    let (chip, local) = match port {
+        Port::Sram { chip, bank } => (chip, bank as usize),
+        Port::AccRead { chip, bank } => (chip, s + bank as usize),
+        Port::AccWrite { chip, bank } => (chip, s + a + bank as usize),
+        Port::Arrival { chip } => (chip, s + 2 * a),
+    };
+    chip as usize * per_chip + local
 }
 
 impl Footprint {
-    fn of(op: &Op, cfg: &HwConfig) -> Footprint {
-        let plan = timing::plan(op, 0, 0, cfg);
+    fn of(chip: u32, op: &Op, cfg: &HwConfig, links: &HashMap<Link, usize>) -> Footprint {
+        let plan = timing::plan(op, chip, 0, cfg);
         let span = plan.completion();
         let ports = plan
             .accesses
             .iter()
-            .filter_map(|a| a.port().map(|p| (port_index(p, cfg), a.cycle)))
+            .flat_map(|a| a.ports().map(|p| (port_index(p, cfg), a.cycle)))
             .collect();
         Footprint {
+            chip,
             unit: plan.unit,
             occupancy: plan.occupancy,
             sequencer: timing::sequencer_occupancy(op, cfg),
@@ -135,6 +145,21 @@ impl Footprint {
                 .map(|a| (a.cycle, a.dir, a.word))
                 .collect(),
             ports,
+            links: plan
+                .links
+                .iter()
+                .map(|l| (links[&l.link], l.cycle))
+                .collect(),
+            remote: plan.accesses.iter().filter(|a| a.word.chip != chip).fold(
+                Vec::new(),
+                |mut last: Vec<(u32, u64)>, a| {
+                    match last.iter_mut().find(|(c, _)| *c == a.word.chip) {
+                        Some((_, cycle)) => *cycle = (*cycle).max(a.cycle),
+                        None => last.push((a.word.chip, a.cycle)),
+                    }
+                    last
+                },
+            ),
         }
     }
 }
@@ -174,19 +199,24 @@ fn dependencies(prints: &[Footprint]) -> Vec<Vec<usize>> {
     deps
 }
 
-/// Cycles each port is reserved, as a bit set.
+/// Cycles each port or link is reserved, as bit sets.
 struct Reservations {
-    ports: Vec<Vec<u64>>,
+    sets: Vec<Vec<u64>>,
 }
 
 impl Reservations {
-    fn taken(&self, port: usize, cycle: u64) -> bool {
-        let (w, b) = ((cycle / 64) as usize, cycle % 64);
-        self.ports[port].get(w).is_some_and(|x| x >> b & 1 == 1)
+    fn new(count: usize) -> Self {
+        Reservations {
+            sets: vec![Vec::new(); count],
+        }
     }
-    fn take(&mut self, port: usize, cycle: u64) {
+    fn taken(&self, index: usize, cycle: u64) -> bool {
         let (w, b) = ((cycle / 64) as usize, cycle % 64);
-        let bits = &mut self.ports[port];
+        self.sets[index].get(w).is_some_and(|x| x >> b & 1 == 1)
+    }
+    fn take(&mut self, index: usize, cycle: u64) {
+        let (w, b) = ((cycle / 64) as usize, cycle % 64);
+        let bits = &mut self.sets[index];
         if bits.len() <= w {
             bits.resize(w + 1, 0);
         }
@@ -203,20 +233,31 @@ struct WordTimes {
 
 struct State<'a> {
     prints: &'a [Footprint],
-    reservations: Reservations,
+    /// Each op's dependencies on other chips.
+    remote_deps: Vec<Vec<usize>>,
+    ports: Reservations,
+    links: Reservations,
     words: HashMap<Word, WordTimes>,
-    unit_free: HashMap<Unit, u64>,
-    /// The earliest cycle the sequencer can issue the next instruction.
-    next_issue: u64,
+    unit_free: HashMap<(u32, Unit), u64>,
+    /// Per chip, the earliest cycle its sequencer can issue the next instruction.
+    next_issue: Vec<u64>,
+    /// Each placed op's issue cycle.
+    issued: Vec<Option<u64>>,
 }
 
 impl State<'_> {
     /// The earliest cycle op `i` can issue given everything placed so far.
     fn earliest(&self, i: usize) -> u64 {
         let p = &self.prints[i];
-        let mut t = self
-            .next_issue
-            .max(self.unit_free.get(&p.unit).copied().unwrap_or(0));
+        let chip = p.chip;
+        let mut t = self.next_issue[chip as usize]
+            .max(self.unit_free.get(&(chip, p.unit)).copied().unwrap_or(0));
+        // After every op it depends on on another chip, too: the golden model's sequential
+        // order is by issue cycle, then chip, and must be the logical order wherever two ops
+        // touch one word (a chip's own ops issue in order anyway).
+        for &j in &self.remote_deps[i] {
+            t = t.max(self.issued[j].expect("dependencies are placed first") + 1);
+        }
         // A read must come after the last write of its word; a write after the last read and
         // write. (Placed ops that touch a word this op writes are all logically earlier.)
         for &(offset, dir, word) in &p.accesses {
@@ -234,7 +275,10 @@ impl State<'_> {
         while p
             .ports
             .iter()
-            .any(|&(port, offset)| self.reservations.taken(port, t + offset))
+            .any(|&(x, offset)| self.ports.taken(x, t + offset))
+            || p.links
+                .iter()
+                .any(|&(x, offset)| self.links.taken(x, t + offset))
         {
             t += 1;
         }
@@ -243,8 +287,11 @@ impl State<'_> {
 
     fn place(&mut self, i: usize, t: u64) {
         let p = &self.prints[i];
-        for &(port, offset) in &p.ports {
-            self.reservations.take(port, t + offset);
+        for &(x, offset) in &p.ports {
+            self.ports.take(x, t + offset);
+        }
+        for &(x, offset) in &p.links {
+            self.links.take(x, t + offset);
         }
         for &(offset, dir, word) in &p.accesses {
             let times = self.words.entry(word).or_default();
@@ -254,15 +301,31 @@ impl State<'_> {
                 Dir::Write => times.written = times.written.max(c),
             }
         }
-        self.unit_free.insert(p.unit, t + p.occupancy);
-        self.next_issue = t + p.sequencer;
+        self.unit_free.insert((p.chip, p.unit), t + p.occupancy);
+        self.next_issue[p.chip as usize] = t + p.sequencer;
+        self.issued[i] = Some(t);
     }
 }
 
-/// Schedules `ops` (in logical order) for `cfg` and appends `ctl.halt` after the last cycle
-/// any op uses.
+/// Schedules `ops` (in logical order) for `cfg`'s first chip and appends `ctl.halt` after
+/// the last cycle any op uses.
 pub fn schedule(ops: &[Op], cfg: &HwConfig) -> Schedule {
-    let prints: Vec<Footprint> = ops.iter().map(|op| Footprint::of(op, cfg)).collect();
+    let on_first: Vec<(u32, Op)> = ops.iter().map(|op| (0, *op)).collect();
+    schedule_system(&on_first, cfg).swap_remove(0)
+}
+
+/// Schedules a system's `ops` (`(chip, op)` in one logical order: a transfer before the ops
+/// that read what it writes on the other chip) for `cfg`: each chip's ops in its own issue
+/// order, every port, unit and link reserved where it is used, and each chip's `ctl.halt`
+/// after the last cycle its ops use and the last row that arrives at it. One schedule a chip.
+pub fn schedule_system(ops: &[(u32, Op)], cfg: &HwConfig) -> Vec<Schedule> {
+    let chips = cfg.system.chips as usize;
+    let link_list = cfg.system.links();
+    let links: HashMap<Link, usize> = link_list.iter().enumerate().map(|(k, l)| (*l, k)).collect();
+    let prints: Vec<Footprint> = ops
+        .iter()
+        .map(|(chip, op)| Footprint::of(*chip, op, cfg, &links))
+        .collect();
     let deps = dependencies(&prints);
     let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
     let mut dependents = vec![Vec::new(); ops.len()];
@@ -271,19 +334,30 @@ pub fn schedule(ops: &[Op], cfg: &HwConfig) -> Schedule {
             dependents[j].push(i);
         }
     }
-    let ports = cfg.chip.sram_banks as usize + 2 * cfg.chip.acc_banks as usize;
+    let per_chip = cfg.chip.sram_banks as usize + 2 * cfg.chip.acc_banks as usize + 1;
     let mut state = State {
         prints: &prints,
-        reservations: Reservations {
-            ports: vec![Vec::new(); ports],
-        },
+        remote_deps: deps
+            .iter()
+            .zip(&prints)
+            .map(|(d, p)| {
+                d.iter()
+                    .copied()
+                    .filter(|&j| prints[j].chip != p.chip)
+                    .collect()
+            })
+            .collect(),
+        ports: Reservations::new(chips * per_chip),
+        links: Reservations::new(link_list.len()),
         words: HashMap::new(),
         unit_free: HashMap::new(),
-        next_issue: 0,
+        next_issue: vec![0; chips],
+        issued: vec![None; ops.len()],
     };
     let mut ready: Vec<usize> = (0..ops.len()).filter(|&i| waiting[i] == 0).collect();
-    let mut slots = Vec::with_capacity(ops.len() + 1);
-    let mut end = 0;
+    let mut slots: Vec<Vec<Slot>> = vec![Vec::new(); chips];
+    // The last cycle each chip is used: by its own ops, or by rows arriving at it.
+    let mut end: Vec<Option<u64>> = vec![None; chips];
     while !ready.is_empty() {
         let (pos, t) = ready
             .iter()
@@ -294,9 +368,14 @@ pub fn schedule(ops: &[Op], cfg: &HwConfig) -> Schedule {
         let i = ready.swap_remove(pos);
         state.place(i, t);
         let p = &prints[i];
-        end = end.max(t + p.span);
-        slots.push(Slot {
-            op: ops[i],
+        let own = &mut end[p.chip as usize];
+        *own = Some(own.map_or(t + p.span, |e| e.max(t + p.span)));
+        for &(chip, offset) in &p.remote {
+            let theirs = &mut end[chip as usize];
+            *theirs = Some(theirs.map_or(t + offset, |e| e.max(t + offset)));
+        }
+        slots[p.chip as usize].push(Slot {
+            op: ops[i].1,
             issue: t,
             unit: p.unit,
             occupancy: p.occupancy,
@@ -308,20 +387,27 @@ pub fn schedule(ops: &[Op], cfg: &HwConfig) -> Schedule {
             }
         }
     }
-    debug_assert_eq!(slots.len(), ops.len(), "the dependencies are acyclic");
+    debug_assert_eq!(
+        slots.iter().map(Vec::len).sum::<usize>(),
+        ops.len(),
+        "the dependencies are acyclic"
+    );
     let halt = isa::Op::Ctl(isa::ops::Ctl {
         func: isa::ops::CtlFunc::Halt,
     });
-    let issue = if slots.is_empty() {
-        0
-    } else {
-        state.next_issue.max(end + 1)
-    };
-    slots.push(Slot {
-        op: halt,
-        issue,
-        unit: Unit::Sequencer,
-        occupancy: 1,
-    });
-    Schedule { slots }
+    slots
+        .into_iter()
+        .zip(end)
+        .zip(state.next_issue)
+        .map(|((mut slots, end), next_issue)| {
+            let issue = end.map_or(0, |e| next_issue.max(e + 1));
+            slots.push(Slot {
+                op: halt,
+                issue,
+                unit: Unit::Sequencer,
+                occupancy: 1,
+            });
+            Schedule { slots }
+        })
+        .collect()
 }
