@@ -247,3 +247,54 @@ fn two_chips_sending_through_one_link_at_once_take_turns() {
         issue(second.0)
     );
 }
+
+#[test]
+fn a_compiled_transfer_or_its_reader_moved_earlier_is_refused_naming_chip_instruction_and_link() {
+    let cfg = system(2, Topology::Ring, 3);
+    let xfer = |src: u32, count: u32| {
+        let op = Op::Xfer(Xfer {
+            chip: 1,
+            src: Addr::sram(0, src),
+            src_step: 1,
+            dst: Addr::sram(1, src),
+            dst_step: 1,
+            count,
+        });
+        (0, op)
+    };
+    let copy = |count: u32| {
+        let op = Op::Mov(Mov {
+            src: Addr::sram(1, 0),
+            src_step: 1,
+            dst: Addr::sram(2, 0),
+            dst_step: 1,
+            count,
+        });
+        (1, op)
+    };
+    // Instruction `index` of `chip` `by` cycles earlier, everything after it where it was.
+    let earlier = |ops: &[(u32, Op)], chip: usize, index: usize, by: u32| {
+        let (mut program, _) = schedule_program(ops, &cfg).unwrap();
+        let instrs = &mut program.chips[chip];
+        instrs[index].delay -= by;
+        instrs[index + 1].delay += by;
+        golden::verify(&program, &cfg).expect_err("a moved instruction breaks a rule")
+    };
+    let find = |refused: &[golden::verify::Violation], rule| {
+        refused
+            .iter()
+            .find(|v| v.rule == rule)
+            .unwrap_or_else(|| panic!("{refused:?}"))
+            .clone()
+    };
+    // The second transfer's first row would enter link 0 -> 1 with the first's last.
+    let refused = earlier(&[xfer(0, 4), xfer(4, 4)], 0, 1, 1);
+    let link = find(&refused, golden::verify::Rule::LinkConflict);
+    assert_eq!((link.chip, link.index), (0, 1), "{link}");
+    assert_eq!(link.resource, "link 0->1", "{link}");
+    // The copy on chip 1 would read the row before it arrives.
+    let refused = earlier(&[xfer(0, 1), copy(1)], 1, 0, 2);
+    let stale = find(&refused, golden::verify::Rule::ReadAfterWrite);
+    assert_eq!((stale.chip, stale.index), (1, 0), "{stale}");
+    assert!(stale.message.contains("chip 0 instruction 0"), "{stale}");
+}
