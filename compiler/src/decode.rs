@@ -1209,10 +1209,10 @@ impl Decoder {
             ring: 0,
         };
         let t = &self.temps;
-        // Where each layer's output is.
-        let mut outputs: Vec<Addr> = Vec::with_capacity(self.plan.len());
+        // Where layer `i`'s output is.
+        let output = |i: usize| plan_out(&self.plan[i]);
         for planned in &self.plan {
-            let out = match planned {
+            match planned {
                 Planned::Embedding {
                     out,
                     positions,
@@ -1237,7 +1237,6 @@ impl Decoder {
                             0,
                         );
                     }
-                    *out
                 }
                 Planned::Norm {
                     input,
@@ -1245,12 +1244,10 @@ impl Decoder {
                     params,
                     fold,
                 } => {
-                    self.norm(&mut e, outputs[*input], *out, *params, *fold);
-                    *out
+                    self.norm(&mut e, output(*input), *out, *params, *fold);
                 }
                 Planned::Attention(a) => {
-                    self.attention(&mut e, a, outputs[a.input], p);
-                    a.out
+                    self.attention(&mut e, a, output(a.input), p);
                 }
                 Planned::Mlp {
                     input,
@@ -1263,7 +1260,7 @@ impl Decoder {
                 } => {
                     e.project(
                         w1,
-                        outputs[*input],
+                        output(*input),
                         t.sums,
                         |c| offset(*hidden, c),
                         w1.c_tiles,
@@ -1277,28 +1274,24 @@ impl Decoder {
                         }
                     }
                     e.project(w2, *activated, t.sums, |c| offset(*out, c), rows);
-                    *out
                 }
                 Planned::Add { inputs, out } => {
-                    let mut sum = outputs[inputs[0]];
+                    let mut sum = output(inputs[0]);
                     for i in &inputs[1..] {
-                        let mut b = outputs[*i];
+                        let mut b = output(*i);
                         if b.bank == sum.bank {
                             let bounce = t.bounce.expect("planned with the add");
                             b = bounce[1 - b.bank as usize];
-                            e.mov(outputs[*i], b, bsz * rows);
+                            e.mov(output(*i), b, bsz * rows);
                         }
                         e.vop(VopFunc::Add, sum, 1, b, 1, *out, bsz * rows, 0);
                         sum = *out;
                     }
-                    *out
                 }
                 Planned::Dense { input, w, out } => {
-                    e.project(w, outputs[*input], t.sums, |c| offset(*out, c), w.c_tiles);
-                    *out
+                    e.project(w, output(*input), t.sums, |c| offset(*out, c), w.c_tiles);
                 }
-            };
-            outputs.push(out);
+            }
         }
         e.ops
     }
