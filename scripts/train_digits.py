@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Train and int8-quantize the `digits-mlp` reference model for Metronome.
+"""Train and int8-quantize the `digits-mlp` reference model for Metronome (or a wider one).
 
-Trains a 64-H-10 ReLU MLP on scikit-learn's bundled 8x8 digits data set (no
+Trains a 64-H-10 ReLU MLP (or 64-H1-H2-...-10) on scikit-learn's bundled 8x8 digits data set (no
 download), quantizes it following TFLite int8 conventions (asymmetric
 per-tensor activations, symmetric per-output-channel int8 weights, int32
 biases), and writes a `metronome-model/1` directory: `model.toml`, `.npy`
@@ -14,6 +14,7 @@ round-half-away-from-zero (never numpy's half-to-even `np.round`).
 
 Usage:
     python scripts/train_digits.py --out models/digits-mlp [--hidden 24] [--seed 0]
+    python scripts/train_digits.py --out models/digits-wide --name digits-wide --hidden 256,128
 """
 import argparse
 import pathlib
@@ -25,7 +26,7 @@ from sklearn.neural_network import MLPClassifier
 
 INPUT_MAX = 16.0  # raw pixel values are 0..16
 INPUT_ZERO_POINT = -128
-DEFAULT_HIDDEN = 24  # hard limit: a bigger layer does not fit the smallest chip
+DEFAULT_HIDDEN = "24"  # hard limit: a bigger layer does not fit the smallest chip
 DEFAULT_SEED = 0
 DEFAULT_ALPHA = 3.0  # L2 penalty; >= 97.2 % float test accuracy for seeds 0..7
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -51,7 +52,7 @@ def load_split():
 
 def train(X_train, y_train, hidden, seed, alpha):
     """Fit the float MLP; returns [(W [out,in] float32, b [out] float32), ...]."""
-    mlp = MLPClassifier(hidden_layer_sizes=(hidden,), activation="relu", solver="adam",
+    mlp = MLPClassifier(hidden_layer_sizes=hidden, activation="relu", solver="adam",
                         alpha=alpha, max_iter=2000, random_state=seed)
     mlp.fit(X_train, y_train)
     return [(np.ascontiguousarray(W.T, dtype=np.float32), b.astype(np.float32))
@@ -90,7 +91,12 @@ def quantize_layer(W, b, in_scale):
     """Per-channel symmetric int8 weights, float32 scales and int32 bias."""
     W64 = W.astype(np.float64)
     max_abs = np.abs(W64).max(axis=1)
-    w_scale = np.where(max_abs > 0, max_abs / 127.0, 1.0 / 127.0).astype(np.float32)
+    w_scale = np.where(max_abs > 0, max_abs / 127.0, 1.0 / 127.0)
+    # A unit that training left all but dead (weights near zero, a bias that is not) would
+    # need a bias past int32 on its weights' scale: widen the scale until the bias fits in
+    # 2^30, leaving room for the input zero point the compiler folds into it.
+    w_scale = np.maximum(w_scale, np.abs(b.astype(np.float64)) / (in_scale * 2.0**30))
+    w_scale = w_scale.astype(np.float32)
     s_w = w_scale.astype(np.float64)
     q_w = np.clip(round_half_away(W64 / s_w[:, None]), -127, 127)
     q_w = np.ascontiguousarray(q_w, dtype=np.int8)
@@ -130,32 +136,32 @@ def accuracy(scores, y):
     return float(np.mean(np.argmax(scores, axis=1) == y))  # argmax: ties -> lowest index
 
 
-def write_model(out, params, layers, X_test, y_test, hidden, seed, alpha, acc_f, acc_q):
+def write_model(out, name, params, layers, X_test, y_test, hidden, seed, alpha, acc_f, acc_q):
     out.mkdir(parents=True, exist_ok=True)
     sizes = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
-    toml = ['format = "metronome-model/1"', 'name = "digits-mlp"',
+    toml = ['format = "metronome-model/1"', f'name = "{name}"',
             f'description = "{"-".join(map(str, sizes))} ReLU MLP for scikit-learn\'s 8x8 digits, '
             'int8 (per-channel weights)"', "", "[input]", f"features = {sizes[0]}",
             f"scale = {float(np.float32(INPUT_MAX / 255.0))!r}  # float32; real = (q - zp) * scale",
             f"zero_point = {INPUT_ZERO_POINT}"]
     for i, ((W, b), L) in enumerate(zip(params, layers)):
-        name = f"fc{i + 1}"
+        layer = f"fc{i + 1}"
         relu = i < len(params) - 1
-        np.save(out / f"{name}.weights.npy", L["q_w"].astype(np.int8))
-        np.save(out / f"{name}.weight_scales.npy", L["w_scale"].astype(np.float32))
-        np.save(out / f"{name}.bias.npy", L["q_b"].astype(np.int32))
-        np.save(out / f"{name}.float_weights.npy", W.astype(np.float32))
-        np.save(out / f"{name}.float_bias.npy", b.astype(np.float32))
-        toml += ["", "[[layers]]", f'name = "{name}"', 'kind = "fully_connected"',
+        np.save(out / f"{layer}.weights.npy", L["q_w"].astype(np.int8))
+        np.save(out / f"{layer}.weight_scales.npy", L["w_scale"].astype(np.float32))
+        np.save(out / f"{layer}.bias.npy", L["q_b"].astype(np.int32))
+        np.save(out / f"{layer}.float_weights.npy", W.astype(np.float32))
+        np.save(out / f"{layer}.float_bias.npy", b.astype(np.float32))
+        toml += ["", "[[layers]]", f'name = "{layer}"', 'kind = "fully_connected"',
                  f"inputs = {W.shape[1]}", f"outputs = {W.shape[0]}",
                  f'activation = "{"relu" if relu else "none"}"',
-                 f'weights = "{name}.weights.npy"              # int8 [outputs, inputs]',
-                 f'weight_scales = "{name}.weight_scales.npy"  # float32 [outputs]',
-                 f'bias = "{name}.bias.npy"                    # int32 [outputs], s_in * s_w',
+                 f'weights = "{layer}.weights.npy"              # int8 [outputs, inputs]',
+                 f'weight_scales = "{layer}.weight_scales.npy"  # float32 [outputs]',
+                 f'bias = "{layer}.bias.npy"                    # int32 [outputs], s_in * s_w',
                  f"output_scale = {float(np.float32(L['out_scale']))!r}  # float32",
                  f"output_zero_point = {L['out_zp']}",
-                 f'float_weights = "{name}.float_weights.npy"  # float32 [outputs, inputs]',
-                 f'float_bias = "{name}.float_bias.npy"        # float32 [outputs]']
+                 f'float_weights = "{layer}.float_weights.npy"  # float32 [outputs, inputs]',
+                 f'float_bias = "{layer}.float_bias.npy"        # float32 [outputs]']
     toml += ["", "[test]", 'inputs = "test_inputs.npy"  # int8 [n, 64], raw pixel values 0..16 (exact integers)',
              'labels = "test_labels.npy"  # int8 [n]']
     (out / "model.toml").write_text("\n".join(toml) + "\n")
@@ -163,7 +169,9 @@ def write_model(out, params, layers, X_test, y_test, hidden, seed, alpha, acc_f,
     assert np.array_equal(X_test, np.round(X_test)) and X_test.min() >= 0 and X_test.max() <= 16
     np.save(out / "test_inputs.npy", X_test.astype(np.int8))
     np.save(out / "test_labels.npy", y_test.astype(np.int8))
-    (out / "README.md").write_text(f"""# digits-mlp
+    hidden_text = ", ".join(map(str, hidden)) + ("," if len(hidden) == 1 else "")
+    hidden_flag = ",".join(map(str, hidden))
+    (out / "README.md").write_text(f"""# {name}
 
 A {"-".join(map(str, sizes))} ReLU multilayer perceptron for scikit-learn's bundled 8x8
 handwritten digits (`sklearn.datasets.load_digits`), quantized to int8 with TFLite
@@ -175,7 +183,7 @@ weights, int32 biases. Inputs are raw pixel values 0..16 (scale 16/255, zero poi
 | float | {acc_f * 100:.2f} % |
 | int8 (numpy simulation) | {acc_q * 100:.2f} % |
 
-Training: `MLPClassifier(hidden_layer_sizes=({hidden},), activation="relu", solver="adam",
+Training: `MLPClassifier(hidden_layer_sizes=({hidden_text}), activation="relu", solver="adam",
 alpha={alpha}, max_iter=2000, random_state={seed})` on a stratified 80/20 split
 (`random_state=0`). Activation ranges are calibrated on the training set.
 See `model.toml` for the layout and `scripts/train_digits.py` for the exact recipe.
@@ -183,7 +191,7 @@ See `model.toml` for the layout and `scripts/train_digits.py` for the exact reci
 Retrain (deterministic for a given seed):
 
 ```sh
-python3 -m venv .venv && .venv/bin/pip install -r scripts/requirements-train.txt && .venv/bin/python scripts/train_digits.py --out models/digits-mlp
+python3 -m venv .venv && .venv/bin/pip install -r scripts/requirements-train.txt && .venv/bin/python scripts/train_digits.py --out {out} --name {name} --hidden {hidden_flag} --seed {seed} --alpha {alpha}
 ```
 """)
 
@@ -191,20 +199,23 @@ python3 -m venv .venv && .venv/bin/pip install -r scripts/requirements-train.txt
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=pathlib.Path, required=True, help="output model directory")
-    ap.add_argument("--hidden", type=int, default=DEFAULT_HIDDEN, help="hidden layer width")
+    ap.add_argument("--name", default="digits-mlp", help="the model's name")
+    ap.add_argument("--hidden", default=DEFAULT_HIDDEN,
+                    help="hidden layer widths, comma-separated (default %(default)s)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="MLP initialization seed")
     ap.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="L2 penalty")
     args = ap.parse_args()
 
     X_train, X_test, y_train, y_test = load_split()
-    params = train(X_train, y_train, args.hidden, args.seed, args.alpha)
+    hidden = tuple(int(w) for w in args.hidden.split(","))
+    params = train(X_train, y_train, hidden, args.seed, args.alpha)
     acc_f = accuracy(float_forward(params, X_test)[-1], y_test)
     print(f"float test accuracy: {acc_f * 100:.2f} %")
     layers = quantize(params, calibrate(params, X_train))
     acc_q = accuracy(simulate_int8(layers, X_test), y_test)
     print(f"int8  test accuracy: {acc_q * 100:.2f} % (numpy simulation)")
-    write_model(args.out, params, layers, X_test, y_test, args.hidden, args.seed, args.alpha,
-                acc_f, acc_q)
+    write_model(args.out, args.name, params, layers, X_test, y_test, hidden, args.seed,
+                args.alpha, acc_f, acc_q)
     print(f"wrote {args.out}")
 
 

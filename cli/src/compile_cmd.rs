@@ -83,7 +83,12 @@ pub fn compile_cmd(args: &CompileArgs) -> Result<()> {
         );
     }
     if args.schedule {
-        println!("\n{}", compiled.schedule.chart(96));
+        for (chip, schedule) in compiled.schedules.iter().enumerate() {
+            if compiled.schedules.len() > 1 {
+                println!("\nchip {chip}");
+            }
+            println!("\n{}", schedule.chart(96));
+        }
         print!("{}", listing(&compiled));
     }
     Ok(())
@@ -106,12 +111,17 @@ fn listing(c: &Compiled) -> String {
         c.cycles(),
         c.cfg.hash()
     );
-    let mut cycle = 0u64;
-    for instr in &c.program.chips[0] {
-        cycle += instr.delay as u64;
-        let text = format_instr(instr);
-        let unit = instr.op.unit().name();
-        out.push_str(&format!("{text:<64} # cycle {cycle:>7}  {unit}\n"));
+    for (chip, instrs) in c.program.chips.iter().enumerate() {
+        if c.program.chips.len() > 1 {
+            out.push_str(&format!(".chip {chip}\n"));
+        }
+        let mut cycle = 0u64;
+        for instr in instrs {
+            cycle += instr.delay as u64;
+            let text = format_instr(instr);
+            let unit = instr.op.unit().name();
+            out.push_str(&format!("{text:<64} # cycle {cycle:>7}  {unit}\n"));
+        }
     }
     out
 }
@@ -137,11 +147,13 @@ fn summary(c: &Compiled, model: &str, samples_in_image: usize) -> serde_json::Va
         "cycles_per_inference": c.cycles() as f64 / c.batch as f64,
         "useful_macs": c.useful_macs,
         "matrix_unit_utilization": c.utilization(),
-        // Cycles each execution unit is busy (the sequencer issues one instruction a cycle).
+        "chips": c.cfg.system.chips,
+        // Cycles each execution unit is busy, summed over the chips (the sequencer issues one
+        // instruction a cycle).
         "unit_busy": isa::Unit::ALL
             .iter()
             .filter(|u| **u != isa::Unit::Sequencer)
-            .map(|u| (u.name().to_string(), json!(c.schedule.busy(*u))))
+            .map(|u| (u.name().to_string(), json!(c.busy(*u))))
             .collect::<serde_json::Map<_, _>>(),
         "layout": {
             "note": "sample s, feature f: block (f / N) * chunks + s / chunk, row s mod chunk, lane f mod N",

@@ -95,13 +95,15 @@ impl TensorLayout {
     }
 }
 
-/// A compiled program for one batch size.
+/// A compiled program for one batch size, on one chip or split over a system's chips (see
+/// [`lower`]): the inputs go to every chip, the outputs are chip 0's.
 #[derive(Clone, Debug)]
 pub struct Compiled {
     pub cfg: HwConfig,
     pub batch: u32,
     pub program: Program,
-    pub schedule: Schedule,
+    /// Each chip's schedule.
+    pub schedules: Vec<Schedule>,
     /// Weights and requantization entries (no inputs).
     pub weights: MemImage,
     pub input: TensorLayout,
@@ -111,14 +113,25 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    /// Cycles the program runs, as scheduled and as the verifier computed it.
+    /// Cycles the program runs (its last chip's), as scheduled and as the verifier computed it.
     pub fn cycles(&self) -> u64 {
-        self.schedule.cycles()
+        self.schedules
+            .iter()
+            .map(Schedule::cycles)
+            .max()
+            .unwrap_or(0)
     }
 
-    /// The matrix unit's utilization over the program.
+    /// The matrix units' utilization over the program: useful multiply-accumulates over what
+    /// every chip's array could do in its cycles.
     pub fn utilization(&self) -> f64 {
         array_utilization(self.cfg.chip.n, self.useful_macs, self.cycles())
+            / self.cfg.system.chips as f64
+    }
+
+    /// Cycles in which `unit` is busy, summed over the chips.
+    pub fn busy(&self, unit: isa::Unit) -> u64 {
+        self.schedules.iter().map(|s| s.busy(unit)).sum()
     }
 
     /// The program's memory image with `inputs` (quantized samples, at most `batch`) loaded;
@@ -152,13 +165,15 @@ impl Compiled {
             }
         }
         let mut image = self.weights.clone();
-        for (at, rows) in layout.blocks.iter().zip(blocks) {
-            image.chunks.push(Chunk {
-                chip: 0,
-                region: Region::Sram { bank: at.bank },
-                start: at.row,
-                rows: Rows::I8(rows),
-            });
+        for chip in 0..self.cfg.system.chips {
+            for (at, rows) in layout.blocks.iter().zip(&blocks) {
+                image.chunks.push(Chunk {
+                    chip,
+                    region: Region::Sram { bank: at.bank },
+                    start: at.row,
+                    rows: Rows::I8(rows.clone()),
+                });
+            }
         }
         Ok(image)
     }
@@ -183,7 +198,7 @@ impl Compiled {
         Ok((image, run))
     }
 
-    /// Each sample's int8 outputs from a chip's final state.
+    /// Each sample's int8 outputs from chip 0's final state.
     pub fn outputs(&self, chip: &ChipState) -> Vec<Vec<i8>> {
         let lanes = self.cfg.lanes();
         (0..self.batch as usize)
@@ -199,20 +214,18 @@ impl Compiled {
     }
 }
 
+/// A model lowered, placed and materialized: `(chip, op)` in logical order.
+struct Planned<'m> {
+    stack: DenseStack<'m>,
+    lowered: lower::Lowered,
+    placement: alloc::Placement,
+    ops: Vec<(u32, Op)>,
+}
+
 /// Lowers, places and materializes `model` for `batch` samples, refusing whatever cannot fit
 /// `cfg` before the (costlier) schedule: the checks [`compile`] and [`max_batch`] share.
-fn plan<'m>(
-    model: &'m Model,
-    cfg: &HwConfig,
-    batch: u32,
-) -> Result<(DenseStack<'m>, lower::Lowered, alloc::Placement, Vec<Op>), CompileError> {
+fn plan<'m>(model: &'m Model, cfg: &HwConfig, batch: u32) -> Result<Planned<'m>, CompileError> {
     model.validate()?;
-    if cfg.system.chips != 1 {
-        return Err(CompileError::Unsupported(format!(
-            "the compiler targets one chip; this config is a system of {} chips",
-            cfg.system.chips
-        )));
-    }
     if batch == 0 {
         return Err(CompileError::Input(
             "the batch must hold at least one sample".into(),
@@ -224,7 +237,10 @@ fn plan<'m>(
     let lowered = lower::lower(&stack, cfg, batch)?;
     let placement = alloc::allocate(&lowered.regions, &lowered.conflicts, cfg)?;
     let ops = lower::materialize(&lowered.steps, &placement);
-    let busy: u64 = ops.iter().map(|op| isa::timing::occupancy(op, cfg)).sum();
+    let busy: u64 = ops
+        .iter()
+        .map(|(_, op)| isa::timing::occupancy(op, cfg))
+        .sum();
     if busy > golden::verify::MAX_BUSY_CYCLES {
         return Err(CompileError::DoesNotFit(format!(
             "verification: the program keeps units busy for {busy} cycles in all; the golden \
@@ -232,13 +248,23 @@ fn plan<'m>(
             golden::verify::MAX_BUSY_CYCLES
         )));
     }
-    Ok((stack, lowered, placement, ops))
+    Ok(Planned {
+        stack,
+        lowered,
+        placement,
+        ops,
+    })
 }
 
-/// Compiles `model` for batches of `batch` samples on `cfg`.
+/// Compiles `model` for batches of `batch` samples on `cfg`, split over its chips.
 pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, CompileError> {
-    let (stack, lowered, placement, ops) = plan(model, cfg, batch)?;
-    let (program, schedule) = finish(&ops, cfg)?;
+    let Planned {
+        stack,
+        lowered,
+        placement,
+        ops,
+    } = plan(model, cfg, batch)?;
+    let (program, schedules) = schedule_program(&ops, cfg)?;
     let layout = |r: usize, features: usize| TensorLayout {
         features,
         chunk: lowered.chunk,
@@ -253,7 +279,7 @@ pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, Co
         input: layout(lowered.activations[0], stack.features),
         output: layout(last, model.outputs()),
         program,
-        schedule,
+        schedules,
         useful_macs: model.macs_per_sample() * batch as u64,
     })
 }
@@ -345,23 +371,25 @@ fn weight_image(
 ) -> MemImage {
     let mut chunks = Vec::new();
     for (region, tiles) in &lowered.weight_tiles {
-        for (tile, rows) in tiles.iter().enumerate() {
-            let at = placement[*region][tile];
+        for (chip, block, rows) in tiles {
+            let at = placement[*region][*block as usize];
             chunks.push(Chunk {
-                chip: 0,
+                chip: *chip,
                 region: Region::Sram { bank: at.bank },
                 start: at.row,
                 rows: Rows::I8(rows.clone()),
             });
         }
     }
-    debug_assert!(lowered.params.iter().all(|p| p.check(cfg.lanes()).is_ok()));
-    chunks.push(Chunk {
-        chip: 0,
-        region: Region::Params,
-        start: 0,
-        rows: Rows::Params(lowered.params.clone()),
-    });
+    for (chip, params) in lowered.params.iter().enumerate() {
+        debug_assert!(params.iter().all(|p| p.check(cfg.lanes()).is_ok()));
+        chunks.push(Chunk {
+            chip: chip as u32,
+            region: Region::Params,
+            start: 0,
+            rows: Rows::Params(params.clone()),
+        });
+    }
     MemImage { chunks }
 }
 
@@ -449,7 +477,7 @@ mod tests {
         compiled.run_golden(&inputs).unwrap();
         // The same program with a schedule that predicts one cycle more.
         let mut wrong = compiled.clone();
-        wrong.schedule.slots.last_mut().unwrap().issue += 1;
+        wrong.schedules[0].slots.last_mut().unwrap().issue += 1;
         let err = wrong.run_golden(&inputs).unwrap_err().to_string();
         assert!(
             err.starts_with("compiler bug: the compiled program: ran")

@@ -13,9 +13,16 @@
 //! chunk goes through every layer, and blocks of one chunk fit in any bank with room.
 //! The input zero point is folded into the bias, so the array only multiplies raw int8 values:
 //! `sum_k (x_k - zp) w_k + b = sum_k x_k w_k + (b - zp * sum_k w_k)`.
+//!
+//! On a system of `C` chips every layer is split by output tiles (tensor parallelism): chip
+//! `c mod C` holds output tile `c`'s weights and requantization entry and computes it, then
+//! sends the block with `XFER` to every chip that computes the next layer (the last layer's to
+//! chip 0, which holds the outputs). Every chip lays out its SRAM alike: each activation tensor
+//! whole (the blocks it computes and the blocks it receives at the same addresses), and its own
+//! share of each layer's weight tiles. Each chip starts with `ctl.sync`.
 
 use golden::numerics::quantize_multiplier;
-use isa::ops::{Ldw, Mma, Rq};
+use isa::ops::{Ctl, CtlFunc, Ldw, Mma, Rq, Xfer};
 use isa::{Addr, HwConfig, Op, ParamEntry};
 
 use crate::alloc::{Placement, Region};
@@ -31,6 +38,8 @@ pub type BlockRef = (usize, u32);
 /// One op before addresses are known.
 #[derive(Clone, Copy, Debug)]
 pub enum Step {
+    /// Wait until every chip has started (`ctl.sync`).
+    Sync,
     /// Load weight tile `tile` into the shadow buffer.
     Load { tile: BlockRef },
     /// Stream the first `count` rows of activation block `input` through the array into rows
@@ -49,17 +58,29 @@ pub enum Step {
         count: u32,
         param: u32,
     },
+    /// Copy the first `count` rows of activation block `block` to the same block on chip `to`.
+    Send {
+        block: BlockRef,
+        count: u32,
+        to: u32,
+    },
 }
+
+/// A weight tile's contents and where it goes: `(chip, block of its region, N x N int8
+/// row-major)`.
+pub type WeightTile = (u32, u32, Vec<i8>);
 
 /// What lowering produces.
 pub struct Lowered {
     pub regions: Vec<Region>,
     /// Pairs of regions streamed in the same layer.
     pub conflicts: Vec<(usize, usize)>,
-    /// Each weight region's tiles, `N x N` int8 row-major, by block.
-    pub weight_tiles: Vec<(usize, Vec<Vec<i8>>)>,
-    pub params: Vec<ParamEntry>,
-    pub steps: Vec<Step>,
+    /// Each weight region's tiles, chip by chip.
+    pub weight_tiles: Vec<(usize, Vec<WeightTile>)>,
+    /// Each chip's requantization entries.
+    pub params: Vec<Vec<ParamEntry>>,
+    /// `(chip, step)` in logical order.
+    pub steps: Vec<(u32, Step)>,
     /// The activation regions: the input first, the output last.
     pub activations: Vec<usize>,
     /// Samples per chunk (the last may hold fewer).
@@ -70,10 +91,37 @@ pub(crate) fn tiles(width: usize, n: usize) -> u32 {
     width.div_ceil(n) as u32
 }
 
-/// Lowers `model` for a batch of `batch` samples (at least one) on `cfg`'s array. Sizes
-/// that cannot fit the chip are refused before anything is built.
+/// How a system of `chips` chips shares a layer of `outputs` output tiles: tile `c` is chip
+/// `c mod chips`'s, at its `c / chips`-th place.
+#[derive(Clone, Copy, Debug)]
+struct Split {
+    chips: u32,
+}
+
+impl Split {
+    fn owner(self, tile: u32) -> u32 {
+        tile % self.chips
+    }
+    fn slot(self, tile: u32) -> u32 {
+        tile / self.chips
+    }
+    /// The most output tiles any chip computes.
+    fn share(self, tiles: u32) -> u32 {
+        tiles.div_ceil(self.chips)
+    }
+    /// The chips that compute any of `tiles` output tiles.
+    fn workers(self, tiles: u32) -> u32 {
+        tiles.min(self.chips)
+    }
+}
+
+/// Lowers `model` for a batch of `batch` samples (at least one) on `cfg`'s system, split over
+/// its chips. Sizes that cannot fit a chip are refused before anything is built.
 pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, CompileError> {
     let n = cfg.lanes();
+    let split = Split {
+        chips: cfg.system.chips,
+    };
     let chunk = batch.min(cfg.chip.acc_depth).min(isa::ops::MAX_COUNT);
     if chunk > cfg.chip.sram_depth {
         return Err(CompileError::DoesNotFit(format!(
@@ -83,25 +131,10 @@ pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, 
         )));
     }
     let chunks = batch.div_ceil(chunk);
-    // Per chunk: an LDW and an MMA per weight tile, an RQ per output tile; then the halt.
-    let per_chunk: u64 = model
-        .dense()
-        .map(|l| {
-            let (k, c) = (tiles(l.inputs, n) as u64, tiles(l.outputs, n) as u64);
-            2 * k * c + c
-        })
-        .sum();
-    let instructions = chunks as u64 * per_chunk + 1;
-    if instructions > cfg.chip.imem_depth as u64 {
-        return Err(CompileError::DoesNotFit(format!(
-            "instruction memory: the program has {instructions} instructions; the chip holds {}",
-            cfg.chip.imem_depth
-        )));
-    }
     let mut regions = Vec::new();
     let mut conflicts = Vec::new();
     let mut weight_tiles = Vec::new();
-    let mut params = Vec::new();
+    let mut params = vec![Vec::new(); split.chips as usize];
     let mut activations = vec![0];
     // Activation blocks are (k-tile, chunk) pairs, numbered k-tile-major.
     regions.push(Region {
@@ -110,67 +143,133 @@ pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, 
         block_rows: chunk,
     });
     let mut input_quant = model.input;
+    // Per layer: its weight region and, per chip, the index of its first entry.
     let mut weight_regions = Vec::new();
     for layer in model.dense() {
         let (input, w, output) = (regions.len() - 1, regions.len(), regions.len() + 1);
+        let (k_tiles, c_tiles) = (tiles(layer.inputs, n), tiles(layer.outputs, n));
         regions.push(Region {
             name: format!("{} weights", layer.name),
-            blocks: tiles(layer.inputs, n) * tiles(layer.outputs, n),
+            blocks: k_tiles * split.share(c_tiles),
             block_rows: n as u32,
         });
         regions.push(Region {
             name: format!("{} output", layer.name),
-            blocks: tiles(layer.outputs, n) * chunks,
+            blocks: c_tiles * chunks,
             block_rows: chunk,
         });
         conflicts.extend([(input, w), (input, output), (w, output)]);
-        weight_tiles.push((
-            w,
-            self::weight_tiles(&layer.weights, layer.inputs, layer.outputs, n),
-        ));
-        weight_regions.push((w, params.len() as u32));
-        params.extend(layer_params(layer, input_quant, n)?);
+        let placed = self::weight_tiles(&layer.weights, layer.inputs, layer.outputs, n)
+            .into_iter()
+            .enumerate()
+            .map(|(t, tile)| {
+                let (c, j) = (t as u32 / k_tiles, t as u32 % k_tiles);
+                (split.owner(c), split.slot(c) * k_tiles + j, tile)
+            })
+            .collect();
+        weight_tiles.push((w, placed));
+        weight_regions.push((w, params.iter().map(|p| p.len() as u32).collect::<Vec<_>>()));
+        for (c, entry) in layer_params(layer, input_quant, n)?.into_iter().enumerate() {
+            params[split.owner(c as u32) as usize].push(entry);
+        }
         activations.push(output);
         input_quant = layer.output;
     }
-    if params.len() > cfg.chip.param_depth as usize {
+    if let Some((chip, p)) = params
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.len() > cfg.chip.param_depth as usize)
+    {
+        let whose = if split.chips > 1 {
+            format!("chip {chip} needs")
+        } else {
+            "the model needs".to_string()
+        };
         return Err(CompileError::DoesNotFit(format!(
-            "parameters: the model needs {} requantization entries (one per layer and output \
-             tile); the chip holds {}",
-            params.len(),
+            "parameters: {whose} {} requantization entries (one per layer and output tile); \
+             the chip holds {}",
+            p.len(),
             cfg.chip.param_depth
         )));
     }
     let mut steps = Vec::new();
-    let mut acc_turn = 0u32;
+    if split.chips > 1 {
+        steps.extend((0..split.chips).map(|chip| (chip, Step::Sync)));
+    }
+    let layers: Vec<&Dense> = model.dense().collect();
+    let mut acc_turn = vec![0u32; split.chips as usize];
     for h in 0..chunks {
         let count = chunk.min(batch - h * chunk);
-        for (l, layer) in model.dense().enumerate() {
+        for (l, layer) in layers.iter().enumerate() {
             let (input, output) = (activations[l], activations[l + 1]);
-            let (w, param_base) = weight_regions[l];
-            let k_tiles = tiles(layer.inputs, n);
-            for c in 0..tiles(layer.outputs, n) {
-                let acc = acc_turn % cfg.chip.acc_banks;
-                acc_turn += 1;
+            let (w, ref param_base) = weight_regions[l];
+            let (k_tiles, c_tiles) = (tiles(layer.inputs, n), tiles(layer.outputs, n));
+            // Who reads this layer's output: the next layer's chips, or chip 0.
+            let readers = layers
+                .get(l + 1)
+                .map_or(1, |next| split.workers(tiles(next.outputs, n)));
+            for c in 0..c_tiles {
+                let chip = split.owner(c);
+                let turn = &mut acc_turn[chip as usize];
+                let acc = *turn % cfg.chip.acc_banks;
+                *turn += 1;
+                let first = split.slot(c) * k_tiles;
                 for j in 0..k_tiles {
-                    steps.push(Step::Load {
-                        tile: (w, c * k_tiles + j),
-                    });
-                    steps.push(Step::Multiply {
-                        input: (input, j * chunks + h),
-                        count,
-                        acc,
-                        accumulate: j > 0,
-                    });
+                    steps.push((
+                        chip,
+                        Step::Load {
+                            tile: (w, first + j),
+                        },
+                    ));
+                    steps.push((
+                        chip,
+                        Step::Multiply {
+                            input: (input, j * chunks + h),
+                            count,
+                            acc,
+                            accumulate: j > 0,
+                        },
+                    ));
                 }
-                steps.push(Step::Requantize {
-                    acc,
-                    output: (output, c * chunks + h),
-                    count,
-                    param: param_base + c,
-                });
+                let block = (output, c * chunks + h);
+                steps.push((
+                    chip,
+                    Step::Requantize {
+                        acc,
+                        output: block,
+                        count,
+                        param: param_base[chip as usize] + split.slot(c),
+                    },
+                ));
+                steps.extend(
+                    (0..readers)
+                        .filter(|&to| to != chip)
+                        .map(|to| (chip, Step::Send { block, count, to })),
+                );
             }
         }
+    }
+    // One instruction a step and each chip's halt; scheduling adds only `ctl.nop`s bridging
+    // long waits.
+    let mut instructions = vec![1u64; split.chips as usize];
+    for (chip, _) in &steps {
+        instructions[*chip as usize] += 1;
+    }
+    let (chip, most) = instructions
+        .iter()
+        .enumerate()
+        .max_by_key(|&(chip, count)| (count, std::cmp::Reverse(chip)))
+        .expect("a system has a chip");
+    if *most > cfg.chip.imem_depth as u64 {
+        let whose = if split.chips > 1 {
+            format!("chip {chip}'s program has")
+        } else {
+            "the program has".to_string()
+        };
+        return Err(CompileError::DoesNotFit(format!(
+            "instruction memory: {whose} {most} instructions; the chip holds {}",
+            cfg.chip.imem_depth
+        )));
     }
     Ok(Lowered {
         regions,
@@ -274,43 +373,57 @@ pub(crate) fn rq_multiplier(
     Ok(quantize_multiplier(real))
 }
 
-/// The ops of `steps` at the addresses of `placement`.
-pub fn materialize(steps: &[Step], placement: &Placement) -> Vec<Op> {
+/// The ops of `steps` at the addresses of `placement`, each on its chip.
+pub fn materialize(steps: &[(u32, Step)], placement: &Placement) -> Vec<(u32, Op)> {
     let at = |(region, block): BlockRef| placement[region][block as usize];
     steps
         .iter()
-        .map(|step| match *step {
-            Step::Load { tile } => Op::Ldw(Ldw {
-                src: at(tile),
-                src_step: 1,
-            }),
-            Step::Multiply {
-                input,
-                count,
-                acc,
-                accumulate,
-            } => Op::Mma(Mma {
-                src: at(input),
-                src_step: 1,
-                dst: Addr::acc(acc, 0),
-                dst_step: 1,
-                count,
-                swap: true,
-                accumulate,
-            }),
-            Step::Requantize {
-                acc,
-                output,
-                count,
-                param,
-            } => Op::Rq(Rq {
-                src: Addr::acc(acc, 0),
-                src_step: 1,
-                dst: at(output),
-                dst_step: 1,
-                count,
-                param,
-            }),
+        .map(|&(chip, step)| {
+            let op = match step {
+                Step::Sync => Op::Ctl(Ctl {
+                    func: CtlFunc::Sync,
+                }),
+                Step::Load { tile } => Op::Ldw(Ldw {
+                    src: at(tile),
+                    src_step: 1,
+                }),
+                Step::Multiply {
+                    input,
+                    count,
+                    acc,
+                    accumulate,
+                } => Op::Mma(Mma {
+                    src: at(input),
+                    src_step: 1,
+                    dst: Addr::acc(acc, 0),
+                    dst_step: 1,
+                    count,
+                    swap: true,
+                    accumulate,
+                }),
+                Step::Requantize {
+                    acc,
+                    output,
+                    count,
+                    param,
+                } => Op::Rq(Rq {
+                    src: Addr::acc(acc, 0),
+                    src_step: 1,
+                    dst: at(output),
+                    dst_step: 1,
+                    count,
+                    param,
+                }),
+                Step::Send { block, count, to } => Op::Xfer(Xfer {
+                    chip: to,
+                    src: at(block),
+                    src_step: 1,
+                    dst: at(block),
+                    dst_step: 1,
+                    count,
+                }),
+            };
+            (chip, op)
         })
         .collect()
 }

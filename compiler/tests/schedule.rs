@@ -9,7 +9,7 @@ fn utilization(preset: &str, m: u32, k: usize, nout: usize) -> f64 {
     let compiled = compile(&random_stack(3, &[k, nout]), &cfg, m).unwrap();
     let ideal = ideal_product_cycles(cfg.chip.n, m as u64, k as u64, nout as u64);
     // The array is busy exactly the ideal number of cycles; the rest is fill, drain and waits.
-    assert_eq!(compiled.schedule.busy(Unit::MxuArray), ideal);
+    assert_eq!(compiled.schedules[0].busy(Unit::MxuArray), ideal);
     ideal as f64 / compiled.cycles() as f64
 }
 
@@ -32,7 +32,7 @@ fn ragged_shapes_pipeline_too() {
 fn weight_loads_overlap_the_array_and_requantization_overlaps_the_next_tile() {
     let cfg = HwConfig::preset("small").unwrap();
     let compiled = compile(&random_stack(5, &[32, 32]), &cfg, 40).unwrap();
-    let slots = &compiled.schedule.slots;
+    let slots = &compiled.schedules[0].slots;
     let running = |unit: Unit, at: u64| {
         slots
             .iter()
@@ -98,8 +98,15 @@ fn a_model_too_big_for_the_chip_is_a_clear_error() {
             link_latency: 1,
         })
         .unwrap();
-    let err = compile(&random_stack(1, &[8, 8]), &ring, 8)
+    // Split over two chips, each holds half the tiles and programs; twice as wide, not.
+    compile(&random_stack(1, &[64, 32, 8]), &ring, 1).unwrap();
+    let err = compile(&random_stack(1, &[128, 32, 8]), &ring, 1)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("targets one chip"), "{err}");
+    assert!(
+        err.contains(
+            "instruction memory: chip 1's program has 284 instructions; the chip holds 256"
+        ),
+        "{err}"
+    );
 }
