@@ -1,6 +1,7 @@
 //! `metronome`: generate, program, verify and run deterministic inference accelerators.
 
 mod bench_cmd;
+mod bench_scale;
 mod board_cmd;
 mod compile_cmd;
 mod gen_cmd;

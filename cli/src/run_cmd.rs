@@ -413,8 +413,10 @@ impl Report {
         let all = self.batches.len();
         self.bit_exact == self.samples && self.clean_batches() == all && self.cycles_equal() == all
     }
+    /// Over every chip's array.
     fn utilization(&self) -> f64 {
         array_utilization(self.cfg.chip.n, self.useful_macs, self.measured())
+            / self.cfg.system.chips as f64
     }
     fn inferences_per_second(&self) -> f64 {
         self.samples as f64 / (self.measured() as f64 / (self.clock.mhz() * 1e6))
@@ -442,6 +444,8 @@ impl Report {
             "config": self.cfg.name,
             "config_hash": self.cfg.hash().to_string(),
             "n": self.cfg.chip.n,
+            "chips": self.cfg.system.chips,
+            "topology": self.cfg.system.topology.to_string(),
             "samples": self.samples,
             "batch": self.batch,
             "instructions": self.instructions,
@@ -487,8 +491,12 @@ impl Report {
         let n = self.cfg.chip.n;
         let widths: Vec<String> = self.widths.iter().map(|w| w.to_string()).collect();
         let batches = self.batches.len();
+        let system = match self.cfg.system.chips {
+            1 => String::new(),
+            chips => format!(", {chips} chips, {}", self.cfg.system.topology),
+        };
         println!(
-            "{} ({}) on {} (N={n}, config {}): {} test samples",
+            "{} ({}) on {} (N={n}{system}, config {}): {} test samples",
             self.model,
             widths.join("-"),
             self.cfg.name.as_deref().unwrap_or("custom config"),
@@ -546,7 +554,7 @@ impl Report {
             self.measured() as f64 / self.samples as f64
         );
         println!(
-            "  utilization {:.1} % of the matrix unit (useful MACs / (N x N x cycles))",
+            "  utilization {:.1} % of the matrix units (useful MACs / (chips x N x N x cycles))",
             100.0 * self.utilization()
         );
         println!(

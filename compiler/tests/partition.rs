@@ -40,11 +40,6 @@ fn systems(preset: &str) -> Vec<HwConfig> {
     ]
 }
 
-fn digits_wide() -> Model {
-    Model::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/digits-wide"))
-        .unwrap()
-}
-
 /// Chip 0's outputs of a golden run (which fails unless its cycles are the predicted ones).
 fn outputs(compiled: &Compiled, inputs: &[Vec<i8>]) -> Vec<Vec<i8>> {
     let (_, run) = compiled.run_golden(inputs).unwrap();
@@ -93,7 +88,7 @@ fn random_stacks_split_over_systems_compute_what_one_chip_and_the_reference_comp
 
 #[test]
 fn a_model_too_big_for_one_chip_runs_split_over_two_four_and_eight() {
-    let model = digits_wide();
+    let model = Model::digits_wide();
     let small = HwConfig::preset("small").unwrap();
     let err = compile(&model, &small, 1).unwrap_err();
     assert!(matches!(err, CompileError::DoesNotFit(_)), "{err}");
@@ -118,7 +113,7 @@ fn a_model_too_big_for_one_chip_runs_split_over_two_four_and_eight() {
 
 #[test]
 fn batch_one_latency_falls_with_the_chips() {
-    let model = digits_wide();
+    let model = Model::digits_wide();
     let cycles: Vec<u64> = [1, 2, 4]
         .iter()
         .map(|&chips| {

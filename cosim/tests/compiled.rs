@@ -62,3 +62,65 @@ fn random_stacks_on_tiny() {
 fn random_stacks_on_small() {
     run_random_stacks("small", 100..112);
 }
+
+/// The built-in digits-wide MLP, which one `small` chip cannot hold, split over a system of
+/// `small` chips: run under Verilator on every chip, op by op and cycle by cycle against the
+/// golden model, each chip's cycle count the schedule's, and chip 0's outputs equal to the
+/// independent single-chip reference's.
+fn digits_wide_on(chips: u32, topology: isa::Topology, link_latency: u32) {
+    let model = compiler::Model::digits_wide();
+    let small = HwConfig::preset("small").unwrap();
+    assert!(compile(&model, &small, 1).is_err(), "one chip holds it");
+    let cfg = small
+        .with_system(isa::SystemConfig {
+            chips,
+            topology,
+            link_latency,
+        })
+        .unwrap();
+    let samples = model.samples().unwrap();
+    let inputs: Vec<Vec<i8>> = samples.inputs[..5]
+        .iter()
+        .map(|x| model.quantize_input(x))
+        .collect();
+    let compiled = compile(&model, &cfg, inputs.len() as u32).unwrap();
+    let (image, golden) = compiled.run_golden(&inputs).unwrap();
+    let mut rtl = Verilated::new(&cfg).unwrap();
+    let run = rtl
+        .run(&compiled.program, &image, compiled.cycles() + 1, None)
+        .unwrap();
+    let mismatches = cosim::compare::mismatches(&golden, &run);
+    assert!(
+        mismatches.is_empty(),
+        "{topology}: {:?}",
+        &mismatches[..mismatches.len().min(5)]
+    );
+    let scheduled: Vec<u64> = compiled.schedules.iter().map(|s| s.cycles()).collect();
+    assert_eq!(run.cycles, scheduled, "{topology}: each chip's cycles");
+    for (s, (x, got)) in inputs
+        .iter()
+        .zip(compiled.outputs(&run.state.chips[0]))
+        .enumerate()
+    {
+        assert_eq!(got, reference_logits(&model, x), "{topology}: sample {s}");
+    }
+}
+
+#[test]
+fn a_model_too_big_for_one_chip_on_a_ring_of_two() {
+    digits_wide_on(2, isa::Topology::Ring, 2);
+}
+
+#[test]
+fn a_model_too_big_for_one_chip_on_a_two_by_two_mesh() {
+    digits_wide_on(4, isa::Topology::Mesh { rows: 2, cols: 2 }, 1);
+}
+
+#[test]
+fn a_model_too_big_for_one_chip_on_a_dragonfly_of_eight() {
+    let topology = isa::Topology::Dragonfly {
+        groups: 2,
+        group_size: 4,
+    };
+    digits_wide_on(8, topology, 3);
+}

@@ -243,6 +243,57 @@ pub enum Topology {
     Dragonfly { groups: u32, group_size: u32 },
 }
 
+/// `single`, `ring`, `mesh:RxC` or `dragonfly:GxS` (groups x group size): the form the
+/// config hash names it by.
+impl fmt::Display for Topology {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Topology::Single => write!(f, "single"),
+            Topology::Ring => write!(f, "ring"),
+            Topology::Mesh { rows, cols } => write!(f, "mesh:{rows}x{cols}"),
+            Topology::Dragonfly { groups, group_size } => {
+                write!(f, "dragonfly:{groups}x{group_size}")
+            }
+        }
+    }
+}
+
+impl Topology {
+    /// A topology of `kind` (`ring`, `mesh` or `dragonfly`) for `chips` chips: the squarest
+    /// mesh (`rows <= cols`), and a dragonfly of two groups; one chip is always `single`.
+    pub fn of_kind(kind: &str, chips: u32) -> Result<Topology, ConfigError> {
+        let field = |allowed: &str| ConfigError::Field {
+            field: "system.topology",
+            value: format!("{kind} of {chips} chips"),
+            allowed: allowed.into(),
+        };
+        if chips == 1 {
+            return Ok(Topology::Single);
+        }
+        match kind {
+            "ring" => Ok(Topology::Ring),
+            "mesh" => {
+                let rows = (1..=chips)
+                    .filter(|r| chips % r == 0 && r * r <= chips)
+                    .max()
+                    .unwrap_or(1);
+                Ok(Topology::Mesh {
+                    rows,
+                    cols: chips / rows,
+                })
+            }
+            "dragonfly" if chips % 2 == 0 => Ok(Topology::Dragonfly {
+                groups: 2,
+                group_size: chips / 2,
+            }),
+            "dragonfly" => Err(field(
+                "a dragonfly of two groups needs an even number of chips",
+            )),
+            _ => Err(field("one of ring, mesh, dragonfly")),
+        }
+    }
+}
+
 /// The multi-chip system: all chips share clock and reset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -671,14 +722,7 @@ impl HwConfig {
     pub fn hash(&self) -> ConfigHash {
         let c = &self.chip;
         let s = &self.system;
-        let topology = match s.topology {
-            Topology::Single => "single".to_string(),
-            Topology::Ring => "ring".to_string(),
-            Topology::Mesh { rows, cols } => format!("mesh:{rows}x{cols}"),
-            Topology::Dragonfly { groups, group_size } => {
-                format!("dragonfly:{groups}x{group_size}")
-            }
-        };
+        let topology = s.topology.to_string();
         let canonical = format!(
             "metronome-config-v1;n={};sram={}x{};acc={}x{};lut={};param={};imem={};\
              chips={};topology={};link_latency={}",

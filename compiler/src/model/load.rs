@@ -230,6 +230,29 @@ pub const DIGITS_MLP: Embedded = Embedded(model_files!("digits-mlp":
     "test_labels.npy",
 ));
 
+/// A wider digits MLP (`models/digits-wide`, 64-256-128-10), built into the binary: too big
+/// for one `small` chip, the model the system benchmarks split over chips.
+pub const DIGITS_WIDE: Embedded = Embedded(model_files!("digits-wide":
+    "model.toml",
+    "fc1.weights.npy",
+    "fc1.weight_scales.npy",
+    "fc1.bias.npy",
+    "fc1.float_weights.npy",
+    "fc1.float_bias.npy",
+    "fc2.weights.npy",
+    "fc2.weight_scales.npy",
+    "fc2.bias.npy",
+    "fc2.float_weights.npy",
+    "fc2.float_bias.npy",
+    "fc3.weights.npy",
+    "fc3.weight_scales.npy",
+    "fc3.bias.npy",
+    "fc3.float_weights.npy",
+    "fc3.float_bias.npy",
+    "test_inputs.npy",
+    "test_labels.npy",
+));
+
 /// The shipped language model (`models/charlm`), its float weights and held-out text
 /// included, built into the binary.
 pub const CHARLM: Embedded = Embedded(model_files!("charlm":

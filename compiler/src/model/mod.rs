@@ -47,7 +47,7 @@ mod validate;
 
 use std::path::PathBuf;
 
-pub use load::{Embedded, ModelSource, CHARLM, DIGITS_MLP};
+pub use load::{Embedded, ModelSource, CHARLM, DIGITS_MLP, DIGITS_WIDE};
 
 /// The formats this version reads: a stack of dense layers, and the transformer's layers.
 pub const FORMATS: [&str; 2] = ["metronome-model/1", "metronome-model/2"];
@@ -402,6 +402,11 @@ impl Model {
     /// The shipped digits model.
     pub fn digits() -> Model {
         load::load_from(&DIGITS_MLP).expect("the built-in model is valid")
+    }
+
+    /// The shipped wider digits MLP, too big for one `small` chip.
+    pub fn digits_wide() -> Model {
+        load::load_from(&DIGITS_WIDE).expect("the built-in model is valid")
     }
 
     /// The shipped language model.
