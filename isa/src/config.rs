@@ -274,7 +274,7 @@ impl Topology {
             "ring" => Ok(Topology::Ring),
             "mesh" => {
                 let rows = (1..=chips)
-                    .filter(|r| chips % r == 0 && r * r <= chips)
+                    .filter(|r| chips.is_multiple_of(*r) && r * r <= chips)
                     .max()
                     .unwrap_or(1);
                 Ok(Topology::Mesh {
@@ -282,7 +282,7 @@ impl Topology {
                     cols: chips / rows,
                 })
             }
-            "dragonfly" if chips % 2 == 0 => Ok(Topology::Dragonfly {
+            "dragonfly" if chips.is_multiple_of(2) => Ok(Topology::Dragonfly {
                 groups: 2,
                 group_size: chips / 2,
             }),
