@@ -700,3 +700,67 @@ fn generate_writes_text_a_position_a_step_and_measures_its_quality() {
         "{err}"
     );
 }
+
+#[test]
+fn a_system_config_splits_the_model_and_bench_scale_compares_systems() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = stdout(metronome().args(["config", "show", "--preset", "tiny"]));
+    let ring = tiny
+        .replace("chips = 1", "chips = 2")
+        .replace("kind = \"single\"", "kind = \"ring\"");
+    let config = write(dir.path(), "ring.toml", &ring);
+    let out = dir.path().join("split");
+    let out_arg = out.display().to_string();
+    let text = stdout(metronome().args([
+        "compile",
+        "-o",
+        &out_arg,
+        "--config",
+        &config,
+        "--batch",
+        "3",
+        "--schedule",
+    ]));
+    assert!(text.contains("chip 1"), "{text}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compiled.json")).unwrap()).unwrap();
+    assert_eq!(summary["chips"], 2);
+    // The listing, a `.chip` section a chip, assembles to the same program.
+    let listing = out.join("program.s").display().to_string();
+    let bin = dir.path().join("again.mtp").display().to_string();
+    metronome()
+        .args(["asm", &listing, "-o", &bin, "--config", &config])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(&bin).unwrap(),
+        std::fs::read(out.join("program.mtp")).unwrap()
+    );
+
+    let out = stdout(metronome().args(["bench", "scale", "--chips", "1,2,4", "--json"]));
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["model"], "digits-wide");
+    let systems = json["systems"].as_array().unwrap();
+    assert_eq!(
+        systems[0]["fits"], false,
+        "one small chip holds digits-wide"
+    );
+    assert!(systems[0]["why"].as_str().unwrap().contains("does not fit"));
+    assert_eq!(json["speedup_over_chips"], 2);
+    let speedup = systems[2]["speedup"].as_f64().unwrap();
+    assert!(speedup > 1.5, "4 chips over 2: {speedup}");
+
+    let err = stderr_of_failure(metronome().args(["bench", "scale", "--topology", "torus"]));
+    assert!(err.contains("one of ring, mesh, dragonfly"), "{err}");
+    let err = stderr_of_failure(metronome().args([
+        "bench",
+        "scale",
+        "--topology",
+        "dragonfly",
+        "--chips",
+        "3",
+    ]));
+    assert!(err.contains("an even number of chips"), "{err}");
+    let err = stderr_of_failure(metronome().args(["bench", "scale", "--config", &config]));
+    assert!(err.contains("give one chip's config"), "{err}");
+}
