@@ -264,7 +264,8 @@ pub fn scale(args: &ScaleBenchArgs) -> Result<()> {
         "\nbound: the busy cycles of the busiest unit of any chip (the weight loader, the array, \
          the vector unit or the router, which sends the gathers); ideal: the speed-up those \
          bounds allow; over bound: what the pipeline's fill and drain, the gathers' link \
-         latency and the dependencies between layers add"
+         latency and the dependencies between layers add (and at batch 1 a cycle a weight \
+         tile: a tile loads N + 1 cycles after the one before at the soonest)"
     );
     Ok(())
 }
