@@ -21,9 +21,21 @@
 //! - `K[c]`: the same layout for K, written row by row, and `KT[c]`, its tiles transposed by
 //!   `PERM` after each write, whose tiles are `MMA`'s weights for `q . k` (rows are
 //!   dimensions, lanes positions).
+//!
+//! Over a system of `C` chips every chip has the same layout, and the work splits (tensor
+//! parallelism, docs/transformer.md): head `h` is chip `h mod C`'s (its `q`, `k`, `v` tiles,
+//! its cache, its softmax), and every other projection's output tile `c` is chip `c mod C`'s,
+//! which holds its weight tiles. The residual stream is sharded the same way: chip `k` holds
+//! (and adds) the stream's tiles `c = k mod C`, which the attention's and the MLP's output
+//! projections write. What a chip needs whole it receives with `XFER`: a norm's int8 rows
+//! (each chip requantizes its tiles and sends them; every chip then computes the norm's
+//! statistics), the heads' contexts, the MLP's activations, and the logits (to chip 0). The
+//! embedding, tables, entries and masks are on every chip.
 
 use isa::config::OMITTABLE;
-use isa::ops::{Ldw, Lut, Mma, Mov, Perm, PermFunc, Red, RedFunc, Rq, Vop, VopFunc};
+use isa::ops::{
+    Ctl, CtlFunc, Ldw, Lut, Mma, Mov, Perm, PermFunc, Red, RedFunc, Rq, Vop, VopFunc, Xfer,
+};
 use isa::{Addr, Chunk, HwConfig, MemImage, Op, ParamEntry, Program, Region, Rows};
 
 use crate::lower::{layer_params, rq_multiplier, tiles, weight_tiles};
@@ -31,19 +43,25 @@ use crate::model::{Attention, Input, Layer, Mlp, Model, Projection, Quant, Sourc
 use crate::schedule::Schedule;
 use crate::CompileError;
 
-/// A compiled step: the program of one position.
+/// A compiled step: the program of one position, a program a chip.
 pub struct Step {
     pub position: usize,
     pub program: Program,
-    pub schedule: Schedule,
-    /// Tiles the step loads into the array (`LDW`s): the model's weights and the cache's.
+    /// Each chip's schedule.
+    pub schedules: Vec<Schedule>,
+    /// Tiles the step loads into the arrays (`LDW`s, every chip's): the model's weights and
+    /// the cache's.
     pub loaded_tiles: u64,
 }
 
 impl Step {
-    /// Cycles the step runs.
+    /// Cycles the step runs (its last chip's).
     pub fn cycles(&self) -> u64 {
-        self.schedule.cycles()
+        self.schedules
+            .iter()
+            .map(Schedule::cycles)
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -117,6 +135,8 @@ struct Placed {
     param: u32,
     /// Set when the input is a norm's, folded into this projection.
     fold: Option<NormFold>,
+    /// The chip that computes each output tile (and holds its weight tiles).
+    owner: Vec<u32>,
 }
 
 /// Each layer's placement.
@@ -378,19 +398,59 @@ fn table(f: impl Fn(i64) -> i64) -> Vec<i32> {
 /// Everything that goes into the image, as it is planned.
 struct ImageBuilder {
     n: usize,
-    chunks: Vec<Chunk>,
+    /// SRAM rows: on one chip, or on every chip (`None`).
+    chunks: Vec<(Option<u32>, Chunk)>,
     params: Vec<ParamEntry>,
     tables: Vec<Vec<i32>>,
 }
 
 impl ImageBuilder {
+    /// Rows every chip holds.
     fn sram(&mut self, at: Addr, rows: Vec<i8>) {
-        self.chunks.push(Chunk {
+        self.sram_on(None, at, rows);
+    }
+
+    fn sram_on(&mut self, chip: Option<u32>, at: Addr, rows: Vec<i8>) {
+        let chunk = Chunk {
             chip: 0,
             region: Region::Sram { bank: at.bank },
             start: at.row,
             rows: Rows::I8(rows),
-        });
+        };
+        self.chunks.push((chip, chunk));
+    }
+
+    /// The image of a system of `chips`: the tables and entries on every chip, like the rows
+    /// not given to one.
+    fn finish(self, chips: u32) -> MemImage {
+        let mut chunks = Vec::new();
+        let mut place = |owner: Option<u32>, chunk: Chunk| match owner {
+            Some(chip) => chunks.push(Chunk { chip, ..chunk }),
+            None => chunks.extend((0..chips).map(|chip| Chunk {
+                chip,
+                ..chunk.clone()
+            })),
+        };
+        for (owner, chunk) in self.chunks {
+            place(owner, chunk);
+        }
+        for (t, entries) in self.tables.into_iter().enumerate() {
+            let chunk = Chunk {
+                chip: 0,
+                region: Region::Lut { table: t as u32 },
+                start: 0,
+                rows: Rows::I32(entries),
+            };
+            place(None, chunk);
+        }
+        let params = Chunk {
+            chip: 0,
+            region: Region::Params,
+            start: 0,
+            rows: Rows::Params(self.params),
+        };
+        place(None, params);
+        MemImage { chunks }
     }
 
     fn table(&mut self, entries: Vec<i32>) -> u32 {
@@ -473,12 +533,6 @@ impl Decoder {
                 model.name
             )));
         };
-        if cfg.system.chips != 1 {
-            return Err(CompileError::Unsupported(format!(
-                "the decoder targets one chip; this config is a system of {} chips",
-                cfg.system.chips
-            )));
-        }
         if let Some(op) = OMITTABLE.iter().find(|op| cfg.chip.omit.contains(op)) {
             return Err(CompileError::Unsupported(format!(
                 "a transformer needs every vector op; this chip omits `{}`",
@@ -499,6 +553,13 @@ impl Decoder {
             )));
         }
         let rows = (width / n) as u32;
+        let chips = cfg.system.chips;
+        if rows % chips != 0 {
+            return Err(CompileError::Unsupported(format!(
+                "the residual stream's {rows} tiles ({width} wide, {n} lanes) do not split \
+                 evenly over {chips} chips"
+            )));
+        }
         if batch == 0 || batch > MAX_BATCH {
             return Err(CompileError::Input(format!(
                 "a batch of {batch} sequences: the decoder takes 1 to {MAX_BATCH}"
@@ -554,25 +615,31 @@ impl Decoder {
             params: Vec::new(),
             tables: Vec::new(),
         };
+        // A projection's tiles, each on the chip that computes its output tile: `owner(c)`
+        // of every `per_owner` consecutive output tiles (a head's, or one).
         let place = |sram: &mut Banks,
                      image: &mut ImageBuilder,
                      w: &Projection,
                      param: u32,
-                     fold: Option<NormFold>|
+                     fold: Option<NormFold>,
+                     per_owner: u32|
          -> Result<Placed, CompileError> {
+            let (k_tiles, c_tiles) = (tiles(w.inputs, n), tiles(w.outputs, n));
+            let owner: Vec<u32> = (0..c_tiles).map(|c| c / per_owner % chips).collect();
             let t = weight_tiles(&w.weights, w.inputs, w.outputs, n);
             let mut at = Vec::with_capacity(t.len());
-            for rows in t {
+            for (i, rows) in t.into_iter().enumerate() {
                 let a = sram.take_any(bulk.clone(), nu, Addr::sram)?;
-                image.sram(a, rows);
+                image.sram_on(Some(owner[i / k_tiles as usize]), a, rows);
                 at.push(a);
             }
             Ok(Placed {
                 tiles: at,
-                k_tiles: tiles(w.inputs, n),
-                c_tiles: tiles(w.outputs, n),
+                k_tiles,
+                c_tiles,
                 param,
                 fold,
+                owner,
             })
         };
 
@@ -748,6 +815,7 @@ impl Decoder {
                              array's {n} lanes"
                         )));
                     }
+                    let head_tiles = (hd / n) as u32;
                     let s_y = made[input];
                     let fold = folded(&plan, input);
                     let pq = image.projection(&a.wq, s_y, a.q_scale, true, name)?;
@@ -789,10 +857,10 @@ impl Decoder {
                     let plan = AttentionPlan {
                         input,
                         heads: a.heads,
-                        wq: place(&mut sram, &mut image, &a.wq, pq, fold)?,
-                        wk: place(&mut sram, &mut image, &a.wk, pk, fold)?,
-                        wv: place(&mut sram, &mut image, &a.wv, pv, fold)?,
-                        wo: place(&mut sram, &mut image, &a.wo, po, None)?,
+                        wq: place(&mut sram, &mut image, &a.wq, pq, fold, head_tiles)?,
+                        wk: place(&mut sram, &mut image, &a.wk, pk, fold, head_tiles)?,
+                        wv: place(&mut sram, &mut image, &a.wv, pv, fold, head_tiles)?,
+                        wo: place(&mut sram, &mut image, &a.wo, po, None, 1)?,
                         k,
                         kt,
                         v,
@@ -813,8 +881,8 @@ impl Decoder {
                     let input = source(m.input);
                     let (p1, p2, table_id) = mlp_params(&mut image, m, made[input], name)?;
                     let fold = folded(&plan, input);
-                    let w1 = place(&mut sram, &mut image, &m.w1, p1, fold)?;
-                    let w2 = place(&mut sram, &mut image, &m.w2, p2, None)?;
+                    let w1 = place(&mut sram, &mut image, &m.w1, p1, fold, 1)?;
+                    let w2 = place(&mut sram, &mut image, &m.w2, p2, None, 1)?;
                     weight_tile_count += (w1.tiles.len() + w2.tiles.len()) as u64;
                     let hidden_rows = tiles(m.w1.outputs, n);
                     let out = acc_out(&mut acc)?;
@@ -892,6 +960,7 @@ impl Decoder {
                         },
                         param,
                         fold,
+                        1,
                     )?;
                     weight_tile_count += w.tiles.len() as u64;
                     let out = scratch(&mut sram, bsz * tiles(d.outputs, n))?;
@@ -926,21 +995,6 @@ impl Decoder {
                 cfg.chip.lut_tables
             )));
         }
-        let mut chunks = image.chunks;
-        for (t, entries) in image.tables.into_iter().enumerate() {
-            chunks.push(Chunk {
-                chip: 0,
-                region: Region::Lut { table: t as u32 },
-                start: 0,
-                rows: Rows::I32(entries),
-            });
-        }
-        chunks.push(Chunk {
-            chip: 0,
-            region: Region::Params,
-            start: 0,
-            rows: Rows::Params(image.params),
-        });
         let decoder = Decoder {
             cfg: cfg.clone(),
             vocabulary: vocabulary.clone(),
@@ -952,7 +1006,7 @@ impl Decoder {
             logit_scale: logits_layer.output.scale,
             plan,
             temps,
-            image: MemImage { chunks },
+            image: image.finish(chips),
             weight_tiles: weight_tile_count,
             batch,
             positions,
@@ -1096,16 +1150,18 @@ impl Decoder {
             }
             rows.extend_from_slice(&self.tokens[token * self.width..(token + 1) * self.width]);
         }
-        Ok(MemImage {
-            chunks: vec![Chunk {
-                chip: 0,
+        // Every chip computes the embedding.
+        let chunks = (0..self.cfg.system.chips)
+            .map(|chip| Chunk {
+                chip,
                 region: Region::Sram {
                     bank: self.token_at.bank,
                 },
                 start: self.token_at.row,
-                rows: Rows::I8(rows),
-            }],
-        })
+                rows: Rows::I8(rows.clone()),
+            })
+            .collect();
+        Ok(MemImage { chunks })
     }
 
     /// Runs `step` on the golden model from `state` with `token`'s row written first: what
@@ -1141,11 +1197,11 @@ impl Decoder {
             .collect()
     }
 
-    /// Each attention's cache of `sequence` (below [`Decoder::batch`]) in a chip's SRAM: K
-    /// and V rows of positions `0..positions`.
+    /// Each attention's cache of `sequence` (below [`Decoder::batch`]) in a system's SRAM
+    /// (each head's on its chip): K and V rows of positions `0..positions`.
     pub fn cached_keys_values(
         &self,
-        chip: &golden::ChipState,
+        system: &golden::SystemState,
         sequence: usize,
         positions: usize,
     ) -> Vec<CachedKeysValues> {
@@ -1158,10 +1214,11 @@ impl Decoder {
         let positions = positions.min(self.context());
         let first = sequence * self.cache_rows as usize;
         // Row `t` of a tensor cached as one region per dimension tile.
-        let rows = |tiles: &[Addr], t: usize| -> Vec<i8> {
+        let rows = |a: &AttentionPlan, tiles: &[Addr], t: usize| -> Vec<i8> {
             (0..self.width)
                 .map(|j| {
                     let at = tiles[j / n];
+                    let chip = &system.chips[a.wk.owner[j / n] as usize];
                     chip.sram[[at.bank as usize, at.row as usize + first + t, j % n]]
                 })
                 .collect()
@@ -1170,8 +1227,8 @@ impl Decoder {
             .iter()
             .filter_map(|p| match p {
                 Planned::Attention(a) => Some(CachedKeysValues {
-                    keys: (0..positions).map(|t| rows(&a.k, t)).collect(),
-                    values: (0..positions).map(|t| rows(&a.v, t)).collect(),
+                    keys: (0..positions).map(|t| rows(a, &a.k, t)).collect(),
+                    values: (0..positions).map(|t| rows(a, &a.v, t)).collect(),
                 }),
                 _ => None,
             })
@@ -1187,27 +1244,38 @@ impl Decoder {
             )));
         }
         let ops = self.ops(position);
-        let loaded_tiles = ops.iter().filter(|op| matches!(op, Op::Ldw(_))).count() as u64;
-        let (program, schedule) = crate::finish(&ops, &self.cfg)?;
+        let loaded_tiles = ops
+            .iter()
+            .filter(|(_, op)| matches!(op, Op::Ldw(_)))
+            .count() as u64;
+        let (program, schedules) = crate::schedule_program(&ops, &self.cfg)?;
         Ok(Step {
             position,
             program,
-            schedule,
+            schedules,
             loaded_tiles,
         })
     }
 
-    /// The ops of position `p` in their logical order.
-    fn ops(&self, p: usize) -> Vec<Op> {
+    /// The ops of position `p` in their logical order, each on its chip.
+    fn ops(&self, p: usize) -> Vec<(u32, Op)> {
         let n = self.cfg.lanes() as u32;
         let rows = self.width as u32 / n;
         let bsz = self.batch as u32;
+        let chips = self.cfg.system.chips;
         let mut e = Emit {
             ops: Vec::new(),
+            chips,
+            on: 0..chips,
             lanes: n,
             batch: bsz,
             ring: 0,
         };
+        if chips > 1 {
+            e.push(Op::Ctl(Ctl {
+                func: CtlFunc::Sync,
+            }));
+        }
         let t = &self.temps;
         // Where layer `i`'s output is.
         let output = |i: usize| plan_out(&self.plan[i]);
@@ -1218,6 +1286,7 @@ impl Decoder {
                     positions,
                     params,
                 } => {
+                    // Every chip, every tile: each chip adds its own shard to it later.
                     let [tok, pos] = t.embed;
                     e.mov(self.token_at, tok, bsz * rows);
                     e.rq(tok, tok, bsz * rows, *params);
@@ -1258,38 +1327,88 @@ impl Decoder {
                     w2,
                     out,
                 } => {
+                    let hidden_tiles = w1.c_tiles;
                     e.project(
                         w1,
                         output(*input),
                         t.sums,
                         |c| offset(*hidden, c),
-                        w1.c_tiles,
+                        hidden_tiles,
+                        Gather::Nowhere,
                     );
-                    // A ring's worth of hidden tiles at a time, so that the second projection
-                    // can start on the first tiles while the last are being requantized.
-                    for s in 0..bsz {
-                        for (c, count) in runs(w1.c_tiles, SUMS_RING) {
-                            let at = s * w1.c_tiles + c;
-                            e.lut(offset(*hidden, at), offset(*activated, at), count, *table);
+                    if chips == 1 {
+                        // A ring's worth of hidden tiles at a time, so that the second
+                        // projection can start on the first tiles while the last are being
+                        // requantized.
+                        for s in 0..bsz {
+                            for (c, count) in runs(hidden_tiles, SUMS_RING) {
+                                let at = s * hidden_tiles + c;
+                                e.lut(offset(*hidden, at), offset(*activated, at), count, *table);
+                            }
                         }
+                    } else {
+                        // Each chip activates the tiles it computed and sends them to all.
+                        for chip in 0..chips {
+                            e.on_chip(chip);
+                            for (first, step, count) in e.shard(hidden_tiles, chip) {
+                                e.push(Op::Lut(Lut {
+                                    src: offset(*hidden, first),
+                                    src_step: step,
+                                    dst: offset(*activated, first),
+                                    dst_step: step,
+                                    count,
+                                    table: *table,
+                                }));
+                                e.send(chip, offset(*activated, first), step, count, 0..chips);
+                            }
+                        }
+                        e.on_every_chip();
                     }
-                    e.project(w2, *activated, t.sums, |c| offset(*out, c), rows);
+                    e.project(
+                        w2,
+                        *activated,
+                        t.sums,
+                        |c| offset(*out, c),
+                        rows,
+                        Gather::Nowhere,
+                    );
                 }
                 Planned::Add { inputs, out } => {
-                    let mut sum = output(inputs[0]);
-                    for i in &inputs[1..] {
-                        let mut b = output(*i);
-                        if b.bank == sum.bank {
-                            let bounce = t.bounce.expect("planned with the add");
-                            b = bounce[1 - b.bank as usize];
-                            e.mov(output(*i), b, bsz * rows);
+                    // Each chip its shard of the residual stream.
+                    for chip in 0..chips {
+                        e.on_chip(chip);
+                        for (first, step, count) in e.shard(rows, chip) {
+                            let at = |a: Addr| offset(a, first);
+                            let mut sum = output(inputs[0]);
+                            for i in &inputs[1..] {
+                                let mut b = output(*i);
+                                if b.bank == sum.bank {
+                                    let bounce = t.bounce.expect("planned with the add");
+                                    b = bounce[1 - b.bank as usize];
+                                    e.push(Op::Mov(Mov {
+                                        src: at(output(*i)),
+                                        src_step: step,
+                                        dst: at(b),
+                                        dst_step: step,
+                                        count,
+                                    }));
+                                }
+                                e.vop_rows(VopFunc::Add, at(sum), at(b), at(*out), step, count);
+                                sum = *out;
+                            }
                         }
-                        e.vop(VopFunc::Add, sum, 1, b, 1, *out, bsz * rows, 0);
-                        sum = *out;
                     }
+                    e.on_every_chip();
                 }
                 Planned::Dense { input, w, out } => {
-                    e.project(w, output(*input), t.sums, |c| offset(*out, c), w.c_tiles);
+                    e.project(
+                        w,
+                        output(*input),
+                        t.sums,
+                        |c| offset(*out, c),
+                        w.c_tiles,
+                        Gather::FirstChip,
+                    );
                 }
             }
         }
@@ -1303,8 +1422,29 @@ impl Decoder {
         let rows = self.width as u32 / self.cfg.lanes() as u32;
         let all = self.batch as u32 * rows;
         // The same rows twice, for a VOP that reads its operands from two memories.
-        e.rq(input, out, all, params);
-        e.rq(input, t.x_wide, all, params);
+        if e.chips == 1 {
+            e.rq(input, out, all, params);
+            e.rq(input, t.x_wide, all, params);
+        } else {
+            // Each chip its shard of the stream, sent to every chip; each chip then computes
+            // the statistics of the whole rows.
+            for chip in 0..e.chips {
+                e.on_chip(chip);
+                for (first, step, count) in e.shard(rows, chip) {
+                    e.push(Op::Rq(Rq {
+                        src: offset(input, first),
+                        src_step: step,
+                        dst: offset(out, first),
+                        dst_step: step,
+                        count,
+                        param: params,
+                    }));
+                    e.send(chip, offset(out, first), step, count, 0..e.chips);
+                }
+            }
+            e.on_every_chip();
+            e.mov(out, t.x_wide, all);
+        }
         e.vop(VopFunc::Mul, out, 1, t.x_wide, 1, t.x_wide, all, 0);
         for s in 0..self.batch as u32 {
             let one = |a: Addr| offset(a, s);
@@ -1357,14 +1497,19 @@ impl Decoder {
         let position_tiles = tile + 1;
         let masked = lane != n - 1;
         let mask = offset(t.masks, lane);
-        e.project(&a.wq, input, t.sums, |c| offset(a.q, c), rows);
+        // Each head's chip: its q, k and v, its cache and its softmax; the heads' contexts
+        // then go to every chip.
+        let chip_of_tile = |c: usize| a.wk.owner[c];
+        let quiet = Gather::Nowhere;
+        e.project(&a.wq, input, t.sums, |c| offset(a.q, c), rows, quiet);
         // This position's K and V rows into each sequence's cache; K's tile transposed again.
         let row_p = |at: &[Addr], c: u32| offset(at[c as usize], p32);
-        e.project(&a.wk, input, t.sums, |c| row_p(&a.k, c), cache_rows);
-        e.project(&a.wv, input, t.sums, |c| row_p(&a.v, c), cache_rows);
+        e.project(&a.wk, input, t.sums, |c| row_p(&a.k, c), cache_rows, quiet);
+        e.project(&a.wv, input, t.sums, |c| row_p(&a.v, c), cache_rows, quiet);
         for s in 0..bsz {
             let tile_at = s * cache_rows + tile * n;
-            for (k, kt) in a.k.iter().zip(&a.kt) {
+            for (c, (k, kt)) in a.k.iter().zip(&a.kt).enumerate() {
+                e.on_chip(chip_of_tile(c));
                 e.push(Op::Perm(Perm {
                     func: PermFunc::Transpose,
                     src: offset(*k, tile_at),
@@ -1377,6 +1522,7 @@ impl Decoder {
             }
         }
         let head_tiles = a.k.len() as u32 / a.heads as u32;
+        let chip_of_head = |h: u32| chip_of_tile((h * head_tiles) as usize);
         // Sequence by sequence, step by step over the heads, so that one head's chain waits
         // under another's work. `(sequence, head, temps)`.
         let sets = t.heads.len() as u32;
@@ -1389,6 +1535,7 @@ impl Decoder {
         // Each phase over a group of sequences with their own sets of temps, then the next group.
         for group in heads.chunks(sets as usize * a.heads) {
             for &(s, h, ht) in group {
+                e.on_chip(chip_of_head(h));
                 for b in 0..position_tiles {
                     for i in 0..head_tiles {
                         let c = (h * head_tiles + i) as usize;
@@ -1398,7 +1545,8 @@ impl Decoder {
                     }
                 }
             }
-            for &(_, _, ht) in group {
+            for &(_, h, ht) in group {
+                e.on_chip(chip_of_head(h));
                 let s = ht.work;
                 let last = offset(s, tile);
                 for (b, count) in runs(position_tiles, n) {
@@ -1420,7 +1568,8 @@ impl Decoder {
                 }
                 e.reduce(RedFunc::Sum, s, position_tiles, ht.spare, ht.total);
             }
-            for &(_, _, ht) in group {
+            for &(_, h, ht) in group {
+                e.on_chip(chip_of_head(h));
                 // c = clz(S); the table's index ((S << (c - 1)) >> 22) - 384.
                 e.vop_imm(VopFunc::Clz, ht.total, ht.shift, 0);
                 e.vop_imm(VopFunc::Sub, ht.shift, ht.less_one, 1);
@@ -1430,7 +1579,8 @@ impl Decoder {
                 e.vop_imm(VopFunc::Sub, ht.shift, ht.shift, 40);
                 e.vop_imm(VopFunc::Mul, ht.shift, ht.shift, -1);
             }
-            for &(_, _, ht) in group {
+            for &(_, h, ht) in group {
+                e.on_chip(chip_of_head(h));
                 let s = ht.work;
                 for (b, count) in runs(position_tiles, n) {
                     let s = offset(s, b);
@@ -1440,6 +1590,7 @@ impl Decoder {
                 e.mov(s, ht.probs, position_tiles);
             }
             for &(s, h, ht) in group {
+                e.on_chip(chip_of_head(h));
                 for i in 0..head_tiles {
                     let c = h * head_tiles + i;
                     let sums = offset(ht.context_sums, i);
@@ -1449,10 +1600,13 @@ impl Decoder {
                     }
                     let context = offset(a.context, s * rows + c);
                     e.rq(sums, context, 1, a.context_param);
+                    e.send(chip_of_head(h), context, 1, 1, 0..e.chips);
                 }
             }
         }
-        e.project(&a.wo, a.context, t.sums, |c| offset(a.out, c), rows);
+        e.on_every_chip();
+        // Into each chip's shard of the residual stream.
+        e.project(&a.wo, a.context, t.sums, |c| offset(a.out, c), rows, quiet);
     }
 }
 
@@ -1490,9 +1644,22 @@ fn offset(a: Addr, rows: u32) -> Addr {
     }
 }
 
-/// Ops in logical order.
+/// Where a projection's output tiles go besides the chip that computes each.
+#[derive(Clone, Copy)]
+enum Gather {
+    /// Its readers are on the same chip (a head's, or a shard of the residual stream).
+    Nowhere,
+    /// The logits, which the host reads from chip 0.
+    FirstChip,
+}
+
+/// Ops in logical order, each on its chip.
 struct Emit {
-    ops: Vec<Op>,
+    ops: Vec<(u32, Op)>,
+    /// The system's chips.
+    chips: u32,
+    /// The chips the next ops go to (each its own copy).
+    on: std::ops::Range<u32>,
     /// The array's lanes, N.
     lanes: u32,
     /// Sequences side by side.
@@ -1505,7 +1672,53 @@ struct Emit {
 
 impl Emit {
     fn push(&mut self, op: Op) {
-        self.ops.push(op);
+        for chip in self.on.clone() {
+            self.ops.push((chip, op));
+        }
+    }
+
+    /// The next ops go to every chip.
+    fn on_every_chip(&mut self) {
+        self.on = 0..self.chips;
+    }
+
+    /// The next ops go to `chip` alone.
+    fn on_chip(&mut self, chip: u32) {
+        self.on = chip..chip + 1;
+    }
+
+    /// Chip `chip`'s share of a sharded tensor of `per_sequence` rows a sequence (row `c` of
+    /// a sequence is chip `c mod C`'s): runs of `(first row, step, count)`.
+    fn shard(&self, per_sequence: u32, chip: u32) -> Vec<(u32, u32, u32)> {
+        let c = self.chips;
+        if per_sequence % c == 0 {
+            return vec![(chip, c, self.batch * per_sequence / c)];
+        }
+        (0..self.batch)
+            .filter(|_| chip < per_sequence)
+            .map(|s| {
+                let count = (per_sequence - chip).div_ceil(c);
+                (s * per_sequence + chip, c, count)
+            })
+            .collect()
+    }
+
+    /// `XFER`s of `count` rows `step` apart at `at`, from `from` to the same rows of every
+    /// chip in `to`.
+    fn send(&mut self, from: u32, at: Addr, step: u32, count: u32, to: std::ops::Range<u32>) {
+        for chip in to.filter(|&c| c != from) {
+            self.ops.push((
+                from,
+                Op::Xfer(Xfer {
+                    chip,
+                    src: at,
+                    src_step: step,
+                    dst: at,
+                    dst_step: step,
+                    count,
+                }),
+            ));
+        }
     }
 
     fn mov(&mut self, src: Addr, dst: Addr, count: u32) {
@@ -1551,6 +1764,21 @@ impl Emit {
             dst_step: 1,
             count,
             imm,
+        }));
+    }
+
+    /// `dst = a func b` over `count` rows `step` apart (the same in all three).
+    fn vop_rows(&mut self, func: VopFunc, a: Addr, b: Addr, dst: Addr, step: u32, count: u32) {
+        self.push(Op::Vop(Vop {
+            func,
+            a,
+            a_step: step,
+            b,
+            b_step: step,
+            dst,
+            dst_step: step,
+            count,
+            imm: 0,
         }));
     }
 
@@ -1663,12 +1891,15 @@ impl Emit {
         sums: Addr,
         out: impl Fn(u32) -> Addr,
         out_step: u32,
+        gather: Gather,
     ) {
         let (b, ring) = (self.batch, self.ring);
         let slot = |c: u32| offset(sums, (ring + c) % SUMS_RING * b);
         // Whole groups, so that a group's slots stay consecutive.
         self.ring = (ring + w.c_tiles.next_multiple_of(FOLD_GROUP)) % SUMS_RING;
+        let owner = |c: u32| w.owner[c as usize];
         for c in 0..w.c_tiles {
+            self.on_chip(owner(c));
             for j in 0..w.k_tiles {
                 self.ldw(w.tiles[(c * w.k_tiles + j) as usize]);
                 self.push(Op::Mma(Mma {
@@ -1687,13 +1918,24 @@ impl Emit {
             }
             if let Some(f) = w.fold {
                 // The group's sums times each sequence's factor, shifted down by its shift
-                // (rows `[tile][sequence]` both).
-                let count = (c + 1 - group) * b;
-                let at = slot(group);
-                self.vop(VopFunc::Mul, at, 1, f.factor, 1, at, count, 0);
-                self.vop(VopFunc::Sra, at, 1, f.down, 1, at, count, 0);
+                // (rows `[tile][sequence]` both, every tile's the same), a run of the
+                // group's tiles one chip computes at a time.
+                let mut first = group;
+                while first <= c {
+                    let last = (first..=c)
+                        .take_while(|&t| owner(t) == owner(first))
+                        .last()
+                        .expect("the run holds its first tile");
+                    self.on_chip(owner(first));
+                    let (count, row) = ((last + 1 - first) * b, (first - group) * b);
+                    let at = slot(first);
+                    self.vop(VopFunc::Mul, at, 1, offset(f.factor, row), 1, at, count, 0);
+                    self.vop(VopFunc::Sra, at, 1, offset(f.down, row), 1, at, count, 0);
+                    first = last + 1;
+                }
             }
             for c in group..=c {
+                self.on_chip(owner(c));
                 self.push(Op::Rq(Rq {
                     src: slot(c),
                     src_step: 1,
@@ -1702,8 +1944,14 @@ impl Emit {
                     count: b,
                     param: w.param + c,
                 }));
+                let to = match gather {
+                    Gather::Nowhere => 0..0,
+                    Gather::FirstChip => 0..1,
+                };
+                self.send(owner(c), out(c), out_step, b, to);
             }
         }
+        self.on_every_chip();
     }
 }
 

@@ -284,14 +284,6 @@ pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, Co
     })
 }
 
-/// Schedules `ops` (in logical order) for `cfg`'s one chip and encodes them: see
-/// [`schedule_program`].
-pub(crate) fn finish(ops: &[Op], cfg: &HwConfig) -> Result<(Program, Schedule), CompileError> {
-    let on_first: Vec<(u32, Op)> = ops.iter().map(|op| (0, *op)).collect();
-    let (program, mut schedules) = schedule_program(&on_first, cfg)?;
-    Ok((program, schedules.swap_remove(0)))
-}
-
 /// Schedules a system's `ops` (`(chip, op)` in one logical order, [`schedule::schedule_system`])
 /// and encodes a program a chip, refusing a chip's program its instruction memory cannot
 /// hold; the golden verifier must accept the program and agree on its cycles (anything else

@@ -24,7 +24,12 @@ fn held_out_tokens(model: &Model) -> Vec<usize> {
 /// against the reference's full-sequence recompute of each sequence; returns each step's
 /// cycles.
 fn decode_against_reference(model: &Model, preset: &str, sequences: &[&[usize]]) -> Vec<u64> {
-    let cfg = HwConfig::preset(preset).unwrap();
+    decode_on(model, &HwConfig::preset(preset).unwrap(), preset, sequences)
+}
+
+/// [`decode_against_reference`] on any config (`label` names it in failures).
+fn decode_on(model: &Model, cfg: &HwConfig, label: &str, sequences: &[&[usize]]) -> Vec<u64> {
+    let (cfg, preset) = (cfg.clone(), label);
     let length = sequences[0].len();
     let decoder = if sequences.len() == 1 {
         Decoder::new(model, &cfg).unwrap()
@@ -50,7 +55,7 @@ fn decode_against_reference(model: &Model, preset: &str, sequences: &[&[usize]])
             let at = format!("{preset}, sequence {s}, position {p}");
             assert_eq!(logits[s], expected[p], "{at}");
             // The cache after the step holds every position so far, byte for byte.
-            let cached = decoder.cached_keys_values(&state.chips[0], s, p + 1);
+            let cached = decoder.cached_keys_values(&state, s, p + 1);
             for (a, (cache, (ref_k, ref_v))) in cached.iter().zip(caches).enumerate() {
                 let narrow = |rows: &[Vec<i32>]| -> Vec<Vec<i8>> {
                     rows.iter()
@@ -125,4 +130,49 @@ fn a_norm_whose_reader_comes_after_another_norm_keeps_its_own_factor() {
     let model = Model::load(tmp.path()).unwrap();
     let tokens = held_out_tokens(&model);
     decode_against_reference(&model, "lm", &[&tokens[3000..3012]]);
+}
+
+/// `lm` chips as a system of `chips` on `topology`.
+fn lm_system(chips: u32, topology: isa::Topology) -> HwConfig {
+    HwConfig::preset("lm")
+        .unwrap()
+        .with_system(isa::SystemConfig {
+            chips,
+            topology,
+            link_latency: 2,
+        })
+        .unwrap()
+}
+
+#[test]
+fn split_over_two_four_and_eight_chips_every_position_matches_the_reference() {
+    let model = Model::load(Path::new(CHARLM)).unwrap();
+    let tokens = held_out_tokens(&model);
+    let ring = lm_system(2, isa::Topology::Ring);
+    let one = decode_against_reference(&model, "lm", &[&tokens[3000..3128]]);
+    let two = decode_on(&model, &ring, "lm x2 ring", &[&tokens[3000..3128]]);
+    let mean = |c: &[u64]| c.iter().sum::<u64>() as f64 / c.len() as f64;
+    println!(
+        "lm over a whole context: {:.0} cycles a token on one chip, {:.0} on a ring of two",
+        mean(&one),
+        mean(&two)
+    );
+    let mesh = lm_system(4, isa::Topology::Mesh { rows: 2, cols: 2 });
+    decode_on(&model, &mesh, "lm x4 mesh", &[&tokens[4000..4040]]);
+    let dragonfly = lm_system(
+        8,
+        isa::Topology::Dragonfly {
+            groups: 2,
+            group_size: 4,
+        },
+    );
+    decode_on(
+        &model,
+        &dragonfly,
+        "lm x8 dragonfly",
+        &[&tokens[5000..5020]],
+    );
+    // A batch: each sequence's heads on their chips, its shard of the stream on each.
+    let sequences: Vec<&[usize]> = (0..2).map(|s| &tokens[6000 + 500 * s..][..20]).collect();
+    decode_on(&model, &ring, "lm x2 ring, batch 2", &sequences);
 }
