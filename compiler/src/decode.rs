@@ -554,7 +554,7 @@ impl Decoder {
         }
         let rows = (width / n) as u32;
         let chips = cfg.system.chips;
-        if rows % chips != 0 {
+        if !rows.is_multiple_of(chips) {
             return Err(CompileError::Unsupported(format!(
                 "the residual stream's {rows} tiles ({width} wide, {n} lanes) do not split \
                  evenly over {chips} chips"
@@ -1691,7 +1691,7 @@ impl Emit {
     /// a sequence is chip `c mod C`'s): runs of `(first row, step, count)`.
     fn shard(&self, per_sequence: u32, chip: u32) -> Vec<(u32, u32, u32)> {
         let c = self.chips;
-        if per_sequence % c == 0 {
+        if per_sequence.is_multiple_of(c) {
             return vec![(chip, c, self.batch * per_sequence / c)];
         }
         (0..self.batch)
