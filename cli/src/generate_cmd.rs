@@ -127,8 +127,12 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
     let mut golden_state = golden::SystemState::from_image(&cfg, decoder.image())?;
 
     if !args.json {
+        let system = match cfg.system.chips {
+            1 => String::new(),
+            chips => format!(", {chips} chips, {}", cfg.system.topology),
+        };
         println!(
-            "{} on {} ({}), {}:\n",
+            "{} on {}{system} ({}), {}:\n",
             model.name,
             config_name(&cfg),
             cfg.hash(),
@@ -164,7 +168,9 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
                     );
                 }
                 let logits = decoder.logits(&checked.rtl.state.chips[0]);
-                (checked.rtl.cycles[0], logits)
+                // The step ends with its last chip's halt.
+                let cycles = checked.rtl.cycles.iter().copied().max().unwrap_or(0);
+                (cycles, logits)
             }
             None => {
                 let state = std::mem::replace(&mut golden_state, golden::SystemState::new(&cfg));
@@ -206,9 +212,12 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
     let (predicted, measured) = (mean(|r| r.predicted), mean(|r| r.measured));
     let loaded = mean(|r| r.loaded_tiles);
     let cycles_equal = records.iter().filter(|r| r.predicted == r.measured).count();
-    let roofline = decoder.weight_tiles * (n + 1);
+    // The busiest chip's weight tiles bound a step.
+    let weight_tiles = decoder.weight_tiles_on_busiest_chip();
+    let roofline = weight_tiles * (n + 1);
     let weight_macs = model.macs_per_sample() as f64;
-    let utilization = batch * weight_macs / ((n * n) as f64 * measured);
+    let chips = cfg.system.chips as f64;
+    let utilization = batch * weight_macs / ((n * n) as f64 * chips * measured);
     let tokens_per_second = batch * clock.mhz() * 1e6 / measured;
     let (min, max) = (
         records.iter().map(|r| r.measured).min().unwrap_or(0),
@@ -244,7 +253,9 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
             "cycles_per_token": { "predicted_mean": predicted / batch,
                                   "measured_mean": measured / batch,
                                   "min": min as f64 / batch, "max": max as f64 / batch },
-            "roofline": { "weight_tiles": decoder.weight_tiles, "cycles": roofline,
+            "chips": cfg.system.chips,
+            "topology": cfg.system.topology.to_string(),
+            "roofline": { "weight_tiles": weight_tiles, "cycles": roofline,
                           "ratio": measured / roofline as f64,
                           "loaded_tiles_mean": loaded,
                           "ratio_with_cache_tiles": measured / (loaded * (n + 1) as f64) },
@@ -289,15 +300,20 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
             String::new()
         }
     );
+    let whose = if cfg.system.chips > 1 {
+        "the busiest chip's "
+    } else {
+        ""
+    };
     println!(
-        "  roofline     {} weight tiles x (N + 1) = {roofline} cycles: {:.2}x; counting the \
-         cache's tiles too ({loaded:.0} loaded a step): {:.2}x",
-        decoder.weight_tiles,
+        "  roofline     {whose}{weight_tiles} weight tiles x (N + 1) = {roofline} cycles: \
+         {:.2}x; counting the cache's tiles too ({loaded:.0} loaded a step): {:.2}x",
         measured / roofline as f64,
         measured / (loaded * (n + 1) as f64)
     );
     println!(
-        "  utilization  {:.1} % of the matrix unit (batch x weight MACs / (N x N x cycles))",
+        "  utilization  {:.1} % of the matrix units (batch x weight MACs / (chips x N x N x \
+         cycles))",
         100.0 * utilization
     );
     println!(

@@ -745,7 +745,11 @@ fn a_system_config_splits_the_model_and_bench_scale_compares_systems() {
         systems[0]["fits"], false,
         "one small chip holds digits-wide"
     );
-    assert!(systems[0]["why"].as_str().unwrap().contains("does not fit"));
+    let why = systems[0]["why"].as_str().unwrap();
+    assert!(
+        why.starts_with("instruction memory: the program has"),
+        "{why}"
+    );
     assert_eq!(json["speedup_over_chips"], 2);
     let speedup = systems[2]["speedup"].as_f64().unwrap();
     assert!(speedup > 1.5, "4 chips over 2: {speedup}");
@@ -763,4 +767,40 @@ fn a_system_config_splits_the_model_and_bench_scale_compares_systems() {
     assert!(err.contains("an even number of chips"), "{err}");
     let err = stderr_of_failure(metronome().args(["bench", "scale", "--config", &config]));
     assert!(err.contains("give one chip's config"), "{err}");
+
+    // The language model, a token at each of three positions, split over two chips.
+    let out = stdout(metronome().args([
+        "bench",
+        "scale",
+        "--model",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../models/charlm"),
+        "--preset",
+        "lm",
+        "--chips",
+        "1,2",
+        "--positions",
+        "3",
+        "--json",
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["positions"], serde_json::json!([0, 63, 127]));
+    let two = &json["systems"][1];
+    assert_eq!(two["chips"], 2);
+    let speedup = two["speedup"].as_f64().unwrap();
+    assert!(speedup > 1.5, "2 chips over 1: {speedup}");
+    assert!(two["cycles_per_token"].as_f64().unwrap() > 0.0);
+    // `generate` on a system of two `lm` chips, on the golden model: the same greedy text as
+    // on one.
+    let lm = stdout(metronome().args(["config", "show", "--preset", "lm"]));
+    let lm_ring = lm
+        .replace("chips = 1", "chips = 2")
+        .replace("kind = \"single\"", "kind = \"ring\"");
+    let lm_ring = write(dir.path(), "lm-ring.toml", &lm_ring);
+    let text = |args: &[&str]| -> String {
+        let mut all = vec!["generate", "--golden", "--tokens", "6", "--json"];
+        all.extend_from_slice(args);
+        let out: serde_json::Value = serde_json::from_str(&stdout(metronome().args(all))).unwrap();
+        out["text"].as_str().unwrap().to_string()
+    };
+    assert_eq!(text(&["--config", &lm_ring]), text(&["--preset", "lm"]));
 }

@@ -49,8 +49,8 @@ pub struct Step {
     pub program: Program,
     /// Each chip's schedule.
     pub schedules: Vec<Schedule>,
-    /// Tiles the step loads into the arrays (`LDW`s, every chip's): the model's weights and
-    /// the cache's.
+    /// Tiles the busiest chip loads into its array (`LDW`s): the model's weights and the
+    /// cache's.
     pub loaded_tiles: u64,
 }
 
@@ -1022,6 +1022,26 @@ impl Decoder {
         Ok(decoder)
     }
 
+    /// Weight tiles the busiest chip holds, and loads every step ([`Decoder::weight_tiles`]
+    /// on one chip).
+    pub fn weight_tiles_on_busiest_chip(&self) -> u64 {
+        let mut per_chip = vec![0u64; self.cfg.system.chips as usize];
+        for planned in &self.plan {
+            let projections: Vec<&Placed> = match planned {
+                Planned::Attention(a) => vec![&a.wq, &a.wk, &a.wv, &a.wo],
+                Planned::Mlp { w1, w2, .. } => vec![w1, w2],
+                Planned::Dense { w, .. } => vec![w],
+                Planned::Embedding { .. } | Planned::Norm { .. } | Planned::Add { .. } => vec![],
+            };
+            for w in projections {
+                for owner in &w.owner {
+                    per_chip[*owner as usize] += w.k_tiles as u64;
+                }
+            }
+        }
+        per_chip.into_iter().max().unwrap_or(0)
+    }
+
     /// The config the decoder compiled for.
     pub fn config(&self) -> &HwConfig {
         &self.cfg
@@ -1244,10 +1264,11 @@ impl Decoder {
             )));
         }
         let ops = self.ops(position);
-        let loaded_tiles = ops
-            .iter()
-            .filter(|(_, op)| matches!(op, Op::Ldw(_)))
-            .count() as u64;
+        let mut loads = vec![0u64; self.cfg.system.chips as usize];
+        for (chip, _) in ops.iter().filter(|(_, op)| matches!(op, Op::Ldw(_))) {
+            loads[*chip as usize] += 1;
+        }
+        let loaded_tiles = loads.into_iter().max().unwrap_or(0);
         let (program, schedules) = crate::schedule_program(&ops, &self.cfg)?;
         Ok(Step {
             position,

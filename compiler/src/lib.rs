@@ -113,7 +113,7 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    /// Cycles the program runs (its last chip's), as scheduled and as the verifier computed it.
+    /// Cycles the program runs (the slowest chip's), as scheduled and as the verifier computed it.
     pub fn cycles(&self) -> u64 {
         self.schedules
             .iter()
@@ -298,14 +298,9 @@ pub fn schedule_program(
     };
     for (chip, instrs) in program.chips.iter().enumerate() {
         if instrs.len() > cfg.chip.imem_depth as usize {
-            let whose = if program.chips.len() > 1 {
-                format!("chip {chip}'s program")
-            } else {
-                "the program".to_string()
-            };
             return Err(CompileError::DoesNotFit(format!(
-                "instruction memory: {whose} has {} instructions (waits included); the chip \
-                 holds {}",
+                "instruction memory: {} has {} instructions (waits included); the chip holds {}",
+                of_chip(cfg.system.chips, chip, "program"),
                 instrs.len(),
                 cfg.chip.imem_depth
             )));
@@ -326,6 +321,16 @@ pub fn schedule_program(
         )));
     }
     Ok((program, schedules))
+}
+
+/// `what` of chip `chip` in a system of `chips`, or of the one chip: "chip 1's program", "the
+/// program".
+pub(crate) fn of_chip(chips: u32, chip: usize, what: &str) -> String {
+    if chips > 1 {
+        format!("chip {chip}'s {what}")
+    } else {
+        format!("the {what}")
+    }
 }
 
 /// The largest batch (up to `limit`) that fits `cfg`, or why not even one sample does.

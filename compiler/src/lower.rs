@@ -38,7 +38,8 @@ pub type BlockRef = (usize, u32);
 /// One op before addresses are known.
 #[derive(Clone, Copy, Debug)]
 pub enum Step {
-    /// Wait until every chip has started (`ctl.sync`).
+    /// `ctl.sync`: a barrier across the system, so that the schedule holds on chips that
+    /// do not leave reset in the same cycle (it costs `1 + diameter x link latency` cycles).
     Sync,
     /// Load weight tile `tile` into the shadow buffer.
     Load { tile: BlockRef },
@@ -192,13 +193,12 @@ pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, 
             cfg.chip.param_depth
         )));
     }
-    let mut steps = Vec::new();
-    if split.chips > 1 {
-        steps.extend((0..split.chips).map(|chip| (chip, Step::Sync)));
-    }
     let layers: Vec<&Dense> = model.dense().collect();
     let mut acc_turn = vec![0u32; split.chips as usize];
-    for h in 0..chunks {
+    // The steps of chunk `h`: every chunk has as many, so the first tells whether the
+    // instruction memories hold them all before the rest are made.
+    let mut chunk_steps = |h: u32| {
+        let mut steps = Vec::new();
         let count = chunk.min(batch - h * chunk);
         for (l, layer) in layers.iter().enumerate() {
             let (input, output) = (activations[l], activations[l + 1]);
@@ -248,28 +248,36 @@ pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, 
                 );
             }
         }
-    }
-    // One instruction a step and each chip's halt; scheduling adds only `ctl.nop`s bridging
+        steps
+    };
+    let first = chunk_steps(0);
+    // One instruction a step, the sync and the halt; scheduling adds only `ctl.nop`s bridging
     // long waits.
-    let mut instructions = vec![1u64; split.chips as usize];
-    for (chip, _) in &steps {
-        instructions[*chip as usize] += 1;
+    let mut per_chunk = vec![0u64; split.chips as usize];
+    for (chip, _) in &first {
+        per_chunk[*chip as usize] += 1;
     }
-    let (chip, most) = instructions
+    let fixed = 1 + u64::from(split.chips > 1);
+    let (chip, most) = per_chunk
         .iter()
+        .map(|per| fixed + chunks as u64 * per)
         .enumerate()
         .max_by_key(|&(chip, count)| (count, std::cmp::Reverse(chip)))
         .expect("a system has a chip");
-    if *most > cfg.chip.imem_depth as u64 {
-        let whose = if split.chips > 1 {
-            format!("chip {chip}'s program has")
-        } else {
-            "the program has".to_string()
-        };
+    if most > cfg.chip.imem_depth as u64 {
         return Err(CompileError::DoesNotFit(format!(
-            "instruction memory: {whose} {most} instructions; the chip holds {}",
+            "instruction memory: {} has {most} instructions; the chip holds {}",
+            crate::of_chip(split.chips, chip, "program"),
             cfg.chip.imem_depth
         )));
+    }
+    let mut steps = Vec::new();
+    if split.chips > 1 {
+        steps.extend((0..split.chips).map(|chip| (chip, Step::Sync)));
+    }
+    steps.extend(first);
+    for h in 1..chunks {
+        steps.extend(chunk_steps(h));
     }
     Ok(Lowered {
         regions,

@@ -203,3 +203,30 @@ fn a_compiled_system_program_with_a_transfer_or_a_reader_moved_a_cycle_is_refuse
         "{collided}"
     );
 }
+
+#[test]
+fn a_batch_of_several_chunks_splits_too() {
+    // Accumulator banks of 16 rows: a batch of 40 runs as chunks of 16, 16 and 8, each through
+    // every layer, the chips' accumulator banks taken in turn across chunks.
+    let mut chip = HwConfig::preset("tiny").unwrap();
+    chip.chip.acc_depth = 16;
+    let model = random_stack(11, &[12, 20, 9]);
+    let inputs = random_inputs(11, &model, 40);
+    let one = outputs(&compile(&model, &chip, 40).unwrap(), &inputs);
+    for (s, x) in inputs.iter().enumerate() {
+        assert_eq!(one[s], reference_logits(&model, x), "sample {s}");
+    }
+    for (chips, topology) in [(2, Topology::Ring), (3, Topology::Ring)] {
+        let cfg = chip
+            .clone()
+            .with_system(SystemConfig {
+                chips,
+                topology,
+                link_latency: 1,
+            })
+            .unwrap();
+        let split = compile(&model, &cfg, 40).unwrap();
+        assert_eq!(split.input.chunks, 3);
+        assert_eq!(outputs(&split, &inputs), one, "{chips} chips");
+    }
+}

@@ -17,8 +17,14 @@ const PROMPT: &str = "The return statement";
 /// temperature 1 with seed `s`, or greedily for one sequence), every step checked against the
 /// golden model op by op and cycle for cycle.
 fn generate_on_rtl(preset: &str, batch: usize, tokens: usize) -> Vec<String> {
+    generate_on(&HwConfig::preset(preset).unwrap(), preset, batch, tokens)
+}
+
+/// [`generate_on_rtl`] on any config, a system's included (`label` names it in failures):
+/// every chip's cycles the schedule's.
+fn generate_on(cfg: &HwConfig, label: &str, batch: usize, tokens: usize) -> Vec<String> {
+    let (cfg, preset) = (cfg.clone(), label);
     let model = Model::load(Path::new(CHARLM)).unwrap();
-    let cfg = HwConfig::preset(preset).unwrap();
     let mut decoder = Decoder::new(&model, &cfg).unwrap();
     let prompt = decoder.tokenize(PROMPT).unwrap();
     if batch > 1 {
@@ -37,11 +43,8 @@ fn generate_on_rtl(preset: &str, batch: usize, tokens: usize) -> Vec<String> {
             "{preset}, position {p}: {:?}",
             &checked.mismatches[..checked.mismatches.len().min(5)]
         );
-        assert_eq!(
-            checked.rtl.cycles,
-            vec![step.cycles()],
-            "{preset}, position {p}"
-        );
+        let scheduled: Vec<u64> = step.schedules.iter().map(|s| s.cycles()).collect();
+        assert_eq!(checked.rtl.cycles, scheduled, "{preset}, position {p}");
         Ok(decoder.logits(&checked.rtl.state.chips[0]))
     };
     let generated = decoder
@@ -80,4 +83,37 @@ fn a_batch_of_four_sequences_on_lm16_matches_the_golden_model_step_by_step() {
     }
     // Sampled with four seeds, the sequences part ways.
     assert!(texts.iter().any(|t| t != &texts[0]), "{texts:?}");
+}
+
+#[test]
+fn split_over_a_ring_of_two_chips_the_text_is_one_chips() {
+    let cfg = HwConfig::preset("lm").unwrap();
+    let ring = cfg
+        .clone()
+        .with_system(isa::SystemConfig {
+            chips: 2,
+            topology: isa::Topology::Ring,
+            link_latency: 2,
+        })
+        .unwrap();
+    let [text] = &generate_on(&ring, "lm x2 ring", 1, 12)[..] else {
+        unreachable!()
+    };
+    // The same greedy text as one chip's, on the golden model.
+    let model = Model::load(Path::new(CHARLM)).unwrap();
+    let decoder = Decoder::new(&model, &cfg).unwrap();
+    let mut state = golden::SystemState::from_image(&cfg, decoder.image()).unwrap();
+    let mut greedy = vec![Sampler::new(0.0, 0, decoder.logit_scale()).unwrap()];
+    let run = |step: &Step, token: &MemImage| -> Result<Vec<Vec<i8>>, CompileError> {
+        let taken = std::mem::replace(&mut state, golden::SystemState::new(&cfg));
+        state = decoder.golden_step(taken, step, token)?.state;
+        Ok(decoder.logits(&state.chips[0]))
+    };
+    let prompt = decoder.tokenize(PROMPT).unwrap();
+    let one = decoder
+        .generate(&[prompt], 12, &mut greedy, run, |_, _| {})
+        .unwrap();
+    let one: String = one[0].iter().map(|t| decoder.symbols()[*t]).collect();
+    println!("lm x2 ring: {PROMPT}{text}");
+    assert_eq!(text, &one);
 }

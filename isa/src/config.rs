@@ -260,37 +260,43 @@ impl fmt::Display for Topology {
 
 impl Topology {
     /// A topology of `kind` (`ring`, `mesh` or `dragonfly`) for `chips` chips: the squarest
-    /// mesh (`rows <= cols`), and a dragonfly of two groups; one chip is always `single`.
+    /// mesh (`rows <= cols`; a prime number of chips makes a line, `1 x chips`), a dragonfly
+    /// of two groups; one chip is `single` whatever the kind.
     pub fn of_kind(kind: &str, chips: u32) -> Result<Topology, ConfigError> {
         let field = |allowed: &str| ConfigError::Field {
             field: "system.topology",
             value: format!("{kind} of {chips} chips"),
             allowed: allowed.into(),
         };
-        if chips == 1 {
-            return Ok(Topology::Single);
-        }
-        match kind {
-            "ring" => Ok(Topology::Ring),
+        let topology = match kind {
+            "ring" => Topology::Ring,
             "mesh" => {
                 let rows = (1..=chips)
-                    .filter(|r| chips.is_multiple_of(*r) && r * r <= chips)
-                    .max()
+                    .take_while(|r| *r <= chips / r)
+                    .filter(|r| chips.is_multiple_of(*r))
+                    .last()
                     .unwrap_or(1);
-                Ok(Topology::Mesh {
+                Topology::Mesh {
                     rows,
                     cols: chips / rows,
-                })
+                }
             }
-            "dragonfly" if chips.is_multiple_of(2) => Ok(Topology::Dragonfly {
+            "dragonfly" if chips.is_multiple_of(2) || chips == 1 => Topology::Dragonfly {
                 groups: 2,
                 group_size: chips / 2,
-            }),
-            "dragonfly" => Err(field(
-                "a dragonfly of two groups needs an even number of chips",
-            )),
-            _ => Err(field("one of ring, mesh, dragonfly")),
-        }
+            },
+            "dragonfly" => {
+                return Err(field(
+                    "a dragonfly of two groups needs an even number of chips",
+                ))
+            }
+            _ => return Err(field("one of ring, mesh, dragonfly")),
+        };
+        Ok(if chips == 1 {
+            Topology::Single
+        } else {
+            topology
+        })
     }
 }
 
