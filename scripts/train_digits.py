@@ -26,7 +26,7 @@ from sklearn.neural_network import MLPClassifier
 
 INPUT_MAX = 16.0  # raw pixel values are 0..16
 INPUT_ZERO_POINT = -128
-DEFAULT_HIDDEN = "24"  # hard limit: a bigger layer does not fit the smallest chip
+DEFAULT_HIDDEN = "24"  # digits-mlp: a bigger layer does not fit the smallest chip
 DEFAULT_SEED = 0
 DEFAULT_ALPHA = 3.0  # L2 penalty; >= 97.2 % float test accuracy for seeds 0..7
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -94,7 +94,8 @@ def quantize_layer(W, b, in_scale):
     w_scale = np.where(max_abs > 0, max_abs / 127.0, 1.0 / 127.0)
     # A unit that training left all but dead (weights near zero, a bias that is not) would
     # need a bias past int32 on its weights' scale: widen the scale until the bias fits in
-    # 2^30, leaving room for the input zero point the compiler folds into it.
+    # about 2^30 (float32 rounding may leave it a little over), leaving room for the input
+    # zero point the compiler folds into it.
     w_scale = np.maximum(w_scale, np.abs(b.astype(np.float64)) / (in_scale * 2.0**30))
     w_scale = w_scale.astype(np.float32)
     s_w = w_scale.astype(np.float64)

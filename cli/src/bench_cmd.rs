@@ -18,9 +18,9 @@ pub enum BenchCmd {
     /// `M * ceil(K/N) * ceil(Nout/N)` (one input vector per cycle through each weight tile),
     /// for M, K, Nout each a power of two from N to --max, on each preset's array.
     Gemm(GemmBenchArgs),
-    /// One model split over systems of 1, 2, 4, 8 chips (ring, mesh, dragonfly): latency,
-    /// speed-up over the smallest system that holds it, the bound the busiest chip's weight
-    /// tiles set, and the links' use.
+    /// One model split over systems of 1, 2, 4, 8 chips (ring, mesh, dragonfly): cycles an
+    /// inference or a token, speed-up over the smallest system that holds it, the bound the
+    /// busiest unit of any chip sets, and the links' use.
     Scale(crate::bench_scale::ScaleBenchArgs),
 }
 

@@ -148,6 +148,8 @@ fn summary(c: &Compiled, model: &str, samples_in_image: usize) -> serde_json::Va
         "useful_macs": c.useful_macs,
         "matrix_unit_utilization": c.utilization(),
         "chips": c.cfg.system.chips,
+        "topology": c.cfg.system.topology.to_string(),
+        "most_instructions_on_a_chip": c.program.chips.iter().map(Vec::len).max().unwrap_or(0),
         // Cycles each execution unit is busy, summed over the chips (the sequencer issues one
         // instruction a cycle).
         "unit_busy": isa::Unit::ALL

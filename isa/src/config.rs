@@ -861,6 +861,45 @@ mod tests {
     }
 
     #[test]
+    fn a_systems_hash_names_its_topology_as_it_always_has() {
+        // SHA-256 of "metronome-config-v1;n=4;sram=4x256;acc=2x64;lut=2;param=16;imem=256;
+        // chips=4;topology=mesh:2x2;link_latency=1" (and the dragonfly's), computed apart:
+        // programs and images of these systems keep their hash whatever prints a topology.
+        let system = |chips, topology, link_latency| {
+            HwConfig::preset("tiny")
+                .unwrap()
+                .with_system(SystemConfig {
+                    chips,
+                    topology,
+                    link_latency,
+                })
+                .unwrap()
+        };
+        let mesh = system(4, Topology::Mesh { rows: 2, cols: 2 }, 1);
+        assert_eq!(mesh.hash().to_string(), "5b0e92b27f9aad95");
+        let dragonfly = Topology::Dragonfly {
+            groups: 2,
+            group_size: 4,
+        };
+        assert_eq!(
+            system(8, dragonfly, 3).hash().to_string(),
+            "d38bd918232e394c"
+        );
+        assert_eq!(
+            Topology::of_kind("mesh", 8).unwrap().to_string(),
+            "mesh:2x4"
+        );
+        assert_eq!(
+            Topology::of_kind("mesh", 7).unwrap().to_string(),
+            "mesh:1x7"
+        );
+        assert_eq!(Topology::of_kind("ring", 1).unwrap(), Topology::Single);
+        assert!(Topology::of_kind("torus", 1).is_err());
+        assert!(Topology::of_kind("dragonfly", 6).is_ok());
+        assert!(Topology::of_kind("dragonfly", 5).is_err());
+    }
+
+    #[test]
     fn vector_latency_is_hashed_only_when_not_the_default() {
         // Programs and images made before the field existed keep their config's hash.
         let tiny = HwConfig::preset("tiny").unwrap();
