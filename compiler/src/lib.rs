@@ -379,7 +379,12 @@ fn weight_image(
         }
     }
     // A chip with no output tile (a system larger than a model's widest layer) holds none.
-    for (chip, params) in lowered.params.iter().enumerate().filter(|(_, p)| !p.is_empty()) {
+    for (chip, params) in lowered
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.is_empty())
+    {
         debug_assert!(params.iter().all(|p| p.check(cfg.lanes()).is_ok()));
         chunks.push(Chunk {
             chip: chip as u32,

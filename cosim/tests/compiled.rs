@@ -28,28 +28,39 @@ fn run_random_stacks(preset: &str, seeds: std::ops::Range<u64>) {
         let compiled = compile(&model, &cfg, batch)
             .unwrap_or_else(|e| panic!("seed {seed} {widths:?} batch {batch}: {e}"));
         let inputs = random_inputs(seed, &model, batch as usize);
-        let (image, golden) = compiled.run_golden(&inputs).unwrap();
-        let run = rtl
-            .run(&compiled.program, &image, compiled.cycles() + 1, None)
-            .unwrap();
-        let mismatches = cosim::compare::mismatches(&golden, &run);
-        assert!(
-            mismatches.is_empty(),
-            "{preset} seed {seed} {widths:?} batch {batch}: {:?}",
-            &mismatches[..mismatches.len().min(5)]
-        );
-        assert_eq!(run.cycles, vec![compiled.cycles()]);
-        for (s, (x, got)) in inputs
-            .iter()
-            .zip(compiled.outputs(&run.state.chips[0]))
-            .enumerate()
-        {
-            assert_eq!(
-                got,
-                reference_logits(&model, x),
-                "{preset} seed {seed} sample {s}"
-            );
-        }
+        let case = format!("{preset} seed {seed} {widths:?} batch {batch}");
+        check_on_rtl(&mut rtl, &model, &compiled, &inputs, &case);
+    }
+}
+
+/// Runs `compiled` with `inputs` on `rtl`: every chip op by op and cycle by cycle against the
+/// golden model, each chip's cycles the schedule's, and chip 0's outputs equal to the
+/// independent reference's.
+fn check_on_rtl(
+    rtl: &mut Verilated,
+    model: &compiler::Model,
+    compiled: &compiler::Compiled,
+    inputs: &[Vec<i8>],
+    case: &str,
+) {
+    let (image, golden) = compiled.run_golden(inputs).unwrap();
+    let run = rtl
+        .run(&compiled.program, &image, compiled.cycles() + 1, None)
+        .unwrap();
+    let mismatches = cosim::compare::mismatches(&golden, &run);
+    assert!(
+        mismatches.is_empty(),
+        "{case}: {:?}",
+        &mismatches[..mismatches.len().min(5)]
+    );
+    let scheduled: Vec<u64> = compiled.schedules.iter().map(|s| s.cycles()).collect();
+    assert_eq!(run.cycles, scheduled, "{case}: each chip's cycles");
+    for (s, (x, got)) in inputs
+        .iter()
+        .zip(compiled.outputs(&run.state.chips[0]))
+        .enumerate()
+    {
+        assert_eq!(got, reference_logits(model, x), "{case}: sample {s}");
     }
 }
 
@@ -64,9 +75,7 @@ fn random_stacks_on_small() {
 }
 
 /// The built-in digits-wide MLP, which one `small` chip cannot hold, split over a system of
-/// `small` chips: run under Verilator on every chip, op by op and cycle by cycle against the
-/// golden model, each chip's cycle count the schedule's, and chip 0's outputs equal to the
-/// independent single-chip reference's.
+/// `small` chips and checked on its RTL ([`check_on_rtl`]).
 fn digits_wide_on(chips: u32, topology: isa::Topology, link_latency: u32) {
     let model = compiler::Model::digits_wide();
     let small = HwConfig::preset("small").unwrap();
@@ -84,26 +93,8 @@ fn digits_wide_on(chips: u32, topology: isa::Topology, link_latency: u32) {
         .map(|x| model.quantize_input(x))
         .collect();
     let compiled = compile(&model, &cfg, inputs.len() as u32).unwrap();
-    let (image, golden) = compiled.run_golden(&inputs).unwrap();
     let mut rtl = Verilated::new(&cfg).unwrap();
-    let run = rtl
-        .run(&compiled.program, &image, compiled.cycles() + 1, None)
-        .unwrap();
-    let mismatches = cosim::compare::mismatches(&golden, &run);
-    assert!(
-        mismatches.is_empty(),
-        "{topology}: {:?}",
-        &mismatches[..mismatches.len().min(5)]
-    );
-    let scheduled: Vec<u64> = compiled.schedules.iter().map(|s| s.cycles()).collect();
-    assert_eq!(run.cycles, scheduled, "{topology}: each chip's cycles");
-    for (s, (x, got)) in inputs
-        .iter()
-        .zip(compiled.outputs(&run.state.chips[0]))
-        .enumerate()
-    {
-        assert_eq!(got, reference_logits(&model, x), "{topology}: sample {s}");
-    }
+    check_on_rtl(&mut rtl, &model, &compiled, &inputs, &topology.to_string());
 }
 
 #[test]
