@@ -55,7 +55,7 @@ pub struct Step {
 }
 
 impl Step {
-    /// Cycles the step runs (its last chip's).
+    /// Cycles the step runs (the slowest chip's).
     pub fn cycles(&self) -> u64 {
         self.schedules
             .iter()
@@ -65,13 +65,14 @@ impl Step {
     }
 }
 
-/// One attention's K and V rows, by position, as a chip holds them.
+/// One attention's K and V rows, by position, as the chips hold them.
 pub struct CachedKeysValues {
     pub keys: Vec<Vec<i8>>,
     pub values: Vec<Vec<i8>>,
 }
 
-/// A model's layout on a chip, and the programs of its positions.
+/// A model's layout on a chip (each chip of a system alike), and the programs of its
+/// positions.
 pub struct Decoder {
     cfg: HwConfig,
     vocabulary: Vocabulary,
@@ -554,12 +555,6 @@ impl Decoder {
         }
         let rows = (width / n) as u32;
         let chips = cfg.system.chips;
-        if !rows.is_multiple_of(chips) {
-            return Err(CompileError::Unsupported(format!(
-                "the residual stream's {rows} tiles ({width} wide, {n} lanes) do not split \
-                 evenly over {chips} chips"
-            )));
-        }
         if batch == 0 || batch > MAX_BATCH {
             return Err(CompileError::Input(format!(
                 "a batch of {batch} sequences: the decoder takes 1 to {MAX_BATCH}"
@@ -1201,7 +1196,8 @@ impl Decoder {
             .map_err(|e| bug(e.to_string()))
     }
 
-    /// The logits a step left in the chip's SRAM, one vector a sequence.
+    /// The logits a step left in the SRAM of the chip (chip 0 of a system), one vector a
+    /// sequence.
     pub fn logits(&self, chip: &golden::ChipState) -> Vec<Vec<i8>> {
         let n = self.cfg.lanes();
         let per_sequence = self.vocab.div_ceil(n);
@@ -1368,19 +1364,23 @@ impl Decoder {
                             }
                         }
                     } else {
-                        // Each chip activates the tiles it computed and sends them to all.
+                        // Each chip activates the tiles it computed and sends them to all, a
+                        // ring's worth at a time (as on one chip).
                         for chip in 0..chips {
                             e.on_chip(chip);
                             for (first, step, count) in e.shard(hidden_tiles, chip) {
-                                e.push(Op::Lut(Lut {
-                                    src: offset(*hidden, first),
-                                    src_step: step,
-                                    dst: offset(*activated, first),
-                                    dst_step: step,
-                                    count,
-                                    table: *table,
-                                }));
-                                e.send(chip, offset(*activated, first), step, count, 0..chips);
+                                for (done, piece) in runs(count, SUMS_RING) {
+                                    let at = first + done * step;
+                                    e.push(Op::Lut(Lut {
+                                        src: offset(*hidden, at),
+                                        src_step: step,
+                                        dst: offset(*activated, at),
+                                        dst_step: step,
+                                        count: piece,
+                                        table: *table,
+                                    }));
+                                    e.send(chip, offset(*activated, at), step, piece, 0..chips);
+                                }
                             }
                         }
                         e.on_every_chip();
