@@ -79,7 +79,7 @@ impl Measured {
         // Each unit's busy cycles on its busiest chip, on average.
         let mut busy = [0.0f64; UNITS.len()];
         for (program, schedules) in programs {
-            let cycles = schedules.iter().map(Schedule::cycles).max().unwrap_or(0);
+            let cycles = compiler::schedule::system_cycles(schedules);
             for (mean, unit) in busy.iter_mut().zip(UNITS) {
                 let most = schedules.iter().map(|s| s.busy(unit)).max().unwrap_or(0);
                 *mean += share * most as f64;

@@ -57,11 +57,7 @@ pub struct Step {
 impl Step {
     /// Cycles the step runs (the slowest chip's).
     pub fn cycles(&self) -> u64 {
-        self.schedules
-            .iter()
-            .map(Schedule::cycles)
-            .max()
-            .unwrap_or(0)
+        crate::schedule::system_cycles(&self.schedules)
     }
 }
 

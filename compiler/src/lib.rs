@@ -115,11 +115,7 @@ pub struct Compiled {
 impl Compiled {
     /// Cycles the program runs (the slowest chip's), as scheduled and as the verifier computed it.
     pub fn cycles(&self) -> u64 {
-        self.schedules
-            .iter()
-            .map(Schedule::cycles)
-            .max()
-            .unwrap_or(0)
+        schedule::system_cycles(&self.schedules)
     }
 
     /// The matrix units' utilization over the program: useful multiply-accumulates over what
@@ -313,7 +309,7 @@ pub fn schedule_program(
             violations[0]
         ))
     })?;
-    let cycles = schedules.iter().map(Schedule::cycles).max().unwrap_or(0);
+    let cycles = schedule::system_cycles(&schedules);
     if timeline.cycles() != cycles {
         return Err(CompileError::Internal(format!(
             "the schedule predicts {cycles} cycles, the verifier {}",

@@ -92,6 +92,12 @@ impl Schedule {
     }
 }
 
+/// Cycles a system's program runs: its slowest chip's (each chip's schedule ends with its
+/// halt).
+pub fn system_cycles(schedules: &[Schedule]) -> u64 {
+    schedules.iter().map(Schedule::cycles).max().unwrap_or(0)
+}
+
 /// One op's resource use relative to its issue cycle.
 struct Footprint {
     chip: u32,
