@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use compiler::model::{argmax, DenseStack};
+use compiler::model::{argmax, FeatureGraph, Source};
 use compiler::{array_utilization, compile, max_batch, Compiled};
 use cosim::compare::Mismatch;
 use cosim::verilator::Verilated;
@@ -234,9 +234,9 @@ pub fn job<B: Backend>(
 ) -> Result<()> {
     let started = Instant::now();
     let model = load_model(args.model.as_ref())?;
-    let stack = model
-        .dense_stack()
-        .map_err(|why| anyhow!("`metronome run` runs stacks of dense layers: {why}"))?;
+    let graph = model
+        .feature_graph()
+        .map_err(|why| anyhow!("`metronome run` runs feature models: {why}"))?;
     let test = match model.samples() {
         Some(t) if !t.inputs.is_empty() => t,
         _ => bail!(
@@ -314,7 +314,7 @@ pub fn job<B: Backend>(
     let rtl_out: Vec<&Vec<i8>> = batches.iter().flat_map(|b| &b.rtl).collect();
     let report = Report {
         model: model.name.clone(),
-        widths: widths(&stack),
+        widths: widths(&graph),
         rtl: rtl.describe.clone(),
         traced: rtl.traced,
         notes: notes(&rtl.backend),
@@ -348,9 +348,10 @@ pub fn job<B: Backend>(
 }
 
 /// Input features, then each layer's outputs.
-fn widths(stack: &DenseStack) -> Vec<usize> {
-    std::iter::once(stack.features)
-        .chain(stack.dense().map(|l| l.outputs))
+fn widths(graph: &FeatureGraph) -> Vec<usize> {
+    std::iter::once(Source::Input)
+        .chain((0..graph.layers.len()).map(Source::Layer))
+        .map(|s| graph.width(s))
         .collect()
 }
 

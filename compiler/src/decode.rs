@@ -745,6 +745,12 @@ impl Decoder {
                 )
             };
             let (planned, output) = match layer {
+                Layer::Table(_) | Layer::Elementwise(_) => {
+                    return Err(CompileError::Unsupported(format!(
+                        "layer {name}: {} is a layer of feature models, not token models",
+                        layer.kind()
+                    )))
+                }
                 Layer::Embedding(e) => {
                     if i != 0 {
                         return Err(CompileError::Unsupported(format!(

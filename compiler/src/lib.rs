@@ -39,7 +39,7 @@ use golden::ChipState;
 use isa::ops::{Ctl, CtlFunc, MAX_DELAY};
 use isa::{Addr, Chunk, HwConfig, Instr, MemImage, Op, Program, Region, Rows};
 
-pub use model::{DenseStack, Model, ModelError};
+pub use model::{FeatureGraph, Model, ModelError};
 pub use schedule::Schedule;
 
 /// `docs/numerics.md`: its examples run as doctests of this crate (which sees both the golden
@@ -212,7 +212,7 @@ impl Compiled {
 
 /// A model lowered, placed and materialized: `(chip, op)` in logical order.
 struct Planned<'m> {
-    stack: DenseStack<'m>,
+    graph: FeatureGraph<'m>,
     lowered: lower::Lowered,
     placement: alloc::Placement,
     ops: Vec<(u32, Op)>,
@@ -227,10 +227,10 @@ fn plan<'m>(model: &'m Model, cfg: &HwConfig, batch: u32) -> Result<Planned<'m>,
             "the batch must hold at least one sample".into(),
         ));
     }
-    let stack = model.dense_stack().map_err(|why| {
-        CompileError::Unsupported(format!("the compiler lowers stacks of dense layers: {why}"))
+    let graph = model.feature_graph().map_err(|why| {
+        CompileError::Unsupported(format!("the compiler lowers feature models: {why}"))
     })?;
-    let lowered = lower::lower(&stack, cfg, batch)?;
+    let lowered = lower::lower(&graph, cfg, batch)?;
     let placement = alloc::allocate(&lowered.regions, &lowered.conflicts, cfg)?;
     let ops = lower::materialize(&lowered.steps, &placement);
     let busy: u64 = ops
@@ -245,7 +245,7 @@ fn plan<'m>(model: &'m Model, cfg: &HwConfig, batch: u32) -> Result<Planned<'m>,
         )));
     }
     Ok(Planned {
-        stack,
+        graph,
         lowered,
         placement,
         ops,
@@ -255,7 +255,7 @@ fn plan<'m>(model: &'m Model, cfg: &HwConfig, batch: u32) -> Result<Planned<'m>,
 /// Compiles `model` for batches of `batch` samples on `cfg`, split over its chips.
 pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, CompileError> {
     let Planned {
-        stack,
+        graph,
         lowered,
         placement,
         ops,
@@ -272,7 +272,7 @@ pub fn compile(model: &Model, cfg: &HwConfig, batch: u32) -> Result<Compiled, Co
         cfg: cfg.clone(),
         batch,
         weights: weight_image(&lowered, &placement, cfg),
-        input: layout(lowered.activations[0], stack.features),
+        input: layout(lowered.activations[0], graph.features),
         output: layout(last, model.outputs()),
         program,
         schedules,
@@ -356,7 +356,8 @@ pub fn ideal_product_cycles(n: u32, m: u64, k: u64, nout: u64) -> u64 {
     m * k.div_ceil(n as u64) * nout.div_ceil(n as u64)
 }
 
-/// The image of everything but the inputs: weight tiles and requantization entries.
+/// The image of everything but the inputs: weight tiles, requantization entries and lookup
+/// tables.
 fn weight_image(
     lowered: &lower::Lowered,
     placement: &alloc::Placement,
@@ -389,6 +390,12 @@ fn weight_image(
             rows: Rows::Params(params.clone()),
         });
     }
+    chunks.extend(lowered.tables.iter().enumerate().map(|(t, entries)| Chunk {
+        chip: 0,
+        region: Region::Lut { table: t as u32 },
+        start: 0,
+        rows: Rows::I32(entries.clone()),
+    }));
     MemImage { chunks }
 }
 

@@ -22,11 +22,11 @@
 //! share of each layer's weight tiles. Each chip starts with `ctl.sync`.
 
 use golden::numerics::quantize_multiplier;
-use isa::ops::{Ctl, CtlFunc, Ldw, Mma, Rq, Xfer};
+use isa::ops::{Ctl, CtlFunc, Ldw, Lut, Mma, Rq, Vop, VopFunc, Xfer};
 use isa::{Addr, HwConfig, Op, ParamEntry};
 
 use crate::alloc::{Placement, Region};
-use crate::model::{Dense, DenseStack, Quant};
+use crate::model::{BinaryOp, Dense, FeatureGraph, Layer, Quant, Source};
 use crate::CompileError;
 
 /// The largest requantization multiplier the compiler accepts (exclusive).
@@ -59,12 +59,33 @@ pub enum Step {
         count: u32,
         param: u32,
     },
+    /// Look up the first `count` rows of activation block `input` in table `table`.
+    Lookup {
+        input: BlockRef,
+        count: u32,
+        table: u32,
+        output: LookupTo,
+    },
+    /// `func` of rows `0..count` of accumulator banks `accs[0]` and `accs[1]`, into the first.
+    Combine {
+        func: VopFunc,
+        accs: [u32; 2],
+        count: u32,
+    },
     /// Copy the first `count` rows of activation block `block` to the same block on chip `to`.
     Send {
         block: BlockRef,
         count: u32,
         to: u32,
     },
+}
+
+/// Where a lookup writes: int8 rows of an activation block, or int32 rows `0..count` of an
+/// accumulator bank.
+#[derive(Clone, Copy, Debug)]
+pub enum LookupTo {
+    Block(BlockRef),
+    Acc(u32),
 }
 
 /// A weight tile's contents and where it goes: `(chip, block of its region, N x N int8
@@ -80,6 +101,8 @@ pub struct Lowered {
     pub weight_tiles: Vec<(usize, Vec<WeightTile>)>,
     /// Each chip's requantization entries.
     pub params: Vec<Vec<ParamEntry>>,
+    /// Lookup tables (on chip 0: only one-chip programs have them), 256 entries each.
+    pub tables: Vec<Vec<i32>>,
     /// `(chip, step)` in logical order.
     pub steps: Vec<(u32, Step)>,
     /// The activation regions: the input first, the output last.
@@ -116,13 +139,29 @@ impl Split {
     }
 }
 
+/// The activation region of tensor `s`: the input's first, then each layer's output.
+fn tensor(s: Source) -> usize {
+    match s {
+        Source::Input => 0,
+        Source::Layer(l) => l + 1,
+    }
+}
+
 /// Lowers `model` for a batch of `batch` samples (at least one) on `cfg`'s system, split over
-/// its chips. Sizes that cannot fit a chip are refused before anything is built.
-pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, CompileError> {
+/// its chips (a stack of fully-connected layers; any other graph runs on one chip). Sizes that
+/// cannot fit a chip are refused before anything is built.
+pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered, CompileError> {
     let n = cfg.lanes();
     let split = Split {
         chips: cfg.system.chips,
     };
+    if split.chips > 1 && !model.is_stack() {
+        return Err(CompileError::Unsupported(
+            "a system of chips splits stacks of fully-connected layers, each reading the one \
+             before; this model has other layers: compile it for one chip"
+                .into(),
+        ));
+    }
     let chunk = batch.min(cfg.chip.acc_depth).min(isa::ops::MAX_COUNT);
     if chunk > cfg.chip.sram_depth {
         return Err(CompileError::DoesNotFit(format!(
@@ -136,45 +175,107 @@ pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, 
     let mut conflicts = Vec::new();
     let mut weight_tiles = Vec::new();
     let mut params = vec![Vec::new(); split.chips as usize];
-    let mut activations = vec![0];
+    let mut tables = Tables::default();
     // Activation blocks are (k-tile, chunk) pairs, numbered k-tile-major.
     regions.push(Region {
         name: "input".into(),
         blocks: tiles(model.features, n) * chunks,
         block_rows: chunk,
     });
-    let mut input_quant = model.input;
-    // Per layer: its weight region and, per chip, the index of its first entry.
-    let mut weight_regions = Vec::new();
-    for layer in model.dense() {
-        let (input, w, output) = (regions.len() - 1, regions.len(), regions.len() + 1);
-        let (k_tiles, c_tiles) = (tiles(layer.inputs, n), tiles(layer.outputs, n));
+    let mut activations = vec![0];
+    // Per layer, what its steps need besides its tensors.
+    let mut plans = Vec::with_capacity(model.layers.len());
+    for (l, layer) in model.layers.iter().enumerate() {
+        let width = model.width(Source::Layer(l));
+        let output = regions.len();
         regions.push(Region {
-            name: format!("{} weights", layer.name),
-            blocks: k_tiles * split.share(c_tiles),
-            block_rows: n as u32,
-        });
-        regions.push(Region {
-            name: format!("{} output", layer.name),
-            blocks: c_tiles * chunks,
+            name: format!("{} output", layer.name()),
+            blocks: tiles(width, n) * chunks,
             block_rows: chunk,
         });
-        conflicts.extend([(input, w), (input, output), (w, output)]);
-        let placed = self::weight_tiles(&layer.weights, layer.inputs, layer.outputs, n)
-            .into_iter()
-            .enumerate()
-            .map(|(t, tile)| {
-                let (c, j) = (t as u32 / k_tiles, t as u32 % k_tiles);
-                (split.owner(c), split.slot(c) * k_tiles + j, tile)
-            })
-            .collect();
-        weight_tiles.push((w, placed));
-        weight_regions.push((w, params.iter().map(|p| p.len() as u32).collect::<Vec<_>>()));
-        for (c, entry) in layer_params(layer, input_quant, n)?.into_iter().enumerate() {
-            params[split.owner(c as u32) as usize].push(entry);
-        }
         activations.push(output);
-        input_quant = layer.output;
+        let reads: Vec<usize> = layer
+            .sources()
+            .into_iter()
+            .map(|s| activations[tensor(s)])
+            .collect();
+        for (i, a) in reads.iter().enumerate() {
+            conflicts.push((*a, output));
+            conflicts.extend(reads[..i].iter().map(|b| (*b, *a)));
+        }
+        let plan = match layer {
+            Layer::Dense(dense) => {
+                let (k_tiles, c_tiles) = (tiles(dense.inputs, n), tiles(dense.outputs, n));
+                let w = regions.len();
+                regions.push(Region {
+                    name: format!("{} weights", dense.name),
+                    blocks: k_tiles * split.share(c_tiles),
+                    block_rows: n as u32,
+                });
+                conflicts.extend([(reads[0], w), (w, output)]);
+                let placed = self::weight_tiles(&dense.weights, dense.inputs, dense.outputs, n)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(t, tile)| {
+                        let (c, j) = (t as u32 / k_tiles, t as u32 % k_tiles);
+                        (split.owner(c), split.slot(c) * k_tiles + j, tile)
+                    })
+                    .collect();
+                weight_tiles.push((w, placed));
+                let first_param = params.iter().map(|p| p.len() as u32).collect();
+                let input = model.quant(dense.input);
+                for (c, entry) in layer_params(dense, input, n)?.into_iter().enumerate() {
+                    params[split.owner(c as u32) as usize].push(entry);
+                }
+                Plan::Dense {
+                    weights: w,
+                    first_param,
+                }
+            }
+            Layer::Table(t) => Plan::Table(
+                tables.add(
+                    t.entries(model.quant(t.input))
+                        .into_iter()
+                        .map(i32::from)
+                        .collect(),
+                ),
+            ),
+            Layer::Elementwise(e) => {
+                if cfg.chip.acc_banks < 2 {
+                    return Err(CompileError::DoesNotFit(format!(
+                        "accumulators: {} {} needs two accumulator banks; the chip has one",
+                        e.op.kind(),
+                        e.name
+                    )));
+                }
+                let recipe = e.recipe(model.quant(e.inputs[0]), model.quant(e.inputs[1]));
+                let (multiplier, shift) = rq_multiplier(recipe.real_multiplier, &e.name, 0)?;
+                let (act_min, act_max) = e.activation.bounds(e.output);
+                let mut entry = ParamEntry::zero(n);
+                entry.zero_point = e.output.zero_point;
+                (entry.act_min, entry.act_max) = (act_min, act_max);
+                entry.multiplier.fill(multiplier);
+                entry.shift.fill(shift as i8);
+                params[0].push(entry);
+                let [a, b] = recipe.widen;
+                Plan::Elementwise {
+                    tables: [tables.add(a), tables.add(b)],
+                    combine: match e.op {
+                        BinaryOp::Add => VopFunc::Add,
+                        BinaryOp::Mul => VopFunc::Mul,
+                    },
+                    param: params[0].len() as u32 - 1,
+                }
+            }
+            other => {
+                return Err(CompileError::Internal(format!(
+                    "{} layer {} in a feature model",
+                    other.kind(),
+                    other.name()
+                )))
+            }
+        };
+        plans.push(plan);
     }
     if let Some((chip, p)) = params
         .iter()
@@ -187,65 +288,140 @@ pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, 
             "the model needs".to_string()
         };
         return Err(CompileError::DoesNotFit(format!(
-            "parameters: {whose} {} requantization entries (one per layer and output tile); \
-             the chip holds {}",
+            "parameters: {whose} {} requantization entries (one per layer and output tile, \
+             one per elementwise layer); the chip holds {}",
             p.len(),
             cfg.chip.param_depth
         )));
     }
-    let layers: Vec<&Dense> = model.dense().collect();
+    if tables.entries.len() > cfg.chip.lut_tables as usize {
+        return Err(CompileError::DoesNotFit(format!(
+            "lookup tables: the model needs {} (one a table layer, two an elementwise one, \
+             alike ones shared); the chip holds {}",
+            tables.entries.len(),
+            cfg.chip.lut_tables
+        )));
+    }
     let mut acc_turn = vec![0u32; split.chips as usize];
     // The steps of chunk `h`: every chunk has as many, so the first tells whether the
     // instruction memories hold them all before the rest are made.
     let mut chunk_steps = |h: u32| {
         let mut steps = Vec::new();
         let count = chunk.min(batch - h * chunk);
-        for (l, layer) in layers.iter().enumerate() {
-            let (input, output) = (activations[l], activations[l + 1]);
-            let (w, ref param_base) = weight_regions[l];
-            let (k_tiles, c_tiles) = (tiles(layer.inputs, n), tiles(layer.outputs, n));
-            // Who reads this layer's output: the next layer's chips, or chip 0.
-            let readers = layers
-                .get(l + 1)
-                .map_or(1, |next| split.workers(tiles(next.outputs, n)));
-            for c in 0..c_tiles {
-                let chip = split.owner(c);
+        for (l, (layer, plan)) in model.layers.iter().zip(&plans).enumerate() {
+            let output = activations[l + 1];
+            let block_of = |s: Source, j: u32| (activations[tensor(s)], j * chunks + h);
+            let mut next_acc = |chip: u32| {
                 let turn = &mut acc_turn[chip as usize];
-                let acc = *turn % cfg.chip.acc_banks;
                 *turn += 1;
-                let first = split.slot(c) * k_tiles;
-                for j in 0..k_tiles {
-                    steps.push((
-                        chip,
-                        Step::Load {
-                            tile: (w, first + j),
-                        },
-                    ));
-                    steps.push((
-                        chip,
-                        Step::Multiply {
-                            input: (input, j * chunks + h),
-                            count,
-                            acc,
-                            accumulate: j > 0,
-                        },
-                    ));
-                }
-                let block = (output, c * chunks + h);
-                steps.push((
-                    chip,
-                    Step::Requantize {
-                        acc,
-                        output: block,
-                        count,
-                        param: param_base[chip as usize] + split.slot(c),
+                (*turn - 1) % cfg.chip.acc_banks
+            };
+            match (layer, plan) {
+                (
+                    Layer::Dense(dense),
+                    Plan::Dense {
+                        weights,
+                        first_param,
                     },
-                ));
-                steps.extend(
-                    (0..readers)
-                        .filter(|&to| to != chip)
-                        .map(|to| (chip, Step::Send { block, count, to })),
-                );
+                ) => {
+                    let (k_tiles, c_tiles) = (tiles(dense.inputs, n), tiles(dense.outputs, n));
+                    // Who reads this layer's output: the next layer's chips, or chip 0.
+                    let readers = match model.layers.get(l + 1) {
+                        Some(Layer::Dense(next)) => split.workers(tiles(next.outputs, n)),
+                        _ => 1,
+                    };
+                    for c in 0..c_tiles {
+                        let chip = split.owner(c);
+                        let acc = next_acc(chip);
+                        let first = split.slot(c) * k_tiles;
+                        for j in 0..k_tiles {
+                            steps.push((
+                                chip,
+                                Step::Load {
+                                    tile: (*weights, first + j),
+                                },
+                            ));
+                            steps.push((
+                                chip,
+                                Step::Multiply {
+                                    input: block_of(dense.input, j),
+                                    count,
+                                    acc,
+                                    accumulate: j > 0,
+                                },
+                            ));
+                        }
+                        let block = (output, c * chunks + h);
+                        steps.push((
+                            chip,
+                            Step::Requantize {
+                                acc,
+                                output: block,
+                                count,
+                                param: first_param[chip as usize] + split.slot(c),
+                            },
+                        ));
+                        steps.extend(
+                            (0..readers)
+                                .filter(|&to| to != chip)
+                                .map(|to| (chip, Step::Send { block, count, to })),
+                        );
+                    }
+                }
+                (Layer::Table(t), Plan::Table(table)) => {
+                    for j in 0..tiles(model.width(t.input), n) {
+                        steps.push((
+                            0,
+                            Step::Lookup {
+                                input: block_of(t.input, j),
+                                count,
+                                table: *table,
+                                output: LookupTo::Block((output, j * chunks + h)),
+                            },
+                        ));
+                    }
+                }
+                (
+                    Layer::Elementwise(e),
+                    Plan::Elementwise {
+                        tables,
+                        combine,
+                        param,
+                    },
+                ) => {
+                    for j in 0..tiles(model.width(e.inputs[0]), n) {
+                        let accs = [next_acc(0), next_acc(0)];
+                        for i in 0..2 {
+                            steps.push((
+                                0,
+                                Step::Lookup {
+                                    input: block_of(e.inputs[i], j),
+                                    count,
+                                    table: tables[i],
+                                    output: LookupTo::Acc(accs[i]),
+                                },
+                            ));
+                        }
+                        steps.push((
+                            0,
+                            Step::Combine {
+                                func: *combine,
+                                accs,
+                                count,
+                            },
+                        ));
+                        steps.push((
+                            0,
+                            Step::Requantize {
+                                acc: accs[0],
+                                output: (output, j * chunks + h),
+                                count,
+                                param: *param,
+                            },
+                        ));
+                    }
+                }
+                _ => unreachable!("a plan for each layer of its kind"),
             }
         }
         steps
@@ -284,10 +460,46 @@ pub fn lower(model: &DenseStack, cfg: &HwConfig, batch: u32) -> Result<Lowered, 
         conflicts,
         weight_tiles,
         params,
+        tables: tables.entries,
         steps,
         activations,
         chunk,
     })
+}
+
+/// What a layer's steps use besides its tensors.
+enum Plan {
+    Dense {
+        weights: usize,
+        /// Each chip's first requantization entry of the layer.
+        first_param: Vec<u32>,
+    },
+    Table(u32),
+    Elementwise {
+        tables: [u32; 2],
+        combine: VopFunc,
+        param: u32,
+    },
+}
+
+/// The lookup tables of a program, each once.
+#[derive(Default)]
+struct Tables {
+    entries: Vec<Vec<i32>>,
+}
+
+impl Tables {
+    /// The index of a table with `entries`, added if no table has them yet.
+    fn add(&mut self, entries: Vec<i32>) -> u32 {
+        let index = match self.entries.iter().position(|t| *t == entries) {
+            Some(i) => i,
+            None => {
+                self.entries.push(entries);
+                self.entries.len() - 1
+            }
+        };
+        index as u32
+    }
 }
 
 /// The `N x N` tiles of an `[outputs][inputs]` row-major weight matrix, output tile by output
@@ -329,12 +541,7 @@ pub(crate) fn layer_params(
     for c in 0..tiles(layer.outputs, n) as usize {
         let mut entry = ParamEntry::zero(n);
         entry.zero_point = layer.output.zero_point;
-        entry.act_min = if layer.relu {
-            layer.output.zero_point
-        } else {
-            -128
-        };
-        entry.act_max = 127;
+        (entry.act_min, entry.act_max) = layer.activation.bounds(layer.output);
         for x in 0..n {
             let ch = c * n + x;
             if ch >= layer.outputs {
@@ -349,8 +556,7 @@ pub(crate) fn layer_params(
                     "the bias with the input zero point folded in ({folded}) does not fit int32"
                 ),
             })?;
-            let real =
-                input.scale as f64 * layer.weight_scales[ch] as f64 / layer.output.scale as f64;
+            let real = layer.multiplier(ch, input.scale);
             let (multiplier, shift) = rq_multiplier(real, &layer.name, ch)?;
             entry.multiplier[x] = multiplier;
             entry.shift[x] = shift as i8;
@@ -421,6 +627,33 @@ pub fn materialize(steps: &[(u32, Step)], placement: &Placement) -> Vec<(u32, Op
                     dst_step: 1,
                     count,
                     param,
+                }),
+                Step::Lookup {
+                    input,
+                    count,
+                    table,
+                    output,
+                } => Op::Lut(Lut {
+                    src: at(input),
+                    src_step: 1,
+                    dst: match output {
+                        LookupTo::Block(block) => at(block),
+                        LookupTo::Acc(acc) => Addr::acc(acc, 0),
+                    },
+                    dst_step: 1,
+                    count,
+                    table,
+                }),
+                Step::Combine { func, accs, count } => Op::Vop(Vop {
+                    func,
+                    a: Addr::acc(accs[0], 0),
+                    a_step: 1,
+                    b: Addr::acc(accs[1], 0),
+                    b_step: 1,
+                    dst: Addr::acc(accs[0], 0),
+                    dst_step: 1,
+                    count,
+                    imm: 0,
                 }),
                 Step::Send { block, count, to } => Op::Xfer(Xfer {
                     chip: to,

@@ -3,7 +3,7 @@
 
 use seeded::Rng;
 
-use crate::model::{Dense, Input, Layer, Model, Quant, Source};
+use crate::model::{Clamp, Dense, Input, Layer, Model, Quant, Source};
 
 /// Log-uniform in `[lo, hi)`.
 fn scale(rng: &mut Rng, lo: f64, hi: f64) -> f32 {
@@ -69,7 +69,11 @@ fn stack(seed: u64, widths: &[usize], pow2: bool) -> Model {
             },
             inputs,
             outputs,
-            relu: rng.range(0, 1) == 1,
+            activation: if rng.range(0, 1) == 1 {
+                Clamp::Relu
+            } else {
+                Clamp::None
+            },
             weights,
             weight_scales,
             bias,
@@ -94,7 +98,7 @@ fn stack(seed: u64, widths: &[usize], pow2: bool) -> Model {
 pub fn random_inputs(seed: u64, model: &Model, batch: usize) -> Vec<Vec<i8>> {
     // Another stream than the model's of the same seed.
     let mut rng = Rng::new(seed ^ 0xD1B5_4A32_D192_ED03);
-    let features = model.dense_stack().expect("a dense stack").features;
+    let features = model.feature_graph().expect("a feature model").features;
     (0..batch)
         .map(|_| (0..features).map(|_| rng.range(-128, 127) as i8).collect())
         .collect()
@@ -110,11 +114,11 @@ mod tests {
         a.validate().unwrap();
         assert_eq!(a, random_stack(7, &[13, 9, 5]));
         assert_ne!(a, random_stack(8, &[13, 9, 5]));
-        let a = a.dense_stack().unwrap();
+        let a = a.feature_graph().unwrap();
         assert_eq!(a.dense().nth(1).unwrap().inputs, 9);
         let p = random_stack_pow2(7, &[13, 9, 5]);
         p.validate().unwrap();
-        let p = p.dense_stack().unwrap();
+        let p = p.feature_graph().unwrap();
         let scales = std::iter::once(p.input.scale)
             .chain(p.dense().flat_map(|l| l.weight_scales.iter().copied()))
             .chain(p.dense().map(|l| l.output.scale));

@@ -196,12 +196,22 @@ fn broken_descriptions_are_named() {
     edit_toml(&dir, "features = 64", "vocab = 96");
     assert!(error_of(&dir).contains("format: \"metronome-model/3\" is not supported"));
 
-    // Format 1 stacks fully-connected layers: no other kinds, no named inputs.
+    // Format 1's layers read tensors made before them, and are of its kinds.
     let (_tmp, dir) = copy_of_shipped();
-    edit_toml(&dir, "name = \"fc2\"", "name = \"fc2\"\ninput = \"fc1\"");
+    edit_toml(&dir, "name = \"fc1\"", "name = \"fc1\"\ninput = \"fc2\"");
     let err = error_of(&dir);
     assert!(
-        err.contains("layers[1] (fc2).input: format \"metronome-model/1\" stacks its layers"),
+        err.contains("layers[0] (fc1).input: reads \"fc2\", which layers[1] makes later"),
+        "{err}"
+    );
+    let (_tmp, dir) = copy_of_shipped();
+    let toml = std::fs::read_to_string(dir.join("model.toml")).unwrap();
+    let norm = "[[layers]]\nname = \"norm\"\nkind = \"rms_norm\"\ninput_scale = 0.1\n\
+                output_scale = 0.1\n";
+    std::fs::write(dir.join("model.toml"), format!("{toml}\n{norm}")).unwrap();
+    let err = error_of(&dir);
+    assert!(
+        err.contains("layers[2] (norm).kind: format \"metronome-model/1\" has \"fully_connected\""),
         "{err}"
     );
 
@@ -262,7 +272,7 @@ fn the_language_model_loads_with_its_layers_in_order() {
         model.macs_per_sample(),
         2 * (4 * 64 * 64 + 2 * 64 * 256) + 64 * 96
     );
-    let err = model.dense_stack().unwrap_err();
+    let err = model.feature_graph().unwrap_err();
     assert!(err.contains("reads tokens"), "{err}");
 }
 

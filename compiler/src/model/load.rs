@@ -66,6 +66,10 @@ struct TextFile {
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum LayerFile {
     FullyConnected(DenseFile),
+    Logistic(TableFile),
+    Tanh(TableFile),
+    QuantizedAdd(ElementwiseFile),
+    QuantizedMul(ElementwiseFile),
     Embedding(EmbeddingFile),
     RmsNorm(NormFile),
     Attention(AttentionFile),
@@ -74,9 +78,23 @@ enum LayerFile {
 }
 
 impl LayerFile {
+    /// Whether format 1 (feature models) has this kind.
+    fn in_feature_models(&self) -> bool {
+        matches!(
+            self,
+            LayerFile::FullyConnected(_)
+                | LayerFile::Logistic(_)
+                | LayerFile::Tanh(_)
+                | LayerFile::QuantizedAdd(_)
+                | LayerFile::QuantizedMul(_)
+        )
+    }
+
     fn name(&self) -> &str {
         match self {
             LayerFile::FullyConnected(l) => &l.name,
+            LayerFile::Logistic(l) | LayerFile::Tanh(l) => &l.name,
+            LayerFile::QuantizedAdd(l) | LayerFile::QuantizedMul(l) => &l.name,
             LayerFile::Embedding(l) => &l.name,
             LayerFile::RmsNorm(l) => &l.name,
             LayerFile::Attention(l) => &l.name,
@@ -90,7 +108,7 @@ impl LayerFile {
 #[serde(deny_unknown_fields)]
 struct DenseFile {
     name: String,
-    /// Format 2: the tensor read; without it, the layer before.
+    /// The tensor read; without it, the layer before.
     input: Option<String>,
     inputs: usize,
     outputs: usize,
@@ -102,6 +120,25 @@ struct DenseFile {
     output_zero_point: i64,
     float_weights: Option<String>,
     float_bias: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableFile {
+    name: String,
+    input: Option<String>,
+    output_scale: f64,
+    output_zero_point: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ElementwiseFile {
+    name: String,
+    inputs: [String; 2],
+    output_scale: f64,
+    output_zero_point: i64,
+    activation: String,
 }
 
 #[derive(Deserialize)]
@@ -409,12 +446,12 @@ fn zero_point(field: &str, value: i64) -> Result<i32, ModelError> {
     }
 }
 
-/// The layers of `files`, their inputs resolved by name; format 1 (`named_inputs` false)
-/// has only fully-connected layers, each reading the one before.
+/// The layers of `files`, their inputs resolved by name; format 1 (`tokens` false) has the
+/// kinds of feature models, format 2 those of token models.
 fn load_layers(
     src: &(impl ModelSource + ?Sized),
     files: &[LayerFile],
-    named_inputs: bool,
+    tokens: bool,
 ) -> Result<Vec<Layer>, ModelError> {
     let mut layers = Vec::with_capacity(files.len());
     for (i, l) in files.iter().enumerate() {
@@ -427,15 +464,6 @@ fn load_layers(
         }
         // A name, resolved to a layer that runs earlier.
         let source = |field: &str, name: &str| -> Result<Source, ModelError> {
-            if !named_inputs {
-                return Err(invalid(
-                    at(field),
-                    format!(
-                        "format {:?} stacks its layers; inputs are named in {:?}",
-                        FORMATS[0], FORMATS[1]
-                    ),
-                ));
-            }
             match files.iter().position(|k| k.name() == name) {
                 Some(j) if j < i => Ok(Source::Layer(j)),
                 Some(j) => Err(invalid(
@@ -451,22 +479,74 @@ fn load_layers(
             None if i == 0 => Ok(Source::Input),
             None => Ok(Source::Layer(i - 1)),
         };
-        if !named_inputs && !matches!(l, LayerFile::FullyConnected(_)) {
+        if !tokens && !l.in_feature_models() {
             return Err(invalid(
                 at("kind"),
                 format!(
-                    "format {:?} has only \"fully_connected\" layers",
+                    "format {:?} has \"fully_connected\", \"logistic\", \"tanh\", \
+                     \"quantized_add\" and \"quantized_mul\" layers",
                     FORMATS[0]
                 ),
             ));
         }
+        if tokens && l.in_feature_models() && !matches!(l, LayerFile::FullyConnected(_)) {
+            return Err(invalid(
+                at("kind"),
+                format!("is a kind of format {:?} (feature models)", FORMATS[0]),
+            ));
+        }
+        let quant = |scale: f64, zero_point: i64| -> Result<Quant, ModelError> {
+            Ok(Quant {
+                scale: f32_scale(&at("output_scale"), scale)?,
+                zero_point: self::zero_point(&at("output_zero_point"), zero_point)?,
+            })
+        };
+        let clamp = |name: &str| {
+            Clamp::parse(name).ok_or_else(|| {
+                invalid(
+                    at("activation"),
+                    format!("{name:?} is not supported ({})", Clamp::NAMES.join(", ")),
+                )
+            })
+        };
         let projection =
             |field: &str, weights: &str, scales: &str, outputs: usize, inputs: usize| {
                 load_projection(src, &at(field), weights, scales, outputs, inputs)
             };
         let layer = match l {
-            LayerFile::FullyConnected(f) => {
-                Layer::Dense(load_dense(src, f, input(&f.input)?, &at)?)
+            LayerFile::FullyConnected(f) => Layer::Dense(load_dense(
+                src,
+                f,
+                input(&f.input)?,
+                clamp(&f.activation)?,
+                quant(f.output_scale, f.output_zero_point)?,
+                &at,
+            )?),
+            LayerFile::Logistic(f) | LayerFile::Tanh(f) => Layer::Table(Table {
+                name: f.name.clone(),
+                input: input(&f.input)?,
+                function: if matches!(l, LayerFile::Logistic(_)) {
+                    Function::Logistic
+                } else {
+                    Function::Tanh
+                },
+                output: quant(f.output_scale, f.output_zero_point)?,
+            }),
+            LayerFile::QuantizedAdd(f) | LayerFile::QuantizedMul(f) => {
+                Layer::Elementwise(Elementwise {
+                    name: f.name.clone(),
+                    op: if matches!(l, LayerFile::QuantizedAdd(_)) {
+                        BinaryOp::Add
+                    } else {
+                        BinaryOp::Mul
+                    },
+                    inputs: [
+                        source("inputs", &f.inputs[0])?,
+                        source("inputs", &f.inputs[1])?,
+                    ],
+                    output: quant(f.output_scale, f.output_zero_point)?,
+                    activation: clamp(&f.activation)?,
+                })
             }
             LayerFile::Embedding(f) => {
                 let (tokens, width) = int8_matrix(src, &f.tokens, None)?;
@@ -549,24 +629,18 @@ fn load_dense(
     src: &(impl ModelSource + ?Sized),
     l: &DenseFile,
     input: Source,
+    activation: Clamp,
+    output: Quant,
     at: &dyn Fn(&str) -> String,
 ) -> Result<Dense, ModelError> {
-    let relu = match l.activation.as_str() {
-        "relu" => true,
-        "none" => false,
-        other => {
-            return Err(invalid(
-                at("activation"),
-                format!("{other:?} is not supported (\"relu\" or \"none\")"),
-            ))
-        }
-    };
     let (o, k) = (l.outputs, l.inputs);
     let weights = match tensor(src, &l.weights, &[o, k])? {
         Data::I8(v) => v,
         other => return Err(wrong_dtype(src, &l.weights, "int8", &other)),
     };
-    let weight_scales = float_tensor(src, &l.weight_scales, &[o])?;
+    // One scale a channel, or one for the tensor.
+    let per_tensor = npy_file(src, &l.weight_scales)?.shape == [1];
+    let weight_scales = float_tensor(src, &l.weight_scales, &[if per_tensor { 1 } else { o }])?;
     let bias = match tensor(src, &l.bias, &[o])? {
         Data::I32(v) => v,
         other => return Err(wrong_dtype(src, &l.bias, "int32", &other)),
@@ -589,14 +663,11 @@ fn load_dense(
         input,
         inputs: k,
         outputs: o,
-        relu,
+        activation,
         weights,
         weight_scales,
         bias,
-        output: Quant {
-            scale: f32_scale(&at("output_scale"), l.output_scale)?,
-            zero_point: zero_point(&at("output_zero_point"), l.output_zero_point)?,
-        },
+        output,
         float,
     })
 }

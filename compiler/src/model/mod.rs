@@ -72,9 +72,10 @@ pub struct Quant {
 }
 
 impl Quant {
-    /// TFLite's `Quantize`: round half away from zero, add the zero point, saturate to int8.
+    /// TFLite's `Quantize`: divide in float32, round half away from zero, add the zero
+    /// point, saturate to int8 (a float64 division rounds some ties the other way).
     pub fn quantize(&self, x: f32) -> i8 {
-        let q = (x as f64 / self.scale as f64).round() + self.zero_point as f64;
+        let q = (x / self.scale).round() as f64 + self.zero_point as f64;
         q.clamp(-128.0, 127.0) as i8
     }
     pub fn dequantize(&self, q: i8) -> f32 {
@@ -148,6 +149,10 @@ pub enum Source {
 pub enum Layer {
     /// `fully_connected`.
     Dense(Dense),
+    /// `logistic`, `tanh`: a function of each int8 value, by a table.
+    Table(Table),
+    /// `quantized_add`, `quantized_mul`: TFLite's int8 ADD and MUL of two tensors.
+    Elementwise(Elementwise),
     Embedding(Embedding),
     RmsNorm(RmsNorm),
     Attention(Attention),
@@ -159,6 +164,8 @@ impl Layer {
     pub fn name(&self) -> &str {
         match self {
             Layer::Dense(l) => &l.name,
+            Layer::Table(l) => &l.name,
+            Layer::Elementwise(l) => &l.name,
             Layer::Embedding(l) => &l.name,
             Layer::RmsNorm(l) => &l.name,
             Layer::Attention(l) => &l.name,
@@ -171,6 +178,8 @@ impl Layer {
     pub fn kind(&self) -> &'static str {
         match self {
             Layer::Dense(_) => "fully_connected",
+            Layer::Table(l) => l.function.kind(),
+            Layer::Elementwise(l) => l.op.kind(),
             Layer::Embedding(_) => "embedding",
             Layer::RmsNorm(_) => "rms_norm",
             Layer::Attention(_) => "attention",
@@ -183,6 +192,8 @@ impl Layer {
     pub fn sources(&self) -> Vec<Source> {
         match self {
             Layer::Dense(l) => vec![l.input],
+            Layer::Table(l) => vec![l.input],
+            Layer::Elementwise(l) => l.inputs.to_vec(),
             Layer::Embedding(_) => vec![Source::Input],
             Layer::RmsNorm(l) => vec![l.input],
             Layer::Attention(l) => vec![l.input],
@@ -199,7 +210,11 @@ impl Layer {
             Layer::Dense(l) => (l.inputs * l.outputs) as u64,
             Layer::Attention(l) => [&l.wq, &l.wk, &l.wv, &l.wo].into_iter().map(p).sum(),
             Layer::Mlp(l) => p(&l.w1) + p(&l.w2),
-            Layer::Embedding(_) | Layer::RmsNorm(_) | Layer::Add(_) => 0,
+            Layer::Table(_)
+            | Layer::Elementwise(_)
+            | Layer::Embedding(_)
+            | Layer::RmsNorm(_)
+            | Layer::Add(_) => 0,
         }
     }
 }
@@ -211,11 +226,12 @@ pub struct Dense {
     pub input: Source,
     pub inputs: usize,
     pub outputs: usize,
-    /// ReLU, applied by the requantization clamp.
-    pub relu: bool,
+    /// Applied by the requantization clamp.
+    pub activation: Clamp,
     /// `[outputs][inputs]`, row-major.
     pub weights: Vec<i8>,
-    /// One per output channel.
+    /// One per output channel, or one for the whole tensor (which TFLite rescales apart:
+    /// [`Dense::multiplier`]).
     pub weight_scales: Vec<f32>,
     /// One per output channel, in units of `input_scale * weight_scale`.
     pub bias: Vec<i32>,
@@ -228,6 +244,183 @@ impl Dense {
     /// Weight of input `k` for output `c`.
     pub fn weight(&self, c: usize, k: usize) -> i8 {
         self.weights[c * self.inputs + k]
+    }
+
+    /// The weight scale of output channel `c`.
+    pub fn weight_scale(&self, c: usize) -> f32 {
+        match self.weight_scales[..] {
+            [per_tensor] => per_tensor,
+            ref per_channel => per_channel[c],
+        }
+    }
+
+    /// The real requantization multiplier of output channel `c` for an input on
+    /// `input_scale`, as TFLite's FULLY_CONNECTED computes it: per channel
+    /// `s_in * s_w[c] / s_out` in float64; per tensor with the product `s_in * s_w` rounded to
+    /// float32 first (on tie-heavy models the two differ).
+    pub fn multiplier(&self, c: usize, input_scale: f32) -> f64 {
+        let product = match self.weight_scales[..] {
+            [per_tensor] => (input_scale * per_tensor) as f64,
+            ref per_channel => input_scale as f64 * per_channel[c] as f64,
+        };
+        product / self.output.scale as f64
+    }
+}
+
+/// The clamp of a layer's int8 output: TFLite's fused activations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clamp {
+    None,
+    Relu,
+    Relu6,
+}
+
+impl Clamp {
+    /// As `model.toml` spells them.
+    pub const NAMES: [&'static str; 3] = ["none", "relu", "relu6"];
+    const ALL: [Clamp; 3] = [Clamp::None, Clamp::Relu, Clamp::Relu6];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    pub fn parse(name: &str) -> Option<Clamp> {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| Self::ALL[i])
+    }
+
+    /// The int8 bounds on `output`'s grid, as TFLite computes them: each real bound `f` at
+    /// `zero_point + round(f / scale)` in float32, within -128..=127.
+    pub fn bounds(self, output: Quant) -> (i32, i32) {
+        let at = |f: f32| {
+            ((f / output.scale).round() as i64 + output.zero_point as i64).clamp(-128, 127) as i32
+        };
+        match self {
+            Clamp::None => (-128, 127),
+            Clamp::Relu => (at(0.0), 127),
+            Clamp::Relu6 => (at(0.0), at(6.0)),
+        }
+    }
+}
+
+/// A function of each int8 value of a tensor, applied by a 256-entry table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub name: String,
+    pub input: Source,
+    pub function: Function,
+    pub output: Quant,
+}
+
+/// The functions a [`Table`] applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Function {
+    Logistic,
+    Tanh,
+}
+
+impl Function {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Function::Logistic => "logistic",
+            Function::Tanh => "tanh",
+        }
+    }
+
+    /// In float32, with the platform's `expf` and `tanhf`, as TFLite's kernels call them.
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            Function::Logistic => 1.0 / (1.0 + (-x).exp()),
+            Function::Tanh => x.tanh(),
+        }
+    }
+}
+
+impl Table {
+    /// The output for each input `v` in -128..=127 (entry `v + 128`) of an input on grid
+    /// `input`, as TFLite's int8 LOGISTIC and TANH build their table: in float32,
+    /// `round(f(s_in (v - zp_in)) * (1 / s_out)) + zp_out`, saturated.
+    pub fn entries(&self, input: Quant) -> Vec<i8> {
+        let inverse = 1.0 / self.output.scale;
+        (-128..=127)
+            .map(|v: i32| {
+                let x = input.scale * (v - input.zero_point) as f32;
+                let q = (self.function.apply(x) * inverse).round() as i64;
+                (q + self.output.zero_point as i64).clamp(-128, 127) as i8
+            })
+            .collect()
+    }
+}
+
+/// TFLite's int8 ADD or MUL of two tensors of one width, with a fused clamp.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Elementwise {
+    pub name: String,
+    pub op: BinaryOp,
+    pub inputs: [Source; 2],
+    pub output: Quant,
+    pub activation: Clamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Mul,
+}
+
+impl BinaryOp {
+    pub fn kind(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "quantized_add",
+            BinaryOp::Mul => "quantized_mul",
+        }
+    }
+}
+
+/// How TFLite's reference kernel computes an [`Elementwise`] op, split where the chip splits
+/// it: each input `v` becomes an int32 `widen[i][v + 128]` (a table), the two are added or
+/// multiplied, and the result is requantized by `(multiplier, shift)` (a real multiplier
+/// below 2^29) with the output's zero point and clamp.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ElementwiseRecipe {
+    pub widen: [Vec<i32>; 2],
+    pub real_multiplier: f64,
+}
+
+impl Elementwise {
+    /// TFLite's recipe for inputs on grids `a` and `b`. ADD: each input less its zero point,
+    /// shifted left 20 and scaled by `s_i / (2 max(s_a, s_b))`, the sum then by
+    /// `2 max / (2^20 s_out)`; MUL: the product of the inputs less their zero points, scaled
+    /// by `s_a s_b / s_out` computed in float32. Every rescale is TFLite's
+    /// `MultiplyByQuantizedMultiplier` (double rounding).
+    pub fn recipe(&self, a: Quant, b: Quant) -> ElementwiseRecipe {
+        use golden::numerics::{multiply_by_quantized_multiplier, quantize_multiplier};
+        let offsets = |q: Quant, f: &dyn Fn(i32) -> i32| -> Vec<i32> {
+            (-128..=127).map(|v: i32| f(v - q.zero_point)).collect()
+        };
+        match self.op {
+            BinaryOp::Add => {
+                const LEFT_SHIFT: u32 = 20;
+                let twice_max = 2.0 * a.scale.max(b.scale) as f64;
+                let widen = |q: Quant| {
+                    let (m, shift) = quantize_multiplier(q.scale as f64 / twice_max);
+                    offsets(q, &|x| {
+                        multiply_by_quantized_multiplier(x << LEFT_SHIFT, m, shift)
+                    })
+                };
+                ElementwiseRecipe {
+                    widen: [widen(a), widen(b)],
+                    real_multiplier: twice_max
+                        / ((1u32 << LEFT_SHIFT) as f32 * self.output.scale) as f64,
+                }
+            }
+            BinaryOp::Mul => ElementwiseRecipe {
+                widen: [offsets(a, &|x| x), offsets(b, &|x| x)],
+                real_multiplier: (a.scale * b.scale / self.output.scale) as f64,
+            },
+        }
     }
 }
 
@@ -344,20 +537,53 @@ pub struct Add {
     pub output_scale: f32,
 }
 
-/// A model that is a stack of dense layers over a feature vector (format 1): what
-/// [`crate::compile`] lowers today.
+/// A model of int8 tensors over a feature vector (format 1): what [`crate::compile`] lowers.
+/// Each layer is fully-connected, a table or elementwise, and reads tensors made before it.
 #[derive(Clone, Debug)]
-pub struct DenseStack<'a> {
+pub struct FeatureGraph<'a> {
     pub features: usize,
     pub input: Quant,
-    /// Each reads the one before.
-    pub layers: Vec<&'a Dense>,
+    pub layers: &'a [Layer],
+    /// Each layer's output: its width and grid.
+    outputs: Vec<(usize, Quant)>,
 }
 
-impl<'a> DenseStack<'a> {
-    /// The layers in order.
+impl<'a> FeatureGraph<'a> {
+    /// The width of tensor `s`.
+    pub fn width(&self, s: Source) -> usize {
+        match s {
+            Source::Input => self.features,
+            Source::Layer(l) => self.outputs[l].0,
+        }
+    }
+
+    /// The grid of tensor `s`.
+    pub fn quant(&self, s: Source) -> Quant {
+        match s {
+            Source::Input => self.input,
+            Source::Layer(l) => self.outputs[l].1,
+        }
+    }
+
+    /// The fully-connected layers in order.
     pub fn dense(&self) -> impl Iterator<Item = &'a Dense> + '_ {
-        self.layers.iter().copied()
+        self.layers.iter().filter_map(|l| match l {
+            Layer::Dense(d) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// Whether every layer is fully-connected and reads the one before: the graphs a system
+    /// of chips splits.
+    pub fn is_stack(&self) -> bool {
+        self.layers.iter().enumerate().all(|(i, l)| {
+            let before = if i == 0 {
+                Source::Input
+            } else {
+                Source::Layer(i - 1)
+            };
+            matches!(l, Layer::Dense(d) if d.input == before)
+        })
     }
 }
 
@@ -414,40 +640,34 @@ impl Model {
         load::load_from(&CHARLM).expect("the built-in model is valid")
     }
 
-    /// The model as a stack of dense layers over a feature vector, or what makes it not one.
-    pub fn dense_stack(&self) -> Result<DenseStack<'_>, String> {
+    /// The model as a graph of int8 tensors over a feature vector, or what makes it not one.
+    /// Its layers must have been validated ([`Model::validate`]).
+    pub fn feature_graph(&self) -> Result<FeatureGraph<'_>, String> {
         let Input::Features { features, quant } = self.input else {
             return Err(format!("{} reads tokens, not a feature vector", self.name));
         };
-        let mut layers = Vec::with_capacity(self.layers.len());
-        for (i, l) in self.layers.iter().enumerate() {
-            let before = if i == 0 {
-                Source::Input
-            } else {
-                Source::Layer(i - 1)
-            };
-            match l {
-                Layer::Dense(d) if d.input == before => layers.push(d),
-                Layer::Dense(d) => {
-                    return Err(format!(
-                        "layer {} reads {:?}, not the layer before it",
-                        d.name, d.input
-                    ))
-                }
+        let mut graph = FeatureGraph {
+            features,
+            input: quant,
+            layers: &self.layers,
+            outputs: Vec::with_capacity(self.layers.len()),
+        };
+        for l in &self.layers {
+            let output = match l {
+                Layer::Dense(d) => (d.outputs, d.output),
+                Layer::Table(t) => (graph.width(t.input), t.output),
+                Layer::Elementwise(e) => (graph.width(e.inputs[0]), e.output),
                 other => {
                     return Err(format!(
-                        "layer {} is {}, not fully_connected",
+                        "layer {} is {}, which a feature model does not have",
                         other.name(),
                         other.kind()
                     ))
                 }
-            }
+            };
+            graph.outputs.push(output);
         }
-        Ok(DenseStack {
-            features,
-            input: quant,
-            layers,
-        })
+        Ok(graph)
     }
 
     /// The held-out samples, if the model ships them.
@@ -462,11 +682,20 @@ impl Model {
     pub fn outputs(&self) -> usize {
         match self.layers.last() {
             Some(Layer::Dense(d)) => d.outputs,
+            Some(Layer::Table(_) | Layer::Elementwise(_)) => self
+                .feature_graph()
+                .map_or(0, |g| g.width(Source::Layer(self.layers.len() - 1))),
             Some(Layer::Embedding(e)) => e.width,
             Some(Layer::Attention(a)) => a.wo.outputs,
             Some(Layer::Mlp(m)) => m.w2.outputs,
             Some(Layer::RmsNorm(_) | Layer::Add(_)) | None => 0,
         }
+    }
+
+    /// The grid of a feature model's outputs.
+    pub fn output_quant(&self) -> Option<Quant> {
+        let graph = self.feature_graph().ok()?;
+        Some(graph.quant(Source::Layer(self.layers.len() - 1)))
     }
 
     /// The quantized input of one sample of a feature model.
@@ -480,18 +709,18 @@ impl Model {
     /// The float model's outputs for one sample of a dense stack, if every layer ships its
     /// float weights.
     pub fn forward_float(&self, x: &[f32]) -> Option<Vec<f32>> {
-        let stack = self.dense_stack().ok()?;
+        let graph = self.feature_graph().ok().filter(FeatureGraph::is_stack)?;
         let mut act = x.to_vec();
-        for l in stack.dense() {
+        for l in graph.dense() {
             let f = l.float.as_ref()?;
             act = (0..l.outputs)
                 .map(|c| {
                     let row = &f.weights[c * l.inputs..(c + 1) * l.inputs];
                     let y = f.bias[c] + row.iter().zip(&act).map(|(w, x)| w * x).sum::<f32>();
-                    if l.relu {
-                        y.max(0.0)
-                    } else {
-                        y
+                    match l.activation {
+                        Clamp::None => y,
+                        Clamp::Relu => y.max(0.0),
+                        Clamp::Relu6 => y.clamp(0.0, 6.0),
                     }
                 })
                 .collect();

@@ -94,6 +94,35 @@ impl Model {
                     }
                     check_dense(d, read("input", d.input)?, &at)?
                 }
+                Layer::Table(t) => {
+                    let width = match read("input", t.input)? {
+                        Value::Int8 { width, .. } => width,
+                        other => return Err(reads_int8(&at("input"), t.function.kind(), other)),
+                    };
+                    check_quant(&at("output_scale"), &at("output_zero_point"), t.output)?;
+                    Value::Int8 {
+                        width,
+                        quant: t.output,
+                    }
+                }
+                Layer::Elementwise(e) => {
+                    let width = |s: Source| match read("inputs", s)? {
+                        Value::Int8 { width, .. } => Ok(width),
+                        other => Err(reads_int8(&at("inputs"), e.op.kind(), other)),
+                    };
+                    let (a, b) = (width(e.inputs[0])?, width(e.inputs[1])?);
+                    if a != b {
+                        return Err(invalid(
+                            at("inputs"),
+                            format!("the inputs differ in width ({a} and {b})"),
+                        ));
+                    }
+                    check_quant(&at("output_scale"), &at("output_zero_point"), e.output)?;
+                    Value::Int8 {
+                        width: a,
+                        quant: e.output,
+                    }
+                }
                 Layer::Embedding(e) => self.check_embedding(e, &at)?,
                 Layer::RmsNorm(n) => {
                     let width = residual_width(read("input", n.input)?, &at("input"))?;
@@ -254,6 +283,13 @@ impl Model {
     }
 }
 
+fn reads_int8(field: &str, kind: &str, got: Value) -> ModelError {
+    invalid(
+        field,
+        format!("reads {}; {kind} reads int8 values", got.describe()),
+    )
+}
+
 /// The width of int8 values with zero point 0, what attention and the MLP read.
 fn int8_width(v: Value, field: &str) -> Result<usize, ModelError> {
     match v {
@@ -288,15 +324,7 @@ fn residual_width(v: Value, field: &str) -> Result<usize, ModelError> {
 fn check_dense(d: &Dense, input: Value, at: &dyn Fn(&str) -> String) -> Result<Value, ModelError> {
     let width = match input {
         Value::Int8 { width, .. } => width,
-        other => {
-            return Err(invalid(
-                at("input"),
-                format!(
-                    "reads {}; fully_connected reads int8 values",
-                    other.describe()
-                ),
-            ))
-        }
+        other => return Err(reads_int8(&at("input"), "fully_connected", other)),
     };
     if d.inputs != width {
         return Err(invalid(
@@ -319,7 +347,9 @@ fn check_dense(d: &Dense, input: Value, at: &dyn Fn(&str) -> String) -> Result<V
         ));
     }
     check_len(&at("weights"), d.weights.len(), d.inputs * d.outputs)?;
-    check_len(&at("weight_scales"), d.weight_scales.len(), d.outputs)?;
+    if d.weight_scales.len() != 1 {
+        check_len(&at("weight_scales"), d.weight_scales.len(), d.outputs)?;
+    }
     check_len(&at("bias"), d.bias.len(), d.outputs)?;
     check_symmetric(&at("weights"), &d.weights, d.inputs)?;
     check_channel_scales(&at("weight_scales"), &d.weight_scales)?;

@@ -6,7 +6,7 @@
 
 pub mod transformer;
 
-use compiler::model::Model;
+use compiler::model::{Clamp, Model};
 
 /// `QuantizeMultiplier`: `real ~= m * 2^(e - 31)` with `m` in `[2^30, 2^31)`.
 fn quantize_multiplier(real: f64) -> (i64, i32) {
@@ -64,7 +64,11 @@ fn requantize(acc: i32, real: f64) -> i64 {
 /// The int8 outputs of `model` for one quantized input.
 pub fn reference_logits(model: &Model, input: &[i8]) -> Vec<i8> {
     let mut x: Vec<i8> = input.to_vec();
-    let stack = model.dense_stack().expect("a stack of dense layers");
+    let stack = model.feature_graph().expect("a feature model");
+    assert!(
+        stack.is_stack(),
+        "the reference runs stacks of fully-connected layers"
+    );
     let mut in_scale = stack.input.scale;
     let mut in_zp = stack.input.zero_point;
     for layer in stack.dense() {
@@ -77,10 +81,10 @@ pub fn reference_logits(model: &Model, input: &[i8]) -> Vec<i8> {
             }
             let real = in_scale as f64 * layer.weight_scales[c] as f64 / layer.output.scale as f64;
             let v = requantize(acc, real) + layer.output.zero_point as i64;
-            let lo = if layer.relu {
-                layer.output.zero_point as i64
-            } else {
-                -128
+            let lo = match layer.activation {
+                Clamp::Relu => layer.output.zero_point as i64,
+                Clamp::None => -128,
+                Clamp::Relu6 => unreachable!("the reference has no ReLU6"),
             };
             *out = v.clamp(lo, 127) as i8;
         }

@@ -3,7 +3,7 @@
 //! sequence at once (no KV cache), written from that page and sharing no code with the
 //! compiler or the golden model. And the float model the int8 one came from, for quality.
 
-use compiler::model::{Attention, Input, Layer, Mlp, Model, Projection, RmsNorm, Source};
+use compiler::model::{Attention, Clamp, Input, Layer, Mlp, Model, Projection, RmsNorm, Source};
 
 use super::requantize;
 
@@ -239,6 +239,7 @@ pub fn run(model: &Model, tokens: &[usize]) -> (Vec<Vec<i8>>, Vec<KeysValues>) {
             Source::Input => panic!("only an embedding reads the tokens"),
         };
         let made = match layer {
+            Layer::Table(_) | Layer::Elementwise(_) => unreachable!("not in token models"),
             Layer::Embedding(e) => {
                 let w = e.width;
                 let rows = tokens
@@ -318,10 +319,10 @@ pub fn run(model: &Model, tokens: &[usize]) -> (Vec<Vec<i8>>, Vec<KeysValues>) {
                                 let real = *scale as f64 * d.weight_scales[c] as f64
                                     / d.output.scale as f64;
                                 let v = requantize(acc as i32, real) + d.output.zero_point as i64;
-                                let lo = if d.relu {
-                                    d.output.zero_point as i64
-                                } else {
-                                    -128
+                                let lo = match d.activation {
+                                    Clamp::Relu => d.output.zero_point as i64,
+                                    Clamp::None => -128,
+                                    Clamp::Relu6 => unreachable!("the reference has no ReLU6"),
                                 };
                                 v.clamp(lo, 127) as i32
                             })
