@@ -88,6 +88,23 @@ pub fn load_image(path: &Path, cfg: &HwConfig) -> Result<MemImage> {
     MemImage::from_bytes(&bytes, cfg).with_context(|| format!("in {}", path.display()))
 }
 
+/// The int8 TFLite model in file `path`, imported; named after the file.
+pub fn import_tflite(path: &Path) -> Result<tflite::Imported> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    tflite::import(&bytes, &name).with_context(|| format!("importing {}", path.display()))
+}
+
 /// Writes a file through a temporary file and a rename, so an interrupted write never leaves
 /// a half file under the name; names the file in the error.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -101,10 +118,11 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The stack of dense layers in directory `dir`, or the built-in digits MLP; a token model
-/// is refused with the command that runs it.
-pub fn load_model(dir: Option<&PathBuf>) -> Result<Model> {
-    let model = match dir {
+/// The feature model at `path` (a model directory, or an int8 `.tflite` file imported), or
+/// the built-in digits MLP; a token model is refused with the command that runs it.
+pub fn load_model(path: Option<&PathBuf>) -> Result<Model> {
+    let model = match path {
+        Some(p) if p.is_file() => import_tflite(p)?.model,
         Some(dir) => Model::load(dir).with_context(|| format!("in the model {}", dir.display()))?,
         None => Model::digits(),
     };

@@ -6,6 +6,7 @@ mod board_cmd;
 mod compile_cmd;
 mod gen_cmd;
 mod generate_cmd;
+mod import_cmd;
 mod inputs;
 mod mem_cmds;
 mod program_cmds;
@@ -45,6 +46,9 @@ enum Command {
     /// on the RTL under Verilator, a position a step over its KV cache, every step checked
     /// against the golden model op by op; `--eval` measures its quality instead.
     Generate(generate_cmd::GenerateArgs),
+    /// Import an int8 TensorFlow Lite model (.tflite) as a model directory; every command
+    /// that takes --model also takes the .tflite file itself.
+    Import(import_cmd::ImportArgs),
     /// Generate the chip's (or system's) Verilog and its descriptor.
     Gen(gen_cmd::GenArgs),
     /// Run a program on the generated RTL (Verilator or Icarus) and check it against the golden
@@ -87,6 +91,7 @@ fn main() {
     let result = match &cli.command {
         Command::Run(args) => run_cmd::run(args),
         Command::Compile(args) => compile_cmd::compile_cmd(args),
+        Command::Import(args) => import_cmd::import(args),
         Command::Generate(args) => generate_cmd::generate(args),
         Command::Gen(args) => gen_cmd::gen(args),
         Command::Sim(args) => sim_cmd::sim(args),

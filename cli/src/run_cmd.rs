@@ -3,12 +3,13 @@
 //! row by row and cycle by cycle, with the accuracy of the float model, the int8 golden model
 //! and the RTL side by side.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use compiler::model::{argmax, FeatureGraph, Source};
+use compiler::model::{argmax, FeatureGraph, Input, Model, Source};
+use compiler::npy::{self, Data};
 use compiler::{array_utilization, compile, max_batch, Compiled};
 use cosim::compare::Mismatch;
 use cosim::verilator::Verilated;
@@ -17,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use isa::HwConfig;
 use serde_json::json;
 
-use crate::inputs::{load_model, ConfigArgs};
+use crate::inputs::{load_model, write_file, ConfigArgs};
 use crate::sim_cmd::build_verilated;
 use crate::synth_cmd;
 
@@ -30,9 +31,21 @@ pub struct JobArgs {
     /// models/digits-mlp).
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
-    /// Run only the first N test samples (default: all).
+    /// Run only the first N samples (default: all).
     #[arg(long, value_name = "N")]
     pub samples: Option<usize>,
+    /// Run these samples instead of the model's test split: a .npy of [samples, features]
+    /// (or one sample of [features]); int8 is taken as the quantized input as is, float32 is
+    /// quantized as TFLite's QUANTIZE does.
+    #[arg(long, value_name = "X.npy")]
+    pub inputs: Option<PathBuf>,
+    /// Write the outputs (the RTL's, equal to the golden model's) as a .npy of [samples,
+    /// outputs], int8.
+    #[arg(long, value_name = "Y.npy")]
+    pub out: Option<PathBuf>,
+    /// With --out: write float32, dequantized from the output's scale and zero point.
+    #[arg(long, requires = "out")]
+    pub dequantize: bool,
     /// Samples per program (default: as many as fit the chip).
     #[arg(long, value_name = "B", value_parser = clap::value_parser!(u32).range(1..))]
     pub batch: Option<u32>,
@@ -100,13 +113,21 @@ struct Report {
     notes: Vec<String>,
     /// Correct predictions of the float model (if it ships float weights), the int8 golden
     /// model and the RTL.
-    float_correct: Option<usize>,
-    golden_correct: usize,
-    rtl_correct: usize,
+    accuracy: Option<Accuracy>,
+    /// Where the samples came from.
+    source: String,
     bit_exact: usize,
     useful_macs: u64,
     clock: Clock,
     seconds: Timings,
+}
+
+/// Correct predictions of the float model (if it ships float weights), the int8 golden model
+/// and the RTL, when the samples have labels.
+struct Accuracy {
+    float: Option<usize>,
+    golden: usize,
+    rtl: usize,
 }
 
 /// The clock throughput is reported at, and where its number comes from.
@@ -237,21 +258,28 @@ pub fn job<B: Backend>(
     let graph = model
         .feature_graph()
         .map_err(|why| anyhow!("`metronome run` runs feature models: {why}"))?;
-    let test = match model.samples() {
-        Some(t) if !t.inputs.is_empty() => t,
-        _ => bail!(
-            "the model {} has no test samples to run: add a [test] split to its model.toml",
-            model.name
+    let (all, source) = match &args.inputs {
+        Some(path) => (
+            read_inputs(path, &model)?,
+            format!("samples of {}", path.display()),
         ),
+        None => match model.samples() {
+            Some(t) if !t.inputs.is_empty() => (
+                t.inputs.iter().map(|x| model.quantize_input(x)).collect(),
+                "test samples".to_string(),
+            ),
+            _ => bail!(
+                "the model {} has no test samples to run: pass --inputs X.npy, or add a [test] \
+                 split to its model.toml",
+                model.name
+            ),
+        },
     };
-    let samples = args.samples.unwrap_or(test.inputs.len());
-    if samples == 0 || samples > test.inputs.len() {
-        bail!(
-            "--samples must be in 1..={} (the model's test split)",
-            test.inputs.len()
-        );
+    let samples = args.samples.unwrap_or(all.len());
+    if samples == 0 || samples > all.len() {
+        bail!("--samples must be in 1..={} (the {source})", all.len());
     }
-    let inputs = &test.inputs[..samples];
+    let inputs = &all[..samples];
 
     let compile_started = Instant::now();
     let batch = match args.batch {
@@ -290,8 +318,7 @@ pub fn job<B: Backend>(
             Some(short) if chunk.len() < batch as usize => short,
             _ => &full,
         };
-        let quantized: Vec<Vec<i8>> = chunk.iter().map(|x| model.quantize_input(x)).collect();
-        let result = run_batch(compiled, &quantized, &mut rtl.backend, rtl.traced)?;
+        let result = run_batch(compiled, chunk, &mut rtl.backend, rtl.traced)?;
         batches.push(result);
         let diverged = batches.iter().filter(|b| !b.mismatches.is_empty()).count();
         if diverged > 0 {
@@ -302,16 +329,30 @@ pub fn job<B: Backend>(
     progress.finish_and_clear();
     let sim_seconds = sim_started.elapsed().as_secs_f64();
 
-    let labels = &test.labels[..samples];
-    let count_correct =
-        |preds: Vec<usize>| preds.iter().zip(labels).filter(|(p, y)| p == y).count();
-    let float_correct = inputs
-        .iter()
-        .map(|x| model.forward_float(x).map(|y| argmax(&y)))
-        .collect::<Option<Vec<_>>>()
-        .map(count_correct);
     let golden: Vec<&Vec<i8>> = batches.iter().flat_map(|b| &b.golden).collect();
     let rtl_out: Vec<&Vec<i8>> = batches.iter().flat_map(|b| &b.rtl).collect();
+    // Accuracy on the model's own test split, whose samples have labels.
+    let accuracy = match (&args.inputs, model.samples()) {
+        (None, Some(test)) => {
+            let labels = &test.labels[..samples];
+            let count_correct =
+                |preds: Vec<usize>| preds.iter().zip(labels).filter(|(p, y)| p == y).count();
+            Some(Accuracy {
+                float: test.inputs[..samples]
+                    .iter()
+                    .map(|x| model.forward_float(x).map(|y| argmax(&y)))
+                    .collect::<Option<Vec<_>>>()
+                    .map(count_correct),
+                golden: count_correct(golden.iter().map(|l| argmax(l)).collect()),
+                rtl: count_correct(rtl_out.iter().map(|l| argmax(l)).collect()),
+            })
+        }
+        _ => None,
+    };
+    let bit_exact = golden.iter().zip(&rtl_out).filter(|(g, r)| g == r).count();
+    if let (Some(path), true) = (&args.out, bit_exact == samples) {
+        write_outputs(path, &rtl_out, &model, args.dequantize)?;
+    }
     let report = Report {
         model: model.name.clone(),
         widths: widths(&graph),
@@ -321,10 +362,9 @@ pub fn job<B: Backend>(
         batch,
         instructions: full.program.len(),
         samples,
-        float_correct,
-        golden_correct: count_correct(golden.iter().map(|l| argmax(l)).collect()),
-        rtl_correct: count_correct(rtl_out.iter().map(|l| argmax(l)).collect()),
-        bit_exact: golden.iter().zip(&rtl_out).filter(|(g, r)| g == r).count(),
+        accuracy,
+        source,
+        bit_exact,
         useful_macs: model.macs_per_sample() * samples as u64,
         clock,
         seconds: Timings {
@@ -345,6 +385,55 @@ pub fn job<B: Backend>(
         bail!("the RTL disagreed with the golden model (see above)");
     }
     Ok(())
+}
+
+/// The samples of `path`: int8 as they are, float32 quantized as TFLite does.
+fn read_inputs(path: &Path, model: &Model) -> Result<Vec<Vec<i8>>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let array = npy::read(&bytes).with_context(|| format!("in {}", path.display()))?;
+    let features = match &model.input {
+        Input::Features { features, .. } => *features,
+        Input::Tokens(_) => bail!("{} reads tokens", model.name),
+    };
+    let per_sample = match array.shape[..] {
+        [f] => f,
+        [_, ref rest @ ..] => rest.iter().product(),
+        [] => 0,
+    };
+    if per_sample != features || array.shape.first() == Some(&0) {
+        bail!(
+            "{} has shape {:?}; the model takes [samples, {features}] (or [{features}] for one \
+             sample)",
+            path.display(),
+            array.shape
+        );
+    }
+    Ok(match &array.data {
+        Data::I8(v) => v.chunks(features).map(<[i8]>::to_vec).collect(),
+        Data::F32(v) => v
+            .chunks(features)
+            .map(|x| model.quantize_input(x))
+            .collect(),
+        other => bail!(
+            "{} holds {}; int8 (quantized inputs) or float32 (quantized here as TFLite's \
+             QUANTIZE does) expected",
+            path.display(),
+            other.dtype().name()
+        ),
+    })
+}
+
+/// Writes the outputs as a .npy of [samples, outputs]: int8, or float32 dequantized.
+fn write_outputs(path: &Path, outputs: &[&Vec<i8>], model: &Model, dequantize: bool) -> Result<()> {
+    let shape = vec![outputs.len(), model.outputs()];
+    let values = outputs.iter().flat_map(|o| o.iter().copied());
+    let data = if dequantize {
+        let quant = model.output_quant().context("the model's output grid")?;
+        Data::F32(values.map(|q| quant.dequantize(q)).collect())
+    } else {
+        Data::I8(values.collect())
+    };
+    write_file(path, &npy::write(&npy::Array { shape, data }))
 }
 
 /// Input features, then each layer's outputs.
@@ -451,11 +540,12 @@ impl Report {
             "samples": self.samples,
             "batch": self.batch,
             "instructions": self.instructions,
-            "accuracy": {
-                "float": self.float_correct.map(|c| self.percent(c)),
-                "int8_golden": self.percent(self.golden_correct),
-                "rtl": self.percent(self.rtl_correct),
-            },
+            "source": self.source,
+            "accuracy": self.accuracy.as_ref().map(|a| json!({
+                "float": a.float.map(|c| self.percent(c)),
+                "int8_golden": self.percent(a.golden),
+                "rtl": self.percent(a.rtl),
+            })),
             "bit_exact_samples": self.bit_exact,
             "batches_matching_golden": self.clean_batches(),
             "first_mismatches": self.first_mismatches(),
@@ -498,12 +588,13 @@ impl Report {
             chips => format!(", {chips} chips, {}", self.cfg.system.topology),
         };
         println!(
-            "{} ({}) on {} (N={n}{system}, config {}): {} test samples",
+            "{} ({}) on {} (N={n}{system}, config {}): {} {}",
             self.model,
             widths.join("-"),
             self.cfg.name.as_deref().unwrap_or("custom config"),
             self.cfg.hash(),
-            self.samples
+            self.samples,
+            self.source
         );
         println!(
             "  compiled    batch {}: {} instructions, {} cycles per full batch (predicted), \
@@ -526,16 +617,16 @@ impl Report {
             println!("              {note}");
         }
         println!();
-        let float = self
-            .float_correct
-            .map_or("n/a (no float weights)".into(), |c| {
+        if let Some(a) = &self.accuracy {
+            let float = a.float.map_or("n/a (no float weights)".into(), |c| {
                 format!("{:.2} %", self.percent(c))
             });
-        println!(
-            "  accuracy    float {float}   int8 golden {:.2} %   RTL {:.2} %",
-            self.percent(self.golden_correct),
-            self.percent(self.rtl_correct)
-        );
+            println!(
+                "  accuracy    float {float}   int8 golden {:.2} %   RTL {:.2} %",
+                self.percent(a.golden),
+                self.percent(a.rtl)
+            );
+        }
         println!(
             "  bit-exact   {}/{} samples; {}/{batches} batches match the golden model {}",
             self.bit_exact,

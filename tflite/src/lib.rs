@@ -19,6 +19,7 @@
 
 pub mod flatbuffer;
 mod import;
+pub mod reference;
 pub mod schema;
 
 pub use import::{import, ImportError, Imported, SUPPORTED};

@@ -2,39 +2,17 @@
 //! the golden model: each output element equal to what tflite-runtime 2.14's reference
 //! kernels (`BUILTIN_REF`) computed for it, recorded beside the model.
 
-use std::path::PathBuf;
-
 use compiler::npy::{self, Data};
 use compiler::{compile, Compiled};
 use isa::HwConfig;
-
-/// The models with recorded outputs.
-pub const MODELS: [&str; 10] = [
-    "fc_relu_per_tensor",
-    "fc_relu6_per_channel",
-    "ties_per_tensor",
-    "ties_per_channel",
-    "fc_no_bias",
-    "logistic",
-    "tanh",
-    "add",
-    "mul",
-    "digits_float_io",
-];
-
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
+use tflite::reference::{test_data, Reference, MODELS};
 
 fn read_npy(name: &str) -> npy::Array {
-    npy::read(&std::fs::read(data(name)).unwrap()).unwrap()
+    npy::read(&std::fs::read(test_data().join(name)).unwrap()).unwrap()
 }
 
 fn import(name: &str) -> tflite::Imported {
-    let bytes = std::fs::read(data(&format!("{name}.tflite"))).unwrap();
-    tflite::import(&bytes, name).unwrap_or_else(|e| panic!("{name}: {e}"))
+    Reference::load(&test_data(), name).unwrap().imported
 }
 
 /// Runs `inputs` through `compiled` on the golden model, a batch at a time.
@@ -57,40 +35,16 @@ fn every_output_equals_tflite_reference_kernels() {
     let cfg = HwConfig::preset("small").unwrap();
     let mut report = Vec::new();
     for name in MODELS {
-        let imported = import(name);
-        let model = &imported.model;
-        let inputs = read_npy(&format!("{name}.inputs.npy"));
-        let expected = read_npy(&format!("{name}.outputs.npy"));
-        let features = inputs.shape[1..].iter().product::<usize>();
-        let quantized: Vec<Vec<i8>> = match (&inputs.data, imported.float_input) {
-            (Data::I8(v), false) => v.chunks(features).map(<[i8]>::to_vec).collect(),
-            (Data::F32(v), true) => v
-                .chunks(features)
-                .map(|x| model.quantize_input(x))
-                .collect(),
-            _ => panic!("{name}: inputs of the wrong type"),
-        };
+        let reference = Reference::load(&test_data(), name).unwrap();
+        let model = &reference.imported.model;
+        // Batches of 16: the 64 inputs take four runs.
         let compiled = compile(model, &cfg, 16).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let outputs = run(&compiled, &quantized);
-        let quant = model.output_quant().expect("a feature model");
-        let differing = match (&expected.data, imported.float_output) {
-            (Data::I8(want), false) => outputs
-                .concat()
-                .iter()
-                .zip(want)
-                .filter(|(got, want)| got != want)
-                .count(),
-            (Data::F32(want), true) => outputs
-                .concat()
-                .iter()
-                .zip(want)
-                .filter(|(got, want)| quant.dequantize(**got).to_bits() != want.to_bits())
-                .count(),
-            _ => panic!("{name}: outputs of the wrong type"),
-        };
-        let elements = outputs.len() * model.outputs();
-        assert_eq!(elements, expected.shape.iter().product::<usize>(), "{name}");
-        report.push(format!("{name}: {differing} of {elements} differ"));
+        let outputs = run(&compiled, &reference.inputs);
+        let differing = reference.differing(&outputs).unwrap();
+        report.push(format!(
+            "{name}: {differing} of {} differ",
+            outputs.len() * model.outputs()
+        ));
     }
     let report = report.join("\n");
     println!("{report}");
@@ -99,7 +53,6 @@ fn every_output_equals_tflite_reference_kernels() {
         "outputs differ from TFLite's:\n{report}"
     );
 }
-
 /// The requantization multipliers of `model` compiled for `small`.
 fn multipliers(model: &compiler::Model) -> Vec<i32> {
     let compiled = compile(model, &HwConfig::preset("small").unwrap(), 1).unwrap();

@@ -463,7 +463,16 @@ fn load_layers(
             ));
         }
         // A name, resolved to a layer that runs earlier.
+        if l.name() == INPUT_NAME {
+            return Err(invalid(
+                at("name"),
+                format!("{INPUT_NAME:?} names the model's input; a layer cannot take it"),
+            ));
+        }
         let source = |field: &str, name: &str| -> Result<Source, ModelError> {
+            if name == INPUT_NAME {
+                return Ok(Source::Input);
+            }
             match files.iter().position(|k| k.name() == name) {
                 Some(j) if j < i => Ok(Source::Layer(j)),
                 Some(j) => Err(invalid(

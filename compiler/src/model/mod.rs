@@ -43,11 +43,13 @@
 
 pub mod float;
 mod load;
+mod save;
 mod validate;
 
 use std::path::PathBuf;
 
 pub use load::{Embedded, ModelSource, CHARLM, DIGITS_MLP, DIGITS_WIDE};
+pub use save::INPUT_NAME;
 
 /// The formats this version reads: a stack of dense layers, and the transformer's layers.
 pub const FORMATS: [&str; 2] = ["metronome-model/1", "metronome-model/2"];
