@@ -229,18 +229,37 @@ pub struct Embedded(pub &'static [(&'static str, &'static [u8])]);
 
 impl ModelSource for Embedded {
     fn read(&self, name: &str) -> Result<Vec<u8>, ModelError> {
-        self.0
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, bytes)| bytes.to_vec())
-            .ok_or_else(|| ModelError::Read {
-                path: self.path(name),
-                source: std::io::ErrorKind::NotFound.into(),
-            })
+        let file = self.0.iter().find(|(n, _)| *n == name);
+        found(self, name, file.map(|(_, bytes)| *bytes))
     }
     fn path(&self, name: &str) -> PathBuf {
         Path::new("<built-in model>").join(name)
     }
+}
+
+/// A model's files in memory, `(name, bytes)`: what [`Model::files`] makes.
+pub struct Files(pub Vec<(String, Vec<u8>)>);
+
+impl ModelSource for Files {
+    fn read(&self, name: &str) -> Result<Vec<u8>, ModelError> {
+        let file = self.0.iter().find(|(n, _)| n == name);
+        found(self, name, file.map(|(_, bytes)| &bytes[..]))
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        Path::new("<in memory>").join(name)
+    }
+}
+
+/// The bytes of file `name` of `src`, if it has one.
+fn found(
+    src: &(impl ModelSource + ?Sized),
+    name: &str,
+    bytes: Option<&[u8]>,
+) -> Result<Vec<u8>, ModelError> {
+    bytes.map(<[u8]>::to_vec).ok_or_else(|| ModelError::Read {
+        path: src.path(name),
+        source: std::io::ErrorKind::NotFound.into(),
+    })
 }
 
 /// The files `$name...` of the model directory `models/$dir`, built into the binary.

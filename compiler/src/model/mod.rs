@@ -1,7 +1,9 @@
 //! Metronome's model format: a directory with `model.toml` and `.npy` tensors, read into a
 //! [`Model`]: a list of typed [`Layer`]s, each naming the tensors it reads.
 //!
-//! Format 1 (`metronome-model/1`) is a stack of fully-connected layers over a feature vector:
+//! Format 1 (`metronome-model/1`) is a graph of int8 tensors over a feature vector: each layer
+//! reads the layer before it, or names what it reads (`input = "fc1"`, or `"input"` for the
+//! model's input). A stack of fully-connected layers:
 //!
 //! ```toml
 //! format = "metronome-model/1"
@@ -17,14 +19,29 @@
 //! kind = "fully_connected"
 //! inputs = 64
 //! outputs = 24
-//! activation = "relu"                        # or "none"
+//! activation = "relu"                        # or "none", "relu6"
 //! weights = "fc1.weights.npy"                # int8 [outputs, inputs], symmetric, in -127..=127
-//! weight_scales = "fc1.weight_scales.npy"    # float32 [outputs], one per output channel
+//! weight_scales = "fc1.weight_scales.npy"    # float32 [outputs] (per channel) or [1]
 //! bias = "fc1.bias.npy"                      # int32 [outputs], scale input_scale * weight_scale
 //! output_scale = 0.05
 //! output_zero_point = -128
 //! float_weights = "fc1.float_weights.npy"    # optional: float32 [outputs, inputs]
 //! float_bias = "fc1.float_bias.npy"          # optional: float32 [outputs]
+//!
+//!
+//! [[layers]]
+//! name = "act"
+//! kind = "tanh"                              # or "logistic": TFLite's int8 table
+//! output_scale = 0.0078125
+//! output_zero_point = 0
+//!
+//! [[layers]]
+//! name = "sum"
+//! kind = "quantized_add"                     # or "quantized_mul": TFLite's int8 ADD, MUL
+//! inputs = ["act", "fc1"]                   # two tensors of one width
+//! activation = "none"                        # "relu", "relu6"
+//! output_scale = 0.05
+//! output_zero_point = 0
 //!
 //! [test]                                     # optional held-out split
 //! inputs = "test_inputs.npy"                 # float32 (or integer) [samples, features]
@@ -48,7 +65,7 @@ mod validate;
 
 use std::path::PathBuf;
 
-pub use load::{Embedded, ModelSource, CHARLM, DIGITS_MLP, DIGITS_WIDE};
+pub use load::{Embedded, Files, ModelSource, CHARLM, DIGITS_MLP, DIGITS_WIDE};
 pub use save::INPUT_NAME;
 
 /// The formats this version reads: a stack of dense layers, and the transformer's layers.
