@@ -804,3 +804,133 @@ fn a_system_config_splits_the_model_and_bench_scale_compares_systems() {
     };
     assert_eq!(text(&["--config", &lm_ring]), text(&["--preset", "lm"]));
 }
+
+/// A committed TFLite test model (`tflite/tests/data`).
+fn tflite_data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tflite/tests/data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn import_writes_a_model_directory_that_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("add").display().to_string();
+    let summary = stdout(metronome().args(["import", &tflite_data("add.tflite"), "-o", &out]));
+    assert!(summary.contains("add1     quantized_add"), "{summary}");
+    assert!(Path::new(&out).join("model.toml").is_file());
+    // Not over an existing directory, unless --force.
+    let err =
+        stderr_of_failure(metronome().args(["import", &tflite_data("add.tflite"), "-o", &out]));
+    assert!(
+        err.contains("exists; choose another --out or pass --force"),
+        "{err}"
+    );
+    let json = stdout(metronome().args([
+        "import",
+        &tflite_data("add.tflite"),
+        "-o",
+        &out,
+        "--force",
+        "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["layers"].as_array().unwrap().len(), 5);
+    assert_eq!(v["float_input"], false);
+    // The directory and the file run alike on the RTL, and equal TFLite's recorded outputs.
+    let inputs = tflite_data("add.inputs.npy");
+    let y_dir = dir.path().join("y_dir.npy").display().to_string();
+    let y_file = dir.path().join("y_file.npy").display().to_string();
+    for (model, y) in [
+        (out.as_str(), &y_dir),
+        (&tflite_data("add.tflite"), &y_file),
+    ] {
+        let report = stdout(metronome().args([
+            "run", "--preset", "small", "--model", model, "--inputs", &inputs, "--out", y,
+        ]));
+        assert!(report.contains("64 samples of"), "{report}");
+        assert!(
+            !report.contains("accuracy"),
+            "no labels, no accuracy: {report}"
+        );
+    }
+    let expected = std::fs::read(tflite_data("add.outputs.npy")).unwrap();
+    assert_eq!(
+        std::fs::read(&y_dir).unwrap(),
+        std::fs::read(&y_file).unwrap()
+    );
+    let read = |bytes: &[u8]| compiler::npy::read(bytes).unwrap();
+    assert_eq!(read(&std::fs::read(&y_dir).unwrap()), read(&expected));
+}
+
+#[test]
+fn run_dequantizes_a_float_models_outputs_as_tflite_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let y = dir.path().join("y.npy").display().to_string();
+    metronome()
+        .args(["run", "--preset", "small", "--model"])
+        .arg(tflite_data("digits_float_io.tflite"))
+        .args(["--inputs", &tflite_data("digits_float_io.inputs.npy")])
+        .args(["--out", &y, "--dequantize"])
+        .assert()
+        .success();
+    let got = compiler::npy::read(&std::fs::read(&y).unwrap()).unwrap();
+    let want = std::fs::read(tflite_data("digits_float_io.outputs.npy")).unwrap();
+    assert_eq!(got, compiler::npy::read(&want).unwrap());
+}
+
+#[test]
+fn bad_inputs_and_models_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = tflite_data("add.tflite");
+    // Outputs of the model are not its inputs: 8 values a sample, not 16.
+    let err = stderr_of_failure(metronome().args([
+        "run",
+        "--model",
+        &add,
+        "--inputs",
+        &tflite_data("add.outputs.npy"),
+    ]));
+    assert!(
+        err.contains("has shape [64, 8]; the model takes [samples, 16]"),
+        "{err}"
+    );
+    // An int32 array.
+    let npy = dir.path().join("x.npy");
+    let array = compiler::npy::Array {
+        shape: vec![2, 16],
+        data: compiler::npy::Data::I32(vec![0; 32]),
+    };
+    std::fs::write(&npy, compiler::npy::write(&array)).unwrap();
+    let err = stderr_of_failure(
+        metronome()
+            .args(["run", "--model", &add])
+            .arg("--inputs")
+            .arg(&npy),
+    );
+    assert!(
+        err.contains("holds int32; int8 (quantized inputs) or float32"),
+        "{err}"
+    );
+    // No test split and no --inputs.
+    let err = stderr_of_failure(metronome().args(["run", "--model", &add]));
+    assert!(
+        err.contains("no test samples to run: pass --inputs X.npy"),
+        "{err}"
+    );
+    // An unsupported operator, a float model, a file that is not a model.
+    let err =
+        stderr_of_failure(metronome().args(["import", &tflite_data("unsupported_softmax.tflite")]));
+    assert!(err.contains("operator 1 (SOFTMAX): not supported"), "{err}");
+    let err = stderr_of_failure(metronome().args([
+        "compile",
+        &tflite_data("float_model.tflite"),
+        "-o",
+        "x",
+    ]));
+    assert!(err.contains("this is a float model"), "{err}");
+    let err = stderr_of_failure(metronome().args(["import", &tflite_data("add.inputs.npy")]));
+    assert!(err.contains("not a TFLite model"), "{err}");
+}

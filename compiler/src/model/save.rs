@@ -7,6 +7,12 @@ use crate::npy::{self, Array, Data};
 /// The name a layer gives the model's input in `input`/`inputs` (no layer may take it).
 pub const INPUT_NAME: &str = "input";
 
+/// A float32 as a TOML float that reads back as the same float32: Rust's `Debug` of the
+/// float64 (`Display` writes 2.6e36 as an integer, which TOML reads as one and refuses).
+fn toml_float(x: f32) -> String {
+    format!("{:?}", x as f64)
+}
+
 impl Model {
     /// The files of the model's directory, `(name, bytes)`, `model.toml` first; a token model
     /// is refused (format 2 is written by its training script).
@@ -20,7 +26,11 @@ impl Model {
         let mut toml = format!(
             "format = {:?}\nname = {:?}\ndescription = {:?}\n\n[input]\nfeatures = {features}\n\
              scale = {}  # real = (q - zero_point) * scale\nzero_point = {}\n",
-            FORMATS[0], self.name, self.description, quant.scale as f64, quant.zero_point
+            FORMATS[0],
+            self.name,
+            self.description,
+            toml_float(quant.scale),
+            quant.zero_point
         );
         let mut files = Vec::new();
         let npy = |shape: Vec<usize>, data: Data| npy::write(&Array { shape, data });
@@ -42,7 +52,8 @@ impl Model {
             let output = |q: Quant| {
                 format!(
                     "output_scale = {}\noutput_zero_point = {}\n",
-                    q.scale as f64, q.zero_point
+                    toml_float(q.scale),
+                    q.zero_point
                 )
             };
             match layer {
