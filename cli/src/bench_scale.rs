@@ -11,14 +11,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use isa::{HwConfig, Op, Program, SystemConfig, Topology, Unit};
 use serde_json::json;
 
-use crate::inputs::ConfigArgs;
+use crate::inputs::{read_model, ConfigArgs};
 
 #[derive(Args, Debug)]
 pub struct ScaleBenchArgs {
-    /// Model directory: a stack of dense layers (one inference) or a token model (a token at
-    /// each of --positions positions). Default: the built-in digits-wide MLP, 64-256-128-10,
-    /// which one `small` chip cannot hold.
-    #[arg(long, value_name = "DIR")]
+    /// Model directory or int8 .tflite file: a feature model (one inference) or a token model
+    /// (a token at each of --positions positions). Default: the built-in digits-wide MLP,
+    /// 64-256-128-10, which one `small` chip cannot hold.
+    #[arg(long, value_name = "DIR|FILE.tflite")]
     pub model: Option<std::path::PathBuf>,
     /// The chip every system is made of (its own system is replaced).
     #[command(flatten)]
@@ -154,7 +154,7 @@ pub fn scale(args: &ScaleBenchArgs) -> Result<()> {
         "--clock-mhz must be a positive number"
     );
     let model = match &args.model {
-        Some(dir) => Model::load(dir).with_context(|| format!("in the model {}", dir.display()))?,
+        Some(path) => read_model(path)?,
         None => Model::digits_wide(),
     };
     let (unit, positions) = match &model.input {

@@ -12,7 +12,9 @@ use crate::inputs::{load_model, write_file, ConfigArgs};
 
 #[derive(Args, Debug)]
 pub struct CompileArgs {
-    /// Model directory (model.toml + .npy tensors; default: the built-in digits MLP).
+    /// Model directory (model.toml + .npy tensors) or int8 .tflite file (default: the
+    /// built-in digits MLP).
+    #[arg(value_name = "DIR|FILE.tflite")]
     pub model: Option<PathBuf>,
     /// Output directory: program.mtp, program.s (annotated with issue cycles), image.mtm
     /// (weights, parameters and the first batch of test samples) and compiled.json.

@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use isa::{HwConfig, MemImage};
 use serde_json::json;
 
-use crate::inputs::ConfigArgs;
+use crate::inputs::{read_model, ConfigArgs};
 use crate::run_cmd::Clock;
 use crate::sim_cmd::build_verilated;
 
@@ -79,7 +79,7 @@ struct StepRecord {
 pub fn generate(args: &GenerateArgs) -> Result<()> {
     let started = Instant::now();
     let model = match &args.model {
-        Some(dir) => Model::load(dir).with_context(|| format!("in the model {}", dir.display()))?,
+        Some(path) => read_model(path)?,
         None => Model::charlm(),
     };
     let cfg = match (&args.config.preset, &args.config.config) {

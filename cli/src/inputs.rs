@@ -118,18 +118,26 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The feature model at `path` (a model directory, or an int8 `.tflite` file imported), or
-/// the built-in digits MLP; a token model is refused with the command that runs it.
+/// The model at `path`: a model directory, or an int8 `.tflite` file imported.
+pub fn read_model(path: &Path) -> Result<Model> {
+    if path.is_file() {
+        Ok(import_tflite(path)?.model)
+    } else {
+        Model::load(path).with_context(|| format!("in the model {}", path.display()))
+    }
+}
+
+/// The feature model at `path` ([`read_model`]), or the built-in digits MLP; a token model is
+/// refused with the command that runs it.
 pub fn load_model(path: Option<&PathBuf>) -> Result<Model> {
     let model = match path {
-        Some(p) if p.is_file() => import_tflite(p)?.model,
-        Some(dir) => Model::load(dir).with_context(|| format!("in the model {}", dir.display()))?,
+        Some(path) => read_model(path)?,
         None => Model::digits(),
     };
     if let compiler::model::Input::Tokens(_) = model.input {
         bail!(
             "{} is a token model (metronome-model/2): `metronome generate` decodes it; this \
-             command takes stacks of dense layers",
+             command takes feature models",
             model.name
         );
     }

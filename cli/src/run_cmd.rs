@@ -27,9 +27,9 @@ use crate::synth_cmd;
 pub struct JobArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Model directory (model.toml + .npy tensors; default: the built-in digits MLP,
-    /// models/digits-mlp).
-    #[arg(long, value_name = "DIR")]
+    /// Model directory (model.toml + .npy tensors) or int8 .tflite file (default: the
+    /// built-in digits MLP, models/digits-mlp).
+    #[arg(long, value_name = "DIR|FILE.tflite")]
     pub model: Option<PathBuf>,
     /// Run only the first N samples (default: all).
     #[arg(long, value_name = "N")]
