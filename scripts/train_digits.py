@@ -84,7 +84,9 @@ def calibrate(params, X_train):
 
 
 def quantize_input(X, scale):
-    return np.clip(round_half_away(X / scale) + INPUT_ZERO_POINT, -128, 127).astype(np.int8)
+    """TFLite's Quantize: the division in float32, as `Quant::quantize` does."""
+    q = np.float32(X) / np.float32(scale)
+    return np.clip(round_half_away(q) + INPUT_ZERO_POINT, -128, 127).astype(np.int8)
 
 
 def quantize_layer(W, b, in_scale):
