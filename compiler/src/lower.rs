@@ -201,7 +201,7 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
             .collect();
         for (i, a) in reads.iter().enumerate() {
             conflicts.push((*a, output));
-            conflicts.extend(reads[..i].iter().map(|b| (*b, *a)));
+            conflicts.extend(reads[..i].iter().filter(|b| *b != a).map(|b| (*b, *a)));
         }
         let plan = match layer {
             Layer::Dense(dense) => {

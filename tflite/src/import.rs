@@ -7,7 +7,7 @@ use compiler::model::{
 };
 
 use crate::flatbuffer::Malformed;
-use crate::schema::{self, dtype, op, File, SubGraph, Tensor};
+use crate::schema::{self, dtype, op, options, File, Operator, OperatorCode, SubGraph, Tensor};
 
 /// What the importer reads, for error messages.
 pub const SUPPORTED: &str = "FULLY_CONNECTED, LOGISTIC, TANH, ADD, MUL and RESHAPE on int8 \
@@ -189,85 +189,86 @@ impl Importer<'_> {
 
     fn operator(&mut self, index: usize) -> Result<(), ImportError> {
         let o = self.graph.operator(index)?;
-        let code = self.file.operator_code(o.opcode_index)?;
+        let named = |name: String, e: ImportError| ImportError::Operator {
+            index,
+            name,
+            problem: match e {
+                ImportError::Model(p) => p,
+                other => other.to_string(),
+            },
+        };
+        let code = self
+            .file
+            .operator_code(o.opcode_index)
+            .map_err(|e| named(format!("operator code {}", o.opcode_index), e.into()))?;
         let name = match &code.custom {
             Some(c) => format!("custom operator {c:?}"),
             None => schema::builtin_name(code.builtin),
         };
-        let fail = |problem: String| ImportError::Operator {
-            index,
-            name: name.clone(),
-            problem,
-        };
-        if code.custom.is_some() {
-            return Err(fail(format!("not supported; import reads {SUPPORTED}")));
+        self.lower(&o, &code).map_err(|e| named(name, e))
+    }
+
+    /// Operator `o` as a layer, or as what it makes of a tensor; a problem is an
+    /// `ImportError::Model`, which [`Importer::operator`] names by the operator.
+    fn lower(&mut self, o: &Operator, code: &OperatorCode) -> Result<(), ImportError> {
+        let problem = |p: String| ImportError::Model(p);
+        match code.builtin {
+            _ if code.custom.is_some() => {
+                return Err(problem(format!("not supported; import reads {SUPPORTED}")))
+            }
+            op::SOFTMAX => {
+                return Err(problem(
+                    "not supported: TFLite's reference int8 SOFTMAX is gemmlowp fixed point \
+                     (exp on negative values, a Newton-Raphson reciprocal), which this version \
+                     does not reproduce bit for bit; export the model without its final softmax \
+                     (the argmax of the logits is the same)"
+                        .into(),
+                ))
+            }
+            op::QUANTIZE
+            | op::DEQUANTIZE
+            | op::RESHAPE
+            | op::FULLY_CONNECTED
+            | op::LOGISTIC
+            | op::TANH
+            | op::ADD
+            | op::MUL => {}
+            _ => return Err(problem(format!("not supported; import reads {SUPPORTED}"))),
         }
         let [output] = o.outputs[..] else {
-            return Err(fail(format!(
+            return Err(problem(format!(
                 "has {} outputs; the operators import reads have one",
                 o.outputs.len()
             )));
         };
+        if self.values.contains_key(&output) {
+            return Err(problem(format!(
+                "writes tensor {output}, which is already the input or an earlier operator's \
+                 output"
+            )));
+        }
         let out = self.tensor(output, "its output")?;
-        // An int8 operand, computed by an earlier operator.
-        let operand = |me: &Self, k: usize| -> Result<(Source, usize, Quant), ImportError> {
-            let t = *o
-                .inputs
-                .get(k)
-                .ok_or_else(|| fail(format!("has no input {k}")))?;
-            match me.values.get(&t) {
-                Some(Value::Int8 {
-                    source,
-                    width,
-                    quant,
-                }) => Ok((*source, *width, *quant)),
-                Some(Value::FloatInput) => Err(fail(format!(
-                    "computes on the float input: this is a float model; import reads int8 \
-                     models: {HOW_TO_CONVERT}"
-                ))),
-                Some(Value::FloatOutput(_)) => Err(fail(
-                    "reads a dequantized (float) tensor; import reads int8 computations".into(),
-                )),
-                None => Err(fail(format!(
-                    "reads tensor {t}, which is neither the input nor made by an earlier \
-                     operator (a constant operand is supported only as FULLY_CONNECTED's \
-                     weights and bias)"
-                ))),
-            }
-        };
-        let int8_out = |expected_width: usize| -> Result<Quant, ImportError> {
-            if out.dtype != dtype::INT8 {
-                return Err(fail(format!(
-                    "makes {}; import reads int8 computations{}",
-                    dtype::name(out.dtype),
-                    if out.dtype == dtype::FLOAT32 {
-                        format!(" (a float model? {HOW_TO_CONVERT})")
-                    } else {
-                        String::new()
-                    }
-                )));
-            }
-            let w = width(&out).map_err(|p| fail(format!("its output: {p}")))?;
-            if w != expected_width {
-                return Err(fail(format!(
-                    "its output has {w} values; {expected_width} expected"
-                )));
-            }
-            int8_quant(&out).map_err(|p| fail(format!("its output: {p}")))
+        // The options of the kind this operator has, as TFLite reads them: none (defaults)
+        // when the table is of another kind.
+        let fused_activation = match (code.builtin, o.options_type) {
+            (op::FULLY_CONNECTED, options::FULLY_CONNECTED)
+            | (op::ADD, options::ADD)
+            | (op::MUL, options::MUL) => o.fused_activation,
+            _ => 0,
         };
         let value = match code.builtin {
             op::QUANTIZE => {
                 let t = o.inputs.first().copied().unwrap_or(-1);
                 if !matches!(self.values.get(&t), Some(Value::FloatInput)) || self.input.is_some() {
-                    return Err(fail(
+                    return Err(problem(
                         "quantizes something other than the model's float input; import \
                          reads QUANTIZE only there"
                             .into(),
                     ));
                 }
                 let input = self.tensor(t, "its input")?;
-                let w = width(&input).map_err(|p| fail(format!("its input: {p}")))?;
-                let quant = int8_out(w)?;
+                let w = width(&input).map_err(|p| problem(format!("its input: {p}")))?;
+                let quant = int8_output(&out, w)?;
                 self.input = Some((w, quant));
                 Value::Int8 {
                     source: Source::Input,
@@ -276,19 +277,22 @@ impl Importer<'_> {
                 }
             }
             op::DEQUANTIZE => {
-                let (source, w, _) = operand(self, 0)?;
+                let (source, w, _) = self.operand(o, 0)?;
+                let made = width(&out).map_or_else(|p| p, |w| format!("{w} values"));
                 if out.dtype != dtype::FLOAT32 || width(&out).ok() != Some(w) {
-                    return Err(fail(format!(
-                        "must make {w} float32 values (it makes {})",
+                    return Err(problem(format!(
+                        "must make {w} float32 values; it makes {} ({made})",
                         dtype::name(out.dtype)
                     )));
                 }
                 Value::FloatOutput(source)
             }
             op::RESHAPE => {
-                let (source, w, quant) = operand(self, 0)?;
-                if int8_out(w)? != quant {
-                    return Err(fail("changes the quantization; a RESHAPE must not".into()));
+                let (source, w, quant) = self.operand(o, 0)?;
+                if int8_output(&out, w)? != quant {
+                    return Err(problem(
+                        "changes the quantization; a RESHAPE must not".into(),
+                    ));
                 }
                 Value::Int8 {
                     source,
@@ -297,71 +301,102 @@ impl Importer<'_> {
                 }
             }
             op::FULLY_CONNECTED => {
-                let (input, inputs, _) = operand(self, 0)?;
-                let dense = self
-                    .dense(&o, inputs, input, &int8_out)
-                    .map_err(|e| match e {
-                        ImportError::Model(p) => fail(p),
-                        other => other,
-                    })?;
+                let (input, inputs, input_quant) = self.operand(o, 0)?;
+                let dense = self.dense(o, inputs, input, input_quant, &out, fused_activation)?;
                 let width = dense.outputs;
                 self.push(Layer::Dense(dense), width)
             }
             op::LOGISTIC | op::TANH => {
-                let (input, w, _) = operand(self, 0)?;
+                let (input, w, _) = self.operand(o, 0)?;
                 let function = if code.builtin == op::LOGISTIC {
                     Function::Logistic
                 } else {
                     Function::Tanh
                 };
+                let output = int8_output(&out, w)?;
+                // TFLite's LOGISTIC refuses any other int8 output grid.
+                let fixed = Quant {
+                    scale: 1.0 / 256.0,
+                    zero_point: -128,
+                };
+                if function == Function::Logistic && output != fixed {
+                    return Err(problem(format!(
+                        "its output has scale {} and zero point {}; TFLite's int8 LOGISTIC \
+                         takes 1/256 and -128",
+                        output.scale, output.zero_point
+                    )));
+                }
                 let layer = Layer::Table(Table {
                     name: self.name(function.kind()),
                     input,
                     function,
-                    output: int8_out(w)?,
+                    output,
                 });
                 self.push(layer, w)
             }
             op::ADD | op::MUL => {
-                let ((a, wa, _), (b, wb, _)) = (operand(self, 0)?, operand(self, 1)?);
+                let ((a, wa, qa), (b, _, qb)) = (self.operand(o, 0)?, self.operand(o, 1)?);
                 let shapes = [0, 1].map(|k| self.tensor(o.inputs[k], "an input").map(|t| t.shape));
                 let [sa, sb] = shapes;
-                if wa != wb || sa? != sb? {
-                    return Err(fail(
-                        "its inputs differ in shape; broadcasting is not supported".into(),
-                    ));
+                let (sa, sb) = (sa?, sb?);
+                if sa != sb {
+                    return Err(problem(format!(
+                        "its inputs have shapes {sa:?} and {sb:?}; broadcasting is not supported"
+                    )));
                 }
                 let op = if code.builtin == op::ADD {
                     BinaryOp::Add
                 } else {
                     BinaryOp::Mul
                 };
-                let layer = Layer::Elementwise(Elementwise {
+                let layer = Elementwise {
                     name: self.name(if op == BinaryOp::Add { "add" } else { "mul" }),
                     op,
                     inputs: [a, b],
-                    output: int8_out(wa)?,
-                    activation: clamp(o.fused_activation).map_err(fail)?,
-                });
-                self.push(layer, wa)
+                    output: int8_output(&out, wa)?,
+                    activation: clamp(fused_activation).map_err(problem)?,
+                };
+                // TFLite's ADD refuses an output rescale of 1 or more.
+                let real = layer.recipe(qa, qb).real_multiplier;
+                if op == BinaryOp::Add && real >= 1.0 {
+                    return Err(problem(format!(
+                        "its output multiplier is {real}; TFLite's int8 ADD takes one below 1 \
+                         (an output scale at least 2^-19 times its larger input scale)"
+                    )));
+                }
+                self.push(Layer::Elementwise(layer), wa)
             }
-            op::SOFTMAX => {
-                return Err(fail(
-                    "not supported: TFLite's reference int8 SOFTMAX is gemmlowp fixed point \
-                     (exp on negative values, a Newton-Raphson reciprocal), which this version \
-                     does not reproduce bit for bit; export the model without its final softmax \
-                     (the argmax of the logits is the same)"
-                        .into(),
-                ))
-            }
-            _ => return Err(fail(format!("not supported; import reads {SUPPORTED}"))),
+            _ => unreachable!("refused above"),
         };
-        if self.values.insert(output, value).is_some() {
-            return Err(fail(format!(
-                "writes tensor {output}, which is already computed"
-            )));
-        }
+        self.values.insert(output, value);
         Ok(())
+    }
+
+    /// Input `k` of `o`: int8 values the model computes (its input or an earlier layer's).
+    fn operand(&self, o: &Operator, k: usize) -> Result<(Source, usize, Quant), ImportError> {
+        let problem = |p: String| ImportError::Model(p);
+        let t = *o
+            .inputs
+            .get(k)
+            .ok_or_else(|| problem(format!("has no input {k}")))?;
+        match self.values.get(&t) {
+            Some(Value::Int8 {
+                source,
+                width,
+                quant,
+            }) => Ok((*source, *width, *quant)),
+            Some(Value::FloatInput) => Err(problem(format!(
+                "computes on the float input: this is a float model; import reads int8 models: \
+                 {HOW_TO_CONVERT}"
+            ))),
+            Some(Value::FloatOutput(_)) => Err(problem(
+                "reads a dequantized (float) tensor; import reads int8 computations".into(),
+            )),
+            None => Err(problem(format!(
+                "reads tensor {t}, which is neither the input nor made by an earlier operator \
+                 (a constant operand is supported only as FULLY_CONNECTED's weights and bias)"
+            ))),
+        }
     }
 
     /// Adds a layer; its output's value.
@@ -380,17 +415,18 @@ impl Importer<'_> {
         }
     }
 
-    /// A FULLY_CONNECTED operator's layer; a problem is an `ImportError::Model` to be named
-    /// by the operator.
+    /// A FULLY_CONNECTED operator's layer.
     fn dense(
         &mut self,
-        o: &schema::Operator,
+        o: &Operator,
         inputs: usize,
         input: Source,
-        int8_out: &dyn Fn(usize) -> Result<Quant, ImportError>,
+        input_quant: Quant,
+        out: &Tensor,
+        fused_activation: u8,
     ) -> Result<Dense, ImportError> {
         let problem = |p: String| ImportError::Model(p);
-        if o.weights_format != 0 {
+        if o.options_type == options::FULLY_CONNECTED && o.weights_format != 0 {
             return Err(problem(
                 "its weights are shuffled (weights_format); not supported".into(),
             ));
@@ -420,6 +456,13 @@ impl Importer<'_> {
             .iter()
             .map(|b| *b as i8)
             .collect();
+        if let Some(at) = weights.iter().position(|v| *v == -128) {
+            return Err(problem(format!(
+                "weight [{}, {}] is -128; TFLite's int8 weights are symmetric, in -127..=127",
+                at / inputs,
+                at % inputs
+            )));
+        }
         let q = w
             .quantization
             .as_ref()
@@ -439,14 +482,13 @@ impl Importer<'_> {
         }
         if q.zero_point.iter().any(|z| *z != 0) {
             return Err(problem(
-                "its weights have a nonzero zero point; TFLite's int8 \
-                                weights are symmetric"
-                    .into(),
+                "its weights have a nonzero zero point; TFLite's int8 weights are symmetric".into(),
             ));
         }
         if let Some(s) = q.scale.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
             return Err(problem(format!("its weights have scale {s}")));
         }
+        let output = int8_output(out, outputs)?;
         let bias = match o.inputs.get(2).copied() {
             None | Some(-1) => vec![0; outputs],
             Some(b) => {
@@ -457,6 +499,20 @@ impl Importer<'_> {
                         dtype::name(t.dtype),
                         t.shape
                     )));
+                }
+                // TFLite refuses a per-tensor layer whose bias is not on the grid of
+                // `s_in * s_w` (within 2 % of the output scale).
+                if let ([s_w], Some(s_b)) = (
+                    &q.scale[..],
+                    t.quantization.as_ref().and_then(|b| b.scale.first()),
+                ) {
+                    let product = (input_quant.scale * s_w) as f64;
+                    if (product - *s_b as f64).abs() / output.scale as f64 > 0.02 {
+                        return Err(problem(format!(
+                            "its bias has scale {s_b}, not the input's times the weights' \
+                             ({product}); TFLite refuses such a layer"
+                        )));
+                    }
                 }
                 constant(self.file, &t, outputs, 4, "its bias")?
                     .chunks_exact(4)
@@ -469,14 +525,37 @@ impl Importer<'_> {
             input,
             inputs,
             outputs,
-            activation: clamp(o.fused_activation).map_err(problem)?,
+            activation: clamp(fused_activation).map_err(problem)?,
             weights,
             weight_scales: q.scale.clone(),
             bias,
-            output: int8_out(outputs)?,
+            output,
             float: None,
         })
     }
+}
+
+/// The grid of `out`, an operator's int8 output of `expected` values.
+fn int8_output(out: &Tensor, expected: usize) -> Result<Quant, ImportError> {
+    let problem = |p: String| ImportError::Model(p);
+    if out.dtype != dtype::INT8 {
+        let hint = if out.dtype == dtype::FLOAT32 {
+            format!(" (a float model? {HOW_TO_CONVERT})")
+        } else {
+            String::new()
+        };
+        return Err(problem(format!(
+            "makes {}; import reads int8 computations{hint}",
+            dtype::name(out.dtype)
+        )));
+    }
+    let w = width(out).map_err(|p| problem(format!("its output: {p}")))?;
+    if w != expected {
+        return Err(problem(format!(
+            "its output has {w} values; {expected} expected"
+        )));
+    }
+    int8_quant(out).map_err(|p| problem(format!("its output: {p}")))
 }
 
 /// The bytes of constant tensor `t`: `count` elements of `size` bytes.

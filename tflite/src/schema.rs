@@ -1,8 +1,8 @@
 //! The parts of TFLite's schema (`tensorflow/lite/schema/schema.fbs`, version 3) the
 //! importer reads, as typed views over [`crate::flatbuffer`]; field ids are the schema's
-//! declaration order. Every list a view decodes is charged to one budget proportional to the
-//! file's size, so a file that points many tables at one long vector cannot make the reader
-//! decode more than a small multiple of its own size.
+//! declaration order. Every list a view decodes, and every buffer it hands out (to be copied),
+//! is charged by its bytes to one budget of 16 times the file's size, so a file that points
+//! many tables at one long vector cannot make the reader decode or copy more.
 
 use std::cell::Cell;
 
@@ -52,7 +52,7 @@ pub mod dtype {
 /// A `.tflite` file's root `Model` table.
 pub struct File<'a> {
     root: Table<'a>,
-    /// Elements any view may still decode.
+    /// Bytes any view may still decode (or its reader copy).
     budget: Cell<usize>,
 }
 
@@ -89,8 +89,10 @@ pub struct Operator {
     /// Tensor indices; -1 is an optional input left out.
     pub inputs: Vec<i32>,
     pub outputs: Vec<i32>,
-    /// `fused_activation_function` of the options (field 0 of FULLY_CONNECTED's, ADD's and
-    /// MUL's options), 0 (NONE) when absent.
+    /// `builtin_options_type`: which options table `builtin_options` is ([`options`]).
+    pub options_type: u8,
+    /// Field 0 of the options: `fused_activation_function` of FULLY_CONNECTED's, ADD's and
+    /// MUL's options, 0 (NONE) when absent.
     pub fused_activation: u8,
     /// FULLY_CONNECTED's `weights_format` (field 1), 0 (DEFAULT) when absent.
     pub weights_format: u8,
@@ -122,7 +124,7 @@ impl<'a> File<'a> {
         }
         Ok(File {
             root,
-            budget: Cell::new(16 * bytes.len() + 4096),
+            budget: Cell::new(bytes.len().saturating_mul(16).saturating_add(4096)),
         })
     }
 
@@ -130,7 +132,7 @@ impl<'a> File<'a> {
         let left = self.budget.get().checked_sub(elements).ok_or_else(|| {
             Malformed(format!(
                 "{what}: the file refers to the same data over and over (more than 16 times \
-                 its size decoded)"
+                 its size decoded or copied)"
             ))
         })?;
         self.budget.set(left);
@@ -139,7 +141,7 @@ impl<'a> File<'a> {
 
     fn list<T: Scalar>(&self, v: Option<Vector<'a>>, what: &str) -> Result<Vec<T>> {
         let Some(v) = v else { return Ok(Vec::new()) };
-        self.charge(v.len(), what)?;
+        self.charge(v.len() * T::SIZE, what)?;
         Ok(v.to_vec())
     }
 
@@ -196,7 +198,8 @@ impl<'a> File<'a> {
             )));
         }
         let bytes = table.vector(0, 1, &what)?.map_or(&[][..], |v| v.bytes());
-        self.charge(bytes.len() / 4, &what)?;
+        // Whoever asks for a buffer copies it.
+        self.charge(bytes.len(), &what)?;
         Ok(bytes)
     }
 }
@@ -239,7 +242,7 @@ impl<'a> SubGraph<'a> {
             }
         };
         let name = t.string(3, &what)?.unwrap_or_default();
-        f.charge(name.len() / 4, &what)?;
+        f.charge(name.len(), &what)?;
         Ok(Tensor {
             shape: f.list(t.vector(0, 4, &what)?, &what)?,
             dtype: t.scalar::<i8>(1, 0, &what)? as u8,
@@ -260,6 +263,7 @@ impl<'a> SubGraph<'a> {
         let option = |id| options.map_or(Ok(0), |o| o.scalar::<u8>(id, 0, &what));
         Ok(Operator {
             opcode_index: op.scalar::<u32>(0, 0, &what)?,
+            options_type: op.scalar::<u8>(3, 0, &what)?,
             inputs: f.list(op.vector(1, 4, &what)?, &what)?,
             outputs: f.list(op.vector(2, 4, &what)?, &what)?,
             fused_activation: option(0)?,
@@ -439,6 +443,13 @@ pub fn builtin_name(code: i32) -> String {
         .ok()
         .and_then(|c| BUILTIN_NAMES.get(c))
         .map_or_else(|| format!("builtin operator {code}"), |n| n.to_string())
+}
+
+/// The `BuiltinOptions` union's tags of the options the importer reads.
+pub mod options {
+    pub const FULLY_CONNECTED: u8 = 8;
+    pub const ADD: u8 = 11;
+    pub const MUL: u8 = 21;
 }
 
 /// The builtin operator codes the importer reads.

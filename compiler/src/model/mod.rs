@@ -313,8 +313,10 @@ impl Clamp {
     /// The int8 bounds on `output`'s grid, as TFLite computes them: each real bound `f` at
     /// `zero_point + round(f / scale)` in float32, within -128..=127.
     pub fn bounds(self, output: Quant) -> (i32, i32) {
+        // In float64 past the rounding, so no scale makes the sum overflow.
         let at = |f: f32| {
-            ((f / output.scale).round() as i64 + output.zero_point as i64).clamp(-128, 127) as i32
+            ((f / output.scale).round() as f64 + output.zero_point as f64).clamp(-128.0, 127.0)
+                as i32
         };
         match self {
             Clamp::None => (-128, 127),
@@ -366,8 +368,8 @@ impl Table {
         (-128..=127)
             .map(|v: i32| {
                 let x = input.scale * (v - input.zero_point) as f32;
-                let q = (self.function.apply(x) * inverse).round() as i64;
-                (q + self.output.zero_point as i64).clamp(-128, 127) as i8
+                let q = (self.function.apply(x) * inverse).round() as f64;
+                (q + self.output.zero_point as f64).clamp(-128.0, 127.0) as i8
             })
             .collect()
     }
@@ -762,4 +764,49 @@ pub fn argmax<T: PartialOrd + Copy>(values: &[T]) -> usize {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clamp_bounds_are_tflites_and_never_overflow() {
+        let q = |scale, zero_point| Quant { scale, zero_point };
+        assert_eq!(Clamp::None.bounds(q(0.1, 3)), (-128, 127));
+        assert_eq!(Clamp::Relu.bounds(q(0.1, 3)), (3, 127));
+        // 6 / 0.1 = 60 (in float32): 3 + 60.
+        assert_eq!(Clamp::Relu6.bounds(q(0.1, 3)), (3, 63));
+        assert_eq!(Clamp::Relu6.bounds(q(1.0, 125)), (125, 127));
+        // A scale so small that 6 / scale saturates any integer (found in review).
+        assert_eq!(Clamp::Relu6.bounds(q(1e-30, 5)), (5, 127));
+        assert_eq!(Clamp::Relu6.bounds(q(f32::MIN_POSITIVE, 127)), (127, 127));
+    }
+
+    #[test]
+    fn table_entries_saturate_whatever_the_grids() {
+        let table = |output: Quant| Table {
+            name: "t".into(),
+            input: Source::Input,
+            function: Function::Tanh,
+            output,
+        };
+        let input = Quant {
+            scale: 0.05,
+            zero_point: 0,
+        };
+        let tiny = table(Quant {
+            scale: 1e-30,
+            zero_point: 100,
+        });
+        let entries = tiny.entries(input);
+        assert_eq!((entries[0], entries[128], entries[255]), (-128, 100, 127));
+        // TFLite's int8 TANH grid: tanh(0.05 * 127) * 128 = 127.99.. rounds to 128, saturated.
+        let tanh = table(Quant {
+            scale: 1.0 / 128.0,
+            zero_point: 0,
+        });
+        assert_eq!(tanh.entries(input)[255], 127);
+        assert_eq!(tanh.entries(input)[128 + 10], 59); // round(tanh(0.5) * 128) = round(59.14)
+    }
 }
