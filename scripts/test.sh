@@ -7,8 +7,7 @@ cd "$(dirname "$0")/.."
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked --doc
-# Each fuzz target for a fixed number of inputs, its seeds and regression inputs first
-# (scripts/fuzz.sh installs cargo-fuzz if missing).
+# Each fuzz target for a fixed number of inputs, its seeds and regression inputs first.
 ./scripts/fuzz.sh --runs 5000
 # Unit and integration tests last, so the final summary line counts them all.
 if cargo nextest --version >/dev/null 2>&1; then

@@ -15,7 +15,8 @@ pub struct ImportArgs {
     /// The int8 TFLite model (full integer quantization; `docs/tflite.md` lists the operators).
     #[arg(value_name = "MODEL.tflite")]
     pub model: PathBuf,
-    /// The model directory to write (default: the file's name without `.tflite`, here).
+    /// The model directory to write (default: the file's name without `.tflite`, in the
+    /// current directory, other characters than letters, digits and '-' made '_').
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace DIR if it exists.
@@ -36,10 +37,7 @@ pub fn import(args: &ImportArgs) -> Result<()> {
     let files = model.files().map_err(anyhow::Error::msg)?;
     write_dir(&out, &files, args.force)?;
     let graph = model.feature_graph().map_err(anyhow::Error::msg)?;
-    let source_name = |s: Source| match s {
-        Source::Input => "input".to_string(),
-        Source::Layer(l) => model.layers[l].name().to_string(),
-    };
+    let source_name = |s: Source| model.tensor_name(s).to_string();
     let layers: Vec<serde_json::Value> = model
         .layers
         .iter()
@@ -142,30 +140,40 @@ pub fn import(args: &ImportArgs) -> Result<()> {
 }
 
 /// Writes `files` as directory `out`, all at once: into a sibling directory first, renamed
-/// into place, so an interrupted import leaves no half model.
+/// into place, so an interrupted import leaves no half model. An existing `out` is replaced
+/// only with `force`, and only if it is a model directory (it holds `model.toml`); it is
+/// restored if the new one cannot take its place.
 fn write_dir(out: &Path, files: &[(String, Vec<u8>)], force: bool) -> Result<()> {
-    if out.exists() && !force {
+    let replacing = out.exists() || out.is_symlink();
+    if replacing && !force {
         bail!(
             "{} exists; choose another --out or pass --force to replace it",
             out.display()
         );
     }
+    if replacing && !out.join("model.toml").is_file() {
+        bail!(
+            "{} exists and is not a model directory (no model.toml): not replacing it",
+            out.display()
+        );
+    }
     let name = out.file_name().unwrap_or_default().to_string_lossy();
     let sibling = |what: &str| out.with_file_name(format!(".{name}.{what}-{}", std::process::id()));
-    let tmp = sibling("tmp");
+    let (tmp, old) = (sibling("tmp"), sibling("old"));
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(&tmp)?;
         for (file, bytes) in files {
             std::fs::write(tmp.join(file), bytes)?;
         }
-        if out.exists() {
-            let old = sibling("old");
-            std::fs::rename(out, &old)?;
-            std::fs::rename(&tmp, out)?;
-            std::fs::remove_dir_all(&old)
-        } else {
-            std::fs::rename(&tmp, out)
+        if !replacing {
+            return std::fs::rename(&tmp, out);
         }
+        std::fs::rename(out, &old)?;
+        if let Err(e) = std::fs::rename(&tmp, out) {
+            std::fs::rename(&old, out)?;
+            return Err(e);
+        }
+        std::fs::remove_dir_all(&old)
     };
     write()
         .inspect_err(|_| {

@@ -118,13 +118,15 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The model at `path`: a model directory, or an int8 `.tflite` file imported.
+/// The model at `path`: a model directory (or its `model.toml`), or an int8 `.tflite` file
+/// imported.
 pub fn read_model(path: &Path) -> Result<Model> {
-    if path.is_file() {
-        Ok(import_tflite(path)?.model)
-    } else {
-        Model::load(path).with_context(|| format!("in the model {}", path.display()))
-    }
+    let dir = match path.file_name() {
+        Some(name) if name == "model.toml" && path.is_file() => path.parent().unwrap_or(path),
+        _ if path.is_file() => return Ok(import_tflite(path)?.model),
+        _ => path,
+    };
+    Model::load(dir).with_context(|| format!("in the model {}", dir.display()))
 }
 
 /// The feature model at `path` ([`read_model`]), or the built-in digits MLP; a token model is

@@ -35,8 +35,8 @@ pub struct JobArgs {
     #[arg(long, value_name = "N")]
     pub samples: Option<usize>,
     /// Run these samples instead of the model's test split: a .npy of [samples, features]
-    /// (or one sample of [features]); int8 is taken as the quantized input as is, float32 is
-    /// quantized as TFLite's QUANTIZE does.
+    /// (or one sample of [features]); int8 is taken as the quantized input as is, float32 (or
+    /// float64, made float32 first) is quantized as TFLite's QUANTIZE does.
     #[arg(long, value_name = "X.npy")]
     pub inputs: Option<PathBuf>,
     /// Write the outputs (the RTL's, equal to the golden model's) as a .npy of [samples,
@@ -350,9 +350,7 @@ pub fn job<B: Backend>(
         _ => None,
     };
     let bit_exact = golden.iter().zip(&rtl_out).filter(|(g, r)| g == r).count();
-    if let (Some(path), true) = (&args.out, bit_exact == samples) {
-        write_outputs(path, &rtl_out, &model, args.dequantize)?;
-    }
+    let outputs: Vec<Vec<i8>> = rtl_out.iter().map(|o| o.to_vec()).collect();
     let report = Report {
         model: model.name.clone(),
         widths: widths(&graph),
@@ -382,7 +380,14 @@ pub fn job<B: Backend>(
         report.print();
     }
     if !report.passed() {
-        bail!("the RTL disagreed with the golden model (see above)");
+        let unwritten = match &args.out {
+            Some(path) => format!("; {} was not written", path.display()),
+            None => String::new(),
+        };
+        bail!("the RTL disagreed with the golden model (see above){unwritten}");
+    }
+    if let Some(path) = &args.out {
+        write_outputs(path, &outputs, &model, args.dequantize)?;
     }
     Ok(())
 }
@@ -408,15 +413,32 @@ fn read_inputs(path: &Path, model: &Model) -> Result<Vec<Vec<i8>>> {
             array.shape
         );
     }
-    Ok(match &array.data {
-        Data::I8(v) => v.chunks(features).map(<[i8]>::to_vec).collect(),
-        Data::F32(v) => v
+    // float64 (numpy's default) is taken as the float32 TFLite would be given.
+    let floats: Option<Vec<f32>> = match &array.data {
+        Data::F32(v) => Some(v.clone()),
+        Data::F64(v) => Some(v.iter().map(|x| *x as f32).collect()),
+        _ => None,
+    };
+    if let Some((at, x)) = floats
+        .iter()
+        .flatten()
+        .enumerate()
+        .find(|(_, x)| !x.is_finite())
+    {
+        bail!(
+            "{}: value {at} is {x}; inputs must be finite",
+            path.display()
+        );
+    }
+    Ok(match (&array.data, floats) {
+        (Data::I8(v), _) => v.chunks(features).map(<[i8]>::to_vec).collect(),
+        (_, Some(v)) => v
             .chunks(features)
             .map(|x| model.quantize_input(x))
             .collect(),
-        other => bail!(
-            "{} holds {}; int8 (quantized inputs) or float32 (quantized here as TFLite's \
-             QUANTIZE does) expected",
+        (other, None) => bail!(
+            "{} holds {}; int8 (quantized inputs) or float32 / float64 (quantized here as \
+             TFLite's QUANTIZE does) expected",
             path.display(),
             other.dtype().name()
         ),
@@ -424,7 +446,7 @@ fn read_inputs(path: &Path, model: &Model) -> Result<Vec<Vec<i8>>> {
 }
 
 /// Writes the outputs as a .npy of [samples, outputs]: int8, or float32 dequantized.
-fn write_outputs(path: &Path, outputs: &[&Vec<i8>], model: &Model, dequantize: bool) -> Result<()> {
+fn write_outputs(path: &Path, outputs: &[Vec<i8>], model: &Model, dequantize: bool) -> Result<()> {
     let shape = vec![outputs.len(), model.outputs()];
     let values = outputs.iter().flat_map(|o| o.iter().copied());
     let data = if dequantize {

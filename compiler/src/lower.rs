@@ -1,7 +1,12 @@
-//! Lowering: a stack of fully-connected layers -> SRAM regions, weight tiles, requantization
-//! parameters and a logical list of `LDW`, `MMA` and `RQ` steps.
+//! Lowering: a feature model -> SRAM regions, weight tiles, requantization parameters, lookup
+//! tables and a logical list of `LDW`, `MMA`, `RQ`, `LUT` and `VOP` steps.
 //!
-//! Layer `l` computes `Y (M x O) = X (M x K) W^T` over the `N x N` array:
+//! A table layer (`logistic`, `tanh`) is one `LUT` a block of its input into the same block of
+//! its output. An elementwise layer (`quantized_add`, `quantized_mul`) is, a block, two `LUT`s
+//! into two accumulator banks (each input's int32 term, [`crate::model::Elementwise::recipe`]),
+//! a `VOP` of the two and an `RQ`.
+//!
+//! Fully-connected layer `l` computes `Y (M x O) = X (M x K) W^T` over the `N x N` array:
 //! - activations are stored as k-tiles, cut into chunks of the batch: block `(j, h)` of a
 //!   tensor holds one row per sample of chunk `h`, lane `x` being feature `j * N + x`;
 //! - the weights are `ceil(K/N) x ceil(O/N)` tiles of `N` rows, tile `(j, c)` row `r` lane `x`
@@ -23,7 +28,7 @@
 
 use golden::numerics::quantize_multiplier;
 use isa::ops::{Ctl, CtlFunc, Ldw, Lut, Mma, Rq, Vop, VopFunc, Xfer};
-use isa::{Addr, HwConfig, Op, ParamEntry};
+use isa::{Addr, HwConfig, Op, Opcode, ParamEntry};
 
 use crate::alloc::{Placement, Region};
 use crate::model::{BinaryOp, Dense, FeatureGraph, Layer, Quant, Source};
@@ -139,8 +144,9 @@ impl Split {
     }
 }
 
-/// The activation region of tensor `s`: the input's first, then each layer's output.
-fn tensor(s: Source) -> usize {
+/// The index of tensor `s` among the activation regions: the input's first, then each
+/// layer's output.
+fn tensor_index(s: Source) -> usize {
     match s {
         Source::Input => 0,
         Source::Layer(l) => l + 1,
@@ -187,32 +193,43 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
     let mut plans = Vec::with_capacity(model.layers.len());
     for (l, layer) in model.layers.iter().enumerate() {
         let width = model.width(Source::Layer(l));
-        let output = regions.len();
+        let reads: Vec<usize> = layer
+            .sources()
+            .into_iter()
+            .map(|s| activations[tensor_index(s)])
+            .collect();
+        // A dense layer's weights region before its output's: the order the allocator
+        // places them in, as it did for stacks before other layers existed.
+        let weights = matches!(layer, Layer::Dense(_)).then(|| regions.len());
+        let output = regions.len() + usize::from(weights.is_some());
+        if let Some(w) = weights {
+            let Layer::Dense(dense) = layer else {
+                unreachable!()
+            };
+            regions.push(Region {
+                name: format!("{} weights", dense.name),
+                blocks: tiles(dense.inputs, n) * split.share(tiles(dense.outputs, n)),
+                block_rows: n as u32,
+            });
+            conflicts.push((reads[0], w));
+        }
         regions.push(Region {
             name: format!("{} output", layer.name()),
             blocks: tiles(width, n) * chunks,
             block_rows: chunk,
         });
         activations.push(output);
-        let reads: Vec<usize> = layer
-            .sources()
-            .into_iter()
-            .map(|s| activations[tensor(s)])
-            .collect();
         for (i, a) in reads.iter().enumerate() {
             conflicts.push((*a, output));
             conflicts.extend(reads[..i].iter().filter(|b| *b != a).map(|b| (*b, *a)));
         }
+        if let Some(w) = weights {
+            conflicts.push((w, output));
+        }
         let plan = match layer {
             Layer::Dense(dense) => {
-                let (k_tiles, c_tiles) = (tiles(dense.inputs, n), tiles(dense.outputs, n));
-                let w = regions.len();
-                regions.push(Region {
-                    name: format!("{} weights", dense.name),
-                    blocks: k_tiles * split.share(c_tiles),
-                    block_rows: n as u32,
-                });
-                conflicts.extend([(reads[0], w), (w, output)]);
+                let k_tiles = tiles(dense.inputs, n);
+                let w = weights.expect("a dense layer's weights region");
                 let placed = self::weight_tiles(&dense.weights, dense.inputs, dense.outputs, n)
                     .into_iter()
                     .enumerate()
@@ -241,6 +258,13 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
                 ),
             ),
             Layer::Elementwise(e) => {
+                if let Some(missing) = cfg.missing_unit(Opcode::Vop) {
+                    return Err(CompileError::DoesNotFit(format!(
+                        "{} {} needs VOP: {missing}",
+                        e.op.kind(),
+                        e.name
+                    )));
+                }
                 if cfg.chip.acc_banks < 2 {
                     return Err(CompileError::DoesNotFit(format!(
                         "accumulators: {} {} needs two accumulator banks; the chip has one",
@@ -289,9 +313,14 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
         };
         return Err(CompileError::DoesNotFit(format!(
             "parameters: {whose} {} requantization entries (one per layer and output tile, \
-             one per elementwise layer); the chip holds {}",
+             and per elementwise layer); the chip holds {}",
             p.len(),
             cfg.chip.param_depth
+        )));
+    }
+    if let (false, Some(missing)) = (tables.entries.is_empty(), cfg.missing_unit(Opcode::Lut)) {
+        return Err(CompileError::DoesNotFit(format!(
+            "the model's table and elementwise layers need LUT: {missing}"
         )));
     }
     if tables.entries.len() > cfg.chip.lut_tables as usize {
@@ -304,13 +333,17 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
     }
     let mut acc_turn = vec![0u32; split.chips as usize];
     // The steps of chunk `h`: every chunk has as many, so the first tells whether the
-    // instruction memories hold them all before the rest are made.
-    let mut chunk_steps = |h: u32| {
+    // instruction memories hold them all before the rest are made. Making stops once there
+    // are more than `limit` (a layer of millions of tiles is refused before it is built).
+    let mut chunk_steps = |h: u32, limit: usize| {
         let mut steps = Vec::new();
         let count = chunk.min(batch - h * chunk);
         for (l, (layer, plan)) in model.layers.iter().zip(&plans).enumerate() {
+            if steps.len() > limit {
+                break;
+            }
             let output = activations[l + 1];
-            let block_of = |s: Source, j: u32| (activations[tensor(s)], j * chunks + h);
+            let block_of = |s: Source, j: u32| (activations[tensor_index(s)], j * chunks + h);
             let mut next_acc = |chip: u32| {
                 let turn = &mut acc_turn[chip as usize];
                 *turn += 1;
@@ -331,6 +364,9 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
                         _ => 1,
                     };
                     for c in 0..c_tiles {
+                        if steps.len() > limit {
+                            break;
+                        }
                         let chip = split.owner(c);
                         let acc = next_acc(chip);
                         let first = split.slot(c) * k_tiles;
@@ -370,6 +406,9 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
                 }
                 (Layer::Table(t), Plan::Table(table)) => {
                     for j in 0..tiles(model.width(t.input), n) {
+                        if steps.len() > limit {
+                            break;
+                        }
                         steps.push((
                             0,
                             Step::Lookup {
@@ -390,6 +429,9 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
                     },
                 ) => {
                     for j in 0..tiles(model.width(e.inputs[0]), n) {
+                        if steps.len() > limit {
+                            break;
+                        }
                         let accs = [next_acc(0), next_acc(0)];
                         for i in 0..2 {
                             steps.push((
@@ -426,7 +468,10 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
         }
         steps
     };
-    let first = chunk_steps(0);
+    // More steps than this puts more than a memory's instructions on some chip; the count
+    // is exact up to 16 memories' worth.
+    let limit = 16 * (cfg.chip.imem_depth as usize + 1) * split.chips as usize;
+    let first = chunk_steps(0, limit);
     // One instruction a step, the sync and the halt; scheduling adds only `ctl.nop`s bridging
     // long waits.
     let mut per_chunk = vec![0u64; split.chips as usize];
@@ -441,8 +486,9 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
         .max_by_key(|&(chip, count)| (count, std::cmp::Reverse(chip)))
         .expect("a system has a chip");
     if most > cfg.chip.imem_depth as u64 {
+        let at_least = if first.len() > limit { "at least " } else { "" };
         return Err(CompileError::DoesNotFit(format!(
-            "instruction memory: {} has {most} instructions; the chip holds {}",
+            "instruction memory: {} has {at_least}{most} instructions; the chip holds {}",
             crate::of_chip(split.chips, chip, "program"),
             cfg.chip.imem_depth
         )));
@@ -453,7 +499,7 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
     }
     steps.extend(first);
     for h in 1..chunks {
-        steps.extend(chunk_steps(h));
+        steps.extend(chunk_steps(h, usize::MAX));
     }
     Ok(Lowered {
         regions,

@@ -482,12 +482,6 @@ fn load_layers(
             ));
         }
         // A name, resolved to a layer that runs earlier.
-        if l.name() == INPUT_NAME {
-            return Err(invalid(
-                at("name"),
-                format!("{INPUT_NAME:?} names the model's input; a layer cannot take it"),
-            ));
-        }
         let source = |field: &str, name: &str| -> Result<Source, ModelError> {
             if name == INPUT_NAME {
                 return Ok(Source::Input);
@@ -666,7 +660,7 @@ fn load_dense(
         Data::I8(v) => v,
         other => return Err(wrong_dtype(src, &l.weights, "int8", &other)),
     };
-    // One scale a channel, or one for the tensor.
+    // One scale a channel, or one for the tensor (the file is read for its shape first).
     let per_tensor = npy_file(src, &l.weight_scales)?.shape == [1];
     let weight_scales = float_tensor(src, &l.weight_scales, &[if per_tensor { 1 } else { o }])?;
     let bias = match tensor(src, &l.bias, &[o])? {

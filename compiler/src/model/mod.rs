@@ -68,7 +68,8 @@ use std::path::PathBuf;
 pub use load::{Embedded, Files, ModelSource, CHARLM, DIGITS_MLP, DIGITS_WIDE};
 pub use save::INPUT_NAME;
 
-/// The formats this version reads: a stack of dense layers, and the transformer's layers.
+/// The formats this version reads: feature models (int8 tensors over a feature vector) and
+/// token models (the transformer's layers).
 pub const FORMATS: [&str; 2] = ["metronome-model/1", "metronome-model/2"];
 
 /// The widest layer input: `MAX_INPUTS * 127 * 255 < 2^31` (weights in -127..=127, inputs
@@ -311,13 +312,9 @@ impl Clamp {
     }
 
     /// The int8 bounds on `output`'s grid, as TFLite computes them: each real bound `f` at
-    /// `zero_point + round(f / scale)` in float32, within -128..=127.
+    /// `zero_point + round(f / scale)` in float32, within -128..=127 (what Quantize does).
     pub fn bounds(self, output: Quant) -> (i32, i32) {
-        // In float64 past the rounding, so no scale makes the sum overflow.
-        let at = |f: f32| {
-            ((f / output.scale).round() as f64 + output.zero_point as f64).clamp(-128.0, 127.0)
-                as i32
-        };
+        let at = |f: f32| output.quantize(f) as i32;
         match self {
             Clamp::None => (-128, 127),
             Clamp::Relu => (at(0.0), 127),
@@ -565,8 +562,8 @@ pub struct FeatureGraph<'a> {
     pub features: usize,
     pub input: Quant,
     pub layers: &'a [Layer],
-    /// Each layer's output: its width and grid.
-    outputs: Vec<(usize, Quant)>,
+    /// Each layer's output tensor: its width and grid.
+    tensors: Vec<(usize, Quant)>,
 }
 
 impl<'a> FeatureGraph<'a> {
@@ -574,7 +571,7 @@ impl<'a> FeatureGraph<'a> {
     pub fn width(&self, s: Source) -> usize {
         match s {
             Source::Input => self.features,
-            Source::Layer(l) => self.outputs[l].0,
+            Source::Layer(l) => self.tensors[l].0,
         }
     }
 
@@ -582,7 +579,7 @@ impl<'a> FeatureGraph<'a> {
     pub fn quant(&self, s: Source) -> Quant {
         match s {
             Source::Input => self.input,
-            Source::Layer(l) => self.outputs[l].1,
+            Source::Layer(l) => self.tensors[l].1,
         }
     }
 
@@ -671,9 +668,19 @@ impl Model {
             features,
             input: quant,
             layers: &self.layers,
-            outputs: Vec::with_capacity(self.layers.len()),
+            tensors: Vec::with_capacity(self.layers.len()),
         };
-        for l in &self.layers {
+        for (i, l) in self.layers.iter().enumerate() {
+            if let Some(later) = l
+                .sources()
+                .into_iter()
+                .find(|s| matches!(s, Source::Layer(j) if *j >= i))
+            {
+                return Err(format!(
+                    "layer {} reads {later:?}, which does not run before it",
+                    l.name()
+                ));
+            }
             let output = match l {
                 Layer::Dense(d) => (d.outputs, d.output),
                 Layer::Table(t) => (graph.width(t.input), t.output),
@@ -686,9 +693,17 @@ impl Model {
                     ))
                 }
             };
-            graph.outputs.push(output);
+            graph.tensors.push(output);
         }
         Ok(graph)
+    }
+
+    /// The name `model.toml` gives tensor `s`: a layer's, or [`INPUT_NAME`].
+    pub fn tensor_name(&self, s: Source) -> &str {
+        match s {
+            Source::Input => INPUT_NAME,
+            Source::Layer(l) => self.layers[l].name(),
+        }
     }
 
     /// The held-out samples, if the model ships them.

@@ -7,6 +7,11 @@ use crate::npy::{self, Array, Data};
 /// The name a layer gives the model's input in `input`/`inputs` (no layer may take it).
 pub const INPUT_NAME: &str = "input";
 
+/// A string as a TOML string (quoted and escaped as TOML, not as Rust, escapes).
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
 /// A float32 as a TOML float that reads back as the same float32: Rust's `Debug` of the
 /// float64 (`Display` writes 2.6e36 as an integer, which TOML reads as one and refuses).
 fn toml_float(x: f32) -> String {
@@ -17,6 +22,8 @@ impl Model {
     /// The files of the model's directory, `(name, bytes)`, `model.toml` first; a token model
     /// is refused (format 2 is written by its training script).
     pub fn files(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+        // Validated, layer names are file-name stems that need no escaping in TOML.
+        self.validate().map_err(|e| e.to_string())?;
         let Input::Features { features, quant } = self.input else {
             return Err(format!(
                 "{} is a token model; only feature models are written",
@@ -24,20 +31,16 @@ impl Model {
             ));
         };
         let mut toml = format!(
-            "format = {:?}\nname = {:?}\ndescription = {:?}\n\n[input]\nfeatures = {features}\n\
+            "format = {}\nname = {}\ndescription = {}\n\n[input]\nfeatures = {features}\n\
              scale = {}  # real = (q - zero_point) * scale\nzero_point = {}\n",
-            FORMATS[0],
-            self.name,
-            self.description,
+            toml_string(FORMATS[0]),
+            toml_string(&self.name),
+            toml_string(&self.description),
             toml_float(quant.scale),
             quant.zero_point
         );
         let mut files = Vec::new();
         let npy = |shape: Vec<usize>, data: Data| npy::write(&Array { shape, data });
-        let name_of = |s: Source| match s {
-            Source::Input => INPUT_NAME.to_string(),
-            Source::Layer(l) => self.layers[l].name().to_string(),
-        };
         for (i, layer) in self.layers.iter().enumerate() {
             let before = if i == 0 {
                 Source::Input
@@ -59,7 +62,7 @@ impl Model {
             match layer {
                 Layer::Dense(d) => {
                     if d.input != before {
-                        toml += &format!("input = {:?}\n", name_of(d.input));
+                        toml += &format!("input = {:?}\n", self.tensor_name(d.input));
                     }
                     let n = &d.name;
                     toml += &format!(
@@ -101,15 +104,15 @@ impl Model {
                 }
                 Layer::Table(t) => {
                     if t.input != before {
-                        toml += &format!("input = {:?}\n", name_of(t.input));
+                        toml += &format!("input = {:?}\n", self.tensor_name(t.input));
                     }
                     toml += &output(t.output);
                 }
                 Layer::Elementwise(e) => {
                     toml += &format!(
                         "inputs = [{:?}, {:?}]\nactivation = {:?}\n{}",
-                        name_of(e.inputs[0]),
-                        name_of(e.inputs[1]),
+                        self.tensor_name(e.inputs[0]),
+                        self.tensor_name(e.inputs[1]),
                         e.activation.name(),
                         output(e.output)
                     );

@@ -31,10 +31,16 @@ impl Model {
         if self.layers.is_empty() {
             return Err(invalid("layers", "the model has no layers"));
         }
+        for (i, l) in self.layers.iter().enumerate() {
+            check_layer_name(i, l.name(), &self.layers[..i])?;
+        }
         let input = match &self.input {
             Input::Features { features, quant } => {
-                if *features == 0 {
-                    return Err(invalid("input.features", "must be at least 1"));
+                if !(1..=MAX_INPUTS).contains(features) {
+                    return Err(invalid(
+                        "input.features",
+                        format!("is {features}; it must be in 1..={MAX_INPUTS}"),
+                    ));
                 }
                 check_quant("input.scale", "input.zero_point", *quant)?;
                 Value::Int8 {
@@ -283,6 +289,29 @@ impl Model {
     }
 }
 
+/// Layer `i`'s name: a file-name stem (its tensors' files are named after it), unique, and not
+/// the name of the model's input.
+fn check_layer_name(i: usize, name: &str, before: &[Layer]) -> Result<(), ModelError> {
+    let field = format!("layers[{i}].name");
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
+    if name.is_empty() || name.starts_with('.') || !name.chars().all(allowed) {
+        return Err(invalid(
+            field,
+            format!("{name:?}: names are letters, digits, '_', '-' and '.', not first"),
+        ));
+    }
+    if name == INPUT_NAME {
+        return Err(invalid(
+            field,
+            format!("{INPUT_NAME:?} names the model's input; a layer cannot take it"),
+        ));
+    }
+    if let Some(j) = before.iter().position(|l| l.name() == name) {
+        return Err(invalid(field, format!("layers[{j}] has the same name")));
+    }
+    Ok(())
+}
+
 fn reads_int8(field: &str, kind: &str, got: Value) -> ModelError {
     invalid(
         field,
@@ -332,8 +361,11 @@ fn check_dense(d: &Dense, input: Value, at: &dyn Fn(&str) -> String) -> Result<V
             format!("is {}, but its input gives {width} values", d.inputs),
         ));
     }
-    if d.outputs == 0 {
-        return Err(invalid(at("outputs"), "must be at least 1"));
+    if !(1..=MAX_INPUTS).contains(&d.outputs) {
+        return Err(invalid(
+            at("outputs"),
+            format!("is {}; it must be in 1..={MAX_INPUTS}", d.outputs),
+        ));
     }
     // int32 accumulators cannot overflow while K * 127 * 255 stays below 2^31.
     if d.inputs > MAX_INPUTS {
