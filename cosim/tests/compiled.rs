@@ -2,13 +2,13 @@
 //! `N`, random quantization) run under Verilator, checked op by op against the golden model
 //! and output by output against the independent reference of the compiler's tests.
 
+mod common;
 #[path = "../../compiler/tests/support/mod.rs"]
 mod support;
 
 use compiler::compile;
 use compiler::synthetic::{random_inputs, random_stack};
 use cosim::verilator::Verilated;
-use cosim::Backend;
 use isa::HwConfig;
 use support::reference_logits;
 
@@ -43,23 +43,8 @@ fn check_on_rtl(
     inputs: &[Vec<i8>],
     case: &str,
 ) {
-    let (image, golden) = compiled.run_golden(inputs).unwrap();
-    let run = rtl
-        .run(&compiled.program, &image, compiled.cycles() + 1, None)
-        .unwrap();
-    let mismatches = cosim::compare::mismatches(&golden, &run);
-    assert!(
-        mismatches.is_empty(),
-        "{case}: {:?}",
-        &mismatches[..mismatches.len().min(5)]
-    );
-    let scheduled: Vec<u64> = compiled.schedules.iter().map(|s| s.cycles()).collect();
-    assert_eq!(run.cycles, scheduled, "{case}: each chip's cycles");
-    for (s, (x, got)) in inputs
-        .iter()
-        .zip(compiled.outputs(&run.state.chips[0]))
-        .enumerate()
-    {
+    let outputs = common::run_compiled(rtl, compiled, inputs, case);
+    for (s, (x, got)) in inputs.iter().zip(outputs).enumerate() {
         assert_eq!(got, reference_logits(model, x), "{case}: sample {s}");
     }
 }
