@@ -200,19 +200,19 @@ pub fn lower(model: &FeatureGraph, cfg: &HwConfig, batch: u32) -> Result<Lowered
             .collect();
         // A dense layer's weights region before its output's: the order the allocator
         // places them in, as it did for stacks before other layers existed.
-        let weights = matches!(layer, Layer::Dense(_)).then(|| regions.len());
-        let output = regions.len() + usize::from(weights.is_some());
-        if let Some(w) = weights {
-            let Layer::Dense(dense) = layer else {
-                unreachable!()
-            };
-            regions.push(Region {
-                name: format!("{} weights", dense.name),
-                blocks: tiles(dense.inputs, n) * split.share(tiles(dense.outputs, n)),
-                block_rows: n as u32,
-            });
-            conflicts.push((reads[0], w));
-        }
+        let weights = match layer {
+            Layer::Dense(dense) => {
+                regions.push(Region {
+                    name: format!("{} weights", dense.name),
+                    blocks: tiles(dense.inputs, n) * split.share(tiles(dense.outputs, n)),
+                    block_rows: n as u32,
+                });
+                conflicts.push((reads[0], regions.len() - 1));
+                Some(regions.len() - 1)
+            }
+            _ => None,
+        };
+        let output = regions.len();
         regions.push(Region {
             name: format!("{} output", layer.name()),
             blocks: tiles(width, n) * chunks,
