@@ -111,8 +111,7 @@ struct Report {
     traced: bool,
     /// Lines the backend adds to the report.
     notes: Vec<String>,
-    /// Correct predictions of the float model (if it ships float weights), the int8 golden
-    /// model and the RTL.
+    /// When the samples have labels (the model's test split).
     accuracy: Option<Accuracy>,
     /// Where the samples came from.
     source: String,
