@@ -349,7 +349,11 @@ pub fn job<B: Backend>(
         _ => None,
     };
     let bit_exact = golden.iter().zip(&rtl_out).filter(|(g, r)| g == r).count();
-    let outputs: Vec<Vec<i8>> = rtl_out.iter().map(|o| o.to_vec()).collect();
+    // Kept for --out past the report, which takes the batches.
+    let outputs: Option<Vec<Vec<i8>>> = args
+        .out
+        .as_ref()
+        .map(|_| rtl_out.iter().map(|o| o.to_vec()).collect());
     let report = Report {
         model: model.name.clone(),
         widths: widths(&graph),
@@ -385,8 +389,8 @@ pub fn job<B: Backend>(
         };
         bail!("the RTL disagreed with the golden model (see above){unwritten}");
     }
-    if let Some(path) = &args.out {
-        write_outputs(path, &outputs, &model, args.dequantize)?;
+    if let (Some(path), Some(outputs)) = (&args.out, &outputs) {
+        write_outputs(path, outputs, &model, args.dequantize)?;
     }
     Ok(())
 }

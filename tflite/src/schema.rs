@@ -154,11 +154,12 @@ impl<'a> File<'a> {
 
     pub fn subgraph(&'a self, i: usize) -> Result<SubGraph<'a>> {
         let what = format!("subgraphs[{i}]");
-        let v = self.root.vector(2, 4, "Model.subgraphs")?;
-        let table = match v {
-            Some(v) if i < v.len() => v.table(i, &what)?,
-            _ => return Err(Malformed(format!("{what}: no such subgraph"))),
-        };
+        let table = nth(
+            self.root.vector(2, 4, "Model.subgraphs")?,
+            i,
+            &what,
+            "subgraph",
+        )?;
         Ok(SubGraph {
             file: self,
             tensors: table.vector(0, 4, &format!("{what}.tensors"))?,
@@ -169,10 +170,8 @@ impl<'a> File<'a> {
 
     pub fn operator_code(&self, i: u32) -> Result<OperatorCode> {
         let what = format!("operator_codes[{i}]");
-        let table = match self.root.vector(1, 4, "Model.operator_codes")? {
-            Some(v) if (i as usize) < v.len() => v.table(i as usize, &what)?,
-            _ => return Err(Malformed(format!("{what}: no such operator code"))),
-        };
+        let codes = self.root.vector(1, 4, "Model.operator_codes")?;
+        let table = nth(codes, i as usize, &what, "operator code")?;
         let deprecated = table.scalar::<i8>(0, 0, &what)? as i32;
         let builtin = table.scalar::<i32>(3, 0, &what)?;
         let custom = table.string(1, &what)?;
@@ -188,10 +187,12 @@ impl<'a> File<'a> {
     /// The bytes of buffer `i` (empty for a tensor computed at run time).
     pub fn buffer(&self, i: u32) -> Result<&'a [u8]> {
         let what = format!("buffers[{i}]");
-        let table = match self.root.vector(4, 4, "Model.buffers")? {
-            Some(v) if (i as usize) < v.len() => v.table(i as usize, &what)?,
-            _ => return Err(Malformed(format!("{what}: no such buffer"))),
-        };
+        let table = nth(
+            self.root.vector(4, 4, "Model.buffers")?,
+            i as usize,
+            &what,
+            "buffer",
+        )?;
         if table.scalar::<u64>(1, 0, &what)? > 1 {
             return Err(Malformed(format!(
                 "{what}: the data lies outside the flatbuffer (a model over 2 GB); not supported"
@@ -225,10 +226,7 @@ impl<'a> SubGraph<'a> {
 
     pub fn tensor(&self, i: usize) -> Result<Tensor> {
         let what = format!("tensors[{i}]");
-        let t = match self.tensors {
-            Some(v) if i < v.len() => v.table(i, &what)?,
-            _ => return Err(Malformed(format!("{what}: no such tensor"))),
-        };
+        let t = nth(self.tensors, i, &what, "tensor")?;
         let f = self.file;
         let quantization = match t.table(4, &format!("{what}.quantization"))? {
             None => None,
@@ -254,10 +252,7 @@ impl<'a> SubGraph<'a> {
 
     pub fn operator(&self, i: usize) -> Result<Operator> {
         let what = format!("operators[{i}]");
-        let op = match self.operators {
-            Some(v) if i < v.len() => v.table(i, &what)?,
-            _ => return Err(Malformed(format!("{what}: no such operator"))),
-        };
+        let op = nth(self.operators, i, &what, "operator")?;
         let f = self.file;
         let options = op.table(4, &what)?;
         let option = |id| options.map_or(Ok(0), |o| o.scalar::<u8>(id, 0, &what));
@@ -271,6 +266,14 @@ impl<'a> SubGraph<'a> {
         })
     }
 }
+/// Table `i` of an optional list of tables, read as `what`, or an error: no such `noun`.
+fn nth<'a>(list: Option<Vector<'a>>, i: usize, what: &str, noun: &str) -> Result<Table<'a>> {
+    match list {
+        Some(v) if i < v.len() => v.table(i, what),
+        _ => Err(Malformed(format!("{what}: no such {noun}"))),
+    }
+}
+
 /// `BuiltinOperator`'s names by code, as schema.fbs (version 3) spells them.
 const BUILTIN_NAMES: [&str; 162] = [
     "ADD",

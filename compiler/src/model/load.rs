@@ -475,13 +475,8 @@ fn load_layers(
     let mut layers = Vec::with_capacity(files.len());
     for (i, l) in files.iter().enumerate() {
         let at = |f: &str| format!("layers[{i}] ({}).{f}", l.name());
-        if let Some(j) = files[..i].iter().position(|k| k.name() == l.name()) {
-            return Err(invalid(
-                at("name"),
-                format!("layers[{j}] has the same name"),
-            ));
-        }
-        // A name, resolved to a layer that runs earlier.
+        // A name, resolved to a layer that runs earlier (`validate` refuses two layers of one
+        // name).
         let source = |field: &str, name: &str| -> Result<Source, ModelError> {
             if name == INPUT_NAME {
                 return Ok(Source::Input);
@@ -498,8 +493,7 @@ fn load_layers(
         // `input`, or the layer before when it is left out.
         let input = |name: &Option<String>| match name {
             Some(name) => source("input", name),
-            None if i == 0 => Ok(Source::Input),
-            None => Ok(Source::Layer(i - 1)),
+            None => Ok(Source::before(i)),
         };
         if !tokens && !l.in_feature_models() {
             return Err(invalid(

@@ -28,7 +28,6 @@
 //! float_weights = "fc1.float_weights.npy"    # optional: float32 [outputs, inputs]
 //! float_bias = "fc1.float_bias.npy"          # optional: float32 [outputs]
 //!
-//!
 //! [[layers]]
 //! name = "act"
 //! kind = "tanh"                              # or "logistic": TFLite's int8 table
@@ -164,6 +163,16 @@ pub enum Source {
     Layer(usize),
 }
 
+impl Source {
+    /// What layer `i` reads when it names nothing: the layer before it, or the input.
+    pub fn before(i: usize) -> Source {
+        match i {
+            0 => Source::Input,
+            _ => Source::Layer(i - 1),
+        }
+    }
+}
+
 /// One layer: a kind of computation with its weights and scales.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Layer {
@@ -264,14 +273,6 @@ impl Dense {
     /// Weight of input `k` for output `c`.
     pub fn weight(&self, c: usize, k: usize) -> i8 {
         self.weights[c * self.inputs + k]
-    }
-
-    /// The weight scale of output channel `c`.
-    pub fn weight_scale(&self, c: usize) -> f32 {
-        match self.weight_scales[..] {
-            [per_tensor] => per_tensor,
-            ref per_channel => per_channel[c],
-        }
     }
 
     /// The real requantization multiplier of output channel `c` for an input on
@@ -594,14 +595,10 @@ impl<'a> FeatureGraph<'a> {
     /// Whether every layer is fully-connected and reads the one before: the graphs a system
     /// of chips splits.
     pub fn is_stack(&self) -> bool {
-        self.layers.iter().enumerate().all(|(i, l)| {
-            let before = if i == 0 {
-                Source::Input
-            } else {
-                Source::Layer(i - 1)
-            };
-            matches!(l, Layer::Dense(d) if d.input == before)
-        })
+        self.layers
+            .iter()
+            .enumerate()
+            .all(|(i, l)| matches!(l, Layer::Dense(d) if d.input == Source::before(i)))
     }
 }
 

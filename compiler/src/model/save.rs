@@ -42,11 +42,7 @@ impl Model {
         let mut files = Vec::new();
         let npy = |shape: Vec<usize>, data: Data| npy::write(&Array { shape, data });
         for (i, layer) in self.layers.iter().enumerate() {
-            let before = if i == 0 {
-                Source::Input
-            } else {
-                Source::Layer(i - 1)
-            };
+            let before = Source::before(i);
             toml += &format!(
                 "\n[[layers]]\nname = {:?}\nkind = {:?}\n",
                 layer.name(),

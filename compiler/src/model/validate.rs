@@ -101,10 +101,8 @@ impl Model {
                     check_dense(d, read("input", d.input)?, &at)?
                 }
                 Layer::Table(t) => {
-                    let width = match read("input", t.input)? {
-                        Value::Int8 { width, .. } => width,
-                        other => return Err(reads_int8(&at("input"), t.function.kind(), other)),
-                    };
+                    let width =
+                        int8_values(read("input", t.input)?, &at("input"), t.function.kind())?;
                     check_quant(&at("output_scale"), &at("output_zero_point"), t.output)?;
                     Value::Int8 {
                         width,
@@ -112,10 +110,8 @@ impl Model {
                     }
                 }
                 Layer::Elementwise(e) => {
-                    let width = |s: Source| match read("inputs", s)? {
-                        Value::Int8 { width, .. } => Ok(width),
-                        other => Err(reads_int8(&at("inputs"), e.op.kind(), other)),
-                    };
+                    let width =
+                        |s: Source| int8_values(read("inputs", s)?, &at("inputs"), e.op.kind());
                     let (a, b) = (width(e.inputs[0])?, width(e.inputs[1])?);
                     if a != b {
                         return Err(invalid(
@@ -312,11 +308,15 @@ fn check_layer_name(i: usize, name: &str, before: &[Layer]) -> Result<(), ModelE
     Ok(())
 }
 
-fn reads_int8(field: &str, kind: &str, got: Value) -> ModelError {
-    invalid(
-        field,
-        format!("reads {}; {kind} reads int8 values", got.describe()),
-    )
+/// The width of int8 values, what layer kind `kind` reads in `field`.
+fn int8_values(v: Value, field: &str, kind: &str) -> Result<usize, ModelError> {
+    match v {
+        Value::Int8 { width, .. } => Ok(width),
+        other => Err(invalid(
+            field,
+            format!("reads {}; {kind} reads int8 values", other.describe()),
+        )),
+    }
 }
 
 /// The width of int8 values with zero point 0, what attention and the MLP read.
@@ -351,10 +351,7 @@ fn residual_width(v: Value, field: &str) -> Result<usize, ModelError> {
 }
 
 fn check_dense(d: &Dense, input: Value, at: &dyn Fn(&str) -> String) -> Result<Value, ModelError> {
-    let width = match input {
-        Value::Int8 { width, .. } => width,
-        other => return Err(reads_int8(&at("input"), "fully_connected", other)),
-    };
+    let width = int8_values(input, &at("input"), "fully_connected")?;
     if d.inputs != width {
         return Err(invalid(
             at("inputs"),
